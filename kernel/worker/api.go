@@ -1,0 +1,120 @@
+// Package worker runs notebook cells in a child process and is the kernel's
+// only way to reach the interpreter.
+//
+// The kernel process (package kernel) owns the Jupyter sockets; it starts the
+// worker with [Start], which re-executes the running binary as
+// `unetlab worker`. The child hosts one yaegi interpreter session (cell
+// splitting, imports, redefinition, completion, inspection) and talks to the
+// parent over pipes. A panic or crash in the child ends only the child: the
+// parent reports [ErrCrashed] for the running request and the kernel starts a
+// fresh worker.
+//
+// This file is the contract between the two sides: the types below are what
+// the kernel sees.
+package worker
+
+import (
+	"errors"
+
+	"github.com/unetlab/unetlab/display"
+)
+
+// ErrCrashed is returned (wrapped, with the exit status and the last lines of
+// the child's stderr) when the worker process died while serving a request.
+// The interpreter state is lost; the caller starts a fresh worker.
+var ErrCrashed = errors.New("worker: interpreter process died; its state was reset")
+
+// ExecuteRequest is one cell to run.
+type ExecuteRequest struct {
+	Code            string
+	Silent          bool              // no output, no execute_result
+	StoreHistory    bool              // count the cell and keep it in history
+	AllowStdin      bool              // reading os.Stdin may ask the front end
+	UserExpressions map[string]string // name -> expression, evaluated after the cell
+	ExecutionCount  int               // the count the kernel gives this cell
+}
+
+// ExecuteResult is the outcome of a cell.
+type ExecuteResult struct {
+	// Status is "ok", "error" or "aborted".
+	Status string
+	// Result is the rich bundle of the cell's trailing expression, nil when
+	// the cell ends in a statement. It always holds text/plain when non-nil;
+	// binary image entries hold []byte.
+	Result display.Bundle
+	// For Status "error": exception name, value and traceback lines (ANSI
+	// colours allowed), positions given in the cell's own line:column.
+	EName     string
+	EValue    string
+	Traceback []string
+	// UserExpressions maps each requested name to a Jupyter expression
+	// result: {"status":"ok","data":{...},"metadata":{}} or an error object.
+	UserExpressions map[string]any
+	// Reset names the variables whose values were lost because a
+	// redefinition rebuilt the interpreter (the cell still ran).
+	Reset []string
+}
+
+// CompleteResult answers a complete_request.
+type CompleteResult struct {
+	Matches     []string
+	CursorStart int // in Unicode code points, as the protocol counts
+	CursorEnd   int
+	Metadata    map[string]any // may carry "_jupyter_types_experimental"
+}
+
+// InspectResult answers an inspect_request.
+type InspectResult struct {
+	Found bool
+	Data  display.Bundle // text/plain (and optionally text/markdown)
+}
+
+// IsCompleteResult answers an is_complete_request.
+type IsCompleteResult struct {
+	Status string // "complete", "incomplete", "invalid" or "unknown"
+	Indent string // for "incomplete": the indent of the next line
+}
+
+// Event is something the worker emits while serving a request. Exactly one
+// of the pointer fields is set.
+type Event struct {
+	Stream  *StreamEvent
+	Display *DisplayEvent
+	Clear   *ClearEvent
+	Input   *InputEvent
+	Comm    *CommEvent
+}
+
+// StreamEvent is text the cell (or compiled code it called) wrote to
+// os.Stdout or os.Stderr. The worker batches writes, at most ~50 ms old.
+type StreamEvent struct {
+	Name string // "stdout" or "stderr"
+	Text string
+}
+
+// DisplayEvent is a display.Show, ShowLive or Update from the cell.
+type DisplayEvent struct {
+	Data      display.Bundle
+	Metadata  map[string]any
+	DisplayID string // "" for none
+	Update    bool   // true: update_display_data for DisplayID
+}
+
+// ClearEvent is a display.Clear from the cell.
+type ClearEvent struct{ Wait bool }
+
+// InputEvent asks the front end for a line of input (input_request). The
+// kernel answers with [Process.Input]: the user's line, or an error when
+// stdin is not allowed or the request was abandoned.
+type InputEvent struct {
+	Prompt   string
+	Password bool
+}
+
+// CommEvent is a comm message sent by cell code (see package comm, if any):
+// Type is "comm_open", "comm_msg" or "comm_close"; Content is the message
+// content as the protocol defines it.
+type CommEvent struct {
+	Type    string
+	Content map[string]any
+}
