@@ -1,0 +1,195 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Summary is the mean and sample standard deviation (n-1 in the
+// denominator) of the non-NaN values of a sample, and how many there were.
+type Summary struct {
+	Mean, SD float64
+	N        int
+}
+
+// String formats the summary as "mean ± sd" with three decimals.
+func (s Summary) String() string { return fmt.Sprintf("%.3f ± %.3f", s.Mean, s.SD) }
+
+// Summarize returns the mean and sample standard deviation of x, ignoring
+// NaN values. SD is NaN when fewer than two values remain.
+func Summarize(x []float64) Summary {
+	var s Summary
+	for _, v := range x {
+		if !math.IsNaN(v) {
+			s.Mean += v
+			s.N++
+		}
+	}
+	if s.N == 0 {
+		return Summary{Mean: math.NaN(), SD: math.NaN()}
+	}
+	s.Mean /= float64(s.N)
+	if s.N < 2 {
+		s.SD = math.NaN()
+		return s
+	}
+	var ss float64
+	for _, v := range x {
+		if !math.IsNaN(v) {
+			ss += (v - s.Mean) * (v - s.Mean)
+		}
+	}
+	s.SD = math.Sqrt(ss / float64(s.N-1))
+	return s
+}
+
+// FoldDifferences returns model[i] - baseline[i] for every fold i: the
+// fold-wise differences (FWD) of the paper's Table 1. Both slices hold one
+// score per fold, the folds in the same order.
+func FoldDifferences(model, baseline []float64) ([]float64, error) {
+	if len(model) != len(baseline) {
+		return nil, fmt.Errorf("%w: FoldDifferences: model has %d folds, baseline %d", ErrShape, len(model), len(baseline))
+	}
+	d := make([]float64, len(model))
+	for i := range model {
+		d[i] = model[i] - baseline[i]
+	}
+	return d, nil
+}
+
+// BootstrapOptions sets the bootstrap test. The zero value means 10000
+// resamples and seed 1.
+type BootstrapOptions struct {
+	Resamples int    // number of bootstrap resamples B; 0 means 10000
+	Seed      uint64 // seed of the resampling generator; 0 means 1
+}
+
+// BootstrapTest returns the two-tailed bootstrap p-value of the hypothesis
+// that the mean of the paired differences d is zero.
+//
+// The procedure (Efron and Tibshirani 1993, §16.4, the one-sample test with
+// the null imposed by centring): with t = mean(d), the differences are
+// shifted to d_i - t so that the null holds exactly; B resamples of size n
+// are drawn with replacement from the shifted values, each giving a mean
+// t*_b; the p-value is (1 + #{b : |t*_b| >= |t|}) / (B + 1), so it is never
+// exactly zero. NaN differences are dropped. Identical models (every d_i =
+// 0) give p = 1; a large difference of constant sign gives p near 1/(B+1).
+// The generator is the package's own, so a seed gives the same p on every
+// machine.
+func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
+	x := make([]float64, 0, len(d))
+	for _, v := range d {
+		if !math.IsNaN(v) {
+			x = append(x, v)
+		}
+	}
+	if len(x) < 2 {
+		return 0, fmt.Errorf("stats: BootstrapTest: %d usable differences, want at least 2", len(x))
+	}
+	b := opt.Resamples
+	if b <= 0 {
+		b = 10000
+	}
+	seed := opt.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	var t float64
+	for _, v := range x {
+		t += v
+	}
+	t /= float64(len(x))
+	for i := range x {
+		x[i] -= t
+	}
+	// Compare with a small relative tolerance so that rounding in the
+	// centring cannot make identical resamples count as less extreme.
+	thresh := math.Abs(t) * (1 - 1e-12)
+	r := splitmix{state: seed}
+	n := uint64(len(x))
+	extreme := 0
+	for k := 0; k < b; k++ {
+		var s float64
+		for range x {
+			s += x[r.next()%n]
+		}
+		if math.Abs(s/float64(len(x))) >= thresh {
+			extreme++
+		}
+	}
+	return float64(1+extreme) / float64(b+1), nil
+}
+
+// splitmix is the SplitMix64 generator: small, fast and the same on every
+// platform. The modulo bias for fold counts is below 1e-17.
+type splitmix struct{ state uint64 }
+
+func (s *splitmix) next() uint64 {
+	s.state += 0x9e3779b97f4a7c15
+	z := s.state
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// Ranks ranks models row by row. scores[r][m] is the score of model m on row
+// r (a task's label, say), higher being better; the result holds, for each
+// row, each model's rank, 1 for the best, ties sharing the mean of their
+// ranks. NaN scores rank last (tied among themselves).
+func Ranks(scores [][]float64) ([][]float64, error) {
+	if len(scores) == 0 {
+		return nil, nil
+	}
+	m := len(scores[0])
+	out := make([][]float64, len(scores))
+	idx := make([]int, m)
+	for r, row := range scores {
+		if len(row) != m {
+			return nil, fmt.Errorf("%w: Ranks: row %d has %d models, row 0 has %d", ErrShape, r, len(row), m)
+		}
+		for i := range idx {
+			idx[i] = i
+		}
+		key := func(i int) float64 {
+			if math.IsNaN(row[i]) {
+				return math.Inf(-1)
+			}
+			return row[i]
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return key(idx[a]) > key(idx[b]) })
+		ranks := make([]float64, m)
+		for i := 0; i < m; {
+			j := i
+			for j+1 < m && key(idx[j+1]) == key(idx[i]) {
+				j++
+			}
+			mean := float64(i+j)/2 + 1
+			for k := i; k <= j; k++ {
+				ranks[idx[k]] = mean
+			}
+			i = j + 1
+		}
+		out[r] = ranks
+	}
+	return out, nil
+}
+
+// AverageRanks returns each model's rank averaged over the rows of scores
+// (see [Ranks]). The paper averages over its 17 label rows, not its 10 tasks.
+func AverageRanks(scores [][]float64) ([]float64, error) {
+	ranks, err := Ranks(scores)
+	if err != nil || len(ranks) == 0 {
+		return nil, err
+	}
+	avg := make([]float64, len(ranks[0]))
+	for _, row := range ranks {
+		for m, r := range row {
+			avg[m] += r
+		}
+	}
+	for m := range avg {
+		avg[m] /= float64(len(ranks))
+	}
+	return avg, nil
+}

@@ -1,0 +1,285 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Grid describes the voxel grid of a label map: Shape is (D, H, W) with W
+// fastest in memory, Spacing the voxel size in millimetres along the same
+// axes. A zero Spacing means 1 mm along every axis.
+type Grid struct {
+	Shape   [3]int
+	Spacing [3]float64
+}
+
+func (g Grid) check(name string, pred, truth []uint8) (Grid, error) {
+	n := g.Shape[0] * g.Shape[1] * g.Shape[2]
+	if g.Shape[0] <= 0 || g.Shape[1] <= 0 || g.Shape[2] <= 0 {
+		return g, fmt.Errorf("%w: %s: grid shape %v must be positive", ErrShape, name, g.Shape)
+	}
+	if len(pred) != n || len(truth) != n {
+		return g, fmt.Errorf("%w: %s: prediction has %d voxels, truth %d, grid %v holds %d",
+			ErrShape, name, len(pred), len(truth), g.Shape, n)
+	}
+	if g.Spacing == ([3]float64{}) {
+		g.Spacing = [3]float64{1, 1, 1}
+	}
+	for i, s := range g.Spacing {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return g, fmt.Errorf("stats: %s: spacing[%d] = %v mm, want a positive finite size", name, i, s)
+		}
+	}
+	return g, nil
+}
+
+// Hausdorff95 returns the 95th-percentile Hausdorff distance in millimetres
+// between the surfaces of the voxels labelled label in pred and truth, as
+// MONAI's compute_hausdorff_distance(percentile=95) defines it: the larger of
+// the two directed distances' 95th percentiles, where a surface voxel is a
+// voxel of the mask with a face neighbour outside it (or on the grid's edge)
+// and distances are Euclidean between voxel centres with the grid's spacing.
+// It is NaN when the label is absent from both maps and +Inf when it is
+// absent from just one.
+func Hausdorff95(pred, truth []uint8, label uint8, g Grid) (float64, error) {
+	g, err := g.check("Hausdorff95", pred, truth)
+	if err != nil {
+		return 0, err
+	}
+	dp, dt, ok, empty := surfaceDistances(pred, truth, label, g)
+	if !ok {
+		return empty, nil
+	}
+	return math.Max(percentile(dp, 95), percentile(dt, 95)), nil
+}
+
+// SurfaceDice returns the normalised surface Dice at tolerance tol
+// millimetres (Nikolov et al. 2021): the fraction of surface voxels of both
+// masks that lie within tol of the other mask's surface. It is NaN when the
+// label is absent from both maps and 0 when it is absent from just one.
+func SurfaceDice(pred, truth []uint8, label uint8, g Grid, tol float64) (float64, error) {
+	g, err := g.check("SurfaceDice", pred, truth)
+	if err != nil {
+		return 0, err
+	}
+	if tol < 0 || math.IsNaN(tol) {
+		return 0, fmt.Errorf("stats: SurfaceDice: tolerance %v mm, want >= 0", tol)
+	}
+	dp, dt, ok, empty := surfaceDistances(pred, truth, label, g)
+	if !ok {
+		if math.IsInf(empty, 1) {
+			return 0, nil
+		}
+		return empty, nil
+	}
+	var within int
+	for _, d := range dp {
+		if d <= tol {
+			within++
+		}
+	}
+	for _, d := range dt {
+		if d <= tol {
+			within++
+		}
+	}
+	return float64(within) / float64(len(dp)+len(dt)), nil
+}
+
+// surfaceDistances returns, for every surface voxel of pred's mask, its
+// distance to truth's surface (dp), and the reverse (dt). When either surface
+// is empty ok is false and empty holds NaN (both empty) or +Inf (one empty).
+func surfaceDistances(pred, truth []uint8, label uint8, g Grid) (dp, dt []float64, ok bool, empty float64) {
+	sp := surface(pred, label, g.Shape)
+	st := surface(truth, label, g.Shape)
+	np, nt := count(sp), count(st)
+	switch {
+	case np == 0 && nt == 0:
+		return nil, nil, false, math.NaN()
+	case np == 0 || nt == 0:
+		return nil, nil, false, math.Inf(1)
+	}
+	toT := distanceTransform(st, g)
+	toP := distanceTransform(sp, g)
+	dp = make([]float64, 0, np)
+	dt = make([]float64, 0, nt)
+	for i, s := range sp {
+		if s {
+			dp = append(dp, math.Sqrt(toT[i]))
+		}
+	}
+	for i, s := range st {
+		if s {
+			dt = append(dt, math.Sqrt(toP[i]))
+		}
+	}
+	return dp, dt, true, 0
+}
+
+func count(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+// surface marks the voxels of the label's mask that have a face neighbour
+// outside the mask or lie on the grid's edge.
+func surface(m []uint8, label uint8, shape [3]int) []bool {
+	d, h, w := shape[0], shape[1], shape[2]
+	out := make([]bool, len(m))
+	in := func(z, y, x int) bool {
+		return z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w && m[(z*h+y)*w+x] == label
+	}
+	for z := 0; z < d; z++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				if m[(z*h+y)*w+x] != label {
+					continue
+				}
+				out[(z*h+y)*w+x] = !in(z-1, y, x) || !in(z+1, y, x) || !in(z, y-1, x) ||
+					!in(z, y+1, x) || !in(z, y, x-1) || !in(z, y, x+1)
+			}
+		}
+	}
+	return out
+}
+
+// distanceTransform returns the squared Euclidean distance in mm² from every
+// voxel to the nearest marked voxel, by the separable lower-envelope
+// algorithm of Felzenszwalb and Huttenlocher (2012) applied along W, H, D.
+func distanceTransform(feature []bool, g Grid) []float64 {
+	d, h, w := g.Shape[0], g.Shape[1], g.Shape[2]
+	f := make([]float64, len(feature))
+	for i, v := range feature {
+		if v {
+			f[i] = 0
+		} else {
+			f[i] = math.Inf(1)
+		}
+	}
+	n := d
+	if h > n {
+		n = h
+	}
+	if w > n {
+		n = w
+	}
+	line := make([]float64, n)
+	out := make([]float64, n)
+	env := newEnvelope(n)
+	pass := func(length, stride int, starts func(yield func(int)), spacing float64) {
+		starts(func(base int) {
+			for i := 0; i < length; i++ {
+				line[i] = f[base+i*stride]
+			}
+			env.transform(line[:length], out[:length], spacing)
+			for i := 0; i < length; i++ {
+				f[base+i*stride] = out[i]
+			}
+		})
+	}
+	pass(w, 1, func(yield func(int)) {
+		for z := 0; z < d; z++ {
+			for y := 0; y < h; y++ {
+				yield((z*h + y) * w)
+			}
+		}
+	}, g.Spacing[2])
+	pass(h, w, func(yield func(int)) {
+		for z := 0; z < d; z++ {
+			for x := 0; x < w; x++ {
+				yield(z*h*w + x)
+			}
+		}
+	}, g.Spacing[1])
+	pass(d, h*w, func(yield func(int)) {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				yield(y*w + x)
+			}
+		}
+	}, g.Spacing[0])
+	return f
+}
+
+// envelope holds the scratch space of the 1D squared distance transform.
+type envelope struct {
+	v []int     // positions of the parabolas in the lower envelope
+	z []float64 // boundaries between them
+}
+
+func newEnvelope(n int) *envelope {
+	return &envelope{v: make([]int, n), z: make([]float64, n+1)}
+}
+
+// transform writes to out the 1D transform of f with sample spacing s:
+// out[q] = min_p f[p] + (s·(q-p))².
+func (e *envelope) transform(f, out []float64, s float64) {
+	n := len(f)
+	k := -1
+	for q := 0; q < n; q++ {
+		if math.IsInf(f[q], 1) {
+			continue
+		}
+		xq := float64(q) * s
+		for k >= 0 {
+			p := e.v[k]
+			xp := float64(p) * s
+			// intersection of parabolas from p and q
+			x := ((f[q] + xq*xq) - (f[p] + xp*xp)) / (2 * (xq - xp))
+			if x <= e.z[k] {
+				k--
+				continue
+			}
+			k++
+			e.v[k] = q
+			e.z[k] = x
+			e.z[k+1] = math.Inf(1)
+			break
+		}
+		if k < 0 {
+			k = 0
+			e.v[0] = q
+			e.z[0] = math.Inf(-1)
+			e.z[1] = math.Inf(1)
+		}
+	}
+	if k < 0 {
+		for q := range out {
+			out[q] = math.Inf(1)
+		}
+		return
+	}
+	j := 0
+	for q := 0; q < n; q++ {
+		xq := float64(q) * s
+		for e.z[j+1] < xq {
+			j++
+		}
+		p := e.v[j]
+		dx := xq - float64(p)*s
+		out[q] = dx*dx + f[p]
+	}
+}
+
+// percentile returns the p-th percentile of x (0..100) with linear
+// interpolation between order statistics, as numpy.percentile does by
+// default. x is sorted in place.
+func percentile(x []float64, p float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(x)
+	pos := p / 100 * float64(len(x)-1)
+	lo := int(math.Floor(pos))
+	if lo >= len(x)-1 {
+		return x[len(x)-1]
+	}
+	frac := pos - float64(lo)
+	return x[lo] + frac*(x[lo+1]-x[lo])
+}
