@@ -1,0 +1,285 @@
+"""The unetlab kernel driven by jupyter_client: interrupt, stdin, comms,
+live streaming, bad signatures, worker crash and restart.
+
+Each test starts its own kernel ($UNETLAB_KERNEL, default "unetlab").
+"""
+
+import os
+import queue
+import time
+import unittest
+import uuid
+
+from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
+
+KERNEL = os.environ.get("UNETLAB_KERNEL", "unetlab")
+TIMEOUT = 30
+
+
+class KernelCase(unittest.TestCase):
+    """Starts a fresh kernel per test and offers helpers to run cells."""
+
+    def setUp(self):
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT)
+
+    def tearDown(self):
+        try:
+            self.kc.stop_channels()
+        finally:
+            self.km.shutdown_kernel(now=True)
+
+    def shell_reply(self, msg_id, timeout=TIMEOUT):
+        """Returns the shell reply to msg_id, skipping others."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.fail(f"no shell reply to {msg_id} within {timeout} s")
+            try:
+                msg = self.kc.get_shell_msg(timeout=left)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+
+    def iopub_until_idle(self, msg_id, timeout=TIMEOUT):
+        """Returns (arrival time, message) for the iopub messages of msg_id
+        up to its status idle."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.fail(f"no status idle for {msg_id} within {timeout} s; got {[m['msg_type'] for _, m in out]}")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            out.append((time.monotonic(), msg))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return out
+
+    def run_cell(self, code, timeout=TIMEOUT, **kw):
+        """Runs code; returns (reply content, stdout text, iopub messages)."""
+        msg_id = self.kc.execute(code, **kw)
+        reply = self.shell_reply(msg_id, timeout)
+        msgs = [m for _, m in self.iopub_until_idle(msg_id, timeout)]
+        stdout = "".join(
+            m["content"]["text"] for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
+        )
+        return reply["content"], stdout, msgs
+
+    def result_text(self, msgs):
+        for m in msgs:
+            if m["msg_type"] == "execute_result":
+                return m["content"]["data"]["text/plain"]
+        return None
+
+    def assert_answers(self):
+        """The kernel still runs cells: 1+1 gives 2."""
+        content, _, msgs = self.run_cell("1+1")
+        self.assertEqual(content["status"], "ok", content)
+        self.assertEqual(self.result_text(msgs), "2")
+
+
+class InterruptTests(KernelCase):
+    def interrupt_after(self, code, delay=0.5):
+        msg_id = self.kc.execute(code)
+        time.sleep(delay)
+        t0 = time.monotonic()
+        self.km.interrupt_kernel()
+        reply = self.shell_reply(msg_id, timeout=10)
+        took = time.monotonic() - t0
+        msgs = [m for _, m in self.iopub_until_idle(msg_id)]
+        return reply["content"], took, msgs
+
+    def test_tight_loop(self):
+        self.assertEqual(self.km.kernel_spec.interrupt_mode, "message")
+        content, took, _ = self.interrupt_after("for {\n}")
+        self.assertNotEqual(content["status"], "ok", content)
+        self.assertLess(took, 1.5, f"for {{}} took {took:.2f} s to stop after the interrupt")
+        print(f"  interrupt of for {{}}: reply after {took*1000:.0f} ms", flush=True)
+        self.assert_answers()
+
+    def test_cell_context_cancelled(self):
+        code = (
+            'import "github.com/unetlab/unetlab/kernel/cell"\n'
+            "<-cell.Context().Done()\n"
+            'fmt.Println("ctx:", cell.Context().Err())'
+        )
+        _, took, msgs = self.interrupt_after(code)
+        out = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+        self.assertLess(took, 1.5)
+        self.assertIn("ctx: context canceled", out)
+        self.assert_answers()
+
+
+class StdinTests(KernelCase):
+    CODE = 'var s string\nn, err := fmt.Scanln(&s)\nfmt.Println("got", s, n, err)'
+
+    def test_input_request(self):
+        msg_id = self.kc.execute(self.CODE, allow_stdin=True)
+        req = self.kc.get_stdin_msg(timeout=TIMEOUT)
+        self.assertEqual(req["msg_type"], "input_request")
+        self.assertEqual(req["parent_header"]["msg_id"], msg_id)
+        self.assertIn("password", req["content"])
+        self.kc.input("gopher")
+        reply = self.shell_reply(msg_id)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        msgs = [m for _, m in self.iopub_until_idle(msg_id)]
+        out = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+        self.assertIn("got gopher 1 <nil>", out)
+
+    def test_stdin_not_allowed(self):
+        content, out, msgs = self.run_cell(self.CODE, allow_stdin=False)
+        with self.assertRaises(queue.Empty):
+            self.kc.get_stdin_msg(timeout=0.5)
+        # Either the cell fails, or Scanln returns an error the cell prints.
+        if content["status"] == "ok":
+            self.assertIn("got", out)
+            self.assertNotIn("<nil>", out, "Scanln succeeded without stdin")
+        else:
+            self.assertIn("stdin", (content.get("evalue", "") + " ".join(content.get("traceback", []))).lower())
+
+
+class CommTests(KernelCase):
+    def test_comm_info(self):
+        msg_id = self.kc.comm_info()
+        reply = self.shell_reply(msg_id)
+        self.assertEqual(reply["msg_type"], "comm_info_reply")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertIsInstance(reply["content"]["comms"], dict)
+
+    def test_open_unknown_target_is_closed(self):
+        comm_id = uuid.uuid4().hex
+        msg = self.kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "no-such-target", "data": {}})
+        self.kc.shell_channel.send(msg)
+        deadline = time.monotonic() + 10
+        while True:
+            self.assertLess(time.monotonic(), deadline, "no comm_close for an unknown target")
+            try:
+                m = self.kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if m["msg_type"] == "comm_close" and m["content"].get("comm_id") == comm_id:
+                break
+        msg_id = self.kc.comm_info()
+        self.assertNotIn(comm_id, self.shell_reply(msg_id)["content"]["comms"])
+        self.assert_answers()
+
+
+class StreamTests(KernelCase):
+    def test_live(self):
+        code = 'for i := 0; i < 6; i++ {\n\tfmt.Println("tick", i)\n\ttime.Sleep(200 * time.Millisecond)\n}'
+        msg_id = self.kc.execute(code)
+        msgs = self.iopub_until_idle(msg_id)
+        reply = self.shell_reply(msg_id)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        ticks = [(t, m) for t, m in msgs if m["msg_type"] == "stream"]
+        text = "".join(m["content"]["text"] for _, m in ticks)
+        self.assertEqual(text, "".join(f"tick {i}\n" for i in range(6)))
+        self.assertGreaterEqual(len(ticks), 4, f"output came in {len(ticks)} messages, want it streamed")
+        spread = ticks[-1][0] - ticks[0][0]
+        self.assertGreater(spread, 0.6, f"stream messages arrived within {spread:.2f} s: not live")
+        idle = msgs[-1][0]
+        self.assertGreater(idle - ticks[0][0], 0.8, "first line arrived only at the end of the cell")
+
+    def test_compiled_stdout_streams(self):
+        # Compiled library code writing to os.Stdout directly also streams.
+        code = 'os.Stdout.WriteString("direct\\n")\nos.Stderr.WriteString("direct err\\n")'
+        content, out, msgs = self.run_cell(code)
+        self.assertEqual(content["status"], "ok", content)
+        self.assertIn("direct", out)
+        err = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+        self.assertIn("direct err", err)
+
+
+class SignatureTests(KernelCase):
+    def assert_no_reply(self, what, wait=1.5):
+        try:
+            msg = self.kc.get_shell_msg(timeout=wait)
+        except queue.Empty:
+            return
+        self.fail(f"{what} got a reply: {msg['msg_type']} {msg['content']}")
+
+    def test_wrong_key(self):
+        bad = Session(key=b"not-the-key", signature_scheme=self.kc.session.signature_scheme, username="mallory")
+        bad.send(self.kc.shell_channel.socket, "execute_request",
+                 {"code": 'fmt.Println("pwned")', "silent": False, "store_history": True,
+                  "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        self.assert_no_reply("a wrongly signed execute_request")
+        self.assert_answers()
+        # And the bad cell never ran.
+        while True:
+            try:
+                m = self.kc.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                break
+            if m["msg_type"] == "stream":
+                self.assertNotIn("pwned", m["content"]["text"])
+
+    def test_missing_signature_and_garbage(self):
+        sock = self.kc.shell_channel.socket
+        msg = self.kc.session.msg("kernel_info_request", {})
+        frames = self.kc.session.serialize(msg)  # [DELIM, sig, header, parent, metadata, content]
+        frames[1] = b""
+        sock.send_multipart(frames)
+        self.assert_no_reply("an unsigned kernel_info_request")
+        for junk in ([b"garbage"], [b"<IDS|MSG>"], [b"<IDS|MSG>", b"00", b"{", b"}", b"", b"\xff"], [b"<IDS|MSG>", b"", b"", b"", b"", b""]):
+            sock.send_multipart(junk)
+        self.assert_no_reply("garbage frames", wait=1)
+        self.assert_answers()
+
+
+class CrashTests(KernelCase):
+    def test_goroutine_panic_resets(self):
+        content, _, _ = self.run_cell("survivor := 42")
+        self.assertEqual(content["status"], "ok", content)
+        content, _, msgs = self.run_cell('go func() { panic("x") }()\ntime.Sleep(3 * time.Second)')
+        self.assertEqual(content["status"], "error", content)
+        errs = [m for m in msgs if m["msg_type"] == "error"]
+        self.assertEqual(len(errs), 1, [m["msg_type"] for m in msgs])
+        text = (content["ename"] + " " + content["evalue"] + " " + " ".join(content["traceback"])).lower()
+        self.assertIn("reset", text)
+        self.assert_answers()
+        content, _, _ = self.run_cell("survivor")
+        self.assertEqual(content["status"], "error", "state survived a worker crash")
+
+    def test_os_exit(self):
+        content, _, _ = self.run_cell("os.Exit(3)")
+        self.assertEqual(content["status"], "error", content)
+        self.assertIn("reset", (content["evalue"] + " ".join(content["traceback"])).lower())
+        self.assert_answers()
+
+
+class RestartTests(KernelCase):
+    def test_shutdown_restart(self):
+        content, _, _ = self.run_cell("kept := 1")
+        self.assertEqual(content["status"], "ok", content)
+        msg_id = self.kc.shutdown(restart=True)
+        reply = self.kc.get_control_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["msg_type"], "shutdown_reply")
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertTrue(reply["content"]["restart"])
+        deadline = time.monotonic() + 5
+        while self.km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(self.km.is_alive(), "kernel process still alive 5 s after shutdown_request")
+        # The manager restarts it on the same ports, as a front end does.
+        self.km.restart_kernel(now=True)
+        self.kc.wait_for_ready(timeout=TIMEOUT)
+        self.assert_answers()
+        content, _, _ = self.run_cell("kept")
+        self.assertEqual(content["status"], "error", "state survived a restart")
+
+    def test_manager_restart(self):
+        self.km.restart_kernel(now=False)
+        self.kc.wait_for_ready(timeout=TIMEOUT)
+        self.assert_answers()
+
+
+if __name__ == "__main__":
+    unittest.main()
