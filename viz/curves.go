@@ -1,0 +1,179 @@
+package viz
+
+import (
+	"fmt"
+	"math"
+
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Epoch holds one epoch's metrics of a training run. A value that was not
+// recorded is NaN (math.NaN()); missing values break the line.
+type Epoch struct {
+	// Epoch is the epoch number (1-based, as printed by the trainer).
+	Epoch int
+	// TrainLoss and ValLoss are the mean training and validation losses.
+	TrainLoss, ValLoss float64
+	// TrainDice and ValDice are the mean foreground Dice scores in [0, 1].
+	TrainDice, ValDice float64
+}
+
+// Run is the per-epoch history of one training run (one fold, one model).
+type Run struct {
+	// Name labels the run in legends and facet titles, e.g. "U-net fold 1".
+	Name   string
+	Epochs []Epoch
+}
+
+// CurveOptions configures [LearningCurves]. The zero value overlays every
+// run in one loss panel and one Dice panel.
+type CurveOptions struct {
+	// Title is the figure title; "" means "Learning curves".
+	Title string
+	// Facet draws one row (loss | Dice) per run instead of overlaying runs.
+	Facet bool
+	// LogLoss puts the loss axis on a log scale (all losses must be > 0).
+	LogLoss bool
+	// LossLabel is the loss axis label; "" means "loss (Dice + CE)".
+	LossLabel string
+	// Width and Height override the figure size; zero means 8 in wide and
+	// 4.5 in high (overlay) or 2.4 in per run (facets).
+	Width, Height vg.Length
+}
+
+var (
+	solid  []vg.Length
+	dashed = []vg.Length{vg.Points(5), vg.Points(3)}
+)
+
+// LearningCurves draws loss and Dice per epoch for training (solid lines)
+// and validation (dashed lines) of each run: overlaid with a colour per run,
+// or faceted with one row per run. Dice axes span [0, 1].
+func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%w: LearningCurves: no runs", ErrInput)
+	}
+	for i, r := range runs {
+		if len(r.Epochs) == 0 {
+			return nil, fmt.Errorf("%w: LearningCurves: run %d (%q) has no epochs", ErrInput, i, r.Name)
+		}
+		for _, e := range r.Epochs {
+			if opt.LogLoss && (e.TrainLoss <= 0 || e.ValLoss <= 0) {
+				return nil, fmt.Errorf("%w: LearningCurves: run %q epoch %d: loss <= 0 on a log axis",
+					ErrInput, r.Name, e.Epoch)
+			}
+		}
+	}
+	title := opt.Title
+	if title == "" {
+		title = "Learning curves"
+	}
+	lossLabel := opt.LossLabel
+	if lossLabel == "" {
+		lossLabel = "loss (Dice + CE)"
+	}
+	newPanels := func(name string) (loss, dice *plot.Plot) {
+		lt, dt := "Loss", "Dice"
+		if name != "" {
+			lt, dt = name+": loss", name+": Dice"
+		}
+		loss = newPlot(lt, "epoch", lossLabel)
+		dice = newPlot(dt, "epoch", "foreground Dice")
+		addGrid(loss, true, true)
+		addGrid(dice, true, true)
+		if opt.LogLoss {
+			loss.Y.Scale = plot.LogScale{}
+			loss.Y.Tick.Marker = siLogTicks{}
+		}
+		dice.Y.Min, dice.Y.Max = 0, 1
+		loss.Legend.Top = true
+		dice.Legend.Top = false
+		return loss, dice
+	}
+	var panels [][]*plot.Plot
+	if !opt.Facet {
+		loss, dice := newPanels("")
+		for i, r := range runs {
+			c := Colour(i)
+			if err := addCurves(loss, dice, r, c, c, ""); err != nil {
+				return nil, err
+			}
+			sw := draw.LineStyle{Color: c, Width: vg.Points(2)}
+			loss.Legend.Add(r.Name, legendLine(sw))
+		}
+		grey := draw.LineStyle{Color: zeroGrey, Width: vg.Points(1.5)}
+		dice.Legend.Add("train", legendLine(grey))
+		grey.Dashes = dashed
+		dice.Legend.Add("validation", legendLine(grey))
+		panels = [][]*plot.Plot{{loss, dice}}
+	} else {
+		for i, r := range runs {
+			loss, dice := newPanels(r.Name)
+			if err := addCurves(loss, dice, r, Colour(0), Colour(1), "legend"); err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				loss.Legend = plot.NewLegend()
+				dice.Legend = plot.NewLegend()
+			}
+			panels = append(panels, []*plot.Plot{loss, dice})
+		}
+	}
+	fig, err := NewFigure(title, panels)
+	if err != nil {
+		return nil, err
+	}
+	fig.Width, fig.Height = opt.Width, opt.Height
+	if fig.Height == 0 && opt.Facet {
+		fig.Height = vg.Length(math.Max(4.5, 0.4+2.4*float64(len(runs)))) * vg.Inch
+	}
+	return fig, nil
+}
+
+// addCurves adds run r's four series, train in trainC (solid) and
+// validation in valC (dashed); legend != "" adds train/validation entries.
+func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color, legend string) error {
+	n := len(r.Epochs)
+	xs := make([]float64, n)
+	tl, vl, td, vd := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, e := range r.Epochs {
+		xs[i] = float64(e.Epoch)
+		tl[i], vl[i], td[i], vd[i] = e.TrainLoss, e.ValLoss, e.TrainDice, e.ValDice
+	}
+	series := []struct {
+		p     *plot.Plot
+		ys    []float64
+		c     color.Color
+		dash  []vg.Length
+		label string
+	}{
+		{loss, tl, trainC, solid, "train"},
+		{loss, vl, valC, dashed, "validation"},
+		{dice, td, trainC, solid, "train"},
+		{dice, vd, valC, dashed, "validation"},
+	}
+	for k, s := range series {
+		sty := draw.LineStyle{Color: s.c, Width: vg.Points(1.5), Dashes: s.dash}
+		for _, seg := range finiteSegments(xs, s.ys) {
+			l, err := plotter.NewLine(seg)
+			if err != nil {
+				return fmt.Errorf("%w: run %q: %v", ErrInput, r.Name, err)
+			}
+			l.LineStyle = sty
+			s.p.Add(l)
+		}
+		if legend != "" && k < 2 {
+			loss.Legend.Add(s.label, legendLine(sty))
+		}
+	}
+	return nil
+}
+
+func legendLine(sty draw.LineStyle) plot.Thumbnailer {
+	return &plotter.Line{LineStyle: sty}
+}

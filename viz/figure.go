@@ -1,0 +1,298 @@
+package viz
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/unetlab/unetlab/display"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Sentinel errors; returned errors wrap them with the field at fault.
+var (
+	// ErrInput reports input a figure or table cannot be drawn from:
+	// empty series, mismatched lengths, non-finite or out-of-range values.
+	ErrInput = errors.New("viz: invalid input")
+	// ErrShape reports a volume whose data does not match its shape, or a
+	// label map whose shape differs from its image.
+	ErrShape = errors.New("viz: shape mismatch")
+	// ErrFormat reports an output format other than png, svg and pdf.
+	ErrFormat = errors.New("viz: unsupported format")
+	// ErrDraw reports a failure inside the plotting library.
+	ErrDraw = errors.New("viz: cannot draw")
+)
+
+// Default figure sizes: one notebook column is about 8 inches at 96 DPI
+// (768 pixels).
+const (
+	DefaultWidth  = 8 * vg.Inch
+	DefaultHeight = 4.5 * vg.Inch
+	DefaultDPI    = 96
+)
+
+// Font sizes in points.
+const (
+	titleSize  = 13
+	labelSize  = 11
+	tickSize   = 9.5
+	legendSize = 9.5
+)
+
+var sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// Figure is one or more gonum plots on a grid, with an optional overall
+// title. It renders inline as PNG and SVG and saves to PNG, SVG and PDF.
+// The constructors of this package (LearningCurves, FoldDiff, ...) return
+// Figures; [NewFigure] wraps plots made by hand.
+type Figure struct {
+	// Title is drawn centred above all panels; "" for none.
+	Title string
+	// Width and Height are the figure's size (1 vg.Inch = 72 points);
+	// zero means DefaultWidth and DefaultHeight.
+	Width, Height vg.Length
+	// DPI is the resolution of PNG output in dots per inch; 0 means 96.
+	DPI int
+
+	panels [][]*plot.Plot
+}
+
+// NewFigure returns a figure laying out panels row by row; every row must
+// have the same number of entries, and a nil entry leaves its cell blank.
+func NewFigure(title string, panels [][]*plot.Plot) (*Figure, error) {
+	if len(panels) == 0 || len(panels[0]) == 0 {
+		return nil, fmt.Errorf("%w: figure %q has no panels", ErrInput, title)
+	}
+	for i, row := range panels {
+		if len(row) != len(panels[0]) {
+			return nil, fmt.Errorf("%w: figure %q: row %d has %d panels, row 0 has %d",
+				ErrInput, title, i, len(row), len(panels[0]))
+		}
+	}
+	return &Figure{Title: title, panels: panels}, nil
+}
+
+// Panels returns the figure's plots (rows of columns) for further styling.
+func (f *Figure) Panels() [][]*plot.Plot { return f.panels }
+
+func (f *Figure) size() (w, h vg.Length, dpi int) {
+	w, h, dpi = f.Width, f.Height, f.DPI
+	if w <= 0 {
+		w = DefaultWidth
+	}
+	if h <= 0 {
+		h = DefaultHeight
+	}
+	if dpi <= 0 {
+		dpi = DefaultDPI
+	}
+	return w, h, dpi
+}
+
+// PixelSize returns the size in pixels of the figure's PNG.
+func (f *Figure) PixelSize() (width, height int) {
+	w, h, dpi := f.size()
+	return int(w.Dots(float64(dpi)) + 0.5), int(h.Dots(float64(dpi)) + 0.5)
+}
+
+// Draw draws the figure on c.
+func (f *Figure) Draw(c draw.Canvas) {
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
+	if f.Title != "" {
+		sty := textStyle(titleSize)
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+		pad := vg.Points(4)
+		c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - pad}, f.Title)
+		c = draw.Crop(c, 0, 0, 0, -(sty.Height(f.Title) + 2*pad))
+	}
+	rows, cols := len(f.panels), len(f.panels[0])
+	if rows == 1 && cols == 1 {
+		if p := f.panels[0][0]; p != nil {
+			p.Draw(c)
+		}
+		return
+	}
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14),
+		PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(8)}
+	canvases := plot.Align(f.panels, tiles, c)
+	for i, row := range f.panels {
+		for j, p := range row {
+			if p != nil {
+				p.Draw(canvases[i][j])
+			}
+		}
+	}
+}
+
+// Encode writes the figure to w as "png", "svg" or "pdf".
+func (f *Figure) Encode(w io.Writer, format string) (err error) {
+	if f == nil || len(f.panels) == 0 {
+		return fmt.Errorf("%w: empty figure", ErrInput)
+	}
+	width, height, dpi := f.size()
+	return encodeCanvas(w, format, width, height, dpi, func(c draw.Canvas) { f.Draw(c) })
+}
+
+// encodeCanvas makes a canvas of the format, draws on it and writes it to w.
+// A panic inside the plotting library becomes an ErrDraw error.
+func encodeCanvas(w io.Writer, format string, width, height vg.Length, dpi int, drawFn func(draw.Canvas)) (err error) {
+	var cw vg.CanvasWriterTo
+	switch strings.ToLower(format) {
+	case "png":
+		cw = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi),
+			vgimg.UseBackgroundColor(color.White))}
+	case "svg":
+		cw = vgsvg.New(width, height)
+	case "pdf":
+		cw = vgpdf.New(width, height)
+	default:
+		return fmt.Errorf("%w: %q (want png, svg or pdf)", ErrFormat, format)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrDraw, r)
+		}
+	}()
+	drawFn(draw.New(cw))
+	_, err = cw.WriteTo(w)
+	if err != nil {
+		return fmt.Errorf("viz: writing %s: %w", format, err)
+	}
+	return nil
+}
+
+// PNG returns the figure encoded as PNG at its DPI.
+func (f *Figure) PNG() ([]byte, error) { return encodeBytes(f.Encode, "png") }
+
+// SVG returns the figure as an SVG document.
+func (f *Figure) SVG() ([]byte, error) { return encodeBytes(f.Encode, "svg") }
+
+// PDF returns the figure as a PDF document (fonts embedded).
+func (f *Figure) PDF() ([]byte, error) { return encodeBytes(f.Encode, "pdf") }
+
+func encodeBytes(enc func(io.Writer, string) error, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := enc(&buf, format); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// SaveAs writes the figure to path, choosing the format by the extension
+// (.png, .svg or .pdf, any case). The file is written atomically: to a
+// temporary file in the same directory, then renamed.
+func (f *Figure) SaveAs(path string) error { return saveAs(path, f.Encode) }
+
+// Render implements display.Renderer: image/png, image/svg+xml and a
+// text/plain description. An error renders as text.
+func (f *Figure) Render() display.Bundle {
+	return renderImage(f.Encode, f.describe())
+}
+
+func (f *Figure) describe() string {
+	if f == nil {
+		return "<viz.Figure nil>"
+	}
+	w, h := f.PixelSize()
+	title := f.Title
+	if title == "" && len(f.panels) > 0 && len(f.panels[0]) > 0 && f.panels[0][0] != nil {
+		title = f.panels[0][0].Title.Text
+	}
+	return fmt.Sprintf("<viz.Figure %q %dx%d>", title, w, h)
+}
+
+func renderImage(enc func(io.Writer, string) error, desc string) display.Bundle {
+	pngData, err := encodeBytes(enc, "png")
+	if err != nil {
+		return display.Text(err.Error())
+	}
+	b := display.PNG(pngData)
+	if svgData, err := encodeBytes(enc, "svg"); err == nil {
+		b[display.MIMESVG] = string(svgData)
+	}
+	b[display.MIMEText] = desc
+	return b
+}
+
+func saveAs(path string, enc func(io.Writer, string) error) error {
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	switch ext {
+	case "png", "svg", "pdf":
+	default:
+		return fmt.Errorf("%w: %s: extension %q (want .png, .svg or .pdf)", ErrFormat, path, filepath.Ext(path))
+	}
+	var buf bytes.Buffer
+	if err := enc(&buf, ext); err != nil {
+		return fmt.Errorf("viz: saving %s: %w", path, err)
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it over path, so that readers never see a partial file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("viz: saving %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("viz: saving %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("viz: saving %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("viz: saving %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("viz: saving %s: %w", path, err)
+	}
+	return nil
+}
+
+// textStyle returns a sans-serif black text style of the given size.
+func textStyle(size vg.Length) text.Style {
+	return text.Style{
+		Color:   color.Black,
+		Font:    font.From(sansFont, size),
+		XAlign:  draw.XLeft,
+		YAlign:  draw.YBottom,
+		Handler: plot.DefaultTextHandler,
+	}
+}
+
+// newPlot returns a plot with this package's fonts and a light grid.
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = font.From(sansFont, labelSize+0.5)
+	p.Title.Padding = vg.Points(4)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = font.From(sansFont, labelSize)
+		a.Tick.Label.Font = font.From(sansFont, tickSize)
+		a.Label.Padding = vg.Points(3)
+	}
+	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
+	p.Legend.TextStyle.Font = font.From(sansFont, legendSize)
+	p.Legend.ThumbnailWidth = vg.Points(22)
+	return p
+}
