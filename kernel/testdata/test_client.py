@@ -22,6 +22,16 @@ class KernelCase(unittest.TestCase):
 
     def setUp(self):
         self.km, self.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT)
+        self.drain()
+
+    def drain(self):
+        """Drops what start_new_kernel's readiness probes left queued."""
+        for get in (self.kc.get_shell_msg, self.kc.get_iopub_msg):
+            while True:
+                try:
+                    get(timeout=0.2)
+                except queue.Empty:
+                    break
 
     def tearDown(self):
         try:
@@ -199,6 +209,7 @@ class StreamTests(KernelCase):
 
 class SignatureTests(KernelCase):
     def assert_no_reply(self, what, wait=1.5):
+        """No shell message at all arrives within wait seconds."""
         try:
             msg = self.kc.get_shell_msg(timeout=wait)
         except queue.Empty:
