@@ -53,7 +53,29 @@ func Read(path string) (*Volume, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readData(r, h, path, avail)
+	v, err := readData(r, h, path, avail)
+	if err != nil {
+		return nil, err
+	}
+	if err := drainGzip(r, path); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// drainGzip reads a gzip stream to its end so that its checksum is
+// verified; plain readers are left alone.
+func drainGzip(r io.Reader, name string) error {
+	if _, ok := r.(*gzip.Reader); !ok {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("volume: %s: gzip stream after the data: %w", name, err)
+	}
+	return nil
 }
 
 // ReadFrom reads a NIfTI stream (plain or gzip) from r; name is used in
@@ -75,7 +97,14 @@ func ReadFrom(r io.Reader, name string) (*Volume, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readData(src, h, name, -1)
+	v, err := readData(src, h, name, -1)
+	if err != nil {
+		return nil, err
+	}
+	if err := drainGzip(src, name); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // openStream returns a reader over the (decompressed) NIfTI stream of f and
