@@ -23,18 +23,18 @@ type stridedOp struct {
 	outShape tensor.Shape
 }
 
-func (op *stridedOp) Arity() int     { return 1 }
-func (op *stridedOp) Type() hm.Type  { return attnType(op.outShape.Dims(), op.inShape.Dims()) }
-func (op *stridedOp) ReturnsPtr() bool { return false }
-func (op *stridedOp) CallsExtern() bool { return false }
-func (op *stridedOp) OverwritesInput() int { return -1 }
+func (op *stridedOp) Arity() int            { return 1 }
+func (op *stridedOp) Type() hm.Type         { return attnType(op.outShape.Dims(), op.inShape.Dims()) }
+func (op *stridedOp) ReturnsPtr() bool      { return false }
+func (op *stridedOp) CallsExtern() bool     { return false }
+func (op *stridedOp) OverwritesInput() int  { return -1 }
 func (op *stridedOp) WriteHash(h hash.Hash) { attnWriteHash(h, op) }
 func (op *stridedOp) Hashcode() uint32      { return attnHash(op) }
 func (op *stridedOp) String() string {
 	return fmt.Sprintf("%s%v->%v{iter%v strides%v +%d}", op.name, op.inShape, op.outShape, op.iter, op.strides, op.offset)
 }
 func (op *stridedOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.outShape.Clone(), nil }
-func (op *stridedOp) Do(in ...G.Value) (G.Value, error)            { return op.UsePreallocDo(nil, in...) }
+func (op *stridedOp) Do(in ...G.Value) (G.Value, error)              { return op.UsePreallocDo(nil, in...) }
 func (op *stridedOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	x, err := attnDense(op, in[0], op.inShape.TotalSize())
 	if err != nil {
@@ -64,11 +64,13 @@ func (op *stridedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 // from, leaving zeros elsewhere.
 type stridedScatterOp struct{ fwd *stridedOp }
 
-func (op *stridedScatterOp) Arity() int    { return 1 }
-func (op *stridedScatterOp) Type() hm.Type { return attnType(op.fwd.inShape.Dims(), op.fwd.outShape.Dims()) }
-func (op *stridedScatterOp) ReturnsPtr() bool     { return false }
-func (op *stridedScatterOp) CallsExtern() bool    { return false }
-func (op *stridedScatterOp) OverwritesInput() int { return -1 }
+func (op *stridedScatterOp) Arity() int { return 1 }
+func (op *stridedScatterOp) Type() hm.Type {
+	return attnType(op.fwd.inShape.Dims(), op.fwd.outShape.Dims())
+}
+func (op *stridedScatterOp) ReturnsPtr() bool      { return false }
+func (op *stridedScatterOp) CallsExtern() bool     { return false }
+func (op *stridedScatterOp) OverwritesInput() int  { return -1 }
 func (op *stridedScatterOp) WriteHash(h hash.Hash) { attnWriteHash(h, op) }
 func (op *stridedScatterOp) Hashcode() uint32      { return attnHash(op) }
 func (op *stridedScatterOp) String() string        { return "Adjoint" + op.fwd.String() }
@@ -217,7 +219,7 @@ func Permute(x *G.Node, axes ...int) (*G.Node, error) {
 	}
 	in := x.Shape()
 	if !attnCheckAxes(axes, in.Dims()) {
-		return nil, fmt.Errorf("%w: Permute: axes %v for input shape %v", ErrAttentionShape, axes, in)
+		return nil, fmt.Errorf("%w: Permute: axes %v for input shape %v", ErrShape, axes, in)
 	}
 	out := make(tensor.Shape, len(axes))
 	for i, a := range axes {
@@ -234,11 +236,11 @@ func Reshape(x *G.Node, shape ...int) (*G.Node, error) {
 	}
 	in := x.Shape()
 	if len(shape) == 0 || attnProd(shape) != in.TotalSize() {
-		return nil, fmt.Errorf("%w: Reshape: input shape %v cannot become %v", ErrAttentionShape, in, tensor.Shape(shape))
+		return nil, fmt.Errorf("%w: Reshape: input shape %v cannot become %v", ErrShape, in, tensor.Shape(shape))
 	}
 	for _, s := range shape {
 		if s <= 0 {
-			return nil, fmt.Errorf("%w: Reshape: input shape %v cannot become %v", ErrAttentionShape, in, tensor.Shape(shape))
+			return nil, fmt.Errorf("%w: Reshape: input shape %v cannot become %v", ErrShape, in, tensor.Shape(shape))
 		}
 	}
 	n := in.TotalSize()
@@ -248,7 +250,7 @@ func Reshape(x *G.Node, shape ...int) (*G.Node, error) {
 
 func attnNeedRank(layer string, x *G.Node, rank int, want string) error {
 	if x.Shape().Dims() != rank {
-		return fmt.Errorf("%w: %s: input shape %v, want %s", ErrAttentionShape, layer, x.Shape(), want)
+		return fmt.Errorf("%w: %s: input shape %v, want %s", ErrShape, layer, x.Shape(), want)
 	}
 	return nil
 }
@@ -290,7 +292,7 @@ func FromTokens(x *G.Node, d, h, w int) (*G.Node, error) {
 	}
 	s := x.Shape()
 	if d <= 0 || h <= 0 || w <= 0 || s[1] != d*h*w {
-		return nil, fmt.Errorf("%w: FromTokens: input shape %v, want (N, %d, C) for D, H, W = %d, %d, %d", ErrAttentionShape, s, d*h*w, d, h, w)
+		return nil, fmt.Errorf("%w: FromTokens: input shape %v, want (N, %d, C) for D, H, W = %d, %d, %d", ErrShape, s, d*h*w, d, h, w)
 	}
 	n, l, c := s[0], s[1], s[2]
 	return G.ApplyOp(permuteView("FromTokens", s, []int{n, l, c}, []int{0, 2, 1}, tensor.Shape{n, c, d, h, w}), x)

@@ -6,7 +6,6 @@ package nn
 // into the machine's preallocated output when that is safe.
 
 import (
-	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
@@ -18,10 +17,6 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
-
-// ErrAttentionShape is wrapped by every shape error of the attention ops and
-// layers (layout helpers, windows, roll, matmul, softmax, attention layers).
-var ErrAttentionShape = errors.New("nn: attention shape mismatch")
 
 // attnFloat is the element type of the attention kernels.
 type attnFloat interface{ ~float32 | ~float64 }
@@ -63,14 +58,14 @@ func attnTensorType(d int, a hm.TypeVariable) hm.Type {
 // attnDtype checks that a node holds float32 or float64 values.
 func attnDtype(layer string, n *G.Node) (tensor.Dtype, error) {
 	if n == nil {
-		return tensor.Dtype{}, fmt.Errorf("%w: %s: nil node", ErrAttentionShape, layer)
+		return tensor.Dtype{}, fmt.Errorf("%w: %s: nil node", ErrShape, layer)
 	}
 	dt, err := dtypeOfNode(n)
 	if err != nil {
 		return tensor.Dtype{}, fmt.Errorf("%s: %w", layer, err)
 	}
 	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return tensor.Dtype{}, fmt.Errorf("%w: %s: dtype %v, want float32 or float64", ErrAttentionShape, layer, dt)
+		return tensor.Dtype{}, fmt.Errorf("%w: %s: dtype %v, want float32 or float64", ErrDtype, layer, dt)
 	}
 	return dt, nil
 }
@@ -85,7 +80,7 @@ func dtypeOfNode(n *G.Node) (tensor.Dtype, error) {
 		case tensor.Dtype:
 			return tt, nil
 		default:
-			return tensor.Dtype{}, fmt.Errorf("%w: node %q has type %v", ErrAttentionShape, n.Name(), n.Type())
+			return tensor.Dtype{}, fmt.Errorf("%w: node %q has type %v", ErrShape, n.Name(), n.Type())
 		}
 	}
 }
@@ -100,10 +95,10 @@ func attnDense(op fmt.Stringer, v G.Value, numel int) (*tensor.Dense, error) {
 		d = d.Materialize().(*tensor.Dense)
 	}
 	if d.Dtype() != tensor.Float32 && d.Dtype() != tensor.Float64 {
-		return nil, fmt.Errorf("%w: %v: dtype %v, want float32 or float64", ErrAttentionShape, op, d.Dtype())
+		return nil, fmt.Errorf("%w: %v: dtype %v, want float32 or float64", ErrDtype, op, d.Dtype())
 	}
 	if d.Shape().TotalSize() != numel {
-		return nil, fmt.Errorf("%w: %v: input shape %v has %d elements, want %d", ErrAttentionShape, op, d.Shape(), d.Shape().TotalSize(), numel)
+		return nil, fmt.Errorf("%w: %v: input shape %v has %d elements, want %d", ErrShape, op, d.Shape(), d.Shape().TotalSize(), numel)
 	}
 	return d, nil
 }

@@ -12,7 +12,7 @@ import (
 func attnCheckWindow(layer string, window [3]int) error {
 	for _, w := range window {
 		if w <= 0 {
-			return fmt.Errorf("%w: %s: window %v, want positive sizes", ErrAttentionShape, layer, window)
+			return fmt.Errorf("%w: %s: window %v, want positive sizes", ErrShape, layer, window)
 		}
 	}
 	return nil
@@ -38,7 +38,7 @@ func WindowPartition(x *G.Node, window [3]int) (*G.Node, error) {
 	n, d, h, w, c := s[0], s[1], s[2], s[3], s[4]
 	wd, wh, ww := window[0], window[1], window[2]
 	if d%wd != 0 || h%wh != 0 || w%ww != 0 {
-		return nil, fmt.Errorf("%w: WindowPartition: input shape %v, spatial sizes must be multiples of window %v", ErrAttentionShape, s, window)
+		return nil, fmt.Errorf("%w: WindowPartition: input shape %v, spatial sizes must be multiples of window %v", ErrShape, s, window)
 	}
 	view := []int{n, d / wd, wd, h / wh, wh, w / ww, ww, c}
 	nw := n * (d / wd) * (h / wh) * (w / ww)
@@ -63,11 +63,11 @@ func WindowReverse(windows *G.Node, window [3]int, dims [4]int) (*G.Node, error)
 	n, d, h, w := dims[0], dims[1], dims[2], dims[3]
 	wd, wh, ww := window[0], window[1], window[2]
 	if n <= 0 || d <= 0 || h <= 0 || w <= 0 || d%wd != 0 || h%wh != 0 || w%ww != 0 {
-		return nil, fmt.Errorf("%w: WindowReverse: dims %v, want positive multiples of window %v", ErrAttentionShape, dims, window)
+		return nil, fmt.Errorf("%w: WindowReverse: dims %v, want positive multiples of window %v", ErrShape, dims, window)
 	}
 	nw := n * (d / wd) * (h / wh) * (w / ww)
 	if s[0] != nw || s[1] != wd*wh*ww {
-		return nil, fmt.Errorf("%w: WindowReverse: input shape %v, want (%d, %d, C) for dims %v and window %v", ErrAttentionShape, s, nw, wd*wh*ww, dims, window)
+		return nil, fmt.Errorf("%w: WindowReverse: input shape %v, want (%d, %d, C) for dims %v and window %v", ErrShape, s, nw, wd*wh*ww, dims, window)
 	}
 	c := s[2]
 	view := []int{n, d / wd, h / wh, w / ww, wd, wh, ww, c}
@@ -86,7 +86,7 @@ func PadChannelsLast(x *G.Node, pad [3]int) (*G.Node, error) {
 		return nil, err
 	}
 	if pad[0] < 0 || pad[1] < 0 || pad[2] < 0 {
-		return nil, fmt.Errorf("%w: PadChannelsLast: pad %v, want non-negative", ErrAttentionShape, pad)
+		return nil, fmt.Errorf("%w: PadChannelsLast: pad %v, want non-negative", ErrShape, pad)
 	}
 	if pad == [3]int{} {
 		return x, nil
@@ -108,7 +108,7 @@ func CropChannelsLast(x *G.Node, dims [3]int) (*G.Node, error) {
 	}
 	s := x.Shape()
 	if dims[0] <= 0 || dims[1] <= 0 || dims[2] <= 0 || dims[0] > s[1] || dims[1] > s[2] || dims[2] > s[3] {
-		return nil, fmt.Errorf("%w: CropChannelsLast: input shape %v cannot be cropped to %v", ErrAttentionShape, s, dims)
+		return nil, fmt.Errorf("%w: CropChannelsLast: input shape %v cannot be cropped to %v", ErrShape, s, dims)
 	}
 	if dims[0] == s[1] && dims[1] == s[2] && dims[2] == s[3] {
 		return x, nil
@@ -181,11 +181,11 @@ func RelativePositionBias(table *G.Node, window [3]int, n int) (*G.Node, error) 
 	rows := RelativePositionTableSize(window)
 	s := table.Shape()
 	if s.Dims() != 2 || s[0] != rows || s[1] <= 0 {
-		return nil, fmt.Errorf("%w: RelativePositionBias: table shape %v, want (%d, heads) for window %v", ErrAttentionShape, s, rows, window)
+		return nil, fmt.Errorf("%w: RelativePositionBias: table shape %v, want (%d, heads) for window %v", ErrShape, s, rows, window)
 	}
 	l := window[0] * window[1] * window[2]
 	if n <= 0 || n > l {
-		return nil, fmt.Errorf("%w: RelativePositionBias: %d tokens per window, want 1..%d for window %v", ErrAttentionShape, n, l, window)
+		return nil, fmt.Errorf("%w: RelativePositionBias: %d tokens per window, want 1..%d for window %v", ErrShape, n, l, window)
 	}
 	heads := s[1]
 	src := make([]int32, heads*n*n)
@@ -220,7 +220,7 @@ func (op *gatherOp) String() string {
 	return fmt.Sprintf("Gather#%d:%s%v->%v", op.id, op.name, op.inShape, op.outShape)
 }
 func (op *gatherOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.outShape.Clone(), nil }
-func (op *gatherOp) Do(in ...G.Value) (G.Value, error)            { return op.UsePreallocDo(nil, in...) }
+func (op *gatherOp) Do(in ...G.Value) (G.Value, error)              { return op.UsePreallocDo(nil, in...) }
 func (op *gatherOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	x, err := attnDense(op, in[0], op.inShape.TotalSize())
 	if err != nil {
@@ -247,8 +247,10 @@ func (op *gatherOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // scatterAddOp is the adjoint of a gatherOp: out[src[k]] += in[k], from zero.
 type scatterAddOp struct{ fwd *gatherOp }
 
-func (op *scatterAddOp) Arity() int            { return 1 }
-func (op *scatterAddOp) Type() hm.Type         { return attnType(op.fwd.inShape.Dims(), op.fwd.outShape.Dims()) }
+func (op *scatterAddOp) Arity() int { return 1 }
+func (op *scatterAddOp) Type() hm.Type {
+	return attnType(op.fwd.inShape.Dims(), op.fwd.outShape.Dims())
+}
 func (op *scatterAddOp) ReturnsPtr() bool      { return false }
 func (op *scatterAddOp) CallsExtern() bool     { return false }
 func (op *scatterAddOp) OverwritesInput() int  { return -1 }
@@ -336,7 +338,7 @@ func ShiftedWindowMask(dims, window, shift [3]int) (*tensor.Dense, error) {
 	}
 	for i := 0; i < 3; i++ {
 		if dims[i] <= 0 || dims[i]%window[i] != 0 || shift[i] < 0 || shift[i] >= window[i] {
-			return nil, fmt.Errorf("%w: ShiftedWindowMask: dims %v, window %v, shift %v: dims must be multiples of the window and 0 <= shift < window", ErrAttentionShape, dims, window, shift)
+			return nil, fmt.Errorf("%w: ShiftedWindowMask: dims %v, window %v, shift %v: dims must be multiples of the window and 0 <= shift < window", ErrShape, dims, window, shift)
 		}
 	}
 	d, h, w := dims[0], dims[1], dims[2]

@@ -1,0 +1,317 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MaskedSoftmax is softmax over the last axis of x + mask. x has shape
+// (B, heads, L, M); mask, a constant (no gradient) of shape (nW, L, M) with
+// B a multiple of nW, is added as MONAI's shifted-window attention does:
+// row (b, h, i) gets mask[b mod nW, i]. Mask entries may be -inf; a row
+// that is -inf everywhere gives zeros. A nil mask is plain softmax over the
+// last axis of x of any rank >= 1.
+func MaskedSoftmax(x *G.Node, mask *tensor.Dense) (*G.Node, error) {
+	return AttentionSoftmax(x, 1, nil, mask)
+}
+
+// AttentionSoftmax is softmax over the last axis of scale*x + bias + mask,
+// the attention weights of scaled dot-product attention: x of shape
+// (B, heads, L, M) holds q k^T, bias (optional, learnable, e.g. the
+// relative position bias) has the shape of x's trailing axes, e.g.
+// (heads, L, M), and mask (optional constant) has shape (nW, L, M) as in
+// MaskedSoftmax. Gradients flow to x and bias.
+func AttentionSoftmax(x *G.Node, scale float64, bias *G.Node, mask *tensor.Dense) (*G.Node, error) {
+	dt, err := attnDtype("AttentionSoftmax", x)
+	if err != nil {
+		return nil, err
+	}
+	xs := x.Shape()
+	if xs.Dims() < 1 || xs.TotalSize() == 0 {
+		return nil, fmt.Errorf("%w: AttentionSoftmax: input shape %v", ErrShape, xs)
+	}
+	op := &attnSoftmaxOp{id: attnNextID(), xShape: xs.Clone(), scale: scale}
+	inputs := []*G.Node{x}
+	if bias != nil {
+		bdt, err := attnDtype("AttentionSoftmax", bias)
+		if err != nil {
+			return nil, err
+		}
+		bs := bias.Shape()
+		if bdt != dt || bs.Dims() == 0 || bs.Dims() > xs.Dims() || !attnShapeEq(xs[xs.Dims()-bs.Dims():], bs) {
+			return nil, fmt.Errorf("%w: AttentionSoftmax: input shape %v, bias shape %v (%v) must be its trailing axes (%v)", ErrShape, xs, bs, bdt, dt)
+		}
+		op.bShape = bs.Clone()
+		inputs = append(inputs, bias)
+	}
+	if mask != nil {
+		ms := mask.Shape()
+		if xs.Dims() != 4 || ms.Dims() != 3 || ms[0] <= 0 || xs[0]%ms[0] != 0 || ms[1] != xs[2] || ms[2] != xs[3] {
+			return nil, fmt.Errorf("%w: AttentionSoftmax: input shape %v, mask shape %v, want (B, heads, L, M) and (nW, L, M) with B a multiple of nW", ErrShape, xs, ms)
+		}
+		m, err := attnFloat64s(mask)
+		if err != nil {
+			return nil, fmt.Errorf("AttentionSoftmax: mask: %w", err)
+		}
+		op.mask, op.nw = m, ms[0]
+	}
+	return G.ApplyOp(op, inputs...)
+}
+
+func attnFloat64s(t *tensor.Dense) ([]float64, error) {
+	if t.IsMaterializable() {
+		t = t.Materialize().(*tensor.Dense)
+	}
+	switch d := t.Data().(type) {
+	case []float64:
+		return append([]float64(nil), d...), nil
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: dtype %v, want float32 or float64", ErrShape, t.Dtype())
+}
+
+type attnSoftmaxOp struct {
+	id     uint64
+	xShape tensor.Shape
+	bShape tensor.Shape // nil: no bias input
+	scale  float64
+	mask   []float64 // (nW, L, M) or nil
+	nw     int
+}
+
+func (op *attnSoftmaxOp) Arity() int {
+	if op.bShape != nil {
+		return 2
+	}
+	return 1
+}
+func (op *attnSoftmaxOp) Type() hm.Type {
+	if op.bShape != nil {
+		return attnType(op.xShape.Dims(), op.xShape.Dims(), op.bShape.Dims())
+	}
+	return attnType(op.xShape.Dims(), op.xShape.Dims())
+}
+func (op *attnSoftmaxOp) ReturnsPtr() bool      { return false }
+func (op *attnSoftmaxOp) CallsExtern() bool     { return false }
+func (op *attnSoftmaxOp) OverwritesInput() int  { return -1 }
+func (op *attnSoftmaxOp) WriteHash(h hash.Hash) { attnWriteHash(h, op) }
+func (op *attnSoftmaxOp) Hashcode() uint32      { return attnHash(op) }
+func (op *attnSoftmaxOp) String() string {
+	return fmt.Sprintf("AttentionSoftmax#%d%v{scale=%g bias=%v masked=%v}", op.id, op.xShape, op.scale, op.bShape, op.mask != nil)
+}
+func (op *attnSoftmaxOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.xShape.Clone(), nil
+}
+func (op *attnSoftmaxOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+func (op *attnSoftmaxOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	x, err := attnDense(op, in[0], op.xShape.TotalSize())
+	if err != nil {
+		return nil, err
+	}
+	var b *tensor.Dense
+	if op.bShape != nil {
+		if b, err = attnDense(op, in[1], op.bShape.TotalSize()); err != nil {
+			return nil, err
+		}
+		if b.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: %v: dtypes %v and %v", ErrShape, op, x.Dtype(), b.Dtype())
+		}
+	}
+	out := attnOut(prealloc, x.Dtype(), op.xShape, x, b)
+	switch xv := x.Data().(type) {
+	case []float32:
+		var bv []float32
+		if b != nil {
+			bv = b.Data().([]float32)
+		}
+		attnSoftmaxKernel(op, out.Data().([]float32), xv, bv)
+	case []float64:
+		var bv []float64
+		if b != nil {
+			bv = b.Data().([]float64)
+		}
+		attnSoftmaxKernel(op, out.Data().([]float64), xv, bv)
+	}
+	return out, nil
+}
+
+// maskRow returns the mask row added to row r of x (nil: none).
+func (op *attnSoftmaxOp) maskRow(r int) []float64 {
+	if op.mask == nil {
+		return nil
+	}
+	heads, l, m := op.xShape[1], op.xShape[2], op.xShape[3]
+	i := r % l
+	batch := r / (l * heads)
+	w := batch % op.nw
+	return op.mask[(w*l+i)*m : (w*l+i+1)*m]
+}
+
+func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
+	m := op.xShape[op.xShape.Dims()-1]
+	rows := len(x) / m
+	nb := len(b)
+	attnParallel(rows, m*8, func(lo, hi int) {
+		z := make([]float64, m)
+		for r := lo; r < hi; r++ {
+			xr := x[r*m : (r+1)*m]
+			mr := op.maskRow(r)
+			var br []T
+			if nb > 0 {
+				off := (r * m) % nb
+				br = b[off : off+m]
+			}
+			mx := math.Inf(-1)
+			for j, v := range xr {
+				zj := op.scale * float64(v)
+				if br != nil {
+					zj += float64(br[j])
+				}
+				if mr != nil {
+					zj += mr[j]
+				}
+				z[j] = zj
+				if zj > mx {
+					mx = zj
+				}
+			}
+			d := dst[r*m : (r+1)*m]
+			if math.IsInf(mx, -1) || math.IsNaN(mx) {
+				clear(d)
+				continue
+			}
+			sum := 0.0
+			for j := range z {
+				e := math.Exp(z[j] - mx)
+				z[j] = e
+				sum += e
+			}
+			inv := 1 / sum
+			for j := range d {
+				d[j] = T(z[j] * inv)
+			}
+		}
+	})
+}
+
+func (op *attnSoftmaxOp) DiffWRT(n int) []bool {
+	w := make([]bool, n)
+	for i := range w {
+		w[i] = true
+	}
+	return w
+}
+
+func (op *attnSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&attnSoftmaxBackOp{fwd: op, mul: op.scale, outShape: op.xShape}, output, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%v: gradient: %w", op, err)
+	}
+	if op.bShape == nil {
+		return G.Nodes{dx}, nil
+	}
+	db, err := G.ApplyOp(&attnSoftmaxBackOp{fwd: op, mul: 1, outShape: op.bShape}, output, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%v: gradient: %w", op, err)
+	}
+	return G.Nodes{dx, db}, nil
+}
+
+// attnSoftmaxBackOp computes from (y, dy) the gradient of the softmax input
+// z, mul * y * (dy - sum(dy*y)), summed over leading axes down to outShape
+// when that is smaller than y (the bias gradient).
+type attnSoftmaxBackOp struct {
+	fwd      *attnSoftmaxOp
+	mul      float64
+	outShape tensor.Shape
+}
+
+func (op *attnSoftmaxBackOp) Arity() int { return 2 }
+func (op *attnSoftmaxBackOp) Type() hm.Type {
+	d := op.fwd.xShape.Dims()
+	return attnType(op.outShape.Dims(), d, d)
+}
+func (op *attnSoftmaxBackOp) ReturnsPtr() bool      { return false }
+func (op *attnSoftmaxBackOp) CallsExtern() bool     { return false }
+func (op *attnSoftmaxBackOp) OverwritesInput() int  { return -1 }
+func (op *attnSoftmaxBackOp) WriteHash(h hash.Hash) { attnWriteHash(h, op) }
+func (op *attnSoftmaxBackOp) Hashcode() uint32      { return attnHash(op) }
+func (op *attnSoftmaxBackOp) String() string {
+	return fmt.Sprintf("Grad%v*%g->%v", op.fwd, op.mul, op.outShape)
+}
+func (op *attnSoftmaxBackOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.outShape.Clone(), nil
+}
+func (op *attnSoftmaxBackOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+func (op *attnSoftmaxBackOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	n := op.fwd.xShape.TotalSize()
+	y, err := attnDense(op, in[0], n)
+	if err != nil {
+		return nil, err
+	}
+	dy, err := attnDense(op, in[1], n)
+	if err != nil {
+		return nil, err
+	}
+	out := attnOut(prealloc, y.Dtype(), op.outShape, y, dy)
+	m := op.fwd.xShape[op.fwd.xShape.Dims()-1]
+	switch yv := y.Data().(type) {
+	case []float32:
+		attnSoftmaxBack(out.Data().([]float32), yv, dy.Data().([]float32), m, op.mul)
+	case []float64:
+		attnSoftmaxBack(out.Data().([]float64), yv, dy.Data().([]float64), m, op.mul)
+	}
+	return out, nil
+}
+func (op *attnSoftmaxBackOp) DiffWRT(int) []bool { return []bool{false, false} }
+func (op *attnSoftmaxBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("nn: %v: second-order gradients are not supported", op)
+}
+
+func attnSoftmaxBack[T attnFloat](dst, y, dy []T, m int, mul float64) {
+	rows := len(y) / m
+	if len(dst) == len(y) {
+		attnParallel(rows, m*2, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				yr, gr, d := y[r*m:(r+1)*m], dy[r*m:(r+1)*m], dst[r*m:(r+1)*m]
+				s := 0.0
+				for j := range yr {
+					s += float64(yr[j]) * float64(gr[j])
+				}
+				for j := range d {
+					d[j] = T(mul * float64(yr[j]) * (float64(gr[j]) - s))
+				}
+			}
+		})
+		return
+	}
+	// Reduce to the bias: rows of y map onto bias rows cyclically. Split
+	// the bias rows over cores so that no two write the same element.
+	brows := len(dst) / m
+	attnParallel(brows, (rows/brows)*m*2, func(lo, hi int) {
+		clear(dst[lo*m : hi*m])
+		for r0 := lo; r0 < hi; r0++ {
+			d := dst[r0*m : (r0+1)*m]
+			for r := r0; r < rows; r += brows {
+				yr, gr := y[r*m:(r+1)*m], dy[r*m:(r+1)*m]
+				s := 0.0
+				for j := range yr {
+					s += float64(yr[j]) * float64(gr[j])
+				}
+				for j := range d {
+					d[j] += T(mul * float64(yr[j]) * (float64(gr[j]) - s))
+				}
+			}
+		}
+	})
+}
