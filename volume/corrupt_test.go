@@ -2,9 +2,9 @@ package volume
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"math"
 	"os"

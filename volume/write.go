@@ -2,9 +2,9 @@ package volume
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"math"
 	"os"
