@@ -1,0 +1,254 @@
+package kernel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/unetlab/unetlab/kernel/wire"
+)
+
+const username = "kernel"
+
+// handle serves one request from ch (shell or control) between a busy and
+// an idle status on iopub.
+func (k *Kernel) handle(ch *channel, req *wire.Message) {
+	k.publish(req, "status", statusContent{"busy"})
+	defer k.publish(req, "status", statusContent{"idle"})
+	typ := req.Header.MsgType
+	switch {
+	case typ == "kernel_info_request":
+		k.reply(ch, req, "kernel_info_reply", kernelInfo())
+	case typ == "shutdown_request":
+		k.handleShutdown(ch, req)
+	case typ == "interrupt_request":
+		k.handleInterrupt(ch, req)
+	case ch == k.socks.control:
+		k.log.Warn("unsupported request on the control socket", "msg_type", typ)
+	case typ == "execute_request":
+		k.handleExecute(ch, req)
+	case typ == "complete_request":
+		k.handleComplete(ch, req)
+	case typ == "inspect_request":
+		k.handleInspect(ch, req)
+	case typ == "is_complete_request":
+		k.handleIsComplete(ch, req)
+	case typ == "history_request":
+		k.handleHistory(ch, req)
+	case typ == "comm_info_request":
+		k.handleCommInfo(ch, req)
+	case typ == "comm_open", typ == "comm_msg", typ == "comm_close":
+		k.handleComm(req)
+	default:
+		k.log.Warn("unsupported request on the shell socket", "msg_type", typ)
+	}
+}
+
+// reply sends the answer to req on the socket req came in on.
+func (k *Kernel) reply(ch *channel, req *wire.Message, msgType string, content any) {
+	m, err := wire.NewMessage(msgType, k.session, username, req, content)
+	if err != nil {
+		k.log.Error("encoding a reply", "msg_type", msgType, "err", err)
+		return
+	}
+	if err := k.send(ch, m); err != nil && k.ctx.Err() == nil {
+		k.log.Error("sending a reply", "err", err)
+	}
+}
+
+// replyError answers req with status "error".
+func (k *Kernel) replyError(ch *channel, req *wire.Message, ename, evalue string) {
+	msgType := strings.TrimSuffix(req.Header.MsgType, "_request") + "_reply"
+	k.reply(ch, req, msgType, errorContent{Status: "error", EName: ename, EValue: evalue,
+		Traceback: []string{ename + ": " + evalue}})
+}
+
+// publish sends a message on iopub; parent may be nil.
+func (k *Kernel) publish(parent *wire.Message, msgType string, content any) {
+	m, err := wire.NewMessage(msgType, k.session, username, nil, content)
+	if err != nil {
+		k.log.Error("encoding an iopub message", "msg_type", msgType, "err", err)
+		return
+	}
+	if parent != nil {
+		m.ParentHeader = parent.Header
+	}
+	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
+	if err := k.send(k.socks.iopub, m); err != nil && k.ctx.Err() == nil {
+		k.log.Error("publishing", "err", err)
+	}
+}
+
+// decode unmarshals req's content into v, answering req with an error
+// reply when the content does not fit.
+func (k *Kernel) decode(ch *channel, req *wire.Message, v any) bool {
+	if err := req.DecodeContent(v); err != nil {
+		k.log.Warn("bad request content", "msg_type", req.Header.MsgType, "err", err)
+		k.replyError(ch, req, "BadRequest", err.Error())
+		return false
+	}
+	return true
+}
+
+func (k *Kernel) handleShutdown(ch *channel, req *wire.Message) {
+	var c shutdownRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	content := map[string]any{"status": "ok", "restart": c.Restart}
+	k.reply(ch, req, "shutdown_reply", content)
+	k.publish(req, "shutdown_reply", content)
+	// The process exits in both cases: with restart, the kernel manager
+	// starts a fresh kernel once this one is gone (jupyter_client waits for
+	// the exit and would kill a kernel that stayed).
+	k.log.Debug("shutdown requested", "restart", c.Restart)
+	go k.Shutdown()
+}
+
+func (k *Kernel) handleComplete(ch *channel, req *wire.Message) {
+	var c completeRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	p, err := k.sup.get(k.ctx)
+	if err != nil {
+		k.replyError(ch, req, "InterpreterUnavailable", err.Error())
+		return
+	}
+	r, err := p.Complete(k.ctx, c.Code, c.CursorPos)
+	if err != nil {
+		k.workerFailed(p, err)
+		k.replyError(ch, req, "CompletionFailed", err.Error())
+		return
+	}
+	matches := r.Matches
+	if matches == nil {
+		matches = []string{}
+	}
+	md := r.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	k.reply(ch, req, "complete_reply", map[string]any{
+		"status": "ok", "matches": matches, "cursor_start": r.CursorStart, "cursor_end": r.CursorEnd,
+		"metadata": md,
+	})
+}
+
+func (k *Kernel) handleInspect(ch *channel, req *wire.Message) {
+	var c inspectRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	p, err := k.sup.get(k.ctx)
+	if err != nil {
+		k.replyError(ch, req, "InterpreterUnavailable", err.Error())
+		return
+	}
+	r, err := p.Inspect(k.ctx, c.Code, c.CursorPos, c.DetailLevel)
+	if err != nil {
+		k.workerFailed(p, err)
+		k.replyError(ch, req, "InspectionFailed", err.Error())
+		return
+	}
+	data := map[string]any{}
+	if r.Found {
+		data = mimeBundle(r.Data)
+	}
+	k.reply(ch, req, "inspect_reply", map[string]any{
+		"status": "ok", "found": r.Found, "data": data, "metadata": map[string]any{},
+	})
+}
+
+func (k *Kernel) handleIsComplete(ch *channel, req *wire.Message) {
+	var c isCompleteRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	p, err := k.sup.get(k.ctx)
+	if err != nil {
+		k.reply(ch, req, "is_complete_reply", map[string]any{"status": "unknown"})
+		return
+	}
+	r, err := p.IsComplete(k.ctx, c.Code)
+	if err != nil {
+		k.workerFailed(p, err)
+		k.reply(ch, req, "is_complete_reply", map[string]any{"status": "unknown"})
+		return
+	}
+	content := map[string]any{"status": r.Status}
+	if r.Status == "incomplete" {
+		content["indent"] = r.Indent
+	}
+	k.reply(ch, req, "is_complete_reply", content)
+}
+
+func (k *Kernel) handleHistory(ch *channel, req *wire.Message) {
+	var c historyRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	h, err := k.hist.query(c)
+	if err != nil {
+		k.replyError(ch, req, "BadRequest", err.Error())
+		return
+	}
+	k.reply(ch, req, "history_reply", map[string]any{"status": "ok", "history": h})
+}
+
+func (k *Kernel) handleCommInfo(ch *channel, req *wire.Message) {
+	var c commInfoRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	k.reply(ch, req, "comm_info_reply", map[string]any{"status": "ok", "comms": k.comms.info(c.TargetName)})
+}
+
+// handleComm forwards a front end's comm message to the interpreter. A
+// comm_open the interpreter refuses (no such target) is answered with a
+// comm_close; messages for unknown comms are dropped.
+func (k *Kernel) handleComm(req *wire.Message) {
+	typ := req.Header.MsgType
+	var content map[string]any
+	if err := req.DecodeContent(&content); err != nil {
+		k.log.Warn("bad comm message", "msg_type", typ, "err", err)
+		return
+	}
+	id, _ := content["comm_id"].(string)
+	if id == "" {
+		k.log.Warn("comm message without comm_id", "msg_type", typ)
+		return
+	}
+	if typ != "comm_open" && !k.comms.has(id) {
+		k.log.Warn("message for an unknown comm dropped", "msg_type", typ, "comm_id", id)
+		return
+	}
+	p, err := k.sup.get(k.ctx)
+	if err == nil {
+		err = p.Comm(typ, content)
+	}
+	switch {
+	case typ == "comm_open" && err != nil:
+		target, _ := content["target_name"].(string)
+		k.log.Warn("comm_open refused", "target_name", target, "err", err)
+		k.publish(req, "comm_close", map[string]any{"comm_id": id,
+			"data": map[string]any{"error": fmt.Sprintf("comm target %q: %v", target, err)}})
+	case err != nil:
+		k.log.Warn("forwarding a comm message", "msg_type", typ, "err", err)
+		if typ == "comm_close" {
+			k.comms.remove(id)
+		}
+	default:
+		k.comms.track(typ, content)
+	}
+}
+
+// workerFailed starts a fresh interpreter when err came from p's death.
+func (k *Kernel) workerFailed(p Interpreter, err error) {
+	select {
+	case <-p.Done():
+		k.log.Warn("the interpreter died; starting a fresh one", "err", err)
+		k.sup.crashed(p)
+		k.comms.reset()
+	default:
+	}
+}

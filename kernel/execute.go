@@ -1,0 +1,341 @@
+package kernel
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker"
+)
+
+// ErrStdinNotAllowed is the error a cell's read of os.Stdin gets when the
+// front end did not allow stdin for the cell.
+var ErrStdinNotAllowed = errors.New("kernel: reading standard input is not allowed: " +
+	"the front end sent this cell with allow_stdin=false (e.g. nbconvert, or a non-interactive client)")
+
+// ErrInputInterrupted is the error a pending read of os.Stdin gets when the
+// cell is interrupted.
+var ErrInputInterrupted = errors.New("kernel: input request interrupted")
+
+// cellRun is the state of the executing cell shared with the control
+// goroutine (interrupts) and the stdin router.
+type cellRun struct {
+	p          Interpreter
+	req        *wire.Message
+	interrupts int  // guarded by Kernel.mu
+	killed     bool // second interrupt: the interpreter was closed
+	done       chan struct{}
+	stop       chan struct{} // closed by the first interrupt
+	stopOnce   sync.Once
+}
+
+func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
+	var c executeRequest
+	if !k.decode(ch, req, &c) {
+		return
+	}
+	storeHistory := orTrue(c.StoreHistory) && !c.Silent
+	if storeHistory {
+		k.count++
+	}
+	count := k.count
+	if !c.Silent {
+		k.publish(req, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+	}
+	if notice := k.sup.takeNotice(); notice != "" && !c.Silent {
+		k.publish(req, "stream", map[string]any{"name": "stderr",
+			"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
+		k.comms.reset()
+	}
+
+	p, err := k.sup.get(k.ctx)
+	if err != nil {
+		k.executeError(ch, req, c, count, "InterpreterUnavailable", err.Error())
+		return
+	}
+	run := &cellRun{p: p, req: req, done: make(chan struct{}), stop: make(chan struct{})}
+	k.mu.Lock()
+	k.running = run
+	k.mu.Unlock()
+	res, err := p.Execute(k.ctx, worker.ExecuteRequest{
+		Code:            c.Code,
+		Silent:          c.Silent,
+		StoreHistory:    storeHistory,
+		AllowStdin:      orTrue(c.AllowStdin),
+		UserExpressions: c.UserExpressions,
+		ExecutionCount:  count,
+	}, func(ev worker.Event) { k.onEvent(run, c, ev) })
+	k.mu.Lock()
+	k.running = nil
+	killed := run.killed
+	k.mu.Unlock()
+	close(run.done)
+
+	if err != nil {
+		if killed {
+			k.sup.crashed(p)
+			k.comms.reset()
+			k.executeError(ch, req, c, count, "KernelRestarted",
+				"the cell was still running after a second interrupt, so the interpreter was restarted; "+
+					"its state was reset (variables, functions and imports are gone)")
+			return
+		}
+		if errors.Is(err, worker.ErrCrashed) || exited(p) {
+			k.sup.crashed(p)
+			k.comms.reset()
+			k.executeError(ch, req, c, count, "InterpreterCrashed",
+				"the interpreter crashed and its state was reset (variables, functions and imports are gone); "+
+					"a fresh interpreter has started.\n"+err.Error())
+		} else {
+			k.executeError(ch, req, c, count, "InterpreterError", err.Error())
+		}
+		return
+	}
+
+	if len(res.Reset) > 0 && !c.Silent {
+		k.publish(req, "stream", map[string]any{"name": "stderr", "text": resetLine(res.Reset)})
+	}
+	output := ""
+	if res.Result != nil && !c.Silent {
+		data := mimeBundle(res.Result)
+		output, _ = data[display.MIMEText].(string)
+		k.publish(req, "execute_result", map[string]any{
+			"execution_count": count, "data": data, "metadata": map[string]any{}})
+	}
+	if storeHistory {
+		k.hist.add(count, c.Code, output)
+	}
+	userExpr := res.UserExpressions
+	if userExpr == nil {
+		userExpr = map[string]any{}
+	}
+	switch res.Status {
+	case "error":
+		tb := res.Traceback
+		if tb == nil {
+			tb = []string{res.EName + ": " + res.EValue}
+		}
+		if !c.Silent {
+			k.publish(req, "error", errorContent{EName: res.EName, EValue: res.EValue, Traceback: tb})
+		}
+		k.reply(ch, req, "execute_reply", map[string]any{
+			"status": "error", "execution_count": count, "ename": res.EName, "evalue": res.EValue,
+			"traceback": tb, "user_expressions": userExpr})
+		if orTrue(c.StopOnError) {
+			k.abortQueued()
+		}
+	case "aborted":
+		k.reply(ch, req, "execute_reply", map[string]any{"status": "aborted", "execution_count": count})
+	default:
+		k.reply(ch, req, "execute_reply", map[string]any{
+			"status": "ok", "execution_count": count, "user_expressions": userExpr, "payload": []any{}})
+	}
+}
+
+// executeError ends a cell that failed outside the interpreter (it could
+// not start, crashed, or was restarted): an iopub error and an error reply.
+func (k *Kernel) executeError(ch *channel, req *wire.Message, c executeRequest, count int, ename, evalue string) {
+	tb := append([]string{ename + ":"}, strings.Split(evalue, "\n")...)
+	if !c.Silent {
+		k.publish(req, "error", errorContent{EName: ename, EValue: evalue, Traceback: tb})
+	}
+	k.reply(ch, req, "execute_reply", map[string]any{
+		"status": "error", "execution_count": count, "ename": ename, "evalue": evalue,
+		"traceback": tb, "user_expressions": map[string]any{}})
+	if orTrue(c.StopOnError) {
+		k.abortQueued()
+	}
+}
+
+// abortQueued answers every execute_request already queued on shell with
+// status "aborted" (the other queued requests are served as usual).
+func (k *Kernel) abortQueued() {
+	for {
+		select {
+		case m := <-k.shellQ:
+			if m.Header.MsgType != "execute_request" {
+				k.handle(k.socks.shell, m)
+				continue
+			}
+			k.publish(m, "status", statusContent{"busy"})
+			k.reply(k.socks.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": k.count})
+			k.publish(m, "status", statusContent{"idle"})
+		default:
+			return
+		}
+	}
+}
+
+func resetLine(names []string) string {
+	names = append([]string(nil), names...)
+	sort.Strings(names)
+	return fmt.Sprintf("unetlab: a redefinition rebuilt the interpreter; these variables were reset to their zero values: %s\n",
+		strings.Join(names, ", "))
+}
+
+// onEvent relays one event of the running cell.
+func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
+	req := run.req
+	switch {
+	case ev.Stream != nil:
+		if !c.Silent {
+			k.publish(req, "stream", map[string]any{"name": ev.Stream.Name, "text": ev.Stream.Text})
+		}
+	case ev.Display != nil:
+		if c.Silent {
+			return
+		}
+		d := ev.Display
+		md := d.Metadata
+		if md == nil {
+			md = map[string]any{}
+		}
+		content := map[string]any{"data": mimeBundle(d.Data), "metadata": md, "transient": map[string]any{}}
+		if d.DisplayID != "" {
+			content["transient"] = map[string]any{"display_id": d.DisplayID}
+		}
+		typ := "display_data"
+		if d.Update {
+			typ = "update_display_data"
+		}
+		k.publish(req, typ, content)
+	case ev.Clear != nil:
+		if !c.Silent {
+			k.publish(req, "clear_output", map[string]any{"wait": ev.Clear.Wait})
+		}
+	case ev.Comm != nil:
+		k.comms.track(ev.Comm.Type, ev.Comm.Content)
+		k.publish(req, ev.Comm.Type, ev.Comm.Content)
+	case ev.Input != nil:
+		if !orTrue(c.AllowStdin) {
+			run.p.Input("", ErrStdinNotAllowed)
+			return
+		}
+		k.requestInput(run, ev.Input)
+	}
+}
+
+// requestInput sends input_request on the stdin socket and answers the
+// interpreter when the input_reply comes (or the cell is interrupted).
+func (k *Kernel) requestInput(run *cellRun, in *worker.InputEvent) {
+	m, err := wire.NewMessage("input_request", k.session, username, run.req,
+		map[string]any{"prompt": in.Prompt, "password": in.Password})
+	if err != nil {
+		run.p.Input("", err)
+		return
+	}
+	// Drop stale replies to earlier requests.
+	for len(k.inputs) > 0 {
+		<-k.inputs
+	}
+	if err := k.send(k.socks.stdin, m); err != nil {
+		run.p.Input("", fmt.Errorf("kernel: sending input_request: %w", err))
+		return
+	}
+	go func() {
+		for {
+			select {
+			case r := <-k.inputs:
+				if r.ParentHeader.MsgID != "" && r.ParentHeader.MsgID != m.Header.MsgID {
+					k.log.Warn("input_reply for another request dropped", "parent", r.ParentHeader.MsgID)
+					continue
+				}
+				var c inputReply
+				if err := r.DecodeContent(&c); err != nil {
+					run.p.Input("", err)
+					return
+				}
+				run.p.Input(c.Value, nil)
+				return
+			case <-run.stop:
+				run.p.Input("", ErrInputInterrupted)
+				return
+			case <-run.done:
+				return
+			case <-k.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// deliverInput routes a message from the stdin socket.
+func (k *Kernel) deliverInput(m *wire.Message) {
+	if m.Header.MsgType != "input_reply" {
+		k.log.Warn("unexpected message on the stdin socket", "msg_type", m.Header.MsgType)
+		return
+	}
+	select {
+	case k.inputs <- m:
+	default:
+		k.log.Warn("input_reply dropped: nobody asked for input")
+	}
+}
+
+// handleInterrupt serves interrupt_request: the first interrupt of a cell
+// cancels its context, a second one restarts the interpreter.
+func (k *Kernel) handleInterrupt(ch *channel, req *wire.Message) {
+	k.mu.Lock()
+	run := k.running
+	n := 0
+	if run != nil {
+		run.interrupts++
+		n = run.interrupts
+		if n >= 2 {
+			run.killed = true
+		}
+	}
+	k.mu.Unlock()
+	switch {
+	case run == nil:
+		if p := k.sup.current(); p != nil {
+			p.Interrupt() // nothing runs; harmless, but stops stray work
+		}
+	case n == 1:
+		run.stopOnce.Do(func() { close(run.stop) })
+		if err := run.p.Interrupt(); err != nil {
+			k.log.Warn("interrupting the cell", "err", err)
+		}
+	default:
+		k.log.Warn("second interrupt: restarting the interpreter")
+		k.sup.kill(run.p)
+	}
+	k.reply(ch, req, "interrupt_reply", map[string]any{"status": "ok"})
+}
+
+// mimeBundle turns a display bundle into the data of a Jupyter message:
+// []byte entries (binary images) become base64 text, and text/plain is added
+// when missing.
+func mimeBundle(b display.Bundle) map[string]any {
+	out := make(map[string]any, len(b)+1)
+	for mime, v := range b {
+		if raw, ok := v.([]byte); ok {
+			if strings.HasPrefix(mime, "text/") || mime == display.MIMESVG {
+				v = string(raw)
+			} else {
+				v = base64.StdEncoding.EncodeToString(raw)
+			}
+		}
+		out[mime] = v
+	}
+	if _, ok := out[display.MIMEText]; !ok {
+		out[display.MIMEText] = b.Text()
+	}
+	return out
+}
+
+// exited reports whether p has exited, giving a dying process a moment.
+func exited(p Interpreter) bool {
+	select {
+	case <-p.Done():
+		return true
+	case <-time.After(200 * time.Millisecond):
+		return false
+	}
+}

@@ -1,0 +1,175 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/worker"
+)
+
+// fake is a scripted Interpreter. Each line of a cell is a command:
+//
+//	print TEXT    stdout stream TEXT\n
+//	eprint TEXT   stderr stream
+//	result TEXT   the cell's value is TEXT
+//	png           display_data with image/png bytes and display id "d1"
+//	update        update_display_data for "d1"
+//	clear         clear_output
+//	fail          error status
+//	crash         the process dies (ErrCrashed)
+//	block         wait until interrupted (then error "interrupted")
+//	hang          ignore interrupts; wait until Close
+//	input PROMPT  ask for a line, print it
+//	reset         the result names reset variables a and b
+//	comm          open a comm "c1" to target "t"
+//
+// anything else becomes the result.
+type fake struct {
+	id      int
+	done    chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	intr    chan struct{}
+	inputs  chan inputAnswer
+	comms   []string // "type id" of front-end comm messages received
+	targets map[string]bool
+}
+
+type inputAnswer struct {
+	value string
+	err   error
+}
+
+var fakeStarts atomic.Int64
+
+func newFake() *fake {
+	return &fake{
+		id:      int(fakeStarts.Add(1)),
+		done:    make(chan struct{}),
+		intr:    make(chan struct{}, 1),
+		inputs:  make(chan inputAnswer, 1),
+		targets: map[string]bool{"known": true},
+	}
+}
+
+func startFake(context.Context) (Interpreter, error) { return newFake(), nil }
+
+func (f *fake) die() { f.once.Do(func() { close(f.done) }) }
+
+func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(worker.Event)) (worker.ExecuteResult, error) {
+	select {
+	case <-f.intr: // forget interrupts that came while idle
+	default:
+	}
+	res := worker.ExecuteResult{Status: "ok"}
+	for _, line := range strings.Split(req.Code, "\n") {
+		cmd, arg, _ := strings.Cut(line, " ")
+		switch cmd {
+		case "":
+		case "print":
+			fn(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: arg + "\n"}})
+		case "eprint":
+			fn(worker.Event{Stream: &worker.StreamEvent{Name: "stderr", Text: arg + "\n"}})
+		case "result":
+			res.Result = display.Bundle{"text/plain": arg}
+		case "png":
+			fn(worker.Event{Display: &worker.DisplayEvent{Data: display.Bundle{"image/png": []byte{0x89, 'P', 'N', 'G'}}, DisplayID: "d1"}})
+		case "update":
+			fn(worker.Event{Display: &worker.DisplayEvent{Data: display.Bundle{"text/plain": "updated"}, DisplayID: "d1", Update: true}})
+		case "clear":
+			fn(worker.Event{Clear: &worker.ClearEvent{Wait: true}})
+		case "fail":
+			return worker.ExecuteResult{Status: "error", EName: "Error", EValue: "1:1: it failed",
+				Traceback: []string{"1:1: it failed"}}, nil
+		case "crash":
+			f.die()
+			return res, fmt.Errorf("%w: exit status 2: panic: boom", worker.ErrCrashed)
+		case "block":
+			select {
+			case <-f.intr:
+				return worker.ExecuteResult{Status: "error", EName: "Interrupted", EValue: "interrupted"}, nil
+			case <-f.done:
+				return res, fmt.Errorf("%w: killed", worker.ErrCrashed)
+			}
+		case "hang":
+			<-f.done
+			return res, fmt.Errorf("%w: signal: killed", worker.ErrCrashed)
+		case "input":
+			fn(worker.Event{Input: &worker.InputEvent{Prompt: arg}})
+			select {
+			case a := <-f.inputs:
+				if a.err != nil {
+					return worker.ExecuteResult{Status: "error", EName: "InputError", EValue: a.err.Error()}, nil
+				}
+				fn(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: "got " + a.value + "\n"}})
+			case <-f.done:
+				return res, fmt.Errorf("%w: killed", worker.ErrCrashed)
+			}
+		case "reset":
+			res.Reset = []string{"b", "a"}
+		case "comm":
+			fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_open",
+				Content: map[string]any{"comm_id": "c1", "target_name": "t", "data": map[string]any{}}}})
+		case "whoami":
+			res.Result = display.Bundle{"text/plain": fmt.Sprint("worker ", f.id)}
+		default:
+			res.Result = display.Bundle{"text/plain": line}
+		}
+	}
+	if len(req.UserExpressions) > 0 {
+		res.UserExpressions = map[string]any{}
+		for name, expr := range req.UserExpressions {
+			res.UserExpressions[name] = map[string]any{"status": "ok",
+				"data": map[string]any{"text/plain": expr}, "metadata": map[string]any{}}
+		}
+	}
+	return res, nil
+}
+
+func (f *fake) Complete(ctx context.Context, code string, cursorPos int) (worker.CompleteResult, error) {
+	return worker.CompleteResult{Matches: []string{"Println", "Printf"}, CursorStart: cursorPos - 2, CursorEnd: cursorPos}, nil
+}
+
+func (f *fake) Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (worker.InspectResult, error) {
+	if code == "" {
+		return worker.InspectResult{}, nil
+	}
+	return worker.InspectResult{Found: true, Data: display.Bundle{"text/plain": "func " + code + "()"}}, nil
+}
+
+func (f *fake) IsComplete(ctx context.Context, code string) (worker.IsCompleteResult, error) {
+	if strings.HasSuffix(code, "{") {
+		return worker.IsCompleteResult{Status: "incomplete", Indent: "\t"}, nil
+	}
+	return worker.IsCompleteResult{Status: "complete"}, nil
+}
+
+func (f *fake) Input(value string, err error) { f.inputs <- inputAnswer{value, err} }
+
+func (f *fake) Interrupt() error {
+	select {
+	case f.intr <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (f *fake) Comm(typ string, content map[string]any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if typ == "comm_open" {
+		if t, _ := content["target_name"].(string); !f.targets[t] {
+			return errors.New("no such comm target")
+		}
+	}
+	f.comms = append(f.comms, typ+" "+fmt.Sprint(content["comm_id"]))
+	return nil
+}
+
+func (f *fake) Close() error          { f.die(); return nil }
+func (f *fake) Done() <-chan struct{} { return f.done }
