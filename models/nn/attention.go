@@ -356,3 +356,82 @@ func (l *MultiHeadAttention) Forward(query, kv *G.Node) (*G.Node, error) {
 	}
 	return y, nil
 }
+
+// ClipWindow returns the window and shift that MONAI's get_window_size
+// uses for a volume of dims (D, H, W): along an axis no longer than the
+// window, the window shrinks to the axis and the shift becomes 0.
+func ClipWindow(dims, window, shift [3]int) ([3]int, [3]int) {
+	for i := range dims {
+		if dims[i] <= window[i] {
+			window[i] = dims[i]
+			shift[i] = 0
+		}
+	}
+	return window, shift
+}
+
+// ForwardVolume runs (shifted-)window attention over a whole volume, the
+// attention half of a Swin transformer block (MONAI's
+// SwinTransformerBlock.forward_part1 after norm1): x of shape
+// (N, D, H, W, Dim), channels last, has its window and shift clipped by
+// ClipWindow, is zero-padded at the end to multiples of the window, rolled
+// by -shift, partitioned into windows, attended (with ShiftedWindowMask
+// when a shift is non-zero), put back, rolled by +shift and cropped. The
+// result has the shape of x. shift (0 <= shift < window) is usually
+// window/2 on every other block and zero otherwise.
+func (l *WindowAttention) ForwardVolume(x *G.Node, shift [3]int) (*G.Node, error) {
+	layer := fmt.Sprintf("WindowAttention %q", l.Name)
+	if x == nil || x.Shape().Dims() != 5 || x.Shape()[4] != l.Dim {
+		var s tensor.Shape
+		if x != nil {
+			s = x.Shape()
+		}
+		return nil, fmt.Errorf("%w: %s: input shape %v, want (N, D, H, W, %d)", ErrShape, layer, s, l.Dim)
+	}
+	for i := range shift {
+		if shift[i] < 0 || shift[i] >= l.Window[i] {
+			return nil, fmt.Errorf("%w: %s: shift %v, want 0 <= shift < window %v", ErrConfig, layer, shift, l.Window)
+		}
+	}
+	s := x.Shape()
+	dims := [3]int{s[1], s[2], s[3]}
+	win, sh := ClipWindow(dims, l.Window, shift)
+	var pad, padded [3]int
+	for i := range dims {
+		pad[i] = (win[i] - dims[i]%win[i]) % win[i]
+		padded[i] = dims[i] + pad[i]
+	}
+	wrap := func(err error) error { return fmt.Errorf("%s: %w", layer, err) }
+	y, err := PadChannelsLast(x, pad)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	var mask *tensor.Dense
+	shifted := sh != [3]int{}
+	if shifted {
+		if y, err = Roll3d(y, [3]int{-sh[0], -sh[1], -sh[2]}); err != nil {
+			return nil, wrap(err)
+		}
+		if mask, err = ShiftedWindowMask(padded, win, sh); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	if y, err = WindowPartition(y, win); err != nil {
+		return nil, wrap(err)
+	}
+	if y, err = l.Forward(y, mask); err != nil {
+		return nil, err
+	}
+	if y, err = WindowReverse(y, win, [4]int{s[0], padded[0], padded[1], padded[2]}); err != nil {
+		return nil, wrap(err)
+	}
+	if shifted {
+		if y, err = Roll3d(y, sh); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	if y, err = CropChannelsLast(y, dims); err != nil {
+		return nil, wrap(err)
+	}
+	return y, nil
+}

@@ -240,3 +240,35 @@ func TestAttentionTorchCrossAttention(t *testing.T) {
 		})
 	}
 }
+
+func TestAttentionTorchSwinWindowAttention(t *testing.T) {
+	fx := loadTorchAttention(t)
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, c := range []struct {
+			want  string
+			shift [3]int
+		}{{"swin.out", [3]int{}}, {"swin.out_shifted", [3]int{1, 1, 1}}} {
+			t.Run(fmt.Sprintf("%s/%v", c.want, dt), func(t *testing.T) {
+				g := G.NewGraph()
+				l, err := NewWindowAttention(g, "swin.", 6, 2, [3]int{3, 3, 3}, WindowAttentionOptions{Dtype: dt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range l.Params() {
+					if err := G.Let(p, fx[p.Name()].dense(dt)); err != nil {
+						t.Fatalf("%s: %v", p.Name(), err)
+					}
+				}
+				y, err := l.ForwardVolume(attnInput(g, "x", fx["swin.x"].dense(dt)), c.shift)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, shape, err := attnEval(g, y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				attnCompare(t, c.want, got, shape, fx[c.want], 1e-5)
+			})
+		}
+	}
+}

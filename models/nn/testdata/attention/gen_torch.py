@@ -150,6 +150,50 @@ xw5 = torch.randn(3, 5, 6)
 put("wa.x5", xw5)
 put("wa.out5", wa(xw5, None))
 
+# The attention half of a MONAI SwinTransformerBlock (forward_part1 after
+# norm1): window (3, 3, 3) clipped to (3, 3, 2) on a 5x4x2 volume, shift
+# (1, 1, 1) clipped to (1, 1, 0), padding to 6x6x2.
+def get_window_size(x_size, window_size, shift_size):
+    use_window_size, use_shift_size = list(window_size), list(shift_size)
+    for i in range(len(x_size)):
+        if x_size[i] <= window_size[i]:
+            use_window_size[i] = x_size[i]
+            use_shift_size[i] = 0
+    return tuple(use_window_size), tuple(use_shift_size)
+
+
+def swin_part1(attn, x, window_size, shift_size):
+    b, d, h, w, c = x.shape
+    ws, ss = get_window_size((d, h, w), window_size, shift_size)
+    pd = (ws[0] - d % ws[0]) % ws[0]
+    pb = (ws[1] - h % ws[1]) % ws[1]
+    pr = (ws[2] - w % ws[2]) % ws[2]
+    x = F.pad(x, (0, 0, 0, pr, 0, pb, 0, pd))
+    _, dp, hp, wp, _ = x.shape
+    if any(i > 0 for i in ss):
+        x = torch.roll(x, shifts=(-ss[0], -ss[1], -ss[2]), dims=(1, 2, 3))
+        mask = compute_mask([dp, hp, wp], ws, ss)
+    else:
+        mask = None
+    xw = window_partition(x, ws)
+    aw = attn(xw, mask)
+    x = window_reverse(aw.view(-1, *(ws + (c,))), ws, [b, dp, hp, wp])
+    if any(i > 0 for i in ss):
+        x = torch.roll(x, shifts=ss, dims=(1, 2, 3))
+    return x[:, :d, :h, :w, :].contiguous()
+
+
+sw = WindowAttention(6, 2, (3, 3, 3))
+with torch.no_grad():
+    for p in sw.parameters():
+        p.copy_(torch.randn_like(p) * 0.5)
+for name, p in sw.named_parameters():
+    put("swin." + name, p)
+xs = torch.randn(2, 5, 4, 2, 6)
+put("swin.x", xs)
+put("swin.out_shifted", swin_part1(sw, xs, (3, 3, 3), (1, 1, 1)))
+put("swin.out", swin_part1(sw, xs, (3, 3, 3), (0, 0, 0)))
+
 # Cross-attention: query from one tensor, key = value from another.
 mha = nn.MultiheadAttention(8, 2, batch_first=True)
 with torch.no_grad():
