@@ -278,9 +278,17 @@ func (k *Kernel) deliverInput(m *wire.Message) {
 	}
 }
 
-// handleInterrupt serves interrupt_request: the first interrupt of a cell
-// cancels its context, a second one restarts the interpreter.
+// handleInterrupt serves interrupt_request.
 func (k *Kernel) handleInterrupt(ch *channel, req *wire.Message) {
+	k.Interrupt()
+	k.reply(ch, req, "interrupt_reply", map[string]any{"status": "ok"})
+}
+
+// Interrupt interrupts the running cell as an interrupt_request does: the
+// first interrupt of a cell cancels its context (and a pending input
+// request), a second one while the cell still runs restarts the
+// interpreter.
+func (k *Kernel) Interrupt() {
 	k.mu.Lock()
 	run := k.running
 	n := 0
@@ -306,7 +314,6 @@ func (k *Kernel) handleInterrupt(ch *channel, req *wire.Message) {
 		k.log.Warn("second interrupt: restarting the interpreter")
 		k.sup.kill(run.p)
 	}
-	k.reply(ch, req, "interrupt_reply", map[string]any{"status": "ok"})
 }
 
 // mimeBundle turns a display bundle into the data of a Jupyter message:

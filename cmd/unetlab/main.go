@@ -1,0 +1,157 @@
+// Command unetlab is the unetlab Jupyter kernel for Go and its tools.
+//
+// Usage:
+//
+//	unetlab kernel CONNECTION_FILE   run the kernel (Jupyter starts it so)
+//	unetlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
+//	unetlab uninstall [--user | --sys-prefix | --prefix DIR] [--name NAME]
+//	unetlab version
+//	unetlab help
+//
+// `unetlab worker` is internal: the kernel runs it as the child process that
+// hosts the Go interpreter.
+//
+// Environment: UNETLAB_DEBUG=1 logs every message to stderr;
+// UNETLAB_HISTORY=FILE keeps the kernel's input history in FILE instead of
+// the Jupyter data directory ("-" keeps it in memory only).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/unetlab/unetlab/install"
+	"github.com/unetlab/unetlab/kernel"
+	"github.com/unetlab/unetlab/kernel/wire"
+)
+
+const usage = `unetlab: a Jupyter kernel for Go with a 3D medical segmentation library built in.
+
+Usage:
+  unetlab kernel CONNECTION_FILE
+        run the kernel on the sockets of a Jupyter connection file
+  unetlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
+        install the kernelspec so that Jupyter lists the kernel (default --user)
+  unetlab uninstall [--user | --sys-prefix | --prefix DIR] [--name NAME]
+        remove the kernelspec
+  unetlab version
+        print the version
+  unetlab help
+        print this help
+
+Environment:
+  UNETLAB_DEBUG=1        log every Jupyter message to stderr
+  UNETLAB_HISTORY=FILE   where the kernel keeps input history ("-": memory only)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the subcommand in args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "kernel":
+		return runKernel(rest, stderr)
+	case "worker":
+		return runWorker(rest)
+	case "install":
+		return report(stderr, "install", install.Install(rest, stdout, stderr))
+	case "uninstall":
+		return report(stderr, "uninstall", install.Uninstall(rest, stdout, stderr))
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "unetlab %s (%s %s/%s)\n", kernel.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unetlab: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}
+
+// report prints err for subcommand cmd and returns the exit status: 0 for
+// nil and for -h, 2 for usage errors, 1 otherwise.
+func report(stderr io.Writer, cmd string, err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, install.ErrUsage):
+		fmt.Fprintf(stderr, "unetlab %s: %v\nRun `unetlab help` for usage.\n", cmd, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "unetlab %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+func runKernel(args []string, stderr io.Writer) int {
+	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
+		fmt.Fprintf(stderr, "unetlab kernel: want exactly one argument, the connection file Jupyter wrote "+
+			"(got %d arguments)\nUsage: unetlab kernel CONNECTION_FILE\n"+
+			"Jupyter runs this command itself once the kernelspec is installed (`unetlab install`).\n", len(args))
+		return 2
+	}
+	conn, err := wire.ReadConnectionFile(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "unetlab kernel: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	hist := os.Getenv("UNETLAB_HISTORY")
+	k, err := kernel.New(ctx, kernel.Config{Conn: conn, HistoryFile: hist, Log: kernel.NewLogger(stderr)})
+	if err != nil {
+		fmt.Fprintf(stderr, "unetlab kernel: %v\n", err)
+		return 1
+	}
+	// SIGINT (a Ctrl-C in the terminal that started Jupyter, or a front end
+	// that ignores interrupt_mode) interrupts the cell instead of killing
+	// the kernel.
+	sigint := make(chan os.Signal, 1)
+	signal.Notify(sigint, os.Interrupt)
+	go func() {
+		for range sigint {
+			k.Interrupt()
+		}
+	}()
+	go watchParent(k)
+	err = k.Serve()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "unetlab kernel: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// watchParent shuts the kernel down when the process that launched it goes
+// away (the kernel is then re-parented), as ipykernel does, so that a
+// killed Jupyter server leaves no kernels behind.
+func watchParent(k *kernel.Kernel) {
+	ppid := os.Getppid()
+	if ppid <= 1 {
+		return
+	}
+	for range time.Tick(time.Second) {
+		if os.Getppid() != ppid {
+			k.Shutdown()
+			return
+		}
+	}
+}
