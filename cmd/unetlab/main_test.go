@@ -10,9 +10,9 @@ import (
 
 func TestRunUsage(t *testing.T) {
 	tests := []struct {
-		name       string
-		args       []string
-		code       int
+		name        string
+		args        []string
+		code        int
 		out, errOut string // substrings expected on stdout and stderr
 	}{
 		{"no args", nil, 2, "", "Usage:"},
