@@ -442,12 +442,15 @@ func (b *builder) windowAttention(name string, x val, heads, window, shift int) 
 	if ws.sh != [3]int{} {
 		fl += scores // mask
 	}
+	// MONAI registers relative_position_index as a buffer; it is in the
+	// state so that MONAI's load_state_dict(strict=True) accepts our files.
 	ps := []Param{
 		{Name: name + ".relative_position_bias_table", Shape: []int{ws.table, heads}},
 		{Name: name + ".qkv.weight", Shape: []int{3 * ws.dim, ws.dim}},
 		{Name: name + ".qkv.bias", Shape: []int{3 * ws.dim}},
 		{Name: name + ".proj.weight", Shape: []int{ws.dim, ws.dim}},
 		{Name: name + ".proj.bias", Shape: []int{ws.dim}},
+		{Name: name + ".relative_position_index", Shape: []int{window * window * window, window * window * window}, Buffer: true, Int64: true},
 	}
 	return b.record(Layer{Name: name, Type: "WindowAttention", Output: slices.Clone(x.shape), Params: ps, MACs: macs, FLOPs: fl},
 		x, func(l *Layer) (*gorgonia.Node, error) { return b.eng.windowAttention(l, x.node, ws) })

@@ -194,7 +194,7 @@ type Config struct {
 	Batch int
 
 	Norm          Norm
-	NormAffine    bool    // InstanceNorm with a learnt scale and shift
+	NormAffine    bool // InstanceNorm with a learnt scale and shift
 	Activation    Activation
 	NegativeSlope float64 // LeakyReLU slope; 0 means 0.01
 	Up            UpMode
@@ -213,11 +213,13 @@ func Paper(arch Arch) Config {
 }
 
 // Small returns a CPU-sized preset of arch: 4 levels of [8 16 32 64] channels
-// at 32^3 (SwinUNETR: feature size 12 at 32^3), other settings as the paper's.
+// at 32^3 (SwinUNETR: feature size 12 at 64^3, the least size whose
+// bottleneck has more than one voxel), other settings as the paper's.
 func Small(arch Arch) Config {
 	c := Config{Arch: arch, Channels: []int{8, 16, 32, 64}, InputSize: [3]int{32, 32, 32}}
 	if arch == SwinUNETR {
 		c.Swin.FeatureSize = 12
+		c.InputSize = [3]int{64, 64, 64}
 	}
 	return c.WithDefaults()
 }
@@ -403,6 +405,9 @@ func (c Config) resolve() (Config, error) {
 			return c, cfgErr("InputSize", "%v: side %d (%d) is not divisible by 2^(levels-1) = %d for %d levels", c.InputSize, i, s, f, len(c.Channels))
 		}
 	}
+	if c.Norm == NormInstance && (c.InputSize[0]/f)*(c.InputSize[1]/f)*(c.InputSize[2]/f) < 2 {
+		return c, cfgErr("InputSize", "%v: the bottleneck has one voxel, which InstanceNorm cannot normalise; give a larger input or fewer levels", c.InputSize)
+	}
 	if c.Skip == SkipAdd && c.Up != UpConvTranspose {
 		return c, cfgErr("Up", "%q with Skip %q: interpolation keeps the deeper channel count, which cannot be added to the skip; use %q", c.Up, c.Skip, UpConvTranspose)
 	}
@@ -488,6 +493,9 @@ func (c Config) validateSwin() error {
 		if v%32 != 0 {
 			return cfgErr("InputSize", "%v: side %d (%d) is not divisible by patch^5 = 32", c.InputSize, i, v)
 		}
+	}
+	if c.InputSize[0]*c.InputSize[1]*c.InputSize[2] < 2*32*32*32 {
+		return cfgErr("InputSize", "%v: the bottleneck (input / 32) has one voxel, which InstanceNorm cannot normalise; use 64 or more on a side", c.InputSize)
 	}
 	return nil
 }
