@@ -116,7 +116,7 @@ func (k *Kernel) handleComplete(ch *channel, req *wire.Message) {
 	}
 	r, err := p.Complete(k.ctx, c.Code, c.CursorPos)
 	if err != nil {
-		k.workerFailed(p, err)
+		k.workerFailed(req, p, err)
 		k.replyError(ch, req, "CompletionFailed", err.Error())
 		return
 	}
@@ -146,7 +146,7 @@ func (k *Kernel) handleInspect(ch *channel, req *wire.Message) {
 	}
 	r, err := p.Inspect(k.ctx, c.Code, c.CursorPos, c.DetailLevel)
 	if err != nil {
-		k.workerFailed(p, err)
+		k.workerFailed(req, p, err)
 		k.replyError(ch, req, "InspectionFailed", err.Error())
 		return
 	}
@@ -171,7 +171,7 @@ func (k *Kernel) handleIsComplete(ch *channel, req *wire.Message) {
 	}
 	r, err := p.IsComplete(k.ctx, c.Code)
 	if err != nil {
-		k.workerFailed(p, err)
+		k.workerFailed(req, p, err)
 		k.reply(ch, req, "is_complete_reply", map[string]any{"status": "unknown"})
 		return
 	}
@@ -243,12 +243,20 @@ func (k *Kernel) handleComm(req *wire.Message) {
 }
 
 // workerFailed starts a fresh interpreter when err came from p's death.
-func (k *Kernel) workerFailed(p Interpreter, err error) {
+func (k *Kernel) workerFailed(req *wire.Message, p Interpreter, err error) {
 	select {
 	case <-p.Done():
 		k.log.Warn("the interpreter died; starting a fresh one", "err", err)
 		k.sup.crashed(p)
-		k.comms.reset()
+		k.forgetComms(req)
 	default:
+	}
+}
+
+// forgetComms closes, on the front end's side, every comm of an
+// interpreter that is gone.
+func (k *Kernel) forgetComms(parent *wire.Message) {
+	for _, id := range k.comms.reset() {
+		k.publish(parent, "comm_close", map[string]any{"comm_id": id, "data": map[string]any{}})
 	}
 }

@@ -51,7 +51,7 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 	if notice := k.sup.takeNotice(); notice != "" && !c.Silent {
 		k.publish(req, "stream", map[string]any{"name": "stderr",
 			"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
-		k.comms.reset()
+		k.forgetComms(req)
 	}
 
 	p, err := k.sup.get(k.ctx)
@@ -80,7 +80,7 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 	if err != nil {
 		if killed {
 			k.sup.crashed(p)
-			k.comms.reset()
+			k.forgetComms(req)
 			k.executeError(ch, req, c, count, "KernelRestarted",
 				"the cell was still running after a second interrupt, so the interpreter was restarted; "+
 					"its state was reset (variables, functions and imports are gone)")
@@ -88,7 +88,7 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 		}
 		if errors.Is(err, worker.ErrCrashed) || exited(p) {
 			k.sup.crashed(p)
-			k.comms.reset()
+			k.forgetComms(req)
 			k.executeError(ch, req, c, count, "InterpreterCrashed",
 				"the interpreter crashed and its state was reset (variables, functions and imports are gone); "+
 					"a fresh interpreter has started.\n"+err.Error())

@@ -557,3 +557,19 @@ func (c *client) kernelPort(t *testing.T, name string) int {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCrashClosesComms(t *testing.T) {
+	_, c, _ := startKernel(t, "tcp", nil, "")
+	c.execute("comm", nil)
+	_, out := c.execute("crash", nil)
+	if got := types(out); !reflect.DeepEqual(got, []string{"execute_input", "comm_close", "error"}) {
+		t.Fatalf("iopub %v", got)
+	}
+	if id := content(t, out[1])["comm_id"]; id != "c1" {
+		t.Errorf("closed comm %v", id)
+	}
+	req := c.send(c.shell, "comm_info_request", nil)
+	if comms := content(t, c.reply(c.shell, req))["comms"].(map[string]any); len(comms) != 0 {
+		t.Errorf("comms after crash %v", comms)
+	}
+}
