@@ -1,0 +1,50 @@
+package nn
+
+import (
+	"math/rand"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BenchmarkWindowAttention times one forward and backward pass of shifted
+// window attention (Swin-UNETR's first stage settings: 48 channels, 3
+// heads, window 7, shift 3) over a (1, 28, 28, 28, 48) float32 feature map.
+// testdata/attention/bench_torch.py times the same in PyTorch.
+func BenchmarkWindowAttention(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	g := G.NewGraph()
+	l, err := NewWindowAttention(g, "attn.", 48, 3, [3]int{7, 7, 7}, WindowAttentionOptions{Rand: rng})
+	if err != nil {
+		b.Fatal(err)
+	}
+	shape := []int{1, 28, 28, 28, 48}
+	vals := make([]float32, tensor.Shape(shape).TotalSize())
+	for i := range vals {
+		vals[i] = float32(rng.NormFloat64())
+	}
+	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(shape...), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))))
+	y, err := l.ForwardVolume(x, [3]int{3, 3, 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss, err := G.Sum(y)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := G.Grad(loss, append(G.Nodes{x}, l.Params()...)...); err != nil {
+		b.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

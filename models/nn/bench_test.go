@@ -1,0 +1,52 @@
+package nn
+
+import (
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func randF32(rng *rand.Rand, shape ...int) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+}
+
+// BenchmarkConv3dFwdBwd is the reference shape: Conv3d 32->32, k3,
+// padding 1, on 1x32xSxSxS, forward plus backward (input and weight
+// gradients). GFLOP/s counts 3 x 2 x MACs.
+func benchConv(b *testing.B, s int) {
+	rng := rand.New(rand.NewSource(1))
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randF32(rng, 1, 32, s, s, s)), gorgonia.WithName("x"))
+	w := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(32, 32, 3, 3, 3), gorgonia.WithValue(randF32(rng, 32, 32, 3, 3, 3)), gorgonia.WithName("w"))
+	bias := gorgonia.NewTensor(g, tensor.Float32, 1, gorgonia.WithShape(32), gorgonia.WithValue(randF32(rng, 32)), gorgonia.WithName("b"))
+	y, err := Conv3d(x, w, bias, ConvOptions{Padding: [3]int{1, 1, 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss, _ := gorgonia.Sum(y)
+	if _, err := gorgonia.Grad(loss, x, w, bias); err != nil {
+		b.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	macs := float64(s*s*s) * 32 * 32 * 27
+	b.ReportMetric(3*2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkConv3dFwdBwd32(b *testing.B) { benchConv(b, 32) }
+func BenchmarkConv3dFwdBwd64(b *testing.B) { benchConv(b, 64) }
