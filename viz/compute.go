@@ -86,7 +86,7 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 		p := newPlot(title, xlabel, "foreground Dice")
 		addGrid(p, true, true)
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = siLogTicks{}
+		p.X.Tick.Marker = logTicks{si: true}
 		// Room for labels right of the points: half a decade.
 		p.X.Min, p.X.Max = clo/math.Pow(10, 0.1), chi*math.Pow(10, 0.45)
 		var dlo, dhi = math.Inf(1), math.Inf(-1)

@@ -88,7 +88,7 @@ func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
 		addGrid(dice, true, true)
 		if opt.LogLoss {
 			loss.Y.Scale = plot.LogScale{}
-			loss.Y.Tick.Marker = siLogTicks{}
+			loss.Y.Tick.Marker = logTicks{}
 		}
 		dice.Y.Min, dice.Y.Max = 0, 1
 		loss.Legend.Top = true

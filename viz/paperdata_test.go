@@ -30,7 +30,7 @@ func spread(m, sd float64) []float64 {
 
 func heartFolds() []viz.FoldScores {
 	rows := []struct {
-		name                  string
+		name           string
 		vm, vs, tm, ts float64
 	}{
 		{"U-net", 0.81, 0.03, 0.84, 0.009},
@@ -97,7 +97,6 @@ func paperTable2() viz.ScoreTable {
 		},
 	}
 }
-
 
 // fixtureCompute is an illustrative Figure 8: Dice from Table 1, compute
 // costs of the right order for a batch of 2 at 128³ (not measurements).

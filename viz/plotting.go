@@ -87,11 +87,12 @@ func finiteSegments(xs, ys []float64) []plotter.XYs {
 	return out
 }
 
-// siLogTicks marks a log axis with decades (and 2 and 5 times them when
-// the range spans less than two decades), labelled with SI prefixes.
-type siLogTicks struct{}
+// logTicks marks a log axis with decades (and 2 and 5 times them when
+// the range spans less than two decades), labelled with SI prefixes
+// ("2 G") when si is set, else as plain numbers ("0.2").
+type logTicks struct{ si bool }
 
-func (siLogTicks) Ticks(min, max float64) []plot.Tick {
+func (t logTicks) Ticks(min, max float64) []plot.Tick {
 	if !(min > 0) || !(max > 0) || max < min {
 		return nil
 	}
@@ -112,7 +113,10 @@ func (siLogTicks) Ticks(min, max float64) []plot.Tick {
 			label := ""
 			for _, mm := range mults {
 				if float64(m) == mm {
-					label = siFormat(v)
+					label = strconv.FormatFloat(v, 'g', 3, 64)
+					if t.si {
+						label = siFormat(v)
+					}
 				}
 			}
 			ticks = append(ticks, plot.Tick{Value: v, Label: label})

@@ -169,11 +169,23 @@ func align(right bool) string {
 func (t *Table) String() string {
 	cells := make([][]string, 0, len(t.Rows)+1)
 	cells = append(cells, t.Header)
+	// Bold cells get a trailing "*"; the other cells of their column a
+	// trailing space, so that the digits stay aligned.
+	starred := map[int]bool{}
+	for i, row := range t.Rows {
+		for j := range row {
+			if t.bold(i, j) {
+				starred[j] = true
+			}
+		}
+	}
 	for i, row := range t.Rows {
 		r := make([]string, len(row))
 		for j, c := range row {
 			if t.bold(i, j) {
 				c += "*"
+			} else if starred[j] && c != "" && j >= t.NumericFrom {
+				c += " "
 			}
 			r[j] = c
 		}
@@ -332,15 +344,21 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 		d = 3
 	}
 	for i, r := range rows {
-		for name, v := range map[string]float64{"ValMean": r.ValMean, "ValSD": r.ValSD, "ValFWDMean": r.ValFWDMean,
-			"ValFWDSD": r.ValFWDSD, "ValP": r.ValP, "TrainMean": r.TrainMean, "TrainSD": r.TrainSD,
-			"TrainFWDMean": r.TrainFWDMean, "TrainFWDSD": r.TrainFWDSD, "TrainP": r.TrainP} {
-			if err := checkFinite(fmt.Sprintf("Table1: row %d (%s %s) %s", i, r.Dataset, r.Model, name), v); err != nil {
+		fields := []struct {
+			name string
+			v    float64
+		}{{"ValMean", r.ValMean}, {"ValSD", r.ValSD}, {"ValFWDMean", r.ValFWDMean}, {"ValFWDSD", r.ValFWDSD},
+			{"ValP", r.ValP}, {"TrainMean", r.TrainMean}, {"TrainSD", r.TrainSD},
+			{"TrainFWDMean", r.TrainFWDMean}, {"TrainFWDSD", r.TrainFWDSD}, {"TrainP", r.TrainP}}
+		for _, f := range fields {
+			if err := checkFinite(fmt.Sprintf("Table1: row %d (%s %s) %s", i, r.Dataset, r.Model, f.name), f.v); err != nil {
 				return nil, err
 			}
 		}
 	}
 	pm := func(m, s float64) string { return fmt.Sprintf("%.*f ± %.*f", d, m, d, s) }
+	// Differences are small: one more decimal.
+	pmd := func(m, s float64) string { return fmt.Sprintf("%.*f ± %.*f", d+1, m, d+1, s) }
 	t := &Table{
 		Title: opt.text(opt.Title, "Table 1: 5-fold cross-validation, foreground Dice"),
 		Caption: opt.text(opt.Caption, "Mean ± sd over folds. FWD: fold-wise difference with the baseline; "+
@@ -363,8 +381,8 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 		}
 		vf, vp, tf, tp := "NA.", "", "NA.", ""
 		if !r.Baseline {
-			vf, vp = pm(r.ValFWDMean, r.ValFWDSD), formatP(r.ValP)
-			tf, tp = pm(r.TrainFWDMean, r.TrainFWDSD), formatP(r.TrainP)
+			vf, vp = pmd(r.ValFWDMean, r.ValFWDSD), formatP(r.ValP)
+			tf, tp = pmd(r.TrainFWDMean, r.TrainFWDSD), formatP(r.TrainP)
 		}
 		t.Rows = append(t.Rows, []string{ds, r.Model, pm(r.ValMean, r.ValSD), vf, vp, pm(r.TrainMean, r.TrainSD), tf, tp})
 		b := make([]bool, 8)

@@ -1,0 +1,153 @@
+package viz
+
+import (
+	"encoding/base64"
+	"fmt"
+	"html"
+	"strings"
+	"sync/atomic"
+
+	"github.com/unetlab/unetlab/display"
+)
+
+// ScrollOptions configures [NewScroller]; the zero value shows every slice
+// up to 128 frames.
+type ScrollOptions struct {
+	// View sets the window, pixel size, labels and title of every frame.
+	View ViewOptions
+	// MaxFrames caps the number of pre-rendered frames (each an inline PNG
+	// in the notebook); a volume with more slices is sampled evenly.
+	// 0 means 128.
+	MaxFrames int
+}
+
+// Scroller is a self-contained HTML slice browser: a range slider over
+// pre-rendered PNG frames, with no server and no widget library. The
+// slider's behaviour is one inline oninput handler (no <script> element),
+// which JupyterLab, Notebook, VS Code and nbconvert's HTML export run for
+// trusted output; where handlers are stripped (untrusted notebooks,
+// GitHub's viewer) the middle frame still shows as a plain image.
+type Scroller struct {
+	// Title is shown above the frames.
+	Title string
+	// Indices[i] is the slice index of frame i.
+	Indices []int
+	// Frames[i] is frame i, PNG-encoded.
+	Frames [][]byte
+	// Axis names the voxel axis scrolled ("x", "y" or "z").
+	Axis string
+	// Width and Height are each frame's size in pixels.
+	Width, Height int
+}
+
+var scrollerSeq atomic.Uint64
+
+// NewScroller renders the slices of v in the given plane as frames of a
+// [Scroller]. Labels in opt.View are overlaid as in [Slice].
+func NewScroller(v Volume, plane Plane, opt ScrollOptions) (*Scroller, error) {
+	if err := v.check("image"); err != nil {
+		return nil, err
+	}
+	g, err := geometry(v, plane)
+	if err != nil {
+		return nil, err
+	}
+	if opt.MaxFrames < 0 {
+		return nil, fmt.Errorf("%w: ScrollOptions.MaxFrames %d < 0", ErrInput, opt.MaxFrames)
+	}
+	if opt.MaxFrames == 0 {
+		opt.MaxFrames = 128
+	}
+	r, err := newRenderer(v, opt.View, []sliceGeom{g})
+	if err != nil {
+		return nil, err
+	}
+	n := v.Shape[g.nAx]
+	s := &Scroller{Title: opt.View.Title, Axis: [3]string{"x", "y", "z"}[g.nAx]}
+	if s.Title == "" {
+		s.Title = fmt.Sprintf("%v slices", plane)
+	}
+	if n <= opt.MaxFrames {
+		for k := range n {
+			s.Indices = append(s.Indices, k)
+		}
+	} else {
+		s.Indices = MontageIndices(n, opt.MaxFrames)
+	}
+	for _, k := range s.Indices {
+		img := r.render(g, k, r.labels)
+		data, err := encodePanelPNG(img)
+		if err != nil {
+			return nil, fmt.Errorf("viz: scroller frame %d: %w", k, err)
+		}
+		s.Frames = append(s.Frames, data)
+		s.Width, s.Height = img.Rect.Dx(), img.Rect.Dy()
+	}
+	return s, nil
+}
+
+// HTML returns the scroller as an HTML fragment. The frames sit in a
+// data- attribute as comma-separated base64; the visible <img> starts on
+// the middle frame.
+func (s *Scroller) HTML() string {
+	if len(s.Frames) == 0 {
+		return "<div>viz.Scroller: no frames</div>"
+	}
+	id := fmt.Sprintf("unetlab-scroller-%d", scrollerSeq.Add(1))
+	mid := len(s.Frames) / 2
+	enc := make([]string, len(s.Frames))
+	for i, f := range s.Frames {
+		enc[i] = base64.StdEncoding.EncodeToString(f)
+	}
+	idx := make([]string, len(s.Indices))
+	for i, k := range s.Indices {
+		idx[i] = fmt.Sprint(k)
+	}
+	// The handler caches the split frames on the element: one split per
+	// slider, not per move.
+	handler := `var d=this.closest('.unetlab-scroller');` +
+		`var f=d._f||(d._f=d.getAttribute('data-frames').split(','));` +
+		`var k=d._k||(d._k=d.getAttribute('data-indices').split(','));` +
+		`d.querySelector('img').src='data:image/png;base64,'+f[this.value];` +
+		`d.querySelector('.unetlab-scroller-label').textContent='` + s.Axis + ` = '+k[this.value]+' ('+(+this.value+1)+'/` + fmt.Sprint(len(s.Frames)) + `)';`
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div class="unetlab-scroller" id="%s" data-frames="%s" data-indices="%s" style="display:inline-block;font-family:sans-serif">`,
+		id, strings.Join(enc, ","), strings.Join(idx, ","))
+	if s.Title != "" {
+		fmt.Fprintf(&b, `<div style="font-weight:bold;margin:2px 0">%s</div>`, html.EscapeString(s.Title))
+	}
+	fmt.Fprintf(&b, `<img src="data:image/png;base64,%s" width="%d" height="%d" alt="%s" style="image-rendering:pixelated;display:block"/>`,
+		enc[mid], s.Width, s.Height, html.EscapeString(fmt.Sprintf("%s, %s = %d", s.Title, s.Axis, s.Indices[mid])))
+	fmt.Fprintf(&b, `<div style="display:flex;align-items:center;gap:8px;width:%dpx">`, max(s.Width, 160))
+	fmt.Fprintf(&b, `<input type="range" min="0" max="%d" step="1" value="%d" style="flex:1" aria-label="slice" oninput="%s"/>`,
+		len(s.Frames)-1, mid, html.EscapeString(handler))
+	fmt.Fprintf(&b, `<span class="unetlab-scroller-label" style="font-size:90%%;white-space:nowrap">%s = %d (%d/%d)</span>`,
+		s.Axis, s.Indices[mid], mid+1, len(s.Frames))
+	b.WriteString(`</div></div>`)
+	return b.String()
+}
+
+// Render implements display.Renderer: text/html, and the middle frame as
+// image/png for front ends that show no HTML.
+func (s *Scroller) Render() display.Bundle {
+	b := display.Bundle{
+		display.MIMEHTML: s.HTML(),
+		display.MIMEText: fmt.Sprintf("<viz.Scroller %q: %d frames %dx%d>", s.Title, len(s.Frames), s.Width, s.Height),
+	}
+	if len(s.Frames) > 0 {
+		b[display.MIMEPNG] = s.Frames[len(s.Frames)/2]
+	}
+	return b
+}
+
+// SaveAs writes the scroller as a standalone HTML page (.html or .htm),
+// atomically.
+func (s *Scroller) SaveAs(path string) error {
+	low := strings.ToLower(path)
+	if !strings.HasSuffix(low, ".html") && !strings.HasSuffix(low, ".htm") {
+		return fmt.Errorf("%w: %s: a Scroller saves as .html", ErrFormat, path)
+	}
+	page := "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html.EscapeString(s.Title) +
+		"</title></head><body>\n" + s.HTML() + "\n</body></html>\n"
+	return writeFileAtomic(path, []byte(page))
+}
