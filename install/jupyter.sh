@@ -41,9 +41,10 @@ for py in python3 /usr/bin/python3; do
 	if command -v "$py" >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; then
 		echo "install/jupyter.sh: installing jupyterlab with $py -m pip --user" >&2
 		if "$py" -m pip install --user jupyterlab >&2 || "$py" -m pip install --user --break-system-packages jupyterlab >&2; then
-			export PATH="$("$py" -m site --user-base)/bin:$PATH"
+			userbin="$("$py" -m site --user-base)/bin"
+			export PATH="$userbin:$PATH"
 			if have_frontend; then
-				echo "install/jupyter.sh: installed; add $("$py" -m site --user-base)/bin to your PATH for 'jupyter'" >&2
+				echo "install/jupyter.sh: installed; add $userbin to your PATH for 'jupyter'" >&2
 				exit 0
 			fi
 		fi
