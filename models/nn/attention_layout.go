@@ -15,6 +15,8 @@ import (
 // The view must be injective (a permutation of axes, possibly restricted to
 // a sub-block), so its adjoint is stridedScatterOp.
 type stridedOp struct {
+	attnCache
+
 	name     string
 	iter     []int
 	strides  []int
@@ -40,7 +42,7 @@ func (op *stridedOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, x.Dtype(), op.outShape, x)
+	out := op.out(prealloc, x.Dtype(), op.outShape, x)
 	switch src := x.Data().(type) {
 	case []float32:
 		stridedGather(out.Data().([]float32), src, op.iter, op.strides, op.offset)
@@ -51,7 +53,7 @@ func (op *stridedOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 }
 func (op *stridedOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *stridedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	back := &stridedScatterOp{op}
+	back := &stridedScatterOp{fwd: op}
 	g, err := G.ApplyOp(back, grad)
 	if err != nil {
 		return nil, fmt.Errorf("%v: gradient: %w", op, err)
@@ -62,7 +64,10 @@ func (op *stridedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 // stridedScatterOp is the adjoint of a stridedOp: it takes a tensor of the
 // strided op's output shape and writes it back to the positions it was read
 // from, leaving zeros elsewhere.
-type stridedScatterOp struct{ fwd *stridedOp }
+type stridedScatterOp struct {
+	attnCache
+	fwd *stridedOp
+}
 
 func (op *stridedScatterOp) Arity() int { return 1 }
 func (op *stridedScatterOp) Type() hm.Type {
@@ -83,7 +88,7 @@ func (op *stridedScatterOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Va
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, g.Dtype(), op.fwd.inShape, g)
+	out := op.out(prealloc, g.Dtype(), op.fwd.inShape, g)
 	f := op.fwd
 	switch src := g.Data().(type) {
 	case []float32:

@@ -103,35 +103,47 @@ func attnDense(op fmt.Stringer, v G.Value, numel int) (*tensor.Dense, error) {
 	return d, nil
 }
 
-// attnOut returns the tensor an op writes its result into: prealloc when it
-// has the right dtype and size and shares no memory with the inputs, a new
-// tensor otherwise.
-func attnOut(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape, inputs ...*tensor.Dense) *tensor.Dense {
-	if p, ok := prealloc.(*tensor.Dense); ok && p != nil && !p.IsView() && p.Dtype() == dt &&
-		p.DataSize() == shape.TotalSize() && shape.TotalSize() > 0 {
-		lo, hi := p.Uintptr(), p.Uintptr()+p.MemSize()
-		alias := false
-		for _, in := range inputs {
-			if in == nil || in.DataSize() == 0 {
-				continue
-			}
-			ilo, ihi := in.Uintptr(), in.Uintptr()+in.MemSize()
-			if ilo < hi && lo < ihi {
-				alias = true
-				break
-			}
+// attnCache keeps an op's output tensor between runs of a machine (a
+// TapeMachine's Reset drops its registers), so a training loop does not
+// allocate a new output every step. An op instance belongs to one graph
+// node; machines running the same graph concurrently must not share it.
+type attnCache struct{ last *tensor.Dense }
+
+// out returns the tensor an op writes its result into: prealloc when it
+// has the right dtype and size and shares no memory with the inputs, else
+// the op's output from the previous run under the same conditions, else a
+// new tensor (kept for the next run).
+func (c *attnCache) out(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape, inputs ...*tensor.Dense) *tensor.Dense {
+	if p, ok := prealloc.(*tensor.Dense); ok && attnUsable(p, dt, shape, inputs) {
+		return p
+	}
+	if attnUsable(c.last, dt, shape, inputs) {
+		return c.last
+	}
+	c.last = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	return c.last
+}
+
+// attnUsable reports whether p can hold an output of the given dtype and
+// shape without overlapping an input; it reshapes p when needed.
+func attnUsable(p *tensor.Dense, dt tensor.Dtype, shape tensor.Shape, inputs []*tensor.Dense) bool {
+	if p == nil || p.IsView() || p.Dtype() != dt || p.DataSize() != shape.TotalSize() || shape.TotalSize() == 0 {
+		return false
+	}
+	lo, hi := p.Uintptr(), p.Uintptr()+p.MemSize()
+	for _, in := range inputs {
+		if in == nil || in.DataSize() == 0 {
+			continue
 		}
-		if !alias {
-			if !p.Shape().Eq(shape) {
-				if err := p.Reshape(shape...); err == nil {
-					return p
-				}
-			} else {
-				return p
-			}
+		ilo, ihi := in.Uintptr(), in.Uintptr()+in.MemSize()
+		if ilo < hi && lo < ihi {
+			return false
 		}
 	}
-	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	if !p.Shape().Eq(shape) {
+		return p.Reshape(shape...) == nil
+	}
+	return true
 }
 
 // attnParallel runs f over [0, n) split into contiguous chunks, one per

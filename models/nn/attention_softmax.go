@@ -81,6 +81,8 @@ func attnFloat64s(t *tensor.Dense) ([]float64, error) {
 }
 
 type attnSoftmaxOp struct {
+	attnCache
+
 	id     uint64
 	xShape tensor.Shape
 	bShape tensor.Shape // nil: no bias input
@@ -127,7 +129,7 @@ func (op *attnSoftmaxOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 			return nil, fmt.Errorf("%w: %v: dtypes %v and %v", ErrShape, op, x.Dtype(), b.Dtype())
 		}
 	}
-	out := attnOut(prealloc, x.Dtype(), op.xShape, x, b)
+	out := op.out(prealloc, x.Dtype(), op.xShape, x, b)
 	switch xv := x.Data().(type) {
 	case []float32:
 		var bv []float32
@@ -231,6 +233,8 @@ func (op *attnSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 // z, mul * y * (dy - sum(dy*y)), summed over leading axes down to outShape
 // when that is smaller than y (the bias gradient).
 type attnSoftmaxBackOp struct {
+	attnCache
+
 	fwd      *attnSoftmaxOp
 	mul      float64
 	outShape tensor.Shape
@@ -263,7 +267,7 @@ func (op *attnSoftmaxBackOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.V
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, y.Dtype(), op.outShape, y, dy)
+	out := op.out(prealloc, y.Dtype(), op.outShape, y, dy)
 	m := op.fwd.xShape[op.fwd.xShape.Dims()-1]
 	switch yv := y.Data().(type) {
 	case []float32:

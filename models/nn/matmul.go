@@ -59,6 +59,8 @@ const (
 )
 
 type matmulOp struct {
+	attnCache
+
 	mode           mmMode
 	transA, transB bool
 	aShape, bShape tensor.Shape
@@ -155,7 +157,7 @@ func (op *matmulOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if a.Dtype() != b.Dtype() {
 		return nil, fmt.Errorf("%w: %v: dtypes %v and %v", ErrShape, op, a.Dtype(), b.Dtype())
 	}
-	out := attnOut(prealloc, a.Dtype(), op.outShape, a, b)
+	out := op.out(prealloc, a.Dtype(), op.outShape, a, b)
 	switch av := a.Data().(type) {
 	case []float32:
 		matmulRun(op, out.Data().([]float32), av, b.Data().([]float32))
@@ -285,7 +287,10 @@ func AddTrailing(x, b *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&addTrailingOp{xShape: xs.Clone(), bShape: bs.Clone()}, x, b)
 }
 
-type addTrailingOp struct{ xShape, bShape tensor.Shape }
+type addTrailingOp struct {
+	attnCache
+	xShape, bShape tensor.Shape
+}
 
 func (op *addTrailingOp) Arity() int { return 2 }
 func (op *addTrailingOp) Type() hm.Type {
@@ -315,7 +320,7 @@ func (op *addTrailingOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	if x.Dtype() != b.Dtype() {
 		return nil, fmt.Errorf("%w: %v: dtypes %v and %v", ErrShape, op, x.Dtype(), b.Dtype())
 	}
-	out := attnOut(prealloc, x.Dtype(), op.xShape, x, b)
+	out := op.out(prealloc, x.Dtype(), op.xShape, x, b)
 	switch xv := x.Data().(type) {
 	case []float32:
 		addTrailingKernel(out.Data().([]float32), xv, b.Data().([]float32))
@@ -346,7 +351,10 @@ func addTrailingKernel[T attnFloat](dst, x, b []T) {
 }
 
 // sumLeadingOp sums a tensor of shape (..., S) over its leading axes to (S).
-type sumLeadingOp struct{ inShape, outShape tensor.Shape }
+type sumLeadingOp struct {
+	attnCache
+	inShape, outShape tensor.Shape
+}
 
 func (op *sumLeadingOp) Arity() int            { return 1 }
 func (op *sumLeadingOp) Type() hm.Type         { return attnType(op.outShape.Dims(), op.inShape.Dims()) }
@@ -367,7 +375,7 @@ func (op *sumLeadingOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, x.Dtype(), op.outShape, x)
+	out := op.out(prealloc, x.Dtype(), op.outShape, x)
 	switch xv := x.Data().(type) {
 	case []float32:
 		sumLeadingKernel(out.Data().([]float32), xv)

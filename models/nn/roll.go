@@ -49,6 +49,8 @@ func Roll3d(x *G.Node, shift [3]int) (*G.Node, error) {
 
 // rollOp: out[j] = in[(j - shift) mod n] along every axis; shift in [0, n).
 type rollOp struct {
+	attnCache
+
 	shape tensor.Shape
 	shift []int
 }
@@ -70,7 +72,7 @@ func (op *rollOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, x.Dtype(), op.shape, x)
+	out := op.out(prealloc, x.Dtype(), op.shape, x)
 	switch s := x.Data().(type) {
 	case []float32:
 		rollKernel(out.Data().([]float32), s, op.shape, op.shift)

@@ -93,7 +93,7 @@ func PadChannelsLast(x *G.Node, pad [3]int) (*G.Node, error) {
 	}
 	s := x.Shape()
 	big := tensor.Shape{s[0], s[1] + pad[0], s[2] + pad[1], s[3] + pad[2], s[4]}
-	return G.ApplyOp(&stridedScatterOp{cropView(big, s)}, x)
+	return G.ApplyOp(&stridedScatterOp{fwd: cropView(big, s)}, x)
 }
 
 // CropChannelsLast keeps the first dims[0], dims[1], dims[2] voxels along
@@ -202,6 +202,8 @@ func RelativePositionBias(table *G.Node, window [3]int, n int) (*G.Node, error) 
 
 // gatherOp reads out[k] = in[src[k]]; its adjoint scatterAddOp adds.
 type gatherOp struct {
+	attnCache
+
 	id       uint64
 	name     string
 	src      []int32
@@ -226,7 +228,7 @@ func (op *gatherOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, x.Dtype(), op.outShape, x)
+	out := op.out(prealloc, x.Dtype(), op.outShape, x)
 	switch s := x.Data().(type) {
 	case []float32:
 		gatherKernel(out.Data().([]float32), s, op.src)
@@ -237,7 +239,7 @@ func (op *gatherOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 }
 func (op *gatherOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *gatherOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(&scatterAddOp{op}, grad)
+	g, err := G.ApplyOp(&scatterAddOp{fwd: op}, grad)
 	if err != nil {
 		return nil, fmt.Errorf("%v: gradient: %w", op, err)
 	}
@@ -245,7 +247,10 @@ func (op *gatherOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 }
 
 // scatterAddOp is the adjoint of a gatherOp: out[src[k]] += in[k], from zero.
-type scatterAddOp struct{ fwd *gatherOp }
+type scatterAddOp struct {
+	attnCache
+	fwd *gatherOp
+}
 
 func (op *scatterAddOp) Arity() int { return 1 }
 func (op *scatterAddOp) Type() hm.Type {
@@ -266,7 +271,7 @@ func (op *scatterAddOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	if err != nil {
 		return nil, err
 	}
-	out := attnOut(prealloc, g.Dtype(), op.fwd.inShape, g)
+	out := op.out(prealloc, g.Dtype(), op.fwd.inShape, g)
 	switch s := g.Data().(type) {
 	case []float32:
 		scatterAddKernel(out.Data().([]float32), s, op.fwd.src)
