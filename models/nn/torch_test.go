@@ -23,6 +23,8 @@ type torchCase struct {
 	Params map[string]any `json:"params"`
 	Inputs []torchRef     `json:"inputs"`
 	Output torchRef       `json:"output"`
+
+	bn *BatchNormStats // set by build for batchnorm cases
 }
 
 func loadTorchFixtures(t *testing.T) ([]torchCase, []float32) {
@@ -71,7 +73,7 @@ func floats(p map[string]any, key string) []float64 {
 	return r
 }
 
-func (c torchCase) build(xs []*gorgonia.Node) (*gorgonia.Node, error) {
+func (c *torchCase) build(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 	p := c.Params
 	at := func(i int) *gorgonia.Node {
 		if i < len(xs) {
@@ -117,6 +119,7 @@ func (c torchCase) build(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 		copy(st.Mean, floats(p, "running_mean"))
 		copy(st.Var, floats(p, "running_var"))
 		st.Training = p["training"].(bool)
+		c.bn = st
 		return BatchNorm3d(xs[0], xs[1], xs[2], st, 0)
 	case "relu":
 		return ReLU(xs[0])
@@ -143,6 +146,7 @@ func TestForwardMatchesTorch(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
+			c := &c
 			in := make([]*tensor.Dense, len(c.Inputs))
 			for i, r := range c.Inputs {
 				in[i] = r.dense(vals)
@@ -161,6 +165,14 @@ func TestForwardMatchesTorch(t *testing.T) {
 				for i := range want {
 					if d := math.Abs(got[i] - want[i]); d > 1e-5*(math.Abs(want[i])+scale) {
 						t.Fatalf("%v: element %d = %.8g, want %.8g (diff %.3g)", dt, i, got[i], want[i], d)
+					}
+				}
+				if _, ok := c.Params["updated_mean"]; ok {
+					wm, wv := floats(c.Params, "updated_mean"), floats(c.Params, "updated_var")
+					for i := range wm {
+						if math.Abs(c.bn.Mean[i]-wm[i]) > 1e-6 || math.Abs(c.bn.Var[i]-wv[i]) > 1e-5*wv[i] {
+							t.Fatalf("%v: running stats %v %v, want %v %v", dt, c.bn.Mean, c.bn.Var, wm, wv)
+						}
 					}
 				}
 			}

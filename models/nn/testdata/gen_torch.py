@@ -103,8 +103,9 @@ xl = r(2, 5, 6)
 gl, bl = r(6), r(6)
 case("layernorm_last", "layernorm", {}, [xl, gl, bl], F.layer_norm(xl, (6,), gl, bl, eps=1e-5))
 rm, rv = torch.zeros(3), torch.ones(3)
-y = F.batch_norm(x, rm, rv, g, b, training=True, momentum=0.1, eps=1e-5)
-case("batchnorm_train", "batchnorm", {"training": True, "running_mean": rm.tolist(), "running_var": rv.tolist()},
+y = F.batch_norm(x, rm, rv, g, b, training=True, momentum=0.1, eps=1e-5)  # updates rm, rv in place
+case("batchnorm_train", "batchnorm", {"training": True, "running_mean": [0.0] * 3, "running_var": [1.0] * 3,
+                                      "updated_mean": rm.tolist(), "updated_var": rv.tolist()},
      [x, g, b], y)
 rm2, rv2 = r(3) * 0.1, torch.rand(3) + 0.5
 case("batchnorm_eval", "batchnorm", {"training": False, "running_mean": rm2.tolist(), "running_var": rv2.tolist()},
