@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/unetlab/unetlab/display"
@@ -74,15 +76,32 @@ func NewScroller(v Volume, plane Plane, opt ScrollOptions) (*Scroller, error) {
 	} else {
 		s.Indices = MontageIndices(n, opt.MaxFrames)
 	}
-	for _, k := range s.Indices {
-		img := r.render(g, k, r.labels)
-		data, err := encodePanelPNG(img)
-		if err != nil {
-			return nil, fmt.Errorf("viz: scroller frame %d: %w", k, err)
-		}
-		s.Frames = append(s.Frames, data)
-		s.Width, s.Height = img.Rect.Dx(), img.Rect.Dy()
+	// Frames render and encode independently: one worker per core.
+	s.Frames = make([][]byte, len(s.Indices))
+	errs := make([]error, len(s.Indices))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(s.Indices)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(s.Indices) {
+					return
+				}
+				img := r.render(g, s.Indices[i], r.labels)
+				s.Frames[i], errs[i] = encodePanelPNG(img)
+			}
+		}()
 	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("viz: scroller frame %d: %w", s.Indices[i], err)
+		}
+	}
+	s.Width, s.Height = g.pixels(r.ps)
 	return s, nil
 }
 

@@ -168,7 +168,6 @@ func align(right bool) string {
 // String returns the table as aligned plain text.
 func (t *Table) String() string {
 	cells := make([][]string, 0, len(t.Rows)+1)
-	cells = append(cells, t.Header)
 	// Bold cells get a trailing "*"; the other cells of their column a
 	// trailing space, so that the digits stay aligned.
 	starred := map[int]bool{}
@@ -179,6 +178,14 @@ func (t *Table) String() string {
 			}
 		}
 	}
+	header := make([]string, len(t.Header))
+	for j, h := range t.Header {
+		if starred[j] && j >= t.NumericFrom {
+			h += " "
+		}
+		header[j] = h
+	}
+	cells = append(cells, header)
 	for i, row := range t.Rows {
 		r := make([]string, len(row))
 		for j, c := range row {

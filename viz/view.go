@@ -757,7 +757,7 @@ func encodePanelPNG(img *image.RGBA) ([]byte, error) {
 		src = g
 	}
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	if err := enc.Encode(&buf, src); err != nil {
 		return nil, err
 	}

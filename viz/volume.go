@@ -3,7 +3,7 @@ package viz
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -136,8 +136,9 @@ var (
 )
 
 // AutoWindow returns the window from the lowPct-th to the highPct-th
-// percentile (0..100) of v's finite intensities. Volumes over 2^21 voxels
-// are subsampled with a regular stride. A constant volume gets width 1.
+// percentile (0..100) of v's finite intensities. Volumes over 2^18 voxels
+// are sampled with a regular odd stride (2^18 samples put the 0.5th
+// percentile within about 0.03 percentile points of the exact one). A constant volume gets width 1.
 func AutoWindow(v Volume, lowPct, highPct float64) (Window, error) {
 	if err := v.check("AutoWindow"); err != nil {
 		return Window{}, err
@@ -146,8 +147,8 @@ func AutoWindow(v Volume, lowPct, highPct float64) (Window, error) {
 		return Window{}, fmt.Errorf("%w: AutoWindow: percentiles %v..%v, want 0 <= low < high <= 100", ErrInput, lowPct, highPct)
 	}
 	stride := 1
-	if n := len(v.Data); n > 1<<21 {
-		stride = n / (1 << 21)
+	if n := len(v.Data); n > 1<<18 {
+		stride = n / (1 << 18)
 		// An odd stride avoids locking onto a power-of-two row length.
 		stride |= 1
 	}
@@ -161,7 +162,7 @@ func AutoWindow(v Volume, lowPct, highPct float64) (Window, error) {
 	if len(vals) == 0 {
 		return Window{Center: 0, Width: 1}, nil
 	}
-	sort.Float64s(vals)
+	slices.Sort(vals)
 	q := func(p float64) float64 {
 		pos := p / 100 * float64(len(vals)-1)
 		i := int(pos)

@@ -1,0 +1,58 @@
+package viz_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/unetlab/unetlab/viz"
+)
+
+// TestEdgeCases draws degenerate but valid input without error or panic.
+func TestEdgeCases(t *testing.T) {
+	nan := math.NaN()
+	cases := []struct {
+		name string
+		run  func() (interface{ PNG() ([]byte, error) }, error)
+	}{
+		{"one fold", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.FoldDiff([]viz.FoldScores{{Model: "a", Val: []float64{0.5}}, {Model: "b", Val: []float64{0.6}}}, viz.FoldDiffOptions{})
+		}},
+		{"one fold box", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.FoldBoxes([]viz.FoldScores{{Model: "a", Val: []float64{0.5}}}, viz.BoxOptions{})
+		}},
+		{"missing epochs", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.LearningCurves([]viz.Run{{Name: "r", Epochs: []viz.Epoch{
+				{Epoch: 1, TrainLoss: 1, ValLoss: nan, TrainDice: 0.1, ValDice: nan},
+				{Epoch: 2, TrainLoss: nan, ValLoss: nan, TrainDice: nan, ValDice: nan},
+				{Epoch: 3, TrainLoss: 0.5, ValLoss: 0.6, TrainDice: 0.5, ValDice: 0.4}}}}, viz.CurveOptions{})
+		}},
+		{"all missing", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.LearningCurves([]viz.Run{{Name: "r", Epochs: []viz.Epoch{{Epoch: 1, TrainLoss: nan, ValLoss: nan, TrainDice: nan, ValDice: nan}}}}, viz.CurveOptions{})
+		}},
+		{"one compute point", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 3e9, Dice: 1}}, viz.ComputeOptions{})
+		}},
+		{"tiny bars", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.LabelBars(viz.ScoreTable{Models: []string{"a"}, Rows: []viz.ScoreRow{{Task: "t", Label: "l", Scores: []float64{0}}}}, viz.BarOptions{})
+		}},
+		{"1x1x1 volume", func() (interface{ PNG() ([]byte, error) }, error) {
+			return viz.Orthogonal(viz.Volume{Data: []float32{float32(nan)}, Shape: [3]int{1, 1, 1}}, [3]int{}, viz.ViewOptions{Crosshair: true})
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := c.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.PNG(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// Too small a figure is an error, not a panic.
+	_, err := viz.LabelBars(viz.ScoreTable{Models: []string{"a"}, Rows: []viz.ScoreRow{{Scores: []float64{0.5}}}}, viz.BarOptions{Height: 10})
+	if err == nil {
+		t.Error("LabelBars 10 points high succeeded")
+	}
+}
