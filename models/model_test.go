@@ -219,4 +219,3 @@ func TestWeightsRoundTrip(t *testing.T) {
 		})
 	}
 }
-

@@ -314,7 +314,9 @@ func read(r io.Reader, size int64) (*File, error) {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.Slice(idx, func(a, b int) bool { return spans[idx[a]].begin < spans[idx[b]].begin || (spans[idx[a]].begin == spans[idx[b]].begin && spans[idx[a]].end < spans[idx[b]].end) })
+	sort.Slice(idx, func(a, b int) bool {
+		return spans[idx[a]].begin < spans[idx[b]].begin || (spans[idx[a]].begin == spans[idx[b]].begin && spans[idx[a]].end < spans[idx[b]].end)
+	})
 	var pos int64
 	for _, i := range idx {
 		if spans[i].begin != pos {
