@@ -2,6 +2,7 @@ package viz
 
 import (
 	"fmt"
+	"image/color"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -48,8 +49,8 @@ func LabelBars(st ScoreTable, opt BarOptions) (*Figure, error) {
 		height = vg.Length(1.2+0.3*float64(n)) * vg.Inch
 	}
 	// Bars fill 80 % of each row; the data height is about the figure's
-	// height less 1 inch of title and axis.
-	group = (height - vg.Inch) / vg.Length(n) * 0.8
+	// height less 1.2 inch of title, legend and axis.
+	group = (height - 1.2*vg.Inch) / vg.Length(n) * 0.8
 	barW := group / vg.Length(nm)
 	for m, model := range st.Models {
 		vals := make(plotter.Values, n)
@@ -66,15 +67,16 @@ func LabelBars(st ScoreTable, opt BarOptions) (*Figure, error) {
 		// Models top to bottom within a group, in column order.
 		bc.Offset = group/2 - barW/2 - vg.Length(m)*barW
 		p.Add(bc)
-		p.Legend.Add(model, bc)
 	}
 	p.X.Min, p.X.Max = 0, 1
-	p.Legend.Top = true
-	p.Legend.YOffs = vg.Points(0)
+	p.X.Tick.Marker = diceTicks{}
 	p.Y.Padding = 0
 	fig, err := NewFigure(title, [][]*plot.Plot{{p}})
 	if err != nil {
 		return nil, err
+	}
+	for m, model := range st.Models {
+		fig.AddLegend(model, swatch(Colour(m)))
 	}
 	fig.Width, fig.Height = opt.Width, height
 	return fig, nil
@@ -176,4 +178,13 @@ func FoldBoxes(models []FoldScores, opt BoxOptions) (*Figure, error) {
 		fig.Height = vg.Length(1.2+0.45*float64(n)) * vg.Inch
 	}
 	return fig, nil
+}
+
+// swatch is a legend thumbnail: a filled rectangle.
+type swatch color.RGBA
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(color.RGBA(s), []vg.Point{
+		{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y},
+	})
 }

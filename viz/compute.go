@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -112,21 +113,15 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 				eb.CapWidth = vg.Points(5)
 				p.Add(eb)
 			}
-			p.Add(s)
+			// A dark rim keeps light colours (yellow) visible on white.
+			rim, _ := plotter.NewScatter(xy)
+			rim.GlyphStyle = draw.GlyphStyle{Color: zeroGrey, Radius: vg.Points(4), Shape: draw.RingGlyph{}}
+			p.Add(s, rim)
 			lpts = append(lpts, xy[0])
 			ltxt = append(ltxt, pt.Model)
 			dlo, dhi = math.Min(dlo, pt.Dice-pt.DiceSD), math.Max(dhi, pt.Dice+pt.DiceSD)
 		}
-		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: lpts, Labels: ltxt})
-		if err != nil {
-			return nil, fmt.Errorf("%w: DiceCompute: %v", ErrInput, err)
-		}
-		for i := range labels.TextStyle {
-			labels.TextStyle[i] = textStyle(legendSize)
-			labels.TextStyle[i].YAlign = draw.YCenter
-		}
-		labels.Offset = vg.Point{X: vg.Points(6)}
-		p.Add(labels)
+		p.Add(&pointLabels{pts: lpts, texts: ltxt, style: textStyle(legendSize), radius: vg.Points(4)})
 		pad := math.Max(0.02, 0.08*(dhi-dlo))
 		p.Y.Min, p.Y.Max = math.Max(0, dlo-pad), math.Min(1, dhi+pad)
 		if p.Y.Max <= p.Y.Min {
@@ -149,4 +144,63 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 type yErrs struct {
 	plotter.XYs
 	plotter.YErrors
+}
+
+// pointLabels writes a label beside each point, trying right, left, above,
+// below and the diagonals in turn and taking the first place that overlaps
+// neither an earlier label nor a point nor the canvas edge.
+type pointLabels struct {
+	pts    plotter.XYs
+	texts  []string
+	style  text.Style
+	radius vg.Length // glyph radius of the points
+}
+
+func (l *pointLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	at := make([]vg.Point, len(l.pts))
+	var taken []vg.Rectangle
+	for i, pt := range l.pts {
+		at[i] = vg.Point{X: trX(pt.X), Y: trY(pt.Y)}
+		r := l.radius
+		taken = append(taken, vg.Rectangle{Min: vg.Point{X: at[i].X - r, Y: at[i].Y - r}, Max: vg.Point{X: at[i].X + r, Y: at[i].Y + r}})
+	}
+	gap := l.radius + vg.Points(3)
+	for i, txt := range l.texts {
+		w, h := l.style.Width(txt), l.style.Height(txt)
+		x, y := at[i].X, at[i].Y
+		// Lower-left corners of the candidate boxes.
+		cands := []vg.Point{
+			{X: x + gap, Y: y - h/2}, {X: x - gap - w, Y: y - h/2},
+			{X: x - w/2, Y: y + gap}, {X: x - w/2, Y: y - gap - h},
+			{X: x + gap*0.7, Y: y + gap*0.7}, {X: x + gap*0.7, Y: y - gap*0.7 - h},
+			{X: x - gap*0.7 - w, Y: y + gap*0.7}, {X: x - gap*0.7 - w, Y: y - gap*0.7 - h},
+		}
+		best := cands[0]
+		for _, cand := range cands {
+			box := vg.Rectangle{Min: cand, Max: vg.Point{X: cand.X + w, Y: cand.Y + h}}
+			if box.Min.X < c.Min.X || box.Max.X > c.Max.X || box.Min.Y < c.Min.Y || box.Max.Y > c.Max.Y {
+				continue
+			}
+			free := true
+			for _, t := range taken {
+				if overlaps(box, t) {
+					free = false
+					break
+				}
+			}
+			if free {
+				best = cand
+				break
+			}
+		}
+		taken = append(taken, vg.Rectangle{Min: best, Max: vg.Point{X: best.X + w, Y: best.Y + h}})
+		sty := l.style
+		sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
+		c.FillText(sty, best, txt)
+	}
+}
+
+func overlaps(a, b vg.Rectangle) bool {
+	return a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y
 }

@@ -91,53 +91,54 @@ func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
 			loss.Y.Tick.Marker = logTicks{}
 		}
 		dice.Y.Min, dice.Y.Max = 0, 1
-		loss.Legend.Top = true
-		dice.Legend.Top = false
+		dice.Y.Tick.Marker = diceTicks{}
 		return loss, dice
 	}
 	var panels [][]*plot.Plot
+	var legend []legendItem
 	if !opt.Facet {
 		loss, dice := newPanels("")
 		for i, r := range runs {
 			c := Colour(i)
-			if err := addCurves(loss, dice, r, c, c, ""); err != nil {
+			if err := addCurves(loss, dice, r, c, c); err != nil {
 				return nil, err
 			}
 			sw := draw.LineStyle{Color: c, Width: vg.Points(2)}
-			loss.Legend.Add(r.Name, legendLine(sw))
+			legend = append(legend, legendItem{r.Name, []plot.Thumbnailer{legendLine(sw)}})
 		}
 		grey := draw.LineStyle{Color: zeroGrey, Width: vg.Points(1.5)}
-		dice.Legend.Add("train", legendLine(grey))
+		legend = append(legend, legendItem{"train", []plot.Thumbnailer{legendLine(grey)}})
 		grey.Dashes = dashed
-		dice.Legend.Add("validation", legendLine(grey))
+		legend = append(legend, legendItem{"validation", []plot.Thumbnailer{legendLine(grey)}})
 		panels = [][]*plot.Plot{{loss, dice}}
 	} else {
-		for i, r := range runs {
+		for _, r := range runs {
 			loss, dice := newPanels(r.Name)
-			if err := addCurves(loss, dice, r, Colour(0), Colour(1), "legend"); err != nil {
+			if err := addCurves(loss, dice, r, Colour(0), Colour(1)); err != nil {
 				return nil, err
 			}
-			if i > 0 {
-				loss.Legend = plot.NewLegend()
-				dice.Legend = plot.NewLegend()
-			}
 			panels = append(panels, []*plot.Plot{loss, dice})
+		}
+		legend = []legendItem{
+			{"train", []plot.Thumbnailer{legendLine(draw.LineStyle{Color: Colour(0), Width: vg.Points(1.5)})}},
+			{"validation", []plot.Thumbnailer{legendLine(draw.LineStyle{Color: Colour(1), Width: vg.Points(1.5), Dashes: dashed})}},
 		}
 	}
 	fig, err := NewFigure(title, panels)
 	if err != nil {
 		return nil, err
 	}
+	fig.legend = legend
 	fig.Width, fig.Height = opt.Width, opt.Height
 	if fig.Height == 0 && opt.Facet {
-		fig.Height = vg.Length(math.Max(4.5, 0.4+2.4*float64(len(runs)))) * vg.Inch
+		fig.Height = vg.Length(math.Max(4.5, 0.6+2.4*float64(len(runs)))) * vg.Inch
 	}
 	return fig, nil
 }
 
 // addCurves adds run r's four series, train in trainC (solid) and
-// validation in valC (dashed); legend != "" adds train/validation entries.
-func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color, legend string) error {
+// validation in valC (dashed).
+func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color) error {
 	n := len(r.Epochs)
 	xs := make([]float64, n)
 	tl, vl, td, vd := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -149,15 +150,14 @@ func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color, legend st
 		p     *plot.Plot
 		ys    []float64
 		c     color.Color
-		dash  []vg.Length
-		label string
+		dash []vg.Length
 	}{
-		{loss, tl, trainC, solid, "train"},
-		{loss, vl, valC, dashed, "validation"},
-		{dice, td, trainC, solid, "train"},
-		{dice, vd, valC, dashed, "validation"},
+		{loss, tl, trainC, solid},
+		{loss, vl, valC, dashed},
+		{dice, td, trainC, solid},
+		{dice, vd, valC, dashed},
 	}
-	for k, s := range series {
+	for _, s := range series {
 		sty := draw.LineStyle{Color: s.c, Width: vg.Points(1.5), Dashes: s.dash}
 		for _, seg := range finiteSegments(xs, s.ys) {
 			l, err := plotter.NewLine(seg)
@@ -166,9 +166,6 @@ func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color, legend st
 			}
 			l.LineStyle = sty
 			s.p.Add(l)
-		}
-		if legend != "" && k < 2 {
-			loss.Legend.Add(s.label, legendLine(sty))
 		}
 	}
 	return nil

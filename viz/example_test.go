@@ -33,7 +33,7 @@ func ExampleLearningCurves() {
 	fmt.Println(faceted.PixelSize())
 	// Output:
 	// <viz.Figure "Learning curves" 768x432>
-	// 768 499
+	// 768 518
 }
 
 func ExampleFoldDiff() {
@@ -191,7 +191,7 @@ func ExampleSlice() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(v.Render().Text()) // in a cell: display.Show(v), or end the cell with v
+	fmt.Println(v.Render().Text())       // in a cell: display.Show(v), or end the cell with v
 	fmt.Println(v.PanelBounds(0).Size()) // 32 voxels of 1 mm, zoomed 8x
 	// Output:
 	// <viz.View "axial slice 16 of 32": 1 panels, 268x310>

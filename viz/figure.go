@@ -67,6 +67,20 @@ type Figure struct {
 	DPI int
 
 	panels [][]*plot.Plot
+	legend []legendItem
+}
+
+// legendItem is one entry of a figure-wide legend.
+type legendItem struct {
+	name   string
+	thumbs []plot.Thumbnailer
+}
+
+// AddLegend adds an entry to the figure's legend, a band under the title
+// shared by all panels: thumbs (for example a *plotter.Line) drawn before
+// name.
+func (f *Figure) AddLegend(name string, thumbs ...plot.Thumbnailer) {
+	f.legend = append(f.legend, legendItem{name: name, thumbs: thumbs})
 }
 
 // NewFigure returns a figure laying out panels row by row; every row must
@@ -118,6 +132,9 @@ func (f *Figure) Draw(c draw.Canvas) {
 		c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - pad}, f.Title)
 		c = draw.Crop(c, 0, 0, 0, -(sty.Height(f.Title) + 2*pad))
 	}
+	if len(f.legend) > 0 {
+		c = draw.Crop(c, 0, 0, 0, -f.drawLegend(c))
+	}
 	rows, cols := len(f.panels), len(f.panels[0])
 	if rows == 1 && cols == 1 {
 		if p := f.panels[0][0]; p != nil {
@@ -135,6 +152,48 @@ func (f *Figure) Draw(c draw.Canvas) {
 			}
 		}
 	}
+}
+
+// drawLegend draws the legend band at the top of c, entries left to right
+// in centred rows, and returns its height.
+func (f *Figure) drawLegend(c draw.Canvas) vg.Length {
+	sty := textStyle(legendSize)
+	sty.YAlign = draw.YCenter
+	thumbW, gap, pad := vg.Points(22), vg.Points(5), vg.Points(16)
+	rowH := sty.Height("Mg") + vg.Points(4)
+	maxW := c.Max.X - c.Min.X - 2*pad
+	type placed struct {
+		item legendItem
+		w    vg.Length
+	}
+	var rows [][]placed
+	var rowW []vg.Length
+	for _, it := range f.legend {
+		w := thumbW + gap + sty.Width(it.name)
+		if len(rows) == 0 || rowW[len(rows)-1]+pad+w > maxW {
+			rows = append(rows, nil)
+			rowW = append(rowW, -pad)
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], placed{it, w})
+		rowW[len(rows)-1] += pad + w
+	}
+	y := c.Max.Y - vg.Points(2) - rowH/2
+	for r, row := range rows {
+		x := (c.Min.X+c.Max.X)/2 - rowW[r]/2
+		for _, p := range row {
+			tc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: x, Y: y - rowH/2 + vg.Points(2)},
+				Max: vg.Point{X: x + thumbW, Y: y + rowH/2 - vg.Points(2)},
+			}}
+			for _, t := range p.item.thumbs {
+				t.Thumbnail(&tc)
+			}
+			c.FillText(sty, vg.Point{X: x + thumbW + gap, Y: y}, p.item.name)
+			x += p.w + pad
+		}
+		y -= rowH
+	}
+	return vg.Length(len(rows))*rowH + vg.Points(6)
 }
 
 // Encode writes the figure to w as "png", "svg" or "pdf".

@@ -221,8 +221,7 @@ func FoldDiff(models []FoldScores, opt FoldDiffOptions) (*Figure, error) {
 		addGrid(p, true, false)
 		p.Add(zeroLine(true))
 		p.X.Min, p.X.Max = xmin, xmax
-		// The space below the last model holds the legend.
-		p.Y.Min, p.Y.Max = -1.5, float64(n)-0.4
+		p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
 		labels := names
 		if k == 1 {
 			labels = make([]string, n)
@@ -271,12 +270,6 @@ func FoldDiff(models []FoldScores, opt FoldDiffOptions) (*Figure, error) {
 			}
 			ms.GlyphStyle = draw.GlyphStyle{Color: inkBlack, Radius: vg.Points(4), Shape: diamondGlyph{}}
 			p.Add(eb, ms)
-			if k == 0 {
-				p.Legend.Top, p.Legend.Left = false, true
-				fold := draw.GlyphStyle{Color: zeroGrey, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
-				p.Legend.Add("fold", &plotter.Scatter{GlyphStyle: fold})
-				p.Legend.Add(fmt.Sprintf("mean, %g%% bootstrap CI", 100*opt.Level), ciThumb{eb.LineStyle}, ms)
-			}
 		}
 		panels = append(panels, p)
 	}
@@ -288,6 +281,11 @@ func FoldDiff(models []FoldScores, opt FoldDiffOptions) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	fold := draw.GlyphStyle{Color: zeroGrey, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+	fig.AddLegend("fold (model − baseline)", &plotter.Scatter{GlyphStyle: fold})
+	fig.AddLegend(fmt.Sprintf("mean and %g%% bootstrap interval", 100*opt.Level),
+		ciThumb{draw.LineStyle{Color: inkBlack, Width: vg.Points(1.5)}},
+		&plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: inkBlack, Radius: vg.Points(4), Shape: diamondGlyph{}}})
 	fig.Width, fig.Height = opt.Width, opt.Height
 	if fig.Height == 0 {
 		fig.Height = vg.Length(1.5+0.45*float64(n)) * vg.Inch

@@ -165,3 +165,18 @@ func dataRange(xs ...[]float64) (lo, hi float64, ok bool) {
 	}
 	return lo, hi, lo <= hi
 }
+
+// diceTicks marks a [0, 1] score axis every 0.1, labelled every 0.2.
+type diceTicks struct{}
+
+func (diceTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for i := int(math.Ceil(min*10 - 1e-9)); float64(i) <= max*10+1e-9; i++ {
+		t := plot.Tick{Value: float64(i) / 10}
+		if i%2 == 0 {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 1, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
