@@ -3,77 +3,32 @@ package nn
 import (
 	"fmt"
 	"math"
-	"math/rand"
-	"sync"
-
+	
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// attnRand is the generator used when a layer's options give none: one
-// shared, seeded stream, like PyTorch's global generator.
-var attnRand = struct {
-	sync.Mutex
-	r *rand.Rand
-}{r: rand.New(rand.NewSource(0))}
-
-func attnFill(opt *rand.Rand, n int, f func(r *rand.Rand) float64) []float64 {
-	v := make([]float64, n)
-	r := opt
+// attnTruncNormal draws n values from N(0, std^2) truncated to [lo, hi]
+// (absolute bounds, as torch.nn.init.trunc_normal_), from opt.Rand or the
+// package's shared stream.
+func attnTruncNormal(opt LayerOptions, n int, std, lo, hi float64) []float64 {
+	r := opt.Rand
 	if r == nil {
-		attnRand.Lock()
-		defer attnRand.Unlock()
-		r = attnRand.r
+		sharedRand.Lock()
+		defer sharedRand.Unlock()
+		r = sharedRand.r
 	}
+	v := make([]float64, n)
 	for i := range v {
-		v[i] = f(r)
-	}
-	return v
-}
-
-func attnUniform(r *rand.Rand, n int, bound float64) []float64 {
-	return attnFill(r, n, func(r *rand.Rand) float64 { return (2*r.Float64() - 1) * bound })
-}
-
-// attnTruncNormal draws from N(0, std^2) truncated to [lo, hi] (absolute
-// bounds, as torch.nn.init.trunc_normal_).
-func attnTruncNormal(r *rand.Rand, n int, std, lo, hi float64) []float64 {
-	return attnFill(r, n, func(r *rand.Rand) float64 {
 		for {
-			v := r.NormFloat64() * std
-			if v >= lo && v <= hi {
-				return v
+			x := r.NormFloat64() * std
+			if x >= lo && x <= hi {
+				v[i] = x
+				break
 			}
 		}
-	})
-}
-
-// attnParam makes a named parameter node holding vals.
-func attnParam(g *G.ExprGraph, dt tensor.Dtype, name string, vals []float64, shape ...int) *G.Node {
-	var t *tensor.Dense
-	if dt == tensor.Float64 {
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))
-	} else {
-		v32 := make([]float32, len(vals))
-		for i, v := range vals {
-			v32[i] = float32(v)
-		}
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v32))
 	}
-	if len(shape) == 1 {
-		return G.NewVector(g, dt, G.WithShape(shape...), G.WithName(name), G.WithValue(t))
-	}
-	return G.NewTensor(g, dt, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
-}
-
-func attnDefaultDtype(dt tensor.Dtype) (tensor.Dtype, error) {
-	switch dt {
-	case tensor.Dtype{}:
-		return tensor.Float32, nil
-	case tensor.Float32, tensor.Float64:
-		return dt, nil
-	}
-	return dt, fmt.Errorf("%w: %v, want float32 or float64", ErrDtype, dt)
+	return v
 }
 
 // attnLinear applies x W^T (+ b) for x (..., in).
@@ -120,91 +75,91 @@ func attnRows(p *G.Node, part, parts int) (*G.Node, error) {
 	return G.ApplyOp(op, p)
 }
 
-// WindowAttentionOptions configures NewWindowAttention. The zero value
-// means: float32 parameters, a bias on the qkv projection, scale
-// (Dim/Heads)^-0.5, the package's shared random stream.
-type WindowAttentionOptions struct {
-	Dtype     tensor.Dtype // tensor.Float32 (default) or tensor.Float64
-	NoQKVBias bool         // leave out qkv.bias (MONAI's qkv_bias=False)
-	Scale     float64      // 0: (Dim/Heads)^-0.5
-	Rand      *rand.Rand   // nil: the package's shared, seeded stream
+// WindowAttentionConfig configures NewWindowAttention. Dim, Heads and
+// Window are required; the zero value of the rest means a bias on the qkv
+// projection and scale (Dim/Heads)^-0.5, as MONAI's SwinUNETR.
+type WindowAttentionConfig struct {
+	Dim, Heads int
+	Window     [3]int  // (Wd, Wh, Ww)
+	NoQKVBias  bool    // leave out qkv.bias (MONAI's qkv_bias=False)
+	Scale      float64 // 0: (Dim/Heads)^-0.5
 }
 
 // WindowAttention is the self-attention of Swin transformers inside 3D
 // windows, with a learnable relative position bias and an optional
-// shifted-window mask, as MONAI's WindowAttention (SwinUNETR). Parameters,
-// named Prefix + PyTorch's name:
+// shifted-window mask, as MONAI's WindowAttention (SwinUNETR). It owns,
+// named Name + "." + PyTorch's name:
 //
+//	relative_position_bias_table ((2Wd-1)(2Wh-1)(2Ww-1), Heads),
 //	qkv.weight (3*Dim, Dim), qkv.bias (3*Dim), proj.weight (Dim, Dim),
-//	proj.bias (Dim), relative_position_bias_table
-//	((2Wd-1)(2Wh-1)(2Ww-1), Heads)
+//	proj.bias (Dim)
 //
-// initialised as PyTorch's Linear (uniform in ±1/sqrt(fan_in)) and, for the
+// initialised as torch.nn.Linear (uniform in ±1/sqrt(Dim)) and, for the
 // table, trunc_normal(std 0.02, [-2, 2]) as MONAI does.
 type WindowAttention struct {
-	Name   string // prefix of the parameter names, e.g. "layers1.0.blocks.0.attn."
-	Dim    int
-	Heads  int
-	Window [3]int
-	Scale  float64
+	Name   string
+	Config WindowAttentionConfig // Scale filled in
 
 	QKVWeight, QKVBias   *G.Node // QKVBias nil with NoQKVBias
 	ProjWeight, ProjBias *G.Node
 	BiasTable            *G.Node
 }
 
-// NewWindowAttention adds the parameters of a window attention layer over
-// dim channels with heads heads (dim a multiple of heads) and windows of
-// window voxels to g.
-func NewWindowAttention(g *G.ExprGraph, name string, dim, heads int, window [3]int, opt WindowAttentionOptions) (*WindowAttention, error) {
-	dt, err := attnDefaultDtype(opt.Dtype)
+// NewWindowAttention makes a WindowAttention layer in g; name prefixes its
+// parameter names ("layers1.0.blocks.0.attn").
+func NewWindowAttention(g *G.ExprGraph, name string, cfg WindowAttentionConfig, opt LayerOptions) (*WindowAttention, error) {
+	dt, err := opt.dtype()
 	if err != nil {
-		return nil, fmt.Errorf("WindowAttention %q: %w", name, err)
+		return nil, fmt.Errorf("nn.WindowAttention %s: %w", name, err)
 	}
+	dim, heads, window := cfg.Dim, cfg.Heads, cfg.Window
 	if g == nil || dim <= 0 || heads <= 0 || dim%heads != 0 {
-		return nil, fmt.Errorf("%w: WindowAttention %q: dim %d, heads %d: dim must be a positive multiple of heads", ErrConfig, name, dim, heads)
+		return nil, fmt.Errorf("%w: nn.WindowAttention %s: dim %d, heads %d: dim must be a positive multiple of heads", ErrConfig, name, dim, heads)
 	}
-	if err := attnCheckWindow("WindowAttention "+name, window); err != nil {
-		return nil, err
+	if window[0] <= 0 || window[1] <= 0 || window[2] <= 0 {
+		return nil, fmt.Errorf("%w: nn.WindowAttention %s: window %v, want positive sizes", ErrConfig, name, window)
 	}
-	l := &WindowAttention{Name: name, Dim: dim, Heads: heads, Window: window, Scale: opt.Scale}
-	if l.Scale == 0 {
-		l.Scale = 1 / math.Sqrt(float64(dim/heads))
+	if cfg.Scale == 0 {
+		cfg.Scale = 1 / math.Sqrt(float64(dim/heads))
 	}
+	l := &WindowAttention{Name: name, Config: cfg}
 	bound := 1 / math.Sqrt(float64(dim))
 	rows := RelativePositionTableSize(window)
-	l.BiasTable = attnParam(g, dt, name+"relative_position_bias_table", attnTruncNormal(opt.Rand, rows*heads, 0.02, -2, 2), rows, heads)
-	l.QKVWeight = attnParam(g, dt, name+"qkv.weight", attnUniform(opt.Rand, 3*dim*dim, bound), 3*dim, dim)
-	if !opt.NoQKVBias {
-		l.QKVBias = attnParam(g, dt, name+"qkv.bias", attnUniform(opt.Rand, 3*dim, bound), 3*dim)
+	l.BiasTable = newParam(g, dt, join(name, "relative_position_bias_table"), attnTruncNormal(opt, rows*heads, 0.02, -2, 2), rows, heads)
+	l.QKVWeight = newParam(g, dt, join(name, "qkv.weight"), opt.uniform(3*dim*dim, bound), 3*dim, dim)
+	if !cfg.NoQKVBias {
+		l.QKVBias = newParam(g, dt, join(name, "qkv.bias"), opt.uniform(3*dim, bound), 3*dim)
 	}
-	l.ProjWeight = attnParam(g, dt, name+"proj.weight", attnUniform(opt.Rand, dim*dim, bound), dim, dim)
-	l.ProjBias = attnParam(g, dt, name+"proj.bias", attnUniform(opt.Rand, dim, bound), dim)
+	l.ProjWeight = newParam(g, dt, join(name, "proj.weight"), opt.uniform(dim*dim, bound), dim, dim)
+	l.ProjBias = newParam(g, dt, join(name, "proj.bias"), opt.uniform(dim, bound), dim)
 	return l, nil
 }
 
-// Params lists the layer's parameters in PyTorch's state_dict order; each
-// node's Name() is its full parameter name.
-func (l *WindowAttention) Params() G.Nodes {
-	ps := G.Nodes{l.BiasTable, l.QKVWeight}
+// Params lists the parameters in PyTorch's state_dict order.
+func (l *WindowAttention) Params() []Param {
+	ps := []Param{{join(l.Name, "relative_position_bias_table"), l.BiasTable}, {join(l.Name, "qkv.weight"), l.QKVWeight}}
 	if l.QKVBias != nil {
-		ps = append(ps, l.QKVBias)
+		ps = append(ps, Param{join(l.Name, "qkv.bias"), l.QKVBias})
 	}
-	return append(ps, l.ProjWeight, l.ProjBias)
+	return append(ps, Param{join(l.Name, "proj.weight"), l.ProjWeight}, Param{join(l.Name, "proj.bias"), l.ProjBias})
 }
+
+// State lists the parameters' values.
+func (l *WindowAttention) State() []StateTensor { return paramState(l.Params()) }
 
 // Forward attends within each window: x has shape (B, n, Dim), B = N*nW
 // windows of n <= Wd*Wh*Ww tokens (WindowPartition's output); mask, if not
 // nil, has shape (nW, n, n) (ShiftedWindowMask). The result has the shape
 // of x.
 func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error) {
-	layer := fmt.Sprintf("WindowAttention %q", l.Name)
-	if x == nil || x.Shape().Dims() != 3 || x.Shape()[2] != l.Dim || x.Shape()[1] > l.Window[0]*l.Window[1]*l.Window[2] {
+	layer := "nn.WindowAttention " + l.Name
+	dim, heads, window := l.Config.Dim, l.Config.Heads, l.Config.Window
+	if x == nil || x.Shape().Dims() != 3 || x.Shape()[2] != dim || x.Shape()[1] > window[0]*window[1]*window[2] {
 		var s tensor.Shape
 		if x != nil {
 			s = x.Shape()
 		}
-		return nil, fmt.Errorf("%w: %s: input shape %v, want (B, n <= %d, %d)", ErrShape, layer, s, l.Window[0]*l.Window[1]*l.Window[2], l.Dim)
+		return nil, fmt.Errorf("%w: %s: input shape %v, want (B, n <= %d, %d)", ErrShape, layer, s, window[0]*window[1]*window[2], dim)
 	}
 	if mask != nil {
 		ms, xs := mask.Shape(), x.Shape()
@@ -220,7 +175,7 @@ func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error
 	}
 	var qkvs [3]*G.Node
 	for i := range qkvs {
-		if qkvs[i], err = attnSplitHeads(l.Name+"qkv", qkv, 3, i, l.Heads); err != nil {
+		if qkvs[i], err = attnSplitHeads(l.Name+".qkv", qkv, 3, i, heads); err != nil {
 			return nil, wrap(err)
 		}
 	}
@@ -228,11 +183,11 @@ func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error
 	if err != nil {
 		return nil, wrap(err)
 	}
-	bias, err := RelativePositionBias(l.BiasTable, l.Window, n)
+	bias, err := RelativePositionBias(l.BiasTable, window, n)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	p, err := AttentionSoftmax(scores, l.Scale, bias, mask)
+	p, err := AttentionSoftmax(scores, l.Config.Scale, bias, mask)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -250,18 +205,17 @@ func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error
 	return y, nil
 }
 
-// MultiHeadAttentionOptions configures NewMultiHeadAttention. The zero
-// value means float32 parameters and the package's shared random stream.
-type MultiHeadAttentionOptions struct {
-	Dtype tensor.Dtype // tensor.Float32 (default) or tensor.Float64
-	Rand  *rand.Rand   // nil: the package's shared, seeded stream
+// MultiHeadAttentionConfig configures NewMultiHeadAttention: Dim channels
+// (embed_dim), a multiple of Heads.
+type MultiHeadAttentionConfig struct {
+	Dim, Heads int
 }
 
 // MultiHeadAttention is scaled dot-product attention with Heads heads whose
 // query comes from one token tensor and key and value from another, as
-// PyTorch's nn.MultiheadAttention(Dim, Heads, batch_first=True) (the
-// cross-attention on the skips of the Trans-UNet variant). Parameters, named
-// Prefix + PyTorch's name:
+// torch.nn.MultiheadAttention(Dim, Heads, batch_first=True) (the
+// cross-attention on the skips of the Trans-UNet variant). It owns, named
+// Name + "." + PyTorch's name:
 //
 //	in_proj_weight (3*Dim, Dim) (rows: q, k, v projections), in_proj_bias
 //	(3*Dim), out_proj.weight (Dim, Dim), out_proj.bias (Dim)
@@ -269,55 +223,61 @@ type MultiHeadAttentionOptions struct {
 // initialised as PyTorch does: xavier_uniform for in_proj_weight, zero
 // biases, uniform in ±1/sqrt(Dim) for out_proj.weight.
 type MultiHeadAttention struct {
-	Name  string
-	Dim   int
-	Heads int
+	Name   string
+	Config MultiHeadAttentionConfig
 
 	InProjWeight, InProjBias   *G.Node
 	OutProjWeight, OutProjBias *G.Node
 }
 
-// NewMultiHeadAttention adds the parameters of a multi-head attention layer
-// over dim channels (a multiple of heads) to g.
-func NewMultiHeadAttention(g *G.ExprGraph, name string, dim, heads int, opt MultiHeadAttentionOptions) (*MultiHeadAttention, error) {
-	dt, err := attnDefaultDtype(opt.Dtype)
+// NewMultiHeadAttention makes a MultiHeadAttention layer in g; name prefixes
+// its parameter names.
+func NewMultiHeadAttention(g *G.ExprGraph, name string, cfg MultiHeadAttentionConfig, opt LayerOptions) (*MultiHeadAttention, error) {
+	dt, err := opt.dtype()
 	if err != nil {
-		return nil, fmt.Errorf("MultiHeadAttention %q: %w", name, err)
+		return nil, fmt.Errorf("nn.MultiHeadAttention %s: %w", name, err)
 	}
+	dim, heads := cfg.Dim, cfg.Heads
 	if g == nil || dim <= 0 || heads <= 0 || dim%heads != 0 {
-		return nil, fmt.Errorf("%w: MultiHeadAttention %q: dim %d, heads %d: dim must be a positive multiple of heads", ErrConfig, name, dim, heads)
+		return nil, fmt.Errorf("%w: nn.MultiHeadAttention %s: dim %d, heads %d: dim must be a positive multiple of heads", ErrConfig, name, dim, heads)
 	}
-	l := &MultiHeadAttention{Name: name, Dim: dim, Heads: heads}
+	l := &MultiHeadAttention{Name: name, Config: cfg}
 	xavier := math.Sqrt(6 / float64(dim+3*dim))
-	l.InProjWeight = attnParam(g, dt, name+"in_proj_weight", attnUniform(opt.Rand, 3*dim*dim, xavier), 3*dim, dim)
-	l.InProjBias = attnParam(g, dt, name+"in_proj_bias", make([]float64, 3*dim), 3*dim)
-	l.OutProjWeight = attnParam(g, dt, name+"out_proj.weight", attnUniform(opt.Rand, dim*dim, 1/math.Sqrt(float64(dim))), dim, dim)
-	l.OutProjBias = attnParam(g, dt, name+"out_proj.bias", make([]float64, dim), dim)
+	l.InProjWeight = newParam(g, dt, join(name, "in_proj_weight"), opt.uniform(3*dim*dim, xavier), 3*dim, dim)
+	l.InProjBias = newParam(g, dt, join(name, "in_proj_bias"), make([]float64, 3*dim), 3*dim)
+	l.OutProjWeight = newParam(g, dt, join(name, "out_proj.weight"), opt.uniform(dim*dim, 1/math.Sqrt(float64(dim))), dim, dim)
+	l.OutProjBias = newParam(g, dt, join(name, "out_proj.bias"), make([]float64, dim), dim)
 	return l, nil
 }
 
-// Params lists the layer's parameters in PyTorch's state_dict order; each
-// node's Name() is its full parameter name.
-func (l *MultiHeadAttention) Params() G.Nodes {
-	return G.Nodes{l.InProjWeight, l.InProjBias, l.OutProjWeight, l.OutProjBias}
+// Params lists the parameters in PyTorch's state_dict order.
+func (l *MultiHeadAttention) Params() []Param {
+	return []Param{
+		{join(l.Name, "in_proj_weight"), l.InProjWeight}, {join(l.Name, "in_proj_bias"), l.InProjBias},
+		{join(l.Name, "out_proj.weight"), l.OutProjWeight}, {join(l.Name, "out_proj.bias"), l.OutProjBias},
+	}
 }
+
+// State lists the parameters' values.
+func (l *MultiHeadAttention) State() []StateTensor { return paramState(l.Params()) }
 
 // Forward attends from query of shape (N, Lq, Dim) to key and value both
 // taken from kv of shape (N, Lk, Dim), giving (N, Lq, Dim).
 func (l *MultiHeadAttention) Forward(query, kv *G.Node) (*G.Node, error) {
-	layer := fmt.Sprintf("MultiHeadAttention %q", l.Name)
+	layer := "nn.MultiHeadAttention " + l.Name
+	dim, heads := l.Config.Dim, l.Config.Heads
 	if query == nil || kv == nil {
 		return nil, fmt.Errorf("%w: %s: nil input", ErrShape, layer)
 	}
 	qs, ks := query.Shape(), kv.Shape()
-	if qs.Dims() != 3 || qs[2] != l.Dim {
-		return nil, fmt.Errorf("%w: %s: query shape %v, want (N, Lq, %d)", ErrShape, layer, qs, l.Dim)
+	if qs.Dims() != 3 || qs[2] != dim {
+		return nil, fmt.Errorf("%w: %s: query shape %v, want (N, Lq, %d)", ErrShape, layer, qs, dim)
 	}
-	if ks.Dims() != 3 || ks[2] != l.Dim || ks[0] != qs[0] {
-		return nil, fmt.Errorf("%w: %s: query shape %v, key/value shape %v, want (%d, Lk, %d)", ErrShape, layer, qs, ks, qs[0], l.Dim)
+	if ks.Dims() != 3 || ks[2] != dim || ks[0] != qs[0] {
+		return nil, fmt.Errorf("%w: %s: query shape %v, key/value shape %v, want (%d, Lk, %d)", ErrShape, layer, qs, ks, qs[0], dim)
 	}
 	wrap := func(err error) error { return fmt.Errorf("%s: %w", layer, err) }
-	var heads [3]*G.Node
+	var qkv [3]*G.Node
 	for i, src := range []*G.Node{query, kv, kv} {
 		w, err := attnRows(l.InProjWeight, i, 3)
 		if err != nil {
@@ -331,19 +291,19 @@ func (l *MultiHeadAttention) Forward(query, kv *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, wrap(err)
 		}
-		if heads[i], err = attnSplitHeads(l.Name+"in_proj", p, 1, 0, l.Heads); err != nil {
+		if qkv[i], err = attnSplitHeads(l.Name+".in_proj", p, 1, 0, heads); err != nil {
 			return nil, wrap(err)
 		}
 	}
-	scores, err := BatchedMatMul(heads[0], heads[1], false, true)
+	scores, err := BatchedMatMul(qkv[0], qkv[1], false, true)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	p, err := AttentionSoftmax(scores, 1/math.Sqrt(float64(l.Dim/l.Heads)), nil, nil)
+	p, err := AttentionSoftmax(scores, 1/math.Sqrt(float64(dim/heads)), nil, nil)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	o, err := BatchedMatMul(p, heads[2], false, false)
+	o, err := BatchedMatMul(p, qkv[2], false, false)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -380,22 +340,23 @@ func ClipWindow(dims, window, shift [3]int) ([3]int, [3]int) {
 // result has the shape of x. shift (0 <= shift < window) is usually
 // window/2 on every other block and zero otherwise.
 func (l *WindowAttention) ForwardVolume(x *G.Node, shift [3]int) (*G.Node, error) {
-	layer := fmt.Sprintf("WindowAttention %q", l.Name)
-	if x == nil || x.Shape().Dims() != 5 || x.Shape()[4] != l.Dim {
+	layer := "nn.WindowAttention " + l.Name
+	dim, window := l.Config.Dim, l.Config.Window
+	if x == nil || x.Shape().Dims() != 5 || x.Shape()[4] != dim {
 		var s tensor.Shape
 		if x != nil {
 			s = x.Shape()
 		}
-		return nil, fmt.Errorf("%w: %s: input shape %v, want (N, D, H, W, %d)", ErrShape, layer, s, l.Dim)
+		return nil, fmt.Errorf("%w: %s: input shape %v, want (N, D, H, W, %d)", ErrShape, layer, s, dim)
 	}
 	for i := range shift {
-		if shift[i] < 0 || shift[i] >= l.Window[i] {
-			return nil, fmt.Errorf("%w: %s: shift %v, want 0 <= shift < window %v", ErrConfig, layer, shift, l.Window)
+		if shift[i] < 0 || shift[i] >= window[i] {
+			return nil, fmt.Errorf("%w: %s: shift %v, want 0 <= shift < window %v", ErrConfig, layer, shift, window)
 		}
 	}
 	s := x.Shape()
 	dims := [3]int{s[1], s[2], s[3]}
-	win, sh := ClipWindow(dims, l.Window, shift)
+	win, sh := ClipWindow(dims, window, shift)
 	var pad, padded [3]int
 	for i := range dims {
 		pad[i] = (win[i] - dims[i]%win[i]) % win[i]

@@ -15,7 +15,7 @@ import (
 func BenchmarkWindowAttention(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "attn.", 48, 3, [3]int{7, 7, 7}, WindowAttentionOptions{Rand: rng})
+	l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, LayerOptions{Rand: rng})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func BenchmarkWindowAttention(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := G.Grad(loss, append(G.Nodes{x}, l.Params()...)...); err != nil {
+	if _, err := G.Grad(loss, append(G.Nodes{x}, Nodes(l.Params())...)...); err != nil {
 		b.Fatal(err)
 	}
 	m := G.NewTapeMachine(g)

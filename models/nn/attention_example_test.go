@@ -68,13 +68,13 @@ func ExampleShiftedWindowMask() {
 
 func ExampleNewWindowAttention() {
 	g := G.NewGraph()
-	attn, err := nn.NewWindowAttention(g, "blocks.0.attn.", 48, 3, [3]int{7, 7, 7}, nn.WindowAttentionOptions{})
+	attn, err := nn.NewWindowAttention(g, "blocks.0.attn", nn.WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, nn.LayerOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, p := range attn.Params() {
-		fmt.Println(p.Name(), p.Shape())
+		fmt.Println(p.Name, p.Node.Shape())
 	}
 	// A (N, D, H, W, C) = (1, 8, 8, 8, 48) feature map, windows clipped to 7.
 	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(1, 8, 8, 8, 48), G.WithName("x"))
@@ -95,7 +95,7 @@ func ExampleNewWindowAttention() {
 
 func ExampleNewMultiHeadAttention() {
 	g := G.NewGraph()
-	mha, err := nn.NewMultiHeadAttention(g, "attn.", 64, 8, nn.MultiHeadAttentionOptions{})
+	mha, err := nn.NewMultiHeadAttention(g, "attn", nn.MultiHeadAttentionConfig{Dim: 64, Heads: 8}, nn.LayerOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -113,7 +113,7 @@ func ExampleNewMultiHeadAttention() {
 	fmt.Println(err)
 	// Output:
 	// (2, 512, 64)
-	// nn: shape mismatch: MultiHeadAttention "attn.": query shape (2, 512, 64), key/value shape (2, 64, 32), want (2, Lk, 64)
+	// nn: shape mismatch: nn.MultiHeadAttention attn: query shape (2, 512, 64), key/value shape (2, 64, 32), want (2, Lk, 64)
 }
 
 func ExampleSinusoidalPositionalEncoding3d() {

@@ -86,13 +86,13 @@ func TestAttentionLayerGradients(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			g := G.NewGraph()
-			l, err := NewWindowAttention(g, "attn.", 4, 2, window, WindowAttentionOptions{Dtype: tensor.Float64, Rand: rng})
+			l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 4, Heads: 2, Window: window}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
 			if err != nil {
 				t.Fatal(err)
 			}
 			inputs := []*tensor.Dense{randTensor(rng, 4, 8, 4)}
 			for _, p := range l.Params() {
-				inputs = append(inputs, p.Value().(*tensor.Dense).Clone().(*tensor.Dense))
+				inputs = append(inputs, p.Node.Value().(*tensor.Dense).Clone().(*tensor.Dense))
 			}
 			var m *tensor.Dense
 			if withMask {
@@ -106,13 +106,13 @@ func TestAttentionLayerGradients(t *testing.T) {
 	}
 	t.Run("MultiHeadAttention", func(t *testing.T) {
 		g := G.NewGraph()
-		l, err := NewMultiHeadAttention(g, "mha.", 4, 2, MultiHeadAttentionOptions{Dtype: tensor.Float64, Rand: rng})
+		l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
 		if err != nil {
 			t.Fatal(err)
 		}
 		inputs := []*tensor.Dense{randTensor(rng, 2, 3, 4), randTensor(rng, 2, 5, 4)}
 		for _, p := range l.Params() {
-			inputs = append(inputs, randTensor(rng, p.Shape()...)) // non-zero biases
+			inputs = append(inputs, randTensor(rng, p.Node.Shape()...)) // non-zero biases
 		}
 		checkGrad(t, func(x []*G.Node) (*G.Node, error) {
 			l.InProjWeight, l.InProjBias, l.OutProjWeight, l.OutProjBias = x[2], x[3], x[4], x[5]
@@ -147,11 +147,11 @@ func TestAttentionShapeErrors(t *testing.T) {
 	n := func(shape ...int) *G.Node {
 		return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...))
 	}
-	wa, err := NewWindowAttention(g, "wa.", 6, 3, [3]int{2, 2, 2}, WindowAttentionOptions{})
+	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 3, Window: [3]int{2, 2, 2}}, LayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mha, err := NewMultiHeadAttention(g, "mha.", 8, 2, MultiHeadAttentionOptions{})
+	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, LayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestAttentionShapeErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	if _, err := NewWindowAttention(g, "bad.", 6, 4, [3]int{2, 2, 2}, WindowAttentionOptions{}); !errors.Is(err, ErrConfig) {
+	if _, err := NewWindowAttention(g, "bad", WindowAttentionConfig{Dim: 6, Heads: 4, Window: [3]int{2, 2, 2}}, LayerOptions{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("dim 6 with 4 heads: %v, want ErrConfig", err)
 	}
 	if _, err := ShiftedWindowMask([3]int{4, 4, 4}, [3]int{2, 2, 2}, [3]int{2, 0, 0}); !errors.Is(err, ErrShape) {
@@ -212,13 +212,13 @@ var zero = 0.0
 func TestAttentionForwardVolumeGradient(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "blk.", 4, 2, [3]int{2, 2, 3}, WindowAttentionOptions{Dtype: tensor.Float64, Rand: rng})
+	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 3}}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
 	if err != nil {
 		t.Fatal(err)
 	}
 	inputs := []*tensor.Dense{randTensor(rng, 1, 3, 4, 2, 4)}
 	for _, p := range l.Params() {
-		inputs = append(inputs, p.Value().(*tensor.Dense).Clone().(*tensor.Dense))
+		inputs = append(inputs, p.Node.Value().(*tensor.Dense).Clone().(*tensor.Dense))
 	}
 	checkGrad(t, func(x []*G.Node) (*G.Node, error) {
 		l.BiasTable, l.QKVWeight, l.QKVBias, l.ProjWeight, l.ProjBias = x[1], x[2], x[3], x[4], x[5]
@@ -231,7 +231,7 @@ func TestAttentionForwardVolumeGradient(t *testing.T) {
 func TestAttentionRerunStable(t *testing.T) {
 	rng := rand.New(rand.NewSource(12))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "blk.", 4, 2, [3]int{2, 2, 2}, WindowAttentionOptions{Rand: rng})
+	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 2}}, LayerOptions{Rand: rng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestAttentionRerunStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grads, err := G.Grad(loss, append(G.Nodes{x}, l.Params()...)...)
+	grads, err := G.Grad(loss, append(G.Nodes{x}, Nodes(l.Params())...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -183,13 +183,13 @@ func TestAttentionTorchWindowAttention(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%s/%v", c.name, dt), func(t *testing.T) {
 				g := G.NewGraph()
-				l, err := NewWindowAttention(g, "wa.", 6, 2, [3]int{2, 2, 2}, WindowAttentionOptions{Dtype: dt})
+				l, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 2, 2}}, LayerOptions{Dtype: dt})
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, p := range l.Params() {
-					if err := G.Let(p, fx[p.Name()].dense(dt)); err != nil {
-						t.Fatalf("%s: %v", p.Name(), err)
+					if err := G.Let(p.Node, fx[p.Name].dense(dt)); err != nil {
+						t.Fatalf("%s: %v", p.Name, err)
 					}
 				}
 				var mask *tensor.Dense
@@ -215,17 +215,17 @@ func TestAttentionTorchCrossAttention(t *testing.T) {
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		t.Run(dt.String(), func(t *testing.T) {
 			g := G.NewGraph()
-			l, err := NewMultiHeadAttention(g, "mha.", 8, 2, MultiHeadAttentionOptions{Dtype: dt})
+			l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, LayerOptions{Dtype: dt})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, p := range l.Params() {
-				v, ok := fx[p.Name()]
+				v, ok := fx[p.Name]
 				if !ok {
-					t.Fatalf("no torch parameter %q", p.Name())
+					t.Fatalf("no torch parameter %q", p.Name)
 				}
-				if err := G.Let(p, v.dense(dt)); err != nil {
-					t.Fatalf("%s: %v", p.Name(), err)
+				if err := G.Let(p.Node, v.dense(dt)); err != nil {
+					t.Fatalf("%s: %v", p.Name, err)
 				}
 			}
 			y, err := l.Forward(attnInput(g, "q", fx["mha.q"].dense(dt)), attnInput(g, "kv", fx["mha.kv"].dense(dt)))
@@ -250,13 +250,13 @@ func TestAttentionTorchSwinWindowAttention(t *testing.T) {
 		}{{"swin.out", [3]int{}}, {"swin.out_shifted", [3]int{1, 1, 1}}} {
 			t.Run(fmt.Sprintf("%s/%v", c.want, dt), func(t *testing.T) {
 				g := G.NewGraph()
-				l, err := NewWindowAttention(g, "swin.", 6, 2, [3]int{3, 3, 3}, WindowAttentionOptions{Dtype: dt})
+				l, err := NewWindowAttention(g, "swin", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{3, 3, 3}}, LayerOptions{Dtype: dt})
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, p := range l.Params() {
-					if err := G.Let(p, fx[p.Name()].dense(dt)); err != nil {
-						t.Fatalf("%s: %v", p.Name(), err)
+					if err := G.Let(p.Node, fx[p.Name].dense(dt)); err != nil {
+						t.Fatalf("%s: %v", p.Name, err)
 					}
 				}
 				y, err := l.ForwardVolume(attnInput(g, "x", fx["swin.x"].dense(dt)), c.shift)

@@ -191,7 +191,7 @@ func matmulRun[T attnFloat](op *matmulOp, c, a, b []T) {
 		// Small products run one per core; large ones one after another,
 		// each using the BLAS's own threads.
 		cost := m * n * k
-		if cost >= 1<<21 {
+		if cost >= 1<<20 {
 			for i := 0; i < op.batch; i++ {
 				attnGemm(op.transA, op.transB, m, n, k, a[i*sa:(i+1)*sa], lda, b[i*sb:(i+1)*sb], ldb, c[i*sc:(i+1)*sc], n)
 			}
