@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
-	
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
