@@ -1,7 +1,10 @@
 package nn
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"math"
 	"math/rand"
 	"testing"
 
@@ -275,6 +278,98 @@ func TestAttentionRerunStable(t *testing.T) {
 				if v[j] != first[i][j] {
 					t.Fatalf("run %d: gradient %d element %d: %g, first run %g", run, i, j, v[j], first[i][j])
 				}
+			}
+		}
+	}
+}
+
+// PyTorch's and MONAI's initialisations: bounds, spread and zero biases.
+func TestAttentionLayerInit(t *testing.T) {
+	g := G.NewGraph()
+	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, LayerOptions{Rand: NewRand(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 64, Heads: 8}, LayerOptions{Rand: NewRand(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := func(n *G.Node) (lo, hi, std float64) {
+		v := attnAsFloat64(n.Value().(*tensor.Dense))
+		lo, hi = v[0], v[0]
+		var s, s2 float64
+		for _, x := range v {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+			s += x
+			s2 += x * x
+		}
+		m := s / float64(len(v))
+		return lo, hi, math.Sqrt(s2/float64(len(v)) - m*m)
+	}
+	cases := []struct {
+		name      string
+		n         *G.Node
+		bound     float64 // values in [-bound, bound]
+		std       float64 // expected standard deviation
+		stdRelTol float64
+	}{
+		{"relative_position_bias_table", wa.BiasTable, 2, 0.02, 0.05},
+		{"qkv.weight", wa.QKVWeight, 1 / math.Sqrt(48), 1 / math.Sqrt(48) / math.Sqrt(3), 0.05},
+		{"qkv.bias", wa.QKVBias, 1 / math.Sqrt(48), 1 / math.Sqrt(48) / math.Sqrt(3), 0.2},
+		{"proj.weight", wa.ProjWeight, 1 / math.Sqrt(48), 1 / math.Sqrt(48) / math.Sqrt(3), 0.05},
+		{"in_proj_weight", mha.InProjWeight, math.Sqrt(6.0 / 256), math.Sqrt(6.0/256) / math.Sqrt(3), 0.05},
+		{"in_proj_bias", mha.InProjBias, 0, 0, 0},
+		{"out_proj.weight", mha.OutProjWeight, 1.0 / 8, 1.0 / 8 / math.Sqrt(3), 0.05},
+		{"out_proj.bias", mha.OutProjBias, 0, 0, 0},
+	}
+	for _, c := range cases {
+		lo, hi, std := stats(c.n)
+		if lo < -c.bound || hi > c.bound {
+			t.Errorf("%s: values in [%g, %g], want within ±%g", c.name, lo, hi, c.bound)
+		}
+		if math.Abs(std-c.std) > c.stdRelTol*c.std {
+			t.Errorf("%s: std %g, want %g", c.name, std, c.std)
+		}
+	}
+	var names []string
+	for _, s := range append(wa.State(), mha.State()...) {
+		names = append(names, s.Name)
+	}
+	want := "[wa.relative_position_bias_table wa.qkv.weight wa.qkv.bias wa.proj.weight wa.proj.bias mha.in_proj_weight mha.in_proj_bias mha.out_proj.weight mha.out_proj.bias]"
+	if got := fmt.Sprint(names); got != want {
+		t.Errorf("state names %s, want %s", got, want)
+	}
+}
+
+// The layers' state goes through SaveState and LoadState by name.
+func TestAttentionLayerStateRoundTrip(t *testing.T) {
+	mk := func(seed int64) (*WindowAttention, *MultiHeadAttention) {
+		g := G.NewGraph()
+		wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 3, 2}}, LayerOptions{Rand: NewRand(seed)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, LayerOptions{Rand: NewRand(seed)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wa, mha
+	}
+	wa1, mha1 := mk(1)
+	wa2, mha2 := mk(2)
+	var buf bytes.Buffer
+	if err := SaveState(&buf, append(wa1.State(), mha1.State()...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadState(&buf, append(wa2.State(), mha2.State()...)); err != nil {
+		t.Fatal(err)
+	}
+	s1, s2 := append(wa1.State(), mha1.State()...), append(wa2.State(), mha2.State()...)
+	for i := range s1 {
+		a, b := attnAsFloat64(s1[i].Value), attnAsFloat64(s2[i].Value)
+		for j := range a {
+			if a[j] != b[j] {
+				t.Fatalf("%s element %d: loaded %g, saved %g", s2[i].Name, j, b[j], a[j])
 			}
 		}
 	}
