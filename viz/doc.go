@@ -35,6 +35,10 @@
 //   - Sagittal (constant R-L), seen from the patient's left: anterior is on
 //     the image's left, superior is up.
 //
+// Titles and captions repeat this, e.g. "axial slice 40 of 96 (R left,
+// A up)". Slice indices count voxels along the voxel axis normal to the
+// plane, in storage order.
+//
 // Pixels are square in millimetres: an anisotropic voxel spans several
 // display pixels along its longer side (nearest-neighbour scaling), so
 // anatomy keeps its aspect ratio.

@@ -194,7 +194,7 @@ func ExampleSlice() {
 	fmt.Println(v.Render().Text())       // in a cell: display.Show(v), or end the cell with v
 	fmt.Println(v.PanelBounds(0).Size()) // 32 voxels of 1 mm, zoomed 8x
 	// Output:
-	// <viz.View "axial slice 16 of 32": 1 panels, 268x310>
+	// <viz.View "axial slice 16 of 32 (R left, A up)": 1 panels, 268x310>
 	// (256,256)
 }
 
@@ -224,9 +224,9 @@ func ExampleOrthogonal() {
 		fmt.Println(v.Caption(i))
 	}
 	// Output:
-	// axial, z = 16
-	// coronal, y = 16
-	// sagittal, x = 12
+	// axial, z = 16 (R left, A up)
+	// coronal, y = 16 (R left, S up)
+	// sagittal, x = 12 (A left, S up)
 }
 
 func ExampleCompare() {
@@ -245,7 +245,7 @@ func ExampleCompare() {
 	}
 	fmt.Println(v.Title)
 	// Output:
-	// axial z = 16 — Dice 0.710
+	// axial z = 16 (R left, A up) — Dice 0.710
 }
 
 func ExampleNewScroller() {
@@ -258,7 +258,7 @@ func ExampleNewScroller() {
 	fmt.Println(s.Render().Text()) // in a cell: display.Show(s), or end the cell with s
 	fmt.Println(s.Indices[:4])
 	// Output:
-	// <viz.Scroller "axial slices": 16 frames 256x256>
+	// <viz.Scroller "axial slices (R left, A up)": 16 frames 256x256>
 	// [1 3 5 7]
 }
 

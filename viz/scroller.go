@@ -67,7 +67,7 @@ func NewScroller(v Volume, plane Plane, opt ScrollOptions) (*Scroller, error) {
 	n := v.Shape[g.nAx]
 	s := &Scroller{Title: opt.View.Title, Axis: [3]string{"x", "y", "z"}[g.nAx]}
 	if s.Title == "" {
-		s.Title = fmt.Sprintf("%v slices", plane)
+		s.Title = fmt.Sprintf("%v slices %s", plane, plane.hint())
 	}
 	if n <= opt.MaxFrames {
 		for k := range n {

@@ -512,7 +512,7 @@ func Slice(v Volume, plane Plane, index int, opt ViewOptions) (*View, error) {
 	}
 	title := opt.Title
 	if title == "" {
-		title = fmt.Sprintf("%v slice %d of %d", plane, index, v.Shape[g.nAx])
+		title = fmt.Sprintf("%v slice %d of %d %s", plane, index, v.Shape[g.nAx], plane.hint())
 	}
 	return &View{Title: title, panels: []viewPanel{{img: r.render(g, index, r.labels), caption: r.caption(g, index)}}}, nil
 }
@@ -554,7 +554,7 @@ func Montage(v Volume, plane Plane, n int, opt ViewOptions) (*View, error) {
 	}
 	view := &View{Title: opt.Title, Columns: opt.Columns}
 	if view.Title == "" {
-		view.Title = fmt.Sprintf("%v montage", plane)
+		view.Title = fmt.Sprintf("%v montage %s", plane, plane.hint())
 	}
 	for _, k := range MontageIndices(v.Shape[g.nAx], n) {
 		view.panels = append(view.panels, viewPanel{img: r.render(g, k, r.labels), caption: r.caption(g, k)})
@@ -599,7 +599,7 @@ func Orthogonal(v Volume, point [3]int, opt ViewOptions) (*View, error) {
 		if opt.Crosshair {
 			r.crosshair(img, g, point)
 		}
-		view.panels = append(view.panels, viewPanel{img: img, caption: fmt.Sprintf("%v, %s", g.plane, r.caption(g, k))})
+		view.panels = append(view.panels, viewPanel{img: img, caption: fmt.Sprintf("%v, %s %s", g.plane, r.caption(g, k), g.plane.hint())})
 	}
 	return view, nil
 }
@@ -694,7 +694,8 @@ func sortInts(xs []int) {
 
 // Compare shows slice index of the image three times, side by side: the
 // image alone, with the ground truth overlaid and with the prediction
-// overlaid; the title gives the slice's Dice (see SliceDice).
+// overlaid; the prediction's caption gives the slice's mean foreground
+// Dice and the title the Dice of each class (see SliceDice).
 // opt.Labels is ignored.
 func Compare(image, truth, pred Volume, plane Plane, index int, opt ViewOptions) (*View, error) {
 	if err := image.check("image"); err != nil {
@@ -717,9 +718,11 @@ func Compare(image, truth, pred Volume, plane Plane, index int, opt ViewOptions)
 		return nil, err
 	}
 	var score string
+	shortScore := fmt.Sprintf("Dice %.3f", mean)
 	switch {
 	case len(classes) == 0:
 		score = "Dice n/a (no foreground)"
+		shortScore = "no foreground"
 	case len(classes) == 1:
 		score = fmt.Sprintf("Dice %.3f", mean)
 	default:
@@ -731,14 +734,14 @@ func Compare(image, truth, pred Volume, plane Plane, index int, opt ViewOptions)
 	}
 	title := opt.Title
 	if title == "" {
-		title = fmt.Sprintf("%v %s — %s", plane, r.caption(g, index), score)
+		title = fmt.Sprintf("%v %s %s — %s", plane, r.caption(g, index), plane.hint(), score)
 	} else {
 		title += " — " + score
 	}
 	return &View{Title: title, panels: []viewPanel{
 		{img: r.render(g, index, nil), caption: "image"},
 		{img: r.render(g, index, &truth), caption: "ground truth"},
-		{img: r.render(g, index, &pred), caption: "prediction"},
+		{img: r.render(g, index, &pred), caption: "prediction, " + shortScore},
 	}}, nil
 }
 

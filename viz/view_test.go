@@ -337,8 +337,11 @@ func TestSliceDice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Len() != 3 || v.Title != "axial z = 0 — Dice 0.536 (1: 0.571, 2: 0.500)" {
+	if v.Len() != 3 || v.Title != "axial z = 0 (R left, A up) — Dice 0.536 (1: 0.571, 2: 0.500)" {
 		t.Errorf("Compare: %d panels, title %q", v.Len(), v.Title)
+	}
+	if v.Caption(2) != "prediction, Dice 0.536" {
+		t.Errorf("prediction caption %q", v.Caption(2))
 	}
 	decodeView(t, v)
 }

@@ -35,6 +35,20 @@ const (
 	Sagittal              // constant left-right position
 )
 
+// hint says where the patient's sides are in the plane's display:
+// "(R left, A up)" for axial views.
+func (p Plane) hint() string {
+	switch p {
+	case Axial:
+		return "(R left, A up)"
+	case Coronal:
+		return "(R left, S up)"
+	case Sagittal:
+		return "(A left, S up)"
+	}
+	return ""
+}
+
 func (p Plane) String() string {
 	switch p {
 	case Axial:
