@@ -147,9 +147,9 @@ func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color) error {
 		tl[i], vl[i], td[i], vd[i] = e.TrainLoss, e.ValLoss, e.TrainDice, e.ValDice
 	}
 	series := []struct {
-		p     *plot.Plot
-		ys    []float64
-		c     color.Color
+		p    *plot.Plot
+		ys   []float64
+		c    color.Color
 		dash []vg.Length
 	}{
 		{loss, tl, trainC, solid},
