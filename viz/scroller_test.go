@@ -3,6 +3,7 @@ package viz_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"html"
 	"image/png"
 	"os"
@@ -130,5 +131,66 @@ console.log(img.src.slice(0, 40) + '|' + img.src.length + '|' + label.textConten
 	src := "data:image/png;base64," + want
 	if got := strings.TrimSpace(string(out)); got != src[:40]+"|"+strconv.Itoa(len(src))+"|z = 4 (5/6)" {
 		t.Errorf("handler result %q", got)
+	}
+}
+
+// TestScrollerNbconvert exports a notebook holding a scroller output with
+// nbconvert's HTML exporter and checks that the slider, its handler and
+// the frames survive the export. Skipped under -short or without
+// jupyter-nbconvert.
+func TestScrollerNbconvert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	nbconvert, err := exec.LookPath("jupyter-nbconvert")
+	if err != nil {
+		t.Skip("jupyter-nbconvert not installed")
+	}
+	img, _ := phantom(16, 16, 6)
+	s, err := viz.NewScroller(img, viz.Axial, viz.ScrollOptions{View: viz.ViewOptions{PixelSize: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Render()
+	nb := map[string]any{
+		"nbformat": 4, "nbformat_minor": 5,
+		"metadata": map[string]any{"kernelspec": map[string]any{"name": "unetlab", "display_name": "Go (unetlab)", "language": "go"}},
+		"cells": []any{map[string]any{
+			"cell_type": "code", "id": "c1", "execution_count": 1, "metadata": map[string]any{},
+			"source": "viz.NewScroller(img, viz.Axial, viz.ScrollOptions{})",
+			"outputs": []any{map[string]any{
+				"output_type": "display_data", "metadata": map[string]any{},
+				"data": map[string]any{
+					"text/html":  b[display.MIMEHTML],
+					"text/plain": b[display.MIMEText],
+					"image/png":  base64.StdEncoding.EncodeToString(b[display.MIMEPNG].([]byte)),
+				},
+			}},
+		}},
+	}
+	data, err := json.Marshal(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "scroll.ipynb")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(nbconvert, "--to", "html", "--stdout", path).Output()
+	if err != nil {
+		t.Fatalf("nbconvert: %v", err)
+	}
+	page := string(out)
+	for _, want := range []string{
+		`class="unetlab-scroller"`,
+		`type="range"`,
+		`oninput="var d=this.closest(`,
+		`data-frames="` + base64.StdEncoding.EncodeToString(s.Frames[0]),
+		`<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(s.Frames[3]),
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("exported HTML lacks %.60q", want)
+		}
 	}
 }

@@ -35,8 +35,9 @@ type ViewOptions struct {
 	// number that makes the longer side of the largest panel at least
 	// 256 pixels (or multiplied to keep it at most 1024).
 	PixelSize float64
-	// Labels, when its Data is non-empty, is a label map of the image's
-	// shape drawn over the image: class c in LabelColour(c).
+	// Labels, when its Data is non-empty, is a label map on the image's
+	// voxel grid (same Shape; its Spacing and Axes are ignored) drawn over
+	// the image: class c in LabelColour(c), background 0 left clear.
 	Labels Volume
 	// Alpha is the opacity of filled labels in (0, 1]; 0 means 0.45.
 	Alpha float64
