@@ -191,7 +191,7 @@ func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dat
 			"github.com/unetlab/unetlab/volume/phantom with seed %d; not patient data", t.name, opt.Seed),
 		Reference:       "synthetic (unetlab volume/phantom)",
 		Licence:         "CC0 (synthetic)",
-		Release:         "phantom 1.0",
+		Release:         release(opt),
 		TensorImageSize: "3D",
 		Modality:        t.modality,
 		Labels:          t.labels,
@@ -253,6 +253,42 @@ func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dat
 		}
 	}
 	return decathlon.Open(dir)
+}
+
+// release records the generator's version and options in dataset.json,
+// so that Ensure can tell whether a folder holds these very phantoms.
+func release(opt *Options) string {
+	train, test := opt.counts()
+	return fmt.Sprintf("unetlab phantom 1 seed=%d shape=%v training=%d test=%d", opt.Seed, opt.Shape, train, test)
+}
+
+// Ensure returns the task found in root (root/TaskNN_Name/dataset.json),
+// real or synthetic, and otherwise writes its phantom there first.
+// synthetic reports whether the returned dataset is a phantom. A phantom
+// written earlier with other options is written again. opt may be nil.
+func Ensure(ctx context.Context, root, task string, opt *Options) (ds *decathlon.Dataset, synthetic bool, err error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	_, t, err := lookup(task)
+	if err != nil {
+		return nil, false, err
+	}
+	dir := filepath.Join(root, t.name)
+	if _, err := os.Stat(filepath.Join(dir, "dataset.json")); err == nil {
+		ds, err := decathlon.Open(dir)
+		if err != nil {
+			return nil, false, err
+		}
+		if !strings.HasPrefix(ds.Release, "unetlab phantom") {
+			return ds, false, nil // real data
+		}
+		if ds.Release == release(opt) {
+			return ds, true, nil
+		}
+	}
+	ds, err = Write(ctx, root, task, opt)
+	return ds, true, err
 }
 
 // WriteAll writes the phantoms of all ten tasks under root.

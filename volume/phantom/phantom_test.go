@@ -3,8 +3,9 @@ package phantom
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
+	"os"
+	"sort"
 	"testing"
 
 	"github.com/unetlab/unetlab/volume"
@@ -50,11 +51,12 @@ func TestEveryTask(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	a, la, err := Generate("Heart", 7, 3, nil)
+	small := &Options{Shape: [3]int{32, 32, 24}}
+	a, la, err := Generate("Heart", 7, 3, small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, lb, _ := Generate("Task02_Heart", 7, 3, nil)
+	b, lb, _ := Generate("Task02_Heart", 7, 3, small)
 	for i := range a.Data {
 		if a.Data[i] != b.Data[i] {
 			t.Fatalf("voxel %d differs between two runs", i)
@@ -78,7 +80,89 @@ func TestDeterministic(t *testing.T) {
 	if _, _, err := Generate("Task11_Nothing", 1, 0, nil); !errors.Is(err, ErrTask) {
 		t.Errorf("unknown task: %v", err)
 	}
-	_ = fmt.Sprint
-	_ = context.Background
-	_ = volume.AxesZYX
+}
+
+// bestThresholdDice returns the best Dice that one intensity threshold
+// (above or below) on channel 0 reaches for class cls.
+func bestThresholdDice(img, lab *volume.Volume, cls int) (float64, int) {
+	type vp struct {
+		v  float32
+		fg bool
+	}
+	var ps []vp
+	nfg := 0
+	for i, f := range img.Channel(0) {
+		fg := lab.Data[i] == float32(cls)
+		if fg {
+			nfg++
+		}
+		ps = append(ps, vp{f, fg})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].v < ps[j].v })
+	best, tp := 0.0, 0
+	for k := len(ps) - 1; k >= 0; k-- { // predict fg above a threshold
+		if ps[k].fg {
+			tp++
+		}
+		best = math.Max(best, 2*float64(tp)/float64(len(ps)-k+nfg))
+	}
+	tp = 0
+	for k := range ps { // below a threshold
+		if ps[k].fg {
+			tp++
+		}
+		best = math.Max(best, 2*float64(tp)/float64(k+1+nfg))
+	}
+	return best, nfg
+}
+
+// TestNotTrivial checks that no labelled class can be segmented by one
+// intensity threshold (Dice < 0.9): shape and context are needed.
+func TestNotTrivial(t *testing.T) {
+	for ti, task := range decathlon.Tasks {
+		img, lab, err := Generate(task, 2, 1, &Options{Shape: [3]int{40, 40, 28}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cls := 1; cls < len(tasks[ti].labels); cls++ {
+			d, n := bestThresholdDice(img, lab, cls)
+			if n == 0 {
+				continue // a small class may miss a small grid
+			}
+			if d >= 0.9 {
+				t.Errorf("%s class %d: one threshold gives Dice %.3f", task, cls, d)
+			}
+		}
+	}
+}
+
+func TestEnsure(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	opt := &Options{Shape: [3]int{16, 16, 12}, Training: 2, Test: -1}
+	ds, synthetic, err := Ensure(ctx, root, "Spleen", opt)
+	if err != nil || !synthetic || len(ds.Training) != 2 || len(ds.Test) != 0 {
+		t.Fatalf("first Ensure: %v %v %v", ds, synthetic, err)
+	}
+	st, _ := os.Stat(ds.Training[0].Image)
+	ds2, _, err := Ensure(ctx, root, "Spleen", opt)
+	if err != nil || len(ds2.Training) != 2 {
+		t.Fatal(err)
+	}
+	if st2, _ := os.Stat(ds2.Training[0].Image); !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("same options: the phantom was written again")
+	}
+	ds3, _, err := Ensure(ctx, root, "Spleen", &Options{Shape: [3]int{16, 16, 12}, Training: 3, Test: -1})
+	if err != nil || len(ds3.Training) != 3 {
+		t.Fatalf("other options: %v %v", ds3, err)
+	}
+	// A real dataset (no phantom release) is returned as it is.
+	ds3.Release = "1.0 04/05/2018"
+	if err := ds3.WriteJSON(); err != nil {
+		t.Fatal(err)
+	}
+	_, synthetic, err = Ensure(ctx, root, "Spleen", opt)
+	if err != nil || synthetic {
+		t.Errorf("real data taken for a phantom: %v %v", synthetic, err)
+	}
 }
