@@ -374,3 +374,21 @@ func TestAttentionLayerStateRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestAttentionFastExp(t *testing.T) {
+	worst := 0.0
+	for x := -745.0; x <= 0; x += 0.00731 {
+		want := math.Exp(x)
+		got := attnExp(x)
+		if want == 0 || want < 1e-300 {
+			continue
+		}
+		worst = math.Max(worst, math.Abs(got/want-1))
+	}
+	if worst > 1e-8 {
+		t.Fatalf("attnExp relative error %g, want < 1e-8", worst)
+	}
+	if attnExp(-1000) != 0 || attnExp(0) != 1 {
+		t.Fatalf("attnExp(-1000) = %g, attnExp(0) = %g", attnExp(-1000), attnExp(0))
+	}
+}

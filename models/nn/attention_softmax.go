@@ -163,6 +163,7 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 	m := op.xShape[op.xShape.Dims()-1]
 	rows := len(x) / m
 	nb := len(b)
+	_, f32 := any(x).([]float32)
 	attnParallel(rows, m*8, func(lo, hi int) {
 		z := make([]float64, m)
 		for r := lo; r < hi; r++ {
@@ -193,10 +194,18 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 				continue
 			}
 			sum := 0.0
-			for j := range z {
-				e := math.Exp(z[j] - mx)
-				z[j] = e
-				sum += e
+			if f32 {
+				for j := range z {
+					e := attnExp(z[j] - mx)
+					z[j] = e
+					sum += e
+				}
+			} else {
+				for j := range z {
+					e := math.Exp(z[j] - mx)
+					z[j] = e
+					sum += e
+				}
 			}
 			inv := 1 / sum
 			for j := range d {
@@ -318,4 +327,23 @@ func attnSoftmaxBack[T attnFloat](dst, y, dy []T, m int, mul float64) {
 			}
 		}
 	})
+}
+
+// attnExp is exp(x) for x <= 0 with a relative error below 1e-8, about ten
+// times faster than math.Exp: x = n ln2 + r, |r| <= ln2/2, exp(r) by its
+// Taylor polynomial of degree 7, times 2^n. Used for float32 data only;
+// float64 keeps math.Exp.
+func attnExp(x float64) float64 {
+	if x < -700 {
+		return 0
+	}
+	const (
+		log2e = 1.4426950408889634
+		ln2hi = 6.93145751953125e-1
+		ln2lo = 1.42860682030941723212e-6
+	)
+	n := math.Floor(x*log2e + 0.5)
+	r := x - n*ln2hi - n*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
 }
