@@ -100,3 +100,10 @@ func benchSgemm(b *testing.B, n int) {
 
 func BenchmarkSgemm256(b *testing.B)  { benchSgemm(b, 256) }
 func BenchmarkSgemm1024(b *testing.B) { benchSgemm(b, 1024) }
+
+func TestBackend(t *testing.T) {
+	t.Logf("backend %s", Backend())
+	if Backend() == "" {
+		t.Fatal("empty backend name")
+	}
+}

@@ -8,6 +8,6 @@ var (
 )
 
 // BLASBackend names the matrix-multiply library the kernels run on:
-// "openblas" (cgo builds, the default) or "gonum" (pure Go: CGO_ENABLED=0 or
-// -tags purego).
-func BLASBackend() string { return blas.Backend }
+// "openblas (KERNEL)" when libopenblas.so.0 is present in a cgo build, or
+// "gonum" (pure Go: no OpenBLAS, CGO_ENABLED=0 or -tags purego).
+func BLASBackend() string { return blas.Backend() }

@@ -555,6 +555,16 @@ func convBackward[T float](k *convGradKernel, g *convGeom, out, xt, wt, dyt *ten
 		s := dyt.Shape()
 		sumPerChannel(o, dy, s[0], s[1], s[2]*s[3]*s[4])
 	case !k.fwd.transposed && k.wrt == 0:
+		if fg, ok := flippedGeom(g); ok {
+			// Stride 1: dx is the convolution of dy with the flipped,
+			// transposed weight, one GEMM with K = Cout*kvol instead of a
+			// K = Cout GEMM plus a col2vol scatter.
+			wf := getScratch[T](len(w))
+			flipWeight(g, wf, w)
+			smallFromBig(fg, o, dy, wf)
+			putScratch(wf)
+			return
+		}
 		bigFromSmall(g, o, dy, w)
 	case !k.fwd.transposed && k.wrt == 1:
 		weightGrad(g, o, dy, x)
@@ -566,3 +576,44 @@ func convBackward[T float](k *convGradKernel, g *convGeom, out, xt, wt, dyt *ten
 }
 
 func (k *convGradKernel) grad(int) kernel { return nil }
+
+// flippedGeom returns the geometry of the input gradient of a stride-1
+// convolution as a convolution of dy (big side, Cout channels) giving dx
+// (small side, Cin channels) with padding dil*(k-1)-pad, when that padding
+// is not negative.
+func flippedGeom(g *convGeom) (*convGeom, bool) {
+	if g.stride != [3]int{1, 1, 1} || g.pointwise {
+		return nil, false
+	}
+	p := g.convParams
+	for i := 0; i < 3; i++ {
+		p.pad[i] = g.dil[i]*(g.k[i]-1) - g.pad[i]
+		if p.pad[i] < 0 {
+			return nil, false
+		}
+	}
+	p.outPad = [3]int{}
+	fg := newGeom(p, g.n, g.cs, g.cb, g.small, g.big)
+	if convOutSize(g.small, p) != g.big {
+		return nil, false
+	}
+	return fg, true
+}
+
+// flipWeight writes into wf (Cin, Cout/groups, k) the weight w
+// (Cout, Cin/groups, k) with its kernel reversed along every axis.
+func flipWeight[T float](g *convGeom, wf, w []T) {
+	cog, cig := g.cs/g.groups, g.cb/g.groups
+	kv := g.kvol
+	for gr := 0; gr < g.groups; gr++ {
+		for co := 0; co < cog; co++ {
+			for ci := 0; ci < cig; ci++ {
+				src := w[((gr*cog+co)*cig+ci)*kv:][:kv]
+				dst := wf[((gr*cig+ci)*cog+co)*kv:][:kv]
+				for i, v := range src {
+					dst[kv-1-i] = v
+				}
+			}
+		}
+	}
+}
