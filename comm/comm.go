@@ -1,0 +1,213 @@
+// Package comm lets notebook cells talk to front-end widgets through
+// Jupyter comms (comm_open, comm_msg, comm_close).
+//
+// A cell opens a comm to a front-end target and sends data on it:
+//
+//	c, err := comm.Open("my.target", map[string]any{"value": 1})
+//	c.Send(map[string]any{"value": 2})
+//	c.Close(nil)
+//
+// and registers handlers for comms the front end opens:
+//
+//	comm.Register("my.target", func(c *comm.Comm, data map[string]any) {
+//		c.OnMessage(func(data map[string]any) { fmt.Println("got", data) })
+//	})
+//
+// Inside the unetlab kernel the worker installs the [Transport]; outside a
+// kernel Open returns [ErrNoKernel].
+package comm
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// ErrNoKernel is returned when no kernel transport is installed.
+var ErrNoKernel = errors.New("comm: not running in the unetlab kernel")
+
+// ErrClosed is returned by Send on a closed comm.
+var ErrClosed = errors.New("comm: comm is closed")
+
+// Transport carries comm messages to the front end: typ is "comm_open",
+// "comm_msg" or "comm_close" and content the message content as the
+// Jupyter protocol defines it (comm_id, target_name, data).
+type Transport interface {
+	SendComm(typ string, content map[string]any) error
+}
+
+// Comm is one open comm channel.
+type Comm struct {
+	id, target string
+
+	mu      sync.Mutex
+	closed  bool
+	onMsg   func(data map[string]any)
+	onClose func(data map[string]any)
+}
+
+var (
+	mu        sync.Mutex
+	transport Transport
+	targets   = map[string]func(c *Comm, data map[string]any){}
+	comms     = map[string]*Comm{}
+)
+
+// SetTransport installs t (the kernel's worker does) and returns the
+// previous one; nil uninstalls.
+func SetTransport(t Transport) Transport {
+	mu.Lock()
+	defer mu.Unlock()
+	old := transport
+	transport = t
+	return old
+}
+
+func send(typ string, content map[string]any) error {
+	mu.Lock()
+	t := transport
+	mu.Unlock()
+	if t == nil {
+		return ErrNoKernel
+	}
+	return t.SendComm(typ, content)
+}
+
+// Open opens a comm to the front-end target with initial data (nil for
+// none).
+func Open(target string, data map[string]any) (*Comm, error) {
+	c := &Comm{id: uuid.NewString(), target: target}
+	if err := send("comm_open", map[string]any{"comm_id": c.id, "target_name": target, "data": orEmpty(data)}); err != nil {
+		return nil, fmt.Errorf("comm: open %q: %w", target, err)
+	}
+	mu.Lock()
+	comms[c.id] = c
+	mu.Unlock()
+	return c, nil
+}
+
+// ID returns the comm's id.
+func (c *Comm) ID() string { return c.id }
+
+// Target returns the comm's target name.
+func (c *Comm) Target() string { return c.target }
+
+// Send sends data on the comm (comm_msg).
+func (c *Comm) Send(data map[string]any) error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return fmt.Errorf("%w: %s", ErrClosed, c.id)
+	}
+	return send("comm_msg", map[string]any{"comm_id": c.id, "data": orEmpty(data)})
+}
+
+// Close closes the comm, sending data with the comm_close message.
+func (c *Comm) Close(data map[string]any) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	mu.Lock()
+	delete(comms, c.id)
+	mu.Unlock()
+	return send("comm_close", map[string]any{"comm_id": c.id, "data": orEmpty(data)})
+}
+
+// OnMessage sets the handler of messages the front end sends on c.
+func (c *Comm) OnMessage(f func(data map[string]any)) {
+	c.mu.Lock()
+	c.onMsg = f
+	c.mu.Unlock()
+}
+
+// OnClose sets the handler called when the front end closes c.
+func (c *Comm) OnClose(f func(data map[string]any)) {
+	c.mu.Lock()
+	c.onClose = f
+	c.mu.Unlock()
+}
+
+// Register makes target accept comms the front end opens: f is called
+// with each new comm and the data of its comm_open. A nil f unregisters.
+func Register(target string, f func(c *Comm, data map[string]any)) {
+	mu.Lock()
+	defer mu.Unlock()
+	if f == nil {
+		delete(targets, target)
+		return
+	}
+	targets[target] = f
+}
+
+// Targets returns the registered target names, sorted.
+func Targets() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]string, 0, len(targets))
+	for t := range targets {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Deliver hands a message from the front end to the comms of this
+// process: typ is "comm_open", "comm_msg" or "comm_close". The kernel's
+// worker calls it. A comm_open to an unknown target is answered with a
+// comm_close, as the protocol asks.
+func Deliver(typ string, content map[string]any) {
+	id, _ := content["comm_id"].(string)
+	data, _ := content["data"].(map[string]any)
+	switch typ {
+	case "comm_open":
+		target, _ := content["target_name"].(string)
+		mu.Lock()
+		f := targets[target]
+		var c *Comm
+		if f != nil {
+			c = &Comm{id: id, target: target}
+			comms[id] = c
+		}
+		mu.Unlock()
+		if f == nil {
+			_ = send("comm_close", map[string]any{"comm_id": id, "data": map[string]any{}})
+			return
+		}
+		f(c, data)
+	case "comm_msg", "comm_close":
+		mu.Lock()
+		c := comms[id]
+		if typ == "comm_close" {
+			delete(comms, id)
+		}
+		mu.Unlock()
+		if c == nil {
+			return
+		}
+		c.mu.Lock()
+		h := c.onMsg
+		if typ == "comm_close" {
+			h = c.onClose
+			c.closed = true
+		}
+		c.mu.Unlock()
+		if h != nil {
+			h(data)
+		}
+	}
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}

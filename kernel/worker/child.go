@@ -1,0 +1,275 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+
+	"github.com/unetlab/unetlab/comm"
+	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/cell"
+)
+
+// ErrStdinNotAllowed is what reading standard input returns in a cell when
+// the front end did not allow input requests (allow_stdin false, as in
+// nbconvert).
+var ErrStdinNotAllowed = errors.New("worker: reading standard input is not allowed: the front end does not accept input requests (allow_stdin is false)")
+
+// Main is the body of `unetlab worker`: it serves the parent over fd 3
+// (requests) and fd 4 (replies and events) until the parent closes fd 3.
+// Its fd 1 and 2 are the cell's stdout and stderr. It returns the exit code.
+func Main(args []string) int {
+	reqFile := os.NewFile(3, "worker-requests")
+	repFile := os.NewFile(4, "worker-replies")
+	if reqFile == nil || repFile == nil {
+		fmt.Fprintln(os.Stderr, "unetlab worker: must be started by the kernel (fd 3 and 4 missing)")
+		return 2
+	}
+	c := &child{
+		enc:    newEncoder(repFile),
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		input:  make(chan request, 1),
+	}
+	sess, err := newSession(sessionOptions{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: &stdinReader{c: c}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "unetlab worker:", err)
+		return 1
+	}
+	c.sess = sess
+	display.SetPublisher(c)
+	comm.SetTransport(c)
+	if err := c.enc.send(reply{Op: opReady}); err != nil {
+		return 1
+	}
+	dec := newDecoder(reqFile)
+	for {
+		var r request
+		if err := dec.next(&r); err != nil {
+			if err == io.EOF {
+				return 0
+			}
+			fmt.Fprintln(os.Stderr, "unetlab worker: bad request:", err)
+			return 1
+		}
+		switch r.Op {
+		case opExecute:
+			go c.execute(r)
+		case opComplete:
+			go c.complete(r)
+		case opInspect:
+			go c.inspect(r)
+		case opInput:
+			select {
+			case c.input <- r:
+			default: // nobody waits: a late answer
+			}
+		case opInterrupt:
+			c.interrupt()
+		case opComm:
+			go comm.Deliver(r.CommType, r.CommContent)
+		}
+	}
+}
+
+// child is the worker side of the pipes.
+type child struct {
+	enc            *encoder
+	stdout, stderr *os.File
+	sess           *session
+
+	syncMu sync.Mutex
+	seq    uint64
+
+	mu         sync.Mutex
+	cur        uint64 // id of the running execute, 0 when idle
+	cancel     context.CancelFunc
+	ctx        context.Context
+	allowStdin bool
+
+	input chan request
+}
+
+// markerPrefix starts a sync marker in the stdout and stderr pipes; the
+// full marker is markerPrefix + decimal sequence number + markerEnd.
+const (
+	markerPrefix = "\x1b]unetlab-sync;"
+	markerEnd    = '\a'
+)
+
+// send writes a sync marker on stdout and stderr, then the reply with the
+// marker's number: the parent delivers the text before the marker first.
+func (c *child) send(r reply) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	c.seq++
+	m := fmt.Sprintf("%s%d%c", markerPrefix, c.seq, markerEnd)
+	_, _ = c.stdout.WriteString(m)
+	_, _ = c.stderr.WriteString(m)
+	r.Sync = c.seq
+	return c.enc.send(r)
+}
+
+func (c *child) event(e wireEvent) error {
+	c.mu.Lock()
+	id := c.cur
+	c.mu.Unlock()
+	return c.send(reply{ID: id, Op: opEvent, Event: &e})
+}
+
+// Display implements display.Publisher.
+func (c *child) Display(b display.Bundle, id string) error {
+	return c.displayEvent(b, id, false)
+}
+
+// Update implements display.Publisher.
+func (c *child) Update(b display.Bundle, id string) error {
+	return c.displayEvent(b, id, true)
+}
+
+func (c *child) displayEvent(b display.Bundle, id string, update bool) error {
+	var e wireEvent
+	e.Display = &struct {
+		Data      wireBundle     `json:"data"`
+		Metadata  map[string]any `json:"metadata,omitempty"`
+		DisplayID string         `json:"display_id,omitempty"`
+		Update    bool           `json:"update,omitempty"`
+	}{Data: toWire(b), DisplayID: id, Update: update}
+	return c.event(e)
+}
+
+// Clear implements display.Publisher.
+func (c *child) Clear(wait bool) error { return c.event(wireEvent{Clear: &ClearEvent{Wait: wait}}) }
+
+// SendComm implements comm.Transport.
+func (c *child) SendComm(typ string, content map[string]any) error {
+	return c.event(wireEvent{Comm: &CommEvent{Type: typ, Content: content}})
+}
+
+func (c *child) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+func (c *child) execute(r request) {
+	req := r.Execute
+	if req == nil {
+		req = &ExecuteRequest{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.cur, c.cancel, c.ctx, c.allowStdin = r.ID, cancel, ctx, req.AllowStdin
+	c.mu.Unlock()
+	cell.Set(ctx)
+
+	res := wireExecuteResult{Status: "ok"}
+	out, err := c.sess.execute(ctx, req.Code)
+	res.Reset = out.reset
+	if err != nil {
+		ce := toCellError(err)
+		res.Status, res.EName, res.EValue, res.Traceback = "error", ce.EName, ce.EValue, ce.Traceback
+	} else if !req.Silent {
+		res.Result = toWire(out.result)
+	}
+	if len(req.UserExpressions) > 0 {
+		res.UserExpressions = map[string]any{}
+		names := make([]string, 0, len(req.UserExpressions))
+		for n := range req.UserExpressions {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			v := c.sess.userExpression(ctx, req.UserExpressions[n])
+			if data, ok := v["data"].(map[string]any); ok {
+				w := toWire(display.Bundle(data))
+				v["data"] = fromWireJSON(w)
+			}
+			res.UserExpressions[n] = v
+		}
+	}
+	cancel()
+	c.mu.Lock()
+	c.cur, c.cancel, c.ctx = 0, nil, nil
+	c.mu.Unlock()
+	_ = c.send(reply{ID: r.ID, Op: opDone, Execute: &res})
+}
+
+// fromWireJSON turns a wire bundle into plain JSON data for
+// user_expressions: bytes become base64 strings, as the protocol wants.
+func fromWireJSON(w wireBundle) map[string]any {
+	out := map[string]any{}
+	for k, v := range w {
+		if v.IsRaw {
+			out[k] = v.Bytes // encoding/json writes base64
+		} else {
+			out[k] = v.Value
+		}
+	}
+	return out
+}
+
+func (c *child) complete(r request) {
+	res := c.sess.complete(r.Code, r.Cursor)
+	_ = c.enc.send(reply{ID: r.ID, Op: opDone, Complete: &res})
+}
+
+func (c *child) inspect(r request) {
+	res := c.sess.inspect(r.Code, r.Cursor, r.Detail)
+	_ = c.enc.send(reply{ID: r.ID, Op: opDone, Inspect: &wireInspect{Found: res.Found, Data: toWire(res.Data)}})
+}
+
+// requestInput asks the front end for a line.
+func (c *child) requestInput(prompt string, password bool) (string, error) {
+	c.mu.Lock()
+	allowed, ctx := c.allowStdin, c.ctx
+	c.mu.Unlock()
+	if !allowed || ctx == nil {
+		return "", ErrStdinNotAllowed
+	}
+	select { // drop a stale answer
+	case <-c.input:
+	default:
+	}
+	if err := c.event(wireEvent{Input: &InputEvent{Prompt: prompt, Password: password}}); err != nil {
+		return "", err
+	}
+	select {
+	case r := <-c.input:
+		if r.Err != "" {
+			return "", fmt.Errorf("worker: input request failed: %s", r.Err)
+		}
+		return r.Value, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("worker: input request: %w", ctx.Err())
+	}
+}
+
+// stdinReader is the interpreter's standard input: each read past the
+// buffered line asks the front end for the next one.
+type stdinReader struct {
+	c   *child
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (r *stdinReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.buf) == 0 {
+		line, err := r.c.requestInput("", false)
+		if err != nil {
+			return 0, err
+		}
+		r.buf = []byte(line + "\n")
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}

@@ -1,0 +1,589 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options say how to start the worker process.
+type Options struct {
+	// Exe is the binary to run; "" means os.Executable() (the kernel
+	// re-executes itself).
+	Exe string
+	// Args are the arguments after the program name; nil means
+	// []string{"worker"}.
+	Args []string
+	// Env is the child's environment; nil means os.Environ().
+	Env []string
+	// Dir is the child's working directory; "" means the parent's.
+	Dir string
+	// Stderr, when set, receives a copy of everything the child writes to
+	// its standard error (compiled code's logs, the Go runtime's panic
+	// report), for the kernel's own log.
+	Stderr io.Writer
+}
+
+// flushInterval is how often buffered stream text goes out as a
+// StreamEvent: text is at most this old (plus scheduling) when delivered.
+const flushInterval = 50 * time.Millisecond
+
+// maxPending is the buffered stream text that triggers an early flush.
+const maxPending = 64 << 10
+
+// tailSize is how much of the child's stderr an ErrCrashed error quotes.
+const tailSize = 4 << 10
+
+// Process is a running worker: one interpreter session in a child process.
+// Its methods are safe for concurrent use; Execute calls run one at a time.
+type Process struct {
+	cmd  *exec.Cmd
+	enc  *encoder
+	opt  Options
+	done chan struct{}
+
+	waitErr error // set before done is closed
+
+	nextID atomic.Uint64
+	execMu sync.Mutex // one Execute at a time
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	calls   map[uint64]*call
+	cur     *call     // the running Execute
+	orphans []Event   // events while no Execute runs, delivered with the next
+	pending [2][]byte // stream text not yet delivered: stdout, stderr
+	seen    [2]uint64 // last sync marker seen on each stream
+	eof     [2]bool   // stream closed
+	tail    []byte    // last tailSize bytes of stderr
+	stopped bool      // control channel closed
+}
+
+// call is one request waiting for its reply.
+type call struct {
+	id     uint64
+	reply  chan reply
+	mu     sync.Mutex
+	events []Event
+	signal chan struct{}
+}
+
+func (c *call) push(e Event) {
+	c.mu.Lock()
+	c.events = append(c.events, e)
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (c *call) take() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev := c.events
+	c.events = nil
+	return ev
+}
+
+// Start starts a worker process and waits until its interpreter is ready.
+func Start(ctx context.Context, opt Options) (*Process, error) {
+	exe := opt.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("worker: finding the kernel binary: %w", err)
+		}
+	}
+	args := opt.Args
+	if args == nil {
+		args = []string{"worker"}
+	}
+	var files []*os.File
+	pipe := func() (*os.File, *os.File) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			panic(err) // out of file descriptors; handled below
+		}
+		files = append(files, r, w)
+		return r, w
+	}
+	var (
+		reqR, reqW, repR, repW, outR, outW, errR, errW *os.File
+		perr                                           error
+	)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				perr = fmt.Errorf("worker: creating pipes: %v", r)
+			}
+		}()
+		reqR, reqW = pipe()
+		repR, repW = pipe()
+		outR, outW = pipe()
+		errR, errW = pipe()
+	}()
+	if perr != nil {
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, perr
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = opt.Env
+	cmd.Dir = opt.Dir
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+	cmd.ExtraFiles = []*os.File{reqR, repW}
+	if err := cmd.Start(); err != nil {
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, fmt.Errorf("worker: starting %s: %w", exe, err)
+	}
+	for _, f := range []*os.File{reqR, repW, outW, errW} {
+		f.Close()
+	}
+	p := &Process{
+		cmd:   cmd,
+		enc:   newEncoder(reqW),
+		opt:   opt,
+		done:  make(chan struct{}),
+		calls: map[uint64]*call{},
+	}
+	p.cond = sync.NewCond(&p.mu)
+	ready := make(chan error, 1)
+	go p.readStream(0, outR)
+	go p.readStream(1, errR)
+	go p.readReplies(repR, ready)
+	go p.flushLoop()
+	go func() {
+		err := cmd.Wait()
+		reqW.Close()
+		p.mu.Lock()
+		p.waitErr = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			select {
+			case <-p.done:
+				return nil, p.crashError("while starting")
+			case <-time.After(2 * time.Second):
+				p.Close()
+				return nil, err
+			}
+		}
+		return p, nil
+	case <-p.done:
+		return nil, p.crashError("while starting")
+	case <-ctx.Done():
+		p.Close()
+		return nil, fmt.Errorf("worker: starting: %w", ctx.Err())
+	}
+}
+
+// Done is closed when the child process has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Close kills the child and waits for it to exit.
+func (p *Process) Close() error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	return nil
+}
+
+// crashError builds the ErrCrashed error: exit status and stderr tail. It
+// waits briefly for the stream readers to drain.
+func (p *Process) crashError(when string) error {
+	p.waitStreams(500 * time.Millisecond)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	status := "exited"
+	if p.waitErr != nil {
+		status = p.waitErr.Error()
+	} else if p.cmd.ProcessState != nil {
+		status = p.cmd.ProcessState.String()
+	}
+	tail := string(bytes.TrimSpace(p.tail))
+	if tail == "" {
+		return fmt.Errorf("%w (%s %s)", ErrCrashed, status, when)
+	}
+	return fmt.Errorf("%w (%s %s); its last error output:\n%s", ErrCrashed, status, when, tail)
+}
+
+// waitStreams waits until both stream pipes reached EOF, at most d.
+func (p *Process) waitStreams(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		ok := p.eof[0] && p.eof[1]
+		p.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+var streamNames = [2]string{"stdout", "stderr"}
+
+// readStream reads the child's stdout (i=0) or stderr (i=1), strips sync
+// markers and buffers the text for flushLoop.
+func (p *Process) readStream(i int, r *os.File) {
+	defer r.Close()
+	buf := make([]byte, 32<<10)
+	var carry []byte // an incomplete marker at the end of the last read
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			data := append(carry, buf[:n]...)
+			carry = nil
+			p.mu.Lock()
+			for len(data) > 0 {
+				k := bytes.IndexByte(data, markerPrefix[0])
+				if k < 0 {
+					p.appendText(i, data)
+					break
+				}
+				p.appendText(i, data[:k])
+				data = data[k:]
+				rest := data
+				if len(rest) < len(markerPrefix) {
+					if bytes.HasPrefix([]byte(markerPrefix), rest) {
+						carry = append([]byte(nil), rest...)
+						break
+					}
+					p.appendText(i, rest[:1])
+					data = rest[1:]
+					continue
+				}
+				if !bytes.HasPrefix(rest, []byte(markerPrefix)) {
+					p.appendText(i, rest[:1])
+					data = rest[1:]
+					continue
+				}
+				end := bytes.IndexByte(rest, markerEnd)
+				if end < 0 {
+					if len(rest) > len(markerPrefix)+20 { // not a marker after all
+						p.appendText(i, rest[:1])
+						data = rest[1:]
+						continue
+					}
+					carry = append([]byte(nil), rest...)
+					break
+				}
+				seq, perr := strconv.ParseUint(string(rest[len(markerPrefix):end]), 10, 64)
+				if perr != nil {
+					p.appendText(i, rest[:1])
+					data = rest[1:]
+					continue
+				}
+				if seq > p.seen[i] {
+					p.seen[i] = seq
+				}
+				p.cond.Broadcast()
+				data = rest[end+1:]
+			}
+			if len(p.pending[i]) > maxPending {
+				p.flushLocked()
+			}
+			p.mu.Unlock()
+		}
+		if err != nil {
+			p.mu.Lock()
+			if len(carry) > 0 {
+				p.appendText(i, carry)
+			}
+			p.eof[i] = true
+			p.flushLocked()
+			p.cond.Broadcast()
+			p.mu.Unlock()
+			return
+		}
+	}
+}
+
+// appendText buffers stream text; p.mu is held.
+func (p *Process) appendText(i int, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	p.pending[i] = append(p.pending[i], b...)
+	if i == 1 {
+		p.tail = append(p.tail, b...)
+		if len(p.tail) > tailSize {
+			p.tail = append([]byte(nil), p.tail[len(p.tail)-tailSize:]...)
+		}
+		if p.opt.Stderr != nil {
+			_, _ = p.opt.Stderr.Write(b)
+		}
+	}
+}
+
+// flushLocked turns buffered stream text into events; p.mu is held.
+func (p *Process) flushLocked() {
+	for i := range p.pending {
+		if len(p.pending[i]) == 0 {
+			continue
+		}
+		p.deliverLocked(Event{Stream: &StreamEvent{Name: streamNames[i], Text: string(p.pending[i])}})
+		p.pending[i] = nil
+	}
+}
+
+// deliverLocked hands an event to the running Execute, or keeps it for the
+// next one; p.mu is held.
+func (p *Process) deliverLocked(e Event) {
+	if p.cur != nil {
+		p.cur.push(e)
+		return
+	}
+	if e.Stream != nil && len(p.orphans) > 0 {
+		if last := p.orphans[len(p.orphans)-1].Stream; last != nil && last.Name == e.Stream.Name && len(last.Text) < 1<<20 {
+			last.Text += e.Stream.Text
+			return
+		}
+	}
+	if len(p.orphans) < 10000 {
+		p.orphans = append(p.orphans, e)
+	}
+}
+
+func (p *Process) flushLoop() {
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			p.mu.Lock()
+			p.flushLocked()
+			p.mu.Unlock()
+		case <-p.done:
+			return
+		}
+	}
+}
+
+// readReplies reads the control channel.
+func (p *Process) readReplies(r *os.File, ready chan<- error) {
+	defer r.Close()
+	dec := newDecoder(r)
+	first := true
+	for {
+		var rep reply
+		if err := dec.next(&rep); err != nil {
+			p.mu.Lock()
+			p.stopped = true
+			p.mu.Unlock()
+			if first {
+				ready <- fmt.Errorf("worker: child closed its control channel before it was ready: %w", ErrCrashed)
+			}
+			return
+		}
+		if first {
+			first = false
+			if rep.Op != opReady {
+				ready <- fmt.Errorf("worker: child's first message is %q, want ready", rep.Op)
+				return
+			}
+			ready <- nil
+			continue
+		}
+		p.mu.Lock()
+		if rep.Sync > 0 {
+			// Deliver the stream text written before this message first.
+			for (p.seen[0] < rep.Sync && !p.eof[0]) || (p.seen[1] < rep.Sync && !p.eof[1]) {
+				p.cond.Wait()
+			}
+			p.flushLocked()
+		}
+		switch rep.Op {
+		case opEvent:
+			if rep.Event != nil {
+				p.deliverLocked(rep.Event.event())
+			}
+		case opDone:
+			if c := p.calls[rep.ID]; c != nil {
+				delete(p.calls, rep.ID)
+				c.reply <- rep
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// roundTrip sends req and waits for its reply; events go to c (may be
+// nil for requests without events).
+func (p *Process) newCall() *call {
+	c := &call{id: p.nextID.Add(1), reply: make(chan reply, 1), signal: make(chan struct{}, 1)}
+	p.mu.Lock()
+	p.calls[c.id] = c
+	p.mu.Unlock()
+	return c
+}
+
+func (p *Process) dropCall(c *call) {
+	p.mu.Lock()
+	delete(p.calls, c.id)
+	if p.cur == c {
+		p.cur = nil
+	}
+	p.mu.Unlock()
+}
+
+// Execute runs one cell. Events (output, displays, input requests) are
+// delivered in order to fn on the calling goroutine before Execute
+// returns; fn must not call Execute. When the child dies the error wraps
+// ErrCrashed and carries the exit status and the end of the child's
+// stderr (the Go panic report). When ctx is cancelled the cell is
+// interrupted; a cell that does not stop within 2 s kills the child.
+func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event)) (ExecuteResult, error) {
+	p.execMu.Lock()
+	defer p.execMu.Unlock()
+	if fn == nil {
+		fn = func(Event) {}
+	}
+	c := p.newCall()
+	defer p.dropCall(c)
+	p.mu.Lock()
+	p.cur = c
+	for _, e := range p.orphans {
+		c.push(e)
+	}
+	p.orphans = nil
+	p.mu.Unlock()
+
+	if err := p.enc.send(request{ID: c.id, Op: opExecute, Execute: &req}); err != nil {
+		select {
+		case <-p.done:
+			return ExecuteResult{}, p.crashError("before the cell ran")
+		case <-time.After(time.Second):
+			return ExecuteResult{}, fmt.Errorf("worker: sending the cell: %w", err)
+		}
+	}
+	drain := func() {
+		for _, e := range c.take() {
+			fn(e)
+		}
+	}
+	ctxDone := ctx.Done()
+	var killAt <-chan time.Time
+	for {
+		select {
+		case <-c.signal:
+			drain()
+		case rep := <-c.reply:
+			drain()
+			if rep.Execute == nil {
+				return ExecuteResult{}, fmt.Errorf("worker: reply without a result: %s", rep.Error)
+			}
+			return rep.Execute.result(), nil
+		case <-p.done:
+			err := p.crashError("while running the cell")
+			p.mu.Lock()
+			p.flushLocked()
+			p.mu.Unlock()
+			drain()
+			return ExecuteResult{}, err
+		case <-ctxDone:
+			ctxDone = nil
+			_ = p.Interrupt()
+			killAt = time.After(2 * time.Second)
+		case <-killAt:
+			p.Close()
+			drain()
+			return ExecuteResult{}, fmt.Errorf("worker: cell did not stop after its context ended (%w): %w", ctx.Err(), ErrCrashed)
+		}
+	}
+}
+
+// request sends a request without events and waits for its reply.
+func (p *Process) request(ctx context.Context, req request) (reply, error) {
+	c := p.newCall()
+	defer p.dropCall(c)
+	req.ID = c.id
+	if err := p.enc.send(req); err != nil {
+		return reply{}, fmt.Errorf("worker: sending %s: %w", req.Op, err)
+	}
+	select {
+	case rep := <-c.reply:
+		return rep, nil
+	case <-p.done:
+		return reply{}, p.crashError("during " + req.Op)
+	case <-ctx.Done():
+		return reply{}, fmt.Errorf("worker: %s: %w", req.Op, ctx.Err())
+	}
+}
+
+// Complete returns completions at cursorPos (in code points) of code.
+func (p *Process) Complete(ctx context.Context, code string, cursorPos int) (CompleteResult, error) {
+	rep, err := p.request(ctx, request{Op: opComplete, Code: code, Cursor: cursorPos})
+	if err != nil {
+		return CompleteResult{}, err
+	}
+	if rep.Complete == nil {
+		return CompleteResult{}, errors.New("worker: complete reply without a result")
+	}
+	return *rep.Complete, nil
+}
+
+// Inspect returns help for the name at cursorPos (in code points).
+func (p *Process) Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (InspectResult, error) {
+	rep, err := p.request(ctx, request{Op: opInspect, Code: code, Cursor: cursorPos, Detail: detailLevel})
+	if err != nil {
+		return InspectResult{}, err
+	}
+	if rep.Inspect == nil {
+		return InspectResult{}, errors.New("worker: inspect reply without a result")
+	}
+	return InspectResult{Found: rep.Inspect.Found, Data: fromWire(rep.Inspect.Data)}, nil
+}
+
+// IsComplete says whether code is a complete cell. It needs no interpreter
+// state and is answered in the calling process.
+func (p *Process) IsComplete(ctx context.Context, code string) (IsCompleteResult, error) {
+	return isComplete(code), nil
+}
+
+// Input answers the pending InputEvent with the user's line, or with err
+// (for example when the front end refused or the request was abandoned).
+func (p *Process) Input(value string, err error) {
+	r := request{Op: opInput, Value: value}
+	if err != nil {
+		r.Err = err.Error()
+	}
+	_ = p.enc.send(r)
+}
+
+// Interrupt cancels the running cell's context. Interpreted loops stop at
+// their next step; compiled calls stop when they check the context.
+func (p *Process) Interrupt() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("worker: interrupt: %w", ErrCrashed)
+	default:
+	}
+	return p.enc.send(request{Op: opInterrupt})
+}
+
+// Comm passes a comm_open, comm_msg or comm_close from the front end to the
+// worker (package comm's targets and handlers).
+func (p *Process) Comm(typ string, content map[string]any) error {
+	return p.enc.send(request{Op: opComm, CommType: typ, CommContent: content})
+}

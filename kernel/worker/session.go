@@ -1,0 +1,967 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"image"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/traefik/yaegi/interp"
+
+	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/cell"
+	"github.com/unetlab/unetlab/stdlib"
+)
+
+// helperPrefix starts every name the session defines in the interpreter.
+const helperPrefix = "__unetlab"
+
+// helperSrc is evaluated in every fresh interpreter: the imports evalResult
+// uses, under names cells do not use.
+const helperSrc = `import (
+	__unetlab_display "github.com/unetlab/unetlab/display"
+	__unetlab_fmt "fmt"
+	__unetlab_image "image"
+)
+
+func __unetlab_render(r __unetlab_display.Renderer) __unetlab_display.Bundle { return r.Render() }
+
+func __unetlab_showimage(m __unetlab_image.Image) __unetlab_display.Bundle { return __unetlab_display.Image(m) }
+
+func __unetlab_string(s __unetlab_fmt.Stringer) string { return s.String() }
+`
+
+// declEntry is a kept top-level declaration, replayed when the interpreter
+// is rebuilt.
+type declEntry struct {
+	names []string // "f", "T", "T.Method", "x"
+	vars  []string // the variables it declares
+	src   string   // padded source, as evaluated
+}
+
+// importEntry is a kept import.
+type importEntry struct {
+	name, path string // name "" means the package's own name
+}
+
+// sessionOptions wires a session to the outside.
+type sessionOptions struct {
+	Stdout, Stderr io.Writer
+	Stdin          io.Reader
+}
+
+// session is one interpreter state: the yaegi interpreter plus what is
+// needed to rebuild it (imports and declarations in order).
+type session struct {
+	opt     sessionOptions
+	mu      sync.Mutex // held while a cell runs
+	in      *interp.Interpreter
+	imports []importEntry
+	decls   []declEntry
+	vars    map[string]bool // variables defined by := statements
+	// pendingAfterRebuild holds kept declarations that failed to replay
+	// after a rebuild; they are retried after each declaration of the cell
+	// that caused it.
+	pendingAfterRebuild []declEntry
+}
+
+// ErrInterrupted is the error of a cell stopped by an interrupt.
+var ErrInterrupted = errors.New("worker: cell interrupted")
+
+func newSession(opt sessionOptions) (*session, error) {
+	s := &session{opt: opt, vars: map[string]bool{}}
+	in, err := s.fresh()
+	if err != nil {
+		return nil, err
+	}
+	s.in = in
+	return s, nil
+}
+
+// fresh returns a new interpreter with the symbol tables and helpers.
+func (s *session) fresh() (*interp.Interpreter, error) {
+	in := interp.New(interp.Options{Stdout: s.opt.Stdout, Stderr: s.opt.Stderr, Stdin: s.opt.Stdin})
+	if err := in.Use(stdlib.Symbols); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
+	if _, err := in.EvalWithContext(context.Background(), helperSrc); err != nil {
+		return nil, fmt.Errorf("worker: loading helpers: %w", err)
+	}
+	return in, nil
+}
+
+// globals returns the interpreter's global variables. yaegi's Globals
+// panics while a variable of a cell that failed to compile has no storage
+// yet; then it reports none.
+func (s *session) globals() (g map[string]reflect.Value) {
+	defer func() {
+		if recover() != nil {
+			g = map[string]reflect.Value{}
+		}
+	}()
+	g = s.in.Globals()
+	for n := range g {
+		if strings.HasPrefix(n, helperPrefix) {
+			delete(g, n)
+		}
+	}
+	return g
+}
+
+// cellDecl is a declaration part of the running cell and what it declares.
+type cellDecl struct {
+	p     part
+	names []string
+	vars  []string
+}
+
+// cellError is a cell's failure in the terms of the protocol.
+type cellError struct {
+	EName, EValue string
+	Traceback     []string
+}
+
+func (e *cellError) Error() string { return e.EName + ": " + e.EValue }
+
+// posRE matches positions yaegi and go/scanner put in messages:
+// "_.go:3:8: " or "3:8: ".
+var posRE = regexp.MustCompile(`(?:[\w./-]*\.go:)?(\d+):(\d+): `)
+
+// toCellError classifies an evaluation error. Positions already are the
+// cell's own (see padded); file names are replaced by "cell".
+func toCellError(err error) *cellError {
+	var ce *cellError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrInterrupted) {
+		return &cellError{EName: "Interrupted", EValue: "the cell was interrupted (its context was cancelled)",
+			Traceback: []string{"Interrupted: the cell was interrupted (its context was cancelled)"}}
+	}
+	var p interp.Panic
+	if errors.As(err, &p) {
+		if e, ok := p.Value.(error); ok {
+			// A panic inside yaegi's compiler: a compile error.
+			return toCellError(e)
+		}
+		msg := fmt.Sprint(p.Value)
+		return &cellError{EName: "panic", EValue: msg, Traceback: []string{"panic: " + msg}}
+	}
+	name := "CompileError"
+	var list scanner.ErrorList
+	if errors.As(err, &list) {
+		name = "SyntaxError"
+	}
+	// The evaluated source carried one more leading line than the cell
+	// (see padded).
+	msg := posRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		sub := posRE.FindStringSubmatch(m)
+		line, _ := strconv.Atoi(sub[1])
+		return fmt.Sprintf("cell:%d:%s: ", max(line-1, 1), sub[2])
+	})
+	return &cellError{EName: name, EValue: msg, Traceback: strings.Split(name+": "+msg, "\n")}
+}
+
+// syntaxError converts a go/scanner or go/parser error whose positions are
+// already the cell's.
+func syntaxError(err error) *cellError {
+	msg := posRE.ReplaceAllString(err.Error(), "cell:$1:$2: ")
+	return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
+}
+
+// execOutcome is what a cell produced.
+type execOutcome struct {
+	result display.Bundle
+	reset  []string
+}
+
+// execute runs one cell. ctx cancels it.
+func (s *session) execute(ctx context.Context, code string) (execOutcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out execOutcome
+	parts, err := splitCell(code)
+	if err != nil {
+		return out, syntaxError(err)
+	}
+
+	// Names this cell declares, and whether any is a redefinition.
+	var decls []cellDecl
+	var imports []importEntry
+	var importParts []part
+	rebuild := false
+	known := map[string]bool{}
+	for _, d := range s.decls {
+		for _, n := range d.names {
+			known[n] = true
+		}
+	}
+	for _, p := range parts {
+		switch p.Kind {
+		case partDecl:
+			names, vars, err := declNames(p)
+			if err != nil {
+				return out, syntaxError(err)
+			}
+			for _, n := range names {
+				if known[n] {
+					rebuild = true
+				}
+			}
+			decls = append(decls, cellDecl{p, names, vars})
+		case partImport:
+			ims, err := importSpecs(p)
+			if err != nil {
+				return out, syntaxError(err)
+			}
+			for _, im := range ims {
+				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
+					rebuild = true
+				}
+			}
+			imports = append(imports, ims...)
+			importParts = append(importParts, p)
+		}
+	}
+
+	// Unimported package names used by the cell.
+	auto := s.autoImports(parts, imports, decls)
+
+	if rebuild {
+		reset, err := s.rebuild(decls)
+		if err != nil {
+			return out, err
+		}
+		out.reset = reset
+	}
+	for _, im := range auto {
+		if err := s.importOne(im, 1, 1); err != nil {
+			return out, toCellError(err)
+		}
+	}
+	pending := s.pendingAfterRebuild
+	s.pendingAfterRebuild = nil
+	di := 0
+	for _, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return out, toCellError(err)
+		}
+		switch p.Kind {
+		case partImport:
+			ims, _ := importSpecs(p)
+			for _, im := range ims {
+				if err := s.importOne(im, p.Line, p.Col); err != nil {
+					return out, toCellError(err)
+				}
+			}
+		case partDecl:
+			d := decls[di]
+			di++
+			src := padded(p.Src, p.Line, p.Col)
+			if _, err := s.in.EvalWithContext(ctx, src); err != nil {
+				return out, toCellError(err)
+			}
+			s.forget(d.names)
+			s.decls = append(s.decls, declEntry{names: d.names, vars: d.vars, src: src})
+			pending = s.retry(pending)
+		case partStmt:
+			if strings.TrimSpace(p.Src) != "" {
+				s.noteVars(p.Src)
+				if _, err := s.in.EvalWithContext(ctx, padded(p.Src, p.Line, p.Col)); err != nil {
+					return out, toCellError(err)
+				}
+			}
+			if p.Expr != "" {
+				b, err := s.evalResult(ctx, p.Expr, p.ExprLine, p.ExprCol)
+				if err != nil {
+					return out, toCellError(err)
+				}
+				out.result = b
+			}
+		}
+	}
+	for _, d := range pending {
+		fmt.Fprintf(s.opt.Stderr, "unetlab: declaration of %s dropped after the interpreter was rebuilt: it no longer compiles\n", strings.Join(d.names, ", "))
+	}
+	return out, nil
+}
+
+// evalResult evaluates the trailing expression. A single value becomes the
+// result bundle; a call with no or several results just runs.
+//
+// A single value is stored in a helper variable, which keeps its static
+// type, so that the interpreter itself can tell whether an interpreted type
+// implements display.Renderer, image.Image or fmt.Stringer (reflect on the
+// value cannot: interpreted methods are not in its reflect type).
+func (s *session) evalResult(ctx context.Context, expr string, line, col int) (display.Bundle, error) {
+	const v = helperPrefix + "_v"
+	n := s.resultCount(expr)
+	if n == 0 || n > 1 {
+		_, err := s.in.EvalWithContext(ctx, padded(expr, line, col))
+		return nil, err
+	}
+	if n < 0 {
+		// Unknown arity: run it and keep a value that is one.
+		val, err := s.in.EvalWithContext(ctx, padded(expr, line, col))
+		if err != nil || !val.IsValid() || val.Type() == noValueType || !val.CanInterface() || val.Interface() == nil {
+			return nil, err
+		}
+		return resultBundle(val.Interface(), nil), nil
+	}
+	// The expression stays on its own line and column.
+	src := strings.Repeat("\n", max(line-1, 0)) + v + " :=\n" + strings.Repeat(" ", max(col-1, 0)) + expr
+	val, err := s.in.EvalWithContext(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	var x any
+	if val.IsValid() && val.CanInterface() {
+		x = val.Interface()
+	}
+	// implements reports whether the helper fn accepts the value: the
+	// interpreter checks the method set, interpreted methods included.
+	implements := func(fn string) bool {
+		_, err := s.compile(fn + "(" + v + ")")
+		return err == nil
+	}
+	call := func(fn string) (reflect.Value, bool) {
+		r, err := s.in.EvalWithContext(ctx, fn+"("+v+")")
+		return r, err == nil && r.IsValid() && r.CanInterface()
+	}
+	var b display.Bundle
+	switch x.(type) {
+	case display.Renderer, image.Image:
+	default:
+		if implements(helperPrefix + "_render") {
+			if r, ok := call(helperPrefix + "_render"); ok {
+				b, _ = r.Interface().(display.Bundle)
+			}
+		} else if implements(helperPrefix + "_showimage") {
+			if r, ok := call(helperPrefix + "_showimage"); ok {
+				b, _ = r.Interface().(display.Bundle)
+			}
+		} else if _, ok := x.(fmt.Stringer); !ok && implements(helperPrefix+"_string") {
+			if r, ok := call(helperPrefix + "_string"); ok {
+				text, _ := r.Interface().(string)
+				b = display.Bundle{display.MIMEText: text}
+			}
+		}
+	}
+	if x == nil && b == nil {
+		return nil, nil // a nil interface, such as a nil error: no result
+	}
+	return resultBundle(x, b), nil
+}
+
+// compile compiles src, turning a panic of the compiler into an error.
+func (s *session) compile(src string) (p *interp.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return s.in.Compile(src)
+}
+
+// eval evaluates src without a cell context; panics (also of the
+// compiler) become errors.
+func (s *session) eval(src string) (reflect.Value, error) {
+	return s.in.EvalWithContext(context.Background(), src)
+}
+
+// noValueType is the type of what yaegi returns for a call without result.
+var noValueType = reflect.TypeOf((*any)(nil))
+
+// resultBundle builds the result of value x; b, when not nil, is its
+// rendering by the interpreter.
+func resultBundle(x any, b display.Bundle) display.Bundle {
+	if b == nil {
+		switch r := x.(type) {
+		case display.Renderer:
+			b = r.Render()
+		case image.Image:
+			b = display.Image(r)
+		}
+	}
+	out := display.Bundle{}
+	for k, v := range b {
+		out[k] = v
+	}
+	if _, ok := out[display.MIMEText]; !ok {
+		if len(b) > 0 {
+			out[display.MIMEText] = b.Text()
+		} else {
+			out[display.MIMEText] = formatValue(x)
+		}
+	}
+	return out
+}
+
+// formatValue is the text/plain form of a result: strings quoted, errors
+// by their message, everything else as %+v (which uses String methods).
+func formatValue(x any) string {
+	switch v := x.(type) {
+	case string:
+		return strconv.Quote(v)
+	case error:
+		return v.Error()
+	case nil:
+		return "<nil>"
+	}
+	return fmt.Sprintf("%+v", x)
+}
+
+// builtinResults is the number of results of the predeclared functions.
+var builtinResults = map[string]int{
+	"append": 1, "cap": 1, "complex": 1, "imag": 1, "len": 1, "make": 1, "max": 1, "min": 1, "new": 1,
+	"real": 1, "copy": 1, "recover": 1,
+	"clear": 0, "close": 0, "delete": 0, "panic": 0, "print": 0, "println": 0,
+}
+
+// resultCount returns how many values expr has: 1 for anything but a call,
+// the callee's result count for a call it can resolve, -1 when unknown.
+func (s *session) resultCount(expr string) int {
+	e, err := parser.ParseExpr(expr)
+	if err != nil {
+		return -1
+	}
+	for {
+		p, ok := e.(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.X
+	}
+	c, ok := e.(*ast.CallExpr)
+	if !ok {
+		return 1
+	}
+	fun := c.Fun
+	for {
+		p, ok := fun.(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		fun = p.X
+	}
+	switch f := fun.(type) {
+	case *ast.FuncLit:
+		return fieldCount(f.Type.Results)
+	case *ast.ArrayType, *ast.MapType, *ast.ChanType, *ast.FuncType, *ast.InterfaceType, *ast.StructType, *ast.StarExpr:
+		return 1 // conversion
+	case *ast.Ident:
+		if n, ok := builtinResults[f.Name]; ok {
+			return n
+		}
+		if slices.Contains(goBuiltins, f.Name) {
+			return 1 // conversion to a predeclared type
+		}
+		if d, ok := s.funcDecl(f.Name); ok {
+			return d
+		}
+		if v, ok := s.globals()[f.Name]; ok && v.Kind() == reflect.Func {
+			return v.Type().NumOut()
+		}
+		return -1
+	case *ast.SelectorExpr:
+		if x, ok := f.X.(*ast.Ident); ok {
+			if _, isVar := s.globals()[x.Name]; !isVar {
+				if path, ok := s.pathOf(x.Name, f.Sel.Name); ok {
+					sym, ok := stdlib.Symbols[path+"/"+nameOfPath(path)][f.Sel.Name]
+					switch {
+					case !ok:
+						return -1
+					case sym.Kind() == reflect.Func:
+						return sym.Type().NumOut()
+					default:
+						return 1 // conversion to a package type
+					}
+				}
+			}
+			if v, ok := s.globals()[x.Name]; ok && v.IsValid() {
+				for _, t := range []reflect.Type{v.Type(), reflect.PointerTo(v.Type())} {
+					if m, ok := t.MethodByName(f.Sel.Name); ok {
+						return m.Type.NumOut() // includes no receiver: method values of types count it
+					}
+				}
+			}
+		}
+		// A method of an interpreted type: all kept methods of that name.
+		n := -1
+		for _, d := range s.decls {
+			for _, name := range d.names {
+				if strings.HasSuffix(name, "."+f.Sel.Name) {
+					if k, ok := s.funcDecl(name); ok {
+						if n >= 0 && n != k {
+							return -1
+						}
+						n = k
+					}
+				}
+			}
+		}
+		return n
+	}
+	return -1
+}
+
+// funcDecl returns the result count of the kept function or method name
+// ("f" or "T.M").
+func (s *session) funcDecl(name string) (int, bool) {
+	for i := len(s.decls) - 1; i >= 0; i-- {
+		d := s.decls[i]
+		if !slices.Contains(d.names, name) {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
+		if err != nil {
+			return 0, false
+		}
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			n := fd.Name.Name
+			if fd.Recv != nil && len(fd.Recv.List) > 0 {
+				n = recvName(fd.Recv.List[0].Type) + "." + n
+			}
+			if n == name {
+				return fieldCount(fd.Type.Results), true
+			}
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
+func fieldCount(fl *ast.FieldList) int {
+	if fl == nil {
+		return 0
+	}
+	n := 0
+	for _, f := range fl.List {
+		n += max(len(f.Names), 1)
+	}
+	return n
+}
+
+// pathOf returns the import path the package name refers to in a cell:
+// the imported one, or the one auto-import would choose.
+func (s *session) pathOf(name, sel string) (string, bool) {
+	if im, ok := s.importedAs(name); ok {
+		return im.path, true
+	}
+	return packageFor(name, sel)
+}
+
+func nameOfPath(path string) string {
+	n, _ := packageName(path)
+	return n
+}
+
+// userExpression evaluates one user_expressions entry.
+func (s *session) userExpression(ctx context.Context, expr string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := s.evalResult(ctx, expr, 1, 1)
+	if err != nil {
+		ce := toCellError(err)
+		return map[string]any{"status": "error", "ename": ce.EName, "evalue": ce.EValue, "traceback": ce.Traceback}
+	}
+	data := map[string]any{}
+	for k, v := range b {
+		data[k] = v
+	}
+	if b == nil {
+		data[display.MIMEText] = ""
+	}
+	return map[string]any{"status": "ok", "data": data, "metadata": map[string]any{}}
+}
+
+// retry evaluates pending declarations again and keeps those that now
+// compile; it returns the rest.
+func (s *session) retry(pending []declEntry) []declEntry {
+	var still []declEntry
+	for _, d := range pending {
+		if _, err := s.eval(d.src); err != nil {
+			still = append(still, d)
+			continue
+		}
+		s.decls = append(s.decls, d)
+	}
+	return still
+}
+
+// forget removes kept declarations of any of names.
+func (s *session) forget(names []string) {
+	drop := map[string]bool{}
+	for _, n := range names {
+		drop[n] = true
+	}
+	kept := s.decls[:0]
+	for _, d := range s.decls {
+		hit := false
+		for _, n := range d.names {
+			if drop[n] {
+				hit = true
+			}
+		}
+		if !hit {
+			kept = append(kept, d)
+		}
+	}
+	s.decls = kept
+}
+
+// rebuild replaces the interpreter by a fresh one and replays the kept
+// imports and declarations, leaving out those the cell redefines. It
+// returns the variables whose values were lost.
+func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
+	redefined := map[string]bool{}
+	for _, d := range cellDecls {
+		for _, n := range d.names {
+			redefined[n] = true
+		}
+	}
+	var reset []string
+	for name := range s.vars {
+		reset = append(reset, name)
+	}
+	for name := range s.globals() {
+		if !strings.HasPrefix(name, helperPrefix) {
+			reset = append(reset, name)
+		}
+	}
+	for _, d := range s.decls {
+		reset = append(reset, d.vars...)
+	}
+	sort.Strings(reset)
+	reset = dedup(reset)
+
+	in, err := s.fresh()
+	if err != nil {
+		return nil, err
+	}
+	s.in = in
+	s.vars = map[string]bool{}
+	oldImports := s.imports
+	s.imports = nil
+	for _, im := range oldImports {
+		if err := s.importOne(im, 1, 1); err != nil {
+			// Replaced by the cell's own import of the same name.
+			continue
+		}
+	}
+	var keep []declEntry
+	for _, d := range s.decls {
+		hit := false
+		for _, n := range d.names {
+			if redefined[n] {
+				hit = true
+			}
+		}
+		if !hit {
+			keep = append(keep, d)
+		}
+	}
+	s.decls = nil
+	s.pendingAfterRebuild = s.retry(keep)
+	return reset, nil
+}
+
+func dedup(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// noteVars records the variables a statement part defines with :=.
+func (s *session) noteVars(src string) {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
+	if err != nil {
+		return
+	}
+	body := f.Decls[0].(*ast.FuncDecl).Body
+	for _, st := range body.List {
+		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			for _, l := range as.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+					s.vars[id.Name] = true
+				}
+			}
+		}
+	}
+}
+
+// declNames returns the names a declaration part declares ("T.M" for
+// methods) and, among them, the variables.
+func declNames(p part) (names, vars []string, err error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", "package p;"+padded(p.Src, p.Line, p.Col)[1:], parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv != nil && len(d.Recv.List) > 0 {
+				names = append(names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
+			} else if d.Name.Name != "init" && d.Name.Name != "_" {
+				names = append(names, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, sp := range d.Specs {
+				switch sp := sp.(type) {
+				case *ast.TypeSpec:
+					names = append(names, sp.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range sp.Names {
+						if n.Name == "_" {
+							continue
+						}
+						names = append(names, n.Name)
+						if d.Tok == token.VAR {
+							vars = append(vars, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return names, vars, nil
+}
+
+func recvName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return "?"
+		}
+	}
+}
+
+// importSpecs parses an import part.
+func importSpecs(p part) ([]importEntry, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "cell", "package p;"+padded(p.Src, p.Line, p.Col)[1:], parser.ImportsOnly)
+	if err != nil {
+		return nil, err
+	}
+	var out []importEntry
+	for _, im := range f.Imports {
+		path, _ := strconv.Unquote(im.Path.Value)
+		e := importEntry{path: path}
+		if im.Name != nil {
+			e.name = im.Name.Name
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// nameOrDefault is the name the import binds in the cell.
+func (im importEntry) nameOrDefault() string {
+	if im.name != "" {
+		return im.name
+	}
+	if n, ok := packageName(im.path); ok {
+		return n
+	}
+	return im.path[strings.LastIndexByte(im.path, '/')+1:]
+}
+
+func (s *session) importedAs(name string) (importEntry, bool) {
+	for _, im := range s.imports {
+		if im.nameOrDefault() == name {
+			return im, true
+		}
+	}
+	return importEntry{}, false
+}
+
+// importOne imports one package unless the same import is already there.
+func (s *session) importOne(im importEntry, line, col int) error {
+	for _, old := range s.imports {
+		if old.path == im.path && old.nameOrDefault() == im.nameOrDefault() {
+			return nil
+		}
+	}
+	src := "import "
+	if im.name != "" {
+		src += im.name + " "
+	}
+	src += strconv.Quote(im.path)
+	if _, err := s.eval(padded(src, line, col)); err != nil {
+		return err
+	}
+	if im.name != "_" {
+		s.imports = append(s.imports, im)
+	}
+	return nil
+}
+
+// packages indexes the symbol tables: package name -> import paths.
+var (
+	pkgIndexOnce sync.Once
+	pkgByName    map[string][]string
+	nameByPath   map[string]string
+)
+
+func indexPackages() {
+	pkgByName = map[string][]string{}
+	nameByPath = map[string]string{}
+	add := func(path, name string) {
+		pkgByName[name] = append(pkgByName[name], path)
+		nameByPath[path] = name
+	}
+	for key := range stdlib.Symbols {
+		i := strings.LastIndexByte(key, '/')
+		if i <= 0 {
+			continue
+		}
+		add(key[:i], key[i+1:])
+	}
+	// Served from yaegi's own generic source.
+	for _, p := range []string{"cmp", "maps", "slices"} {
+		if _, ok := nameByPath[p]; !ok {
+			add(p, p)
+		}
+	}
+	for _, ps := range pkgByName {
+		sort.Strings(ps)
+	}
+}
+
+// packageName returns the package name of an import path in the tables.
+func packageName(path string) (string, bool) {
+	pkgIndexOnce.Do(indexPackages)
+	n, ok := nameByPath[path]
+	return n, ok
+}
+
+// packageFor returns the unique import path of a package named name that
+// has member sel (or, when none has it listed, the only package of that
+// name).
+func packageFor(name, sel string) (string, bool) {
+	pkgIndexOnce.Do(indexPackages)
+	paths := pkgByName[name]
+	var with []string
+	for _, p := range paths {
+		if syms := stdlib.Symbols[p+"/"+name]; syms != nil {
+			if _, ok := syms[sel]; ok {
+				with = append(with, p)
+			}
+		} else if _, ok := stdlib.Lookup(p, sel); ok {
+			with = append(with, p)
+		}
+	}
+	switch {
+	case len(with) == 1:
+		return with[0], true
+	case len(with) == 0 && len(paths) == 1:
+		return paths[0], true
+	}
+	return "", false
+}
+
+// autoImports finds package selectors X.Sel in the cell whose X is not
+// defined anywhere (not imported, not a user name, not declared in the
+// cell) and names exactly one package of the tables.
+func (s *session) autoImports(parts []part, cellImports []importEntry, decls []cellDecl) []importEntry {
+	defined := map[string]bool{}
+	for _, im := range s.imports {
+		defined[im.nameOrDefault()] = true
+	}
+	for _, im := range cellImports {
+		defined[im.nameOrDefault()] = true
+	}
+	for _, d := range s.decls {
+		for _, n := range d.names {
+			defined[n] = true
+		}
+	}
+	for _, d := range decls {
+		for _, n := range d.names {
+			defined[n] = true
+		}
+	}
+	for n := range s.vars {
+		defined[n] = true
+	}
+	for n := range s.globals() {
+		defined[n] = true
+	}
+	want := map[string]string{}
+	var order []string
+	for _, p := range parts {
+		var src string
+		switch p.Kind {
+		case partDecl:
+			src = "package p\n" + p.Src
+		case partStmt:
+			src = "package p\nfunc _() {\n" + p.Src + "\n" + p.Expr + "\n}"
+		default:
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
+		if err != nil {
+			continue
+		}
+		unresolved := map[*ast.Ident]bool{}
+		for _, id := range f.Unresolved {
+			unresolved[id] = true
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			x, ok := sel.X.(*ast.Ident)
+			if !ok || !unresolved[x] || defined[x.Name] {
+				return true
+			}
+			if _, seen := want[x.Name]; seen {
+				return true
+			}
+			if path, ok := packageFor(x.Name, sel.Sel.Name); ok {
+				want[x.Name] = path
+				order = append(order, x.Name)
+			}
+			return true
+		})
+	}
+	var out []importEntry
+	for _, n := range order {
+		out = append(out, importEntry{path: want[n]})
+	}
+	return out
+}
+
+// setCellContext installs ctx as kernel/cell's context for compiled code.
+func setCellContext(ctx context.Context) { cell.Set(ctx) }
