@@ -20,6 +20,7 @@
 //
 // # Sub-packages
 //
+// volume/rng is the seeded generator they all use (fixed streams),
 // volume/decathlon opens the Medical Segmentation Decathlon layout,
 // volume/phantom writes synthetic Decathlon-shaped tasks, volume/augment
 // holds seeded augmentation, volume/split k-fold splits and volume/batch

@@ -178,24 +178,27 @@ func readData(r io.Reader, h *Header, name string, avail int64) (*Volume, error)
 	}
 	slope, inter, scaled := h.Scaling()
 	conv := converter(h.Datatype, h.ByteOrder)
-	chunk := make([]byte, chunkBytes-chunkBytes%int(size))
+	chunks := readChunks(r, nvox*size, int(size))
 	var pos int64
 	for pos < nvox {
-		nb := min(int64(len(chunk)), (nvox-pos)*size)
-		buf := chunk[:nb]
-		if n, err := io.ReadFull(r, buf); err != nil {
-			return nil, truncated(name, fmt.Sprintf("data (voxel %d of %d, dim %v)", pos+int64(n)/size, nvox, h.Dim[1:h.Dim[0]+1]), err)
+		c, ok := <-chunks
+		if !ok {
+			break
 		}
-		k := nb / size
+		if c.err != nil {
+			return nil, truncated(name, fmt.Sprintf("data (voxel %d of %d, dim %v)", pos+int64(c.n)/size, nvox, h.Dim[1:h.Dim[0]+1]), c.err)
+		}
+		k := int64(c.n) / size
 		if !trusted {
 			out = append(out, make([]float32, k)...)
 		}
 		dst := out[pos : pos+k]
-		conv(dst, buf)
+		conv(dst, c.buf[:c.n])
 		if scaled {
 			scale(dst, slope, inter)
 		}
 		pos += k
+		c.release()
 	}
 	v := &Volume{
 		Data:     out,
@@ -206,6 +209,47 @@ func readData(r io.Reader, h *Header, name string, avail int64) (*Volume, error)
 		Header:   h,
 	}
 	return v, nil
+}
+
+// chunk is a block of raw voxel bytes read ahead.
+type chunk struct {
+	buf     []byte
+	n       int
+	err     error
+	release func() // hands buf back to the reader
+}
+
+// readChunks reads total bytes from r in chunks of about chunkBytes (a
+// multiple of size) in a goroutine, so that decompression overlaps the
+// conversion of the previous chunk; three buffers circulate. The channel
+// closes after the last chunk or after a chunk carrying an error. The
+// consumer must release every chunk it receives; the reader stops touching
+// r before it sends the final chunk.
+func readChunks(r io.Reader, total int64, size int) <-chan chunk {
+	out := make(chan chunk, 2)
+	step := int64(chunkBytes - chunkBytes%size)
+	nbuf := 3
+	if total <= 2*step {
+		nbuf = 1
+	}
+	free := make(chan []byte, nbuf)
+	for i := 0; i < nbuf; i++ {
+		free <- make([]byte, min(step, max(total, 1)))
+	}
+	go func() {
+		defer close(out)
+		for done := int64(0); done < total; {
+			buf := <-free
+			want := min(int64(len(buf)), total-done)
+			n, err := io.ReadFull(r, buf[:want])
+			out <- chunk{buf: buf, n: n, err: err, release: func() { free <- buf }}
+			if err != nil {
+				return
+			}
+			done += want
+		}
+	}()
+	return out
 }
 
 // scale applies v*slope+inter in float64, as nibabel does, then rounds.

@@ -153,3 +153,23 @@ func BenchmarkResize128(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRead reads a 256x256x64 int16 .nii.gz (CT-like values).
+func BenchmarkRead(b *testing.B) {
+	v := testVolume([3]int{256, 256, 64}, 1, -1000, 1000)
+	for i := range v.Data {
+		v.Data[i] = float32(int(v.Data[i]) / 8 * 8) // some redundancy, as in scans
+	}
+	path := b.TempDir() + "/ct.nii.gz"
+	if err := Write(path, v, &WriteOptions{Datatype: Int16}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(v.Data) * 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Read(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
