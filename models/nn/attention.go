@@ -153,7 +153,7 @@ func (l *WindowAttention) State() []StateTensor { return paramState(l.Params()) 
 // of x.
 func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error) {
 	layer := "nn.WindowAttention " + l.Name
-	dim, heads, window := l.Config.Dim, l.Config.Heads, l.Config.Window
+	dim, window := l.Config.Dim, l.Config.Window
 	if x == nil || x.Shape().Dims() != 3 || x.Shape()[2] != dim || x.Shape()[1] > window[0]*window[1]*window[2] {
 		var s tensor.Shape
 		if x != nil {
@@ -167,6 +167,14 @@ func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error
 			return nil, fmt.Errorf("%w: %s: input shape %v, mask shape %v, want (nW, %d, %d) with nW dividing %d", ErrShape, layer, xs, ms, xs[1], xs[1], xs[0])
 		}
 	}
+	return l.forward(x, mask, nil, 0)
+}
+
+// forward is Forward with the shifted-window mask given either densely or
+// as region labels (shiftedWindowRegions), already checked.
+func (l *WindowAttention) forward(x *G.Node, mask *tensor.Dense, regions []int32, nw int) (*G.Node, error) {
+	layer := "nn.WindowAttention " + l.Name
+	heads, window := l.Config.Heads, l.Config.Window
 	n := x.Shape()[1]
 	wrap := func(err error) error { return fmt.Errorf("%s: %w", layer, err) }
 	qkv, err := attnLinear(x, l.QKVWeight, l.QKVBias)
@@ -187,7 +195,7 @@ func (l *WindowAttention) Forward(x *G.Node, mask *tensor.Dense) (*G.Node, error
 	if err != nil {
 		return nil, wrap(err)
 	}
-	p, err := AttentionSoftmax(scores, l.Config.Scale, bias, mask)
+	p, err := attentionSoftmax(scores, l.Config.Scale, bias, mask, regions, nw)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -367,20 +375,22 @@ func (l *WindowAttention) ForwardVolume(x *G.Node, shift [3]int) (*G.Node, error
 	if err != nil {
 		return nil, wrap(err)
 	}
-	var mask *tensor.Dense
+	var regions []int32
+	var nw int
 	shifted := sh != [3]int{}
 	if shifted {
 		if y, err = Roll3d(y, [3]int{-sh[0], -sh[1], -sh[2]}); err != nil {
 			return nil, wrap(err)
 		}
-		if mask, err = ShiftedWindowMask(padded, win, sh); err != nil {
+		// The mask as region labels: nW*L values instead of nW*L*L.
+		if regions, nw, _, err = shiftedWindowRegions(padded, win, sh); err != nil {
 			return nil, wrap(err)
 		}
 	}
 	if y, err = WindowPartition(y, win); err != nil {
 		return nil, wrap(err)
 	}
-	if y, err = l.Forward(y, mask); err != nil {
+	if y, err = l.forward(y, nil, regions, nw); err != nil {
 		return nil, err
 	}
 	if y, err = WindowReverse(y, win, [4]int{s[0], padded[0], padded[1], padded[2]}); err != nil {

@@ -164,6 +164,8 @@ func TestAttentionShapeErrors(t *testing.T) {
 		f    func() (*G.Node, error)
 	}{
 		{"PermuteAxes", func() (*G.Node, error) { return Permute(n(2, 3), 0, 0) }},
+		{"RollEmpty", func() (*G.Node, error) { return Roll(n(2, 0), []int{1}, []int{1}) }},
+		{"PermuteScalar", func() (*G.Node, error) { return Permute(G.NewScalar(g, tensor.Float32)) }},
 		{"Reshape", func() (*G.Node, error) { return Reshape(n(2, 3), 4) }},
 		{"ToChannelsLastRank", func() (*G.Node, error) { return ToChannelsLast(n(2, 3, 4)) }},
 		{"FromTokens", func() (*G.Node, error) { return FromTokens(n(2, 7, 3), 2, 2, 2) }},

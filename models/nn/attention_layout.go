@@ -108,7 +108,9 @@ func (op *stridedScatterOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Va
 }
 func (op *stridedScatterOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *stridedScatterOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(op.fwd, grad)
+	fwd := *op.fwd // a fresh op: output buffers are per node
+	fwd.attnCache = attnCache{}
+	g, err := G.ApplyOp(&fwd, grad)
 	if err != nil {
 		return nil, fmt.Errorf("%v: gradient: %w", op, err)
 	}

@@ -67,6 +67,9 @@ func attnDtype(layer string, n *G.Node) (tensor.Dtype, error) {
 	if dt != tensor.Float32 && dt != tensor.Float64 {
 		return tensor.Dtype{}, fmt.Errorf("%w: %s: dtype %v, want float32 or float64", ErrDtype, layer, dt)
 	}
+	if s := n.Shape(); s.Dims() == 0 || s.TotalSize() <= 0 {
+		return tensor.Dtype{}, fmt.Errorf("%w: %s: input shape %v, want a non-empty tensor", ErrShape, layer, s)
+	}
 	return dt, nil
 }
 

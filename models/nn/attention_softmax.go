@@ -15,7 +15,8 @@ import (
 // B a multiple of nW, is added as MONAI's shifted-window attention does:
 // row (b, h, i) gets mask[b mod nW, i]. Mask entries may be -inf; a row
 // that is -inf everywhere gives zeros. A nil mask is plain softmax over the
-// last axis of x of any rank >= 1.
+// last axis of x of any rank >= 1. A float64 mask is used in place, not
+// copied: leave it unchanged while the graph is in use.
 func MaskedSoftmax(x *G.Node, mask *tensor.Dense) (*G.Node, error) {
 	return AttentionSoftmax(x, 1, nil, mask)
 }
@@ -27,6 +28,13 @@ func MaskedSoftmax(x *G.Node, mask *tensor.Dense) (*G.Node, error) {
 // (heads, L, M), and mask (optional constant) has shape (nW, L, M) as in
 // MaskedSoftmax. Gradients flow to x and bias.
 func AttentionSoftmax(x *G.Node, scale float64, bias *G.Node, mask *tensor.Dense) (*G.Node, error) {
+	return attentionSoftmax(x, scale, bias, mask, nil, 0)
+}
+
+// attentionSoftmax also takes the shifted-window mask in its compact form:
+// regions (nW, L) as shiftedWindowRegions returns them, used when mask is
+// nil (x then has shape (B, heads, L, L)).
+func attentionSoftmax(x *G.Node, scale float64, bias *G.Node, mask *tensor.Dense, regions []int32, nw int) (*G.Node, error) {
 	dt, err := attnDtype("AttentionSoftmax", x)
 	if err != nil {
 		return nil, err
@@ -59,6 +67,11 @@ func AttentionSoftmax(x *G.Node, scale float64, bias *G.Node, mask *tensor.Dense
 			return nil, fmt.Errorf("AttentionSoftmax: mask: %w", err)
 		}
 		op.mask, op.nw = m, ms[0]
+	} else if regions != nil {
+		if xs.Dims() != 4 || nw <= 0 || xs[2] != xs[3] || len(regions) != nw*xs[2] || xs[0]%nw != 0 {
+			return nil, fmt.Errorf("%w: AttentionSoftmax: input shape %v, %d region labels for %d windows", ErrShape, xs, len(regions), nw)
+		}
+		op.regions, op.nw = regions, nw
 	}
 	return G.ApplyOp(op, inputs...)
 }
@@ -69,7 +82,7 @@ func attnFloat64s(t *tensor.Dense) ([]float64, error) {
 	}
 	switch d := t.Data().(type) {
 	case []float64:
-		return append([]float64(nil), d...), nil
+		return d, nil
 	case []float32:
 		out := make([]float64, len(d))
 		for i, v := range d {
@@ -83,12 +96,13 @@ func attnFloat64s(t *tensor.Dense) ([]float64, error) {
 type attnSoftmaxOp struct {
 	attnCache
 
-	id     uint64
-	xShape tensor.Shape
-	bShape tensor.Shape // nil: no bias input
-	scale  float64
-	mask   []float64 // (nW, L, M) or nil
-	nw     int
+	id      uint64
+	xShape  tensor.Shape
+	bShape  tensor.Shape // nil: no bias input
+	scale   float64
+	mask    []float64 // (nW, L, M) or nil
+	regions []int32   // (nW, L) region labels (shiftedWindowRegions) or nil
+	nw      int
 }
 
 func (op *attnSoftmaxOp) Arity() int {
@@ -109,7 +123,7 @@ func (op *attnSoftmaxOp) OverwritesInput() int  { return -1 }
 func (op *attnSoftmaxOp) WriteHash(h hash.Hash) { attnWriteHash(h, op) }
 func (op *attnSoftmaxOp) Hashcode() uint32      { return attnHash(op) }
 func (op *attnSoftmaxOp) String() string {
-	return fmt.Sprintf("AttentionSoftmax#%d%v{scale=%g bias=%v masked=%v}", op.id, op.xShape, op.scale, op.bShape, op.mask != nil)
+	return fmt.Sprintf("AttentionSoftmax#%d%v{scale=%g bias=%v masked=%v}", op.id, op.xShape, op.scale, op.bShape, op.mask != nil || op.regions != nil)
 }
 func (op *attnSoftmaxOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.xShape.Clone(), nil
@@ -147,16 +161,21 @@ func (op *attnSoftmaxOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	return out, nil
 }
 
-// maskRow returns the mask row added to row r of x (nil: none).
-func (op *attnSoftmaxOp) maskRow(r int) []float64 {
-	if op.mask == nil {
-		return nil
+// maskRow returns what is added to row r of x: a dense mask row, or the
+// region labels of the row's window and the row voxel's own label (nil,
+// nil: nothing).
+func (op *attnSoftmaxOp) maskRow(r int) ([]float64, []int32, int32) {
+	if op.mask == nil && op.regions == nil {
+		return nil, nil, 0
 	}
 	heads, l, m := op.xShape[1], op.xShape[2], op.xShape[3]
 	i := r % l
-	batch := r / (l * heads)
-	w := batch % op.nw
-	return op.mask[(w*l+i)*m : (w*l+i+1)*m]
+	w := (r / (l * heads)) % op.nw
+	if op.mask != nil {
+		return op.mask[(w*l+i)*m : (w*l+i+1)*m], nil, 0
+	}
+	reg := op.regions[w*l : (w+1)*l]
+	return nil, reg, reg[i]
 }
 
 func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
@@ -168,7 +187,7 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 		z := make([]float64, m)
 		for r := lo; r < hi; r++ {
 			xr := x[r*m : (r+1)*m]
-			mr := op.maskRow(r)
+			mr, rr, ri := op.maskRow(r)
 			var br []T
 			if nb > 0 {
 				off := (r * m) % nb
@@ -182,6 +201,8 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 				}
 				if mr != nil {
 					zj += mr[j]
+				} else if rr != nil && rr[j] != ri {
+					zj += attnMaskFill
 				}
 				z[j] = zj
 				if zj > mx {

@@ -282,7 +282,10 @@ func (op *scatterAddOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 }
 func (op *scatterAddOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *scatterAddOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(op.fwd, grad)
+	fwd := *op.fwd // a fresh op: output buffers are per node
+	fwd.attnCache = attnCache{}
+	fwd.id = attnNextID()
+	g, err := G.ApplyOp(&fwd, grad)
 	if err != nil {
 		return nil, fmt.Errorf("%v: gradient: %w", op, err)
 	}
@@ -338,16 +341,43 @@ func attnPySlice(start, stop *int, n int) (int, int) {
 // nW = (D/Wd)(H/Wh)(W/Ww), L = Wd*Wh*Ww, dtype float64 (MaskedSoftmax
 // converts). dims must be multiples of window.
 func ShiftedWindowMask(dims, window, shift [3]int) (*tensor.Dense, error) {
-	if err := attnCheckWindow("ShiftedWindowMask", window); err != nil {
+	region, nw, l, err := shiftedWindowRegions(dims, window, shift)
+	if err != nil {
 		return nil, err
+	}
+	mask := make([]float64, nw*l*l)
+	for k := 0; k < nw; k++ {
+		r := region[k*l : (k+1)*l]
+		for i := 0; i < l; i++ {
+			for j := 0; j < l; j++ {
+				if r[j] != r[i] {
+					mask[(k*l+i)*l+j] = attnMaskFill
+				}
+			}
+		}
+	}
+	return tensor.New(tensor.WithShape(nw, l, l), tensor.WithBacking(mask)), nil
+}
+
+// attnMaskFill is what MONAI's compute_mask puts between voxels of
+// different regions.
+const attnMaskFill = -100
+
+// shiftedWindowRegions returns, for every window k and voxel i of it, the
+// region number of compute_mask (ShiftedWindowMask's (k, i, j) entry is
+// attnMaskFill where region[k, i] != region[k, j]): nW*L labels, compact
+// where the mask itself has nW*L*L entries.
+func shiftedWindowRegions(dims, window, shift [3]int) (region []int32, nw, l int, err error) {
+	if err := attnCheckWindow("ShiftedWindowMask", window); err != nil {
+		return nil, 0, 0, err
 	}
 	for i := 0; i < 3; i++ {
 		if dims[i] <= 0 || dims[i]%window[i] != 0 || shift[i] < 0 || shift[i] >= window[i] {
-			return nil, fmt.Errorf("%w: ShiftedWindowMask: dims %v, window %v, shift %v: dims must be multiples of the window and 0 <= shift < window", ErrShape, dims, window, shift)
+			return nil, 0, 0, fmt.Errorf("%w: ShiftedWindowMask: dims %v, window %v, shift %v: dims must be multiples of the window and 0 <= shift < window", ErrShape, dims, window, shift)
 		}
 	}
 	d, h, w := dims[0], dims[1], dims[2]
-	img := make([]int, d*h*w)
+	img := make([]int32, d*h*w)
 	type rng struct{ lo, hi int }
 	axis := func(i int) []rng {
 		n, ws, ss := dims[i], window[i], shift[i]
@@ -361,7 +391,7 @@ func ShiftedWindowMask(dims, window, shift [3]int) (*tensor.Dense, error) {
 		out = append(out, rng{lo, hi})
 		return out
 	}
-	cnt := 0
+	var cnt int32
 	for _, rd := range axis(0) {
 		for _, rh := range axis(1) {
 			for _, rw := range axis(2) {
@@ -377,9 +407,9 @@ func ShiftedWindowMask(dims, window, shift [3]int) (*tensor.Dense, error) {
 		}
 	}
 	wd, wh, ww := window[0], window[1], window[2]
-	l := wd * wh * ww
-	nw := (d / wd) * (h / wh) * (w / ww)
-	region := make([]int, nw*l)
+	l = wd * wh * ww
+	nw = (d / wd) * (h / wh) * (w / ww)
+	region = make([]int32, nw*l)
 	k := 0
 	for bd := 0; bd < d/wd; bd++ {
 		for bh := 0; bh < h/wh; bh++ {
@@ -397,16 +427,5 @@ func ShiftedWindowMask(dims, window, shift [3]int) (*tensor.Dense, error) {
 			}
 		}
 	}
-	mask := make([]float64, nw*l*l)
-	for k := 0; k < nw; k++ {
-		r := region[k*l : (k+1)*l]
-		for i := 0; i < l; i++ {
-			for j := 0; j < l; j++ {
-				if r[j] != r[i] {
-					mask[(k*l+i)*l+j] = -100
-				}
-			}
-		}
-	}
-	return tensor.New(tensor.WithShape(nw, l, l), tensor.WithBacking(mask)), nil
+	return region, nw, l, nil
 }
