@@ -59,6 +59,8 @@ func TestCorruptFiles(t *testing.T) {
 		copy(b[344:348], m)
 		return b
 	}
+	forged := gz(withDims(3, 1000, 1000, 1000))
+	binary.LittleEndian.PutUint32(forged[len(forged)-4:], uint32(352+2*1000*1000*1000)) // ISIZE claims it all
 	badCRC := gz(good)
 	badCRC[len(badCRC)-6] ^= 0xff
 	cases := []struct {
@@ -85,6 +87,7 @@ func TestCorruptFiles(t *testing.T) {
 		{"vox_offset_small.nii", voxOff(100), ErrFormat, "vox_offset"},
 		{"vox_offset_frac.nii", voxOff(352.5), ErrFormat, "vox_offset"},
 		{"vox_offset_past_end.nii", voxOff(1 << 20), io.ErrUnexpectedEOF, "vox_offset"},
+		{"forged_isize.nii.gz", forged, gzip.ErrChecksum, "data"}, // and no 8 GB allocation
 		{"truncated_data.nii", good[:len(good)-10], io.ErrUnexpectedEOF, "data"},
 		{"truncated.nii.gz", gz(good)[:len(gz(good))/2], io.ErrUnexpectedEOF, ""},
 		{"gzip_header.nii.gz", []byte{0x1f, 0x8b, 8}, io.ErrUnexpectedEOF, "gzip"},

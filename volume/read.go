@@ -124,7 +124,14 @@ func openStream(f *os.File, path string) (io.Reader, int64, func(), error) {
 	if st.Size() >= 18 {
 		var tail [4]byte
 		if _, err := f.ReadAt(tail[:], st.Size()-4); err == nil {
-			avail = int64(binary.LittleEndian.Uint32(tail[:])) | 1<<62 // flag: mod 2^32
+			// The trailer's ISIZE is the stream size mod 2^32, and it is
+			// only a claim: readData trusts it for a stream under 4 GiB
+			// that deflate could have produced from this many bytes
+			// (deflate expands at most 1032:1).
+			isize := int64(binary.LittleEndian.Uint32(tail[:]))
+			if isize <= maxInflate*st.Size() {
+				avail = isize | gzipHint
+			}
 		}
 	}
 	zr, err := gzip.NewReader(br)
@@ -137,6 +144,13 @@ func openStream(f *os.File, path string) (io.Reader, int64, func(), error) {
 	return zr, avail, func() { zr.Close() }, nil
 }
 
+const (
+	// gzipHint flags an expected size taken from a gzip trailer.
+	gzipHint = 1 << 62
+	// maxInflate bounds deflate's expansion ratio.
+	maxInflate = 1032
+)
+
 // chunkBytes is the size of the raw chunks decoded at a time.
 const chunkBytes = 1 << 20
 
@@ -148,7 +162,7 @@ func readData(r io.Reader, h *Header, name string, avail int64) (*Volume, error)
 		hdrSize = sizeofHdr2
 	}
 	if skip := h.VoxOffset - hdrSize; skip > 0 {
-		if avail >= 0 && avail&(1<<62) == 0 && h.VoxOffset > avail {
+		if avail >= 0 && avail&gzipHint == 0 && h.VoxOffset > avail {
 			return nil, fmt.Errorf("volume: %s: vox_offset %d beyond the file's %d bytes: %w", name, h.VoxOffset, avail, io.ErrUnexpectedEOF)
 		}
 		if n, err := io.CopyN(io.Discard, r, skip); err != nil {
@@ -161,8 +175,8 @@ func readData(r io.Reader, h *Header, name string, avail int64) (*Volume, error)
 	trusted := false
 	switch {
 	case avail < 0:
-	case avail&(1<<62) != 0: // gzip ISIZE, the size mod 2^32
-		trusted = uint32(need) == uint32(avail)
+	case avail&gzipHint != 0: // gzip ISIZE
+		trusted = need < 1<<32 && need == avail&^gzipHint
 	default:
 		if need > avail {
 			return nil, fmt.Errorf("volume: %s: data: dim %v of %v need %d bytes, the file has %d: %w",
