@@ -19,7 +19,7 @@ type WriteOptions struct {
 	// each (scaled) value to the nearest integer and fail on values out of
 	// the type's range.
 	Datatype Datatype
-	// Version is 1 (default when 0) or 2.
+	// Version is 1 or 2; 0 means the version of v.Header, or 1 without one.
 	Version int
 	// BigEndian writes big-endian data and header.
 	BigEndian bool
@@ -108,10 +108,14 @@ func writeHeader(v *Volume, opt *WriteOptions) (*Header, error) {
 	if v.Header != nil {
 		*h = *v.Header
 	}
-	h.Version = 1
-	if opt.Version == 2 {
-		h.Version = 2
-	} else if opt.Version != 0 && opt.Version != 1 {
+	switch opt.Version {
+	case 0: // the source's version, else 1
+		if h.Version != 2 {
+			h.Version = 1
+		}
+	case 1, 2:
+		h.Version = opt.Version
+	default:
 		return nil, fmt.Errorf("%w: NIfTI version %d, want 1 or 2", ErrUnsupported, opt.Version)
 	}
 	h.ByteOrder = binary.LittleEndian

@@ -158,3 +158,29 @@ func TestNibabelReadsOurFiles(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteKeepsSourceHeader(t *testing.T) {
+	src, err := Read("testdata/nibabel/nifti2_bigendian_4d.nii")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "copy.nii")
+	if err := Write(path, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadHeader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Version != 2 || h.Channels() != 2 || h.SformCode != src.Header.SformCode {
+		t.Errorf("rewritten header: version %d, %d channels, sform code %d", h.Version, h.Channels(), h.SformCode)
+	}
+	// A one-channel prediction written with a 4D image's header is 3D.
+	lab := src.Like(1)
+	if err := Write(path, lab, &WriteOptions{Datatype: Uint8, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ = ReadHeader(path); h.Dim[0] != 3 || h.Version != 1 || h.Datatype != Uint8 {
+		t.Errorf("label header: dim %v version %d %v", h.Dim, h.Version, h.Datatype)
+	}
+}
