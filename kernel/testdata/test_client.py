@@ -6,6 +6,7 @@ Each test starts its own kernel ($UNETLAB_KERNEL, default "unetlab").
 
 import os
 import queue
+import random
 import time
 import unittest
 import uuid
@@ -115,16 +116,92 @@ class InterruptTests(KernelCase):
         self.assert_answers()
 
     def test_cell_context_cancelled(self):
+        # Compiled code given cell.Context() sees the interrupt: a child
+        # process started with exec.CommandContext is killed.
+        marker = f"{30 + random.random():.6f}"
         code = (
             'import "github.com/unetlab/unetlab/kernel/cell"\n'
-            "<-cell.Context().Done()\n"
-            'fmt.Println("ctx:", cell.Context().Err())'
+            f'exec.CommandContext(cell.Context(), "sleep", "{marker}").Run()'
         )
-        _, took, msgs = self.interrupt_after(code)
-        out = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
-        self.assertLess(took, 1.5)
-        self.assertIn("ctx: context canceled", out)
+        msg_id = self.kc.execute(code)
+        deadline = time.monotonic() + 10
+        while not sleeping(marker):
+            self.assertLess(time.monotonic(), deadline, "the cell did not start sleep")
+            time.sleep(0.02)
+        t0 = time.monotonic()
+        self.km.interrupt_kernel()
+        reply = self.shell_reply(msg_id, timeout=10)
+        self.assertLess(time.monotonic() - t0, 1.5)
+        self.assertNotEqual(reply["content"]["status"], "ok", reply["content"])
+        self.iopub_until_idle(msg_id)
+        while sleeping(marker):
+            self.assertLess(time.monotonic() - t0, 1.5, "cell.Context() not cancelled: sleep still runs")
+            time.sleep(0.02)
         self.assert_answers()
+
+
+def sleeping(marker):
+    """Reports whether a process `sleep MARKER` runs (Linux /proc)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) >= 2 and argv[0].endswith(b"sleep") and argv[1] == marker.encode():
+            return True
+    return False
+
+
+class CompletionTests(KernelCase):
+    def test_replacement_span(self):
+        # Replacing text[cursor_start:cursor_end] by a match gives the
+        # completed text, for package members, user names and fields.
+        content, _, _ = self.run_cell("type point struct{ Xpos, Ypos int }\nvar myPoint point\nmyNumber := 3")
+        self.assertEqual(content["status"], "ok", content)
+        cases = [
+            ("fmt.Print", "fmt.Println"),
+            ("x := strings.ToU", "x := strings.ToUpper"),
+            ("myN", "myNumber"),
+            ("myPoint.Xp", "myPoint.Xpos"),
+        ]
+        for text, want in cases:
+            with self.subTest(text=text):
+                msg_id = self.kc.complete(text, len(text))
+                reply = self.shell_reply(msg_id)["content"]
+                self.assertEqual(reply["status"], "ok", reply)
+                cs, ce = reply["cursor_start"], reply["cursor_end"]
+                done = {text[:cs] + m + text[ce:] for m in reply["matches"]}
+                self.assertIn(want, done, f"matches {reply['matches']} over [{cs}:{ce}]")
+
+
+class ExecuteOptionsTests(KernelCase):
+    def test_stop_on_error_aborts_queued(self):
+        first = self.kc.execute('time.Sleep(300 * time.Millisecond)\nundefinedThing()')
+        queued = [self.kc.execute(f'fmt.Println("queued {i}")') for i in range(2)]
+        self.assertEqual(self.shell_reply(first)["content"]["status"], "error")
+        for mid in queued:
+            self.assertEqual(self.shell_reply(mid)["content"]["status"], "aborted")
+        self.assert_answers()
+
+    def test_no_stop_on_error(self):
+        first = self.kc.execute("undefinedThing()", stop_on_error=False)
+        nxt = self.kc.execute("2+2")
+        self.assertEqual(self.shell_reply(first)["content"]["status"], "error")
+        self.assertEqual(self.shell_reply(nxt)["content"]["status"], "ok")
+
+    def test_user_expressions_and_silent(self):
+        content, out, msgs = self.run_cell(
+            'n := 21\nfmt.Println("loud")', silent=True, user_expressions={"double": "n*2", "bad": "nope"})
+        self.assertEqual(content["status"], "ok", content)
+        self.assertEqual(out, "", "silent cell produced output")
+        self.assertFalse([m for m in msgs if m["msg_type"] == "execute_input"], "silent cell broadcast execute_input")
+        ue = content["user_expressions"]
+        self.assertEqual(ue["double"]["status"], "ok", ue)
+        self.assertEqual(ue["double"]["data"]["text/plain"], "42")
+        self.assertEqual(ue["bad"]["status"], "error", ue)
 
 
 class StdinTests(KernelCase):
@@ -260,9 +337,10 @@ class CrashTests(KernelCase):
         self.assertEqual(content["status"], "error", "state survived a worker crash")
 
     def test_os_exit(self):
+        # os.Exit in a cell is an error of that cell, never the kernel's end.
         content, _, _ = self.run_cell("os.Exit(3)")
         self.assertEqual(content["status"], "error", content)
-        self.assertIn("reset", (content["evalue"] + " ".join(content["traceback"])).lower())
+        self.assertIn("os.exit", (content["evalue"] + " ".join(content["traceback"])).lower())
         self.assert_answers()
 
 

@@ -22,10 +22,11 @@ class UnetlabKernelTests(jupyter_kernel_test.KernelTests):
     code_hello_world = 'fmt.Println("hello, world")'
     code_stderr = 'fmt.Fprintln(os.Stderr, "to stderr")'
 
-    # Matches replace cursor_start..cursor_end: the whole dotted name.
+    # Matches replace cursor_start..cursor_end, which after "pkg." covers
+    # only the member's prefix (test_client.CompletionTests checks the span).
     completion_samples = [
-        {"text": "fmt.Print", "matches": {"fmt.Print", "fmt.Printf", "fmt.Println"}},
-        {"text": "strings.ToU", "matches": {"strings.ToUpper", "strings.ToUpperSpecial"}},
+        {"text": "fmt.Print", "matches": {"Print", "Printf", "Println"}},
+        {"text": "strings.ToU", "matches": {"ToUpper", "ToUpperSpecial"}},
         {"text": "fallthro", "matches": {"fallthrough"}},
     ]
 
