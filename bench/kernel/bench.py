@@ -10,6 +10,8 @@ Measures, for each kernel:
             that closes it.
 and prints a table with the ratios unetlab / ipykernel (goal: <= 0.3).
 
+Both kernels see the user's usual environment (ipykernel its ~/.ipython);
+the machine's load shows in both columns alike, since launches alternate.
 The client is lean on purpose (raw pyzmq sockets, jupyter_client's Session
 for signing) so its own overhead weighs little against either kernel.
 
@@ -177,7 +179,6 @@ def main():
     first = {name: [] for name in kernels}
     with tempfile.TemporaryDirectory() as workdir:
         os.environ.setdefault("JUPYTER_RUNTIME_DIR", workdir)
-        os.environ.setdefault("IPYTHONDIR", os.path.join(workdir, "ipython"))
         for _ in range(args.starts):  # alternate so drift hits both alike
             for name, argv_for in kernels.items():
                 a, b = measure_startup(argv_for, workdir)
