@@ -140,6 +140,33 @@ class InterruptTests(KernelCase):
         self.assert_answers()
 
 
+    def test_second_interrupt_restarts(self):
+        # A compiled call that ignores the context outlives the first
+        # interrupt; the second restarts the interpreter.
+        self.run_cell("lost := 1")
+        msg_id = self.kc.execute("time.Sleep(60 * time.Second)")
+        time.sleep(0.5)
+        self.km.interrupt_kernel()
+        try:
+            reply = self.kc.get_shell_msg(timeout=1.5)
+            self.skipTest(f"the first interrupt already ended the cell: {reply['content'].get('evalue')}")
+        except queue.Empty:
+            pass
+        t0 = time.monotonic()
+        self.km.interrupt_kernel()
+        reply = self.shell_reply(msg_id, timeout=15)
+        took = time.monotonic() - t0
+        content = reply["content"]
+        self.assertEqual(content["status"], "error", content)
+        self.assertIn("restart", (content["evalue"] + " ".join(content["traceback"])).lower())
+        self.assertLess(took, 5, f"restart after the second interrupt took {took:.1f} s")
+        print(f"  second interrupt: reply after {took*1000:.0f} ms", flush=True)
+        self.iopub_until_idle(msg_id)
+        self.assert_answers()
+        content, _, _ = self.run_cell("lost")
+        self.assertEqual(content["status"], "error", "state survived the restart")
+
+
 def sleeping(marker):
     """Reports whether a process `sleep MARKER` runs (Linux /proc)."""
     for pid in os.listdir("/proc"):
@@ -282,6 +309,41 @@ class StreamTests(KernelCase):
         self.assertIn("direct", out)
         err = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
         self.assertIn("direct err", err)
+
+
+class DisplayTests(KernelCase):
+    def test_live_update(self):
+        code = (
+            'h := display.ShowLive(display.Text("0%"))\n'
+            "for i := 1; i <= 2; i++ {\n"
+            "\ttime.Sleep(50 * time.Millisecond)\n"
+            '\t_ = h.Update(display.Text(fmt.Sprint(i*50, "%")))\n'
+            "}"
+        )
+        content, _, msgs = self.run_cell(code)
+        self.assertEqual(content["status"], "ok", content)
+        shown = [m for m in msgs if m["msg_type"] == "display_data"]
+        updates = [m for m in msgs if m["msg_type"] == "update_display_data"]
+        self.assertEqual(len(shown), 1, [m["msg_type"] for m in msgs])
+        did = shown[0]["content"].get("transient", {}).get("display_id")
+        self.assertTrue(did, "display_data without transient.display_id")
+        self.assertEqual(shown[0]["content"]["data"]["text/plain"], "0%")
+        self.assertEqual([u["content"]["transient"]["display_id"] for u in updates], [did, did])
+        self.assertEqual(updates[-1]["content"]["data"]["text/plain"], "100%")
+
+    def test_renderer_value(self):
+        # A user type implementing display.Renderer shows richly as the
+        # cell's last value.
+        code = (
+            "type badge struct{ n int }\n"
+            'func (b badge) Render() display.Bundle { return display.HTML(fmt.Sprintf("<b>%d</b>", b.n)) }\n'
+            "badge{7}"
+        )
+        content, _, msgs = self.run_cell(code)
+        self.assertEqual(content["status"], "ok", content)
+        res = [m for m in msgs if m["msg_type"] == "execute_result"]
+        self.assertEqual(len(res), 1, [m["msg_type"] for m in msgs])
+        self.assertEqual(res[0]["content"]["data"].get("text/html"), "<b>7</b>")
 
 
 class SignatureTests(KernelCase):
