@@ -20,7 +20,7 @@ func TestEveryTask(t *testing.T) {
 	for ti, task := range decathlon.Tasks {
 		t.Run(task, func(t *testing.T) {
 			info := tasks[ti]
-			img, lab, err := Generate(task, 1, 0, nil)
+			img, lab, err := Generate(task, 1, 0, &Options{Shape: [3]int{48, 48, 36}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,5 +164,26 @@ func TestEnsure(t *testing.T) {
 	_, synthetic, err = Ensure(ctx, root, "Spleen", opt)
 	if err != nil || synthetic {
 		t.Errorf("real data taken for a phantom: %v %v", synthetic, err)
+	}
+}
+
+func TestDefaultShapeVaries(t *testing.T) {
+	def, err := DefaultShape("Hippocampus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs := map[int]bool{}
+	for i := 0; i < 4; i++ {
+		img, _, err := Generate("Hippocampus", 1, i, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Shape[0] != def[0] || img.Shape[1] != def[1] || math.Abs(float64(img.Shape[2]-def[2])) > 0.15*float64(def[2])+1 {
+			t.Errorf("case %d shape %v, default %v", i, img.Shape, def)
+		}
+		zs[img.Shape[2]] = true
+	}
+	if len(zs) < 2 {
+		t.Errorf("Z never varies: %v", zs)
 	}
 }
