@@ -1,31 +1,45 @@
 #!/usr/bin/env bash
-# Installs, when missing, the Debian packages the integration tests and the
-# kernel benchmark use: jupyter_kernel_test, nbconvert, nbclient,
-# jupyter_client and ipykernel, all for Debian's /usr/bin/python3.
-# A no-op (well under a second) when everything is present.
+# Installs, when missing, the Debian packages `make test` uses, all for
+# Debian's /usr/bin/python3:
+#   - the integration suite and the kernel benchmark: jupyter_kernel_test,
+#     nbconvert, nbclient, jupyter_client, ipykernel;
+#   - the reference cross-checks of the Go tests (they skip without them):
+#     numpy, nibabel, torch (CPU). Set UNETLAB_TEST_REFERENCE=0 to leave these
+#     out.
+# A no-op (a few dpkg-query calls) when everything is present.
 set -euo pipefail
 
 PY=/usr/bin/python3
 PKGS=(python3-jupyter-kernel-test jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
-
-present() {
-	[ -x "$PY" ] || return 1
-	[ -x /usr/bin/jupyter ] && [ -x /usr/bin/jupyter-nbconvert ] || return 1
-	"$PY" -c 'import jupyter_kernel_test, nbclient, nbconvert, nbformat, jupyter_client, ipykernel' 2>/dev/null
-}
-
-if present; then
-	exit 0
+if [ "${UNETLAB_TEST_REFERENCE:-1}" != 0 ]; then
+	PKGS+=(python3-numpy python3-nibabel python3-torch)
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
+missing() {
+	local p
+	for p in "${PKGS[@]}"; do
+		if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+			echo "$p"
+		fi
+	done
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	if "$PY" -c 'import jupyter_kernel_test, nbclient, nbconvert, jupyter_client, ipykernel' 2>/dev/null; then
+		exit 0
+	fi
 	cat >&2 <<MSG
-install/test-deps.sh: the integration tests need, for $PY:
+install/test-deps.sh: the integration tests need, for $PY (or PYTHON=...):
   jupyter_kernel_test, nbconvert, nbclient, jupyter_client, ipykernel
 This is not a Debian/Ubuntu system (no apt-get); install them with your
-package manager, or with pip into the Python at $PY.
+package manager, or with pip into that Python.
 MSG
 	exit 1
+fi
+
+mapfile -t need < <(missing)
+if [ "${#need[@]}" -eq 0 ]; then
+	exit 0
 fi
 
 SUDO=()
@@ -33,18 +47,23 @@ if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 		SUDO=(sudo -n)
 	else
-		echo "install/test-deps.sh: need root to run: apt-get install ${PKGS[*]}" >&2
-		echo "  run it as root, or: sudo apt-get install -y ${PKGS[*]}" >&2
+		echo "install/test-deps.sh: need root to install: ${need[*]}" >&2
+		echo "  run as root, or: sudo apt-get install -y ${need[*]}" >&2
 		exit 1
 	fi
 fi
 
-echo "install/test-deps.sh: installing ${PKGS[*]}" >&2
+echo "install/test-deps.sh: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 
-if ! present; then
-	echo "install/test-deps.sh: installed ${PKGS[*]} but $PY still cannot import them" >&2
+mapfile -t need < <(missing)
+if [ "${#need[@]}" -ne 0 ]; then
+	echo "install/test-deps.sh: still missing after apt-get install: ${need[*]}" >&2
+	exit 1
+fi
+if ! "$PY" -c 'import jupyter_kernel_test, nbclient, nbconvert, jupyter_client, ipykernel'; then
+	echo "install/test-deps.sh: packages installed but $PY cannot import them" >&2
 	exit 1
 fi
