@@ -168,17 +168,18 @@ func (t *tubes) tree(r *rng.Rand, root, dir vec, length, radius float64, depth i
 		return
 	}
 	end := root.add(dir.scale(length))
-	if inside != nil && !inside.contains(end) {
-		// shorten once toward the root; stop when still outside
-		end = root.add(dir.scale(length / 2))
-		if !inside.contains(end) {
+	for try := 0; inside != nil && !inside.contains(end); try++ {
+		// bend back into the region, shorter, a few times; then stop
+		if try == 4 {
 			return
 		}
+		dir = dir.add(randUnit(r).scale(0.9)).unit()
+		end = root.add(dir.scale(length * 0.7))
 	}
 	t.addSegment(root, end, radius, radius*0.85)
 	for k := 0; k < 2; k++ {
 		nd := dir.add(randUnit(r).scale(0.8)).unit()
-		t.tree(r, end, nd, length*r.Uniform(0.6, 0.85), radius*r.Uniform(0.6, 0.8), depth-1, inside)
+		t.tree(r, end, nd, length*r.Uniform(0.6, 0.85), radius*r.Uniform(0.7, 0.85), depth-1, inside)
 	}
 }
 

@@ -224,7 +224,7 @@ func buildLung(b *builder) {
 	n := 1 + b.r.Intn(3)
 	for k := 0; k < n; k++ {
 		l := lungs[b.r.Intn(2)]
-		lesions(b, l, 1, b.v(0.07, 0.45), tumour)
+		lesions(b, l, 1, b.v(0.08, 0.35), tumour)
 	}
 }
 
@@ -280,8 +280,8 @@ func buildHepaticVessel(b *builder) {
 	var v tubes
 	v.w = newWarp(b.r, 0.01, 6)
 	hilum := b.inside(a.liver, vec{-0.3, -0.1, 0.05}, vec{-0.15, 0.1, 0.25})
-	for k := 0; k < 3; k++ {
-		v.tree(b.r, hilum, randUnit(b.r), 0.22, 0.045, 5, a.liver)
+	for k := 0; k < 4; k++ {
+		v.tree(b.r, hilum, randUnit(b.r), 0.28, 0.06, 4, a.liver)
 	}
 	b.paint(intersect{&v, a.liver}, vessel)
 	lesions(b, a.liver, 1+b.r.Intn(2), b.v(0.11, 0.4), tumour)
