@@ -303,6 +303,21 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 	if v, ok := s.userValue(chain); ok {
 		return textResult(fmt.Sprintf("%s: %s = %s", chain, typeString(v), valueString(v)))
 	}
+	if len(names) > 1 {
+		// A method of a user value of a compiled type: its doc.
+		if v, ok := s.userValue(strings.Join(names[:len(names)-1], ".")); ok && v.IsValid() {
+			t := v.Type()
+			if t.Kind() == reflect.Interface && !v.IsNil() {
+				t = v.Elem().Type()
+			}
+			for t.Kind() == reflect.Ptr {
+				t = t.Elem()
+			}
+			if d, ok := stdlib.Lookup(t.PkgPath(), t.Name()+"."+names[len(names)-1]); ok {
+				return textResult(fmt.Sprintf("%s (%s.%s)\n\n%s\n\n%s", chain, t.PkgPath(), d.Name, d.Sig, d.Text))
+			}
+		}
+	}
 	if len(names) == 1 {
 		if s.mu.TryLock() {
 			for _, d := range s.decls {

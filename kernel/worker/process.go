@@ -58,13 +58,22 @@ type Process struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	calls   map[uint64]*call
-	cur     *call     // the running Execute
-	orphans []Event   // events while no Execute runs, delivered with the next
-	pending [2][]byte // stream text not yet delivered: stdout, stderr
-	seen    [2]uint64 // last sync marker seen on each stream
-	eof     [2]bool   // stream closed
-	tail    []byte    // last tailSize bytes of stderr
-	stopped bool      // control channel closed
+	cur     *call        // the running Execute
+	orphans []Event      // events while no Execute runs, delivered with the next
+	pending [2][]segment // stream text not yet delivered: stdout, stderr
+	seen    [2]uint64    // last sync marker seen on each stream
+	// delivered is the last sync number whose message went out: text
+	// written after marker N waits until message N is delivered.
+	delivered uint64
+	eof       [2]bool // stream closed
+	tail      []byte  // last tailSize bytes of stderr
+	stopped   bool    // control channel closed
+}
+
+// segment is stream text written after sync marker number after.
+type segment struct {
+	after uint64
+	text  []byte
 }
 
 // call is one request waiting for its reply.
@@ -300,7 +309,7 @@ func (p *Process) readStream(i int, r *os.File) {
 				p.cond.Broadcast()
 				data = rest[end+1:]
 			}
-			if len(p.pending[i]) > maxPending {
+			if pendingSize(p.pending[i]) > maxPending {
 				p.flushLocked()
 			}
 			p.mu.Unlock()
@@ -311,6 +320,9 @@ func (p *Process) readStream(i int, r *os.File) {
 				p.appendText(i, carry)
 			}
 			p.eof[i] = true
+			if p.eof[0] && p.eof[1] {
+				p.delivered = ^uint64(0) // the child is gone: nothing more to order
+			}
 			p.flushLocked()
 			p.cond.Broadcast()
 			p.mu.Unlock()
@@ -324,7 +336,12 @@ func (p *Process) appendText(i int, b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	p.pending[i] = append(p.pending[i], b...)
+	segs := p.pending[i]
+	if n := len(segs); n > 0 && segs[n-1].after == p.seen[i] {
+		segs[n-1].text = append(segs[n-1].text, b...)
+	} else {
+		p.pending[i] = append(segs, segment{after: p.seen[i], text: append([]byte(nil), b...)})
+	}
 	if i == 1 {
 		p.tail = append(p.tail, b...)
 		if len(p.tail) > tailSize {
@@ -336,14 +353,27 @@ func (p *Process) appendText(i int, b []byte) {
 	}
 }
 
-// flushLocked turns buffered stream text into events; p.mu is held.
+func pendingSize(segs []segment) int {
+	n := 0
+	for _, s := range segs {
+		n += len(s.text)
+	}
+	return n
+}
+
+// flushLocked turns buffered stream text into events, up to the first
+// text written after a message not yet delivered; p.mu is held.
 func (p *Process) flushLocked() {
 	for i := range p.pending {
-		if len(p.pending[i]) == 0 {
-			continue
+		var text []byte
+		k := 0
+		for ; k < len(p.pending[i]) && p.pending[i][k].after <= p.delivered; k++ {
+			text = append(text, p.pending[i][k].text...)
 		}
-		p.deliverLocked(Event{Stream: &StreamEvent{Name: streamNames[i], Text: string(p.pending[i])}})
-		p.pending[i] = nil
+		p.pending[i] = p.pending[i][k:]
+		if len(text) > 0 {
+			p.deliverLocked(Event{Stream: &StreamEvent{Name: streamNames[i], Text: string(text)}})
+		}
 	}
 }
 
@@ -423,6 +453,9 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 				delete(p.calls, rep.ID)
 				c.reply <- rep
 			}
+		}
+		if rep.Sync > p.delivered {
+			p.delivered = rep.Sync
 		}
 		p.mu.Unlock()
 	}

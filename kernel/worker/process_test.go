@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -100,5 +101,173 @@ display.Clear(true)`, "a\n[display <b>b</b>]c\n[display d][display e update][cle
 				t.Errorf("result %q, want %q", got, c.result)
 			}
 		})
+	}
+}
+
+func TestInterruptTightLoop(t *testing.T) {
+	p := startWorker(t)
+	type out struct {
+		res ExecuteResult
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		res, err := p.Execute(context.Background(), ExecuteRequest{Code: "n := 0\nfor {\n\tn++\n}"}, nil)
+		done <- out{res, err}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if err := p.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if o.res.Status != "error" || o.res.EName != "Interrupted" {
+			t.Errorf("result %+v, want an Interrupted error", o.res)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("stopped after %v, want < 1s", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("for {} did not stop within 5 s of the interrupt")
+	}
+	// The worker still works, with its state.
+	res, _, err := run(t, p, ExecuteRequest{Code: "n > 0"})
+	if err != nil || res.Result["text/plain"] != "true" {
+		t.Errorf("after interrupt: %+v, %v; want true", res, err)
+	}
+	// The cell context: cancelled by the interrupt, reachable from cells.
+	go func() {
+		res, err := p.Execute(context.Background(), ExecuteRequest{Code: "<-cell.Context().Done()\n\"stopped\""}, nil)
+		done <- out{res, err}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	_ = p.Interrupt()
+	select {
+	case o := <-done:
+		if o.err != nil || o.res.Status != "error" {
+			t.Errorf("cell waiting on cell.Context(): %+v, %v; want an interrupted error", o.res, o.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("cell.Context() was not cancelled by the interrupt")
+	}
+}
+
+func TestCrashInGoroutine(t *testing.T) {
+	p := startWorker(t)
+	if _, _, err := run(t, p, ExecuteRequest{Code: "x := 1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, p, ExecuteRequest{Code: "go func() { panic(\"kaboom\") }()\ntime.Sleep(5 * time.Second)"})
+	if !errors.Is(err, ErrCrashed) {
+		t.Fatalf("error %v, want ErrCrashed", err)
+	}
+	if !strings.Contains(err.Error(), "kaboom") {
+		t.Errorf("error %q lacks the panic text", err)
+	}
+	select {
+	case <-p.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed after the crash")
+	}
+	// A panic in the cell itself is the cell's error, not a crash.
+	q := startWorker(t)
+	res, _, err := run(t, q, ExecuteRequest{Code: "panic(\"in the cell\")"})
+	if err != nil || res.Status != "error" || !strings.Contains(res.EValue, "in the cell") {
+		t.Errorf("panic in cell: %+v, %v; want an error result", res, err)
+	}
+	// os.Exit does not end the worker either.
+	res, _, err = run(t, q, ExecuteRequest{Code: "os.Exit(3)"})
+	if err != nil || res.Status != "error" {
+		t.Errorf("os.Exit: %+v, %v; want an error result", res, err)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	p := startWorker(t)
+	var events []Event
+	res, err := p.Execute(context.Background(), ExecuteRequest{
+		Code:       "var name string\nfmt.Print(\"name? \")\nfmt.Scanln(&name)\n\"hello \" + name",
+		AllowStdin: true,
+	}, func(e Event) {
+		events = append(events, e)
+		if e.Input != nil {
+			go p.Input("gopher", nil)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Result["text/plain"]; got != `"hello gopher"` {
+		t.Errorf("result %v, want \"hello gopher\"", got)
+	}
+	if got := transcript(events); got != "name? [input]" {
+		t.Errorf("events %q, want the prompt then the input request", got)
+	}
+	res, _, err = run(t, p, ExecuteRequest{Code: "_, err := fmt.Scanln(&name)\nerr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := res.Result["text/plain"].(string); !strings.Contains(got, "not allowed") {
+		t.Errorf("without allow_stdin: %q, want a clear error", got)
+	}
+}
+
+func TestLiveStreaming(t *testing.T) {
+	p := startWorker(t)
+	start := time.Now()
+	var arrivals []time.Duration
+	_, err := p.Execute(context.Background(), ExecuteRequest{
+		Code: "for i := 0; i < 3; i++ {\n\tfmt.Println(i)\n\ttime.Sleep(300 * time.Millisecond)\n}",
+	}, func(e Event) {
+		if e.Stream != nil {
+			arrivals = append(arrivals, time.Since(start))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arrivals) < 3 {
+		t.Fatalf("%d stream events, want one per line written 300 ms apart", len(arrivals))
+	}
+	// The first line must arrive long before the cell ends (~900 ms).
+	if arrivals[0] > 400*time.Millisecond {
+		t.Errorf("first line arrived after %v, want it live", arrivals[0])
+	}
+}
+
+func TestUserExpressionsAndSilent(t *testing.T) {
+	p := startWorker(t)
+	res, _, err := run(t, p, ExecuteRequest{Code: "a := 6", UserExpressions: map[string]string{"double": "a * 2", "bad": "nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, _ := res.UserExpressions["double"].(map[string]any)
+	if ok["status"] != "ok" || ok["data"].(map[string]any)["text/plain"] != "12" {
+		t.Errorf("user expression double = %v, want 12", res.UserExpressions["double"])
+	}
+	bad, _ := res.UserExpressions["bad"].(map[string]any)
+	if bad["status"] != "error" {
+		t.Errorf("user expression bad = %v, want an error", bad)
+	}
+	res, _, err = run(t, p, ExecuteRequest{Code: "a", Silent: true})
+	if err != nil || res.Result != nil {
+		t.Errorf("silent: %+v, %v; want no result", res, err)
+	}
+}
+
+func TestRestartAfterCrash(t *testing.T) {
+	p := startWorker(t)
+	_, _, err := run(t, p, ExecuteRequest{Code: "go func() {\n\tvar m map[string]int\n\tm[\"a\"] = 1\n}()\ntime.Sleep(2 * time.Second)"})
+	if !errors.Is(err, ErrCrashed) {
+		t.Fatalf("error %v, want ErrCrashed", err)
+	}
+	q := startWorker(t)
+	res, _, err := run(t, q, ExecuteRequest{Code: "1 + 2"})
+	if err != nil || res.Result["text/plain"] != "3" {
+		t.Errorf("fresh worker: %+v, %v", res, err)
 	}
 }

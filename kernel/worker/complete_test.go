@@ -1,0 +1,102 @@
+package worker
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCompleteAndInspect(t *testing.T) {
+	s, _ := newTestSession(t)
+	setup := "import \"strings\"\ntype Point struct{ X, Y int }\nvar origin = Point{}\nmyCount := 3\nvar sb strings.Builder"
+	if _, err := s.execute(context.Background(), setup); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		code       string
+		cursor     int // -1: end of code
+		want       []string
+		start, end int
+	}{
+		{"fmt.Prin", -1, []string{"Print", "Printf", "Println"}, 4, 8},
+		{"x := strings.Has", -1, []string{"HasPrefix", "HasSuffix"}, 13, 16},
+		{"filepath.Jo", -1, []string{"Join"}, 9, 11},                                 // not imported
+		{"display.HT", -1, []string{"HTML"}, 8, 10},                                  // this module
+		{"origin.", -1, []string{"X", "Y"}, 7, 7},                                    // struct fields
+		{"sb.WriteS", -1, []string{"WriteString"}, 3, 9},                             // methods of a compiled type
+		{"myC", -1, []string{"myCount"}, 0, 3},                                       // := variable
+		{"Poi", -1, []string{"Point"}, 0, 3},                                         // user type
+		{"retu", -1, []string{"return"}, 0, 4},                                       // keyword
+		{"é := 1; fmt.Sprin", -1, []string{"Sprint", "Sprintf", "Sprintln"}, 12, 17}, // code points
+		{"fmt.Prin(1)", 8, []string{"Print", "Printf", "Println"}, 4, 8},
+	}
+	for _, c := range cases {
+		t.Run(c.code, func(t *testing.T) {
+			cursor := c.cursor
+			if cursor < 0 {
+				cursor = len([]rune(c.code))
+			}
+			res := s.complete(c.code, cursor)
+			for _, w := range c.want {
+				if !slices.Contains(res.Matches, w) {
+					t.Errorf("matches %v lack %q", res.Matches, w)
+				}
+			}
+			if res.CursorStart != c.start || res.CursorEnd != c.end {
+				t.Errorf("range %d..%d, want %d..%d", res.CursorStart, res.CursorEnd, c.start, c.end)
+			}
+		})
+	}
+
+	inspects := []struct {
+		code   string
+		cursor int
+		want   []string
+	}{
+		{"fmt.Println", 6, []string{"func Println(a ...any) (n int, err error)", "Println formats"}},
+		{"strings.NewReader(", 18, []string{"func NewReader(s string) *Reader"}},
+		{"display.HTML", 12, []string{"func HTML(s string) Bundle"}},
+		{"myCount", 3, []string{"myCount: int = 3"}},
+		{"origin", 6, []string{"origin:", "{X:0 Y:0}"}},
+		{"sb.Len", 6, []string{"Len returns"}},
+	}
+	for _, c := range inspects {
+		t.Run("inspect "+c.code, func(t *testing.T) {
+			res := s.inspect(c.code, c.cursor, 0)
+			text, _ := res.Data["text/plain"].(string)
+			if !res.Found {
+				t.Fatalf("not found")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("inspect text %q lacks %q", text, w)
+				}
+			}
+		})
+	}
+	if res := s.inspect("nothingHere", 5, 0); res.Found {
+		t.Errorf("inspect of an unknown name found %v", res.Data)
+	}
+}
+
+func TestIsComplete(t *testing.T) {
+	cases := []struct{ code, status, indent string }{
+		{"x := 1", "complete", ""},
+		{"", "complete", ""},
+		{"func f() {", "incomplete", "\t"},
+		{"for i := 0; i < 3; i++ {\n\tif i > 1 {", "incomplete", "\t\t"},
+		{"x := []int{\n1,", "incomplete", "\t"},
+		{"s := `raw", "incomplete", ""},
+		{"x := 1 +", "incomplete", "\t"},
+		{"x := )", "invalid", ""},
+		{"}", "invalid", ""},
+		{"func f() {\n}\nf()", "complete", ""},
+	}
+	for _, c := range cases {
+		got := isComplete(c.code)
+		if got.Status != c.status || got.Indent != c.indent {
+			t.Errorf("isComplete(%q) = %+v, want %s %q", c.code, got, c.status, c.indent)
+		}
+	}
+}
