@@ -25,5 +25,15 @@ export UNETLAB_SCALE="${UNETLAB_SCALE:-smoke}"
 export PYDEVD_DISABLE_FILE_VALIDATION=1
 "$bin" install --user --name "$UNETLAB_KERNEL" >/dev/null
 
+# Kernels log to this file; its tail is shown when something fails.
+export UNETLAB_KERNEL_LOG="$tmp/kernel.log"
+: >"$UNETLAB_KERNEL_LOG"
+
 cd "$here"
-exec "$PY" -u run.py "$@"
+status=0
+"$PY" -u run.py "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+	echo "--- last 60 lines of the kernels' log ($UNETLAB_KERNEL_LOG) ---" >&2
+	tail -n 60 "$UNETLAB_KERNEL_LOG" >&2
+fi
+exit "$status"

@@ -18,11 +18,17 @@ KERNEL = os.environ.get("UNETLAB_KERNEL", "unetlab")
 TIMEOUT = 30
 
 
+def kernel_stderr():
+    """Where kernels write their log: $UNETLAB_KERNEL_LOG, else inherited."""
+    path = os.environ.get("UNETLAB_KERNEL_LOG")
+    return {"stderr": open(path, "ab")} if path else {}
+
+
 class KernelCase(unittest.TestCase):
     """Starts a fresh kernel per test and offers helpers to run cells."""
 
     def setUp(self):
-        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT)
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT, **kernel_stderr())
         self.drain()
 
     def drain(self):

@@ -37,6 +37,10 @@ class HelloNotebookTest(unittest.TestCase):
                 "--output-dir", tmp, "--output", "hello.out.ipynb", src,
             ]
             run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            log = os.environ.get("UNETLAB_KERNEL_LOG")
+            if log:
+                with open(log, "a") as f:
+                    f.write(run.stderr)
             self.assertEqual(run.returncode, 0, f"nbconvert failed:\n{run.stderr[-3000:]}")
             nb = nbformat.read(os.path.join(tmp, "hello.out.ipynb"), as_version=4)
 

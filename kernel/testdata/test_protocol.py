@@ -10,6 +10,8 @@ import os
 import unittest
 
 import jupyter_kernel_test
+from jupyter_client.manager import start_new_kernel
+from test_client import kernel_stderr
 
 KERNEL = os.environ.get("UNETLAB_KERNEL", "unetlab")
 
@@ -17,6 +19,10 @@ KERNEL = os.environ.get("UNETLAB_KERNEL", "unetlab")
 class UnetlabKernelTests(jupyter_kernel_test.KernelTests):
     kernel_name = KERNEL
     language_name = "go"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, **kernel_stderr())
     file_extension = ".go"
 
     code_hello_world = 'fmt.Println("hello, world")'
