@@ -3,8 +3,10 @@ package nn
 import "github.com/unetlab/unetlab/internal/blas"
 
 var (
-	blasSgemm = blas.Sgemm
-	blasDgemm = blas.Dgemm
+	blasSgemm       = blas.Sgemm
+	blasDgemm       = blas.Dgemm
+	blasSgemmSerial = blas.SgemmSerial
+	blasDgemmSerial = blas.DgemmSerial
 )
 
 // BLASBackend names the matrix-multiply library the kernels run on:

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -132,6 +133,42 @@ func vol2col[T float](g *convGeom, col, vol []T, p0, p1 int) {
 	})
 }
 
+// vol2colSerial is vol2col on the calling goroutine.
+func vol2colSerial[T float](g *convGeom, col, vol []T, p0, p1 int) {
+	t := p1 - p0
+	for r := 0; r < g.kk; r++ {
+		c := r / g.kvol
+		rem := r % g.kvol
+		kd := rem / (g.k[1] * g.k[2])
+		kh := rem / g.k[2] % g.k[1]
+		kw := rem % g.k[2]
+		colRow(g, col[r*t:(r+1)*t], vol[c*g.bigN:(c+1)*g.bigN], p0, p1, kd, kh, kw, false)
+	}
+}
+
+// tileItems lists the (sample, group, first position) work items of a
+// convolution cut into tiles of at most tile output positions.
+func tileItems(g *convGeom, tile int) [][3]int {
+	var items [][3]int
+	for n := 0; n < g.n; n++ {
+		for gr := 0; gr < g.groups; gr++ {
+			for p0 := 0; p0 < g.smallN; p0 += tile {
+				items = append(items, [3]int{n, gr, p0})
+			}
+		}
+	}
+	return items
+}
+
+// parTile is the tile width of the tile-parallel kernels: about 1 MiB of
+// float32 columns per worker, so a worker's columns stay in its L2 cache
+// while its GEMM reads them.
+func (g *convGeom) parTile() int {
+	t := (1 << 18) / g.kk
+	t = max(t, 128)
+	return min(t, g.smallN)
+}
+
 // colRow copies between one kernel offset's row of a column buffer and the
 // volume: gather (vol -> row) when scatter is false, accumulate
 // (row added into vol) when scatter is true.
@@ -139,15 +176,22 @@ func colRow[T float](g *convGeom, row, vol []T, p0, p1, kd, kh, kw int, scatter 
 	s1, s2 := g.small[1], g.small[2]
 	B0, B1, B2 := g.big[0], g.big[1], g.big[2]
 	st2 := g.stride[2]
+	od := p0 / (s1 * s2)
+	oh := p0 / s2 % s1
+	ow := p0 % s2
 	for p := p0; p < p1; {
-		od := p / (s1 * s2)
-		oh := p / s2 % s1
-		ow := p % s2
 		run := min(s2-ow, p1-p)
 		out := row[p-p0 : p-p0+run]
 		id := od*g.stride[0] - g.pad[0] + kd*g.dil[0]
 		ih := oh*g.stride[1] - g.pad[1] + kh*g.dil[1]
+		owStart := ow
+		// advance to the next output row
 		p += run
+		ow = 0
+		if oh++; oh == s1 {
+			oh = 0
+			od++
+		}
 		if id < 0 || id >= B0 || ih < 0 || ih >= B1 {
 			if !scatter {
 				clear(out)
@@ -155,17 +199,21 @@ func colRow[T float](g *convGeom, row, vol []T, p0, p1, kd, kh, kw int, scatter 
 			continue
 		}
 		base := vol[(id*B1+ih)*B2 : (id*B1+ih+1)*B2]
-		iw0 := ow*st2 - g.pad[2] + kw*g.dil[2]
+		iw0 := owStart*st2 - g.pad[2] + kw*g.dil[2]
 		// valid j: 0 <= iw0 + j*st2 < B2
-		lo := 0
-		if iw0 < 0 {
-			lo = min(run, (-iw0+st2-1)/st2)
+		var lo, hi int
+		if st2 == 1 {
+			lo = min(run, max(0, -iw0))
+			hi = max(lo, min(run, B2-iw0))
+		} else {
+			if iw0 < 0 {
+				lo = min(run, (-iw0+st2-1)/st2)
+			}
+			if r := B2 - 1 - iw0; r >= 0 {
+				hi = min(run, r/st2+1)
+			}
+			hi = max(hi, lo)
 		}
-		hi := 0
-		if r := B2 - 1 - iw0; r >= 0 {
-			hi = min(run, r/st2+1)
-		}
-		hi = max(hi, lo)
 		if scatter {
 			if st2 == 1 {
 				b := base[iw0+lo : iw0+hi]
@@ -227,22 +275,21 @@ func smallFromBig[T float](g *convGeom, small, big, w []T) {
 		}
 		return
 	}
-	tile := g.tile()
-	col := getScratch[T](g.kk * tile)
-	defer putScratch(col)
-	for n := 0; n < g.n; n++ {
-		for gr := 0; gr < g.groups; gr++ {
-			wg := w[gr*g.m*g.kk:]
+	tile := g.parTile()
+	items := tileItems(g, tile)
+	parallelFor(len(items), 1, func(lo, hi int) {
+		col := getScratch[T](g.kk * tile)
+		defer putScratch(col)
+		for _, it := range items[lo:hi] {
+			n, gr, p0 := it[0], it[1], it[2]
+			p1 := min(p0+tile, g.smallN)
+			t := p1 - p0
 			vol := big[(n*g.cb+gr*cbg)*g.bigN : (n*g.cb+(gr+1)*cbg)*g.bigN]
-			for p0 := 0; p0 < g.smallN; p0 += tile {
-				p1 := min(p0+tile, g.smallN)
-				t := p1 - p0
-				vol2col(g, col[:g.kk*t], vol, p0, p1)
-				c := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
-				gemm(false, false, g.m, t, g.kk, wg, g.kk, col, t, 0, c, g.smallN)
-			}
+			vol2colSerial(g, col[:g.kk*t], vol, p0, p1)
+			c := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
+			gemmSerial(false, false, g.m, t, g.kk, w[gr*g.m*g.kk:], g.kk, col, t, 0, c, g.smallN)
 		}
-	}
+	})
 }
 
 // bigFromSmall computes the adjoint big = W^T * small (the transposed
@@ -297,22 +344,36 @@ func weightGrad[T float](g *convGeom, dw, small, big []T) {
 		}
 		return
 	}
-	clear(dw)
-	tile := g.tile()
-	col := getScratch[T](g.kk * tile)
-	defer putScratch(col)
-	for n := 0; n < g.n; n++ {
-		for gr := 0; gr < g.groups; gr++ {
+	tile := g.parTile()
+	items := tileItems(g, tile)
+	var mu sync.Mutex
+	first := true
+	parallelFor(len(items), 1, func(lo, hi int) {
+		col := getScratch[T](g.kk * tile)
+		acc := getScratch[T](len(dw))
+		defer putScratch(col)
+		defer putScratch(acc)
+		clear(acc)
+		for _, it := range items[lo:hi] {
+			n, gr, p0 := it[0], it[1], it[2]
+			p1 := min(p0+tile, g.smallN)
+			t := p1 - p0
 			vol := big[(n*g.cb+gr*cbg)*g.bigN : (n*g.cb+(gr+1)*cbg)*g.bigN]
-			for p0 := 0; p0 < g.smallN; p0 += tile {
-				p1 := min(p0+tile, g.smallN)
-				t := p1 - p0
-				vol2col(g, col[:g.kk*t], vol, p0, p1)
-				s := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
-				gemm(false, true, g.m, g.kk, t, s, g.smallN, col, t, 1, dw[gr*g.m*g.kk:], g.kk)
-			}
+			vol2colSerial(g, col[:g.kk*t], vol, p0, p1)
+			s := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
+			gemmSerial(false, true, g.m, g.kk, t, s, g.smallN, col, t, 1, acc[gr*g.m*g.kk:], g.kk)
 		}
-	}
+		mu.Lock()
+		defer mu.Unlock()
+		if first {
+			copy(dw, acc)
+			first = false
+			return
+		}
+		for i, v := range acc {
+			dw[i] += v
+		}
+	})
 }
 
 // addBias adds b[c] to every voxel of channel c of x (n, c, spatial).
