@@ -271,3 +271,52 @@ func TestRestartAfterCrash(t *testing.T) {
 		t.Errorf("fresh worker: %+v, %v", res, err)
 	}
 }
+
+func TestComms(t *testing.T) {
+	p := startWorker(t)
+	// A cell opens a comm and sends on it.
+	res, events, err := run(t, p, ExecuteRequest{Code: `c, err := comm.Open("test.target", map[string]any{"n": 1})
+if err != nil {
+	panic(err)
+}
+c.Send(map[string]any{"n": 2})
+c.Close(nil)`})
+	if err != nil || res.Status != "ok" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if got := transcript(events); got != "[comm_open][comm_msg][comm_close]" {
+		t.Fatalf("events %q", got)
+	}
+	if events[0].Comm.Content["target_name"] != "test.target" || events[1].Comm.Content["data"].(map[string]any)["n"] != 2.0 {
+		t.Errorf("comm contents %+v %+v", events[0].Comm.Content, events[1].Comm.Content)
+	}
+	// The front end opens a comm to a target a cell registered, then sends
+	// on it; the handler echoes.
+	res, _, err = run(t, p, ExecuteRequest{Code: `comm.Register("echo", func(c *comm.Comm, data map[string]any) {
+	c.OnMessage(func(data map[string]any) { c.Send(data) })
+})`})
+	if err != nil || res.Status != "ok" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if err := p.Comm("comm_open", map[string]any{"comm_id": "c1", "target_name": "echo", "data": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Comm("comm_msg", map[string]any{"comm_id": "c1", "data": map[string]any{"ping": "pong"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A comm_open to an unknown target is closed.
+	if err := p.Comm("comm_open", map[string]any{"comm_id": "c2", "target_name": "nobody"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	_, events, err = run(t, p, ExecuteRequest{Code: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := transcript(events); got != "[comm_msg][comm_close]" {
+		t.Fatalf("events %q, want the echo then the close of c2", got)
+	}
+	if events[0].Comm.Content["data"].(map[string]any)["ping"] != "pong" || events[1].Comm.Content["comm_id"] != "c2" {
+		t.Errorf("comm contents %+v %+v", events[0].Comm.Content, events[1].Comm.Content)
+	}
+}

@@ -71,6 +71,10 @@ type session struct {
 	imports []importEntry
 	decls   []declEntry
 	vars    map[string]bool // variables defined by := statements
+	// frames are the positions yaegi reported while the current cell
+	// panicked, innermost first (see panicWriter).
+	framesMu sync.Mutex
+	frames   []string
 	// pendingAfterRebuild holds kept declarations that failed to replay
 	// after a rebuild; they are retried after each declaration of the cell
 	// that caused it.
@@ -92,7 +96,7 @@ func newSession(opt sessionOptions) (*session, error) {
 
 // fresh returns a new interpreter with the symbol tables and helpers.
 func (s *session) fresh() (*interp.Interpreter, error) {
-	in := interp.New(interp.Options{Stdout: s.opt.Stdout, Stderr: s.opt.Stderr, Stdin: s.opt.Stdin})
+	in := interp.New(interp.Options{Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin})
 	if err := in.Use(stdlib.Symbols); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -100,6 +104,34 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 		return nil, fmt.Errorf("worker: loading helpers: %w", err)
 	}
 	return in, nil
+}
+
+// panicWriter is the interpreter's stderr. yaegi writes one line per
+// frame while a panic unwinds ("4:1: panic: main.f(...)", in positions of
+// the evaluated source); panicWriter rewrites them into the cell's
+// positions and records them for the traceback. Other writes pass.
+type panicWriter struct {
+	s *session
+	w io.Writer
+}
+
+var panicLineRE = regexp.MustCompile(`^(\d+):(\d+): panic: (.*?)\(\.\.\.\)\n?$`)
+
+func (p *panicWriter) Write(b []byte) (int, error) {
+	m := panicLineRE.FindSubmatch(b)
+	if m == nil {
+		return p.w.Write(b)
+	}
+	line, _ := strconv.Atoi(string(m[1]))
+	fn := strings.TrimPrefix(string(m[3]), "main.")
+	if fn == "main" {
+		fn = "cell"
+	}
+	frame := fmt.Sprintf("%s (cell:%d:%s)", fn, max(line-1, 1), m[2])
+	p.s.framesMu.Lock()
+	p.s.frames = append(p.s.frames, frame)
+	p.s.framesMu.Unlock()
+	return len(b), nil
 }
 
 // globals returns the interpreter's global variables. yaegi's Globals
@@ -152,7 +184,7 @@ func toCellError(err error) *cellError {
 	}
 	var p interp.Panic
 	if errors.As(err, &p) {
-		if e, ok := p.Value.(error); ok {
+		if e, ok := p.Value.(error); ok && strings.Contains(e.Error(), "CFG") {
 			// A panic inside yaegi's compiler: a compile error.
 			return toCellError(e)
 		}
@@ -191,6 +223,26 @@ type execOutcome struct {
 func (s *session) execute(ctx context.Context, code string) (execOutcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.framesMu.Lock()
+	s.frames = nil
+	s.framesMu.Unlock()
+	var out execOutcome
+	out, err := s.executeLocked(ctx, code)
+	if err != nil {
+		ce := toCellError(err)
+		s.framesMu.Lock()
+		if ce.EName == "panic" {
+			for _, f := range s.frames {
+				ce.Traceback = append(ce.Traceback, "    at "+f)
+			}
+		}
+		s.framesMu.Unlock()
+		return out, ce
+	}
+	return out, nil
+}
+
+func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, error) {
 	var out execOutcome
 	parts, err := splitCell(code)
 	if err != nil {

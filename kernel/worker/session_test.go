@@ -99,3 +99,21 @@ func TestSessionErrorPositions(t *testing.T) {
 		{code: "1 +", err: "SyntaxError"},
 	})
 }
+
+func TestPanicTraceback(t *testing.T) {
+	s, out := newTestSession(t)
+	_, err := s.execute(context.Background(), "func inner() {\n\tpanic(\"deep\")\n}\n\nfunc outer() { inner() }\nouter()")
+	ce, ok := err.(*cellError)
+	if !ok {
+		t.Fatalf("error %v, want a cell error", err)
+	}
+	tb := strings.Join(ce.Traceback, "\n")
+	for _, want := range []string{"panic: deep", "inner (cell:2:2)", "outer (cell:5:"} {
+		if !strings.Contains(tb, want) {
+			t.Errorf("traceback %q lacks %q", tb, want)
+		}
+	}
+	if strings.Contains(out.String(), "panic:") {
+		t.Errorf("yaegi's frame lines leaked to stderr: %q", out.String())
+	}
+}
