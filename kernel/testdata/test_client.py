@@ -237,6 +237,32 @@ class ExecuteOptionsTests(KernelCase):
         self.assertEqual(ue["bad"]["status"], "error", ue)
 
 
+class RedefinitionTests(KernelCase):
+    def test_redefine_type_resets_variables(self):
+        content, _, _ = self.run_cell("type pt struct{ X int }\nq := 5\np := pt{1}")
+        self.assertEqual(content["status"], "ok", content)
+        content, _, msgs = self.run_cell("type pt struct{ X, Y int }\npt{1, 2}")
+        self.assertEqual(content["status"], "ok", content)
+        self.assertEqual(self.result_text(msgs), "{X:1 Y:2}")
+        err = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+        self.assertIn("reset", err)
+        self.assertIn("q", err)
+        # A reset variable is usable, at its zero value.
+        content, _, msgs = self.run_cell("q")
+        self.assertEqual(content["status"], "ok", content)
+        self.assertEqual(self.result_text(msgs), "0")
+        content, _, msgs = self.run_cell("q = 7\nq * 2")
+        self.assertEqual(self.result_text(msgs), "14", content)
+
+    def test_redefine_function_keeps_variables_defined(self):
+        content, _, _ = self.run_cell("kept := 3\nfunc f() int { return 1 }")
+        self.assertEqual(content["status"], "ok", content)
+        content, _, msgs = self.run_cell("func f() int { return 2 }\nf() + kept")
+        self.assertEqual(content["status"], "ok", content)
+        # kept keeps 3, or is announced as reset to 0.
+        self.assertIn(self.result_text(msgs), {"5", "2"})
+
+
 class StdinTests(KernelCase):
     CODE = 'var s string\nn, err := fmt.Scanln(&s)\nfmt.Println("got", s, n, err)'
 
