@@ -11,7 +11,7 @@ import time
 import unittest
 import uuid
 
-from jupyter_client.manager import start_new_kernel
+from jupyter_client.manager import KernelManager, start_new_kernel
 from jupyter_client.session import Session
 
 KERNEL = os.environ.get("UNETLAB_KERNEL", "unetlab")
@@ -261,6 +261,26 @@ class RedefinitionTests(KernelCase):
         self.assertEqual(content["status"], "ok", content)
         # kept keeps 3, or is announced as reset to 0.
         self.assertIn(self.result_text(msgs), {"5", "2"})
+
+
+class TransportTests(unittest.TestCase):
+    def test_ipc(self):
+        km = KernelManager(kernel_name=KERNEL, transport="ipc")
+        km.start_kernel(**kernel_stderr())
+        kc = km.client()
+        try:
+            kc.start_channels()
+            kc.wait_for_ready(timeout=TIMEOUT)
+            self.assertEqual(kc.transport, "ipc")
+            msg_id = kc.execute("40+2")
+            while True:
+                msg = kc.get_iopub_msg(timeout=TIMEOUT)
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_result":
+                    self.assertEqual(msg["content"]["data"]["text/plain"], "42")
+                    break
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
 
 
 class StdinTests(KernelCase):
