@@ -6,8 +6,9 @@ Measures, for each kernel:
   first     time from launching to the execute_reply of the first `1+1`
             (includes whatever the kernel starts lazily, e.g. a worker);
   rtt       round trip of execute_request `1+1` to its execute_reply
-            (median of --n after --warmup), and to the iopub status idle
-            that closes it.
+            (median of --n after --warmup, the two kernels running side by
+            side and served in turns), and to the iopub status idle that
+            closes it.
 and prints a table with the ratios unetlab / ipykernel (goal: <= 0.3).
 
 Both kernels see the user's usual environment (ipykernel its ~/.ipython);
@@ -126,30 +127,37 @@ def measure_startup(argv_for, workdir):
         k.close()
 
 
-def measure_rtt(argv_for, workdir, n, warmup):
-    """Returns lists of seconds: execute_request to execute_reply, and to idle."""
-    k = Kernel(argv_for, workdir)
+def measure_rtt(argv_fors, workdir, n, warmup):
+    """Runs the kernels side by side, alternating one `1+1` on each, and
+    returns per kernel the seconds from execute_request to execute_reply
+    and to the status idle."""
+    ks = {name: Kernel(argv_for, workdir) for name, argv_for in argv_fors.items()}
     try:
-        k.launch()
-        mid = k.request(k.shell, "kernel_info_request", {})
-        k.reply_to(k.shell, mid)
+        for k in ks.values():
+            k.launch()
+        for k in ks.values():
+            mid = k.request(k.shell, "kernel_info_request", {})
+            k.reply_to(k.shell, mid)
         time.sleep(0.3)  # let iopub's subscription settle
-        to_reply, to_idle = [], []
+        to_reply = {name: [] for name in ks}
+        to_idle = {name: [] for name in ks}
         for i in range(warmup + n):
-            t0 = time.perf_counter()
-            mid = k.execute("1+1")
-            rep = k.reply_to(k.shell, mid)
-            t1 = time.perf_counter()
-            k.idle_of(mid)
-            t2 = time.perf_counter()
-            if rep["content"]["status"] != "ok":
-                raise RuntimeError(f"{k.argv[0]}: 1+1 failed: {rep['content']}")
-            if i >= warmup:
-                to_reply.append(t1 - t0)
-                to_idle.append(t2 - t0)
+            for name, k in ks.items():
+                t0 = time.perf_counter()
+                mid = k.execute("1+1")
+                rep = k.reply_to(k.shell, mid)
+                t1 = time.perf_counter()
+                k.idle_of(mid)
+                t2 = time.perf_counter()
+                if rep["content"]["status"] != "ok":
+                    raise RuntimeError(f"{k.argv[0]}: 1+1 failed: {rep['content']}")
+                if i >= warmup:
+                    to_reply[name].append(t1 - t0)
+                    to_idle[name].append(t2 - t0)
         return to_reply, to_idle
     finally:
-        k.close()
+        for k in ks.values():
+            k.close()
 
 
 def main():
@@ -184,9 +192,7 @@ def main():
                 a, b = measure_startup(argv_for, workdir)
                 startup[name].append(a)
                 first[name].append(b)
-        rtt, idle = {}, {}
-        for name, argv_for in kernels.items():
-            rtt[name], idle[name] = measure_rtt(argv_for, workdir, args.n, args.warmup)
+        rtt, idle = measure_rtt(kernels, workdir, args.n, args.warmup)
 
     med = statistics.median
     rows = [
