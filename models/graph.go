@@ -207,7 +207,7 @@ func (e *graphEngine) posEnc(x *gorgonia.Node) (*gorgonia.Node, error) {
 func (e *graphEngine) crossAttention(l *Layer, q, kv *gorgonia.Node, heads int) (*gorgonia.Node, error) {
 	dim := l.Output[1]
 	m, err := e.module(l.Name, func() (any, error) {
-		return nn.NewMultiHeadAttention(e.g, l.Name+".", dim, heads, nn.MultiHeadAttentionOptions{Dtype: e.dtype(), Rand: e.opt.Rand})
+		return nn.NewMultiHeadAttention(e.g, l.Name, nn.MultiHeadAttentionConfig{Dim: dim, Heads: heads}, e.opt)
 	})
 	if err != nil || e.dry {
 		return nil, err
@@ -231,7 +231,7 @@ func (e *graphEngine) crossAttention(l *Layer, q, kv *gorgonia.Node, heads int) 
 func (e *graphEngine) windowAttention(l *Layer, x *gorgonia.Node, ws windowSpec) (*gorgonia.Node, error) {
 	m, err := e.module(l.Name, func() (any, error) {
 		w := ws.window
-		a, err := nn.NewWindowAttention(e.g, l.Name+".", ws.dim, ws.heads, [3]int{w, w, w}, nn.WindowAttentionOptions{Dtype: e.dtype(), Rand: e.opt.Rand})
+		a, err := nn.NewWindowAttention(e.g, l.Name, nn.WindowAttentionConfig{Dim: ws.dim, Heads: ws.heads, Window: [3]int{w, w, w}}, e.opt)
 		if err != nil {
 			return nil, err
 		}
@@ -314,13 +314,9 @@ func (e *graphEngine) params() []nn.Param {
 		case *scaleParam:
 			ps = append(ps, nn.Param{Name: name, Node: m.gamma})
 		case *nn.MultiHeadAttention:
-			for _, n := range m.Params() {
-				ps = append(ps, nn.Param{Name: n.Name(), Node: n})
-			}
+			ps = append(ps, m.Params()...)
 		case *windowAttn:
-			for _, n := range m.Params() {
-				ps = append(ps, nn.Param{Name: n.Name(), Node: n})
-			}
+			ps = append(ps, m.Params()...)
 		default:
 			panic(fmt.Sprintf("models: module %s of type %T", name, m))
 		}

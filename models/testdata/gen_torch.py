@@ -859,20 +859,37 @@ if __name__ == "__main__":
     if len(sys.argv) == 1:
         main()
     elif sys.argv[1] == "--write-safetensors":
-        # A small UNet's weights and its output on a fixed input, for the Go
-        # side to load and reproduce.
-        torch.manual_seed(1)
-        cfg = config("UNet", True)
-        m = make(cfg).eval()
-        x = torch.randn(1, 1, 32, 32, 32)
-        with torch.no_grad():
-            y = m(x)
-        save_safetensors(sys.argv[2] + "/unet_small.safetensors", dict(m.state_dict()), {"arch": "UNet"})
-        save_safetensors(sys.argv[2] + "/unet_small_io.safetensors", {"input": x, "output": y})
+        # For each fixture key: the model's weights (perturbed so that no
+        # bias or norm parameter keeps its default, BatchNorm statistics
+        # random), a fixed input and the model's output in eval mode, for the
+        # Go side to load and reproduce. Usage: --write-safetensors DIR KEY...
+        cases = {k: (a, small, kw) for k, a, small, kw in CASES}
+        for key in sys.argv[3:]:
+            arch, small, kw = cases[key]
+            torch.manual_seed(1)
+            cfg = config(arch, small, **kw)
+            m = make(cfg).eval()
+            with torch.no_grad():
+                for n, p in m.named_parameters():
+                    p.add_(0.05 * torch.randn_like(p))
+                for n, b in m.named_buffers():
+                    if n.endswith("running_mean"):
+                        b.copy_(0.1 * torch.randn_like(b))
+                    elif n.endswith("running_var"):
+                        b.copy_(0.5 + torch.rand_like(b))
+                    elif n.endswith("num_batches_tracked"):
+                        b.fill_(3)
+                x = torch.randn(1, 1, cfg["size"], cfg["size"], cfg["size"])
+                y = m(x)
+            base = sys.argv[2] + "/" + key.replace("/", "_")
+            save_safetensors(base + ".safetensors", dict(m.state_dict()), {"arch": arch})
+            save_safetensors(base + "_io.safetensors", {"input": x, "output": y})
     elif sys.argv[1] == "--check-safetensors":
-        # Load weights written by Go into the PyTorch UNet and print its output
-        # on the input stored beside them.
-        cfg = config("UNet", True)
+        # Load weights written by Go into the PyTorch model of a fixture key
+        # and save its eval output on the input stored beside them. Usage:
+        # --check-safetensors WEIGHTS IO OUT KEY
+        arch, small, kw = {k: (a, s, w) for k, a, s, w in CASES}[sys.argv[5]]
+        cfg = config(arch, small, **kw)
         m = make(cfg).eval()
         m.load_state_dict(load_safetensors(sys.argv[2]))
         io = load_safetensors(sys.argv[3])
