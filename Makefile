@@ -33,7 +33,7 @@ integration: build deps-test
 	UNETLAB_SCALE=smoke PYTHON=$(PYTHON) ./kernel/testdata/integration.sh
 
 deps-test:
-	./install/test-deps.sh
+	PYTHON=$(PYTHON) ./install/test-deps.sh
 
 generate:
 	$(GO) generate ./...

@@ -37,19 +37,17 @@ if [ "$can_apt" = 1 ]; then
 	echo "install/jupyter.sh: apt-get could not provide Jupyter; trying pip" >&2
 fi
 
-for py in python3 /usr/bin/python3; do
-	if command -v "$py" >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; then
-		echo "install/jupyter.sh: installing jupyterlab with $py -m pip --user" >&2
-		if "$py" -m pip install --user jupyterlab >&2 || "$py" -m pip install --user --break-system-packages jupyterlab >&2; then
-			userbin="$("$py" -m site --user-base)/bin"
-			export PATH="$userbin:$PATH"
-			if have_frontend; then
-				echo "install/jupyter.sh: installed; add $userbin to your PATH for 'jupyter'" >&2
-				exit 0
-			fi
+if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+	echo "install/jupyter.sh: installing jupyterlab with python3 -m pip --user" >&2
+	if python3 -m pip install --user jupyterlab >&2 || python3 -m pip install --user --break-system-packages jupyterlab >&2; then
+		userbin="$(python3 -m site --user-base)/bin"
+		export PATH="$userbin:$PATH"
+		if have_frontend; then
+			echo "install/jupyter.sh: installed; add $userbin to your PATH for 'jupyter'" >&2
+			exit 0
 		fi
 	fi
-done
+fi
 
 cat >&2 <<'MSG'
 install/jupyter.sh: Jupyter is not installed and could not be installed here.

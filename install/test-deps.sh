@@ -9,7 +9,7 @@
 # A no-op (a few dpkg-query calls) when everything is present.
 set -euo pipefail
 
-PY=/usr/bin/python3
+PY="${PYTHON:-/usr/bin/python3}"
 PKGS=(python3-jupyter-kernel-test jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
 if [ "${UNETLAB_TEST_REFERENCE:-1}" != 0 ]; then
 	PKGS+=(python3-numpy python3-nibabel python3-torch)

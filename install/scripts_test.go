@@ -1,0 +1,231 @@
+package install
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// sandbox is a PATH of stub commands for running jupyter.sh and
+// test-deps.sh without touching the machine: stubs append their command
+// line to a log, and may create further stubs to simulate an install.
+type sandbox struct {
+	t   *testing.T
+	bin string // the only directory on PATH
+	log string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("shell scripts")
+	}
+	dir := t.TempDir()
+	s := &sandbox{t: t, bin: filepath.Join(dir, "bin"), log: filepath.Join(dir, "calls.log")}
+	if err := os.MkdirAll(s.bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Real tools the scripts use besides the stubs.
+	for _, tool := range []string{"bash", "cat", "chmod", "env", "grep", "tail"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("%s not found", tool)
+		}
+		if err := os.Symlink(p, filepath.Join(s.bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// stub writes an executable bin/name running the shell body; $LOG and $BIN
+// name the call log and the stub directory.
+func (s *sandbox) stub(name, body string) {
+	s.t.Helper()
+	text := "#!" + filepath.Join(s.bin, "bash") + "\nLOG=" + s.log + "\nBIN=" + s.bin +
+		"\necho \"" + name + " $*\" >>\"$LOG\"\n" + body + "\n"
+	if err := os.WriteFile(filepath.Join(s.bin, name), []byte(text), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// run runs the script with PATH = the sandbox and returns its combined
+// output, the calls the stubs logged, and whether it exited 0.
+func (s *sandbox) run(script string, env ...string) (out, calls string, ok bool) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.bin, "bash"), script)
+	cmd.Env = append([]string{"PATH=" + s.bin, "HOME=" + filepath.Dir(s.bin)}, env...)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		if _, isExit := err.(*exec.ExitError); !isExit {
+			s.t.Fatal(err)
+		}
+	}
+	logged, _ := os.ReadFile(s.log)
+	return string(b), string(logged), err == nil
+}
+
+const (
+	jupyterOK   = "exit 0"
+	uidRoot     = "echo 0"
+	uidUser     = "echo 1000"
+	makeJupyter = `printf '#!%s/bash\nexit 0\n' "$BIN" >"$BIN/jupyter"; chmod +x "$BIN/jupyter"`
+)
+
+func TestJupyterScript(t *testing.T) {
+	tests := []struct {
+		name      string
+		stubs     map[string]string
+		ok        bool
+		wantCalls []string // substrings of the call log, in order
+		noCalls   []string
+		wantOut   []string
+	}{
+		{
+			name:    "present",
+			stubs:   map[string]string{"jupyter": jupyterOK, "apt-get": "", "id": uidRoot},
+			ok:      true,
+			noCalls: []string{"apt-get"},
+		},
+		{
+			name: "apt as root",
+			stubs: map[string]string{"id": uidRoot,
+				"apt-get": `if [ "$1" = install ]; then ` + makeJupyter + `; fi`},
+			ok:        true,
+			wantCalls: []string{"apt-get update", "apt-get install -y -qq jupyter-notebook python3-notebook"},
+		},
+		{
+			name: "apt through sudo",
+			stubs: map[string]string{"id": uidUser, "sudo": `shift; "$@"`,
+				"apt-get": `if [ "$1" = install ]; then ` + makeJupyter + `; fi`},
+			ok:        true,
+			wantCalls: []string{"sudo -n true", "sudo -n apt-get update", "apt-get install"},
+		},
+		{
+			name: "pip when apt is not allowed",
+			stubs: map[string]string{"id": uidUser, "apt-get": "exit 1",
+				"python3": `case "$*" in
+"-m pip --version") exit 0;;
+"-m site --user-base") echo "$BIN/..";;
+"-m pip install --user jupyterlab") ` + makeJupyter + `;;
+*) exit 1;;
+esac`},
+			ok:        true,
+			wantCalls: []string{"python3 -m pip install --user jupyterlab"},
+			noCalls:   []string{"apt-get"},
+		},
+		{
+			name:    "nothing works",
+			stubs:   map[string]string{"id": uidUser, "python3": "exit 1"},
+			ok:      false,
+			wantOut: []string{"could not be installed", "apt-get install jupyter-notebook", "pip install --user jupyterlab"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			for name, body := range tt.stubs {
+				s.stub(name, body)
+			}
+			out, calls, ok := s.run("jupyter.sh")
+			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
+		})
+	}
+}
+
+func check(t *testing.T, out, calls string, ok, wantOK bool, wantCalls, noCalls, wantOut []string) {
+	t.Helper()
+	if ok != wantOK {
+		t.Errorf("exit ok = %v, want %v\noutput:\n%s\ncalls:\n%s", ok, wantOK, out, calls)
+	}
+	rest := calls
+	for _, w := range wantCalls {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("no call %q (in order) in:\n%s", w, calls)
+			break
+		}
+		rest = rest[i+len(w):]
+	}
+	for _, w := range noCalls {
+		if strings.Contains(calls, w) {
+			t.Errorf("unexpected call %q in:\n%s", w, calls)
+		}
+	}
+	for _, w := range wantOut {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestTestDepsScript(t *testing.T) {
+	// dpkg-query answers from a state file of installed packages;
+	// apt-get install adds its arguments to it.
+	dpkg := `pkg="${@: -1}"; grep -qx "$pkg" "$BIN/../installed" 2>/dev/null && printf 'install ok installed'; exit 0`
+	apt := `if [ "$1" = install ]; then for p in "$@"; do echo "$p" >>"$BIN/../installed"; done; fi`
+	all := []string{"python3-jupyter-kernel-test", "jupyter-nbconvert", "python3-nbclient", "jupyter-client",
+		"python3-ipykernel", "python3-numpy", "python3-nibabel", "python3-torch"}
+	tests := []struct {
+		name      string
+		installed []string
+		stubs     map[string]string
+		env       []string
+		ok        bool
+		wantCalls []string
+		noCalls   []string
+		wantOut   []string
+	}{
+		{
+			name:      "all present",
+			installed: all,
+			stubs:     map[string]string{"id": uidRoot},
+			ok:        true,
+			noCalls:   []string{"apt-get", "fakepy"},
+		},
+		{
+			name:      "installs only the missing",
+			installed: all[:4],
+			stubs:     map[string]string{"id": uidRoot},
+			ok:        true,
+			wantCalls: []string{"apt-get update", "apt-get install -y -qq --no-install-recommends python3-ipykernel python3-numpy python3-nibabel python3-torch", "fakepy -c import"},
+		},
+		{
+			name:      "reference packages left out",
+			installed: all[:5],
+			stubs:     map[string]string{"id": uidRoot},
+			env:       []string{"UNETLAB_TEST_REFERENCE=0"},
+			ok:        true,
+			noCalls:   []string{"apt-get"},
+		},
+		{
+			name:      "not root, no sudo",
+			installed: all[1:],
+			stubs:     map[string]string{"id": uidUser},
+			ok:        false,
+			noCalls:   []string{"apt-get"},
+			wantOut:   []string{"need root", "sudo apt-get install -y python3-jupyter-kernel-test"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			s.stub("dpkg-query", dpkg)
+			s.stub("apt-get", apt)
+			s.stub("fakepy", "exit 0")
+			for name, body := range tt.stubs {
+				s.stub(name, body)
+			}
+			state := filepath.Join(filepath.Dir(s.bin), "installed")
+			if err := os.WriteFile(state, []byte(strings.Join(tt.installed, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			env := append([]string{"PYTHON=" + filepath.Join(s.bin, "fakepy")}, tt.env...)
+			out, calls, ok := s.run("test-deps.sh", env...)
+			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
+		})
+	}
+}
