@@ -117,7 +117,7 @@ class InterruptTests(KernelCase):
         self.assertEqual(self.km.kernel_spec.interrupt_mode, "message")
         content, took, _ = self.interrupt_after("for {\n}")
         self.assertNotEqual(content["status"], "ok", content)
-        self.assertLess(took, 1.5, f"for {{}} took {took:.2f} s to stop after the interrupt")
+        self.assertLess(took, 1.0, f"for {{}} took {took:.2f} s to stop after the interrupt")
         print(f"  interrupt of for {{}}: reply after {took*1000:.0f} ms", flush=True)
         self.assert_answers()
 
@@ -137,7 +137,7 @@ class InterruptTests(KernelCase):
         t0 = time.monotonic()
         self.km.interrupt_kernel()
         reply = self.shell_reply(msg_id, timeout=10)
-        self.assertLess(time.monotonic() - t0, 1.5)
+        self.assertLess(time.monotonic() - t0, 1.0, "interrupt of a cell in a compiled call took over 1 s")
         self.assertNotEqual(reply["content"]["status"], "ok", reply["content"])
         self.iopub_until_idle(msg_id)
         while sleeping(marker):
