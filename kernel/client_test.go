@@ -32,7 +32,7 @@ type client struct {
 
 // startKernel runs a kernel with the fake interpreter (or start) on
 // transport and connects a client to it.
-func startKernel(t *testing.T, transport string, start StartFunc, hist string) (*Kernel, *client, chan error) {
+func startKernel(t testing.TB, transport string, start StartFunc, hist string) (*Kernel, *client, chan error) {
 	t.Helper()
 	if start == nil {
 		start = startFake

@@ -573,3 +573,41 @@ func TestCrashClosesComms(t *testing.T) {
 		t.Errorf("comms after crash %v", comms)
 	}
 }
+
+func TestSilentConnectionDoesNotBlockOthers(t *testing.T) {
+	defer func(d time.Duration) { handshakeTimeout = d }(handshakeTimeout)
+	handshakeTimeout = 500 * time.Millisecond
+	tests := []struct {
+		name, hello string
+		within      time.Duration
+	}{
+		{"silent", "", 200 * time.Millisecond},
+		{"greeting then silent", "\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f", 2 * time.Second},
+		{"not ZMTP", "GET / HTTP/1.1\r\n", 200 * time.Millisecond},
+	}
+	k, _, _ := startKernel(t, "tcp", nil, "")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nc, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", itoa(k.Conn().ShellPort)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.Write([]byte(tt.hello))
+			time.Sleep(20 * time.Millisecond)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c2 := dial(t, k.Conn())
+				defer c2.close()
+				req := c2.send(c2.shell, "kernel_info_request", nil)
+				c2.reply(c2.shell, req)
+			}()
+			select {
+			case <-done:
+			case <-time.After(tt.within):
+				t.Fatalf("a client waited more than %v behind a stalled connection", tt.within)
+			}
+		})
+	}
+}

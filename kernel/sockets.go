@@ -27,6 +27,7 @@ type channel struct {
 // sockets holds the five sockets of a kernel.
 type sockets struct {
 	shell, control, iopub, stdin, hb *channel
+	paths                            []string // ipc socket files to remove
 }
 
 func (s *sockets) all() []*channel {
@@ -46,12 +47,17 @@ func bind(ctx context.Context, conn *wire.ConnectionInfo, log *slog.Logger) (*so
 		hb:      &channel{name: "hb", sock: zmq4.NewRep(ctx, opts...)},
 	}
 	ports := []*int{&conn.ShellPort, &conn.ControlPort, &conn.IOPubPort, &conn.StdinPort, &conn.HBPort}
+	if err := registerGuards(); err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
 	for i, ch := range s.all() {
 		ep := conn.Endpoint(*ports[i])
 		if conn.Transport == "ipc" {
-			removeStaleSocket(strings.TrimPrefix(ep, "ipc://"))
+			path := strings.TrimPrefix(ep, "ipc://")
+			removeStaleSocket(path)
+			s.paths = append(s.paths, path)
 		}
-		if err := ch.sock.Listen(ep); err != nil {
+		if err := ch.sock.Listen("unetlab-" + ep); err != nil {
 			s.close()
 			return nil, fmt.Errorf("kernel: binding the %s socket to %s: %w", ch.name, ep, err)
 		}
@@ -87,6 +93,9 @@ func (s *sockets) close() {
 		if ch != nil {
 			ch.sock.Close()
 		}
+	}
+	for _, p := range s.paths {
+		removeStaleSocket(p)
 	}
 }
 

@@ -1,5 +1,3 @@
-//go:build unetlab_worker_ready
-
 package kernel
 
 import (
@@ -9,9 +7,16 @@ import (
 	"github.com/unetlab/unetlab/kernel/worker"
 )
 
-// startWorker starts the worker process: this binary run as `unetlab worker`.
+// startWorker starts the worker process: this binary run as `unetlab
+// worker`. The child's stderr reaches the front end as stream messages (and
+// a crash's last lines reach the cell's error); with UNETLAB_DEBUG=1 it is
+// also copied to the kernel's log.
 func startWorker(ctx context.Context) (Interpreter, error) {
-	p, err := worker.Start(ctx, worker.Options{Stderr: os.Stderr})
+	opt := worker.Options{}
+	if os.Getenv("UNETLAB_DEBUG") == "1" {
+		opt.Stderr = os.Stderr
+	}
+	p, err := worker.Start(ctx, opt)
 	if err != nil {
 		return nil, err
 	}

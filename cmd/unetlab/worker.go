@@ -1,5 +1,3 @@
-//go:build unetlab_worker_ready
-
 package main
 
 import "github.com/unetlab/unetlab/kernel/worker"
