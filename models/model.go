@@ -110,17 +110,24 @@ func (m *Model) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	c := m.cfg
 	c.InputSize = [3]int{s[2], s[3], s[4]}
 	c.Batch = s[0]
-	if _, err := c.resolve(); err != nil {
+	// TransUNet's patch sizes follow the input size: a pass on another
+	// size would need other parameters.
+	d, err := Describe(c)
+	if err != nil {
 		return nil, fmt.Errorf("models: input shape %v: %w", s, err)
 	}
+	want, got := m.summary.State(), d.State()
+	same := len(want) == len(got)
+	for i := 0; same && i < len(want); i++ {
+		same = want[i].Name == got[i].Name && slices.Equal(want[i].Shape, got[i].Shape)
+	}
+	if !same {
+		return nil, fmt.Errorf("models: %s: input shape %v needs other parameters than the model's (built for %v)", m.cfg.Arch, s, m.cfg.InputSize)
+	}
 	b := &builder{cfg: c, eng: m.eng}
-	n := len(m.eng.order)
 	out := b.build(val{shape: []int(s.Clone()), node: x})
 	if b.err != nil {
 		return nil, b.err
-	}
-	if len(m.eng.order) != n {
-		return nil, fmt.Errorf("models: %s: input shape %v needs other parameters than the model's (built for %v)", m.cfg.Arch, s, m.cfg.InputSize)
 	}
 	return out.node, nil
 }
