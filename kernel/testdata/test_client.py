@@ -199,6 +199,9 @@ class CompletionTests(KernelCase):
             ("x := strings.ToU", "x := strings.ToUpper"),
             ("myN", "myNumber"),
             ("myPoint.Xp", "myPoint.Xpos"),
+            ("display.HT", "display.HTML"),
+            ("var q poi", "var q point"),
+            ("for { brea", "for { break"),
         ]
         for text, want in cases:
             with self.subTest(text=text):
@@ -281,6 +284,42 @@ class TransportTests(unittest.TestCase):
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
+
+
+class IntrospectionTests(KernelCase):
+    def test_kernel_info(self):
+        msg_id = self.kc.kernel_info()
+        info = self.shell_reply(msg_id)["content"]
+        self.assertEqual(info["status"], "ok")
+        self.assertEqual(info["protocol_version"], "5.3")
+        li = info["language_info"]
+        for key, want in [("name", "go"), ("mimetype", "text/x-go"), ("file_extension", ".go"),
+                          ("pygments_lexer", "go"), ("codemirror_mode", "go")]:
+            self.assertEqual(li.get(key), want, key)
+        self.assertTrue(li.get("version"))
+        self.assertTrue(info.get("help_links"), "no help_links")
+
+    def test_inspect(self):
+        msg_id = self.kc.inspect("fmt.Println", len("fmt.Println"))
+        reply = self.shell_reply(msg_id)["content"]
+        self.assertTrue(reply["found"], reply)
+        text = reply["data"]["text/plain"]
+        self.assertIn("func Println(a ...any) (n int, err error)", text)
+        self.assertIn("default formats", text, "no doc comment")
+        content, _, _ = self.run_cell("answerVar := 42")
+        self.assertEqual(content["status"], "ok", content)
+        msg_id = self.kc.inspect("answerVar", len("answerVar"))
+        reply = self.shell_reply(msg_id)["content"]
+        self.assertTrue(reply["found"], reply)
+        text = reply["data"]["text/plain"]
+        self.assertIn("int", text)
+        self.assertIn("42", text)
+
+    def test_is_complete_indent(self):
+        msg_id = self.kc.is_complete("func f() {")
+        reply = self.shell_reply(msg_id)["content"]
+        self.assertEqual(reply["status"], "incomplete")
+        self.assertTrue(reply.get("indent", "").strip(" \t") == "" and reply.get("indent"), reply)
 
 
 class StdinTests(KernelCase):
