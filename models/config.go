@@ -7,7 +7,20 @@
 // Tensors are laid out (N, C, D, H, W). A Config's zero value plus an Arch is
 // the paper's network: 6 levels of [32 64 128 256 380 512] channels, input
 // 128^3, InstanceNorm3d without affine, LeakyReLU(0.01), ConvTranspose3d
-// up-sampling and concatenated skips.
+// up-sampling and concatenated skips. Small(arch) is a CPU-sized preset.
+//
+// Describe(cfg) gives the Summary without building anything: a layer table
+// with output shapes, parameter counts and compute counted two ways, the
+// paper's (thop 0.1.1 multiply-accumulates) and true FLOPs. New(cfg) builds
+// the parameters in a gorgonia graph (initialised as PyTorch does); Forward
+// adds a pass on an input node and returns the logits; Save and Load move
+// the weights as safetensors under PyTorch's state_dict names.
+//
+// Each architecture is written once (arch.go) against a builder that
+// records the layer table and, given an engine, builds the graph with
+// package nn. testdata/gen_torch.py holds PyTorch definitions of the same
+// networks; the tests check parameter counts, state names and shapes, MAC
+// counts and forward outputs against them.
 package models
 
 import (

@@ -19,8 +19,13 @@ by forward hooks on leaf modules:
   everything else: 0
 
 The safetensors helpers at the end write and read the format by hand (torch
-1.13 has no safetensors package); `--write-safetensors DIR` and
-`--check-safetensors FILE` are used by the Go round-trip test.
+1.13 has no safetensors package). The Go tests also call
+
+    gen_torch.py --write-safetensors DIR KEY...   (weights, input, output per key)
+    gen_torch.py --check-safetensors WEIGHTS IO OUT KEY
+
+to check that the Go networks reproduce these PyTorch definitions and that
+PyTorch loads weights saved by Go (models/torch_test.go).
 """
 import itertools
 import json
