@@ -392,6 +392,19 @@ class StreamTests(KernelCase):
         idle = msgs[-1][0]
         self.assertGreater(idle - ticks[0][0], 0.8, "first line arrived only at the end of the cell")
 
+    def test_latency(self):
+        # Output written directly to the process's stdout (as compiled code
+        # does) reaches the front end while the cell still runs.
+        code = 'os.Stdout.WriteString("early\\n")\ntime.Sleep(1500 * time.Millisecond)'
+        msg_id = self.kc.execute(code)
+        msgs = self.iopub_until_idle(msg_id)
+        t_input = next(t for t, m in msgs if m["msg_type"] == "execute_input")
+        t_out = next((t for t, m in msgs if m["msg_type"] == "stream" and "early" in m["content"]["text"]), None)
+        self.assertIsNotNone(t_out, [m["msg_type"] for _, m in msgs])
+        lag = t_out - t_input
+        self.assertLess(lag, 0.5, f"output arrived {lag:.2f} s after execute_input")
+        print(f"  stdout lag: {lag*1000:.0f} ms", flush=True)
+
     def test_compiled_stdout_streams(self):
         # Compiled library code writing to os.Stdout directly also streams.
         code = 'os.Stdout.WriteString("direct\\n")\nos.Stderr.WriteString("direct err\\n")'
