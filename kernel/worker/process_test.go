@@ -320,3 +320,50 @@ c.Close(nil)`})
 		t.Errorf("comm contents %+v %+v", events[0].Comm.Content, events[1].Comm.Content)
 	}
 }
+
+func TestInterruptCompiledCall(t *testing.T) {
+	p := startWorker(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		cancel() // Execute's ctx ending interrupts the cell
+	}()
+	start := time.Now()
+	res, err := p.Execute(ctx, ExecuteRequest{Code: "time.Sleep(20 * time.Second)"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EName != "Interrupted" {
+		t.Errorf("result %+v, want Interrupted", res)
+	}
+	if d := time.Since(start); d > 1300*time.Millisecond {
+		t.Errorf("took %v, want the interrupt within 1 s", d)
+	}
+}
+
+// BenchmarkExecute measures the round trip of a trivial cell through the
+// worker process.
+func BenchmarkExecute(b *testing.B) {
+	p, err := Start(context.Background(), Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Execute(context.Background(), ExecuteRequest{Code: "1+1"}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStart measures starting a worker until its interpreter is ready.
+func BenchmarkStart(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		p, err := Start(context.Background(), Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Close()
+	}
+}

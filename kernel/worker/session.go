@@ -49,6 +49,7 @@ type declEntry struct {
 	names []string // "f", "T", "T.Method", "x"
 	vars  []string // the variables it declares
 	src   string   // padded source, as evaluated
+	text  string   // the source as written in the cell
 }
 
 // importEntry is a kept import.
@@ -157,6 +158,38 @@ type cellDecl struct {
 	p     part
 	names []string
 	vars  []string
+	skip  bool // unchanged re-declaration of functions, types or constants
+}
+
+func anyKnown(known map[string]bool, names []string) bool {
+	for _, n := range names {
+		if known[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// unchanged reports whether every declaration of part p is kept with the
+// same names and source.
+func (s *session) unchanged(p part) bool {
+	items, err := declItems(p)
+	if err != nil {
+		return false
+	}
+	for _, it := range items {
+		found := false
+		for _, d := range s.decls {
+			if d.text == it.text && slices.Equal(d.names, it.names) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // cellError is a cell's failure in the terms of the protocol.
@@ -267,12 +300,19 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if err != nil {
 				return out, syntaxError(err)
 			}
-			for _, n := range names {
-				if known[n] {
-					rebuild = true
-				}
+			d := cellDecl{p: p, names: names, vars: vars}
+			switch {
+			case !anyKnown(known, names):
+			case s.unchanged(p):
+				// The same declarations again (the cell is re-run):
+				// keep them; only variables are initialised again.
+				d.skip = len(vars) == 0
+			case len(vars) == len(names):
+				// Variables only: yaegi declares them again in place.
+			default:
+				rebuild = true
 			}
-			decls = append(decls, cellDecl{p, names, vars})
+			decls = append(decls, d)
 		case partImport:
 			ims, err := importSpecs(p)
 			if err != nil {
@@ -321,12 +361,19 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 		case partDecl:
 			d := decls[di]
 			di++
+			if d.skip && !rebuild {
+				continue
+			}
 			src := padded(p.Src, p.Line, p.Col)
 			if _, err := s.in.EvalWithContext(ctx, src); err != nil {
 				return out, toCellError(err)
 			}
 			s.forget(d.names)
-			s.decls = append(s.decls, declEntry{names: d.names, vars: d.vars, src: src})
+			items, _ := declItems(p)
+			for _, it := range items {
+				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
+					src: padded(it.text, it.line, it.col), text: it.text})
+			}
 			pending = s.retry(pending)
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
@@ -374,7 +421,17 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int) (d
 	}
 	// The expression stays on its own line and column.
 	src := strings.Repeat("\n", max(line-1, 0)) + v + " :=\n" + strings.Repeat(" ", max(col-1, 0)) + expr
-	val, err := s.in.EvalWithContext(ctx, src)
+	// Compile the bare expression first: for an undefined name yaegi
+	// reports "definition loop" on the right of := and leaves the name
+	// half-declared; the bare expression gives the real error, cleanly.
+	if _, err := s.compile(padded(expr, line, col)); err != nil {
+		return nil, err
+	}
+	prog, err := s.compile(src)
+	if err != nil {
+		return nil, err
+	}
+	val, err := s.in.ExecuteWithContext(ctx, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -765,39 +822,68 @@ func (s *session) noteVars(src string) {
 // declNames returns the names a declaration part declares ("T.M" for
 // methods) and, among them, the variables.
 func declNames(p part) (names, vars []string, err error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", "package p;"+padded(p.Src, p.Line, p.Col)[1:], parser.SkipObjectResolution)
-	if err != nil {
-		return nil, nil, err
+	items, err := declItems(p)
+	for _, it := range items {
+		names = append(names, it.names...)
+		vars = append(vars, it.vars...)
 	}
+	return names, vars, err
+}
+
+// declItem is one top-level declaration of a declaration part.
+type declItem struct {
+	names, vars []string
+	text        string // its source
+	line, col   int    // its position in the cell
+}
+
+// declItems splits a declaration part into its top-level declarations, so
+// that a redefinition drops only the declaration it replaces.
+func declItems(p part) ([]declItem, error) {
+	const clause = "package p;"
+	content := clause + padded(p.Src, p.Line, p.Col)[1:]
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	var items []declItem
 	for _, d := range f.Decls {
+		var it declItem
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			if d.Recv != nil && len(d.Recv.List) > 0 {
-				names = append(names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
+				it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
 			} else if d.Name.Name != "init" && d.Name.Name != "_" {
-				names = append(names, d.Name.Name)
+				it.names = append(it.names, d.Name.Name)
 			}
 		case *ast.GenDecl:
 			for _, sp := range d.Specs {
 				switch sp := sp.(type) {
 				case *ast.TypeSpec:
-					names = append(names, sp.Name.Name)
+					it.names = append(it.names, sp.Name.Name)
 				case *ast.ValueSpec:
 					for _, n := range sp.Names {
 						if n.Name == "_" {
 							continue
 						}
-						names = append(names, n.Name)
+						it.names = append(it.names, n.Name)
 						if d.Tok == token.VAR {
-							vars = append(vars, n.Name)
+							it.vars = append(it.vars, n.Name)
 						}
 					}
 				}
 			}
 		}
+		start, end := fset.Position(d.Pos()), fset.Position(d.End())
+		it.text = content[start.Offset:end.Offset]
+		it.line, it.col = start.Line, start.Column
+		if it.line == 1 {
+			it.col -= len(clause)
+		}
+		items = append(items, it)
 	}
-	return names, vars, nil
+	return items, nil
 }
 
 func recvName(e ast.Expr) string {

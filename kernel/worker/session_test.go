@@ -89,6 +89,21 @@ func TestSessionBasics(t *testing.T) {
 	})
 }
 
+func TestRerunAndRedefine(t *testing.T) {
+	def := "type P struct{ N int }\nfunc (p P) Twice() int { return 2 * p.N }\nfunc mk(n int) P { return P{n} }"
+	runSteps(t, []step{
+		{code: def},
+		{code: "a := mk(4)\na.Twice()", result: "8"},
+		{code: def},                      // re-run: harmless, nothing reset
+		{code: "a.Twice()", result: "8"}, // state kept
+		{code: "var v = 5\nv", result: "5"},
+		{code: "var v = \"five\"\nv", result: `"five"`}, // a variable alone is declared again
+		{code: "func (p P) Twice() int { return 3 * p.N }\nmk(1).Twice()", result: "3", reset: "a,v"},
+		{code: "v", result: `"five"`}, // replayed declaration
+		{code: "a", err: "undefined: a"},
+	})
+}
+
 func TestSessionErrorPositions(t *testing.T) {
 	runSteps(t, []step{
 		{code: "x := 1\n\nundefinedThing.Foo()", err: "cell:3:1: undefined: undefinedThing"},
