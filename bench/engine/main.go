@@ -13,6 +13,7 @@ import (
 	"math/rand"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ func main() {
 	which := flag.String("case", "conv", "conv or unet")
 	iters := flag.Int("iters", 5, "timed iterations (after one warm-up)")
 	size := flag.Int("size", 64, "volume side")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
 	flag.Parse()
 	var step func() error
 	var flops float64
@@ -58,6 +60,15 @@ func main() {
 	if err := step(); err != nil { // warm-up
 		fmt.Fprintln(os.Stderr, "engine:", err)
 		os.Exit(1)
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "engine:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	var times []float64
 	for i := 0; i < *iters; i++ {
@@ -184,7 +195,7 @@ func unetCase(s int) (func() error, float64, error) {
 		if h, err = up.Forward(h); err != nil {
 			return nil, 0, err
 		}
-		if h, err = gorgonia.Concat(1, skips[i], h); err != nil {
+		if h, err = nn.ConcatChannels(skips[i], h); err != nil {
 			return nil, 0, err
 		}
 		if h, err = unit(fmt.Sprintf("dec%d.0", i), h, 2*ch[i], ch[i]); err != nil {

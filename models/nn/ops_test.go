@@ -72,6 +72,12 @@ func opCases() []opCase {
 		{"Concat", [][]int{{2, 3, 2, 3, 2}, {2, 2, 2, 3, 2}}, func(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 			return gorgonia.Concat(1, xs[0], xs[1])
 		}, nil},
+		{"ConcatChannels", [][]int{{2, 3, 2, 3, 2}, {2, 1, 2, 3, 2}, {2, 2, 2, 3, 2}}, func(xs []*gorgonia.Node) (*gorgonia.Node, error) {
+			return ConcatChannels(xs...)
+		}, nil},
+		{"ConcatChannels4d", [][]int{{3, 2, 5, 1}, {3, 4, 5, 1}}, func(xs []*gorgonia.Node) (*gorgonia.Node, error) {
+			return ConcatChannels(xs...)
+		}, nil},
 		{"Add", [][]int{{2, 3, 2, 3, 2}, {2, 3, 2, 3, 2}}, func(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 			return gorgonia.Add(xs[0], xs[1])
 		}, nil},
@@ -88,5 +94,23 @@ func TestOpGradients(t *testing.T) {
 			}
 			checkGrad(t, c.build, in, c.skip...)
 		})
+	}
+}
+
+func TestConcatChannelsMatchesGorgonia(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	in := []*tensor.Dense{randTensor(rng, 2, 3, 2, 3, 2), randTensor(rng, 2, 1, 2, 3, 2)}
+	got, _ := runForward(t, func(xs []*gorgonia.Node) (*gorgonia.Node, error) { return ConcatChannels(xs...) }, in, tensor.Float32)
+	want, _ := runForward(t, func(xs []*gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Concat(1, xs...) }, in, tensor.Float32)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("element %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	g := gorgonia.NewGraph()
+	a := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 2, 4, 4, 4))
+	b := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 2, 4, 4, 3))
+	if _, err := ConcatChannels(a, b); !errorsIs(err, ErrShape) {
+		t.Fatalf("mismatched spatial shapes: %v", err)
 	}
 }

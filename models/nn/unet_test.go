@@ -75,7 +75,7 @@ func buildUNet(g *gorgonia.ExprGraph, x *gorgonia.Node, in, classes int, ch []in
 		if h, err = up.Forward(h); err != nil {
 			return nil, nil, err
 		}
-		if h, err = gorgonia.Concat(1, skips[i], h); err != nil {
+		if h, err = ConcatChannels(skips[i], h); err != nil {
 			return nil, nil, err
 		}
 		if h, err = double(fmt.Sprintf("dec%d", i), h, 2*ch[i], ch[i]); err != nil {
