@@ -163,9 +163,13 @@ const (
 	// "+ skip -> ConvTranspose"; at full resolution a 1x1 conv C0 -> 2C0,
 	// DoubleConv(2C0 -> 2C0), DoubleConv(2C0 -> C0), then the head.
 	HalfUNetAuthors HalfUNetVariant = "authors"
-	// HalfUNetLu: Lu et al. 2022: every level has the same width, blocks of
-	// two ghost modules, full-scale fusion (every level up-sampled to full
-	// resolution and summed), two ghost modules, then the head.
+	// HalfUNetLu: Lu et al. 2022 in 3D: every level has the same width
+	// (HalfUNetOptions.Width), blocks of two ghost modules (3x3x3 conv to
+	// half the width and a depthwise 3x3x3 conv on it, each with the
+	// configured norm and activation, concatenated), full-scale fusion
+	// (every level up-sampled to full resolution, by Config.Up when it
+	// interpolates and trilinearly otherwise, and summed), two ghost
+	// modules, then the head.
 	HalfUNetLu HalfUNetVariant = "lu"
 )
 
