@@ -1,10 +1,12 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker"
 )
 
 const username = "kernel"
@@ -239,6 +241,28 @@ func (k *Kernel) handleComm(req *wire.Message) {
 		}
 	default:
 		k.comms.track(typ, content)
+		k.flushComm(req, p)
+	}
+}
+
+// flushComm relays what the interpreter sent in answer to a comm message
+// (a comm_close for an unknown target, a handler's comm_msg or output) with
+// the comm message as parent. The worker hands out events only during an
+// Execute, so an empty silent one collects them; events of handlers that
+// take longer go out with the next cell.
+func (k *Kernel) flushComm(req *wire.Message, p Interpreter) {
+	quiet := false
+	run := &cellRun{p: p, req: req, done: make(chan struct{}), stop: make(chan struct{})}
+	defer close(run.done)
+	_, err := p.Execute(k.ctx, worker.ExecuteRequest{Code: "", Silent: true}, func(ev worker.Event) {
+		if ev.Input != nil {
+			p.Input("", errors.New("kernel: no cell is running to read standard input for a comm handler"))
+			return
+		}
+		k.onEvent(run, executeRequest{Silent: quiet, AllowStdin: &quiet}, ev)
+	})
+	if err != nil {
+		k.workerFailed(req, p, err)
 	}
 }
 

@@ -38,6 +38,7 @@ type fake struct {
 	inputs  chan inputAnswer
 	comms   []string // "type id" of front-end comm messages received
 	targets map[string]bool
+	orphans []worker.Event // events for the next Execute, as the real worker keeps them
 }
 
 type inputAnswer struct {
@@ -65,6 +66,13 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 	select {
 	case <-f.intr: // forget interrupts that came while idle
 	default:
+	}
+	f.mu.Lock()
+	orphans := f.orphans
+	f.orphans = nil
+	f.mu.Unlock()
+	for _, e := range orphans {
+		fn(e)
 	}
 	res := worker.ExecuteResult{Status: "ok"}
 	for _, line := range strings.Split(req.Code, "\n") {
@@ -163,9 +171,20 @@ func (f *fake) Comm(typ string, content map[string]any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if typ == "comm_open" {
-		if t, _ := content["target_name"].(string); !f.targets[t] {
+		switch t, _ := content["target_name"].(string); {
+		case t == "deferred-unknown":
+			// Like the real worker: accepted, answered later by a comm_close.
+			f.orphans = append(f.orphans, worker.Event{Comm: &worker.CommEvent{Type: "comm_close",
+				Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{}}}})
+			return nil
+		case !f.targets[t]:
 			return errors.New("no such comm target")
 		}
+	}
+	if typ == "comm_msg" {
+		f.orphans = append(f.orphans, worker.Event{Comm: &worker.CommEvent{Type: "comm_msg",
+			Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{"echo": true}}}},
+			worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: "handler ran\n"}})
 	}
 	f.comms = append(f.comms, typ+" "+fmt.Sprint(content["comm_id"]))
 	return nil

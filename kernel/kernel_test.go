@@ -388,7 +388,15 @@ func TestComms(t *testing.T) {
 	if len(out) != 1 || out[0].Header.MsgType != "comm_close" || content(t, out[0])["comm_id"] != "f2" {
 		t.Errorf("unknown target answered with %v", types(out))
 	}
-	c.outputs(c.send(c.shell, "comm_msg", map[string]any{"comm_id": "f1", "data": map[string]any{"x": 1}}))
+	deferred := c.send(c.shell, "comm_open", map[string]any{"comm_id": "f3", "target_name": "deferred-unknown", "data": map[string]any{}})
+	out = c.outputs(deferred)
+	if len(out) != 1 || out[0].Header.MsgType != "comm_close" || content(t, out[0])["comm_id"] != "f3" {
+		t.Errorf("deferred unknown target answered with %v", types(out))
+	}
+	msg := c.send(c.shell, "comm_msg", map[string]any{"comm_id": "f1", "data": map[string]any{"x": 1}})
+	if out = c.outputs(msg); !reflect.DeepEqual(types(out), []string{"comm_msg", "stream"}) {
+		t.Errorf("handler output %v", types(out))
+	}
 	c.outputs(c.send(c.shell, "comm_msg", map[string]any{"comm_id": "zz", "data": map[string]any{}}))
 	// A comm the cell opens is published and tracked.
 	_, out = c.execute("comm", nil)
