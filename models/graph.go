@@ -150,7 +150,7 @@ func (e *graphEngine) concat(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if e.dry {
 		return nil, nil
 	}
-	return gorgonia.Concat(1, a, b)
+	return nn.ConcatChannels(a, b)
 }
 
 func (e *graphEngine) channelsLast(x *gorgonia.Node) (*gorgonia.Node, error) {
