@@ -24,6 +24,7 @@ func init() {
 		"BatchedMatMul":                  reflect.ValueOf(nn.BatchedMatMul),
 		"ChannelAffine":                  reflect.ValueOf(nn.ChannelAffine),
 		"ClipWindow":                     reflect.ValueOf(nn.ClipWindow),
+		"ConcatChannels":                 reflect.ValueOf(nn.ConcatChannels),
 		"Conv3d":                         reflect.ValueOf(nn.Conv3d),
 		"ConvTranspose3d":                reflect.ValueOf(nn.ConvTranspose3d),
 		"CropChannelsLast":               reflect.ValueOf(nn.CropChannelsLast),

@@ -46,6 +46,13 @@ func Main(args []string) int {
 	if err := c.enc.send(reply{Op: opReady}); err != nil {
 		return 1
 	}
+	// Comm messages are handled in order, off the request loop.
+	comms := make(chan request, 1024)
+	go func() {
+		for r := range comms {
+			comm.Deliver(r.CommType, r.CommContent)
+		}
+	}()
 	dec := newDecoder(reqFile)
 	for {
 		var r request
@@ -71,7 +78,7 @@ func Main(args []string) int {
 		case opInterrupt:
 			c.interrupt()
 		case opComm:
-			go comm.Deliver(r.CommType, r.CommContent)
+			comms <- r
 		}
 	}
 }

@@ -745,36 +745,34 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 			redefined[n] = true
 		}
 	}
-	var reset []string
+	oldValues := s.globals()
+	all := map[string]bool{}
 	for name := range s.vars {
-		reset = append(reset, name)
+		all[name] = true
 	}
-	for name := range s.globals() {
-		if !strings.HasPrefix(name, helperPrefix) {
-			reset = append(reset, name)
-		}
+	for name := range oldValues {
+		all[name] = true
 	}
 	for _, d := range s.decls {
-		reset = append(reset, d.vars...)
-	}
-	sort.Strings(reset)
-	reset = dedup(reset)
-
-	in, err := s.fresh()
-	if err != nil {
-		return nil, err
-	}
-	s.in = in
-	s.vars = map[string]bool{}
-	oldImports := s.imports
-	s.imports = nil
-	for _, im := range oldImports {
-		if err := s.importOne(im, 1, 1); err != nil {
-			// Replaced by the cell's own import of the same name.
-			continue
+		for _, v := range d.vars {
+			all[v] = true
 		}
 	}
-	var keep []declEntry
+
+	// Variables whose values have compiled types are carried over to the
+	// new interpreter; a kept var declaration made only of such variables
+	// is not evaluated again (its initialiser may be a long computation).
+	aliases := map[string]string{}
+	types := map[string]string{}
+	for name, v := range oldValues {
+		if redefined[name] || !v.IsValid() {
+			continue
+		}
+		if te, ok := carryType(v.Type(), aliases); ok {
+			types[name] = te
+		}
+	}
+	var keep, carriedDecls []declEntry
 	for _, d := range s.decls {
 		hit := false
 		for _, n := range d.names {
@@ -782,13 +780,143 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 				hit = true
 			}
 		}
-		if !hit {
+		if hit {
+			continue
+		}
+		carried := len(d.vars) > 0 && len(d.vars) == len(d.names)
+		for _, v := range d.vars {
+			if _, ok := types[v]; !ok {
+				carried = false
+			}
+		}
+		if carried {
+			carriedDecls = append(carriedDecls, d)
+		} else {
 			keep = append(keep, d)
+			for _, v := range d.vars {
+				delete(types, v) // declared again by its own initialiser
+			}
+		}
+	}
+
+	in, err := s.fresh()
+	if err != nil {
+		return nil, err
+	}
+	s.in = in
+	oldVars := s.vars
+	s.vars = map[string]bool{}
+	oldImports := s.imports
+	s.imports = nil
+	for _, im := range oldImports {
+		if err := s.importOne(im, 1, 1); err != nil {
+			continue // replaced by the cell's own import of that name
+		}
+	}
+	for path, alias := range aliases {
+		if _, err := s.eval("import " + alias + " " + strconv.Quote(path)); err != nil {
+			for name, te := range types {
+				if strings.Contains(te, alias+".") {
+					delete(types, name)
+				}
+			}
+		}
+	}
+	carriedNames := map[string]bool{}
+	names := make([]string, 0, len(types))
+	for name := range types {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, err := s.eval("var " + name + " " + types[name]); err != nil {
+			continue
+		}
+		g, ok := s.globals()[name]
+		old := oldValues[name]
+		if !ok || !g.CanSet() || !old.Type().AssignableTo(g.Type()) {
+			continue
+		}
+		g.Set(old)
+		carriedNames[name] = true
+		if oldVars[name] {
+			s.vars[name] = true
 		}
 	}
 	s.decls = nil
+	for _, d := range carriedDecls {
+		ok := true
+		for _, v := range d.vars {
+			ok = ok && carriedNames[v]
+		}
+		if ok {
+			s.decls = append(s.decls, d)
+		} else {
+			keep = append(keep, d)
+		}
+	}
 	s.pendingAfterRebuild = s.retry(keep)
+
+	var reset []string
+	for name := range all {
+		if !carriedNames[name] && !strings.HasPrefix(name, helperPrefix) {
+			reset = append(reset, name)
+		}
+	}
+	sort.Strings(reset)
 	return reset, nil
+}
+
+// carryType returns a type expression for t when a variable of type t can
+// be carried into a fresh interpreter: t is built from named types of the
+// symbol tables with pointers, slices, arrays and maps (not a bare
+// predeclared type, which an interpreted named type may hide behind).
+// Packages are imported under helper aliases, collected in aliases.
+func carryType(t reflect.Type, aliases map[string]string) (string, bool) {
+	if t.Name() != "" && t.PkgPath() == "" {
+		return "", false
+	}
+	return typeExpr(t, aliases)
+}
+
+func typeExpr(t reflect.Type, aliases map[string]string) (string, bool) {
+	if t.Name() != "" {
+		if t.PkgPath() == "" {
+			return t.Name(), true
+		}
+		path := t.PkgPath()
+		name, ok := packageName(path)
+		if !ok {
+			return "", false
+		}
+		if _, ok := stdlib.Symbols[path+"/"+name][t.Name()]; !ok {
+			return "", false
+		}
+		alias, ok := aliases[path]
+		if !ok {
+			alias = fmt.Sprintf("%s_p%d", helperPrefix, len(aliases))
+			aliases[path] = alias
+		}
+		return alias + "." + t.Name(), true
+	}
+	switch t.Kind() {
+	case reflect.Ptr, reflect.Slice, reflect.Array:
+		e, ok := typeExpr(t.Elem(), aliases)
+		prefix := map[reflect.Kind]string{reflect.Ptr: "*", reflect.Slice: "[]"}[t.Kind()]
+		if t.Kind() == reflect.Array {
+			prefix = fmt.Sprintf("[%d]", t.Len())
+		}
+		return prefix + e, ok
+	case reflect.Map:
+		k, ok1 := typeExpr(t.Key(), aliases)
+		v, ok2 := typeExpr(t.Elem(), aliases)
+		return "map[" + k + "]" + v, ok1 && ok2
+	case reflect.Interface:
+		if t.NumMethod() == 0 {
+			return "any", true
+		}
+	}
+	return "", false
 }
 
 func dedup(s []string) []string {

@@ -104,6 +104,16 @@ func TestRerunAndRedefine(t *testing.T) {
 	})
 }
 
+func TestRebuildCarriesCompiledValues(t *testing.T) {
+	runSteps(t, []step{
+		{code: "var sb strings.Builder\nsb.WriteString(\"kept\")\ndata := []float64{1, 2}\nb := display.HTML(\"x\")\nn := 3\ntype T int"},
+		{code: "var calls int\nvar big = func() *strings.Builder { calls++; return &strings.Builder{} }()"},
+		{code: "type T string\nsb.String()", result: `"kept"`, reset: "calls,n"},
+		{code: "len(data) + len(b)", result: "4"},
+		{code: "calls", result: "0"}, // big was carried, its initialiser did not run again
+	})
+}
+
 func TestSessionErrorPositions(t *testing.T) {
 	runSteps(t, []step{
 		{code: "x := 1\n\nundefinedThing.Foo()", err: "cell:3:1: undefined: undefinedThing"},
