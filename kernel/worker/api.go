@@ -11,6 +11,43 @@
 //
 // This file is the contract between the two sides: the types below are what
 // the kernel sees.
+//
+// # Cells
+//
+// A cell is split (go/scanner, go/parser) into imports, declarations (func,
+// method, type, var, const) and statements, evaluated in order; errors give
+// the cell's own line:column ("cell:3:5: undefined: x"). State persists
+// between cells. Re-running a cell is harmless: imports already made are
+// skipped and unchanged declarations are kept. Redefining a function,
+// method, type or constant rebuilds the interpreter (yaegi keeps old types
+// and old function bodies otherwise) and replays the kept imports and
+// declarations; variables whose values have compiled types (the library's,
+// the standard library's, slices and maps of them) are carried over, the
+// others are listed in [ExecuteResult.Reset]. A package name used without
+// import (fmt.Println, cell.Context) is imported when exactly one package
+// of the symbol tables (package stdlib) has that name and member.
+//
+// The trailing expression of a cell is its result: text/plain always, plus
+// the bundle of a display.Renderer (interpreted types that implement it
+// too) and image/png for an image.Image. Calls with no or several results
+// only run.
+//
+// # Output, input, interrupts
+//
+// The child's fd 1 and 2 are pipes to the parent, so interpreted and
+// compiled code (and the Go runtime's panic report) write to the same
+// streams; text is delivered at most 50 ms after it is written, in order
+// with display, comm and input events (the child writes a sync marker on
+// both pipes before each event). fmt.Scan, Scanln and Scanf read the
+// front end through [InputEvent] when the request allows stdin, and fail
+// with [ErrStdinNotAllowed] otherwise.
+//
+// Each cell runs with a context that [Process.Interrupt] cancels; cells and
+// the library reach it with kernel/cell's cell.Context(). Interpreted code
+// (even `for {}`) stops at its next step, compiled calls when they check
+// the context. A panic in the cell is the cell's error; a panic in a
+// goroutine the cell started ends the child: Execute returns an error
+// wrapping [ErrCrashed] with the panic text.
 package worker
 
 import (
