@@ -50,3 +50,31 @@ func benchConv(b *testing.B, s int) {
 
 func BenchmarkConv3dFwdBwd32(b *testing.B) { benchConv(b, 32) }
 func BenchmarkConv3dFwdBwd64(b *testing.B) { benchConv(b, 64) }
+
+// BenchmarkDepthwiseK7 is ConvNeXt's depthwise convolution: 32 channels,
+// k7 p3, groups 32, on 1x32x32^3, forward and backward.
+func BenchmarkDepthwiseK7(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	s := 32
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randF32(rng, 1, 32, s, s, s)), gorgonia.WithName("x"))
+	w := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(32, 1, 7, 7, 7), gorgonia.WithValue(randF32(rng, 32, 1, 7, 7, 7)), gorgonia.WithName("w"))
+	y, err := Conv3d(x, w, nil, ConvOptions{Padding: [3]int{3, 3, 3}, Groups: 32})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss, _ := gorgonia.Sum(y)
+	if _, err := gorgonia.Grad(loss, x, w); err != nil {
+		b.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(3*2*float64(s*s*s*32*343)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
