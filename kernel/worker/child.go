@@ -41,6 +41,9 @@ func Main(args []string) int {
 		return 1
 	}
 	c.sess = sess
+	if err := startFDStdin(c); err != nil {
+		fmt.Fprintln(os.Stderr, "unetlab worker:", err)
+	}
 	display.SetPublisher(c)
 	comm.SetTransport(c)
 	if err := c.enc.send(reply{Op: opReady}); err != nil {

@@ -207,6 +207,30 @@ func TestStdin(t *testing.T) {
 	if got := transcript(events); got != "name? [input]" {
 		t.Errorf("events %q, want the prompt then the input request", got)
 	}
+	// os.Stdin read directly, through bufio.
+	events = nil
+	res, err = p.Execute(context.Background(), ExecuteRequest{
+		Code:       "r := bufio.NewReader(os.Stdin)\nline, _ := r.ReadString('\\n')\nline",
+		AllowStdin: true,
+	}, func(e Event) {
+		events = append(events, e)
+		if e.Input != nil {
+			go p.Input("direct", nil)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Result["text/plain"]; got != `"direct\n"` {
+		t.Errorf("bufio on os.Stdin: result %v (%s %s), want \"direct\\n\"", got, res.EName, res.EValue)
+	}
+	res, events, err = run(t, p, ExecuteRequest{Code: "_, err2 := r.ReadString('\\n')\nerr2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Result["text/plain"]; got != "EOF" || !strings.Contains(transcript(events), "allow_stdin is false") {
+		t.Errorf("os.Stdin without allow_stdin: %v, events %q; want EOF and a note", got, transcript(events))
+	}
 	res, _, err = run(t, p, ExecuteRequest{Code: "_, err := fmt.Scanln(&name)\nerr"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,104 @@
+//go:build linux && (amd64 || arm64)
+
+package worker
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// readSyscall is the number of read(2), as /proc/PID/task/TID/syscall
+// shows it.
+var readSyscall = map[string]string{"amd64": "0", "arm64": "63"}[runtime.GOARCH]
+
+// fdStdin serves reads of the child's file descriptor 0 (os.Stdin, and
+// anything reading fd 0 directly) from the front end. fd 0 is a blocking
+// pipe, so a reader waits inside read(2) on a thread, where
+// /proc/self/task/*/syscall shows it; while a cell runs, a watcher looks
+// for such a thread and answers it with a line from an input request (or
+// with end of file when the front end does not allow input).
+type fdStdin struct {
+	c  *child
+	mu sync.Mutex
+	w  *os.File // write end of the pipe on fd 0
+}
+
+// startFDStdin installs the pipe on fd 0 and starts the watcher.
+func startFDStdin(c *child) error {
+	s := &fdStdin{c: c}
+	if err := s.newPipe(); err != nil {
+		return err
+	}
+	go s.watch()
+	return nil
+}
+
+// newPipe puts a fresh blocking pipe on fd 0.
+func (s *fdStdin) newPipe() error {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		return fmt.Errorf("worker: stdin pipe: %w", err)
+	}
+	if err := syscall.Dup3(p[0], 0, 0); err != nil {
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return fmt.Errorf("worker: stdin pipe on fd 0: %w", err)
+	}
+	syscall.Close(p[0])
+	s.mu.Lock()
+	old := s.w
+	s.w = os.NewFile(uintptr(p[1]), "stdin-writer")
+	s.mu.Unlock()
+	if old != nil {
+		old.Close() // a reader of the old pipe sees end of file
+	}
+	return nil
+}
+
+func (s *fdStdin) watch() {
+	for {
+		time.Sleep(30 * time.Millisecond)
+		s.c.mu.Lock()
+		running := s.c.cur != 0
+		s.c.mu.Unlock()
+		if !running || !readingFD0() {
+			continue
+		}
+		line, err := s.c.requestInput("", false)
+		if err != nil {
+			if err == ErrStdinNotAllowed {
+				fmt.Fprintln(s.c.stderr, "unetlab: standard input is at end of file: the front end does not accept input requests (allow_stdin is false)")
+			}
+			_ = s.newPipe() // end of file for this reader
+			continue
+		}
+		s.mu.Lock()
+		_, _ = s.w.WriteString(line + "\n")
+		s.mu.Unlock()
+		// Let the reader take the line before looking again.
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readingFD0 reports whether a thread of this process is blocked in
+// read(0, ...).
+func readingFD0() bool {
+	tasks, _ := filepath.Glob("/proc/self/task/*/syscall")
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) >= 2 && f[0] == readSyscall && f[1] == "0x0" {
+			return true
+		}
+	}
+	return false
+}
