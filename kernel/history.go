@@ -27,6 +27,7 @@ type historyEntry struct {
 // history keeps the inputs of this session and of earlier ones (read from
 // the history file) and appends new entries to the file.
 type history struct {
+	loaded  chan struct{} // closed once the file is read; nil when read synchronously
 	mu      sync.Mutex
 	entries []historyEntry // ordered by (session, line)
 	session int            // this kernel's session number
@@ -61,6 +62,26 @@ func jupyterDataDir() string {
 		return filepath.Join(d, "jupyter")
 	}
 	return filepath.Join(home, ".local", "share", "jupyter")
+}
+
+// loadHistory is openHistory in the background, so that a long history
+// file does not delay the kernel's first reply; add and query wait for it.
+func loadHistory(path string, warn func(msg string, args ...any)) *history {
+	h := &history{loaded: make(chan struct{})}
+	go func() {
+		defer close(h.loaded)
+		o := openHistory(path, warn)
+		h.mu.Lock()
+		h.entries, h.session, h.path, h.warned, h.warn = o.entries, o.session, o.path, o.warned, o.warn
+		h.mu.Unlock()
+	}()
+	return h
+}
+
+func (h *history) wait() {
+	if h.loaded != nil {
+		<-h.loaded
+	}
 }
 
 // openHistory loads the history file at path ("" for memory only) and
@@ -142,6 +163,7 @@ func (h *history) rewrite() {
 
 // add records cell line of this session and appends it to the file.
 func (h *history) add(line int, input, output string) {
+	h.wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e := historyEntry{Session: h.session, Line: line, Input: input, Output: output}
@@ -171,6 +193,7 @@ func (h *history) add(line int, input, output string) {
 // query answers a history_request: a list of [session, line, input] or,
 // with output, [session, line, [input, output]] (output null when none).
 func (h *history) query(r historyRequest) ([]any, error) {
+	h.wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var sel []historyEntry

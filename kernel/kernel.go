@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg Config) (*Kernel, error) {
 		cancel()
 		return nil, err
 	}
-	k.hist = openHistory(histPath, log.Warn)
+	k.hist = loadHistory(histPath, log.Warn)
 	return k, nil
 }
 
