@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/unetlab/unetlab/comm"
 	"github.com/unetlab/unetlab/display"
@@ -54,6 +56,7 @@ func Main(args []string) int {
 	go func() {
 		for r := range comms {
 			comm.Deliver(r.CommType, r.CommContent)
+			c.commsPending.Add(-1)
 		}
 	}()
 	dec := newDecoder(reqFile)
@@ -81,6 +84,7 @@ func Main(args []string) int {
 		case opInterrupt:
 			c.interrupt()
 		case opComm:
+			c.commsPending.Add(1)
 			comms <- r
 		}
 	}
@@ -102,6 +106,11 @@ type child struct {
 	allowStdin bool
 
 	input chan request
+
+	// commsPending counts comm messages from the front end not yet
+	// handled; a cell waits for them (a while), so that what a handler
+	// sends belongs to the Execute that follows the message.
+	commsPending atomic.Int64
 }
 
 // markerPrefix starts a sync marker in the stdout and stderr pipes; the
@@ -172,6 +181,9 @@ func (c *child) execute(r request) {
 	req := r.Execute
 	if req == nil {
 		req = &ExecuteRequest{}
+	}
+	for deadline := time.Now().Add(time.Second); c.commsPending.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.mu.Lock()

@@ -332,8 +332,8 @@ c.Close(nil)`})
 	if err := p.Comm("comm_open", map[string]any{"comm_id": "c2", "target_name": "nobody"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	_, events, err = run(t, p, ExecuteRequest{Code: "1"})
+	// As the kernel does: an empty silent cell collects what handlers sent.
+	_, events, err = run(t, p, ExecuteRequest{Code: "", Silent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
