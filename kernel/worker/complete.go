@@ -160,7 +160,11 @@ func (s *session) nameCompletions(prefix string) []completion {
 func (s *session) memberCompletions(recv, prefix string) []completion {
 	var out []completion
 	if v, ok := s.userValue(recv); ok {
-		for _, m := range valueMembers(v) {
+		members := valueMembers(v)
+		for _, m := range s.interpretedMethods(recv) {
+			members = append(members, completion{m, "function"})
+		}
+		for _, m := range members {
 			if strings.HasPrefix(m.text, prefix) {
 				out = append(out, m)
 			}
@@ -252,6 +256,33 @@ func (s *session) userValue(chain string) (reflect.Value, bool) {
 		}
 	}
 	return v, true
+}
+
+// interpretedMethods returns the methods declared in cells for the type of
+// the expression recv. Interpreted methods are not in the reflect type of
+// a value, so the interpreter is asked which declared type recv has: a
+// call of func(T){} (or func(*T){}) with recv compiles only for that type.
+func (s *session) interpretedMethods(recv string) []string {
+	if !s.mu.TryLock() {
+		return nil
+	}
+	defer s.mu.Unlock()
+	methods := map[string][]string{} // type -> methods
+	for _, d := range s.decls {
+		for _, n := range d.names {
+			if t, m, ok := strings.Cut(n, "."); ok {
+				methods[t] = append(methods[t], m)
+			}
+		}
+	}
+	for t, ms := range methods {
+		for _, form := range []string{t, "*" + t} {
+			if _, err := s.compile("func(" + helperPrefix + "_x " + form + ") {}(" + recv + ")"); err == nil {
+				return ms
+			}
+		}
+	}
+	return nil
 }
 
 // valueMembers lists the exported fields and methods of v's type.

@@ -9,7 +9,7 @@ import (
 
 func TestCompleteAndInspect(t *testing.T) {
 	s, _ := newTestSession(t)
-	setup := "import \"strings\"\ntype Point struct{ X, Y int }\nvar origin = Point{}\nmyCount := 3\nvar sb strings.Builder"
+	setup := "import \"strings\"\ntype Point struct{ X, Y int }\nfunc (p Point) Norm1() int { return p.X + p.Y }\nfunc (p *Point) Move(dx int) { p.X += dx }\nvar origin = Point{}\nmyCount := 3\nvar sb strings.Builder\npp := &Point{}"
 	if _, err := s.execute(context.Background(), setup); err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +77,11 @@ func TestCompleteAndInspect(t *testing.T) {
 	}
 	if res := s.inspect("nothingHere", 5, 0); res.Found {
 		t.Errorf("inspect of an unknown name found %v", res.Data)
+	}
+	// Completion and inspection leave the session as it was.
+	o, err := s.execute(context.Background(), "pp.Move(2)\norigin.Norm1() + pp.Norm1() + myCount")
+	if err != nil || o.result["text/plain"] != "5" {
+		t.Errorf("after completion: %v, %v; want 5", o.result, err)
 	}
 }
 
