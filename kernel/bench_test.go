@@ -1,15 +1,13 @@
 package kernel
 
-import (
-	"testing"
-)
+import "testing"
 
-// BenchmarkExecuteRoundTrip measures execute_request to execute_reply over
-// tcp with the fake interpreter: the kernel's protocol overhead.
+// BenchmarkExecuteRoundTrip measures execute_request to execute_reply and
+// the closing idle status over tcp, with the fake interpreter: the kernel's
+// own protocol overhead, client included.
 func BenchmarkExecuteRoundTrip(b *testing.B) {
-	t := &testing.T{}
-	_ = t
 	_, c, _ := startKernel(b, "tcp", nil, "")
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req := c.send(c.shell, "execute_request", map[string]any{"code": "1+1", "silent": false, "store_history": true,
