@@ -18,16 +18,15 @@ import (
 
 // Operations of a request.
 const (
-	opExecute    = "execute"
-	opComplete   = "complete"
-	opInspect    = "inspect"
-	opInput      = "input"
-	opInterrupt  = "interrupt"
-	opComm       = "comm"
-	opReady      = "ready"
-	opEvent      = "event"
-	opDone       = "done"
-	opUserOutput = "output" // stream text when no request is running (never sent; see process.go)
+	opExecute   = "execute"
+	opComplete  = "complete"
+	opInspect   = "inspect"
+	opInput     = "input"
+	opInterrupt = "interrupt"
+	opComm      = "comm"
+	opReady     = "ready"
+	opEvent     = "event"
+	opDone      = "done"
 )
 
 // request is one message from the parent to the child.

@@ -21,7 +21,6 @@ import (
 	"github.com/traefik/yaegi/interp"
 
 	"github.com/unetlab/unetlab/display"
-	"github.com/unetlab/unetlab/kernel/cell"
 	"github.com/unetlab/unetlab/stdlib"
 )
 
@@ -1228,6 +1227,3 @@ func (s *session) autoImports(parts []part, cellImports []importEntry, decls []c
 	}
 	return out
 }
-
-// setCellContext installs ctx as kernel/cell's context for compiled code.
-func setCellContext(ctx context.Context) { cell.Set(ctx) }
