@@ -134,6 +134,50 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// undefinedIn finds a name used in statement part p that is defined
+// nowhere. yaegi reports such a name on the right of := as a "definition
+// loop"; this gives the usual message instead.
+func (s *session) undefinedIn(p part) *cellError {
+	const clause = "package p;func _(){"
+	content := clause + padded(p.Src, p.Line, p.Col)[1:] + "\n}"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell", content, 0)
+	if err != nil {
+		return nil
+	}
+	known := map[string]bool{}
+	for n := range s.globals() {
+		known[n] = true
+	}
+	for _, d := range s.decls {
+		for _, n := range d.names {
+			known[n] = true
+		}
+	}
+	for _, im := range s.imports {
+		known[im.nameOrDefault()] = true
+	}
+	for _, b := range goBuiltins {
+		known[b] = true
+	}
+	for _, id := range f.Unresolved {
+		if known[id.Name] || s.vars[id.Name] {
+			continue
+		}
+		if _, ok := packageName(id.Name); ok {
+			continue
+		}
+		pos := fset.Position(id.Pos())
+		col := pos.Column
+		if pos.Line == 1 {
+			col -= len(clause)
+		}
+		msg := fmt.Sprintf("cell:%d:%d: undefined: %s", pos.Line, col, id.Name)
+		return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+	}
+	return nil
+}
+
 // globals returns the interpreter's global variables. yaegi's Globals
 // panics while a variable of a cell that failed to compile has no storage
 // yet; then it reports none.
@@ -378,6 +422,11 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if strings.TrimSpace(p.Src) != "" {
 				s.noteVars(p.Src)
 				if _, err := s.in.EvalWithContext(ctx, padded(p.Src, p.Line, p.Col)); err != nil {
+					if strings.Contains(err.Error(), "definition loop") {
+						if better := s.undefinedIn(p); better != nil {
+							return out, better
+						}
+					}
 					return out, toCellError(err)
 				}
 			}

@@ -122,6 +122,7 @@ func TestSessionErrorPositions(t *testing.T) {
 		{code: "var a int = \"s\"", err: "cell:1:"},
 		{code: "y := 2\n  zz.Foo()", err: "cell:2:3"},
 		{code: "1 +", err: "SyntaxError"},
+		{code: "a := 1\nb := a + typo", err: "cell:2:10: undefined: typo"},
 	})
 }
 
