@@ -1,0 +1,38 @@
+// Package train trains, cross-validates and applies the networks of package
+// models: the losses of the paper (Dice + cross-entropy on logits, Dice alone,
+// cross-entropy alone, and the authors' softmax-then-DiceCE variant), Adam
+// with weight decay as PyTorch has it, ReduceLROnPlateau, early stopping, a
+// training loop with live progress, run records and checkpoints that resume
+// after an interrupt or a crash, k-fold cross-validation of one or several
+// models on the same folds, and whole-volume inference back to the original
+// grid.
+//
+// Tensors are laid out (N, C, D, H, W). Losses take logits (N, C, D, H, W) and
+// targets of class values (N, 1, D, H, W) or one-hot (N, C, D, H, W).
+//
+// From a notebook cell, a task to a trained network is a few lines:
+//
+//	ds, _, err := phantom.Ensure(ctx, "data", "Heart", nil)      // or decathlon.Open
+//	data := ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{32, 32, 32}})
+//	run, err := train.Fit(cell.Context(), train.Options{
+//		Model:  models.Small(models.UNet), // 32^3 input, 2 classes
+//		Data:   data,
+//		Epochs: 20,
+//	})
+//	fmt.Println(run.BestValDice, run.Dir)
+//	display.Show(viz.LearningCurves([]viz.Run{run.Curves()}, viz.CurveOptions{}))
+//
+// Options' zero value is the paper's setting where one exists: batch 2,
+// Adam (weight decay 1e-7), learning rate 1e-4, ReduceLROnPlateau(factor 0.1,
+// patience 20) on the validation loss, DiceCE on logits with weights 1 and 1
+// and smoothing 1e-5, 100 epochs, 20% of the cases for validation. Fit writes
+// its run directory (runs/<uuid> unless Options.Dir names one): record.json
+// (configuration, per-epoch metrics, timings) and checkpoint/ (weights as
+// safetensors, optimiser and scheduler state), both replaced atomically after
+// every epoch. Resume continues such a run from its last checkpoint.
+//
+// Inside the unetlab kernel Fit shows one live HTML progress bar (epoch,
+// step, loss, Dice, time left); elsewhere it prints one plain line per epoch.
+// Cancelling the context (interrupting the cell) stops it after the current
+// step, writes a checkpoint and returns an error wrapping ctx.Err().
+package train

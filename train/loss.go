@@ -1,0 +1,492 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrShape is returned (wrapped) when logits and targets do not fit each
+// other; the message names both shapes.
+var ErrShape = errors.New("train: shape mismatch")
+
+// ErrOptions is returned (wrapped) for invalid options; the message names the
+// field and the value at fault.
+var ErrOptions = errors.New("train: invalid options")
+
+// LossKind selects the loss function.
+type LossKind string
+
+// Loss kinds. The zero value is DiceCE.
+const (
+	// DiceCE is DiceWeight x Dice + CEWeight x cross-entropy, MONAI's
+	// DiceCELoss(softmax=True, to_onehot_y=True).
+	DiceCE LossKind = "dicece"
+	// DiceOnly is the soft Dice loss alone (MONAI's DiceLoss(softmax=True)).
+	DiceOnly LossKind = "dice"
+	// CEOnly is the cross-entropy alone (torch.nn.CrossEntropyLoss).
+	CEOnly LossKind = "ce"
+)
+
+// LossOptions configures a loss. The zero value is the paper's loss: Dice +
+// cross-entropy with weights 1 and 1, smoothing 1e-5 in numerator and
+// denominator, every class (background included) in the Dice, averaged over
+// the batch and the classes, applied to logits.
+type LossOptions struct {
+	Kind LossKind
+	// DiceWeight and CEWeight weigh the two terms of DiceCE (0 means 1;
+	// negative is refused).
+	DiceWeight, CEWeight float64
+	// Smooth is added to the Dice numerator and denominator (0 means 1e-5).
+	Smooth float64
+	// ExcludeBackground leaves class 0 out of the Dice average (MONAI's
+	// include_background=False); the cross-entropy always sees every class.
+	ExcludeBackground bool
+	// Softmaxed applies the loss to softmax(logits) instead of the logits,
+	// as the authors' code did: the Dice then sees the probabilities and
+	// the cross-entropy a second softmax (MONAI's DiceCELoss(softmax=False)
+	// given softmax outputs).
+	Softmaxed bool
+}
+
+func (o LossOptions) withDefaults() (LossOptions, error) {
+	if o.Kind == "" {
+		o.Kind = DiceCE
+	}
+	switch o.Kind {
+	case DiceCE, DiceOnly, CEOnly:
+	default:
+		return o, fmt.Errorf("%w: LossOptions.Kind %q, want %q, %q or %q", ErrOptions, o.Kind, DiceCE, DiceOnly, CEOnly)
+	}
+	if o.DiceWeight < 0 || o.CEWeight < 0 || o.Smooth < 0 || math.IsNaN(o.DiceWeight+o.CEWeight+o.Smooth) {
+		return o, fmt.Errorf("%w: LossOptions weights %g, %g and smoothing %g must not be negative", ErrOptions, o.DiceWeight, o.CEWeight, o.Smooth)
+	}
+	if o.DiceWeight == 0 {
+		o.DiceWeight = 1
+	}
+	if o.CEWeight == 0 {
+		o.CEWeight = 1
+	}
+	if o.Smooth == 0 {
+		o.Smooth = 1e-5
+	}
+	switch o.Kind {
+	case DiceOnly:
+		o.CEWeight = 0
+	case CEOnly:
+		o.DiceWeight = 0
+	}
+	return o, nil
+}
+
+// Loss adds the loss of logits (N, C, D, H, W) against target to the graph
+// and returns the scalar loss node. target holds class values as (N, 1, D, H,
+// W) or per-class probabilities (one-hot) as (N, C, D, H, W), in the logits'
+// dtype (float32 or float64); the gradient flows to logits only. Any number
+// of spatial axes (one or more) is accepted.
+//
+// With p = softmax(logits) over C, t the one-hot target, s the smoothing, the
+// Dice term is the mean over samples n and classes c of
+// 1 - (2 sum_v p t + s) / (sum_v p + sum_v t + s), and the cross-entropy the
+// mean over samples and voxels of -sum_c t log p.
+func Loss(logits, target *gorgonia.Node, opt LossOptions) (*gorgonia.Node, error) {
+	o, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if logits == nil || target == nil {
+		return nil, fmt.Errorf("%w: nil logits or target node", ErrShape)
+	}
+	if _, err := checkLossShapes(logits.Shape(), target.Shape()); err != nil {
+		return nil, err
+	}
+	if logits.Dtype() != target.Dtype() {
+		return nil, fmt.Errorf("%w: logits are %v, target %v", ErrShape, logits.Dtype(), target.Dtype())
+	}
+	if dt := logits.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("%w: logits are %v, want float32 or float64", ErrShape, dt)
+	}
+	return gorgonia.ApplyOp(&lossOp{opt: o, dims: logits.Dims()}, logits, target)
+}
+
+// lossShape is (N, C, V) plus the target's channel count.
+type lossShape struct{ n, c, v, tc int }
+
+func checkLossShapes(x, t tensor.Shape) (lossShape, error) {
+	if x.Dims() < 3 {
+		return lossShape{}, fmt.Errorf("%w: logits %v, want (N, C, D, H, W)", ErrShape, x)
+	}
+	if t.Dims() != x.Dims() || (t[1] != 1 && t[1] != x[1]) || t[0] != x[0] {
+		return lossShape{}, fmt.Errorf("%w: target %v, want (N, 1, ...) or %v", ErrShape, t, x)
+	}
+	v := 1
+	for i := 2; i < x.Dims(); i++ {
+		if t[i] != x[i] {
+			return lossShape{}, fmt.Errorf("%w: target %v, want (N, 1, ...) or %v", ErrShape, t, x)
+		}
+		v *= x[i]
+	}
+	if x[1] < 1 || v < 1 || x[0] < 1 {
+		return lossShape{}, fmt.Errorf("%w: logits %v are empty", ErrShape, x)
+	}
+	return lossShape{n: x[0], c: x[1], v: v, tc: t[1]}, nil
+}
+
+// LossValue computes the loss of logits (N, C, ...) against target (N, 1,
+// ...) or (N, C, ...), given as row-major data with their shapes, without a
+// graph; validation uses it.
+func LossValue(logits []float32, shape []int, target []float32, targetShape []int, opt LossOptions) (float64, error) {
+	o, err := opt.withDefaults()
+	if err != nil {
+		return 0, err
+	}
+	s, err := checkLossShapes(tensor.Shape(shape), tensor.Shape(targetShape))
+	if err != nil {
+		return 0, err
+	}
+	if len(logits) != s.n*s.c*s.v || len(target) != s.n*s.tc*s.v {
+		return 0, fmt.Errorf("%w: %d logits and %d targets for shapes %v and %v", ErrShape, len(logits), len(target), shape, targetShape)
+	}
+	return lossCompute(logits, target, s, o, nil, 0)
+}
+
+type float interface{ ~float32 | ~float64 }
+
+// lossCompute returns the loss and, when dx is not nil, writes scale times its
+// gradient with respect to x into dx. Sums run in float64.
+func lossCompute[T float](x, t []T, s lossShape, o LossOptions, dx []T, scale float64) (float64, error) {
+	n, c, v := s.n, s.c, s.v
+	a := make([]float64, c*v)  // the loss's input: x or softmax(x)
+	pd := make([]float64, c*v) // probabilities the Dice sees
+	pc := make([]float64, c*v) // softmax(a), what the cross-entropy sees
+	tt := make([]float64, c*v) // one-hot target
+	var ga []float64
+	if dx != nil {
+		ga = make([]float64, c*v)
+	}
+	c0 := 0
+	if o.ExcludeBackground && c > 1 {
+		c0 = 1
+	}
+	diceCount := float64(n * (c - c0))
+	var diceSum, ceSum float64
+	for b := range n {
+		xs := x[b*c*v : (b+1)*c*v]
+		for i, val := range xs {
+			a[i] = float64(val)
+		}
+		if o.Softmaxed {
+			softmaxChannels(a, c, v)
+		}
+		copy(pc, a)
+		softmaxChannels(pc, c, v)
+		if o.Softmaxed {
+			copy(pd, a)
+		} else {
+			copy(pd, pc)
+		}
+		// One-hot target.
+		if s.tc == 1 {
+			clear(tt)
+			ts := t[b*v : (b+1)*v]
+			for i, val := range ts {
+				k := int(val)
+				if float64(k) != float64(val) || k < 0 || k >= c {
+					return 0, fmt.Errorf("%w: target value %g at sample %d voxel %d, want a class in 0..%d", ErrShape, float64(val), b, i, c-1)
+				}
+				tt[k*v+i] = 1
+			}
+		} else {
+			for i, val := range t[b*c*v : (b+1)*c*v] {
+				tt[i] = float64(val)
+			}
+		}
+		if ga != nil {
+			clear(ga)
+		}
+		if o.DiceWeight != 0 && o.Kind != CEOnly {
+			for k := c0; k < c; k++ {
+				var inter, sp, st float64
+				pk, tk := pd[k*v:(k+1)*v], tt[k*v:(k+1)*v]
+				for i := range v {
+					inter += pk[i] * tk[i]
+					sp += pk[i]
+					st += tk[i]
+				}
+				num := 2*inter + o.Smooth
+				den := sp + st + o.Smooth
+				diceSum += 1 - num/den
+				if ga != nil {
+					f := -o.DiceWeight / diceCount / (den * den)
+					gk := ga[k*v : (k+1)*v]
+					for i := range v {
+						gk[i] = f * (2*tk[i]*den - num)
+					}
+				}
+			}
+			if ga != nil && !o.Softmaxed {
+				// Dice's gradient is with respect to pd = softmax(a).
+				softmaxBackward(ga, pd, c, v)
+			}
+		}
+		if o.CEWeight != 0 && o.Kind != DiceOnly {
+			f := o.CEWeight / float64(n*v)
+			for i := range v {
+				var tsum float64
+				for k := range c {
+					tk := tt[k*v+i]
+					if tk != 0 {
+						ceSum -= tk * math.Log(pc[k*v+i])
+					}
+					tsum += tk
+				}
+				if ga != nil {
+					for k := range c {
+						ga[k*v+i] += f * (pc[k*v+i]*tsum - tt[k*v+i])
+					}
+				}
+			}
+		}
+		if ga != nil {
+			if o.Softmaxed {
+				// a = softmax(x): chain through the first softmax.
+				softmaxBackward(ga, a, c, v)
+			}
+			d := dx[b*c*v : (b+1)*c*v]
+			for i := range d {
+				d[i] = T(scale * ga[i])
+			}
+		}
+	}
+	var loss float64
+	if o.Kind != CEOnly {
+		loss += o.DiceWeight * diceSum / diceCount
+	}
+	if o.Kind != DiceOnly {
+		loss += o.CEWeight * ceSum / float64(n*v)
+	}
+	return loss, nil
+}
+
+// softmaxChannels replaces a (C, V) by its softmax over C at each voxel.
+func softmaxChannels(a []float64, c, v int) {
+	for i := range v {
+		m := math.Inf(-1)
+		for k := range c {
+			m = max(m, a[k*v+i])
+		}
+		var sum float64
+		for k := range c {
+			e := math.Exp(a[k*v+i] - m)
+			a[k*v+i] = e
+			sum += e
+		}
+		for k := range c {
+			a[k*v+i] /= sum
+		}
+	}
+}
+
+// softmaxBackward turns g, a gradient with respect to p = softmax(z) (C, V),
+// into the gradient with respect to z: p (g - sum_k p_k g_k).
+func softmaxBackward(g, p []float64, c, v int) {
+	for i := range v {
+		var dot float64
+		for k := range c {
+			dot += p[k*v+i] * g[k*v+i]
+		}
+		for k := range c {
+			g[k*v+i] = p[k*v+i] * (g[k*v+i] - dot)
+		}
+	}
+}
+
+// lossOp is the gorgonia operation of Loss: (logits, target) -> scalar.
+type lossOp struct {
+	opt  LossOptions
+	dims int
+}
+
+func (op *lossOp) Arity() int { return 2 }
+
+func (op *lossOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := gorgonia.TensorType{Dims: op.dims, Of: a}
+	return hm.NewFnType(t, t, a)
+}
+
+func (op *lossOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
+
+func (op *lossOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(vals) != 2 {
+		return nil, fmt.Errorf("%w: %s: %d inputs, want 2", ErrShape, op, len(vals))
+	}
+	x, t := vals[0], vals[1]
+	s, err := checkLossShapes(x.Shape(), t.Shape())
+	if err != nil {
+		return nil, err
+	}
+	switch xd := x.Data().(type) {
+	case []float32:
+		td, ok := t.Data().([]float32)
+		if !ok {
+			return nil, fmt.Errorf("%w: target is %v, logits float32", ErrShape, t.Dtype())
+		}
+		l, err := lossCompute(xd, td, s, op.opt, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		return gorgonia.NewF32(float32(l)), nil
+	case []float64:
+		td, ok := t.Data().([]float64)
+		if !ok {
+			return nil, fmt.Errorf("%w: target is %v, logits float64", ErrShape, t.Dtype())
+		}
+		l, err := lossCompute(xd, td, s, op.opt, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		return gorgonia.NewF64(l), nil
+	}
+	return nil, fmt.Errorf("%w: logits of type %T", ErrShape, x.Data())
+}
+
+func (op *lossOp) ReturnsPtr() bool     { return false }
+func (op *lossOp) CallsExtern() bool    { return false }
+func (op *lossOp) OverwritesInput() int { return -1 }
+
+func (op *lossOp) String() string {
+	o := op.opt
+	return fmt.Sprintf("train.Loss{%s,%g,%g,%g,%t,%t}", o.Kind, o.DiceWeight, o.CEWeight, o.Smooth, o.ExcludeBackground, o.Softmaxed)
+}
+
+func (op *lossOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s/%d", op, op.dims) }
+
+func (op *lossOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op *lossOp) DiffWRT(n int) []bool { return []bool{true, false}[:n] }
+
+func (op *lossOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, fmt.Errorf("%w: %s: SymDiff with %d inputs", ErrShape, op, len(inputs))
+	}
+	g, err := gorgonia.ApplyOp(&lossGradOp{loss: op}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{g, nil}, nil
+}
+
+// lossGradOp computes dLoss/dlogits: (logits, target, dOut) -> logits' shape.
+type lossGradOp struct {
+	loss  *lossOp
+	cache *tensor.Dense
+}
+
+func (op *lossGradOp) Arity() int { return 3 }
+
+func (op *lossGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := gorgonia.TensorType{Dims: op.loss.dims, Of: a}
+	return hm.NewFnType(t, t, a, t)
+}
+
+func (op *lossGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if len(in) < 1 {
+		return nil, fmt.Errorf("%w: %s: no inputs", ErrShape, op)
+	}
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: logits have no known shape", ErrShape, op)
+	}
+	return s.Clone(), nil
+}
+
+func scalarOf(v gorgonia.Value) (float64, error) {
+	switch s := v.(type) {
+	case *gorgonia.F32:
+		return float64(*s), nil
+	case *gorgonia.F64:
+		return float64(*s), nil
+	}
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d), nil
+	case float64:
+		return d, nil
+	case []float32:
+		if len(d) == 1 {
+			return float64(d[0]), nil
+		}
+	case []float64:
+		if len(d) == 1 {
+			return d[0], nil
+		}
+	}
+	return 0, fmt.Errorf("%w: loss gradient of type %T is not a scalar", ErrShape, v)
+}
+
+func (op *lossGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(vals) != 3 {
+		return nil, fmt.Errorf("%w: %s: %d inputs, want 3", ErrShape, op, len(vals))
+	}
+	x, t := vals[0], vals[1]
+	s, err := checkLossShapes(x.Shape(), t.Shape())
+	if err != nil {
+		return nil, err
+	}
+	scale, err := scalarOf(vals[2])
+	if err != nil {
+		return nil, err
+	}
+	out := op.cache
+	if out == nil || out.Dtype() != x.Dtype() || !out.Shape().Eq(x.Shape()) {
+		out = tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+		op.cache = out
+	}
+	switch xd := x.Data().(type) {
+	case []float32:
+		td, ok := t.Data().([]float32)
+		if !ok {
+			return nil, fmt.Errorf("%w: target is %v, logits float32", ErrShape, t.Dtype())
+		}
+		_, err = lossCompute(xd, td, s, op.loss.opt, out.Data().([]float32), scale)
+	case []float64:
+		td, ok := t.Data().([]float64)
+		if !ok {
+			return nil, fmt.Errorf("%w: target is %v, logits float64", ErrShape, t.Dtype())
+		}
+		_, err = lossCompute(xd, td, s, op.loss.opt, out.Data().([]float64), scale)
+	default:
+		err = fmt.Errorf("%w: logits of type %T", ErrShape, x.Data())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (op *lossGradOp) ReturnsPtr() bool     { return false }
+func (op *lossGradOp) CallsExtern() bool    { return false }
+func (op *lossGradOp) OverwritesInput() int { return -1 }
+func (op *lossGradOp) String() string       { return "grad(" + op.loss.String() + ")" }
+
+func (op *lossGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s/%d", op, op.loss.dims) }
+
+func (op *lossGradOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
