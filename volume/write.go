@@ -1,15 +1,14 @@
 package volume
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/unetlab/unetlab/internal/atomicfile"
 )
 
 // WriteOptions controls Write. The zero value writes little-endian NIfTI-1
@@ -35,7 +34,8 @@ type WriteOptions struct {
 // ".gz". It starts from v.Header when present (keeping its description,
 // units, intent and transform codes) and stores v.Affine as both the sform
 // and the qform, v's shape as dim (4D when v has several channels). The
-// file is written to a temporary name beside path and renamed into place.
+// file is written to a temporary name beside path, synced and renamed into
+// place (mode 0644), so that a reader never sees a partial file.
 // opt may be nil for the defaults.
 func Write(path string, v *Volume, opt *WriteOptions) error {
 	if opt == nil {
@@ -48,39 +48,23 @@ func Write(path string, v *Volume, opt *WriteOptions) error {
 	if err != nil {
 		return fmt.Errorf("volume: writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("volume: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op error
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	var w io.Writer = bw
-	var zw *gzip.Writer
-	if strings.HasSuffix(path, ".gz") {
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		if !strings.HasSuffix(path, ".gz") {
+			return encode(w, h, v)
+		}
 		level := opt.GzipLevel
 		if level == 0 {
 			level = 6
 		}
-		zw, err = gzip.NewWriterLevel(bw, level)
+		zw, err := gzip.NewWriterLevel(w, level)
 		if err != nil {
-			tmp.Close()
-			return fmt.Errorf("volume: writing %s: %w", path, err)
+			return err
 		}
-		w = zw
-	}
-	err = encode(w, h, v)
-	if err == nil && zw != nil {
-		err = zw.Close()
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+		if err := encode(zw, h, v); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
 	if err != nil {
 		return fmt.Errorf("volume: writing %s: %w", path, err)
 	}

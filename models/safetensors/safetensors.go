@@ -17,8 +17,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/unetlab/unetlab/internal/atomicfile"
 )
 
 // ErrFormat is returned (wrapped) for a file that is not valid safetensors;
@@ -189,28 +190,9 @@ func Write(w io.Writer, f *File) error {
 
 // WriteFile writes f to path atomically: to a temporary file in the same
 // directory, synced, then renamed over path.
-func WriteFile(path string, f *File) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = Write(tmp, f); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
+func WriteFile(path string, f *File) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, f) }); err != nil {
+		return fmt.Errorf("safetensors: writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/unetlab/unetlab/internal/atomicfile"
 	"github.com/unetlab/unetlab/volume"
 )
 
@@ -417,12 +418,8 @@ func (d *Dataset) WriteJSON() error {
 		return fmt.Errorf("decathlon: %w", err)
 	}
 	path := filepath.Join(d.Dir, "dataset.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("decathlon: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("decathlon: %w", err)
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("decathlon: writing %s: %w", path, err)
 	}
 	return nil
 }
