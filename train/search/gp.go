@@ -20,14 +20,14 @@ const gpCells = 256
 
 // gpModel is a zero-mean Gaussian process fitted to standardised values.
 type gpModel struct {
-	kernel           Kernel
+	kernel            Kernel
 	length, s2, noise float64
-	x                []float64 // inputs in [0, 1]
-	chol             []float64 // lower Cholesky factor of K + noise I, n x n row-major
-	alpha            []float64 // (K + noise I)^-1 y
-	mean, scale      float64   // y = mean + scale * standardised
-	best             float64   // best standardised value observed
-	logML            float64   // log marginal likelihood of the chosen hyperparameters
+	x                 []float64 // inputs in [0, 1]
+	chol              []float64 // lower Cholesky factor of K + noise I, n x n row-major
+	alpha             []float64 // (K + noise I)^-1 y
+	mean, scale       float64   // y = mean + scale * standardised
+	best              float64   // best standardised value observed
+	logML             float64   // log marginal likelihood of the chosen hyperparameters
 }
 
 // cov returns the kernel at distance r.

@@ -78,6 +78,41 @@ def main():
     with open(out, "w") as f:
         json.dump(dict(torch=torch.__version__, cases=cases), f)
     print("wrote", out, len(cases), "cases")
+    optim()
+
+
+def optim():
+    """torch_optim.json: Adam and AdamW trajectories on fixed gradients, and
+    ReduceLROnPlateau's learning rates on a fixed sequence of losses."""
+    g = torch.Generator().manual_seed(99)
+    w0 = torch.randn(7, generator=g, dtype=torch.float64)
+    grads = [torch.randn(7, generator=g, dtype=torch.float64) for _ in range(6)]
+    runs = []
+    for name, cls, wd in (("adam", torch.optim.Adam, 0.1), ("adam_paper", torch.optim.Adam, 1e-7),
+                          ("adamw", torch.optim.AdamW, 0.1)):
+        w = torch.nn.Parameter(w0.clone())
+        opt = cls([w], lr=0.01, weight_decay=wd)
+        traj = []
+        for gr in grads:
+            opt.zero_grad()
+            w.grad = gr.clone()
+            opt.step()
+            traj.append(w.detach().clone().tolist())
+        runs.append(dict(name=name, decoupled=cls is torch.optim.AdamW, weight_decay=wd, lr=0.01,
+                         w0=w0.tolist(), grads=[x.tolist() for x in grads], traj=traj))
+    values = [1.0, 0.9, 0.95, 0.9, 0.89995, 0.91, 0.92, 0.93, 0.7, 0.71, 0.72, 0.73, 0.74, 0.75, 0.76, 0.7, 0.7]
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=1.0)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=2)
+    lrs = []
+    for v in values:
+        sched.step(v)
+        lrs.append(opt.param_groups[0]["lr"])
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_optim.json")
+    with open(out, "w") as f:
+        json.dump(dict(torch=torch.__version__, adam=runs,
+                       plateau=dict(factor=0.1, patience=2, lr=1.0, values=values, lrs=lrs)), f)
+    print("wrote", out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,217 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/unetlab/unetlab/models/nn"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// AdamOptions configures Adam. The zero value is PyTorch's torch.optim.Adam
+// defaults with the paper's weight decay: betas (0.9, 0.999), eps 1e-8,
+// weight decay 1e-7 added to the gradient (L2).
+type AdamOptions struct {
+	Beta1, Beta2 float64 // 0 means 0.9 and 0.999
+	Eps          float64 // 0 means 1e-8
+	// WeightDecay is the L2 coefficient (0 means 1e-7, the paper's;
+	// negative means none).
+	WeightDecay float64
+	// Decoupled applies the weight decay as AdamW does (p -= lr*wd*p before
+	// the update) instead of adding wd*p to the gradient.
+	Decoupled bool
+}
+
+func (o AdamOptions) withDefaults() AdamOptions {
+	if o.Beta1 == 0 {
+		o.Beta1 = 0.9
+	}
+	if o.Beta2 == 0 {
+		o.Beta2 = 0.999
+	}
+	if o.Eps == 0 {
+		o.Eps = 1e-8
+	}
+	switch {
+	case o.WeightDecay == 0:
+		o.WeightDecay = 1e-7
+	case o.WeightDecay < 0:
+		o.WeightDecay = 0
+	}
+	return o
+}
+
+// Adam is the Adam optimiser over a model's parameters, computing exactly as
+// torch.optim.Adam (or AdamW with Decoupled) in float64 moments. Its state
+// (moments and step count) is saved in checkpoints.
+type Adam struct {
+	Options AdamOptions
+	// LR is the learning rate of the next step; schedulers change it.
+	LR     float64
+	params []nn.Param
+	m, v   [][]float64
+	step   int64
+	// grad returns parameter i's gradient; nil means its node's Grad.
+	grad func(i int) (gorgonia.Value, error)
+}
+
+// NewAdam returns Adam over params with learning rate lr.
+func NewAdam(params []nn.Param, lr float64, opt AdamOptions) (*Adam, error) {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("%w: learning rate %g, want > 0", ErrOptions, lr)
+	}
+	o := opt.withDefaults()
+	if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Eps < 0 {
+		return nil, fmt.Errorf("%w: Adam betas (%g, %g) must be in [0, 1), eps %g >= 0", ErrOptions, o.Beta1, o.Beta2, o.Eps)
+	}
+	a := &Adam{Options: o, LR: lr, params: params}
+	for _, p := range params {
+		n := p.Node.Shape().TotalSize()
+		a.m = append(a.m, make([]float64, n))
+		a.v = append(a.v, make([]float64, n))
+	}
+	return a, nil
+}
+
+// Steps is the number of updates made so far.
+func (a *Adam) Steps() int64 { return a.step }
+
+// Step updates every parameter from the gradient its node holds (bound by
+// gorgonia.BindDualValues after a machine ran the backward pass).
+func (a *Adam) Step() error {
+	a.step++
+	o := a.Options
+	bc1 := 1 - math.Pow(o.Beta1, float64(a.step))
+	bc2 := 1 - math.Pow(o.Beta2, float64(a.step))
+	stepSize := a.LR / bc1
+	sqrtBC2 := math.Sqrt(bc2)
+	for i, p := range a.params {
+		var gv gorgonia.Value
+		var err error
+		if a.grad != nil {
+			gv, err = a.grad(i)
+		} else {
+			gv, err = p.Node.Grad()
+		}
+		if err != nil {
+			return fmt.Errorf("train: Adam: gradient of %s: %w", p.Name, err)
+		}
+		pv := p.Node.Value()
+		switch pd := pv.Data().(type) {
+		case []float32:
+			gd, ok := gv.Data().([]float32)
+			if !ok || len(gd) != len(pd) || len(pd) != len(a.m[i]) {
+				return fmt.Errorf("%w: Adam: gradient of %s does not fit its value %v", ErrShape, p.Name, pv.Shape())
+			}
+			adamUpdate(pd, gd, a.m[i], a.v[i], o, a.LR, stepSize, sqrtBC2)
+		case []float64:
+			gd, ok := gv.Data().([]float64)
+			if !ok || len(gd) != len(pd) || len(pd) != len(a.m[i]) {
+				return fmt.Errorf("%w: Adam: gradient of %s does not fit its value %v", ErrShape, p.Name, pv.Shape())
+			}
+			adamUpdate(pd, gd, a.m[i], a.v[i], o, a.LR, stepSize, sqrtBC2)
+		default:
+			return fmt.Errorf("%w: Adam: parameter %s holds %T", ErrShape, p.Name, pv.Data())
+		}
+	}
+	return nil
+}
+
+// adamUpdate is one torch.optim.Adam (or AdamW) update of w in place.
+func adamUpdate[T float](w, grad []T, m, v []float64, o AdamOptions, lr, stepSize, sqrtBC2 float64) {
+	for j := range m {
+		wj := float64(w[j])
+		g := float64(grad[j])
+		if o.Decoupled {
+			wj *= 1 - lr*o.WeightDecay
+		} else if o.WeightDecay != 0 {
+			g += o.WeightDecay * wj
+		}
+		m[j] = o.Beta1*m[j] + (1-o.Beta1)*g
+		v[j] = o.Beta2*v[j] + (1-o.Beta2)*g*g
+		w[j] = T(wj - stepSize*m[j]/(math.Sqrt(v[j])/sqrtBC2+o.Eps))
+	}
+}
+
+// state lists the moments under "m.NAME" and "v.NAME" and the step count and
+// learning rate under "adam.step" and "adam.lr" (float64 tensors).
+func (a *Adam) state() []nn.StateTensor {
+	st := []nn.StateTensor{
+		{Name: "adam.step", Value: tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{float64(a.step)}))},
+		{Name: "adam.lr", Value: tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{a.LR}))},
+	}
+	for i, p := range a.params {
+		n := len(a.m[i])
+		st = append(st,
+			nn.StateTensor{Name: "m." + p.Name, Value: tensor.New(tensor.WithShape(n), tensor.WithBacking(a.m[i]))},
+			nn.StateTensor{Name: "v." + p.Name, Value: tensor.New(tensor.WithShape(n), tensor.WithBacking(a.v[i]))})
+	}
+	return st
+}
+
+// SaveState writes the optimiser's state to path atomically.
+func (a *Adam) SaveState(path string) error {
+	return nn.SaveStateFile(path, a.state())
+}
+
+// LoadState reads a state SaveState wrote for the same parameters.
+func (a *Adam) LoadState(path string) error {
+	st := a.state()
+	if err := nn.LoadStateFile(path, st); err != nil {
+		return fmt.Errorf("train: optimiser state %s: %w", path, err)
+	}
+	a.step = int64(st[0].Value.Data().([]float64)[0])
+	a.LR = st[1].Value.Data().([]float64)[0]
+	return nil
+}
+
+// Plateau is torch.optim.lr_scheduler.ReduceLROnPlateau in mode "min" with a
+// relative threshold: after more than Patience epochs without the monitored
+// value falling below best x (1 - Threshold), the learning rate is multiplied
+// by Factor (not below MinLR) and the count restarts.
+type Plateau struct {
+	Factor    float64 // 0 means 0.1
+	Patience  int     // epochs; 0 means 20 (the paper's), negative means 0
+	Threshold float64 // 0 means 1e-4
+	MinLR     float64
+	// Best and Bad are the state: the best value so far (+Inf at first)
+	// and the number of epochs since it.
+	Best float64
+	Bad  int
+}
+
+// NewPlateau returns a scheduler with the given factor and patience (zero
+// values mean 0.1 and 20).
+func NewPlateau(factor float64, patience int) *Plateau {
+	p := &Plateau{Factor: factor, Patience: patience, Best: math.Inf(1)}
+	if p.Factor == 0 {
+		p.Factor = 0.1
+	}
+	switch {
+	case p.Patience == 0:
+		p.Patience = 20
+	case p.Patience < 0:
+		p.Patience = 0
+	}
+	p.Threshold = 1e-4
+	return p
+}
+
+// Step records one epoch's value and returns the learning rate to use next.
+func (p *Plateau) Step(value, lr float64) float64 {
+	if value < p.Best*(1-p.Threshold) || (math.IsInf(p.Best, 1) && !math.IsNaN(value)) {
+		p.Best = value
+		p.Bad = 0
+		return lr
+	}
+	p.Bad++
+	if p.Bad > p.Patience {
+		p.Bad = 0
+		nl := math.Max(lr*p.Factor, p.MinLR)
+		if lr-nl > 1e-8 {
+			return nl
+		}
+	}
+	return lr
+}
