@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/unetlab/unetlab/internal/samplestat"
 )
 
 // Summary is the mean and sample standard deviation (n-1 in the
@@ -107,14 +109,10 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 	// centring cannot make identical resamples count as less extreme.
 	thresh := math.Abs(t) * (1 - 1e-12)
 	r := splitmix{state: seed}
-	n := uint64(len(x))
+	draw := func(n int) int { return int(r.next() % uint64(n)) }
 	extreme := 0
-	for k := 0; k < b; k++ {
-		var s float64
-		for range x {
-			s += x[r.next()%n]
-		}
-		if math.Abs(s/float64(len(x))) >= thresh {
+	for _, m := range samplestat.BootstrapMeans(x, b, draw) {
+		if math.Abs(m) >= thresh {
 			extreme++
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/unetlab/unetlab/internal/samplestat"
 )
 
 // Grid describes the voxel grid of a label map: Shape is (D, H, W) with W
@@ -271,15 +273,6 @@ func (e *envelope) transform(f, out []float64, s float64) {
 // interpolation between order statistics, as numpy.percentile does by
 // default. x is sorted in place.
 func percentile(x []float64, p float64) float64 {
-	if len(x) == 0 {
-		return math.NaN()
-	}
 	sort.Float64s(x)
-	pos := p / 100 * float64(len(x)-1)
-	lo := int(math.Floor(pos))
-	if lo >= len(x)-1 {
-		return x[len(x)-1]
-	}
-	frac := pos - float64(lo)
-	return x[lo] + frac*(x[lo+1]-x[lo])
+	return samplestat.Quantile(x, p/100)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/unetlab/unetlab/internal/samplestat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -157,25 +158,9 @@ func bootstrapMean(xs []float64, resamples int, level float64, rng *rand.Rand) (
 		m, _ := meanSD(xs)
 		return m, m
 	}
-	means := make([]float64, resamples)
-	n := len(xs)
-	for r := range means {
-		s := 0.0
-		for range n {
-			s += xs[rng.IntN(n)]
-		}
-		means[r] = s / float64(n)
-	}
+	means := samplestat.BootstrapMeans(xs, resamples, rng.IntN)
 	sort.Float64s(means)
-	q := func(p float64) float64 {
-		pos := p * float64(resamples-1)
-		i := int(math.Floor(pos))
-		if i >= resamples-1 {
-			return means[resamples-1]
-		}
-		return means[i] + (pos-float64(i))*(means[i+1]-means[i])
-	}
-	return q((1 - level) / 2), q(1 - (1-level)/2)
+	return samplestat.Quantile(means, (1-level)/2), samplestat.Quantile(means, 1-(1-level)/2)
 }
 
 // FoldDiff draws the paper's Figure 5: for every model but the baseline,

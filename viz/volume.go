@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/unetlab/unetlab/internal/samplestat"
 )
 
 // Volume is a 3D scalar image or label map as viz reads it.
@@ -177,15 +179,7 @@ func AutoWindow(v Volume, lowPct, highPct float64) (Window, error) {
 		return Window{Center: 0, Width: 1}, nil
 	}
 	slices.Sort(vals)
-	q := func(p float64) float64 {
-		pos := p / 100 * float64(len(vals)-1)
-		i := int(pos)
-		if i >= len(vals)-1 {
-			return vals[len(vals)-1]
-		}
-		return vals[i] + (pos-float64(i))*(vals[i+1]-vals[i])
-	}
-	lo, hi := q(lowPct), q(highPct)
+	lo, hi := samplestat.Quantile(vals, lowPct/100), samplestat.Quantile(vals, highPct/100)
 	if hi <= lo {
 		return Window{Center: lo, Width: 1}, nil
 	}
