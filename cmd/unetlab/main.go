@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -141,15 +142,16 @@ func runKernel(args []string, stderr io.Writer) int {
 }
 
 // watchParent shuts the kernel down when the process that launched it goes
-// away (the kernel is then re-parented), as ipykernel does, so that a
-// killed Jupyter server leaves no kernels behind.
+// away, as ipykernel does: jupyter_client sets JPY_PARENT_PID for kernels
+// it owns, and a kernel whose parent changed was orphaned by a killed
+// server.
 func watchParent(k *kernel.Kernel) {
-	ppid := os.Getppid()
-	if ppid <= 1 {
+	want, err := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
+	if err != nil || want <= 1 || os.Getppid() != want {
 		return
 	}
 	for range time.Tick(time.Second) {
-		if os.Getppid() != ppid {
+		if os.Getppid() != want {
 			k.Shutdown()
 			return
 		}
