@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
+	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // Summary is the mean and sample standard deviation (n-1 in the
@@ -77,8 +78,8 @@ type BootstrapOptions struct {
 // t*_b; the p-value is (1 + #{b : |t*_b| >= |t|}) / (B + 1), so it is never
 // exactly zero. NaN differences are dropped. Identical models (every d_i =
 // 0) give p = 1; a large difference of constant sign gives p near 1/(B+1).
-// The generator is the package's own, so a seed gives the same p on every
-// machine.
+// The generator is SplitMix64 (volume/rng), so a seed gives the same p on
+// every machine and Go version.
 func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 	x := make([]float64, 0, len(d))
 	for _, v := range d {
@@ -108,8 +109,10 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 	// Compare with a small relative tolerance so that rounding in the
 	// centring cannot make identical resamples count as less extreme.
 	thresh := math.Abs(t) * (1 - 1e-12)
-	r := splitmix{state: seed}
-	draw := func(n int) int { return int(r.next() % uint64(n)) }
+	// SplitMix64 draws reduced modulo n: the modulo bias for fold counts is
+	// below 1e-17, and the stream is fixed by volume/rng's code.
+	state := seed
+	draw := func(n int) int { return int(rng.SplitMix64(&state) % uint64(n)) }
 	extreme := 0
 	for _, m := range samplestat.BootstrapMeans(x, b, draw) {
 		if math.Abs(m) >= thresh {
@@ -117,18 +120,6 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 		}
 	}
 	return float64(1+extreme) / float64(b+1), nil
-}
-
-// splitmix is the SplitMix64 generator: small, fast and the same on every
-// platform. The modulo bias for fold counts is below 1e-17.
-type splitmix struct{ state uint64 }
-
-func (s *splitmix) next() uint64 {
-	s.state += 0x9e3779b97f4a7c15
-	z := s.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
 }
 
 // Ranks ranks models row by row. scores[r][m] is the score of model m on row
