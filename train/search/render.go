@@ -102,7 +102,7 @@ func (r *Result) Plot() (*viz.Figure, error) {
 
 	left := newPlot("Objective against learning rate", "learning rate (log scale)", "objective")
 	left.X.Scale = plot.LogScale{}
-	left.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	left.X.Tick.Marker = decadeTicks{}
 	left.X.Min, left.X.Max = r.Low, r.High
 	left.Add(newGrid())
 
@@ -211,4 +211,29 @@ func newGrid() *plotter.Grid {
 	sty := draw.LineStyle{Color: color.RGBA{R: 0xDD, G: 0xDD, B: 0xDD, A: 0xFF}, Width: vg.Points(0.5)}
 	g.Vertical, g.Horizontal = sty, sty
 	return g
+}
+
+// decadeTicks marks a log axis with a labelled tick at each power of ten
+// ("1e-05", "0.001") and unlabelled ones at 2 to 9 times it.
+type decadeTicks struct{}
+
+func (decadeTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max >= min) {
+		return nil
+	}
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for m := 1; m < 10; m++ {
+			v := float64(m) * math.Pow(10, e)
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }

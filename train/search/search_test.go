@@ -427,3 +427,21 @@ func TestRender(t *testing.T) {
 		t.Errorf("table of failures: %s", empty.String())
 	}
 }
+
+func TestDecadeTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (decadeTicks{}).Ticks(1e-6, 1e-1) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "1e-06 1e-05 0.0001 0.001 0.01 0.1" {
+		t.Errorf("labels %q", got)
+	}
+	if n := len((decadeTicks{}).Ticks(2e-4, 3e-3)); n != 11 { // 2..9e-4, 1..3e-3
+		t.Errorf("%d ticks on [2e-4, 3e-3], want 11", n)
+	}
+	if (decadeTicks{}).Ticks(-1, 1) != nil {
+		t.Error("ticks on a non-positive range")
+	}
+}
