@@ -30,6 +30,7 @@ type result struct {
 	Backend   string    `json:"backend"`
 	Threads   int       `json:"threads"`
 	Seconds   float64   `json:"seconds"` // median per iteration
+	CPU       float64   `json:"cpu_seconds"` // user+system CPU time per iteration (mean)
 	All       []float64 `json:"all"`
 	GFLOPs    float64   `json:"gflop_per_iter"`
 	GFLOPperS float64   `json:"gflop_per_s"`
@@ -70,6 +71,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	cpu0 := cpuSeconds()
 	var times []float64
 	for i := 0; i < *iters; i++ {
 		t0 := time.Now()
@@ -79,6 +81,7 @@ func main() {
 		}
 		times = append(times, time.Since(t0).Seconds())
 	}
+	cpu := (cpuSeconds() - cpu0) / float64(*iters)
 	sorted := append([]float64(nil), times...)
 	sort.Float64s(sorted)
 	med := sorted[len(sorted)/2]
@@ -86,7 +89,7 @@ func main() {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(result{
 		Impl: "go", Case: *which, Backend: nn.BLASBackend(), Threads: runtime.GOMAXPROCS(0),
-		Seconds: med, All: times, GFLOPs: flops / 1e9, GFLOPperS: flops / med / 1e9,
+		Seconds: med, CPU: cpu, All: times, GFLOPs: flops / 1e9, GFLOPperS: flops / med / 1e9,
 		PeakRSSMB: float64(ru.Maxrss) / 1024,
 	})
 }
@@ -245,4 +248,10 @@ func unetCase(s int) (func() error, float64, error) {
 		return solver.Step(gorgonia.NodesToValueGrads(nodes))
 	}
 	return step, 3 * flops, nil
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }

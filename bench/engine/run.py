@@ -47,12 +47,14 @@ def main():
             res["go"].append(run([binary] + args, {"GOMAXPROCS": str(a.threads)}))
             res["torch"].append(run([sys.executable, os.path.join(HERE, "torch_bench.py")] + args +
                                     ["-threads", str(a.threads)], {}))
-            print(f"{case} round {r + 1}: go {res['go'][-1]['seconds']:.3f}s  torch {res['torch'][-1]['seconds']:.3f}s",
-                  file=sys.stderr)
+            print(f"{case} round {r + 1}: go {res['go'][-1]['seconds']:.3f}s (cpu {res['go'][-1]['cpu_seconds']:.3f}s)  "
+                  f"torch {res['torch'][-1]['seconds']:.3f}s (cpu {res['torch'][-1]['cpu_seconds']:.3f}s)", file=sys.stderr)
         g = statistics.median(x["seconds"] for x in res["go"])
         t = statistics.median(x["seconds"] for x in res["torch"])
         rows.append({
             "case": case, "go_s": g, "torch_s": t, "ratio": g / t,
+            "go_cpu_s": statistics.median(x["cpu_seconds"] for x in res["go"]),
+            "torch_cpu_s": statistics.median(x["cpu_seconds"] for x in res["torch"]),
             "go_gflops": res["go"][0]["gflop_per_iter"] / g, "torch_gflops": res["torch"][0]["gflop_per_iter"] / t,
             "go_rss_mb": max(x["peak_rss_mb"] for x in res["go"]),
             "torch_rss_mb": max(x["peak_rss_mb"] for x in res["torch"]),
@@ -60,10 +62,11 @@ def main():
             "raw": res,
         })
     os.remove(binary)
-    print(f"{'case':6} {'Go s':>8} {'torch s':>8} {'Go/torch':>9} {'Go GF/s':>8} {'torch GF/s':>10} {'Go RSS MB':>10} {'torch RSS MB':>12}")
+    print(f"{'case':6} {'Go s':>8} {'torch s':>8} {'Go/torch':>9} {'CPU-s ratio':>11} {'Go GF/s':>8} {'torch GF/s':>10} "
+          f"{'Go RSS MB':>10} {'torch RSS MB':>12}")
     for r in rows:
-        print(f"{r['case']:6} {r['go_s']:8.3f} {r['torch_s']:8.3f} {r['ratio']:9.2f} {r['go_gflops']:8.1f} "
-              f"{r['torch_gflops']:10.1f} {r['go_rss_mb']:10.0f} {r['torch_rss_mb']:12.0f}")
+        print(f"{r['case']:6} {r['go_s']:8.3f} {r['torch_s']:8.3f} {r['ratio']:9.2f} {r['go_cpu_s'] / r['torch_cpu_s']:11.2f} "
+              f"{r['go_gflops']:8.1f} {r['torch_gflops']:10.1f} {r['go_rss_mb']:10.0f} {r['torch_rss_mb']:12.0f}")
     print(f"(Go BLAS: {rows[0]['go_backend']}, {rows[0]['threads']} threads; size {a.size}^3; "
           f"medians of {a.rounds} alternating rounds x {a.iters} iterations)")
     if not a.no_save:

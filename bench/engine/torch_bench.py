@@ -96,14 +96,17 @@ def main():
         torch.set_num_threads(a.threads)
     step, flops = {"conv": conv_case, "unet": unet_case}[a.case](a.size)
     step()  # warm-up
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     times = []
     for _ in range(a.iters):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / a.iters
     med = sorted(times)[len(times) // 2]
     print(json.dumps({"impl": "torch", "case": a.case, "backend": "torch " + torch.__version__,
-                      "threads": torch.get_num_threads(), "seconds": med, "all": times,
+                      "threads": torch.get_num_threads(), "seconds": med, "cpu_seconds": cpu, "all": times,
                       "gflop_per_iter": flops / 1e9, "gflop_per_s": flops / med / 1e9,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
