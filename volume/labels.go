@@ -49,7 +49,9 @@ func checkLabels(lab *Volume, classes int) error {
 		return fmt.Errorf("%w: %d classes", ErrLabel, classes)
 	}
 	for i, f := range lab.Data {
-		if !(f >= 0 && int(f) < classes && f == float32(math.Trunc(float64(f)))) {
+		// Compare as floats: int(f) of a huge or infinite f is
+		// implementation-defined (negative on amd64) and would pass.
+		if !(f >= 0 && float64(f) < float64(classes) && f == float32(math.Trunc(float64(f)))) {
 			return fmt.Errorf("%w: voxel %d has value %g, want a class in 0..%d", ErrLabel, i, f, classes-1)
 		}
 	}

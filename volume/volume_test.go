@@ -173,3 +173,23 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// TestLabelValuesOutOfRange feeds label maps whose values are not classes
+// but survive a float-to-int conversion (huge, infinite, NaN, negative):
+// every label function must return ErrLabel, never panic.
+func TestLabelValuesOutOfRange(t *testing.T) {
+	ctx := context.Background()
+	for _, f := range []float32{float32(math.Inf(1)), 1e30, 3e9, float32(math.NaN()), -1, 3} {
+		lab := New([3]int{4, 4, 4}, 1)
+		lab.Data[5] = f
+		if _, err := OneHot(lab, 3); !errors.Is(err, ErrLabel) {
+			t.Errorf("OneHot with value %g: err = %v, want ErrLabel", f, err)
+		}
+		if _, err := ResizeLabels(ctx, lab, [3]int{2, 2, 2}, 3, LabelLinear); !errors.Is(err, ErrLabel) {
+			t.Errorf("ResizeLabels with value %g: err = %v, want ErrLabel", f, err)
+		}
+		if _, err := ResizeOneHot(ctx, lab, [3]int{2, 2, 2}, 3); !errors.Is(err, ErrLabel) {
+			t.Errorf("ResizeOneHot with value %g: err = %v, want ErrLabel", f, err)
+		}
+	}
+}
