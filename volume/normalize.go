@@ -79,7 +79,11 @@ func zscore(x []float32) {
 	}
 	std := math.Sqrt(sq / float64(n))
 	if std == 0 {
-		clear(x)
+		for i, f := range x {
+			if f == f {
+				x[i] = 0
+			}
+		}
 		return
 	}
 	for i, f := range x {

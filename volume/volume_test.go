@@ -193,3 +193,24 @@ func TestLabelValuesOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeConstantKeepsNaN: a constant channel becomes zeros, but its
+// NaN voxels stay NaN, as Normalize promises for every channel.
+func TestNormalizeConstantKeepsNaN(t *testing.T) {
+	for _, mode := range []Norm{NormZScoreMinMax, NormZScore, NormMinMax} {
+		v := New([3]int{2, 2, 1}, 1)
+		for i := range v.Data {
+			v.Data[i] = 7
+		}
+		v.Data[2] = float32(math.NaN())
+		n, err := Normalize(v, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range n.Data {
+			if want := i == 2; math.IsNaN(float64(f)) != want || (!want && f != 0) {
+				t.Errorf("%v: voxel %d = %g, want %s", mode, i, f, map[bool]string{true: "NaN", false: "0"}[want])
+			}
+		}
+	}
+}
