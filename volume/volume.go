@@ -1,6 +1,9 @@
 package volume
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Volume is a multi-channel 3D image with float32 voxels.
 //
@@ -87,10 +90,24 @@ func (v *Volume) Check() error {
 			return fmt.Errorf("%w: shape %v has an empty axis", ErrShape, v.Shape)
 		}
 	}
-	if v.Channels < 1 || len(v.Data) != v.Channels*v.Len() {
+	n, ok := count(v.Shape, v.Channels)
+	if v.Channels < 1 || !ok || len(v.Data) != n {
 		return fmt.Errorf("%w: %d voxels for shape %v with %d channels", ErrShape, len(v.Data), v.Shape, v.Channels)
 	}
 	return nil
+}
+
+// count returns channels*X*Y*Z for positive sizes, and false when the
+// product overflows int.
+func count(shape [3]int, channels int) (int, bool) {
+	n := channels
+	for _, s := range shape {
+		if s > 0 && n > math.MaxInt/s {
+			return 0, false
+		}
+		n *= s
+	}
+	return n, true
 }
 
 // String describes the volume's geometry, not its voxels.

@@ -214,3 +214,16 @@ func TestNormalizeConstantKeepsNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckOverflow: a shape whose voxel count overflows int must not pass
+// Check with a short Data slice.
+func TestCheckOverflow(t *testing.T) {
+	v := &Volume{Shape: [3]int{1 << 32, 1 << 32, 1}, Channels: 1}
+	if err := v.Check(); !errors.Is(err, ErrShape) {
+		t.Fatalf("Check of shape %v with no data: %v, want ErrShape", v.Shape, err)
+	}
+	v = &Volume{Shape: [3]int{1 << 21, 1 << 21, 1 << 22}, Channels: 1}
+	if err := v.Check(); !errors.Is(err, ErrShape) {
+		t.Fatalf("Check of shape %v with no data: %v, want ErrShape", v.Shape, err)
+	}
+}
