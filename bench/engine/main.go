@@ -29,7 +29,7 @@ type result struct {
 	Case      string    `json:"case"`
 	Backend   string    `json:"backend"`
 	Threads   int       `json:"threads"`
-	Seconds   float64   `json:"seconds"` // median per iteration
+	Seconds   float64   `json:"seconds"`     // median per iteration
 	CPU       float64   `json:"cpu_seconds"` // user+system CPU time per iteration (mean)
 	All       []float64 `json:"all"`
 	GFLOPs    float64   `json:"gflop_per_iter"`
