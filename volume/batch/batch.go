@@ -97,6 +97,9 @@ type Loader struct {
 // New returns a loader over the given source indices (nil means all of
 // them); opt may be nil for the defaults.
 func New(src Source, indices []int, opt *Options) (*Loader, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%w: nil source", ErrBatch)
+	}
 	o := Options{}
 	if opt != nil {
 		o = *opt
@@ -277,6 +280,22 @@ func (l *Loader) make(ctx context.Context, epoch int, order []int, k int) (*Batc
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("batch: epoch %d batch %d: %w", epoch, k, err)
 	}
+	// A Source is user code: check what it gave before copying, so that a
+	// volume whose Data does not match its shape can neither panic nor
+	// spill into the next sample's part of the batch.
+	for j := range idx {
+		if imgs[j] == nil {
+			return nil, fmt.Errorf("%w: epoch %d batch %d: sample %d has no image", ErrBatch, epoch, k, idx[j])
+		}
+		if err := imgs[j].Check(); err != nil {
+			return nil, fmt.Errorf("batch: epoch %d batch %d: sample %d image: %w", epoch, k, idx[j], err)
+		}
+		if labs[j] != nil {
+			if err := labs[j].Check(); err != nil {
+				return nil, fmt.Errorf("batch: epoch %d batch %d: sample %d label: %w", epoch, k, idx[j], err)
+			}
+		}
+	}
 	shape := imgs[0].TensorShape(l.opt.Axes)
 	b := &Batch{Shape: [5]int{len(idx), shape[0], shape[1], shape[2], shape[3]}, Indices: append([]int(nil), idx...), Epoch: epoch}
 	per := shape[0] * shape[1] * shape[2] * shape[3]
@@ -290,7 +309,7 @@ func (l *Loader) make(ctx context.Context, epoch int, order []int, k int) (*Batc
 		if s := imgs[j].TensorShape(l.opt.Axes); s != shape {
 			return nil, fmt.Errorf("%w: sample %d has shape %v, sample %d has %v", ErrBatch, idx[j], s, idx[0], shape)
 		}
-		imgs[j].CDHW(b.Images[j*per:(j+1)*per], l.opt.Axes)
+		imgs[j].CDHW(b.Images[j*per:(j+1)*per:(j+1)*per], l.opt.Axes)
 		if (labs[j] != nil) != hasLabels {
 			return nil, fmt.Errorf("%w: sample %d and sample %d disagree on having a label", ErrBatch, idx[j], idx[0])
 		}
@@ -298,7 +317,7 @@ func (l *Loader) make(ctx context.Context, epoch int, order []int, k int) (*Batc
 			if labs[j].Channels != 1 || labs[j].Shape != imgs[j].Shape {
 				return nil, fmt.Errorf("%w: sample %d: label %v for image %v", ErrBatch, idx[j], labs[j], imgs[j])
 			}
-			labs[j].CDHW(b.Labels[j*vox:(j+1)*vox], l.opt.Axes)
+			labs[j].CDHW(b.Labels[j*vox:(j+1)*vox:(j+1)*vox], l.opt.Axes)
 		}
 	}
 	return b, nil

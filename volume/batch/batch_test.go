@@ -226,3 +226,60 @@ func ExampleLoader() {
 	// [2 3] [2 2 5 4 3] [2 1 5 4 3]
 	// [4] [1 2 5 4 3] [1 1 5 4 3]
 }
+
+// badSource returns, for sample 0, what its function gives; the other
+// samples are the fake's.
+type badSource struct {
+	*fake
+	first func() (*volume.Volume, *volume.Volume)
+}
+
+func (b badSource) Sample(ctx context.Context, i int) (*volume.Volume, *volume.Volume, error) {
+	if i == 0 {
+		img, lab := b.first()
+		return img, lab, nil
+	}
+	return b.fake.Sample(ctx, i)
+}
+
+// TestBadSamples: samples whose data do not match their shape, or that are
+// missing, give ErrBatch or a volume.ErrShape error naming the sample, never
+// a panic or a batch with one sample's voxels spilled into the next.
+func TestBadSamples(t *testing.T) {
+	good := func() (*volume.Volume, *volume.Volume) {
+		img, lab, _ := newFake(1).Sample(context.Background(), 0)
+		return img, lab
+	}
+	cases := map[string]func() (*volume.Volume, *volume.Volume){
+		"nil image": func() (*volume.Volume, *volume.Volume) { return nil, nil },
+		"long image data": func() (*volume.Volume, *volume.Volume) {
+			img, lab := good()
+			img.Data = append(img.Data, make([]float32, len(img.Data))...)
+			return img, lab
+		},
+		"short label data": func() (*volume.Volume, *volume.Volume) {
+			img, lab := good()
+			lab.Data = lab.Data[:5]
+			return img, lab
+		},
+	}
+	for name, first := range cases {
+		t.Run(name, func(t *testing.T) {
+			l, err := New(badSource{newFake(4), first}, nil, &Options{BatchSize: 2, Prefetch: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			it := l.Epoch(context.Background(), 0)
+			defer it.Close()
+			if it.Next() {
+				t.Fatalf("first batch made from a bad sample: %v", it.Batch().Shape)
+			}
+			if err := it.Err(); !errors.Is(err, ErrBatch) && !errors.Is(err, volume.ErrShape) {
+				t.Fatalf("err = %v, want ErrBatch or volume.ErrShape", err)
+			}
+		})
+	}
+	if _, err := New(nil, nil, nil); !errors.Is(err, ErrBatch) {
+		t.Errorf("New(nil source): %v, want ErrBatch", err)
+	}
+}
