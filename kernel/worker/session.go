@@ -388,8 +388,19 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	}
 	pending := s.pendingAfterRebuild
 	s.pendingAfterRebuild = nil
+	// Kept declarations that depend on what the cell redefines are
+	// replayed after the cell's last declaration part.
+	lastDecl := -1
+	for i, p := range parts {
+		if p.Kind == partDecl {
+			lastDecl = i
+		}
+	}
+	if lastDecl < 0 {
+		pending = s.retry(pending)
+	}
 	di := 0
-	for _, p := range parts {
+	for pi, p := range parts {
 		if err := ctx.Err(); err != nil {
 			return out, toCellError(err)
 		}
@@ -417,7 +428,9 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
 					src: padded(it.text, it.line, it.col), text: it.text})
 			}
-			pending = s.retry(pending)
+			if pi == lastDecl {
+				pending = s.retry(pending)
+			}
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
 				s.noteVars(p.Src)
@@ -903,7 +916,34 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 			keep = append(keep, d)
 		}
 	}
-	s.pendingAfterRebuild = s.retry(keep)
+	// Replay now what does not depend on a redefined name; the rest waits
+	// for the cell's new declarations (a failed replay would leave a
+	// half-declared name behind in yaegi).
+	deferred := map[string]bool{}
+	for n := range redefined {
+		if !strings.Contains(n, ".") { // a redefined method leaves its type in place
+			deferred[n] = true
+		}
+	}
+	var now, later []declEntry
+	for changed := true; changed; {
+		changed = false
+		now, later = now[:0], later[:0]
+		for _, d := range keep {
+			if usesAny(d, deferred) {
+				later = append(later, d)
+				for _, n := range d.names {
+					if !deferred[n] {
+						deferred[n] = true
+						changed = true
+					}
+				}
+			} else {
+				now = append(now, d)
+			}
+		}
+	}
+	s.pendingAfterRebuild = append(s.retry(now), later...)
 
 	var reset []string
 	for name := range all {
@@ -965,6 +1005,23 @@ func typeExpr(t reflect.Type, aliases map[string]string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// usesAny reports whether declaration d mentions any of names (as an
+// identifier anywhere, receiver types included).
+func usesAny(d declEntry, names map[string]bool) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
+	if err != nil {
+		return true
+	}
+	found := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && names[id.Name] {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func dedup(s []string) []string {

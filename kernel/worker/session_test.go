@@ -114,6 +114,15 @@ func TestRebuildCarriesCompiledValues(t *testing.T) {
 	})
 }
 
+func TestRedefineTypeReplaysDependents(t *testing.T) {
+	runSteps(t, []step{
+		{code: "type T struct{ A int }\nfunc show(t T) int { return t.A }"},
+		{code: "type T struct{ A, B int }\nshow(T{1, 2})", result: "1"},
+		{code: "func (t T) Sum() int { return t.A + t.B }\nT{3, 4}.Sum()", result: "7"},
+		{code: "type T struct{ A, B, C int }\nT{1, 2, 3}.Sum() + show(T{A: 5})", result: "8"},
+	})
+}
+
 func TestSessionErrorPositions(t *testing.T) {
 	runSteps(t, []step{
 		{code: "x := 1\n\nundefinedThing.Foo()", err: "cell:3:1: undefined: undefinedThing"},
