@@ -215,7 +215,8 @@ func ReadFile(path string) (*File, error) {
 	return f, nil
 }
 
-// Read decodes a safetensors stream of unknown size from r.
+// Read decodes a safetensors stream of unknown size from r. Memory grows
+// with the bytes actually read, never with what the header claims.
 func Read(r io.Reader) (*File, error) { return read(r, -1) }
 
 func formatErr(format string, args ...any) error {
@@ -312,12 +313,27 @@ func read(r io.Reader, size int64) (*File, error) {
 	if size >= 0 && 8+int64(n)+pos > size {
 		return nil, fmt.Errorf("%w: data is %d bytes, the header describes %d: %w", ErrFormat, size-8-int64(n), pos, io.ErrUnexpectedEOF)
 	}
-	data := make([]byte, pos)
-	if _, err := io.ReadFull(r, data); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	var data []byte
+	if size >= 0 {
+		// The file's size bounds pos (checked above): read it in one go.
+		data = make([]byte, pos)
+		if _, err := io.ReadFull(r, data); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("%w: data of %d bytes: %w", ErrFormat, pos, err)
 		}
-		return nil, fmt.Errorf("%w: data of %d bytes: %w", ErrFormat, pos, err)
+	} else {
+		// A stream's header is only a claim: let the buffer grow with the
+		// bytes actually present, so that a lying header cannot make us
+		// allocate what it claims.
+		var err error
+		if data, err = io.ReadAll(io.LimitReader(r, pos)); err != nil {
+			return nil, fmt.Errorf("%w: data of %d bytes: %w", ErrFormat, pos, err)
+		}
+		if int64(len(data)) < pos {
+			return nil, fmt.Errorf("%w: data is %d bytes, the header describes %d: %w", ErrFormat, len(data), pos, io.ErrUnexpectedEOF)
+		}
 	}
 	for i := range f.Tensors {
 		t := &f.Tensors[i]

@@ -221,3 +221,14 @@ func ExampleWrite() {
 	fmt.Println(t.Name, t.Dtype, t.Shape, t.F32)
 	// Output: output_layer.bias F32 [2] [0.5 -1]
 }
+
+// TestReadLyingStream: a stream (size unknown) whose header claims far more
+// data than follows must fail with io.ErrUnexpectedEOF after reading what
+// is there, without allocating what the header claims (2^40 bytes here).
+func TestReadLyingStream(t *testing.T) {
+	data := header(`{"a":{"dtype":"F64","shape":[137438953472],"data_offsets":[0,1099511627776]}}`, 64)
+	_, err := Read(bytes.NewReader(data))
+	if !errors.Is(err, ErrFormat) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want ErrFormat and io.ErrUnexpectedEOF", err)
+	}
+}
