@@ -343,6 +343,11 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if err != nil {
 				return out, syntaxError(err)
 			}
+			if slices.Contains(names, "main") {
+				line, col := mainPos(p)
+				msg := fmt.Sprintf("cell:%d:%d: a cell cannot declare main: the interpreter would call it after every cell; give the function another name", line, col)
+				return out, &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			}
 			d := cellDecl{p: p, names: names, vars: vars}
 			switch {
 			case !anyKnown(known, names):
@@ -1061,6 +1066,17 @@ func declNames(p part) (names, vars []string, err error) {
 		vars = append(vars, it.vars...)
 	}
 	return names, vars, err
+}
+
+// mainPos returns the position of the main declaration in part p.
+func mainPos(p part) (int, int) {
+	items, _ := declItems(p)
+	for _, it := range items {
+		if slices.Contains(it.names, "main") {
+			return it.line, it.col
+		}
+	}
+	return p.Line, p.Col
 }
 
 // declItem is one top-level declaration of a declaration part.

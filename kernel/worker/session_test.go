@@ -132,6 +132,7 @@ func TestSessionErrorPositions(t *testing.T) {
 		{code: "y := 2\n  zz.Foo()", err: "cell:2:3"},
 		{code: "1 +", err: "SyntaxError"},
 		{code: "a := 1\nb := a + typo", err: "cell:2:10: undefined: typo"},
+		{code: "x := 2\nfunc main() {}", err: "cell:2:1: a cell cannot declare main"},
 	})
 }
 
