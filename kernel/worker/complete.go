@@ -85,7 +85,15 @@ func (s *session) complete(code string, cursor int) CompleteResult {
 	start := wordBefore(code, off)
 	prefix := code[start:off]
 	var cands []completion
-	if start > 0 && code[start-1] == '.' {
+	if q, ok := importPathAt(code, off); ok {
+		start, prefix = q, code[q:off]
+		pkgIndexOnce.Do(indexPackages)
+		for path := range nameByPath {
+			if strings.HasPrefix(path, prefix) {
+				cands = append(cands, completion{path, "module"})
+			}
+		}
+	} else if start > 0 && code[start-1] == '.' {
 		recv := chainBefore(code, start-1)
 		cands = s.memberCompletions(recv, prefix)
 	} else {
@@ -110,6 +118,28 @@ func (s *session) complete(code string, cursor int) CompleteResult {
 	}
 	res.Metadata["_jupyter_types_experimental"] = types
 	return res
+}
+
+// importPathAt reports whether off is inside the quoted path of an import
+// and returns the offset just after the opening quote.
+func importPathAt(code string, off int) (int, bool) {
+	lineStart := strings.LastIndexByte(code[:off], '\n') + 1
+	line := code[lineStart:off]
+	q := strings.LastIndexByte(line, '"')
+	if q < 0 || strings.Count(line, "\"")%2 != 1 {
+		return 0, false
+	}
+	before := strings.TrimSpace(line[:q])
+	inImport := strings.HasPrefix(before, "import")
+	if !inImport {
+		// Inside an import ( ... ) block: an alias at most before the quote.
+		open := strings.LastIndex(code[:lineStart], "import (")
+		inImport = open >= 0 && !strings.Contains(code[open:lineStart], ")") && !strings.ContainsAny(before, " \t(")
+	}
+	if !inImport {
+		return 0, false
+	}
+	return lineStart + q + 1, true
 }
 
 // nameCompletions completes a bare identifier.
