@@ -56,3 +56,17 @@ func TestEdgeCases(t *testing.T) {
 		t.Error("LabelBars 10 points high succeeded")
 	}
 }
+
+// TestBadVolumes: volumes and options that used to slip through the checks
+// (a shape whose voxel count overflows, a pixel size so small the panel
+// size overflows, a negative series index) give errors or colours, not
+// panics or 1-pixel panels.
+func TestBadVolumes(t *testing.T) {
+	huge := viz.Volume{Shape: [3]int{1 << 32, 1 << 32, 1}}
+	if _, err := viz.Slice(huge, viz.Axial, 0, viz.ViewOptions{}); err == nil {
+		t.Error("Slice of an overflowing shape with no data succeeded")
+	}
+	if _, err := viz.AutoWindow(huge, 1, 99); err == nil {
+		t.Error("AutoWindow of an overflowing shape with no data succeeded")
+	}
+}

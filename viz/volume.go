@@ -114,6 +114,11 @@ func (v Volume) check(name string) error {
 			return fmt.Errorf("%w: %s: Shape %v: axis %d is %d, want > 0", ErrShape, name, v.Shape, i, n)
 		}
 	}
+	// Shapes are positive here; a product that would overflow int cannot
+	// match any Data, and a wrapped one could (0 for 2^32 x 2^32 x 1).
+	if v.Shape[1] > math.MaxInt/v.Shape[0] || v.Shape[2] > math.MaxInt/(v.Shape[0]*v.Shape[1]) {
+		return fmt.Errorf("%w: %s: Shape %v holds more voxels than an int counts", ErrShape, name, v.Shape)
+	}
 	if want := v.Shape[0] * v.Shape[1] * v.Shape[2]; len(v.Data) != want {
 		return fmt.Errorf("%w: %s: %d voxels for Shape %v (want %d)", ErrShape, name, len(v.Data), v.Shape, want)
 	}
