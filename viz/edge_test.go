@@ -69,4 +69,8 @@ func TestBadVolumes(t *testing.T) {
 	if _, err := viz.AutoWindow(huge, 1, 99); err == nil {
 		t.Error("AutoWindow of an overflowing shape with no data succeeded")
 	}
+	v := viz.Volume{Data: make([]float32, 8), Shape: [3]int{2, 2, 2}}
+	if _, err := viz.Slice(v, viz.Axial, 0, viz.ViewOptions{PixelSize: 1e-300}); err == nil {
+		t.Error("Slice with PixelSize 1e-300 mm succeeded")
+	}
 }

@@ -382,6 +382,11 @@ func newRenderer(img Volume, opt ViewOptions, geoms []sliceGeom) (*renderer, err
 		r.ps = autoPixelSize(geoms)
 	}
 	for _, g := range geoms {
+		// Bound the sides in float64 first: a tiny PixelSize would make
+		// the int conversion in pixels overflow (to a 1-pixel panel).
+		if fw, fh := float64(g.nh)*g.sh/r.ps, float64(g.nv)*g.sv/r.ps; !(fw <= 1<<24 && fh <= 1<<24) {
+			return nil, fmt.Errorf("%w: PixelSize %v mm makes a %.3gx%.3g panel", ErrInput, r.ps, fw, fh)
+		}
 		if w, h := g.pixels(r.ps); w*h > 1<<24 {
 			return nil, fmt.Errorf("%w: PixelSize %v mm makes a %dx%d panel", ErrInput, r.ps, w, h)
 		}
