@@ -73,4 +73,7 @@ func TestBadVolumes(t *testing.T) {
 	if _, err := viz.Slice(v, viz.Axial, 0, viz.ViewOptions{PixelSize: 1e-300}); err == nil {
 		t.Error("Slice with PixelSize 1e-300 mm succeeded")
 	}
+	if c := viz.Colour(math.MinInt); c.A != 255 {
+		t.Errorf("Colour(MinInt) = %v", c)
+	}
 }

@@ -22,10 +22,11 @@ var lineOrder = []int{4, 0, 2, 5, 1, 6, 3}
 // Colour returns the i-th colour of a series on a white background (lines,
 // points, bars): the Okabe-Ito colours, yellow last, repeating after seven.
 func Colour(i int) color.RGBA {
-	if i < 0 {
-		i = -i
+	k := i % len(lineOrder)
+	if k < 0 {
+		k = -k // Colour(-i) == Colour(i), even for math.MinInt
 	}
-	return Palette[lineOrder[i%len(lineOrder)]]
+	return Palette[lineOrder[k]]
 }
 
 // LabelColour returns the overlay colour of label class c (c >= 1) on a
