@@ -31,7 +31,7 @@ func TestCompleteAndInspect(t *testing.T) {
 		{"é := 1; fmt.Sprin", -1, []string{"Sprint", "Sprintf", "Sprintln"}, 12, 17}, // code points
 		{"fmt.Prin(1)", 8, []string{"Print", "Printf", "Println"}, 4, 8},
 		{"import \"encoding/js", -1, []string{"encoding/json"}, 8, 19},                        // import paths
-		{"import (\n\t\"fmt\"\n\tm \"math/bi", -1, []string{"math/big", "math/bits"}, 19, 27}, // in a block, with an alias
+		{"import (\n\t\"fmt\"\n\tm \"math/bi", -1, []string{"math/big", "math/bits"}, 20, 27}, // in a block, with an alias
 		{"import \"github.com/unetlab/unetlab/disp", -1, []string{"github.com/unetlab/unetlab/display"}, 8, 39},
 	}
 	for _, c := range cases {
