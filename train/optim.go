@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -214,4 +215,31 @@ func (p *Plateau) Step(value, lr float64) float64 {
 		}
 	}
 	return lr
+}
+
+type plateauJSON struct {
+	Factor    float64
+	Patience  int
+	Threshold float64
+	MinLR     float64
+	Best      *float64 // null: none yet (+Inf)
+	Bad       int
+}
+
+// MarshalJSON writes the +Inf best value of a fresh scheduler as null.
+func (p Plateau) MarshalJSON() ([]byte, error) {
+	return json.Marshal(plateauJSON{p.Factor, p.Patience, p.Threshold, p.MinLR, ptr(p.Best), p.Bad})
+}
+
+// UnmarshalJSON reads a null best value as +Inf.
+func (p *Plateau) UnmarshalJSON(b []byte) error {
+	var j plateauJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*p = Plateau{Factor: j.Factor, Patience: j.Patience, Threshold: j.Threshold, MinLR: j.MinLR, Best: math.Inf(1), Bad: j.Bad}
+	if j.Best != nil {
+		p.Best = *j.Best
+	}
+	return nil
 }

@@ -1,0 +1,215 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/unetlab/unetlab/models"
+	"github.com/unetlab/unetlab/viz"
+)
+
+// Settings are the resolved settings of a run (every default filled in), as
+// the run record stores them.
+type Settings struct {
+	Model        models.Config
+	Epochs       int
+	BatchSize    int
+	LR           float64
+	Adam         AdamOptions
+	PlateauOff   bool
+	Plateau      Plateau // factor, patience, threshold (initial state)
+	Patience     int     // early stopping on validation Dice; 0 off
+	Loss         LossOptions
+	Seed         uint64
+	Float64      bool
+	DropLast     bool
+	Train, Val   []int // case indices of the source
+	Classes      int
+	SourceLen    int
+	GOMAXPROCS   int
+	BLAS         string
+	Augmentation bool
+}
+
+// Epoch is one epoch of a run record. Losses are means over the epoch's
+// batches (training) or cases (validation); Dice scores are foreground Dice
+// (the mean over labels 1..C-1 present in truth or prediction) averaged over
+// the cases, NaN when undefined (null in JSON).
+type Epoch struct {
+	Epoch              int // 1-based
+	TrainLoss, ValLoss float64
+	TrainDice, ValDice float64
+	// ValDiceLabels is the validation Dice of each foreground label
+	// (index 0 is label 1), averaged over the cases where it is defined.
+	ValDiceLabels []float64
+	LR            float64 // learning rate used during the epoch
+	Steps         int     // optimiser steps in the epoch
+	TrainSeconds  float64 // wall time of the training pass
+	ValSeconds    float64 // wall time of the validation pass
+	End           time.Time
+}
+
+type epochJSON struct {
+	Epoch              int
+	TrainLoss, ValLoss *float64
+	TrainDice, ValDice *float64
+	ValDiceLabels      []*float64
+	LR                 float64
+	Steps              int
+	TrainSeconds       float64
+	ValSeconds         float64
+	End                time.Time
+}
+
+func ptr(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+func val(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON writes NaN scores as null.
+func (e Epoch) MarshalJSON() ([]byte, error) {
+	j := epochJSON{Epoch: e.Epoch, TrainLoss: ptr(e.TrainLoss), ValLoss: ptr(e.ValLoss), TrainDice: ptr(e.TrainDice),
+		ValDice: ptr(e.ValDice), LR: e.LR, Steps: e.Steps, TrainSeconds: e.TrainSeconds, ValSeconds: e.ValSeconds, End: e.End}
+	for _, d := range e.ValDiceLabels {
+		j.ValDiceLabels = append(j.ValDiceLabels, ptr(d))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads null scores as NaN.
+func (e *Epoch) UnmarshalJSON(b []byte) error {
+	var j epochJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*e = Epoch{Epoch: j.Epoch, TrainLoss: val(j.TrainLoss), ValLoss: val(j.ValLoss), TrainDice: val(j.TrainDice),
+		ValDice: val(j.ValDice), LR: j.LR, Steps: j.Steps, TrainSeconds: j.TrainSeconds, ValSeconds: j.ValSeconds, End: j.End}
+	for _, d := range j.ValDiceLabels {
+		e.ValDiceLabels = append(e.ValDiceLabels, val(d))
+	}
+	return nil
+}
+
+// Run is a run record: what Fit writes to record.json in the run directory
+// after every epoch, and returns.
+type Run struct {
+	ID       string
+	Name     string
+	Dir      string `json:"-"`
+	Settings Settings
+	Epochs   []Epoch
+	// BestEpoch is the epoch of the highest validation Dice (0 before the
+	// first), BestValDice that Dice (NaN before).
+	BestEpoch   int
+	BestValDice float64
+	// Status is "running", "completed", "early stopping" or "cancelled".
+	Status  string
+	Started time.Time
+	Updated time.Time
+	// Resumes counts the times the run was resumed.
+	Resumes int
+}
+
+type runJSON Run
+
+// MarshalJSON writes a NaN BestValDice as null.
+func (r *Run) MarshalJSON() ([]byte, error) {
+	type alias struct {
+		*runJSON
+		BestValDice *float64
+	}
+	return json.Marshal(alias{runJSON: (*runJSON)(r), BestValDice: ptr(r.BestValDice)})
+}
+
+// UnmarshalJSON reads a null BestValDice as NaN.
+func (r *Run) UnmarshalJSON(b []byte) error {
+	type alias struct {
+		*runJSON
+		BestValDice *float64
+	}
+	a := alias{runJSON: (*runJSON)(r)}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	r.BestValDice = val(a.BestValDice)
+	return nil
+}
+
+// Curves returns the run's per-epoch metrics for viz.LearningCurves.
+func (r *Run) Curves() viz.Run {
+	v := viz.Run{Name: r.Name}
+	if v.Name == "" {
+		v.Name = string(r.Settings.Model.Arch)
+	}
+	for _, e := range r.Epochs {
+		v.Epochs = append(v.Epochs, viz.Epoch{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: e.ValLoss, TrainDice: e.TrainDice, ValDice: e.ValDice})
+	}
+	return v
+}
+
+// Best returns the epoch of the highest validation Dice; ok is false when
+// no epoch has one.
+func (r *Run) Best() (e Epoch, ok bool) {
+	for _, x := range r.Epochs {
+		if x.Epoch == r.BestEpoch {
+			return x, true
+		}
+	}
+	return Epoch{}, false
+}
+
+// ReadRun reads the record.json of a run directory.
+func ReadRun(dir string) (*Run, error) {
+	b, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		return nil, fmt.Errorf("train: run record: %w", err)
+	}
+	r := new(Run)
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("train: run record %s: %w", filepath.Join(dir, RecordFile), err)
+	}
+	r.Dir = dir
+	return r, nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it into place.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
