@@ -2,12 +2,15 @@ package stdlib
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/traefik/yaegi/interp"
 )
 
 // TestGeneratedUpToDate regenerates the tables into a temporary directory
@@ -137,5 +140,18 @@ func TestSymbolsCoverPackages(t *testing.T) {
 	}
 	if m := Members("fmt", "Sprint"); len(m) != 3 {
 		t.Errorf("Members(fmt, Sprint) = %d entries, want Sprint, Sprintf, Sprintln", len(m))
+	}
+}
+
+// TestImportAll imports every package of the tables in an interpreter.
+func TestImportAll(t *testing.T) {
+	in := interp.New(interp.Options{})
+	if err := in.Use(Symbols); err != nil {
+		t.Fatal(err)
+	}
+	for i, path := range Packages() {
+		if _, err := in.Eval(fmt.Sprintf("import p%d %q", i, path)); err != nil {
+			t.Errorf("import %q: %v", path, err)
+		}
 	}
 }
