@@ -26,6 +26,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -341,6 +342,11 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// maxLevels bounds len(Config.Channels): the input side must be divisible
+// by 2^(levels-1), which must fit an int (at 65 levels it wrapped to 0 and
+// Validate divided by zero); 2^30 voxels a side is far beyond any volume.
+const maxLevels = 31
+
 func cfgErr(field string, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
 }
@@ -392,8 +398,8 @@ func (c Config) resolve() (Config, error) {
 	default:
 		return c, cfgErr("Activation", "%q, want %q, %q or %q", c.Activation, ActLeakyReLU, ActReLU, ActGELU)
 	}
-	if c.NegativeSlope < 0 {
-		return c, cfgErr("NegativeSlope", "%g, want >= 0", c.NegativeSlope)
+	if !(c.NegativeSlope >= 0) || math.IsInf(c.NegativeSlope, 0) {
+		return c, cfgErr("NegativeSlope", "%g, want a finite slope >= 0", c.NegativeSlope)
 	}
 	switch c.Up {
 	case UpConvTranspose, UpNearest, UpTrilinear:
@@ -408,8 +414,8 @@ func (c Config) resolve() (Config, error) {
 	if c.Arch == SwinUNETR {
 		return c, c.validateSwin()
 	}
-	if len(c.Channels) < 2 {
-		return c, cfgErr("Channels", "%v: %d levels, want at least 2", c.Channels, len(c.Channels))
+	if len(c.Channels) < 2 || len(c.Channels) > maxLevels {
+		return c, cfgErr("Channels", "%v: %d levels, want 2..%d", c.Channels, len(c.Channels), maxLevels)
 	}
 	for i, ch := range c.Channels {
 		if ch <= 0 {

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -166,6 +167,16 @@ func TestPaperDefaults(t *testing.T) {
 	}
 }
 
+// make65 returns 65 levels of one channel: 2^(levels-1) overflowed to 0 and
+// Validate divided by it.
+func make65() []int {
+	c := make([]int, 65)
+	for i := range c {
+		c[i] = 1
+	}
+	return c
+}
+
 func TestValidate(t *testing.T) {
 	ill := []struct {
 		name  string
@@ -176,6 +187,8 @@ func TestValidate(t *testing.T) {
 		{"empty arch", Config{}, "Arch"},
 		{"indivisible size", Config{Arch: UNet, InputSize: [3]int{100, 128, 128}}, "InputSize"},
 		{"one level", Config{Arch: UNet, Channels: []int{8}}, "Channels"},
+		{"65 levels", Config{Arch: UNet, Channels: make65()}, "Channels"},
+		{"NaN slope", Config{Arch: UNet, NegativeSlope: math.NaN()}, "NegativeSlope"},
 		{"zero channels", Config{Arch: UNet, Channels: []int{8, 0}}, "Channels"},
 		{"negative input", Config{Arch: UNet, InputSize: [3]int{-32, 32, 32}}, "InputSize"},
 		{"bad norm", Config{Arch: UNet, Norm: "layer"}, "Norm"},
