@@ -59,7 +59,7 @@ func LabelBars(st ScoreTable, opt BarOptions) (*Figure, error) {
 		}
 		bc, err := plotter.NewBarChart(vals, barW)
 		if err != nil {
-			return nil, fmt.Errorf("%w: LabelBars %q: %v", ErrInput, model, err)
+			return nil, fmt.Errorf("%w: LabelBars %q: %w", ErrInput, model, err)
 		}
 		bc.Horizontal = true
 		bc.Color = Colour(m)
@@ -139,7 +139,7 @@ func FoldBoxes(models []FoldScores, opt BoxOptions) (*Figure, error) {
 			y := float64(n - 1 - i)
 			b, err := plotter.NewBoxPlot(vg.Points(16), y, plotter.Values(xs))
 			if err != nil {
-				return nil, fmt.Errorf("%w: FoldBoxes %q: %v", ErrInput, m.Model, err)
+				return nil, fmt.Errorf("%w: FoldBoxes %q: %w", ErrInput, m.Model, err)
 			}
 			b.Horizontal = true
 			c := Colour(i)
@@ -155,7 +155,7 @@ func FoldBoxes(models []FoldScores, opt BoxOptions) (*Figure, error) {
 			}
 			s, err := plotter.NewScatter(pts)
 			if err != nil {
-				return nil, fmt.Errorf("%w: FoldBoxes %q: %v", ErrInput, m.Model, err)
+				return nil, fmt.Errorf("%w: FoldBoxes %q: %w", ErrInput, m.Model, err)
 			}
 			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}
 			p.Add(b, s)

@@ -100,14 +100,14 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 			xy := plotter.XYs{{X: pt.Compute, Y: pt.Dice}}
 			s, err := plotter.NewScatter(xy)
 			if err != nil {
-				return nil, fmt.Errorf("%w: DiceCompute %q: %v", ErrInput, pt.Model, err)
+				return nil, fmt.Errorf("%w: DiceCompute %q: %w", ErrInput, pt.Model, err)
 			}
 			c := Colour(modelIdx[pt.Model])
 			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
 			if pt.DiceSD > 0 {
 				eb, err := plotter.NewYErrorBars(yErrs{xy, plotter.YErrors{{Low: pt.DiceSD, High: pt.DiceSD}}})
 				if err != nil {
-					return nil, fmt.Errorf("%w: DiceCompute %q: %v", ErrInput, pt.Model, err)
+					return nil, fmt.Errorf("%w: DiceCompute %q: %w", ErrInput, pt.Model, err)
 				}
 				eb.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.2)}
 				eb.CapWidth = vg.Points(5)

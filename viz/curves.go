@@ -162,7 +162,7 @@ func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color) error {
 		for _, seg := range finiteSegments(xs, s.ys) {
 			l, err := plotter.NewLine(seg)
 			if err != nil {
-				return fmt.Errorf("%w: run %q: %v", ErrInput, r.Name, err)
+				return fmt.Errorf("%w: run %q: %w", ErrInput, r.Name, err)
 			}
 			l.LineStyle = sty
 			s.p.Add(l)

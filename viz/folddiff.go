@@ -234,7 +234,7 @@ func FoldDiff(models []FoldScores, opt FoldDiffOptions) (*Figure, error) {
 			}
 			s, err := plotter.NewScatter(pts)
 			if err != nil {
-				return nil, fmt.Errorf("%w: FoldDiff %q: %v", ErrInput, r.Model, err)
+				return nil, fmt.Errorf("%w: FoldDiff %q: %w", ErrInput, r.Model, err)
 			}
 			s.GlyphStyle = draw.GlyphStyle{Color: Colour(i), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 			p.Add(s)
@@ -245,13 +245,13 @@ func FoldDiff(models []FoldScores, opt FoldDiffOptions) (*Figure, error) {
 		if len(means) > 0 {
 			eb, err := plotter.NewXErrorBars(xyErrs{meanCI, errs})
 			if err != nil {
-				return nil, fmt.Errorf("%w: FoldDiff: %v", ErrInput, err)
+				return nil, fmt.Errorf("%w: FoldDiff: %w", ErrInput, err)
 			}
 			eb.LineStyle = draw.LineStyle{Color: inkBlack, Width: vg.Points(1.5)}
 			eb.CapWidth = vg.Points(7)
 			ms, err := plotter.NewScatter(means)
 			if err != nil {
-				return nil, fmt.Errorf("%w: FoldDiff: %v", ErrInput, err)
+				return nil, fmt.Errorf("%w: FoldDiff: %w", ErrInput, err)
 			}
 			ms.GlyphStyle = draw.GlyphStyle{Color: inkBlack, Radius: vg.Points(4), Shape: diamondGlyph{}}
 			p.Add(eb, ms)

@@ -88,7 +88,7 @@ func ReadFrom(r io.Reader, name string) (*Volume, error) {
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: gzip: %v", ErrFormat, name, err)
+			return nil, fmt.Errorf("%w: %s: gzip: %w", ErrFormat, name, err)
 		}
 		defer zr.Close()
 		src = zr

@@ -167,7 +167,7 @@ func Open(dir string) (*Dataset, error) {
 	}
 	var j jsonDataset
 	if err := json.Unmarshal(raw, &j); err != nil {
-		return nil, fmt.Errorf("%w: %s: dataset.json: %v", ErrDataset, abs, err)
+		return nil, fmt.Errorf("%w: %s: dataset.json: %w", ErrDataset, abs, err)
 	}
 	p := &problems{dir: abs}
 	d := &Dataset{
