@@ -88,7 +88,7 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 		}
 	}
 	if len(x) < 2 {
-		return 0, fmt.Errorf("stats: BootstrapTest: %d usable differences, want at least 2", len(x))
+		return 0, fmt.Errorf("%w: BootstrapTest: %d usable differences, want at least 2", ErrInput, len(x))
 	}
 	b := opt.Resamples
 	if b <= 0 {

@@ -17,6 +17,10 @@ import (
 // ErrShape reports label maps or score tables whose sizes disagree.
 var ErrShape = errors.New("stats: shape mismatch")
 
+// ErrInput reports arguments outside their domain: a class count, a label,
+// a spacing or tolerance in mm, too few differences to bootstrap.
+var ErrInput = errors.New("stats: invalid input")
+
 // Dice returns the Dice similarity coefficient 2|P∩T| / (|P|+|T|) of the
 // voxels labelled label in pred and truth. When the label is absent from
 // both, the score is undefined and Dice returns NaN (use [NanMean] to average
@@ -53,7 +57,7 @@ func DicePerLabel(pred, truth []uint8, classes int) ([]float64, error) {
 		return nil, fmt.Errorf("%w: DicePerLabel: prediction has %d voxels, truth %d", ErrShape, len(pred), len(truth))
 	}
 	if classes < 2 || classes > 256 {
-		return nil, fmt.Errorf("stats: DicePerLabel: classes = %d, want 2..256", classes)
+		return nil, fmt.Errorf("%w: DicePerLabel: classes = %d, want 2..256", ErrInput, classes)
 	}
 	inter := make([]int, classes)
 	np := make([]int, classes)
@@ -61,7 +65,7 @@ func DicePerLabel(pred, truth []uint8, classes int) ([]float64, error) {
 	for i, p := range pred {
 		t := truth[i]
 		if int(p) >= classes || int(t) >= classes {
-			return nil, fmt.Errorf("stats: DicePerLabel: voxel %d has label %d/%d (prediction/truth), want < %d classes", i, p, t, classes)
+			return nil, fmt.Errorf("%w: DicePerLabel: voxel %d has label %d/%d (prediction/truth), want < %d classes", ErrInput, i, p, t, classes)
 		}
 		np[p]++
 		nt[t]++

@@ -292,3 +292,20 @@ func same(a, b float64) bool {
 	}
 	return a == b || math.Abs(a-b) < 1e-12
 }
+
+// TestInputErrors: arguments outside their domain wrap ErrInput.
+func TestInputErrors(t *testing.T) {
+	g := Grid{Shape: [3]int{1, 1, 2}}
+	m := []uint8{0, 1}
+	errs := map[string]error{}
+	_, errs["classes"] = DicePerLabel(m, m, 1)
+	_, errs["label"] = DicePerLabel([]uint8{5}, []uint8{0}, 3)
+	_, errs["bootstrap"] = BootstrapTest([]float64{1}, BootstrapOptions{})
+	_, errs["tolerance"] = SurfaceDice(m, m, 1, g, -1)
+	_, errs["spacing"] = Hausdorff95(m, m, 1, Grid{Shape: g.Shape, Spacing: [3]float64{1, -1, 1}})
+	for name, err := range errs {
+		if !errors.Is(err, ErrInput) {
+			t.Errorf("%s: err = %v, want ErrInput", name, err)
+		}
+	}
+}

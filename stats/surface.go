@@ -30,7 +30,7 @@ func (g Grid) check(name string, pred, truth []uint8) (Grid, error) {
 	}
 	for i, s := range g.Spacing {
 		if !(s > 0) || math.IsInf(s, 0) {
-			return g, fmt.Errorf("stats: %s: spacing[%d] = %v mm, want a positive finite size", name, i, s)
+			return g, fmt.Errorf("%w: %s: spacing[%d] = %v mm, want a positive finite size", ErrInput, name, i, s)
 		}
 	}
 	return g, nil
@@ -66,7 +66,7 @@ func SurfaceDice(pred, truth []uint8, label uint8, g Grid, tol float64) (float64
 		return 0, err
 	}
 	if tol < 0 || math.IsNaN(tol) {
-		return 0, fmt.Errorf("stats: SurfaceDice: tolerance %v mm, want >= 0", tol)
+		return 0, fmt.Errorf("%w: SurfaceDice: tolerance %v mm, want >= 0", ErrInput, tol)
 	}
 	dp, dt, ok, empty := surfaceDistances(pred, truth, label, g)
 	if !ok {
