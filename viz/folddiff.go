@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
+	"github.com/unetlab/unetlab/stats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -128,27 +129,25 @@ func difference(model, field string, xs, base []float64, opt FoldDiffOptions, st
 	if len(xs) != len(base) {
 		return nil, fmt.Errorf("%w: model %q has %d %s folds, the baseline %d", ErrInput, model, len(xs), field, len(base))
 	}
-	d := &Difference{Folds: make([]float64, len(xs))}
-	for f := range xs {
-		d.Folds[f] = xs[f] - base[f]
+	folds, err := stats.FoldDifferences(xs, base)
+	if err != nil {
+		return nil, fmt.Errorf("%w: model %q %s: %w", ErrInput, model, field, err)
 	}
+	d := &Difference{Folds: folds}
 	d.Mean, d.SD = meanSD(d.Folds)
 	d.Lo, d.Hi = bootstrapMean(d.Folds, opt.Resamples, opt.Level, rand.New(rand.NewPCG(opt.Seed, stream)))
 	return d, nil
 }
 
+// meanSD is stats.Summarize with the standard deviation of a single fold
+// taken as 0 rather than NaN (the figure draws no spread for it). xs holds
+// finite values.
 func meanSD(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
+	s := stats.Summarize(xs)
+	if s.N < 2 {
+		return s.Mean, 0
 	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
+	return s.Mean, s.SD
 }
 
 // bootstrapMean returns the percentile interval of the mean of xs over
