@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/unetlab/unetlab/display"
@@ -677,7 +678,7 @@ func SliceDice(truth, pred Volume, plane Plane, index int) (classes []int, dice 
 	for c := range seen {
 		classes = append(classes, c)
 	}
-	sortInts(classes)
+	slices.Sort(classes)
 	sum := 0.0
 	for _, c := range classes {
 		d := 2 * float64(inter[c]) / float64(nt[c]+np[c])
@@ -688,14 +689,6 @@ func SliceDice(truth, pred Volume, plane Plane, index int) (classes []int, dice 
 		return nil, nil, math.NaN(), nil
 	}
 	return classes, dice, sum / float64(len(classes)), nil
-}
-
-func sortInts(xs []int) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
 }
 
 // Compare shows slice index of the image three times, side by side: the
