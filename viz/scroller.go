@@ -2,6 +2,7 @@ package viz
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html"
 	"runtime"
@@ -114,12 +115,20 @@ func (s *Scroller) HTML() string {
 	}
 	id := fmt.Sprintf("unetlab-scroller-%d", scrollerSeq.Add(1))
 	mid := len(s.Frames) / 2
+	indices := s.Indices
+	if len(indices) != len(s.Frames) {
+		// A Scroller assembled by hand may lack indices: number the frames.
+		indices = make([]int, len(s.Frames))
+		for i := range indices {
+			indices[i] = i
+		}
+	}
 	enc := make([]string, len(s.Frames))
 	for i, f := range s.Frames {
 		enc[i] = base64.StdEncoding.EncodeToString(f)
 	}
-	idx := make([]string, len(s.Indices))
-	for i, k := range s.Indices {
+	idx := make([]string, len(indices))
+	for i, k := range indices {
 		idx[i] = fmt.Sprint(k)
 	}
 	// The handler caches the split frames on the element: one split per
@@ -128,7 +137,7 @@ func (s *Scroller) HTML() string {
 		`var f=d._f||(d._f=d.getAttribute('data-frames').split(','));` +
 		`var k=d._k||(d._k=d.getAttribute('data-indices').split(','));` +
 		`d.querySelector('img').src='data:image/png;base64,'+f[this.value];` +
-		`d.querySelector('.unetlab-scroller-label').textContent='` + s.Axis + ` = '+k[this.value]+' ('+(+this.value+1)+'/` + fmt.Sprint(len(s.Frames)) + `)';`
+		`d.querySelector('.unetlab-scroller-label').textContent=` + jsString(s.Axis+" = ") + `+k[this.value]+' ('+(+this.value+1)+'/` + fmt.Sprint(len(s.Frames)) + `)';`
 	var b strings.Builder
 	fmt.Fprintf(&b, `<div class="unetlab-scroller" id="%s" data-frames="%s" data-indices="%s" style="display:inline-block;font-family:sans-serif">`,
 		id, strings.Join(enc, ","), strings.Join(idx, ","))
@@ -136,14 +145,22 @@ func (s *Scroller) HTML() string {
 		fmt.Fprintf(&b, `<div style="font-weight:bold;margin:2px 0">%s</div>`, html.EscapeString(s.Title))
 	}
 	fmt.Fprintf(&b, `<img src="data:image/png;base64,%s" width="%d" height="%d" alt="%s" style="image-rendering:pixelated;display:block"/>`,
-		enc[mid], s.Width, s.Height, html.EscapeString(fmt.Sprintf("%s, %s = %d", s.Title, s.Axis, s.Indices[mid])))
+		enc[mid], s.Width, s.Height, html.EscapeString(fmt.Sprintf("%s, %s = %d", s.Title, s.Axis, indices[mid])))
 	fmt.Fprintf(&b, `<div style="display:flex;align-items:center;gap:8px;width:%dpx">`, max(s.Width, 160))
 	fmt.Fprintf(&b, `<input type="range" min="0" max="%d" step="1" value="%d" style="flex:1" aria-label="slice" oninput="%s"/>`,
 		len(s.Frames)-1, mid, html.EscapeString(handler))
 	fmt.Fprintf(&b, `<span class="unetlab-scroller-label" style="font-size:90%%;white-space:nowrap">%s = %d (%d/%d)</span>`,
-		s.Axis, s.Indices[mid], mid+1, len(s.Frames))
+		html.EscapeString(s.Axis), indices[mid], mid+1, len(s.Frames))
 	b.WriteString(`</div></div>`)
 	return b.String()
+}
+
+// jsString returns s as a JavaScript string literal (JSON's quoting, which
+// also escapes <, > and &), so that an Axis set by hand cannot end the
+// handler's string.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // Render implements display.Renderer: text/html, and the middle frame as

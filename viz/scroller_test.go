@@ -194,3 +194,20 @@ func TestScrollerNbconvert(t *testing.T) {
 		}
 	}
 }
+
+// TestScrollerByHand: a Scroller assembled without Indices, or with an
+// Axis holding quotes and markup, renders without panicking and without
+// breaking out of the handler's string or the label's element.
+func TestScrollerByHand(t *testing.T) {
+	s := &viz.Scroller{Frames: [][]byte{{1}, {2}, {3}}, Axis: `z'"<b>`, Width: 4, Height: 4}
+	h := s.HTML()
+	if strings.Contains(h, "<b>") {
+		t.Errorf("Axis markup reached the HTML unescaped: %s", h)
+	}
+	if strings.Contains(h, `z'`) {
+		t.Errorf("Axis quote reached the handler unescaped: %s", h)
+	}
+	if !strings.Contains(h, "(2/3)") {
+		t.Errorf("label of the middle frame missing: %s", h)
+	}
+}
