@@ -287,6 +287,9 @@ type trainer struct {
 	progress               *progress
 }
 
+// testHookStep, when set by a test, is called after every training step.
+var testHookStep func(epoch, step int)
+
 // partialEpoch is the state of an epoch interrupted between two steps.
 type partialEpoch struct {
 	Epoch       int
@@ -616,6 +619,9 @@ func (t *trainer) epoch(ctx context.Context, epoch int) (Epoch, error) {
 			}
 		}
 		p.TrainSecond = prevSeconds + time.Since(start).Seconds()
+		if testHookStep != nil {
+			testHookStep(epoch, p.Step)
+		}
 		t.progress.step(epoch, p.Step, p.LossSum/float64(p.Step), p.DiceSum/float64(max(p.DiceCount, 1)))
 	}
 	if err := it.Err(); err != nil {

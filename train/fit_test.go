@@ -19,7 +19,10 @@ var (
 
 // heart returns the phantom Heart task at 32^3 (12 training cases), written
 // once per test binary, prepared at 32^3.
-func heart(t testing.TB) *decathlon.Prepared {
+func heart(t testing.TB) *decathlon.Prepared { return heartAt(t, 32) }
+
+// heartAt is heart prepared at size^3.
+func heartAt(t testing.TB, size int) *decathlon.Prepared {
 	t.Helper()
 	heartOnce.Do(func() {
 		heartDir, heartErr = os.MkdirTemp("", "unetlab-train-heart")
@@ -35,7 +38,7 @@ func heart(t testing.TB) *decathlon.Prepared {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{32, 32, 32}})
+	return ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{size, size, size}})
 }
 
 // tinyModel is a 3-level U-net at 16^3 or 32^3 for fast loop tests.
@@ -62,5 +65,16 @@ func TestFitSmoke(t *testing.T) {
 	}
 	for _, e := range run.Epochs {
 		t.Logf("%+v", e)
+	}
+}
+
+func TestExperiment(t *testing.T) {
+	if os.Getenv("EXP") == "" {
+		t.Skip()
+	}
+	data := heart(t)
+	_, err := Fit(context.Background(), Options{Model: models.Small(models.UNet), Data: data, Epochs: 40, LR: 3e-3, Dir: t.TempDir() + "/run"})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

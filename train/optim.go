@@ -79,7 +79,8 @@ func NewAdam(params []nn.Param, lr float64, opt AdamOptions) (*Adam, error) {
 func (a *Adam) Steps() int64 { return a.step }
 
 // Step updates every parameter from the gradient its node holds (bound by
-// gorgonia.BindDualValues after a machine ran the backward pass).
+// gorgonia.BindDualValues after a machine ran the backward pass), then zeroes
+// that gradient: gorgonia's machines add each run's gradient to it.
 func (a *Adam) Step() error {
 	a.step++
 	o := a.Options
@@ -106,12 +107,14 @@ func (a *Adam) Step() error {
 				return fmt.Errorf("%w: Adam: gradient of %s does not fit its value %v", ErrShape, p.Name, pv.Shape())
 			}
 			adamUpdate(pd, gd, a.m[i], a.v[i], o, a.LR, stepSize, sqrtBC2)
+			clear(gd)
 		case []float64:
 			gd, ok := gv.Data().([]float64)
 			if !ok || len(gd) != len(pd) || len(pd) != len(a.m[i]) {
 				return fmt.Errorf("%w: Adam: gradient of %s does not fit its value %v", ErrShape, p.Name, pv.Shape())
 			}
 			adamUpdate(pd, gd, a.m[i], a.v[i], o, a.LR, stepSize, sqrtBC2)
+			clear(gd)
 		default:
 			return fmt.Errorf("%w: Adam: parameter %s holds %T", ErrShape, p.Name, pv.Data())
 		}

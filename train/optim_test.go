@@ -71,8 +71,12 @@ func TestAdamTorch(t *testing.T) {
 						gv = tensor.New(tensor.WithBacking(f32(gr)))
 					}
 					a.grad = func(int) (gorgonia.Value, error) { return gv, nil }
+
 					if err := a.Step(); err != nil {
 						t.Fatal(err)
+					}
+					if s := tensor.New(tensor.WithShape(gv.Shape()...), tensor.Of(gv.Dtype())); !gv.(*tensor.Dense).Eq(s) {
+						t.Fatal("the gradient was not zeroed after the step (gorgonia accumulates into it)")
 					}
 					for j, want := range r.Traj[s] {
 						var got float64
