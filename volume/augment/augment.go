@@ -54,17 +54,11 @@ func Default(seed uint64) *Pipeline {
 // Apply augments copies of image and label (label may be nil) for sample
 // index of the given epoch. Safe for concurrent use.
 func (p *Pipeline) Apply(image, label *volume.Volume, epoch, index int) (*volume.Volume, *volume.Volume, error) {
-	if err := image.Check(); err != nil {
-		return nil, nil, fmt.Errorf("augment: image: %w", err)
+	if err := checkInputs(image, label); err != nil {
+		return nil, nil, err
 	}
 	image = image.Clone()
 	if label != nil {
-		if err := label.Check(); err != nil {
-			return nil, nil, fmt.Errorf("augment: label: %w", err)
-		}
-		if label.Shape != image.Shape {
-			return nil, nil, fmt.Errorf("%w: label shape %v, image shape %v", ErrAugment, label.Shape, image.Shape)
-		}
 		label = label.Clone()
 	}
 	r := rng.Derive(p.Seed, uint64(epoch), uint64(index))
@@ -75,6 +69,24 @@ func (p *Pipeline) Apply(image, label *volume.Volume, epoch, index int) (*volume
 		}
 	}
 	return image, label, nil
+}
+
+// checkInputs verifies what every Transform needs: an image whose Data
+// match its shape and, when present, a label of the same grid. Each Apply
+// calls it, since transforms are also used on their own.
+func checkInputs(image, label *volume.Volume) error {
+	if err := image.Check(); err != nil {
+		return fmt.Errorf("augment: image: %w", err)
+	}
+	if label != nil {
+		if err := label.Check(); err != nil {
+			return fmt.Errorf("augment: label: %w", err)
+		}
+		if label.Shape != image.Shape {
+			return fmt.Errorf("%w: label shape %v, image shape %v", ErrAugment, label.Shape, image.Shape)
+		}
+	}
+	return nil
 }
 
 func prob(p, def float64) float64 {
@@ -90,6 +102,9 @@ type Flip struct{ Prob float64 }
 
 // Apply implements Transform.
 func (f Flip) Apply(r *rng.Rand, image, label *volume.Volume) (*volume.Volume, *volume.Volume, error) {
+	if err := checkInputs(image, label); err != nil {
+		return nil, nil, err
+	}
 	p := prob(f.Prob, 0.5)
 	for axis := 0; axis < 3; axis++ {
 		if r.Bool(p) {
@@ -144,6 +159,9 @@ type Rot90 struct{ Prob float64 }
 
 // Apply implements Transform.
 func (t Rot90) Apply(r *rng.Rand, image, label *volume.Volume) (*volume.Volume, *volume.Volume, error) {
+	if err := checkInputs(image, label); err != nil {
+		return nil, nil, err
+	}
 	if !r.Bool(prob(t.Prob, 0.5)) {
 		return image, label, nil
 	}
@@ -204,6 +222,9 @@ type Affine struct {
 
 // Apply implements Transform.
 func (t Affine) Apply(r *rng.Rand, image, label *volume.Volume) (*volume.Volume, *volume.Volume, error) {
+	if err := checkInputs(image, label); err != nil {
+		return nil, nil, err
+	}
 	if !r.Bool(prob(t.Prob, 0.3)) {
 		return image, label, nil
 	}
@@ -297,6 +318,9 @@ type Intensity struct {
 
 // Apply implements Transform.
 func (t Intensity) Apply(r *rng.Rand, image, label *volume.Volume) (*volume.Volume, *volume.Volume, error) {
+	if err := checkInputs(image, label); err != nil {
+		return nil, nil, err
+	}
 	for c := 0; c < image.Channels; c++ {
 		if !r.Bool(prob(t.Prob, 0.5)) {
 			continue
@@ -323,9 +347,16 @@ type Crop struct {
 
 // Apply implements Transform.
 func (t Crop) Apply(r *rng.Rand, image, label *volume.Volume) (*volume.Volume, *volume.Volume, error) {
+	if err := checkInputs(image, label); err != nil {
+		return nil, nil, err
+	}
+	n := int64(image.Channels)
 	for i, s := range t.Size {
 		if s < 1 {
 			return nil, nil, fmt.Errorf("%w: crop size %v: axis %d must be >= 1", ErrAugment, t.Size, i)
+		}
+		if n *= int64(min(s, volume.MaxVoxels)); n > volume.MaxVoxels {
+			return nil, nil, fmt.Errorf("%w: crop size %v of %d channel(s): more than volume.MaxVoxels (%d) voxels", ErrAugment, t.Size, image.Channels, int64(volume.MaxVoxels))
 		}
 	}
 	var centre [3]int

@@ -235,3 +235,26 @@ func ExamplePipeline() {
 	fmt.Println(a.Shape, a.Data[0], "foreground voxels in the crop:", fg)
 	// Output: [2 2 2] 1 foreground voxels in the crop: 1
 }
+
+// TestTransformsCheckInput: every Transform called on its own (as a cell
+// may) refuses a label of another shape, an image whose Data does not
+// match its shape, and a crop too large to allocate, with an error.
+func TestTransformsCheckInput(t *testing.T) {
+	img, _ := pair([3]int{6, 6, 4}, 1)
+	_, other := pair([3]int{6, 4, 6}, 1)
+	broken := img.Clone()
+	broken.Data = broken.Data[:10]
+	transforms := []Transform{Flip{Prob: 1}, Rot90{Prob: 1}, Affine{Prob: 1}, Intensity{Prob: 1}, Crop{Size: [3]int{2, 2, 2}}}
+	for _, tr := range transforms {
+		name := fmt.Sprintf("%T", tr)
+		if _, _, err := tr.Apply(rng.New(1), img.Clone(), other.Clone()); !errors.Is(err, ErrAugment) {
+			t.Errorf("%s with a label of shape %v for an image %v: err = %v, want ErrAugment", name, other.Shape, img.Shape, err)
+		}
+		if _, _, err := tr.Apply(rng.New(1), broken, nil); !errors.Is(err, volume.ErrShape) {
+			t.Errorf("%s with %d voxels for shape %v: err = %v, want volume.ErrShape", name, len(broken.Data), broken.Shape, err)
+		}
+	}
+	if _, _, err := (Crop{Size: [3]int{1 << 21, 1 << 21, 1 << 21}}).Apply(rng.New(1), img, nil); !errors.Is(err, ErrAugment) {
+		t.Errorf("crop of 2^63 voxels: err = %v, want ErrAugment", err)
+	}
+}
