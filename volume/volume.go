@@ -180,14 +180,13 @@ func (v *Volume) CDHW(dst []float32, axes Axes) ([]float32, [4]int) {
 // the given axis order, taking spacing, affine and header from like (which
 // may be nil). It is the inverse of CDHW.
 func FromCDHW(data []float32, shape [4]int, axes Axes, like *Volume) (*Volume, error) {
-	n := 1
 	for _, s := range shape {
 		if s < 1 {
 			return nil, fmt.Errorf("%w: tensor shape %v has an empty axis", ErrShape, shape)
 		}
-		n *= s
 	}
-	if len(data) != n {
+	n, ok := count([3]int{shape[1], shape[2], shape[3]}, shape[0])
+	if !ok || len(data) != n {
 		return nil, fmt.Errorf("%w: %d values for tensor shape %v", ErrShape, len(data), shape)
 	}
 	var xyz [3]int

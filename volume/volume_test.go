@@ -227,3 +227,11 @@ func TestCheckOverflow(t *testing.T) {
 		t.Fatalf("Check of shape %v with no data: %v, want ErrShape", v.Shape, err)
 	}
 }
+
+// TestFromCDHWOverflow: a tensor shape whose size wraps to len(data) is
+// refused.
+func TestFromCDHWOverflow(t *testing.T) {
+	if _, err := FromCDHW(nil, [4]int{1, 1 << 32, 1 << 32, 1}, AxesZYX, nil); !errors.Is(err, ErrShape) {
+		t.Fatalf("FromCDHW of shape (1, 2^32, 2^32, 1) with no data: %v, want ErrShape", err)
+	}
+}
