@@ -58,7 +58,9 @@ func (p *Prepared) Shape() [3]int { return p.opt.Shape }
 // Sample returns training case i normalised and resized: the image with
 // one channel per modality, values in [0, 1] under the default
 // normalisation, and the label map of class values, both of shape
-// Shape().
+// Shape(). Unless NoCache is set the volumes are the cached ones, shared
+// by every call for i: Clone them before changing their voxels (the batch
+// loader and augment.Pipeline copy them).
 func (p *Prepared) Sample(ctx context.Context, i int) (image, label *volume.Volume, err error) {
 	if !p.opt.NoCache {
 		p.mu.Lock()
