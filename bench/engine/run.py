@@ -34,7 +34,7 @@ def main():
                     help="threads for both sides (GOMAXPROCS, torch.set_num_threads)")
     ap.add_argument("--no-save", action="store_true")
     a = ap.parse_args()
-    binary = os.path.join(HERE, ".engine-bench")
+    binary = os.path.join(HERE, f".engine-bench-{os.getpid()}")
     build = ["go", "build", "-o", binary]
     if a.tags:
         build += ["-tags", a.tags]
