@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/models/nn"
 	"github.com/unetlab/unetlab/stats"
@@ -198,7 +197,7 @@ func Fit(ctx context.Context, opt Options) (*Run, error) {
 		return nil, err
 	}
 	dir := opt.Dir
-	id := uuid.NewString()
+	id := newID()
 	if dir == "" {
 		root := opt.Root
 		if root == "" {

@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/google/uuid"
 	"math"
 	"os"
 	"path/filepath"
@@ -213,3 +214,6 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return nil
 }
+
+// newID returns a fresh run id (a random UUID).
+func newID() string { return uuid.NewString() }

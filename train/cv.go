@@ -1,0 +1,199 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/unetlab/unetlab/models"
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/viz"
+	"github.com/unetlab/unetlab/volume/split"
+)
+
+// CVOptions configures CrossValidate and CompareModels.
+type CVOptions struct {
+	// Options are the training settings of every fold; Train, Val and Dir
+	// are set per fold.
+	Options
+	// Folds is k (0 means 5, the paper's).
+	Folds int
+	// Dir holds one run directory per fold, Dir/<model name>/fold-<k>
+	// ("" means Root/cv-<uuid>). Folds whose directory already holds a run
+	// are resumed (or read back when complete), so a cross-validation that
+	// was interrupted continues where it stopped.
+	Dir string
+	// Last scores each fold by its last epoch instead of the epoch with the
+	// best validation Dice.
+	Last bool
+}
+
+// FoldResult is one fold of a cross-validation.
+type FoldResult struct {
+	Fold       int   // 0-based
+	Train, Val []int // case indices
+	Run        *Run
+	// TrainDice and ValDice are the foreground Dice of the scored epoch
+	// (the best validation epoch, or the last with CVOptions.Last): the
+	// training Dice averaged over that epoch's steps and the validation
+	// Dice over the fold's held-out cases.
+	TrainDice, ValDice float64
+}
+
+// CVResult is one model's k-fold cross-validation.
+type CVResult struct {
+	Model  string // name: Options.Name, or the arch
+	Config models.Config
+	Folds  []FoldResult
+}
+
+// CrossValidate trains opt.Model on each fold of a shuffled k-fold split of
+// opt.Data (split.KFold with opt.Seed) and returns the per-fold training and
+// validation scores.
+func CrossValidate(ctx context.Context, opt CVOptions) (*CVResult, error) {
+	rs, err := CompareModels(ctx, opt, []models.Config{opt.Model}, []string{opt.Name})
+	if err != nil {
+		if len(rs) > 0 {
+			return rs[0], err
+		}
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// CompareModels cross-validates several models on the same folds, for
+// paired comparisons: result i belongs to configs[i], named names[i] (nil or
+// "" means the arch; names must differ). Folds run model after model; an
+// error returns the results so far.
+func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, names []string) ([]*CVResult, error) {
+	if opt.Data == nil {
+		return nil, fmt.Errorf("%w: CVOptions.Data is nil", ErrOptions)
+	}
+	k := opt.Folds
+	if k == 0 {
+		k = 5
+	}
+	folds, err := split.KFold(opt.Data.Len(), k, opt.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	dir := opt.Dir
+	if dir == "" {
+		root := opt.Root
+		if root == "" {
+			root = "runs"
+		}
+		dir = filepath.Join(root, "cv-"+newID())
+	}
+	seen := map[string]bool{}
+	var out []*CVResult
+	for i, cfg := range configs {
+		name := ""
+		if i < len(names) {
+			name = names[i]
+		}
+		if name == "" {
+			name = string(cfg.Arch)
+		}
+		if seen[name] {
+			return out, fmt.Errorf("%w: two models named %q", ErrOptions, name)
+		}
+		seen[name] = true
+		res := &CVResult{Model: name, Config: cfg.WithDefaults()}
+		out = append(out, res)
+		for _, f := range folds {
+			o := opt.Options
+			o.Model = cfg
+			o.Name = fmt.Sprintf("%s fold %d", name, f.Index+1)
+			o.Train, o.Val = f.Train, f.Val
+			o.Dir = filepath.Join(dir, name, fmt.Sprintf("fold-%d", f.Index+1))
+			var run *Run
+			if _, err := os.Stat(filepath.Join(o.Dir, RecordFile)); err == nil {
+				run, err = Resume(ctx, o)
+				if err != nil {
+					return out, fmt.Errorf("train: %s: %w", o.Name, err)
+				}
+			} else {
+				run, err = Fit(ctx, o)
+				if err != nil {
+					return out, fmt.Errorf("train: %s: %w", o.Name, err)
+				}
+			}
+			fr := FoldResult{Fold: f.Index, Train: f.Train, Val: f.Val, Run: run}
+			e, ok := run.Best()
+			if opt.Last || !ok {
+				if n := len(run.Epochs); n > 0 {
+					e, ok = run.Epochs[n-1], true
+				}
+			}
+			if ok {
+				fr.TrainDice, fr.ValDice = e.TrainDice, e.ValDice
+			}
+			res.Folds = append(res.Folds, fr)
+		}
+	}
+	return out, nil
+}
+
+// FoldScores returns the per-fold foreground Dice for viz.FoldBoxes and
+// viz.FoldDiff.
+func (r *CVResult) FoldScores() viz.FoldScores {
+	s := viz.FoldScores{Model: r.Model}
+	for _, f := range r.Folds {
+		s.Train = append(s.Train, f.TrainDice)
+		s.Val = append(s.Val, f.ValDice)
+	}
+	return s
+}
+
+// Runs returns every fold's learning curves for viz.LearningCurves.
+func (r *CVResult) Runs() []viz.Run {
+	var out []viz.Run
+	for _, f := range r.Folds {
+		if f.Run != nil {
+			out = append(out, f.Run.Curves())
+		}
+	}
+	return out
+}
+
+// Table1Rows makes the paper's Table 1 rows of one dataset from results on
+// the same folds: mean and sample SD over folds of the validation and
+// training foreground Dice, and for every model but results[baseline] the
+// fold-wise difference with the baseline and its two-tailed bootstrap
+// p-value (stats.BootstrapTest with opt).
+func Table1Rows(dataset string, results []*CVResult, baseline int, opt stats.BootstrapOptions) ([]viz.Table1Row, error) {
+	if baseline < 0 || baseline >= len(results) {
+		return nil, fmt.Errorf("%w: baseline %d of %d results", ErrOptions, baseline, len(results))
+	}
+	base := results[baseline].FoldScores()
+	var rows []viz.Table1Row
+	for i, r := range results {
+		s := r.FoldScores()
+		if len(s.Val) != len(base.Val) {
+			return nil, fmt.Errorf("%w: %s has %d folds, the baseline %s %d", ErrOptions, r.Model, len(s.Val), base.Model, len(base.Val))
+		}
+		v, tr := stats.Summarize(s.Val), stats.Summarize(s.Train)
+		row := viz.Table1Row{Dataset: dataset, Model: r.Model, Baseline: i == baseline,
+			ValMean: v.Mean, ValSD: v.SD, TrainMean: tr.Mean, TrainSD: tr.SD}
+		if i != baseline {
+			for _, side := range []struct {
+				m, b        []float64
+				mean, sd, p *float64
+			}{{s.Val, base.Val, &row.ValFWDMean, &row.ValFWDSD, &row.ValP}, {s.Train, base.Train, &row.TrainFWDMean, &row.TrainFWDSD, &row.TrainP}} {
+				d, err := stats.FoldDifferences(side.m, side.b)
+				if err != nil {
+					return nil, fmt.Errorf("train: %s: %w", r.Model, err)
+				}
+				sd := stats.Summarize(d)
+				*side.mean, *side.sd = sd.Mean, sd.SD
+				if *side.p, err = stats.BootstrapTest(d, opt); err != nil {
+					return nil, fmt.Errorf("train: %s: %w", r.Model, err)
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}

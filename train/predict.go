@@ -1,0 +1,199 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/unetlab/unetlab/models"
+	"github.com/unetlab/unetlab/volume"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// PredictOptions configures inference. The zero value is the paper's: the
+// training normalisation (z-score then min-max), axes D=Z, H=Y, W=X, and the
+// label map resized back by one-hot trilinear interpolation and argmax.
+type PredictOptions struct {
+	Norm   volume.Norm
+	Axes   volume.Axes
+	Interp volume.LabelInterp
+}
+
+// Predictor runs a model forward on one volume at a time, reusing one
+// forward-only machine. It is not safe for concurrent use.
+type Predictor struct {
+	model  *models.Model
+	x      *gorgonia.Node
+	logits *gorgonia.Node
+	vm     gorgonia.VM
+	buf    *tensor.Dense
+}
+
+// NewPredictor prepares inference with m at its Config.InputSize.
+func NewPredictor(m *models.Model) (*Predictor, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil model", ErrOptions)
+	}
+	p := &Predictor{model: m}
+	p.x = m.Input(fmt.Sprintf("predict%p", p), 1)
+	var err error
+	if p.logits, err = m.Forward(p.x); err != nil {
+		return nil, err
+	}
+	p.vm = gorgonia.NewTapeMachine(m.Graph().SubgraphRoots(p.logits))
+	p.buf = tensor.New(tensor.Of(m.Dtype()), tensor.WithShape(p.x.Shape().Clone()...))
+	return p, nil
+}
+
+// Close releases the machine.
+func (p *Predictor) Close() { p.vm.Close() }
+
+// gridFor returns the volume shape (X, Y, Z) whose tensor under axes is the
+// model's input (D, H, W).
+func gridFor(in [3]int, axes volume.Axes) ([3]int, error) {
+	perms := [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for _, pm := range perms {
+		s := [3]int{in[pm[0]], in[pm[1]], in[pm[2]]}
+		v := volume.Volume{Shape: s, Channels: 1}
+		ts := v.TensorShape(axes)
+		if ts[1] == in[0] && ts[2] == in[1] && ts[3] == in[2] {
+			return s, nil
+		}
+	}
+	return [3]int{}, fmt.Errorf("%w: axes %v cannot give the input %v", ErrOptions, axes, in)
+}
+
+// Probabilities returns the softmax of the model's logits for img, as a
+// volume of Classes channels on the model's input grid (img normalised and
+// resized to it), with the resized image's spacing and affine.
+func (p *Predictor) Probabilities(ctx context.Context, img *volume.Volume, opt *PredictOptions) (*volume.Volume, error) {
+	lg, err := p.logitsFor(ctx, img, opt)
+	if err != nil {
+		return nil, err
+	}
+	c, v := lg.Channels, lg.Shape[0]*lg.Shape[1]*lg.Shape[2]
+	a := make([]float64, c*v)
+	for i, x := range lg.Data {
+		a[i] = float64(x)
+	}
+	softmaxChannels(a, c, v)
+	for i := range lg.Data {
+		lg.Data[i] = float32(a[i])
+	}
+	return lg, nil
+}
+
+// logitsFor runs the model on img and returns the logits as a volume on the
+// model's input grid.
+func (p *Predictor) logitsFor(ctx context.Context, img *volume.Volume, opt *PredictOptions) (*volume.Volume, error) {
+	var o PredictOptions
+	if opt != nil {
+		o = *opt
+	}
+	if img == nil {
+		return nil, fmt.Errorf("%w: nil image", ErrOptions)
+	}
+	cfg := p.model.Config()
+	if img.Channels != cfg.InChannels {
+		return nil, fmt.Errorf("%w: image %v has %d channels, the model takes %d", ErrShape, img.Shape, img.Channels, cfg.InChannels)
+	}
+	grid, err := gridFor(cfg.InputSize, o.Axes)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := volume.Normalize(img, o.Norm)
+	if err != nil {
+		return nil, err
+	}
+	resized, err := volume.Resize(ctx, norm, grid)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := resized.CDHW(nil, o.Axes)
+	fill(p.buf, data)
+	if err := gorgonia.Let(p.x, p.buf); err != nil {
+		return nil, err
+	}
+	p.model.SetTraining(false)
+	defer p.model.SetTraining(true)
+	defer p.vm.Reset()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: predict: %w", err)
+	}
+	if err := p.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("train: predict: %w", err)
+	}
+	lg := append([]float32(nil), logitsF32(p.logits, nil)...)
+	d, h, w := cfg.InputSize[0], cfg.InputSize[1], cfg.InputSize[2]
+	return volume.FromCDHW(lg, [4]int{cfg.Classes, d, h, w}, o.Axes, resized)
+}
+
+// Predict segments img (any grid, InChannels channels): it normalises it,
+// resizes it to the model's input size, takes the argmax of the logits and
+// resizes that label map back onto img's grid (shape, spacing, affine and
+// header of img), one channel of class values.
+func (p *Predictor) Predict(ctx context.Context, img *volume.Volume, opt *PredictOptions) (*volume.Volume, error) {
+	lg, err := p.logitsFor(ctx, img, opt)
+	if err != nil {
+		return nil, err
+	}
+	lab, err := volume.Argmax(lg)
+	if err != nil {
+		return nil, err
+	}
+	var o PredictOptions
+	if opt != nil {
+		o = *opt
+	}
+	return volume.RestoreLabels(ctx, lab, img, p.model.Config().Classes, o.Interp)
+}
+
+// Predict is NewPredictor(m).Predict for one volume.
+func Predict(ctx context.Context, m *models.Model, img *volume.Volume, opt *PredictOptions) (*volume.Volume, error) {
+	p, err := NewPredictor(m)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	return p.Predict(ctx, img, opt)
+}
+
+// PredictFile segments the NIfTI image at in and writes the label map to out
+// (uint8 NIfTI, gzipped when out ends in .gz) with the image's affine and
+// header, atomically.
+func (p *Predictor) PredictFile(ctx context.Context, in, out string, opt *PredictOptions) error {
+	img, err := volume.Read(in)
+	if err != nil {
+		return err
+	}
+	lab, err := p.Predict(ctx, img, opt)
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", in, err)
+	}
+	if dir := filepath.Dir(out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return volume.Write(out, lab, &volume.WriteOptions{Datatype: volume.Uint8})
+}
+
+// LoadModel builds the model of the run in dir and loads the weights of its
+// last checkpoint.
+func LoadModel(dir string) (*models.Model, error) {
+	ck, err := readCheckpoint(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := ck.Run.Settings
+	m, err := models.NewWithOptions(s.Model, models.Options{Float64: s.Float64})
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Load(filepath.Join(ck.src, WeightsFile)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
