@@ -232,3 +232,33 @@ func TestReadLyingStream(t *testing.T) {
 		t.Fatalf("err = %v, want ErrFormat and io.ErrUnexpectedEOF", err)
 	}
 }
+
+// FuzzRead: any byte stream decodes or fails with ErrFormat or ErrDtype,
+// without panicking; what decodes writes back to the same tensors.
+func FuzzRead(f *testing.F) {
+	var good bytes.Buffer
+	Write(&good, sample())
+	f.Add(good.Bytes())
+	f.Add(header(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4))
+	f.Add(header(`{"a":{"dtype":"F64","shape":[137438953472],"data_offsets":[0,1099511627776]}}`, 8))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := Read(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrDtype) {
+				t.Fatalf("error %v wraps neither ErrFormat nor ErrDtype", err)
+			}
+			return
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, file); err != nil {
+			t.Fatalf("decoded file does not write back: %v", err)
+		}
+		again, err := Read(&buf)
+		if err != nil {
+			t.Fatalf("written file does not read back: %v", err)
+		}
+		if len(again.Tensors) != len(file.Tensors) {
+			t.Fatalf("%d tensors after a round trip, want %d", len(again.Tensors), len(file.Tensors))
+		}
+	})
+}
