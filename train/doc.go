@@ -12,15 +12,29 @@
 //
 // From a notebook cell, a task to a trained network is a few lines:
 //
-//	ds, _, err := phantom.Ensure(ctx, "data", "Heart", nil)      // or decathlon.Open
+//	ds, _, err := phantom.Ensure(cell.Context(), "data", "Heart", nil) // or decathlon.Open
 //	data := ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{32, 32, 32}})
 //	run, err := train.Fit(cell.Context(), train.Options{
 //		Model:  models.Small(models.UNet), // 32^3 input, 2 classes
 //		Data:   data,
-//		Epochs: 20,
+//		Epochs: 30,
+//		LR:     3e-3,
 //	})
 //	fmt.Println(run.BestValDice, run.Dir)
-//	display.Show(viz.LearningCurves([]viz.Run{run.Curves()}, viz.CurveOptions{}))
+//	fig, err := viz.LearningCurves([]viz.Run{run.Curves()}, viz.CurveOptions{})
+//	display.Show(fig)
+//
+//	m, err := train.LoadModel(run.Dir)                 // the last checkpoint
+//	s, err := ds.Load(cell.Context(), run.Settings.Val[0]) // original grid
+//	pred, err := train.Predict(cell.Context(), m, s.Image, nil)
+//
+// Cross-validation of several models on the same folds, and the paper's
+// Table 1 from it:
+//
+//	rs, err := train.CompareModels(ctx, train.CVOptions{Options: opt, Folds: 5},
+//		[]models.Config{unet, convSkip}, nil)
+//	rows, err := train.Table1Rows("Heart", rs, 0, stats.BootstrapOptions{})
+//	table, err := viz.Table1(rows, viz.TableOptions{})
 //
 // Options' zero value is the paper's setting where one exists: batch 2,
 // Adam (weight decay 1e-7), learning rate 1e-4, ReduceLROnPlateau(factor 0.1,
