@@ -6,11 +6,11 @@ import (
 	"html"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/stats"
 )
 
 // ScoreRow is one task label's scores, one per model of its [ScoreTable].
@@ -49,43 +49,21 @@ func (t ScoreTable) check(fn string) error {
 
 // AverageRanks ranks the models within each row (1 = highest score, ties
 // share the mean of their ranks) and returns each model's mean rank over
-// all rows, as the paper's Table 2 does (over label rows, not tasks).
+// all rows, as the paper's Table 2 does (over label rows, not tasks). It is
+// stats.AverageRanks on the table's finite scores.
 func AverageRanks(t ScoreTable) ([]float64, error) {
 	if err := t.check("AverageRanks"); err != nil {
 		return nil, err
 	}
-	sum := make([]float64, len(t.Models))
-	for _, r := range t.Rows {
-		for m, rk := range rankDesc(r.Scores) {
-			sum[m] += rk
-		}
+	scores := make([][]float64, len(t.Rows))
+	for i, r := range t.Rows {
+		scores[i] = r.Scores
 	}
-	for m := range sum {
-		sum[m] /= float64(len(t.Rows))
+	avg, err := stats.AverageRanks(scores)
+	if err != nil {
+		return nil, fmt.Errorf("%w: AverageRanks: %w", ErrInput, err)
 	}
-	return sum, nil
-}
-
-// rankDesc returns the rank of each score, 1 for the highest, ties averaged.
-func rankDesc(xs []float64) []float64 {
-	idx := make([]int, len(xs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return xs[idx[a]] > xs[idx[b]] })
-	ranks := make([]float64, len(xs))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
-			j++
-		}
-		r := float64(i+j)/2 + 1
-		for k := i; k <= j; k++ {
-			ranks[idx[k]] = r
-		}
-		i = j + 1
-	}
-	return ranks
+	return avg, nil
 }
 
 // Table is a rendered table: text/html for notebooks and aligned
