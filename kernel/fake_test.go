@@ -39,6 +39,7 @@ type fake struct {
 	comms   []string // "type id" of front-end comm messages received
 	targets map[string]bool
 	orphans []worker.Event // events for the next Execute, as the real worker keeps them
+	blocked atomic.Bool    // a block, hang or input command is waiting
 }
 
 type inputAnswer struct {
@@ -98,6 +99,8 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 			f.die()
 			return res, fmt.Errorf("%w: exit status 2: panic: boom", worker.ErrCrashed)
 		case "block":
+			f.blocked.Store(true)
+			defer f.blocked.Store(false)
 			select {
 			case <-f.intr:
 				return worker.ExecuteResult{Status: "error", EName: "Interrupted", EValue: "interrupted"}, nil
@@ -105,10 +108,13 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 				return res, fmt.Errorf("%w: killed", worker.ErrCrashed)
 			}
 		case "hang":
+			f.blocked.Store(true)
 			<-f.done
 			return res, fmt.Errorf("%w: signal: killed", worker.ErrCrashed)
 		case "input":
 			fn(worker.Event{Input: &worker.InputEvent{Prompt: arg}})
+			f.blocked.Store(true)
+			defer f.blocked.Store(false)
 			select {
 			case a := <-f.inputs:
 				if a.err != nil {

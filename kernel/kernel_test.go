@@ -143,13 +143,13 @@ func TestDisplayMessages(t *testing.T) {
 }
 
 func TestExecuteErrorAndStopOnError(t *testing.T) {
-	_, c, _ := startKernel(t, "tcp", nil, "")
+	k, c, _ := startKernel(t, "tcp", nil, "")
 	send := func(code string, stop bool) *wire.Message {
 		return c.send(c.shell, "execute_request", map[string]any{"code": code, "stop_on_error": stop})
 	}
 	// Queue three cells at once; the first fails.
 	reqs := []*wire.Message{send("block\nfail", true), send("print 2", true), send("print 3", true)}
-	time.Sleep(100 * time.Millisecond) // the next two are queued behind the blocked first
+	waitFor(t, "the first cell blocks and two more are queued", func() bool { return blocked(k) && len(k.shellQ) == 2 })
 	c.send(c.control, "interrupt_request", nil)
 	var statuses []string
 	for _, req := range reqs {
@@ -233,10 +233,10 @@ func TestDeathBetweenCellsIsReported(t *testing.T) {
 }
 
 func TestInterrupt(t *testing.T) {
-	_, c, _ := startKernel(t, "tcp", nil, "")
+	k, c, _ := startKernel(t, "tcp", nil, "")
 	// One interrupt stops a cooperative cell.
 	req := c.send(c.shell, "execute_request", map[string]any{"code": "block"})
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "the cell blocks", func() bool { return blocked(k) })
 	ir := c.send(c.control, "interrupt_request", nil)
 	if r := content(t, c.reply(c.control, ir)); r["status"] != "ok" {
 		t.Errorf("interrupt_reply %v", r)
@@ -250,9 +250,8 @@ func TestInterrupt(t *testing.T) {
 
 	// A cell that ignores the first interrupt is killed by the second.
 	req = c.send(c.shell, "execute_request", map[string]any{"code": "hang"})
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "the cell hangs", func() bool { return blocked(k) })
 	c.reply(c.control, c.send(c.control, "interrupt_request", nil))
-	time.Sleep(50 * time.Millisecond)
 	c.reply(c.control, c.send(c.control, "interrupt_request", nil))
 	r := content(t, c.reply(c.shell, req))
 	if r["status"] != "error" || r["ename"] != "KernelRestarted" || !strings.Contains(r["evalue"].(string), "state was reset") {
@@ -265,7 +264,7 @@ func TestInterrupt(t *testing.T) {
 }
 
 func TestStdin(t *testing.T) {
-	_, c, _ := startKernel(t, "tcp", nil, "")
+	k, c, _ := startKernel(t, "tcp", nil, "")
 	req := c.send(c.shell, "execute_request", map[string]any{"code": "input name?", "allow_stdin": true})
 	ir := c.reply(c.stdin, req)
 	if ir.Header.MsgType != "input_request" || content(t, ir)["prompt"] != "name?" {
@@ -292,6 +291,7 @@ func TestStdin(t *testing.T) {
 	// Interrupting a cell that waits for input ends the wait.
 	req = c.send(c.shell, "execute_request", map[string]any{"code": "input again?", "allow_stdin": true})
 	c.reply(c.stdin, req)
+	waitFor(t, "the cell waits for input", func() bool { return blocked(k) })
 	c.reply(c.control, c.send(c.control, "interrupt_request", nil))
 	if r := content(t, c.reply(c.shell, req)); r["status"] != "error" || !strings.Contains(r["evalue"].(string), "interrupted") {
 		t.Errorf("interrupted input %v", r)
@@ -584,14 +584,16 @@ func TestCrashClosesComms(t *testing.T) {
 
 func TestSilentConnectionDoesNotBlockOthers(t *testing.T) {
 	defer func(d time.Duration) { handshakeTimeout = d }(handshakeTimeout)
-	handshakeTimeout = 500 * time.Millisecond
+	handshakeTimeout = 2 * time.Second
 	tests := []struct {
 		name, hello string
 		within      time.Duration
 	}{
-		{"silent", "", 200 * time.Millisecond},
-		{"greeting then silent", "\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f", 2 * time.Second},
-		{"not ZMTP", "GET / HTTP/1.1\r\n", 200 * time.Millisecond},
+		// Without the guard the first two would block new clients for
+		// ever; the second is bounded by the handshake deadline.
+		{"silent", "", handshakeTimeout / 2},
+		{"greeting then silent", "\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f", handshakeTimeout + 2*time.Second},
+		{"not ZMTP", "GET / HTTP/1.1\r\n", handshakeTimeout / 2},
 	}
 	k, _, _ := startKernel(t, "tcp", nil, "")
 	for _, tt := range tests {
@@ -618,4 +620,21 @@ func TestSilentConnectionDoesNotBlockOthers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blocked reports whether the kernel's fake interpreter waits in a cell.
+func blocked(k *Kernel) bool {
+	f, ok := k.sup.current().(*fake)
+	return ok && f.blocked.Load()
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
 }
