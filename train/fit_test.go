@@ -73,7 +73,7 @@ func TestExperiment(t *testing.T) {
 		t.Skip()
 	}
 	data := heart(t)
-	_, err := Fit(context.Background(), Options{Model: models.Small(models.UNet), Data: data, Epochs: 40, LR: 3e-3, Dir: t.TempDir() + "/run"})
+	_, err := Fit(context.Background(), Options{Model: models.Small(models.UNet), Data: data, Epochs: 40, LR: 3e-3, BatchSize: 1, Dir: t.TempDir() + "/run"})
 	if err != nil {
 		t.Fatal(err)
 	}
