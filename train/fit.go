@@ -127,6 +127,11 @@ func (o Options) resolve() (Settings, error) {
 	if s.Epochs < 0 || s.BatchSize < 0 || !(s.LR > 0) || o.Patience < 0 || o.ValFraction < 0 || o.ValFraction >= 1 {
 		return s, fmt.Errorf("%w: Epochs %d, BatchSize %d, LR %g, Patience %d, ValFraction %g", ErrOptions, o.Epochs, o.BatchSize, o.LR, o.Patience, o.ValFraction)
 	}
+	switch o.Progress {
+	case ProgressAuto, ProgressHTML, ProgressText, ProgressNone:
+	default:
+		return s, fmt.Errorf("%w: Progress %q, want \"\", %q, %q or %q", ErrOptions, o.Progress, ProgressHTML, ProgressText, ProgressNone)
+	}
 	s.Adam = o.Adam.withDefaults()
 	s.PlateauOff = o.NoPlateau
 	s.Plateau = *NewPlateau(o.PlateauFactor, o.PlateauPatience)

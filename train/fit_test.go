@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"testing"
@@ -76,5 +77,45 @@ func TestExperiment(t *testing.T) {
 	_, err := Fit(context.Background(), Options{Model: models.Small(models.UNet), Data: data, Epochs: 40, LR: 3e-3, BatchSize: 1, Dir: t.TempDir() + "/run"})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	data := heartAt(t, 16)
+	good := func() Options { return tinyOptions(t, t.TempDir()+"/run", 1) }
+	cases := []struct {
+		name string
+		edit func(*Options)
+		want error
+	}{
+		{"no data", func(o *Options) { o.Data = nil }, ErrOptions},
+		{"bad model", func(o *Options) { o.Model.Channels = []int{4, 0} }, models.ErrConfig},
+		{"input size", func(o *Options) { o.Model.InputSize = [3]int{32, 32, 32} }, ErrShape},
+		{"lr", func(o *Options) { o.LR = -1 }, ErrOptions},
+		{"index", func(o *Options) { o.Train = []int{0, 99}; o.Val = []int{1} }, ErrOptions},
+		{"val fraction", func(o *Options) { o.ValFraction = 1 }, ErrOptions},
+		{"progress", func(o *Options) { o.Progress = "fancy" }, ErrOptions},
+		{"loss", func(o *Options) { o.Loss.Kind = "focal" }, ErrOptions},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := good()
+			o.Data = data
+			c.edit(&o)
+			if _, err := Fit(context.Background(), o); !errors.Is(err, c.want) {
+				t.Fatalf("err %v, want %v", err, c.want)
+			}
+		})
+	}
+	// A directory that holds a run is refused; Resume of an empty one too.
+	o := good()
+	if _, err := Fit(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fit(context.Background(), o); !errors.Is(err, ErrRun) {
+		t.Fatalf("Fit into a run directory: %v", err)
+	}
+	if _, err := Resume(context.Background(), tinyOptions(t, t.TempDir(), 1)); !errors.Is(err, ErrRun) {
+		t.Fatalf("Resume without checkpoint: %v", err)
 	}
 }
