@@ -248,3 +248,50 @@ func quaternion(r [3][3]float64) (a, b, c, d float64) {
 	}
 	return
 }
+
+// AxisCodes returns, for the voxel axes X, Y and Z in turn, the anatomical
+// direction toward which the index increases in world (RAS+) space: R or L,
+// A or P, S or I, as nibabel's aff2axcodes gives them ("RAS", "LPS",
+// "LAS", ...). Like nibabel's io_orientation it divides the columns by the
+// voxel sizes, takes the nearest rotation (polar decomposition, so shears
+// and oblique slices are judged by their closest orthogonal frame), and
+// gives each voxel axis in turn the world axis of its largest component,
+// each world axis used once. An axis whose column is zero or not finite
+// gets '?'. The result is what viz.Volume's Axes field takes.
+func (a Affine) AxisCodes() string {
+	var r [3][3]float64
+	zoom := a.Zooms()
+	ok := [3]bool{}
+	for j := 0; j < 3; j++ {
+		ok[j] = zoom[j] > 0 && !math.IsInf(zoom[j], 0) && !math.IsNaN(zoom[j])
+		for i := 0; i < 3 && ok[j]; i++ {
+			r[i][j] = a[i][j] / zoom[j]
+		}
+	}
+	if ok[0] && ok[1] && ok[2] && math.Abs(det3(r)) > 1e-12 {
+		r = polar(r)
+	}
+	letters := [3][2]byte{{'L', 'R'}, {'P', 'A'}, {'I', 'S'}}
+	code := []byte("???")
+	for j := 0; j < 3; j++ {
+		if !ok[j] {
+			continue
+		}
+		best, out := 0.0, -1
+		for i := 0; i < 3; i++ {
+			if v := math.Abs(r[i][j]); v > best {
+				best, out = v, i
+			}
+		}
+		if out < 0 {
+			continue
+		}
+		if r[out][j] > 0 {
+			code[j] = letters[out][1]
+		} else {
+			code[j] = letters[out][0]
+		}
+		r[out] = [3]float64{} // each world axis once
+	}
+	return string(code)
+}

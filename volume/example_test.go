@@ -110,3 +110,16 @@ func ExampleRestoreLabels() {
 	fmt.Println(w.Shape, w.Affine == img.Affine, w.Header.Datatype)
 	// Output: [40 30 20] true uint8
 }
+
+func ExampleAffine_AxisCodes() {
+	// A scanner-style affine: x toward the patient's left, y toward
+	// posterior, z toward superior, 0.8 x 0.8 x 2.5 mm voxels.
+	a := volume.Affine{
+		{-0.8, 0, 0, 100},
+		{0, -0.8, 0, 120},
+		{0, 0, 2.5, -60},
+		{0, 0, 0, 1},
+	}
+	fmt.Println(a.AxisCodes())
+	// Output: LPS
+}
