@@ -1,10 +1,15 @@
 package viz_test
 
 import (
+	"errors"
 	"math"
 	"testing"
 
 	"github.com/unetlab/unetlab/viz"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // TestEdgeCases draws degenerate but valid input without error or panic.
@@ -76,4 +81,27 @@ func TestBadVolumes(t *testing.T) {
 	if c := viz.Colour(math.MinInt); c.A != 255 {
 		t.Errorf("Colour(MinInt) = %v", c)
 	}
+}
+
+// TestFigureTooLarge: a figure whose PNG would not fit in memory is an
+// error (it was a fatal out-of-memory), and a zero Figure neither encodes
+// nor panics when drawn.
+func TestFigureTooLarge(t *testing.T) {
+	f, err := viz.NewFigure("x", [][]*plot.Plot{{plot.New()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Width = 1e9 * vg.Inch
+	if _, err := f.PNG(); !errors.Is(err, viz.ErrInput) {
+		t.Errorf("PNG 1e9 inches wide: err = %v, want ErrInput", err)
+	}
+	if _, err := f.SVG(); err != nil {
+		t.Logf("SVG 1e9 inches wide: %v", err)
+	}
+	var z viz.Figure
+	if _, err := z.PNG(); !errors.Is(err, viz.ErrInput) {
+		t.Errorf("zero Figure: err = %v, want ErrInput", err)
+	}
+	c := vgimg.New(100, 100)
+	z.Draw(draw.New(c))
 }

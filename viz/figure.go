@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -135,6 +136,9 @@ func (f *Figure) Draw(c draw.Canvas) {
 	if len(f.legend) > 0 {
 		c = draw.Crop(c, 0, 0, 0, -f.drawLegend(c))
 	}
+	if len(f.panels) == 0 || len(f.panels[0]) == 0 {
+		return // a zero Figure draws as a blank page
+	}
 	rows, cols := len(f.panels), len(f.panels[0])
 	if rows == 1 && cols == 1 {
 		if p := f.panels[0][0]; p != nil {
@@ -205,12 +209,31 @@ func (f *Figure) Encode(w io.Writer, format string) (err error) {
 	return encodeCanvas(w, format, width, height, dpi, func(c draw.Canvas) { f.Draw(c) })
 }
 
+// maxPixels bounds a PNG raster: 2^26 pixels (256 MiB of RGBA), a
+// 8192 x 8192 image.
+const maxPixels = 1 << 26
+
 // encodeCanvas makes a canvas of the format, draws on it and writes it to w.
 // A panic inside the plotting library becomes an ErrDraw error.
 func encodeCanvas(w io.Writer, format string, width, height vg.Length, dpi int, drawFn func(draw.Canvas)) (err error) {
+	if !(width > 0 && height > 0) || math.IsInf(float64(width), 0) || math.IsInf(float64(height), 0) {
+		return fmt.Errorf("%w: figure size %v x %v points", ErrInput, float64(width), float64(height))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrDraw, r)
+		}
+	}()
 	var cw vg.CanvasWriterTo
 	switch strings.ToLower(format) {
 	case "png":
+		// The raster is allocated whole: refuse sizes that cannot fit
+		// rather than die out of memory (a Width in inches mistaken for
+		// points, say).
+		if px := width.Dots(float64(dpi)) * height.Dots(float64(dpi)); px > maxPixels {
+			return fmt.Errorf("%w: a %v x %v point figure at %d DPI is %.3g pixels, more than %d",
+				ErrInput, float64(width), float64(height), dpi, px, maxPixels)
+		}
 		cw = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi),
 			vgimg.UseBackgroundColor(color.White))}
 	case "svg":
@@ -220,11 +243,6 @@ func encodeCanvas(w io.Writer, format string, width, height vg.Length, dpi int, 
 	default:
 		return fmt.Errorf("%w: %q (want png, svg or pdf)", ErrFormat, format)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v", ErrDraw, r)
-		}
-	}()
 	drawFn(draw.New(cw))
 	_, err = cw.WriteTo(w)
 	if err != nil {
