@@ -97,6 +97,47 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestLoadStateFileByHand: LoadStateFile takes a File built in memory,
+// which Read's checks never saw: values that do not match the shape,
+// duplicate names, a nil file give ErrWeights, not a panic or a partial
+// load.
+func TestLoadStateFileByHand(t *testing.T) {
+	m, err := New(tiny(UNet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := m.StateFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(*safetensors.File)) *safetensors.File {
+		c := &safetensors.File{}
+		for _, x := range good.Tensors {
+			x.F32 = append([]float32(nil), x.F32...)
+			c.Tensors = append(c.Tensors, x)
+		}
+		f(c)
+		return c
+	}
+	cases := map[string]*safetensors.File{
+		"nil":          nil,
+		"extra values": edit(func(f *safetensors.File) { f.Tensors[0].F32 = append(f.Tensors[0].F32, 1, 2, 3) }),
+		"short values": edit(func(f *safetensors.File) { f.Tensors[0].F32 = f.Tensors[0].F32[:1] }),
+		"wrong slice":  edit(func(f *safetensors.File) { f.Tensors[0].F64, f.Tensors[0].F32 = []float64{1}, nil }),
+		"duplicate":    edit(func(f *safetensors.File) { f.Tensors = append(f.Tensors, f.Tensors[0]) }),
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := m.LoadStateFile(f); !errors.Is(err, ErrWeights) {
+				t.Errorf("err = %v, want ErrWeights", err)
+			}
+		})
+	}
+	if err := m.LoadStateFile(good); err != nil {
+		t.Errorf("the model's own state: %v", err)
+	}
+}
+
 func TestForwardErrors(t *testing.T) {
 	m, err := New(tiny(TransUNet))
 	if err != nil {

@@ -146,12 +146,20 @@ func (m *Model) LoadStateFile(f *safetensors.File) error {
 	if err != nil {
 		return err
 	}
+	if f == nil {
+		return fmt.Errorf("%w: %s: nil state file", ErrWeights, m.cfg.Arch)
+	}
 	byName := map[string]*safetensors.Tensor{}
 	for i := range f.Tensors {
-		byName[f.Tensors[i].Name] = &f.Tensors[i]
+		t := &f.Tensors[i]
+		if _, dup := byName[t.Name]; dup {
+			return fmt.Errorf("%w: %s: tensor %s given twice", ErrWeights, m.cfg.Arch, t.Name)
+		}
+		byName[t.Name] = t
 	}
 	// Check everything first so that a failed load changes nothing.
-	for _, e := range es {
+	src := make([]*safetensors.Tensor, len(es))
+	for k, e := range es {
 		t, ok := byName[e.p.Name]
 		if !ok {
 			return fmt.Errorf("%w: %s: missing tensor %s %v", ErrWeights, m.cfg.Arch, e.p.Name, e.p.Shape)
@@ -162,6 +170,13 @@ func (m *Model) LoadStateFile(f *safetensors.File) error {
 		if e.p.Int64 != (t.Dtype == safetensors.I64) {
 			return fmt.Errorf("%w: %s: tensor %s is %s", ErrWeights, m.cfg.Arch, e.p.Name, t.Dtype)
 		}
+		// A File built by hand (not read) may hold another count of
+		// values than its shape, or none in the slice of its dtype.
+		if n := valueCount(t); n != e.p.Numel() {
+			return fmt.Errorf("%w: %s: tensor %s holds %d %s values for shape %v (%d elements)",
+				ErrWeights, m.cfg.Arch, e.p.Name, n, t.Dtype, t.Shape, e.p.Numel())
+		}
+		src[k] = t
 		delete(byName, e.p.Name)
 	}
 	if len(byName) > 0 {
@@ -172,8 +187,8 @@ func (m *Model) LoadStateFile(f *safetensors.File) error {
 		slices.Sort(extra)
 		return fmt.Errorf("%w: %s: unexpected tensors %s", ErrWeights, m.cfg.Arch, strings.Join(extra, ", "))
 	}
-	for _, e := range es {
-		t, _ := f.Get(e.p.Name)
+	for k, e := range es {
+		t := src[k]
 		vals := t.F64
 		if t.Dtype == safetensors.F32 {
 			vals = make([]float64, len(t.F32))
@@ -203,4 +218,18 @@ func (m *Model) LoadStateFile(f *safetensors.File) error {
 		}
 	}
 	return nil
+}
+
+// valueCount returns the number of values t holds in the slice of its
+// dtype, -1 for a dtype Load does not take.
+func valueCount(t *safetensors.Tensor) int64 {
+	switch t.Dtype {
+	case safetensors.F32:
+		return int64(len(t.F32))
+	case safetensors.F64:
+		return int64(len(t.F64))
+	case safetensors.I64:
+		return int64(len(t.I64))
+	}
+	return -1
 }
