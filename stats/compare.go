@@ -140,17 +140,16 @@ func Ranks(scores [][]float64) ([][]float64, error) {
 		for i := range idx {
 			idx[i] = i
 		}
-		key := func(i int) float64 {
-			if math.IsNaN(row[i]) {
-				return math.Inf(-1)
-			}
-			return row[i]
+		// Higher first, NaN after everything (-Inf included).
+		better := func(a, b float64) bool {
+			return !math.IsNaN(a) && (math.IsNaN(b) || a > b)
 		}
-		sort.SliceStable(idx, func(a, b int) bool { return key(idx[a]) > key(idx[b]) })
+		same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+		sort.SliceStable(idx, func(a, b int) bool { return better(row[idx[a]], row[idx[b]]) })
 		ranks := make([]float64, m)
 		for i := 0; i < m; {
 			j := i
-			for j+1 < m && key(idx[j+1]) == key(idx[i]) {
+			for j+1 < m && same(row[idx[j+1]], row[idx[i]]) {
 				j++
 			}
 			mean := float64(i+j)/2 + 1

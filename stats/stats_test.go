@@ -309,3 +309,19 @@ func TestInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRanksNaNAfterInf: NaN ranks after every number, -Inf included, and
+// NaNs tie among themselves.
+func TestRanksNaNAfterInf(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	ranks, err := Ranks([][]float64{{-inf, nan, 1, nan}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{2, 3.5, 1, 3.5}
+	for m := range want {
+		if ranks[0][m] != want[m] {
+			t.Fatalf("ranks %v, want %v", ranks[0], want)
+		}
+	}
+}
