@@ -12,6 +12,17 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// editState returns a copy of good (its F32 values copied) changed by f.
+func editState(good *safetensors.File, f func(*safetensors.File)) *safetensors.File {
+	c := &safetensors.File{}
+	for _, x := range good.Tensors {
+		x.F32 = append([]float32(nil), x.F32...)
+		c.Tensors = append(c.Tensors, x)
+	}
+	f(c)
+	return c
+}
+
 func TestLoadErrors(t *testing.T) {
 	cfg := tiny(UNet)
 	m, err := New(cfg)
@@ -22,15 +33,7 @@ func TestLoadErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit := func(f func(*safetensors.File)) *safetensors.File {
-		c := &safetensors.File{}
-		for _, x := range good.Tensors {
-			x.F32 = append([]float32(nil), x.F32...)
-			c.Tensors = append(c.Tensors, x)
-		}
-		f(c)
-		return c
-	}
+	edit := func(f func(*safetensors.File)) *safetensors.File { return editState(good, f) }
 	cases := []struct {
 		name string
 		f    *safetensors.File
@@ -110,15 +113,7 @@ func TestLoadStateFileByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit := func(f func(*safetensors.File)) *safetensors.File {
-		c := &safetensors.File{}
-		for _, x := range good.Tensors {
-			x.F32 = append([]float32(nil), x.F32...)
-			c.Tensors = append(c.Tensors, x)
-		}
-		f(c)
-		return c
-	}
+	edit := func(f func(*safetensors.File)) *safetensors.File { return editState(good, f) }
 	cases := map[string]*safetensors.File{
 		"nil":          nil,
 		"extra values": edit(func(f *safetensors.File) { f.Tensors[0].F32 = append(f.Tensors[0].F32, 1, 2, 3) }),
