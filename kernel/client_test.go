@@ -75,6 +75,13 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func dial(t testing.TB, conn wire.ConnectionInfo) *client {
 	t.Helper()
+	return dialSockets(t, conn, true)
+}
+
+// dialSockets connects a client; without stdin it leaves the stdin socket
+// unconnected, like a front end that never reads input.
+func dialSockets(t testing.TB, conn wire.ConnectionInfo, withStdin bool) *client {
+	t.Helper()
 	signer, err := conn.Signer()
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +104,9 @@ func dial(t testing.TB, conn wire.ConnectionInfo) *client {
 		port int
 	}{{c.shell, conn.ShellPort}, {c.control, conn.ControlPort}, {c.stdin, conn.StdinPort},
 		{c.iopub, conn.IOPubPort}, {c.hb, conn.HBPort}} {
+		if s.sock == c.stdin && !withStdin {
+			continue
+		}
 		if err := s.sock.Dial(conn.Endpoint(s.port)); err != nil {
 			t.Fatalf("dial %s: %v", conn.Endpoint(s.port), err)
 		}

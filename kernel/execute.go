@@ -234,11 +234,23 @@ func (k *Kernel) requestInput(run *cellRun, in *worker.InputEvent) {
 	for len(k.inputs) > 0 {
 		<-k.inputs
 	}
-	if err := k.send(k.socks.stdin, m); err != nil {
-		run.p.Input("", fmt.Errorf("kernel: sending input_request: %w", err))
-		return
-	}
+	// Sending can block (a front end that allowed stdin but never
+	// connected its stdin socket), so it happens off the event loop too.
+	sent := make(chan error, 1)
+	go func() { sent <- k.send(k.socks.stdin, m) }()
 	go func() {
+		select {
+		case err := <-sent:
+			if err != nil {
+				run.p.Input("", fmt.Errorf("kernel: sending input_request: %w", err))
+				return
+			}
+		case <-run.stop:
+			run.p.Input("", ErrInputInterrupted)
+			return
+		case <-run.done:
+			return
+		}
 		for {
 			select {
 			case r := <-k.inputs:

@@ -638,3 +638,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting until %s", what)
 }
+
+func TestInputWithoutStdinSocketCanBeInterrupted(t *testing.T) {
+	k, err := New(context.Background(), Config{Conn: wire.ConnectionInfo{IP: "127.0.0.1", Key: testKey},
+		Start: startFake, HistoryFile: "-", Log: NewLogger(testWriter{t}), ShutdownGrace: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go k.Serve()
+	defer k.Shutdown()
+	c := dialSockets(t, k.Conn(), false)
+	defer c.close()
+	c.waitReady()
+	req := c.send(c.shell, "execute_request", map[string]any{"code": "input name?", "allow_stdin": true})
+	waitFor(t, "the cell waits for input", func() bool { return blocked(k) })
+	c.reply(c.control, c.send(c.control, "interrupt_request", nil))
+	if r := content(t, c.reply(c.shell, req)); r["status"] != "error" || !strings.Contains(r["evalue"].(string), "interrupted") {
+		t.Errorf("reply %v", r)
+	}
+}
