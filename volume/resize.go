@@ -81,6 +81,10 @@ func checkTarget(v *Volume, shape [3]int) error {
 			return fmt.Errorf("%w: target shape %v: axis %d must be 1..65536", ErrShape, shape, i)
 		}
 	}
+	// Every axis may be legal and the whole still absurd (65536^3).
+	if n, ok := count(shape, v.Channels); !ok || n > MaxVoxels {
+		return fmt.Errorf("%w: target shape %v with %d channel(s): more than MaxVoxels (%d) voxels", ErrTooLarge, shape, v.Channels, int64(MaxVoxels))
+	}
 	return nil
 }
 

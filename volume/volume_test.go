@@ -235,3 +235,21 @@ func TestFromCDHWOverflow(t *testing.T) {
 		t.Fatalf("FromCDHW of shape (1, 2^32, 2^32, 1) with no data: %v, want ErrShape", err)
 	}
 }
+
+// TestResizeTooLarge: a target whose axes are each legal but whose volume
+// is not is refused before allocating.
+func TestResizeTooLarge(t *testing.T) {
+	v := New([3]int{2, 2, 2}, 1)
+	for _, f := range []func() error{
+		func() error { _, err := Resize(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 16}); return err },
+		func() error { _, err := ResizeNearest(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 10}); return err },
+		func() error {
+			_, err := ResizeLabels(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 16}, 2, LabelLinear)
+			return err
+		},
+	} {
+		if err := f(); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("err = %v, want ErrTooLarge", err)
+		}
+	}
+}
