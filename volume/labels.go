@@ -64,6 +64,9 @@ func OneHot(lab *Volume, classes int) (*Volume, error) {
 	if err := checkLabels(lab, classes); err != nil {
 		return nil, fmt.Errorf("volume: OneHot: %w", err)
 	}
+	if n, ok := count(lab.Shape, classes); !ok || n > MaxVoxels {
+		return nil, fmt.Errorf("%w: volume: OneHot: %d classes of shape %v: more than MaxVoxels (%d) voxels", ErrTooLarge, classes, lab.Shape, int64(MaxVoxels))
+	}
 	w := lab.Like(classes)
 	n := lab.Len()
 	for i, f := range lab.Data {

@@ -253,3 +253,11 @@ func TestResizeTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestOneHotTooLarge: a class count whose one-hot volume cannot be
+// allocated is an error.
+func TestOneHotTooLarge(t *testing.T) {
+	if _, err := OneHot(New([3]int{64, 64, 64}, 1), 1<<30); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("OneHot with 2^30 classes: err = %v, want ErrTooLarge", err)
+	}
+}
