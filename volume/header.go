@@ -19,7 +19,9 @@ var (
 	// (complex or RGB datatypes, two-file .hdr/.img pairs).
 	ErrUnsupported = errors.New("volume: unsupported NIfTI")
 	// ErrTooLarge reports a header whose dimensions exceed MaxVoxels or the
-	// data actually present in the file.
+	// data actually present in the file, a value that does not fit the
+	// datatype being written, or a resize or one-hot target of more than
+	// MaxVoxels voxels.
 	ErrTooLarge = errors.New("volume: NIfTI data too large")
 	// ErrShape reports volumes or arguments whose shapes do not agree.
 	ErrShape = errors.New("volume: shape mismatch")

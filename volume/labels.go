@@ -65,7 +65,7 @@ func OneHot(lab *Volume, classes int) (*Volume, error) {
 		return nil, fmt.Errorf("volume: OneHot: %w", err)
 	}
 	if n, ok := count(lab.Shape, classes); !ok || n > MaxVoxels {
-		return nil, fmt.Errorf("%w: volume: OneHot: %d classes of shape %v: more than MaxVoxels (%d) voxels", ErrTooLarge, classes, lab.Shape, int64(MaxVoxels))
+		return nil, fmt.Errorf("volume: OneHot: %w: %d classes of shape %v: more than MaxVoxels (%d) voxels", ErrTooLarge, classes, lab.Shape, int64(MaxVoxels))
 	}
 	w := lab.Like(classes)
 	n := lab.Len()
