@@ -143,8 +143,11 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 	}
 	for i, s := range shape {
 		if s < 4 || s > 1024 {
-			return nil, nil, fmt.Errorf("phantom: shape %v: axis %d must be 4..1024", shape, i)
+			return nil, nil, fmt.Errorf("%w: phantom: shape %v: axis %d must be 4..1024", volume.ErrShape, shape, i)
 		}
+	}
+	if n := len(t.modality) * shape[0] * shape[1] * shape[2]; n > volume.MaxVoxels {
+		return nil, nil, fmt.Errorf("%w: phantom: shape %v with %d modalities: %d voxels, more than volume.MaxVoxels", volume.ErrTooLarge, shape, len(t.modality), n)
 	}
 	b := &builder{r: r, mods: len(t.modality), ct: t.ct}
 	t.build(b)

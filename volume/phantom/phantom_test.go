@@ -187,3 +187,15 @@ func TestDefaultShapeVaries(t *testing.T) {
 		t.Errorf("Z never varies: %v", zs)
 	}
 }
+
+// TestGenerateShapeErrors: a shape outside 4..1024 a side, or one whose
+// voxels (all modalities) exceed volume.MaxVoxels, is refused with a
+// volume sentinel before anything is allocated.
+func TestGenerateShapeErrors(t *testing.T) {
+	if _, _, err := Generate("Heart", 0, 0, &Options{Shape: [3]int{2, 32, 32}}); !errors.Is(err, volume.ErrShape) {
+		t.Errorf("2x32x32: err = %v, want volume.ErrShape", err)
+	}
+	if _, _, err := Generate("BrainTumour", 0, 0, &Options{Shape: [3]int{1024, 1024, 1024}}); !errors.Is(err, volume.ErrTooLarge) {
+		t.Errorf("4 x 1024^3: err = %v, want volume.ErrTooLarge", err)
+	}
+}
