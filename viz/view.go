@@ -178,6 +178,9 @@ func (v *View) Image() (*image.RGBA, error) {
 		return nil, fmt.Errorf("%w: empty view", ErrInput)
 	}
 	w, h := v.Size()
+	if float64(w)*float64(h) > maxPixels {
+		return nil, fmt.Errorf("%w: a %dx%d view is more than %d pixels; show fewer or smaller panels", ErrInput, w, h, maxPixels)
+	}
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w), vg.Length(h)), vgimg.UseDPI(viewDPI), vgimg.UseBackgroundColor(color.White))
 	var err error
 	func() {
