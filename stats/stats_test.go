@@ -325,3 +325,15 @@ func TestRanksNaNAfterInf(t *testing.T) {
 		}
 	}
 }
+
+// TestGridOverflow: a grid whose voxel count wraps to the (empty) maps'
+// length is a shape error, not a walk over 2^64 voxels.
+func TestGridOverflow(t *testing.T) {
+	g := Grid{Shape: [3]int{1 << 32, 1 << 32, 1}}
+	if _, err := Hausdorff95(nil, nil, 1, g); !errors.Is(err, ErrShape) {
+		t.Errorf("Hausdorff95 on grid %v: err = %v, want ErrShape", g.Shape, err)
+	}
+	if _, err := SurfaceDice(nil, nil, 1, g, 1); !errors.Is(err, ErrShape) {
+		t.Errorf("SurfaceDice on grid %v: err = %v, want ErrShape", g.Shape, err)
+	}
+}

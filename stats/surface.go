@@ -17,10 +17,14 @@ type Grid struct {
 }
 
 func (g Grid) check(name string, pred, truth []uint8) (Grid, error) {
-	n := g.Shape[0] * g.Shape[1] * g.Shape[2]
 	if g.Shape[0] <= 0 || g.Shape[1] <= 0 || g.Shape[2] <= 0 {
 		return g, fmt.Errorf("%w: %s: grid shape %v must be positive", ErrShape, name, g.Shape)
 	}
+	// A product that overflows int could wrap onto the slices' length.
+	if g.Shape[1] > math.MaxInt/g.Shape[0] || g.Shape[2] > math.MaxInt/(g.Shape[0]*g.Shape[1]) {
+		return g, fmt.Errorf("%w: %s: grid shape %v holds more voxels than an int counts", ErrShape, name, g.Shape)
+	}
+	n := g.Shape[0] * g.Shape[1] * g.Shape[2]
 	if len(pred) != n || len(truth) != n {
 		return g, fmt.Errorf("%w: %s: prediction has %d voxels, truth %d, grid %v holds %d",
 			ErrShape, name, len(pred), len(truth), g.Shape, n)
