@@ -17,6 +17,7 @@ func init() {
 		"BootstrapTest":   reflect.ValueOf(stats.BootstrapTest),
 		"Dice":            reflect.ValueOf(stats.Dice),
 		"DicePerLabel":    reflect.ValueOf(stats.DicePerLabel),
+		"ErrInput":        reflect.ValueOf(&stats.ErrInput).Elem(),
 		"ErrShape":        reflect.ValueOf(&stats.ErrShape).Elem(),
 		"FoldDifferences": reflect.ValueOf(stats.FoldDifferences),
 		"Hausdorff95":     reflect.ValueOf(stats.Hausdorff95),

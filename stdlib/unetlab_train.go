@@ -7,22 +7,56 @@ package stdlib
 
 import (
 	"github.com/unetlab/unetlab/train"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/unetlab/unetlab/train/train"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"CEOnly":     reflect.ValueOf(train.CEOnly),
-		"DiceCE":     reflect.ValueOf(train.DiceCE),
-		"DiceOnly":   reflect.ValueOf(train.DiceOnly),
-		"ErrOptions": reflect.ValueOf(&train.ErrOptions).Elem(),
-		"ErrShape":   reflect.ValueOf(&train.ErrShape).Elem(),
-		"Loss":       reflect.ValueOf(train.Loss),
-		"LossValue":  reflect.ValueOf(train.LossValue),
+		"CEOnly":        reflect.ValueOf(train.CEOnly),
+		"CheckpointDir": reflect.ValueOf(constant.MakeFromLiteral("\"checkpoint\"", token.STRING, 0)),
+		"CompareModels": reflect.ValueOf(train.CompareModels),
+		"CrossValidate": reflect.ValueOf(train.CrossValidate),
+		"DiceCE":        reflect.ValueOf(train.DiceCE),
+		"DiceOnly":      reflect.ValueOf(train.DiceOnly),
+		"ErrOptions":    reflect.ValueOf(&train.ErrOptions).Elem(),
+		"ErrRun":        reflect.ValueOf(&train.ErrRun).Elem(),
+		"ErrShape":      reflect.ValueOf(&train.ErrShape).Elem(),
+		"Fit":           reflect.ValueOf(train.Fit),
+		"LoadModel":     reflect.ValueOf(train.LoadModel),
+		"Loss":          reflect.ValueOf(train.Loss),
+		"LossValue":     reflect.ValueOf(train.LossValue),
+		"NewAdam":       reflect.ValueOf(train.NewAdam),
+		"NewPlateau":    reflect.ValueOf(train.NewPlateau),
+		"NewPredictor":  reflect.ValueOf(train.NewPredictor),
+		"Predict":       reflect.ValueOf(train.Predict),
+		"ProgressAuto":  reflect.ValueOf(train.ProgressAuto),
+		"ProgressHTML":  reflect.ValueOf(train.ProgressHTML),
+		"ProgressNone":  reflect.ValueOf(train.ProgressNone),
+		"ProgressText":  reflect.ValueOf(train.ProgressText),
+		"ReadRun":       reflect.ValueOf(train.ReadRun),
+		"RecordFile":    reflect.ValueOf(constant.MakeFromLiteral("\"record.json\"", token.STRING, 0)),
+		"Resume":        reflect.ValueOf(train.Resume),
+		"Table1Rows":    reflect.ValueOf(train.Table1Rows),
+		"WeightsFile":   reflect.ValueOf(constant.MakeFromLiteral("\"weights.safetensors\"", token.STRING, 0)),
 
 		// type definitions
-		"LossKind":    reflect.ValueOf((*train.LossKind)(nil)),
-		"LossOptions": reflect.ValueOf((*train.LossOptions)(nil)),
+		"Adam":           reflect.ValueOf((*train.Adam)(nil)),
+		"AdamOptions":    reflect.ValueOf((*train.AdamOptions)(nil)),
+		"CVOptions":      reflect.ValueOf((*train.CVOptions)(nil)),
+		"CVResult":       reflect.ValueOf((*train.CVResult)(nil)),
+		"Epoch":          reflect.ValueOf((*train.Epoch)(nil)),
+		"FoldResult":     reflect.ValueOf((*train.FoldResult)(nil)),
+		"LossKind":       reflect.ValueOf((*train.LossKind)(nil)),
+		"LossOptions":    reflect.ValueOf((*train.LossOptions)(nil)),
+		"Options":        reflect.ValueOf((*train.Options)(nil)),
+		"Plateau":        reflect.ValueOf((*train.Plateau)(nil)),
+		"PredictOptions": reflect.ValueOf((*train.PredictOptions)(nil)),
+		"Predictor":      reflect.ValueOf((*train.Predictor)(nil)),
+		"Progress":       reflect.ValueOf((*train.Progress)(nil)),
+		"Run":            reflect.ValueOf((*train.Run)(nil)),
+		"Settings":       reflect.ValueOf((*train.Settings)(nil)),
 	}
 }
