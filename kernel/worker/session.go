@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/traefik/yaegi/interp"
 
@@ -595,7 +596,22 @@ func formatValue(x any) string {
 	case nil:
 		return "<nil>"
 	}
-	return fmt.Sprintf("%+v", x)
+	return truncate(fmt.Sprintf("%+v", x))
+}
+
+// maxResultText caps the text/plain form of a result (bytes): a front end
+// struggles with megabytes of text, and nobody reads them.
+const maxResultText = 64 << 10
+
+func truncate(s string) string {
+	if len(s) <= maxResultText {
+		return s
+	}
+	cut := maxResultText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s ... (%d more bytes)", s[:cut], len(s)-cut)
 }
 
 // builtinResults is the number of results of the predeclared functions.

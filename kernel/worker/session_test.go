@@ -84,6 +84,7 @@ func TestSessionBasics(t *testing.T) {
 		{code: "s := []int{3, 1, 2}\nslices.Index(s, 2)", result: "2"},
 		{code: "type S struct{ N int }\nfunc (s S) String() string { return fmt.Sprint(\"S#\", s.N) }\nS{7}", result: "S#7"},
 		{code: "errors.New(\"bad\")", result: "bad"},
+		{code: "big := make([]int, 100000)\nlen(fmt.Sprint(big)) > 64<<10", result: "true"},
 		{code: "x := \"now a string\"\nx", result: `"now a string"`},
 		{code: "for i := 0; i < 2; i++ {\n\tfmt.Print(i)\n}", out: "01"},
 	})
@@ -121,6 +122,18 @@ func TestRedefineTypeReplaysDependents(t *testing.T) {
 		{code: "func (t T) Sum() int { return t.A + t.B }\nT{3, 4}.Sum()", result: "7"},
 		{code: "type T struct{ A, B, C int }\nT{1, 2, 3}.Sum() + show(T{A: 5})", result: "8"},
 	})
+}
+
+func TestLongResultTruncated(t *testing.T) {
+	s, _ := newTestSession(t)
+	o, err := s.execute(context.Background(), "make([]int, 100000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := o.result["text/plain"].(string)
+	if len(text) > 70<<10 || !strings.HasSuffix(text, "more bytes)") {
+		t.Errorf("result of %d bytes ending %q, want it cut near 64 KiB", len(text), text[len(text)-20:])
+	}
 }
 
 func TestSessionErrorPositions(t *testing.T) {
