@@ -114,35 +114,67 @@ func convTOutSize(in [3]int, p convParams) [3]int {
 	return o
 }
 
-// vol2col fills col (kk × (p1-p0), row-major) with the big-side voxels seen by
-// output positions [p0, p1) of one group; vol holds that group's cb/groups
-// channels of one sample.
-func vol2col[T float](g *convGeom, col, vol []T, p0, p1 int) {
-	t := p1 - p0
-	parallelFor(g.kk, 4, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			c := r / g.kvol
-			rem := r % g.kvol
-			kd := rem / (g.k[1] * g.k[2])
-			kh := rem / g.k[2] % g.k[1]
-			kw := rem % g.k[2]
-			src := vol[c*g.bigN : (c+1)*g.bigN]
-			dst := col[r*t : (r+1)*t]
-			colRow(g, dst, src, p0, p1, kd, kh, kw, false)
+// padBig copies the big side (n, cb, big...) into a zero-padded volume
+// (n, cb, big+2*pad...) taken from the scratch pool (the caller returns it).
+// vol2colPadded then needs no bounds tests.
+func padBig[T float](g *convGeom, big []T) (padded []T, dims [3]int) {
+	for i := range dims {
+		dims[i] = g.big[i] + 2*g.pad[i]
+	}
+	pn := dims[0] * dims[1] * dims[2]
+	padded = getScratch[T](g.n * g.cb * pn)
+	parallelFor(g.n*g.cb, 1, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			dst := padded[pl*pn : (pl+1)*pn]
+			src := big[pl*g.bigN : (pl+1)*g.bigN]
+			clear(dst)
+			for d := 0; d < g.big[0]; d++ {
+				for h := 0; h < g.big[1]; h++ {
+					o := ((d+g.pad[0])*dims[1]+h+g.pad[1])*dims[2] + g.pad[2]
+					copy(dst[o:o+g.big[2]], src[(d*g.big[1]+h)*g.big[2]:][:g.big[2]])
+				}
+			}
 		}
 	})
+	return padded, dims
 }
 
-// vol2colSerial is vol2col on the calling goroutine.
-func vol2colSerial[T float](g *convGeom, col, vol []T, p0, p1 int) {
+// vol2colPadded is vol2colSerial reading from a padded volume (one group's
+// channels of one sample, dims from padBig).
+func vol2colPadded[T float](g *convGeom, col, vol []T, dims [3]int, p0, p1 int) {
 	t := p1 - p0
+	pn := dims[0] * dims[1] * dims[2]
+	s1, s2 := g.small[1], g.small[2]
+	st2, dl2 := g.stride[2], g.dil[2]
 	for r := 0; r < g.kk; r++ {
 		c := r / g.kvol
 		rem := r % g.kvol
 		kd := rem / (g.k[1] * g.k[2])
 		kh := rem / g.k[2] % g.k[1]
 		kw := rem % g.k[2]
-		colRow(g, col[r*t:(r+1)*t], vol[c*g.bigN:(c+1)*g.bigN], p0, p1, kd, kh, kw, false)
+		src := vol[c*pn : (c+1)*pn]
+		row := col[r*t : (r+1)*t]
+		od := p0 / (s1 * s2)
+		oh := p0 / s2 % s1
+		ow := p0 % s2
+		for p := p0; p < p1; {
+			run := min(s2-ow, p1-p)
+			out := row[p-p0 : p-p0+run]
+			base := ((od*g.stride[0]+kd*g.dil[0])*dims[1]+oh*g.stride[1]+kh*g.dil[1])*dims[2] + ow*st2 + kw*dl2
+			if st2 == 1 {
+				copy(out, src[base:base+run])
+			} else {
+				for j := range out {
+					out[j] = src[base+j*st2]
+				}
+			}
+			p += run
+			ow = 0
+			if oh++; oh == s1 {
+				oh = 0
+				od++
+			}
+		}
 	}
 }
 
@@ -278,6 +310,9 @@ func smallFromBig[T float](g *convGeom, small, big, w []T) {
 	}
 	tile := g.parTile()
 	items := tileItems(g, tile)
+	padded, dims := padBig(g, big)
+	defer putScratch(padded)
+	pn := dims[0] * dims[1] * dims[2]
 	parallelFor(len(items), 1, func(lo, hi int) {
 		col := getScratch[T](g.kk * tile)
 		defer putScratch(col)
@@ -285,8 +320,8 @@ func smallFromBig[T float](g *convGeom, small, big, w []T) {
 			n, gr, p0 := it[0], it[1], it[2]
 			p1 := min(p0+tile, g.smallN)
 			t := p1 - p0
-			vol := big[(n*g.cb+gr*cbg)*g.bigN : (n*g.cb+(gr+1)*cbg)*g.bigN]
-			vol2colSerial(g, col[:g.kk*t], vol, p0, p1)
+			vol := padded[(n*g.cb+gr*cbg)*pn : (n*g.cb+(gr+1)*cbg)*pn]
+			vol2colPadded(g, col[:g.kk*t], vol, dims, p0, p1)
 			c := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
 			gemmSerial(false, false, g.m, t, g.kk, w[gr*g.m*g.kk:], g.kk, col, t, 0, c, g.smallN)
 		}
@@ -349,6 +384,9 @@ func weightGrad[T float](g *convGeom, dw, small, big []T) {
 	items := tileItems(g, tile)
 	var mu sync.Mutex
 	first := true
+	padded, dims := padBig(g, big)
+	defer putScratch(padded)
+	pn := dims[0] * dims[1] * dims[2]
 	parallelFor(len(items), 1, func(lo, hi int) {
 		col := getScratch[T](g.kk * tile)
 		acc := getScratch[T](len(dw))
@@ -359,8 +397,8 @@ func weightGrad[T float](g *convGeom, dw, small, big []T) {
 			n, gr, p0 := it[0], it[1], it[2]
 			p1 := min(p0+tile, g.smallN)
 			t := p1 - p0
-			vol := big[(n*g.cb+gr*cbg)*g.bigN : (n*g.cb+(gr+1)*cbg)*g.bigN]
-			vol2colSerial(g, col[:g.kk*t], vol, p0, p1)
+			vol := padded[(n*g.cb+gr*cbg)*pn : (n*g.cb+(gr+1)*cbg)*pn]
+			vol2colPadded(g, col[:g.kk*t], vol, dims, p0, p1)
 			s := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
 			gemmSerial(false, true, g.m, g.kk, t, s, g.smallN, col, t, 1, acc[gr*g.m*g.kk:], g.kk)
 		}
