@@ -25,6 +25,9 @@
 // along x, y and z. Axes says toward which anatomical direction each voxel
 // axis increases (three letters from R/L, A/P, S/I, as nibabel's axis codes),
 // "" meaning "RAS": x to the patient's right, y to anterior, z to superior.
+// For a NIfTI volume read by package volume, v.Affine.AxisCodes() gives it:
+//
+//	viz.Volume{Data: v.Channel(0), Shape: v.Shape, Spacing: v.Spacing, Axes: v.Affine.AxisCodes()}
 //
 // Views use the radiological convention:
 //

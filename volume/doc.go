@@ -18,6 +18,13 @@
 // H=X, W=Y) is what the authors' code does, nibabel's (X, Y, Z, C) array
 // transposed to (C, Z, X, Y). FromCDHW is the inverse.
 //
+// # Orientation
+//
+// Affine maps voxel indices to world millimetres in NIfTI's RAS+ space;
+// Affine.AxisCodes names, as nibabel's aff2axcodes does, the anatomical
+// direction in which each voxel axis grows ("LPS" for most Decathlon CT),
+// which is what viz.Volume's Axes field wants for correctly oriented views.
+//
 // # Sub-packages
 //
 // volume/rng is the seeded generator they all use (fixed streams),
