@@ -25,12 +25,13 @@ var ErrStdinNotAllowed = errors.New("worker: reading standard input is not allow
 // (requests) and fd 4 (replies and events) until the parent closes fd 3.
 // Its fd 1 and 2 are the cell's stdout and stderr. It returns the exit code.
 func Main(args []string) int {
-	reqFile := os.NewFile(3, "worker-requests")
-	repFile := os.NewFile(4, "worker-replies")
-	if reqFile == nil || repFile == nil {
-		fmt.Fprintln(os.Stderr, "unetlab worker: must be started by the kernel (fd 3 and 4 missing)")
+	if os.Getenv(fdsEnv) != "3,4" {
+		fmt.Fprintln(os.Stderr, "unetlab worker: internal command: the kernel starts it with its control pipes on fd 3 and 4")
 		return 2
 	}
+	os.Unsetenv(fdsEnv) // not inherited by programs the cells start
+	reqFile := os.NewFile(3, "worker-requests")
+	repFile := os.NewFile(4, "worker-replies")
 	c := &child{
 		enc:    newEncoder(repFile),
 		stdout: os.Stdout,
@@ -89,6 +90,9 @@ func Main(args []string) int {
 		}
 	}
 }
+
+// fdsEnv tells the child where its control pipes are ("3,4").
+const fdsEnv = "UNETLAB_WORKER_FDS"
 
 // child is the worker side of the pipes.
 type child struct {

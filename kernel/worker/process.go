@@ -147,7 +147,11 @@ func Start(ctx context.Context, opt Options) (*Process, error) {
 		return nil, perr
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = opt.Env
+	env := opt.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(env[:len(env):len(env)], fdsEnv+"=3,4")
 	cmd.Dir = opt.Dir
 	cmd.Stdout = outW
 	cmd.Stderr = errW
