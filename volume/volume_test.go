@@ -242,7 +242,10 @@ func TestResizeTooLarge(t *testing.T) {
 	v := New([3]int{2, 2, 2}, 1)
 	for _, f := range []func() error{
 		func() error { _, err := Resize(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 16}); return err },
-		func() error { _, err := ResizeNearest(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 10}); return err },
+		func() error {
+			_, err := ResizeNearest(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 10})
+			return err
+		},
 		func() error {
 			_, err := ResizeLabels(context.Background(), v, [3]int{1 << 16, 1 << 16, 1 << 16}, 2, LabelLinear)
 			return err
