@@ -114,11 +114,11 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 	state := seed
 	draw := func(n int) int { return int(rng.SplitMix64(&state) % uint64(n)) }
 	extreme := 0
-	for _, m := range samplestat.BootstrapMeans(x, b, draw) {
+	samplestat.EachBootstrapMean(x, b, draw, func(m float64) {
 		if math.Abs(m) >= thresh {
 			extreme++
 		}
-	}
+	})
 	return float64(1+extreme) / float64(b+1), nil
 }
 

@@ -32,14 +32,21 @@ func Quantile(sorted []float64, p float64) float64 {
 // x[intn(len(x))], summed in draw order and divided by len(x). intn(n) must
 // return an integer in [0, n). x must not be empty.
 func BootstrapMeans(x []float64, b int, intn func(n int) int) []float64 {
+	means := make([]float64, 0, b)
+	EachBootstrapMean(x, b, intn, func(m float64) { means = append(means, m) })
+	return means
+}
+
+// EachBootstrapMean is BootstrapMeans without the slice: it calls f with
+// each of the b means in turn, in constant memory, for callers that only
+// count or accumulate (a test with many resamples).
+func EachBootstrapMean(x []float64, b int, intn func(n int) int, f func(mean float64)) {
 	n := len(x)
-	means := make([]float64, b)
-	for r := range means {
+	for range b {
 		s := 0.0
 		for range n {
 			s += x[intn(n)]
 		}
-		means[r] = s / float64(n)
+		f(s / float64(n))
 	}
-	return means
 }

@@ -40,3 +40,22 @@ func TestBootstrapMeans(t *testing.T) {
 		t.Fatalf("means %v, want [3 3]", last)
 	}
 }
+
+func TestEachBootstrapMeanMatchesSlice(t *testing.T) {
+	x := []float64{0.1, -0.3, 0.25, 0.7}
+	lcg := func() func(int) int {
+		s := uint64(12345)
+		return func(n int) int { s = s*6364136223846793005 + 1442695040888963407; return int(s>>33) % n }
+	}
+	want := BootstrapMeans(x, 50, lcg())
+	var got []float64
+	EachBootstrapMean(x, 50, lcg(), func(m float64) { got = append(got, m) })
+	if len(got) != len(want) {
+		t.Fatalf("%d means, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("mean %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+}
