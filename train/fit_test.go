@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -58,25 +59,31 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func TestFitSmoke(t *testing.T) {
-	data := heart(t)
-	run, err := Fit(context.Background(), Options{Model: models.Small(models.UNet), Data: data, Epochs: 3, LR: 1e-3, Dir: t.TempDir() + "/run"})
+// TestFitFloat64 trains in float64 and checks the record on disk.
+func TestFitFloat64(t *testing.T) {
+	opt := tinyOptions(t, t.TempDir()+"/run", 2)
+	opt.Float64 = true
+	opt.Name = "f64"
+	run, err := Fit(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range run.Epochs {
-		t.Logf("%+v", e)
-	}
-}
-
-func TestExperiment(t *testing.T) {
-	if os.Getenv("EXP") == "" {
-		t.Skip()
-	}
-	data := heart(t)
-	_, err := Fit(context.Background(), Options{Model: models.Small(models.UNet), Data: data, Epochs: 40, LR: 3e-3, BatchSize: 1, Dir: t.TempDir() + "/run"})
+	rec, err := ReadRun(opt.Dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rec.Name != "f64" || !rec.Settings.Float64 || len(rec.Epochs) != 2 || rec.Epochs[1].TrainLoss != run.Epochs[1].TrainLoss {
+		t.Fatalf("record %+v", rec)
+	}
+	if rec.Settings.LR != 3e-3 || rec.Settings.Adam.WeightDecay != 1e-7 || rec.Settings.Plateau.Patience != 20 || rec.Settings.Loss.Smooth != 1e-5 {
+		t.Fatalf("settings %+v", rec.Settings)
+	}
+	if !(run.Epochs[1].TrainLoss < run.Epochs[0].TrainLoss) {
+		t.Fatalf("loss did not fall: %+v", run.Epochs)
+	}
+	c := run.Curves()
+	if c.Name != "f64" || len(c.Epochs) != 2 || c.Epochs[1].ValDice != run.Epochs[1].ValDice && !math.IsNaN(c.Epochs[1].ValDice) {
+		t.Fatalf("curves %+v", c)
 	}
 }
 
