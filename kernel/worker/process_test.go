@@ -212,19 +212,20 @@ func TestStdin(t *testing.T) {
 	// os.Stdin read directly, through bufio.
 	events = nil
 	res, err = p.Execute(context.Background(), ExecuteRequest{
-		Code:       "r := bufio.NewReader(os.Stdin)\nline, _ := r.ReadString('\\n')\nline",
+		Code:       "r := bufio.NewReader(os.Stdin)\nline, _ := r.ReadString('\\n')\nline2, _ := r.ReadString('\\n')\nline + line2",
 		AllowStdin: true,
 	}, func(e Event) {
 		events = append(events, e)
 		if e.Input != nil {
-			go p.Input("direct", nil)
+			answers := []string{"dir", "ect"}
+			go p.Input(answers[strings.Count(transcript(events), "[input]")-1], nil)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Result["text/plain"]; got != `"direct\n"` {
-		t.Errorf("bufio on os.Stdin: result %v (%s %s), want \"direct\\n\"", got, res.EName, res.EValue)
+	if got := res.Result["text/plain"]; got != `"dir\nect\n"` {
+		t.Errorf("bufio on os.Stdin: result %v (%s %s), want \"dir\\nect\\n\"", got, res.EName, res.EValue)
 	}
 	res, events, err = run(t, p, ExecuteRequest{Code: "_, err2 := r.ReadString('\\n')\nerr2"})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // readSyscall is the number of read(2), as /proc/PID/task/TID/syscall
@@ -67,8 +68,8 @@ func (s *fdStdin) watch() {
 		s.c.mu.Lock()
 		running := s.c.cur != 0
 		s.c.mu.Unlock()
-		if !running || !readingFD0() {
-			continue
+		if !running || unread() > 0 || !readingFD0() {
+			continue // a line given earlier is not taken yet
 		}
 		line, err := s.c.requestInput("", false)
 		if err != nil {
@@ -81,9 +82,17 @@ func (s *fdStdin) watch() {
 		s.mu.Lock()
 		_, _ = s.w.WriteString(line + "\n")
 		s.mu.Unlock()
-		// Let the reader take the line before looking again.
-		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// unread returns the bytes waiting in the pipe on fd 0.
+func unread() int {
+	const fionread = 0x541B // FIONREAD on linux/amd64 and linux/arm64
+	var n int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, 0, fionread, uintptr(unsafe.Pointer(&n))); errno != 0 {
+		return 0
+	}
+	return int(n)
 }
 
 // readingFD0 reports whether a thread of this process is blocked in
