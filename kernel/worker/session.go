@@ -979,7 +979,8 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 // carryType returns a type expression for t when a variable of type t can
 // be carried into a fresh interpreter: t is built from named types of the
 // symbol tables with pointers, slices, arrays and maps (not a bare
-// predeclared type, which an interpreted named type may hide behind).
+// predeclared type, which an interpreted named type may hide behind, and
+// no interface, which may hold a value of the old interpreter).
 // Packages are imported under helper aliases, collected in aliases.
 func carryType(t reflect.Type, aliases map[string]string) (string, bool) {
 	if t.Name() != "" && t.PkgPath() == "" {
@@ -989,6 +990,9 @@ func carryType(t reflect.Type, aliases map[string]string) (string, bool) {
 }
 
 func typeExpr(t reflect.Type, aliases map[string]string) (string, bool) {
+	if t.Kind() == reflect.Interface {
+		return "", false // it may hold a value of an interpreted type
+	}
 	if t.Name() != "" {
 		if t.PkgPath() == "" {
 			return t.Name(), true
@@ -1020,10 +1024,6 @@ func typeExpr(t reflect.Type, aliases map[string]string) (string, bool) {
 		k, ok1 := typeExpr(t.Key(), aliases)
 		v, ok2 := typeExpr(t.Elem(), aliases)
 		return "map[" + k + "]" + v, ok1 && ok2
-	case reflect.Interface:
-		if t.NumMethod() == 0 {
-			return "any", true
-		}
 	}
 	return "", false
 }
