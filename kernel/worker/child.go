@@ -117,10 +117,13 @@ type child struct {
 	commsPending atomic.Int64
 }
 
-// markerPrefix starts a sync marker in the stdout and stderr pipes; the
-// full marker is markerPrefix + decimal sequence number + markerEnd.
+// Markers in the stdout and stderr pipes are markerCommon + kind + ";" +
+// payload + markerEnd. Kind "sync": the payload is the decimal sequence
+// number of the message that follows on the control channel. Kind
+// "frame": a panic frame in cell positions, kept for a crash report.
 const (
-	markerPrefix = "\x1b]unetlab-sync;"
+	markerCommon = "\x1b]unetlab-"
+	markerPrefix = markerCommon + "sync;"
 	markerEnd    = '\a'
 )
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -233,11 +234,45 @@ func (p *Process) crashError(when string) error {
 	} else if p.cmd.ProcessState != nil {
 		status = p.cmd.ProcessState.String()
 	}
-	tail := string(bytes.TrimSpace(p.tail))
+	tail := cleanTrace(string(bytes.TrimSpace(p.tail)))
 	if tail == "" {
 		return fmt.Errorf("%w (%s %s)", ErrCrashed, status, when)
 	}
 	return fmt.Errorf("%w (%s %s); its last error output:\n%s", ErrCrashed, status, when, tail)
+}
+
+// cleanTrace drops the interpreter's and the runtime's own frames from a
+// Go panic report: for a panic in interpreted code they are all there is,
+// and the cell positions come as "at" lines before it.
+func cleanTrace(tail string) string {
+	lines := strings.Split(tail, "\n")
+	noise := func(fn string) bool {
+		fn = strings.TrimPrefix(fn, "created by ")
+		for _, p := range []string{"github.com/traefik/yaegi/", "reflect.", "runtime.", "panic("} {
+			if strings.HasPrefix(fn, p) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t") && !strings.HasPrefix(l, "\t") && noise(l) {
+			i++ // the function and its file:line
+			continue
+		}
+		out = append(out, l)
+	}
+	// A goroutine header left without frames says nothing.
+	var kept []string
+	for i, l := range out {
+		if strings.HasPrefix(l, "goroutine ") && (i+1 == len(out) || strings.TrimSpace(out[i+1]) == "") {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return strings.TrimSpace(strings.Join(kept, "\n"))
 }
 
 // waitStreams waits until both stream pipes reached EOF, at most d.
@@ -269,16 +304,15 @@ func (p *Process) readStream(i int, r *os.File) {
 			carry = nil
 			p.mu.Lock()
 			for len(data) > 0 {
-				k := bytes.IndexByte(data, markerPrefix[0])
+				k := bytes.IndexByte(data, markerCommon[0])
 				if k < 0 {
 					p.appendText(i, data)
 					break
 				}
 				p.appendText(i, data[:k])
-				data = data[k:]
-				rest := data
-				if len(rest) < len(markerPrefix) {
-					if bytes.HasPrefix([]byte(markerPrefix), rest) {
+				rest := data[k:]
+				if len(rest) < len(markerCommon) {
+					if bytes.HasPrefix([]byte(markerCommon), rest) {
 						carry = append([]byte(nil), rest...)
 						break
 					}
@@ -286,14 +320,14 @@ func (p *Process) readStream(i int, r *os.File) {
 					data = rest[1:]
 					continue
 				}
-				if !bytes.HasPrefix(rest, []byte(markerPrefix)) {
+				if !bytes.HasPrefix(rest, []byte(markerCommon)) {
 					p.appendText(i, rest[:1])
 					data = rest[1:]
 					continue
 				}
 				end := bytes.IndexByte(rest, markerEnd)
 				if end < 0 {
-					if len(rest) > len(markerPrefix)+20 { // not a marker after all
+					if len(rest) > maxMarker { // not a marker after all
 						p.appendText(i, rest[:1])
 						data = rest[1:]
 						continue
@@ -301,16 +335,26 @@ func (p *Process) readStream(i int, r *os.File) {
 					carry = append([]byte(nil), rest...)
 					break
 				}
-				seq, perr := strconv.ParseUint(string(rest[len(markerPrefix):end]), 10, 64)
-				if perr != nil {
+				kind, payload, _ := strings.Cut(string(rest[len(markerCommon):end]), ";")
+				switch kind {
+				case "sync":
+					seq, perr := strconv.ParseUint(payload, 10, 64)
+					if perr != nil {
+						p.appendText(i, rest[:1])
+						data = rest[1:]
+						continue
+					}
+					if seq > p.seen[i] {
+						p.seen[i] = seq
+					}
+					p.cond.Broadcast()
+				case "frame":
+					p.addTail([]byte("at " + payload + "\n"))
+				default:
 					p.appendText(i, rest[:1])
 					data = rest[1:]
 					continue
 				}
-				if seq > p.seen[i] {
-					p.seen[i] = seq
-				}
-				p.cond.Broadcast()
 				data = rest[end+1:]
 			}
 			if pendingSize(p.pending[i]) > maxPending {
@@ -347,10 +391,7 @@ func (p *Process) appendText(i int, b []byte) {
 		p.pending[i] = append(segs, segment{after: p.seen[i], text: append([]byte(nil), b...)})
 	}
 	if i == 1 {
-		p.tail = append(p.tail, b...)
-		if len(p.tail) > tailSize {
-			p.tail = append([]byte(nil), p.tail[len(p.tail)-tailSize:]...)
-		}
+		p.addTail(b)
 		if p.opt.Stderr != nil {
 			_, _ = p.opt.Stderr.Write(b)
 		}
@@ -364,6 +405,17 @@ func pendingSize(segs []segment) int {
 	}
 	return n
 }
+
+// addTail keeps b in the last tailSize bytes of stderr; p.mu is held.
+func (p *Process) addTail(b []byte) {
+	p.tail = append(p.tail, b...)
+	if len(p.tail) > tailSize {
+		p.tail = append([]byte(nil), p.tail[len(p.tail)-tailSize:]...)
+	}
+}
+
+// maxMarker bounds a marker's length: a longer run is plain text.
+const maxMarker = 1024
 
 // flushLocked turns buffered stream text into events, up to the first
 // text written after a message not yet delivered; p.mu is held.

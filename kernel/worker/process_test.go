@@ -170,6 +170,9 @@ func TestCrashInGoroutine(t *testing.T) {
 	if !strings.Contains(err.Error(), "kaboom") {
 		t.Errorf("error %q lacks the panic text", err)
 	}
+	if !strings.Contains(err.Error(), "(cell:1:") || strings.Contains(err.Error(), "yaegi") {
+		t.Errorf("error %q: want the cell position of the panic and no interpreter frames", err)
+	}
 	select {
 	case <-p.Done():
 	case <-time.After(5 * time.Second):

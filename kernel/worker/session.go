@@ -132,6 +132,9 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	p.s.framesMu.Lock()
 	p.s.frames = append(p.s.frames, frame)
 	p.s.framesMu.Unlock()
+	// For the parent: not shown as output, but quoted when the panic ends
+	// the process (a panic in a goroutine the cell started).
+	_, _ = fmt.Fprintf(p.w, "%sframe;%s%c", markerCommon, frame, markerEnd)
 	return len(b), nil
 }
 
