@@ -38,7 +38,7 @@ func Main(args []string) int {
 		stderr: os.Stderr,
 		input:  make(chan request, 1),
 	}
-	sess, err := newSession(sessionOptions{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: &stdinReader{c: c}})
+	sess, err := newSession(sessionOptions{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: &stdinReader{c: c}, FrameMarkers: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "unetlab worker:", err)
 		return 1

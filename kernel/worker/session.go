@@ -61,6 +61,9 @@ type importEntry struct {
 type sessionOptions struct {
 	Stdout, Stderr io.Writer
 	Stdin          io.Reader
+	// FrameMarkers makes the session write panic frames as markers on
+	// Stderr, for the parent's crash report (the child sets it).
+	FrameMarkers bool
 }
 
 // session is one interpreter state: the yaegi interpreter plus what is
@@ -134,7 +137,9 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	p.s.framesMu.Unlock()
 	// For the parent: not shown as output, but quoted when the panic ends
 	// the process (a panic in a goroutine the cell started).
-	_, _ = fmt.Fprintf(p.w, "%sframe;%s%c", markerCommon, frame, markerEnd)
+	if p.s.opt.FrameMarkers {
+		_, _ = fmt.Fprintf(p.w, "%sframe;%s%c", markerCommon, frame, markerEnd)
+	}
 	return len(b), nil
 }
 
