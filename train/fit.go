@@ -234,7 +234,8 @@ func Fit(ctx context.Context, opt Options) (*Run, error) {
 // stopping state are restored, and training goes on with the epoch (and the
 // step within it) that follows. opt gives the Data (the same cases as the
 // first time) and may change Epochs (the new total), Progress and Workers;
-// every other setting comes from the record. A completed run returns at once.
+// every other setting comes from the record. A run that completed its epochs
+// or stopped early returns at once.
 func Resume(ctx context.Context, opt Options) (*Run, error) {
 	if opt.Dir == "" {
 		return nil, fmt.Errorf("%w: Resume needs Options.Dir", ErrRun)
@@ -254,7 +255,7 @@ func Resume(ctx context.Context, opt Options) (*Run, error) {
 	if n := opt.Data.Len(); n != run.Settings.SourceLen {
 		return nil, fmt.Errorf("%w: %s was trained on %d cases, Data has %d", ErrRun, opt.Dir, run.Settings.SourceLen, n)
 	}
-	if len(run.Epochs) >= run.Settings.Epochs && ck.Partial == nil {
+	if ck.Partial == nil && (len(run.Epochs) >= run.Settings.Epochs || run.Status == "early stopping") {
 		return run, nil
 	}
 	run.Resumes++

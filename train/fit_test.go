@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -124,5 +125,48 @@ func TestFitErrors(t *testing.T) {
 	}
 	if _, err := Resume(context.Background(), tinyOptions(t, t.TempDir(), 1)); !errors.Is(err, ErrRun) {
 		t.Fatalf("Resume without checkpoint: %v", err)
+	}
+}
+
+// TestEarlyStopping: with a learning rate too small to change any
+// prediction, the validation Dice never improves after epoch 1, so patience
+// 2 stops the run after epoch 3.
+func TestEarlyStopping(t *testing.T) {
+	opt := tinyOptions(t, t.TempDir()+"/run", 10)
+	opt.LR = 1e-12
+	opt.Patience = 2
+	run, err := Fit(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != "early stopping" || len(run.Epochs) != 3 || run.BestEpoch != 1 {
+		t.Fatalf("status %q after %d epochs, best epoch %d", run.Status, len(run.Epochs), run.BestEpoch)
+	}
+	// Resuming a run that stopped early does not train on.
+	again, err := Resume(context.Background(), tinyOptions(t, opt.Dir, 0))
+	if err != nil || len(again.Epochs) != 3 {
+		t.Fatalf("resume after early stopping: %v, %d epochs", err, len(again.Epochs))
+	}
+}
+
+func TestRunRender(t *testing.T) {
+	r := &Run{ID: "id", Name: "U<net>", Settings: Settings{Epochs: 3}, Status: "running", BestEpoch: 1, BestValDice: 0.5,
+		Epochs: []Epoch{{Epoch: 1, TrainLoss: 1, ValLoss: 0.9, TrainDice: 0.4, ValDice: 0.5, LR: 1e-4}, {Epoch: 2, TrainDice: math.NaN(), ValDice: math.NaN()}}}
+	b := r.Render()
+	h := b["text/html"].(string)
+	if !strings.Contains(h, "U&lt;net&gt;") || strings.Count(h, "<tr>") != 3 || !strings.Contains(b.Text(), "best validation Dice 0.5000 at epoch 1") {
+		t.Fatalf("render:\n%s\n%s", h, b.Text())
+	}
+	// NaN scores survive a JSON round trip as null.
+	js, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Run
+	if err := back.UnmarshalJSON(js); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(back.Epochs[1].ValDice) || back.Epochs[0].ValDice != 0.5 || back.BestValDice != 0.5 {
+		t.Fatalf("round trip %+v", back.Epochs)
 	}
 }

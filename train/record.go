@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/google/uuid"
+	"github.com/unetlab/unetlab/display"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/unetlab/unetlab/models"
@@ -217,3 +220,25 @@ func writeFileAtomic(path string, data []byte) error {
 
 // newID returns a fresh run id (a random UUID).
 func newID() string { return uuid.NewString() }
+
+// Render shows the run as a table of its epochs (HTML and plain text), so
+// that a Run is displayed richly as a cell's last expression.
+func (r *Run) Render() display.Bundle {
+	var h, t strings.Builder
+	fmt.Fprintf(&h, "<p><b>%s</b> (%s): %d/%d epochs, %s", html.EscapeString(r.Name), html.EscapeString(r.ID), len(r.Epochs), r.Settings.Epochs, html.EscapeString(r.Status))
+	fmt.Fprintf(&t, "%s (%s): %d/%d epochs, %s", r.Name, r.ID, len(r.Epochs), r.Settings.Epochs, r.Status)
+	if r.BestEpoch > 0 {
+		fmt.Fprintf(&h, "; best validation Dice %.4f at epoch %d", r.BestValDice, r.BestEpoch)
+		fmt.Fprintf(&t, "; best validation Dice %.4f at epoch %d", r.BestValDice, r.BestEpoch)
+	}
+	h.WriteString("</p>\n<table>\n<tr><th>epoch</th><th>train loss</th><th>train Dice</th><th>val loss</th><th>val Dice</th><th>lr</th><th>s</th></tr>\n")
+	t.WriteString("\nepoch  train loss  train Dice  val loss  val Dice  lr  s\n")
+	for _, e := range r.Epochs {
+		cells := []string{fmt.Sprint(e.Epoch), fmt.Sprintf("%.4f", e.TrainLoss), fmt.Sprintf("%.4f", e.TrainDice),
+			fmt.Sprintf("%.4f", e.ValLoss), fmt.Sprintf("%.4f", e.ValDice), fmt.Sprintf("%.3g", e.LR), fmt.Sprintf("%.1f", e.TrainSeconds+e.ValSeconds)}
+		h.WriteString("<tr><td>" + strings.Join(cells, "</td><td>") + "</td></tr>\n")
+		t.WriteString(strings.Join(cells, "  ") + "\n")
+	}
+	h.WriteString("</table>")
+	return display.Bundle{display.MIMEHTML: h.String(), display.MIMEText: t.String()}
+}
