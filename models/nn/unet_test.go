@@ -154,6 +154,7 @@ func TestUNetOverfits(t *testing.T) {
 	start := time.Now()
 	var dice float64
 	var heap []uint64
+	var allocAt [2]uint64
 	steps := 0
 	for step := 0; step < 300; step++ {
 		m.Reset()
@@ -169,6 +170,7 @@ func TestUNetOverfits(t *testing.T) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			heap = append(heap, ms.HeapAlloc)
+			allocAt[len(heap)-1] = ms.TotalAlloc
 		}
 		if step%10 == 9 {
 			dice = foregroundDice(logits.Value().(*tensor.Dense), fg)
@@ -178,8 +180,9 @@ func TestUNetOverfits(t *testing.T) {
 		}
 	}
 	lv := loss.Value().Data().(float32)
-	t.Logf("%d^3, %d steps in %v: loss %.4f, Dice %.4f, heap after step 20 / 60: %d / %d KiB",
-		s, steps, time.Since(start).Round(time.Millisecond), lv, dice, heap[0]>>10, heap[len(heap)-1]>>10)
+	t.Logf("%d^3, %d steps in %v: loss %.4f, Dice %.4f, heap after step 20 / 60: %d / %d KiB, %d KiB allocated per step",
+		s, steps, time.Since(start).Round(time.Millisecond), lv, dice, heap[0]>>10, heap[len(heap)-1]>>10,
+		(allocAt[1]-allocAt[0])/40>>10)
 	if dice < 0.95 {
 		t.Fatalf("foreground Dice %.4f after %d steps, want > 0.95", dice, steps)
 	}
