@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"gorgonia.org/gorgonia"
@@ -310,6 +311,9 @@ func smallFromBig[T float](g *convGeom, small, big, w []T) {
 	}
 	tile := g.parTile()
 	items := tileItems(g, tile)
+	// With fewer tiles than cores (deep, small levels) each GEMM is split
+	// over the cores instead.
+	few := len(items) < runtime.GOMAXPROCS(0)
 	padded, dims := padBig(g, big)
 	defer putScratch(padded)
 	pn := dims[0] * dims[1] * dims[2]
@@ -323,7 +327,11 @@ func smallFromBig[T float](g *convGeom, small, big, w []T) {
 			vol := padded[(n*g.cb+gr*cbg)*pn : (n*g.cb+(gr+1)*cbg)*pn]
 			vol2colPadded(g, col[:g.kk*t], vol, dims, p0, p1)
 			c := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
-			gemmSerial(false, false, g.m, t, g.kk, w[gr*g.m*g.kk:], g.kk, col, t, 0, c, g.smallN)
+			if few {
+				gemm(false, false, g.m, t, g.kk, w[gr*g.m*g.kk:], g.kk, col, t, 0, c, g.smallN)
+			} else {
+				gemmSerial(false, false, g.m, t, g.kk, w[gr*g.m*g.kk:], g.kk, col, t, 0, c, g.smallN)
+			}
 		}
 	})
 }
@@ -384,6 +392,7 @@ func weightGrad[T float](g *convGeom, dw, small, big []T) {
 	items := tileItems(g, tile)
 	var mu sync.Mutex
 	first := true
+	few := len(items) < runtime.GOMAXPROCS(0)
 	padded, dims := padBig(g, big)
 	defer putScratch(padded)
 	pn := dims[0] * dims[1] * dims[2]
@@ -400,7 +409,11 @@ func weightGrad[T float](g *convGeom, dw, small, big []T) {
 			vol := padded[(n*g.cb+gr*cbg)*pn : (n*g.cb+(gr+1)*cbg)*pn]
 			vol2colPadded(g, col[:g.kk*t], vol, dims, p0, p1)
 			s := small[(n*g.cs+gr*g.m)*g.smallN+p0:]
-			gemmSerial(false, true, g.m, g.kk, t, s, g.smallN, col, t, 1, acc[gr*g.m*g.kk:], g.kk)
+			if few {
+				gemm(false, true, g.m, g.kk, t, s, g.smallN, col, t, 1, acc[gr*g.m*g.kk:], g.kk)
+			} else {
+				gemmSerial(false, true, g.m, g.kk, t, s, g.smallN, col, t, 1, acc[gr*g.m*g.kk:], g.kk)
+			}
 		}
 		mu.Lock()
 		defer mu.Unlock()
