@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"github.com/unetlab/unetlab/volume/decathlon"
 	"math"
 	"os"
 	"path/filepath"
@@ -119,6 +120,19 @@ func TestPredictFile(t *testing.T) {
 		if v != 0 && v != 1 {
 			t.Fatalf("label value %g", v)
 		}
+	}
+	// Every test case of the task, written beside each other.
+	ds, err := decathlon.Open(filepath.Join(heartDir, "Task02_Heart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := p.PredictTest(context.Background(), ds, filepath.Join(t.TempDir(), "test"), nil)
+	if err != nil || len(paths) != len(ds.Test) || filepath.Base(paths[0]) != ds.Test[0].ID+".nii.gz" {
+		t.Fatalf("PredictTest: %v %v", paths, err)
+	}
+	scores, err := p.Evaluate(context.Background(), ds, []int{0, 1}, nil)
+	if err != nil || len(scores) != 2 || len(scores[0]) != 1 {
+		t.Fatalf("Evaluate: %v %v", scores, err)
 	}
 	// Wrong channel count: an error, not a panic.
 	two := volume.New(img.Shape, 2)

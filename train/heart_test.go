@@ -10,7 +10,6 @@ import (
 
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/stats"
-	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
 )
 
@@ -74,34 +73,15 @@ func TestHeartDice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	scores, err := p.Evaluate(ctx, ds, run.Settings.Val, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var dice []float64
-	for _, i := range run.Settings.Val {
-		s, err := ds.Load(ctx, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pred, err := p.Predict(ctx, s.Image, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pred.Shape != s.Label.Shape || pred.Affine != s.Label.Affine {
-			t.Fatalf("prediction grid %v, label %v", pred.Shape, s.Label.Shape)
-		}
-		d, err := stats.Dice(toU8(pred), toU8(s.Label), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dice = append(dice, d)
+	for _, d := range scores {
+		dice = append(dice, d[0])
 	}
 	if got := stats.NanMean(dice); math.Abs(got-last.ValDice) > 0.02 {
 		t.Fatalf("Dice of the predictions %.4f, validation pass %.4f", got, last.ValDice)
 	}
-}
-
-func toU8(v *volume.Volume) []uint8 {
-	out := make([]uint8, len(v.Data))
-	for i, x := range v.Data {
-		out[i] = uint8(x)
-	}
-	return out
 }

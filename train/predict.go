@@ -3,6 +3,8 @@ package train
 import (
 	"context"
 	"fmt"
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/volume/decathlon"
 	"os"
 	"path/filepath"
 
@@ -196,4 +198,64 @@ func LoadModel(dir string) (*models.Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// PredictTest segments every test case of ds (ds.Test) and writes the label
+// maps to dir/<case id>.nii.gz (uint8, the image's affine), returning the
+// paths written in case order.
+func (p *Predictor) PredictTest(ctx context.Context, ds *decathlon.Dataset, dir string, opt *PredictOptions) ([]string, error) {
+	if ds == nil {
+		return nil, fmt.Errorf("%w: nil dataset", ErrOptions)
+	}
+	var out []string
+	for _, c := range ds.Test {
+		path := filepath.Join(dir, c.ID+".nii.gz")
+		if err := p.PredictFile(ctx, c.Image, path, opt); err != nil {
+			return out, err
+		}
+		out = append(out, path)
+	}
+	return out, nil
+}
+
+// Evaluate segments the training cases of ds with the given indices (nil
+// means all) on their original grids and returns the Dice of every
+// foreground label per case: scores[i][k] is case indices[i], label k+1
+// (NaN where the label is absent from both maps).
+func (p *Predictor) Evaluate(ctx context.Context, ds *decathlon.Dataset, indices []int, opt *PredictOptions) ([][]float64, error) {
+	if ds == nil {
+		return nil, fmt.Errorf("%w: nil dataset", ErrOptions)
+	}
+	if indices == nil {
+		for i := range ds.Training {
+			indices = append(indices, i)
+		}
+	}
+	classes := p.model.Config().Classes
+	var scores [][]float64
+	for _, i := range indices {
+		s, err := ds.Load(ctx, i)
+		if err != nil {
+			return scores, err
+		}
+		pred, err := p.Predict(ctx, s.Image, opt)
+		if err != nil {
+			return scores, fmt.Errorf("train: case %s: %w", s.Case.ID, err)
+		}
+		d, err := stats.DicePerLabel(labelBytes(pred), labelBytes(s.Label), classes)
+		if err != nil {
+			return scores, fmt.Errorf("train: case %s: %w", s.Case.ID, err)
+		}
+		scores = append(scores, d)
+	}
+	return scores, nil
+}
+
+// labelBytes converts a label map's class values to bytes.
+func labelBytes(v *volume.Volume) []uint8 {
+	out := make([]uint8, len(v.Data))
+	for i, x := range v.Data {
+		out[i] = uint8(x)
+	}
+	return out
 }
