@@ -28,6 +28,12 @@ func heart(t testing.TB) *decathlon.Prepared { return heartAt(t, 32) }
 func heartAt(t testing.TB, size int) *decathlon.Prepared {
 	t.Helper()
 	heartOnce.Do(func() {
+		if dir := os.Getenv(heartEnv); dir != "" {
+			// A child process of TestResumeAfterKill: the parent's data,
+			// which the parent removes (the child is killed).
+			heartDir = dir
+			return
+		}
 		heartDir, heartErr = os.MkdirTemp("", "unetlab-train-heart")
 		if heartErr != nil {
 			return
@@ -52,9 +58,12 @@ func tinyModel(size int) models.Config {
 	return c
 }
 
+// heartEnv passes the phantom's directory to a child test process.
+const heartEnv = "UNETLAB_TRAIN_HEART_DIR"
+
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if heartDir != "" {
+	if heartDir != "" && os.Getenv(heartEnv) == "" {
 		os.RemoveAll(heartDir)
 	}
 	os.Exit(code)

@@ -127,8 +127,9 @@ func TestResumeAfterKill(t *testing.T) {
 		return
 	}
 	dir := filepath.Join(t.TempDir(), "run")
+	heartAt(t, 16) // the phantom, written before the child starts
 	cmd := exec.Command(os.Args[0], "-test.run=^TestResumeAfterKill$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(os.Environ(), childEnv+"="+dir, heartEnv+"="+heartDir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
