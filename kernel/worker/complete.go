@@ -6,6 +6,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -289,15 +290,23 @@ func (s *session) userValue(chain string) (reflect.Value, bool) {
 }
 
 // interpretedMethods returns the methods declared in cells for the type of
-// the expression recv. Interpreted methods are not in the reflect type of
-// a value, so the interpreter is asked which declared type recv has: a
-// call of func(T){} (or func(*T){}) with recv compiles only for that type.
+// the expression recv (see declaredType).
 func (s *session) interpretedMethods(recv string) []string {
+	_, ms := s.declaredType(recv)
+	return ms
+}
+
+// declaredType returns the cell-declared type of the expression recv
+// ("Point" or "*Point") and the methods declared for it. Interpreted types
+// and methods are not in the reflect type of a value, so the interpreter
+// is asked: a call of func(T){} with recv compiles only for that type.
+func (s *session) declaredType(recv string) (string, []string) {
 	if !s.mu.TryLock() {
-		return nil
+		return "", nil
 	}
 	defer s.mu.Unlock()
 	methods := map[string][]string{} // type -> methods
+	var types []string
 	for _, d := range s.decls {
 		for _, n := range d.names {
 			if t, m, ok := strings.Cut(n, "."); ok {
@@ -305,14 +314,24 @@ func (s *session) interpretedMethods(recv string) []string {
 			}
 		}
 	}
-	for t, ms := range methods {
-		for _, form := range []string{t, "*" + t} {
-			if _, err := s.compile("func(" + helperPrefix + "_x " + form + ") {}(" + recv + ")"); err == nil {
-				return ms
+	for _, d := range s.decls {
+		// Interfaces match every implementation: leave them out.
+		if strings.Contains(d.text, "type ") && !strings.Contains(d.text, "interface") {
+			for _, n := range d.names {
+				if !strings.Contains(n, ".") && !slices.Contains(d.vars, n) {
+					types = append(types, n)
+				}
 			}
 		}
 	}
-	return nil
+	for _, t := range types {
+		for _, form := range []string{t, "*" + t} {
+			if _, err := s.compile("func(" + helperPrefix + "_x " + form + ") {}(" + recv + ")"); err == nil {
+				return form, methods[t]
+			}
+		}
+	}
+	return "", nil
 }
 
 // valueMembers lists the exported fields and methods of v's type.
@@ -362,7 +381,11 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 	names := strings.Split(chain, ".")
 
 	if v, ok := s.userValue(chain); ok {
-		return textResult(fmt.Sprintf("%s: %s = %s", chain, typeString(v), valueString(v)))
+		typ := typeString(v)
+		if t, _ := s.declaredType(chain); t != "" {
+			typ = t
+		}
+		return textResult(fmt.Sprintf("%s: %s = %s", chain, typ, valueString(v)))
 	}
 	if len(names) > 1 {
 		// A method of a user value of a compiled type: its doc.

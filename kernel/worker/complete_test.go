@@ -61,7 +61,8 @@ func TestCompleteAndInspect(t *testing.T) {
 		{"strings.NewReader(", 18, []string{"func NewReader(s string) *Reader"}},
 		{"display.HTML", 12, []string{"func HTML(s string) Bundle"}},
 		{"myCount", 3, []string{"myCount: int = 3"}},
-		{"origin", 6, []string{"origin:", "{X:0 Y:0}"}},
+		{"origin", 6, []string{"origin: Point = {X:0 Y:0}"}},
+		{"pp", 2, []string{"pp: *Point = "}},
 		{"sb.Len", 6, []string{"Len returns"}},
 	}
 	for _, c := range inspects {
