@@ -43,15 +43,16 @@ func (o AdamOptions) withDefaults() AdamOptions {
 	return o
 }
 
-// Adam is the Adam optimiser over a model's parameters, computing exactly as
-// torch.optim.Adam (or AdamW with Decoupled) in float64 moments. Its state
-// (moments and step count) is saved in checkpoints.
+// Adam is the Adam optimiser over a model's parameters, computing as
+// torch.optim.Adam (or AdamW with Decoupled) does: the moments have the
+// parameters' dtype, each update is computed in float64. Its state (moments,
+// step count, learning rate) is saved in checkpoints.
 type Adam struct {
 	Options AdamOptions
 	// LR is the learning rate of the next step; schedulers change it.
 	LR     float64
 	params []nn.Param
-	m, v   [][]float64
+	m, v   []*tensor.Dense // first and second moments, one per parameter
 	step   int64
 	// grad returns parameter i's gradient; nil means its node's Grad.
 	grad func(i int) (gorgonia.Value, error)
@@ -69,8 +70,12 @@ func NewAdam(params []nn.Param, lr float64, opt AdamOptions) (*Adam, error) {
 	a := &Adam{Options: o, LR: lr, params: params}
 	for _, p := range params {
 		n := p.Node.Shape().TotalSize()
-		a.m = append(a.m, make([]float64, n))
-		a.v = append(a.v, make([]float64, n))
+		dt := p.Node.Dtype()
+		if dt != tensor.Float32 && dt != tensor.Float64 {
+			return nil, fmt.Errorf("%w: Adam: parameter %s is %v, want float32 or float64", ErrShape, p.Name, dt)
+		}
+		a.m = append(a.m, tensor.New(tensor.Of(dt), tensor.WithShape(n)))
+		a.v = append(a.v, tensor.New(tensor.Of(dt), tensor.WithShape(n)))
 	}
 	return a, nil
 }
@@ -103,17 +108,19 @@ func (a *Adam) Step() error {
 		switch pd := pv.Data().(type) {
 		case []float32:
 			gd, ok := gv.Data().([]float32)
-			if !ok || len(gd) != len(pd) || len(pd) != len(a.m[i]) {
+			m, mok := a.m[i].Data().([]float32)
+			if !ok || !mok || len(gd) != len(pd) || len(pd) != len(m) {
 				return fmt.Errorf("%w: Adam: gradient of %s does not fit its value %v", ErrShape, p.Name, pv.Shape())
 			}
-			adamUpdate(pd, gd, a.m[i], a.v[i], o, a.LR, stepSize, sqrtBC2)
+			adamUpdate(pd, gd, m, a.v[i].Data().([]float32), o, a.LR, stepSize, sqrtBC2)
 			clear(gd)
 		case []float64:
 			gd, ok := gv.Data().([]float64)
-			if !ok || len(gd) != len(pd) || len(pd) != len(a.m[i]) {
+			m, mok := a.m[i].Data().([]float64)
+			if !ok || !mok || len(gd) != len(pd) || len(pd) != len(m) {
 				return fmt.Errorf("%w: Adam: gradient of %s does not fit its value %v", ErrShape, p.Name, pv.Shape())
 			}
-			adamUpdate(pd, gd, a.m[i], a.v[i], o, a.LR, stepSize, sqrtBC2)
+			adamUpdate(pd, gd, m, a.v[i].Data().([]float64), o, a.LR, stepSize, sqrtBC2)
 			clear(gd)
 		default:
 			return fmt.Errorf("%w: Adam: parameter %s holds %T", ErrShape, p.Name, pv.Data())
@@ -123,7 +130,7 @@ func (a *Adam) Step() error {
 }
 
 // adamUpdate is one torch.optim.Adam (or AdamW) update of w in place.
-func adamUpdate[T float](w, grad []T, m, v []float64, o AdamOptions, lr, stepSize, sqrtBC2 float64) {
+func adamUpdate[T float](w, grad, m, v []T, o AdamOptions, lr, stepSize, sqrtBC2 float64) {
 	for j := range m {
 		wj := float64(w[j])
 		g := float64(grad[j])
@@ -132,9 +139,10 @@ func adamUpdate[T float](w, grad []T, m, v []float64, o AdamOptions, lr, stepSiz
 		} else if o.WeightDecay != 0 {
 			g += o.WeightDecay * wj
 		}
-		m[j] = o.Beta1*m[j] + (1-o.Beta1)*g
-		v[j] = o.Beta2*v[j] + (1-o.Beta2)*g*g
-		w[j] = T(wj - stepSize*m[j]/(math.Sqrt(v[j])/sqrtBC2+o.Eps))
+		mj := T(o.Beta1*float64(m[j]) + (1-o.Beta1)*g)
+		vj := T(o.Beta2*float64(v[j]) + (1-o.Beta2)*g*g)
+		m[j], v[j] = mj, vj
+		w[j] = T(wj - stepSize*float64(mj)/(math.Sqrt(float64(vj))/sqrtBC2+o.Eps))
 	}
 }
 
@@ -146,10 +154,7 @@ func (a *Adam) state() []nn.StateTensor {
 		{Name: "adam.lr", Value: tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{a.LR}))},
 	}
 	for i, p := range a.params {
-		n := len(a.m[i])
-		st = append(st,
-			nn.StateTensor{Name: "m." + p.Name, Value: tensor.New(tensor.WithShape(n), tensor.WithBacking(a.m[i]))},
-			nn.StateTensor{Name: "v." + p.Name, Value: tensor.New(tensor.WithShape(n), tensor.WithBacking(a.v[i]))})
+		st = append(st, nn.StateTensor{Name: "m." + p.Name, Value: a.m[i]}, nn.StateTensor{Name: "v." + p.Name, Value: a.v[i]})
 	}
 	return st
 }
