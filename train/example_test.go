@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"fmt"
+	"github.com/unetlab/unetlab/stats"
 	"log"
 	"os"
 	"path/filepath"
@@ -80,4 +81,53 @@ func ExampleFit() {
 	// cases (train, val): 5 1
 	// epochs: 1 completed
 	// record written
+}
+
+// Two models cross-validated on the same three folds of a phantom task, and
+// the rows of the paper's Table 1 (U-net as the baseline).
+func ExampleCompareModels() {
+	root, err := os.MkdirTemp("", "unetlab-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(root)
+	ctx := context.Background()
+	ds, _, err := phantom.Ensure(ctx, root, "Heart", &phantom.Options{Shape: [3]int{16, 16, 16}, Training: 6})
+	if err != nil {
+		log.Fatal(err)
+	}
+	unet := models.Small(models.UNet)
+	unet.Channels = []int{4, 8, 16}
+	unet.InputSize = [3]int{16, 16, 16}
+	convSkip := unet
+	convSkip.Arch = models.ConvSkip
+	opt := train.CVOptions{
+		Options: train.Options{
+			Data:     ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{16, 16, 16}}),
+			Epochs:   1,
+			Progress: train.ProgressNone,
+		},
+		Folds: 3,
+		Dir:   filepath.Join(root, "cv"),
+	}
+	rs, err := train.CompareModels(ctx, opt, []models.Config{unet, convSkip}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range rs {
+		fs := r.FoldScores()
+		fmt.Println(r.Model, len(fs.Val), "folds, validation cases of fold 1:", r.Folds[0].Val)
+	}
+	rows, err := train.Table1Rows("Heart", rs, 0, stats.BootstrapOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, row := range rows {
+		fmt.Println(row.Dataset, row.Model, "baseline:", row.Baseline)
+	}
+	// Output:
+	// UNet 3 folds, validation cases of fold 1: [2 4]
+	// ConvSkip 3 folds, validation cases of fold 1: [2 4]
+	// Heart UNet baseline: true
+	// Heart ConvSkip baseline: false
 }

@@ -1,0 +1,50 @@
+package train
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/unetlab/unetlab/models"
+)
+
+// BenchmarkStep times one training step (forward, DiceCE, backward, Adam) of
+// the small U-net preset on a batch of two 32^3 phantom volumes, and one
+// validation forward.
+func BenchmarkStep(b *testing.B) {
+	opt := Options{Model: models.Small(models.UNet), Data: heart(b), Dir: b.TempDir(), Progress: ProgressNone, LR: 1e-5}
+	s, err := opt.resolve()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.close()
+	it := tr.trainLoader.Epoch(context.Background(), 1)
+	if !it.Next() {
+		b.Fatal(it.Err())
+	}
+	bt := it.Batch()
+	it.Close()
+	var dice []float64
+	b.Run("train", func(b *testing.B) {
+		b.SetBytes(int64(4 * len(bt.Images)))
+		b.ReportAllocs()
+		for range b.N {
+			dice = dice[:0]
+			if _, err := tr.step(bt, &dice); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("validate", func(b *testing.B) {
+		for range b.N {
+			if _, _, _, err := tr.validate(context.Background(), 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)/float64(len(s.Val)), "s/case")
+	})
+}
