@@ -146,3 +146,24 @@ func TestPredictFile(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
+
+func TestLRObjective(t *testing.T) {
+	opt := tinyOptions(t, "ignored", 1)
+	opt.Root = t.TempDir()
+	f := LRObjective(opt)
+	v, err := f(context.Background(), 1e-3)
+	if err != nil || v < 0 || v > 1 {
+		t.Fatalf("objective %g, %v", v, err)
+	}
+	dirs, _ := os.ReadDir(opt.Root)
+	if len(dirs) != 1 {
+		t.Fatalf("%d run directories, want 1", len(dirs))
+	}
+	r, err := ReadRun(filepath.Join(opt.Root, dirs[0].Name()))
+	if err != nil || r.Settings.LR != 1e-3 || r.Name != "UNet lr 0.001" || (r.BestValDice != v && !(math.IsNaN(r.BestValDice) && v == 0)) {
+		t.Fatalf("record %+v, %v", r, err)
+	}
+	if _, err := f(context.Background(), -1); !errors.Is(err, ErrOptions) {
+		t.Fatalf("negative lr: %v", err)
+	}
+}

@@ -36,6 +36,11 @@
 //	rows, err := train.Table1Rows("Heart", rs, 0, stats.BootstrapOptions{})
 //	table, err := viz.Table1(rows, viz.TableOptions{})
 //
+// The paper's learning-rate search (package train/search) maximises the best
+// validation foreground Dice of short runs:
+//
+//	res, err := search.Run(ctx, train.LRObjective(opt), search.Options{})
+//
 // Options' zero value is the paper's setting where one exists: batch 2,
 // Adam (weight decay 1e-7), learning rate 1e-4, ReduceLROnPlateau(factor 0.1,
 // patience 20) on the validation loss, DiceCE on logits with weights 1 and 1
