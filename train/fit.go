@@ -66,7 +66,10 @@ type Options struct {
 	ValFraction float64
 	// Epochs is the number of epochs (0 means 100).
 	Epochs int
-	// BatchSize is the number of volumes per step (0 means 2).
+	// BatchSize is the number of volumes per step (0 means 2; at most the
+	// number of training cases). When it does not divide the training
+	// cases, each epoch drops its last, smaller batch (a different case
+	// every epoch, as the order is shuffled).
 	BatchSize int
 	// LR is the initial learning rate (0 means 1e-4).
 	LR   float64
