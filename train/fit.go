@@ -152,6 +152,7 @@ func (o Options) resolve() (Settings, error) {
 	s.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	s.BLAS = nn.BLASBackend()
 	s.Augmentation = o.Augment != nil
+	s.Axes = o.Axes
 	n := s.SourceLen
 	switch {
 	case o.Train == nil && o.Val == nil:
@@ -236,7 +237,8 @@ func Fit(ctx context.Context, opt Options) (*Run, error) {
 // recorded there are kept, the weights, optimiser, scheduler and early
 // stopping state are restored, and training goes on with the epoch (and the
 // step within it) that follows. opt gives the Data (the same cases as the
-// first time) and may change Epochs (the new total), Progress and Workers;
+// first time) and the Augment pipeline when the run had one, and may change
+// Epochs (the new total), Progress and Workers;
 // every other setting comes from the record. A run that completed its epochs
 // or stopped early returns at once.
 func Resume(ctx context.Context, opt Options) (*Run, error) {
@@ -254,6 +256,9 @@ func Resume(ctx context.Context, opt Options) (*Run, error) {
 	run.Dir = opt.Dir
 	if opt.Epochs > 0 {
 		run.Settings.Epochs = opt.Epochs
+	}
+	if run.Settings.Augmentation != (opt.Augment != nil) {
+		return nil, fmt.Errorf("%w: %s was trained with augmentation %t, Options.Augment is set: %t", ErrRun, opt.Dir, run.Settings.Augmentation, opt.Augment != nil)
 	}
 	if n := opt.Data.Len(); n != run.Settings.SourceLen {
 		return nil, fmt.Errorf("%w: %s was trained on %d cases, Data has %d", ErrRun, opt.Dir, run.Settings.SourceLen, n)
@@ -347,12 +352,12 @@ func newTrainer(run *Run, opt Options) (*trainer, error) {
 	}
 	workers := opt.Workers
 	t.trainLoader, err = batch.New(opt.Data, s.Train, &batch.Options{BatchSize: bs, Shuffle: true, Seed: s.Seed, DropLast: s.DropLast,
-		Axes: opt.Axes, Augment: opt.Augment, Workers: workers})
+		Axes: s.Axes, Augment: opt.Augment, Workers: workers})
 	if err != nil {
 		return nil, err
 	}
 	if len(s.Val) > 0 {
-		t.valLoader, err = batch.New(opt.Data, s.Val, &batch.Options{BatchSize: 1, Axes: opt.Axes, Workers: workers})
+		t.valLoader, err = batch.New(opt.Data, s.Val, &batch.Options{BatchSize: 1, Axes: s.Axes, Workers: workers})
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"github.com/unetlab/unetlab/volume/augment"
 	"math"
 	"os"
 	"strings"
@@ -131,6 +132,11 @@ func TestFitErrors(t *testing.T) {
 	}
 	if _, err := Fit(context.Background(), o); !errors.Is(err, ErrRun) {
 		t.Fatalf("Fit into a run directory: %v", err)
+	}
+	aug := o
+	aug.Augment = &augment.Pipeline{}
+	if _, err := Resume(context.Background(), aug); !errors.Is(err, ErrRun) {
+		t.Fatalf("Resume with augmentation the run did not have: %v", err)
 	}
 	if _, err := Resume(context.Background(), tinyOptions(t, t.TempDir(), 1)); !errors.Is(err, ErrRun) {
 		t.Fatalf("Resume without checkpoint: %v", err)

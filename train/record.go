@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/google/uuid"
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/volume"
 	"html"
 	"math"
 	"os"
@@ -36,7 +37,8 @@ type Settings struct {
 	SourceLen    int
 	GOMAXPROCS   int
 	BLAS         string
-	Augmentation bool
+	Augmentation bool        // an augment.Pipeline was given
+	Axes         volume.Axes // X, Y, Z onto D, H, W
 }
 
 // Epoch is one epoch of a run record. Losses are means over the epoch's
