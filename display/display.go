@@ -151,7 +151,7 @@ type Publisher interface {
 
 var (
 	mu        sync.Mutex
-	publisher Publisher = textPublisher{w: os.Stdout}
+	publisher Publisher = textPublisher{}
 )
 
 // SetPublisher installs p as the destination of Show, ShowLive and Clear and
@@ -161,10 +161,19 @@ func SetPublisher(p Publisher) Publisher {
 	defer mu.Unlock()
 	old := publisher
 	if p == nil {
-		p = textPublisher{w: os.Stdout}
+		p = textPublisher{}
 	}
 	publisher = p
 	return old
+}
+
+// Interactive reports whether a front end receives what cells display: true
+// inside the unetlab kernel (or wherever a [Publisher] was installed), false
+// with the plain-text default. Long runs use it to choose between a live
+// progress bar and a plain line per step.
+func Interactive() bool {
+	_, plain := current().(textPublisher)
+	return !plain
 }
 
 func current() Publisher {
@@ -235,16 +244,24 @@ func normalize(b Bundle) Bundle {
 	return out
 }
 
-// textPublisher is the publisher outside a kernel: plain text on w.
+// textPublisher is the publisher outside a kernel: plain text on w, or on
+// os.Stdout as it is at the time of the call when w is nil.
 type textPublisher struct{ w io.Writer }
 
+func (p textPublisher) out() io.Writer {
+	if p.w == nil {
+		return os.Stdout
+	}
+	return p.w
+}
+
 func (p textPublisher) Display(b Bundle, _ string) error {
-	_, err := fmt.Fprintln(p.w, b.Text())
+	_, err := fmt.Fprintln(p.out(), b.Text())
 	return err
 }
 
 func (p textPublisher) Update(b Bundle, _ string) error {
-	_, err := fmt.Fprintln(p.w, b.Text())
+	_, err := fmt.Fprintln(p.out(), b.Text())
 	return err
 }
 

@@ -28,17 +28,9 @@ type progress struct {
 	last        *Epoch
 }
 
-// interactive reports whether display's publisher is a front end's (the
-// unetlab kernel's) rather than the plain-text default.
-func interactive() bool {
-	old := display.SetPublisher(nil)
-	display.SetPublisher(old)
-	return !strings.HasSuffix(fmt.Sprintf("%T", old), "display.textPublisher")
-}
-
 func newProgress(mode Progress, run *Run, steps, vals int) *progress {
 	if mode == ProgressAuto {
-		if interactive() {
+		if display.Interactive() {
 			mode = ProgressHTML
 		} else {
 			mode = ProgressText

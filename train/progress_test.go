@@ -35,7 +35,7 @@ func (r *recorder) Update(b display.Bundle, id string) error {
 func (r *recorder) Clear(bool) error { return nil }
 
 func TestProgress(t *testing.T) {
-	if interactive() {
+	if display.Interactive() {
 		t.Fatal("the default publisher counts as a front end")
 	}
 	for _, c := range []struct {
