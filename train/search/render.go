@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/viz"
@@ -53,7 +52,7 @@ func (r *Result) Table() *viz.Table {
 		}
 		t.Rows = append(t.Rows, []string{
 			strconv.Itoa(tr.Index), fmt.Sprintf("%.3e", tr.LR), value, sofar, tr.Source,
-			tr.Duration.Round(time.Millisecond).String(), tr.Err,
+			fmt.Sprintf("%.1f s", tr.Duration.Seconds()), tr.Err,
 		})
 		isBest := ok && tr.Index == best.Index
 		t.Bold = append(t.Bold, []bool{isBest, isBest, isBest})
