@@ -74,7 +74,7 @@ type session struct {
 	in      *interp.Interpreter
 	imports []importEntry
 	decls   []declEntry
-	vars    map[string]bool // variables defined by := statements
+	vars    map[string]*varInfo // variables defined by := statements (see carry.go)
 	// frames are the positions yaegi reported while the current cell
 	// panicked, innermost first (see panicWriter).
 	framesMu sync.Mutex
@@ -83,13 +83,16 @@ type session struct {
 	// after a rebuild; they are retried after each declaration of the cell
 	// that caused it.
 	pendingAfterRebuild []declEntry
+	// pendingVars are variables a rebuild reset, declared again (zero)
+	// after the declarations of the cell that caused it.
+	pendingVars []pendingVar
 }
 
 // ErrInterrupted is the error of a cell stopped by an interrupt.
 var ErrInterrupted = errors.New("worker: cell interrupted")
 
 func newSession(opt sessionOptions) (*session, error) {
-	s := &session{opt: opt, vars: map[string]bool{}}
+	s := &session{opt: opt, vars: map[string]*varInfo{}}
 	in, err := s.fresh()
 	if err != nil {
 		return nil, err
@@ -143,12 +146,17 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// undefinedIn finds a name used in statement part p that is defined
-// nowhere. yaegi reports such a name on the right of := as a "definition
-// loop"; this gives the usual message instead.
+// undefinedIn finds a name used in part p (statements or declarations)
+// that is defined nowhere. yaegi reports such a name on the right of :=,
+// or in a var or const declaration, as a "definition loop" (or "constant
+// definition loop"); this gives the usual message instead.
 func (s *session) undefinedIn(p part) *cellError {
-	const clause = "package p;func _(){"
+	clause := "package p;func _(){"
 	content := clause + padded(p.Src, p.Line, p.Col)[1:] + "\n}"
+	if p.Kind == partDecl {
+		clause = "package p;"
+		content = clause + padded(p.Src, p.Line, p.Col)[1:]
+	}
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "cell", content, 0)
 	if err != nil {
@@ -170,7 +178,7 @@ func (s *session) undefinedIn(p part) *cellError {
 		known[b] = true
 	}
 	for _, id := range f.Unresolved {
-		if known[id.Name] || s.vars[id.Name] {
+		if known[id.Name] || s.vars[id.Name] != nil {
 			continue
 		}
 		if _, ok := packageName(id.Name); ok {
@@ -189,11 +197,24 @@ func (s *session) undefinedIn(p part) *cellError {
 
 // globals returns the interpreter's global variables. yaegi's Globals
 // panics while a variable of a cell that failed to compile has no storage
-// yet; then it reports none.
+// yet; then the frame is sized (settle) and it tries again.
 func (s *session) globals() (g map[string]reflect.Value) {
+	g, ok := s.tryGlobals()
+	if !ok {
+		s.settle()
+		if g, ok = s.tryGlobals(); !ok {
+			return map[string]reflect.Value{}
+		}
+	}
+	return g
+}
+
+// tryGlobals returns the interpreter's globals, or false when yaegi's
+// Globals panics.
+func (s *session) tryGlobals() (g map[string]reflect.Value, ok bool) {
 	defer func() {
 		if recover() != nil {
-			g = map[string]reflect.Value{}
+			g, ok = nil, false
 		}
 	}()
 	g = s.in.Globals()
@@ -202,7 +223,7 @@ func (s *session) globals() (g map[string]reflect.Value) {
 			delete(g, n)
 		}
 	}
-	return g
+	return g, true
 }
 
 // cellDecl is a declaration part of the running cell and what it declares.
@@ -412,6 +433,11 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	}
 	if lastDecl < 0 {
 		pending = s.retry(pending)
+		s.declarePending()
+	}
+	var cellNames []string
+	for _, d := range decls {
+		cellNames = append(cellNames, d.names...)
 	}
 	di := 0
 	for pi, p := range parts {
@@ -434,7 +460,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			}
 			src := padded(p.Src, p.Line, p.Col)
 			if _, err := s.in.EvalWithContext(ctx, src); err != nil {
-				return out, toCellError(err)
+				return out, s.evalError(err, p)
 			}
 			s.forget(d.names)
 			items, _ := declItems(p)
@@ -444,17 +470,13 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
+				s.declarePending()
 			}
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
-				s.noteVars(p.Src)
+				s.noteVars(p.Src, cellNames)
 				if _, err := s.in.EvalWithContext(ctx, padded(p.Src, p.Line, p.Col)); err != nil {
-					if strings.Contains(err.Error(), "definition loop") {
-						if better := s.undefinedIn(p); better != nil {
-							return out, better
-						}
-					}
-					return out, toCellError(err)
+					return out, s.evalError(err, p)
 				}
 			}
 			if p.Expr != "" {
@@ -470,6 +492,18 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 		fmt.Fprintf(s.opt.Stderr, "unetlab: declaration of %s dropped after the interpreter was rebuilt: it no longer compiles\n", strings.Join(d.names, ", "))
 	}
 	return out, nil
+}
+
+// evalError converts the error of evaluating part p, naming an undefined
+// name where yaegi reports a "definition loop" for it.
+func (s *session) evalError(err error, p part) error {
+	if strings.Contains(err.Error(), "definition loop") {
+		s.settle()
+		if better := s.undefinedIn(p); better != nil {
+			return better
+		}
+	}
+	return toCellError(err)
 }
 
 // evalResult evaluates the trailing expression. A single value becomes the
@@ -825,217 +859,6 @@ func (s *session) forget(names []string) {
 	s.decls = kept
 }
 
-// rebuild replaces the interpreter by a fresh one and replays the kept
-// imports and declarations, leaving out those the cell redefines. It
-// returns the variables whose values were lost.
-func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
-	redefined := map[string]bool{}
-	for _, d := range cellDecls {
-		for _, n := range d.names {
-			redefined[n] = true
-		}
-	}
-	oldValues := s.globals()
-	all := map[string]bool{}
-	for name := range s.vars {
-		all[name] = true
-	}
-	for name := range oldValues {
-		all[name] = true
-	}
-	for _, d := range s.decls {
-		for _, v := range d.vars {
-			all[v] = true
-		}
-	}
-
-	// Variables whose values have compiled types are carried over to the
-	// new interpreter; a kept var declaration made only of such variables
-	// is not evaluated again (its initialiser may be a long computation).
-	aliases := map[string]string{}
-	types := map[string]string{}
-	for name, v := range oldValues {
-		if redefined[name] || !v.IsValid() {
-			continue
-		}
-		if te, ok := carryType(v.Type(), aliases); ok {
-			types[name] = te
-		}
-	}
-	var keep, carriedDecls []declEntry
-	for _, d := range s.decls {
-		hit := false
-		for _, n := range d.names {
-			if redefined[n] {
-				hit = true
-			}
-		}
-		if hit {
-			continue
-		}
-		carried := len(d.vars) > 0 && len(d.vars) == len(d.names)
-		for _, v := range d.vars {
-			if _, ok := types[v]; !ok {
-				carried = false
-			}
-		}
-		if carried {
-			carriedDecls = append(carriedDecls, d)
-		} else {
-			keep = append(keep, d)
-			for _, v := range d.vars {
-				delete(types, v) // declared again by its own initialiser
-			}
-		}
-	}
-
-	in, err := s.fresh()
-	if err != nil {
-		return nil, err
-	}
-	s.in = in
-	oldVars := s.vars
-	s.vars = map[string]bool{}
-	oldImports := s.imports
-	s.imports = nil
-	for _, im := range oldImports {
-		if err := s.importOne(im, 1, 1); err != nil {
-			continue // replaced by the cell's own import of that name
-		}
-	}
-	for path, alias := range aliases {
-		if _, err := s.eval("import " + alias + " " + strconv.Quote(path)); err != nil {
-			for name, te := range types {
-				if strings.Contains(te, alias+".") {
-					delete(types, name)
-				}
-			}
-		}
-	}
-	carriedNames := map[string]bool{}
-	names := make([]string, 0, len(types))
-	for name := range types {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if _, err := s.eval("var " + name + " " + types[name]); err != nil {
-			continue
-		}
-		g, ok := s.globals()[name]
-		old := oldValues[name]
-		if !ok || !g.CanSet() || !old.Type().AssignableTo(g.Type()) {
-			continue
-		}
-		g.Set(old)
-		carriedNames[name] = true
-		if oldVars[name] {
-			s.vars[name] = true
-		}
-	}
-	s.decls = nil
-	for _, d := range carriedDecls {
-		ok := true
-		for _, v := range d.vars {
-			ok = ok && carriedNames[v]
-		}
-		if ok {
-			s.decls = append(s.decls, d)
-		} else {
-			keep = append(keep, d)
-		}
-	}
-	// Replay now what does not depend on a redefined name; the rest waits
-	// for the cell's new declarations (a failed replay would leave a
-	// half-declared name behind in yaegi).
-	deferred := map[string]bool{}
-	for n := range redefined {
-		if !strings.Contains(n, ".") { // a redefined method leaves its type in place
-			deferred[n] = true
-		}
-	}
-	var now, later []declEntry
-	for changed := true; changed; {
-		changed = false
-		now, later = now[:0], later[:0]
-		for _, d := range keep {
-			if usesAny(d, deferred) {
-				later = append(later, d)
-				for _, n := range d.names {
-					if !deferred[n] {
-						deferred[n] = true
-						changed = true
-					}
-				}
-			} else {
-				now = append(now, d)
-			}
-		}
-	}
-	s.pendingAfterRebuild = append(s.retry(now), later...)
-
-	var reset []string
-	for name := range all {
-		if !carriedNames[name] && !strings.HasPrefix(name, helperPrefix) {
-			reset = append(reset, name)
-		}
-	}
-	sort.Strings(reset)
-	return reset, nil
-}
-
-// carryType returns a type expression for t when a variable of type t can
-// be carried into a fresh interpreter: t is built from named types of the
-// symbol tables with pointers, slices, arrays and maps (not a bare
-// predeclared type, which an interpreted named type may hide behind, and
-// no interface, which may hold a value of the old interpreter).
-// Packages are imported under helper aliases, collected in aliases.
-func carryType(t reflect.Type, aliases map[string]string) (string, bool) {
-	if t.Name() != "" && t.PkgPath() == "" {
-		return "", false
-	}
-	return typeExpr(t, aliases)
-}
-
-func typeExpr(t reflect.Type, aliases map[string]string) (string, bool) {
-	if t.Kind() == reflect.Interface {
-		return "", false // it may hold a value of an interpreted type
-	}
-	if t.Name() != "" {
-		if t.PkgPath() == "" {
-			return t.Name(), true
-		}
-		path := t.PkgPath()
-		name, ok := packageName(path)
-		if !ok {
-			return "", false
-		}
-		if _, ok := stdlib.Symbols[path+"/"+name][t.Name()]; !ok {
-			return "", false
-		}
-		alias, ok := aliases[path]
-		if !ok {
-			alias = fmt.Sprintf("%s_p%d", helperPrefix, len(aliases))
-			aliases[path] = alias
-		}
-		return alias + "." + t.Name(), true
-	}
-	switch t.Kind() {
-	case reflect.Ptr, reflect.Slice, reflect.Array:
-		e, ok := typeExpr(t.Elem(), aliases)
-		prefix := map[reflect.Kind]string{reflect.Ptr: "*", reflect.Slice: "[]"}[t.Kind()]
-		if t.Kind() == reflect.Array {
-			prefix = fmt.Sprintf("[%d]", t.Len())
-		}
-		return prefix + e, ok
-	case reflect.Map:
-		k, ok1 := typeExpr(t.Key(), aliases)
-		v, ok2 := typeExpr(t.Elem(), aliases)
-		return "map[" + k + "]" + v, ok1 && ok2
-	}
-	return "", false
-}
-
 // usesAny reports whether declaration d mentions any of names (as an
 // identifier anywhere, receiver types included).
 func usesAny(d declEntry, names map[string]bool) bool {
@@ -1061,24 +884,6 @@ func dedup(s []string) []string {
 		}
 	}
 	return out
-}
-
-// noteVars records the variables a statement part defines with :=.
-func (s *session) noteVars(src string) {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
-	if err != nil {
-		return
-	}
-	body := f.Decls[0].(*ast.FuncDecl).Body
-	for _, st := range body.List {
-		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
-			for _, l := range as.Lhs {
-				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-					s.vars[id.Name] = true
-				}
-			}
-		}
-	}
 }
 
 // declNames returns the names a declaration part declares ("T.M" for
