@@ -100,7 +100,7 @@ func TestRerunAndRedefine(t *testing.T) {
 		{code: "var v = 5\nv", result: "5"},
 		{code: "var v = \"five\"\nv", result: `"five"`}, // a variable alone is declared again
 		{code: "func (p P) Twice() int { return 3 * p.N }\nmk(1).Twice()", result: "3"},
-		{code: "v", result: `"five"`}, // carried declaration
+		{code: "v", result: `"five"`},     // carried declaration
 		{code: "a.Twice()", result: "12"}, // carried value of a kept interpreted type, new method
 	})
 }
@@ -165,5 +165,130 @@ func TestPanicTraceback(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "panic:") {
 		t.Errorf("yaegi's frame lines leaked to stderr: %q", out.String())
+	}
+}
+
+func TestRebuildVariables(t *testing.T) {
+	const fn = "func f() int { return 1 }"
+	const fn2 = "func f() int { return 2 }"
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"function redefinition keeps plain variables", []step{
+			{code: fn},
+			{code: "i := 3\ns := \"str\"\nsl := []int{1, 2}\nm := map[string]float64{\"a\": 1.5}\nr := image.Rect(0, 0, 2, 3)\nst := struct{ P image.Point; N []string }{image.Pt(1, 2), []string{\"n\"}}\nsb := &strings.Builder{}\nsb.WriteString(\"sb\")"},
+			{code: fn2 + "\nfmt.Sprint(f(), i, s, sl, m, r, st, sb.String())", result: `"2 3str[1 2] map[a:1.5] (0,0)-(2,3) {(1,2) [n]}sb"`},
+			{code: "i++\ni", result: "4"}, // still an int variable
+		}},
+		{"type redefinition resets variables of that type only", []step{
+			{code: "type pt struct{ X int }\ntype other struct{ S string }"},
+			{code: "p := pt{1}\nps := []pt{{2}}\nmp := map[string]*pt{}\no := other{\"o\"}\nn := 5"},
+			{code: "type pt struct{ X, Y int }\npt{1, 2}", result: "{X:1 Y:2}", reset: "mp,p,ps"},
+			{code: "fmt.Sprint(p, ps == nil, mp == nil, o, n)", result: `"{0 0} true true {o} 5"`},
+			{code: "p = pt{3, 4}\np.Y", result: "4"}, // the new type
+		}},
+		{"a variable of a type built on a redefined type is reset", []step{
+			{code: "type inner struct{ A int }\ntype outer struct{ In inner }"},
+			{code: "v := outer{inner{1}}\nk := 7"},
+			{code: "type inner struct{ A, B int }\nk", result: "7", reset: "v"},
+			{code: "v.In.B", result: "0"},
+		}},
+		{"variables referring to a redefined function value", []step{
+			{code: fn},
+			{code: "g := f\nh := func() int { return f() * 10 }\nfs := []func() int{f}\nup := strings.ToUpper"},
+			{code: fn2 + "\nup(\"a\")", result: `"A"`, reset: "fs,g,h"},
+			{code: "g == nil && h == nil && fs == nil", result: "true"},
+			{code: "g = f\ng()", result: "2"},
+		}},
+		{"a closure over kept code is reset, never run in the old interpreter", []step{
+			{code: "func k() int { return 1 }\n" + fn},
+			{code: "c := func() int { return k() }"},
+			{code: fn2, reset: "c"},
+		}},
+		{"variables of the redefining cell's statements depend on its declarations", []step{
+			{code: "kept := 3\n" + fn},
+			{code: "other := 4"},
+			{code: fn2 + "\nf() + kept + other", result: "6", reset: "kept"},
+		}},
+		{"a variable declared in a cell that panicked later", []step{
+			{code: fn},
+			{code: "w := 5\npanic(\"late\")", err: "late"},
+			{code: fn2 + "\nw + f()", result: "7"},
+		}},
+		{"a variable declared in a cell that failed to compile", []step{
+			{code: fn},
+			{code: "w := 5\nw2 := w + undefinedZ", err: "cell:2:11: undefined: undefinedZ"},
+			{code: "w = 6"}, // yaegi keeps the names of the failed cell
+			{code: fn2 + "\nw + f()", result: "8"},
+		}},
+		{"variables of interface types", []step{
+			{code: fn + "\ntype mine struct{}\nfunc (mine) Error() string { return \"mine\" }"},
+			{code: "e := errors.New(\"std\")\nvar em error = mine{}\nvar nothing error"},
+			{code: fn2 + "\ne.Error()", result: `"std"`, reset: "em"}, // em's declaration is replayed
+			{code: "nothing == nil", result: "true"},
+		}},
+		{"a method redefinition keeps values of its type", []step{
+			{code: "type P struct{ N int }\nfunc (p P) Get() int { return p.N }"},
+			{code: "a := P{4}\nlist := []P{{1}}"},
+			{code: "func (p P) Get() int { return -p.N }\na.Get() + list[0].Get()", result: "-5"},
+		}},
+		{"redefined variable types survive a second rebuild", []step{
+			{code: "type T struct{ A int }\n" + fn},
+			{code: "x := T{1}\ny := 2"},
+			{code: "type T struct{ A, B int }", reset: "x"},
+			{code: "x = T{1, 2}"},
+			{code: fn2 + "\nfmt.Sprint(x, y)", result: `"{1 2} 2"`},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { runSteps(t, c.steps) })
+	}
+}
+
+func TestUndefinedNames(t *testing.T) {
+	runSteps(t, []step{
+		{code: "type T int\nvar tv T"},
+		{code: "y := undefinedQ", err: "cell:1:6: undefined: undefinedQ"},
+		{code: "const c = undefinedC", err: "cell:1:11: undefined: undefinedC"},
+		{code: "var vv = undefinedV", err: "cell:1:10: undefined: undefinedV"},
+		{code: "var vt T = undefinedT", err: "cell:1:12: undefined: undefinedT"},
+		{code: "x := 1\n\nvar v2 *T = &undefinedP", err: "cell:3:14: undefined: undefinedP"},
+		{code: "undefinedK", err: "undefined: undefinedK"},
+		{code: "undefinedK + 1", err: "undefined: undefinedK"},
+		{code: "func h() int { return undefinedH }", err: "undefined: undefinedH"},
+		{code: "tv + 1", result: "1"}, // the session still works
+	})
+	for _, code := range []string{"const c = undefinedC", "var vv = undefinedV", "y := undefinedQ"} {
+		s, _ := newTestSession(t)
+		_, err := s.execute(context.Background(), code)
+		if err == nil || strings.Contains(err.Error(), "definition loop") {
+			t.Errorf("%q: error %v, want undefined", code, err)
+		}
+	}
+}
+
+// TestStaticType guards the reading of yaegi's internal type strings
+// (yaegi has no API for a variable's static type): a yaegi upgrade that
+// changes them fails here.
+func TestStaticType(t *testing.T) {
+	s, _ := newTestSession(t)
+	if _, err := s.execute(context.Background(), "type T int\ntype S struct{ A T }\nvar t1 T\ni := 1\nps := []*S{}\nsb := &strings.Builder{}\nm := map[string][]color.RGBA{}\nfn := func(int) (string, error) { return \"\", nil }"); err != nil {
+		t.Fatal(err)
+	}
+	g := s.globals()
+	for name, want := range map[string]string{
+		"t1": "T", "i": "int", "ps": "[]*S", "sb": "*__unetlab_p0.Builder",
+		"m": "map[string][]__unetlab_p0.RGBA", "fn": "func(int) (string, error)",
+	} {
+		str, ok := s.staticType(name)
+		if !ok {
+			t.Errorf("%s: no static type", name)
+			continue
+		}
+		got, _, ok := typeSource(str, g[name].Type(), map[string]string{})
+		if !ok || got != want {
+			t.Errorf("%s: type %q (yaegi %q), want %q", name, got, str, want)
+		}
 	}
 }
