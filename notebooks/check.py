@@ -62,12 +62,17 @@ def check(nb):
     """Returns the list of problems of an executed notebook."""
     problems = []
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    seen_error = False
     for n, (i, c) in enumerate(code, 1):
         where = f"code cell {n} (cell {i + 1})"
         errors = [o for o in c.get("outputs", []) if o.output_type == "error"]
         for e in errors:
-            tb = "\n".join(e.get("traceback", []))[-1500:]
-            problems.append(f"{where}: error {e.ename}: {e.evalue}\n{tb}")
+            if not seen_error:
+                tb = "\n".join(e.get("traceback", []))[-1500:]
+                problems.append(f"{where}: error {e.ename}: {e.evalue}\n{tb}")
+            else:  # most likely a consequence of the first error: one line
+                problems.append(f"{where}: error {e.ename}: {e.evalue.splitlines()[0] if e.evalue else ''}")
+            seen_error = True
         if c.get("execution_count") is None and c.source.strip():
             problems.append(f"{where}: not executed")
         for want in c.metadata.get("unetlab", {}).get("expect", []):
