@@ -9,7 +9,8 @@
 # then runs check.py with Debian's python ($PYTHON, default /usr/bin/python3):
 # `jupyter nbconvert --to notebook --execute` per notebook, failing on a cell
 # error, a missing expected output (cell metadata unetlab.expect) or a run
-# longer than --budget seconds (default 300). UNETLAB_SCALE defaults to smoke.
+# longer than --budget seconds (default 300). UNETLAB_SCALE defaults to smoke;
+# training runs go to a temporary UNETLAB_RUNS, phantoms to UNETLAB_DATA (default data/).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -31,6 +32,8 @@ trap 'rm -rf "$tmp"' EXIT
 export JUPYTER_DATA_DIR="$tmp/data" JUPYTER_RUNTIME_DIR="$tmp/runtime" JUPYTER_CONFIG_DIR="$tmp/config"
 export IPYTHONDIR="$tmp/ipython" PYDEVD_DISABLE_FILE_VALIDATION=1
 export UNETLAB_KERNEL="${UNETLAB_KERNEL:-unetlab}"
+# Training runs made by the notebooks go to the temporary folder.
+export UNETLAB_RUNS="${UNETLAB_RUNS:-$tmp/runs}"
 "$bin" install --user --name "$UNETLAB_KERNEL" >/dev/null
 
 if [ "${1:-}" = "--self-test" ]; then
