@@ -179,7 +179,7 @@ func (s *session) nameCompletions(prefix string) []completion {
 				}
 			}
 		}
-		for n := range s.in.Globals() {
+		for n := range s.globals() {
 			add(n, "variable")
 		}
 	}
@@ -266,7 +266,7 @@ func (s *session) userValue(chain string) (reflect.Value, bool) {
 	if !s.mu.TryLock() {
 		return reflect.Value{}, false
 	}
-	v, ok := s.in.Globals()[names[0]]
+	v, ok := s.globals()[names[0]]
 	s.mu.Unlock()
 	if !ok {
 		return reflect.Value{}, false

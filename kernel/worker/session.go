@@ -335,6 +335,8 @@ func (s *session) execute(ctx context.Context, code string) (execOutcome, error)
 	var out execOutcome
 	out, err := s.executeLocked(ctx, code)
 	if err != nil {
+		// A failed compilation may leave names without storage.
+		s.settle()
 		ce := toCellError(err)
 		s.framesMu.Lock()
 		if ce.EName == "panic" {
