@@ -21,9 +21,17 @@
 // skipped and unchanged declarations are kept. Redefining a function,
 // method, type or constant rebuilds the interpreter (yaegi keeps old types
 // and old function bodies otherwise) and replays the kept imports and
-// declarations; variables whose values have compiled types (the library's,
-// the standard library's, slices and maps of them) are carried over, the
-// others are listed in [ExecuteResult.Reset]. A package name used without
+// declarations. Variables keep their values across the rebuild when their
+// static type is made of predeclared types, types of the symbol tables and
+// interpreted types that were not redefined (int, string, slices, maps,
+// structs, *strings.Builder, a kept `type P`). A variable is reset, that
+// is declared again at the zero value of its (new) type and listed in
+// [ExecuteResult.Reset], when its type involves a redefined declaration,
+// when the statement that assigned it or the cell that defined it uses or
+// declares a redefined name (its value may come from the old code), or when
+// its value holds an interpreted function or interface value of the old
+// interpreter. A kept `var` declaration whose variables cannot be carried is
+// evaluated again (and listed too). See carry.go. A package name used without
 // import (fmt.Println, cell.Context) is imported when exactly one package
 // of the symbol tables (package stdlib) has that name and member.
 //
@@ -91,7 +99,9 @@ type ExecuteResult struct {
 	// result: {"status":"ok","data":{...},"metadata":{}} or an error object.
 	UserExpressions map[string]any
 	// Reset names the variables whose values were lost because a
-	// redefinition rebuilt the interpreter (the cell still ran).
+	// redefinition rebuilt the interpreter (the cell still ran). They stay
+	// defined: at the zero value of their type, or at their var
+	// declaration's initial value, evaluated again.
 	Reset []string
 }
 

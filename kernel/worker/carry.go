@@ -396,9 +396,13 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 
 	oldValues := s.globals()
 	declVar := map[string]bool{}
+	declared := map[string]bool{} // constants and the rest, replayed
 	for _, d := range s.decls {
 		for _, v := range d.vars {
 			declVar[v] = true
+		}
+		for _, n := range d.names {
+			declared[n] = true
 		}
 	}
 
@@ -409,7 +413,7 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 	var reset []string
 	types := map[string]string{} // carried declaration variables: name -> type
 	for name, v := range oldValues {
-		if redefined[name] || !v.IsValid() || strings.HasPrefix(name, helperPrefix) {
+		if redefined[name] || !v.IsValid() || strings.HasPrefix(name, helperPrefix) || (declared[name] && !declVar[name]) {
 			continue
 		}
 		str, ok := s.staticType(name)
@@ -438,6 +442,7 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 		switch {
 		case !ok:
 			reset = append(reset, name) // no type to declare it with: dropped
+			fmt.Fprintf(s.opt.Stderr, "unetlab: variable %s dropped after the interpreter was rebuilt: its type %s cannot be declared in a cell\n", name, str)
 		case tainted[name] || typeTainted || stale:
 			reset = append(reset, name)
 			pending = append(pending, pendingVar{name: name, typ: src})

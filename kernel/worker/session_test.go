@@ -233,6 +233,11 @@ func TestRebuildVariables(t *testing.T) {
 			{code: "a := P{4}\nlist := []P{{1}}"},
 			{code: "func (p P) Get() int { return -p.N }\na.Get() + list[0].Get()", result: "-5"},
 		}},
+		{"constants are replayed, not turned into variables", []step{
+			{code: "const c = 3\nconst typed int64 = 4\n" + fn},
+			{code: fn2 + "\nc * 2.5", result: "7.5"},
+			{code: "typed", result: "4"},
+		}},
 		{"redefined variable types survive a second rebuild", []step{
 			{code: "type T struct{ A int }\n" + fn},
 			{code: "x := T{1}\ny := 2"},
