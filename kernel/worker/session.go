@@ -103,7 +103,7 @@ func newSession(opt sessionOptions) (*session, error) {
 
 // fresh returns a new interpreter with the symbol tables and helpers.
 func (s *session) fresh() (*interp.Interpreter, error) {
-	in := interp.New(interp.Options{Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin})
+	in := interp.New(interp.Options{Unrestricted: true, Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin})
 	if err := in.Use(stdlib.Symbols); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -362,6 +362,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	var imports []importEntry
 	var importParts []part
 	rebuild := false
+	var renamed []string // package names the cell imports from another path
 	known := map[string]bool{}
 	for _, d := range s.decls {
 		for _, n := range d.names {
@@ -401,6 +402,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			for _, im := range ims {
 				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
 					rebuild = true
+					renamed = append(renamed, im.nameOrDefault())
 				}
 			}
 			imports = append(imports, ims...)
@@ -412,7 +414,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	auto := s.autoImports(parts, imports, decls)
 
 	if rebuild {
-		reset, err := s.rebuild(decls)
+		reset, err := s.rebuild(decls, renamed)
 		if err != nil {
 			return out, err
 		}
