@@ -344,10 +344,14 @@ type carriedVar struct {
 // rebuild replaces the interpreter by a fresh one and replays the kept
 // imports and declarations, leaving out those the cell redefines, and
 // carries the variables over (see the comment at the top of this file). It
-// returns the variables whose values were lost.
-func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
+// returns the variables whose values were lost. renamed are package names
+// the cell imports from another path than before.
+func (s *session) rebuild(cellDecls []cellDecl, renamed []string) ([]string, error) {
 	redefined := map[string]bool{}
 	tainted := map[string]bool{} // names whose meaning changes
+	for _, n := range renamed {
+		tainted[n] = true
+	}
 	for _, d := range cellDecls {
 		for _, n := range d.names {
 			redefined[n] = true
@@ -491,6 +495,9 @@ func (s *session) rebuild(cellDecls []cellDecl) ([]string, error) {
 	oldImports := s.imports
 	s.imports = nil
 	for _, im := range oldImports {
+		if slices.Contains(renamed, im.nameOrDefault()) {
+			continue // the cell imports another package under that name
+		}
 		if err := s.importOne(im, 1, 1); err != nil {
 			continue // replaced by the cell's own import of that name
 		}

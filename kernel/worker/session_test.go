@@ -238,6 +238,17 @@ func TestRebuildVariables(t *testing.T) {
 			{code: fn2 + "\nc * 2.5", result: "7.5"},
 			{code: "typed", result: "4"},
 		}},
+		{"the redefining cell assigns a reset variable again", []step{
+			{code: "type pt struct{ X int }"},
+			{code: "p := pt{1}"},
+			{code: "type pt struct{ X, Y int }\np := pt{1, 2}\np.Y", result: "2", reset: "p"},
+			{code: "p", result: "{X:1 Y:2}"},
+		}},
+		{"an import of another path under a used name", []step{
+			{code: "import r \"math/rand\"\nimport \"strings\""},
+			{code: "src := r.NewSource(1)\nn := strings.Repeat(\"ab\", 2)"},
+			{code: "import r \"strings\"\nr.ToUpper(n)", result: `"ABAB"`, reset: "src"},
+		}},
 		{"redefined variable types survive a second rebuild", []step{
 			{code: "type T struct{ A int }\n" + fn},
 			{code: "x := T{1}\ny := 2"},
