@@ -5,7 +5,7 @@ PYTHON    ?= /usr/bin/python3
 BENCHTIME ?= 1s
 export UNETLAB_SCALE ?= laptop
 
-.PHONY: all build lab test unit integration deps-test generate check-generated bench bench-kernel bench-go clean
+.PHONY: all build lab test unit integration notebooks deps-test generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
 
 all: build
 
@@ -23,7 +23,7 @@ lab: build
 	else exec jupyter notebook $$root; fi
 
 # test: everything CI runs.
-test: build deps-test unit integration
+test: build deps-test unit integration notebooks
 
 unit:
 	$(GO) vet ./...
@@ -32,20 +32,42 @@ unit:
 integration: build deps-test
 	UNETLAB_SCALE=smoke PYTHON=$(PYTHON) ./kernel/testdata/integration.sh
 
+# notebooks: the checker's self-test, then every shipped notebook run headless
+# through nbconvert at smoke scale, failing on any error or missing output.
+notebooks: build deps-test
+	./notebooks/check.sh --self-test
+	UNETLAB_SCALE=smoke ./notebooks/check.sh notebooks/00_quickstart.ipynb
+
 deps-test:
 	PYTHON=$(PYTHON) ./install/test-deps.sh
 
 generate:
 	$(GO) generate ./...
 
+# symbols: regenerate only this module's yaegi symbol tables (fast); run it
+# after changing an exported API. `make generate` also redoes the standard
+# library's (minutes).
+symbols:
+	$(GO) run ./internal/cmd/symbols -o stdlib -std=false
+
+fuzz:
+	$(GO) test ./kernel/wire -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+	$(GO) test ./volume -run '^$$' -fuzz FuzzReadHeader -fuzztime 60s
+
 check-generated: generate
 	git diff --exit-code
 
 # bench: the kernel's latency against ipykernel, then the Go benchmarks.
-bench: bench-kernel bench-go
+bench: bench-kernel bench-engine bench-volume bench-go
 
 bench-kernel: build deps-test
 	$(PYTHON) bench/kernel/bench.py --bin $(BIN)
+
+bench-engine:
+	$(PYTHON) bench/engine/run.py
+
+bench-volume:
+	$(GO) run ./bench/volume
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./...
