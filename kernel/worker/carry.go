@@ -332,6 +332,7 @@ func hasRisk(t reflect.Type, seen map[reflect.Type]bool) bool {
 // declarations are in place.
 type pendingVar struct {
 	name, typ string
+	noted     bool // the user was told that it waits
 }
 
 // carriedVar is a variable whose value goes into the new interpreter.
@@ -573,6 +574,12 @@ func (s *session) rebuild(cellDecls []cellDecl, renamed []string) ([]string, err
 	s.pendingAfterRebuild = append(s.retry(now), later...)
 	// Variables of interpreted types that were kept.
 	carry(carryLater)
+	// Reset variables of an earlier rebuild still waiting for their type.
+	for _, p := range s.pendingVars {
+		if _, ok := oldValues[p.name]; !ok && !redefined[p.name] {
+			pending = append(pending, p)
+		}
+	}
 	sort.Slice(pending, func(i, j int) bool { return pending[i].name < pending[j].name })
 	s.pendingVars = pending
 
@@ -601,20 +608,26 @@ func (s *session) declareVar(name, typ string) bool {
 }
 
 // declarePending declares the reset variables (zero values) once the
-// declarations they need are in place. A variable whose type no longer
-// compiles is dropped with a note.
+// declarations they need are in place. A variable whose type does not
+// compile (yet) stays pending, tried again after the next cell's
+// declarations, until the cell defines that name itself.
 func (s *session) declarePending() {
+	var still []pendingVar
 	for _, p := range s.pendingVars {
 		if _, defined := s.globals()[p.name]; defined {
 			continue
 		}
 		if !s.declareVar(p.name, p.typ) {
-			fmt.Fprintf(s.opt.Stderr, "unetlab: variable %s dropped after the interpreter was rebuilt: its type %s no longer compiles\n", p.name, p.typ)
+			if !p.noted {
+				fmt.Fprintf(s.opt.Stderr, "unetlab: variable %s is undefined until its type %s compiles again\n", p.name, p.typ)
+				p.noted = true
+			}
+			still = append(still, p)
 			continue
 		}
 		s.vars[p.name] = &varInfo{deps: map[string]bool{}}
 	}
-	s.pendingVars = nil
+	s.pendingVars = still
 }
 
 // settle makes yaegi size its global frame after a failed compilation,

@@ -249,6 +249,13 @@ func TestRebuildVariables(t *testing.T) {
 			{code: "src := r.NewSource(1)\nn := strings.Repeat(\"ab\", 2)"},
 			{code: "import r \"strings\"\nr.ToUpper(n)", result: `"ABAB"`, reset: "src"},
 		}},
+		{"a reset variable waits while its type does not compile", []step{
+			{code: "type pt struct{ X int }\n" + fn},
+			{code: "p := pt{1}"},
+			{code: "type pt struct{ X, Y undefinedType }", err: "undefined: undefinedType", reset: "p"},
+			{code: fn2},
+			{code: "type pt struct{ X, Y int }\np.Y", result: "0"},
+		}},
 		{"redefined variable types survive a second rebuild", []step{
 			{code: "type T struct{ A int }\n" + fn},
 			{code: "x := T{1}\ny := 2"},
