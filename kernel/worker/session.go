@@ -486,7 +486,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if p.Expr != "" {
 				b, err := s.evalResult(ctx, p.Expr, p.ExprLine, p.ExprCol)
 				if err != nil {
-					return out, toCellError(err)
+					return out, s.evalError(err, part{Kind: partStmt, Line: p.ExprLine, Col: p.ExprCol, Src: p.Expr})
 				}
 				out.result = b
 			}
@@ -498,16 +498,20 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	return out, nil
 }
 
-// evalError converts the error of evaluating part p, naming an undefined
-// name where yaegi reports a "definition loop" for it.
+// evalError converts the error of evaluating part p. A part that uses an
+// undefined name cannot compile: that is its error, whatever yaegi reports
+// for it ("definition loop", "constant definition loop", "incomplete type
+// x" after an earlier failure, or a panic of its compiler in a
+// declaration).
 func (s *session) evalError(err error, p part) error {
-	if strings.Contains(err.Error(), "definition loop") {
+	ce := toCellError(err)
+	if ce.EName == "CompileError" || (ce.EName == "panic" && p.Kind == partDecl) {
 		s.settle()
 		if better := s.undefinedIn(p); better != nil {
 			return better
 		}
 	}
-	return toCellError(err)
+	return ce
 }
 
 // evalResult evaluates the trailing expression. A single value becomes the

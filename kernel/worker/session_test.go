@@ -280,6 +280,17 @@ func TestUndefinedNames(t *testing.T) {
 		{code: "undefinedK", err: "undefined: undefinedK"},
 		{code: "undefinedK + 1", err: "undefined: undefinedK"},
 		{code: "func h() int { return undefinedH }", err: "undefined: undefinedH"},
+		// After failures, yaegi knows undefinedQ as an incomplete type.
+		{code: "a, b := 1, undefinedQ", err: "cell:1:12: undefined: undefinedQ"},
+		{code: "xs := []int{undefinedQ}", err: "cell:1:13: undefined: undefinedQ"},
+		{code: "fl := func() int { return undefinedQ }", err: "cell:1:27: undefined: undefinedQ"},
+		{code: "var vf = func() int { return undefinedQ }()", err: "cell:1:30: undefined: undefinedQ"},
+		{code: "const (\n\tk1 = 1\n\tk2 = undefinedQ\n)", err: "cell:3:7: undefined: undefinedQ"},
+		{code: "type A [undefinedQ]int", err: "cell:1:9: undefined: undefinedQ"},
+		{code: "tv = 2\ntv = undefinedQ", err: "cell:2:6: undefined: undefinedQ"},
+		{code: "\nfmt.Println(undefinedQ)", err: "cell:2:13: undefined: undefinedQ"},
+		{code: "type S struct{ A undefinedQ }", err: "cell:1:18: undefined: undefinedQ"},
+		{code: "func h(v undefinedQ) {}", err: "cell:1:10: undefined: undefinedQ"},
 		{code: "tv + 1", result: "1"}, // the session still works
 	})
 	for _, code := range []string{"const c = undefinedC", "var vv = undefinedV", "y := undefinedQ"} {
