@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -323,6 +324,40 @@ func TestStaticType(t *testing.T) {
 		got, _, ok := typeSource(str, g[name].Type(), map[string]string{})
 		if !ok || got != want {
 			t.Errorf("%s: type %q (yaegi %q), want %q", name, got, str, want)
+		}
+	}
+}
+
+// BenchmarkRebuild times a function redefinition in a session holding 50
+// variables (ints, slices of a million floats, maps, a library value), all
+// carried.
+func BenchmarkRebuild(b *testing.B) {
+	s, _ := newTestSession(&testing.T{})
+	var setup strings.Builder
+	for i := range 50 {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&setup, "v%d := %d\n", i, i)
+		case 1:
+			fmt.Fprintf(&setup, "v%d := make([]float64, 1<<20)\n", i)
+		case 2:
+			fmt.Fprintf(&setup, "v%d := map[string]int{\"a\": %d}\n", i, i)
+		default:
+			fmt.Fprintf(&setup, "v%d := &strings.Builder{}\n", i)
+		}
+	}
+	ctx := context.Background()
+	if _, err := s.execute(ctx, "func f() int { return 0 }"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.execute(ctx, setup.String()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		o, err := s.execute(ctx, fmt.Sprintf("func f() int { return %d }", i+1))
+		if err != nil || len(o.reset) > 0 {
+			b.Fatal(err, o.reset)
 		}
 	}
 }
