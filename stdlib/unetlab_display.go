@@ -15,6 +15,7 @@ func init() {
 		"Clear":        reflect.ValueOf(display.Clear),
 		"HTML":         reflect.ValueOf(display.HTML),
 		"Image":        reflect.ValueOf(display.Image),
+		"Interactive":  reflect.ValueOf(display.Interactive),
 		"JPEG":         reflect.ValueOf(display.JPEG),
 		"JSON":         reflect.ValueOf(display.JSON),
 		"LaTeX":        reflect.ValueOf(display.LaTeX),

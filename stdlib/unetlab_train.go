@@ -25,6 +25,7 @@ func init() {
 		"ErrRun":        reflect.ValueOf(&train.ErrRun).Elem(),
 		"ErrShape":      reflect.ValueOf(&train.ErrShape).Elem(),
 		"Fit":           reflect.ValueOf(train.Fit),
+		"LRObjective":   reflect.ValueOf(train.LRObjective),
 		"LoadModel":     reflect.ValueOf(train.LoadModel),
 		"Loss":          reflect.ValueOf(train.Loss),
 		"LossValue":     reflect.ValueOf(train.LossValue),

@@ -32,6 +32,7 @@ func init() {
 		"FoldBoxes":        reflect.ValueOf(viz.FoldBoxes),
 		"FoldDiff":         reflect.ValueOf(viz.FoldDiff),
 		"FoldDifferences":  reflect.ValueOf(viz.FoldDifferences),
+		"FromVolume":       reflect.ValueOf(viz.FromVolume),
 		"LabelBars":        reflect.ValueOf(viz.LabelBars),
 		"LabelColour":      reflect.ValueOf(viz.LabelColour),
 		"LearningCurves":   reflect.ValueOf(viz.LearningCurves),
