@@ -23,8 +23,9 @@ import (
 //
 // Every variable a cell defines with := at its top level is recorded in
 // session.vars with what its value may depend on: the identifiers of its
-// statement and the names the same cell declares (a cell is one unit: its
-// statements run after its declarations and may reach them indirectly).
+// statement. Sharing a cell with a declaration is no dependency: as in
+// IPython, redefining a function later keeps `data := load(...)` of the
+// same cell, whose value does not tie it to the old interpreter.
 // When a redefinition rebuilds the interpreter, each variable is
 //
 //   - carried, value included, when its static type is built from
@@ -46,9 +47,8 @@ type varInfo struct {
 }
 
 // noteVars records the variables a statement part defines with := (and
-// the dependencies of those it assigns with =). cellNames are the names the
-// cell declares.
-func (s *session) noteVars(src string, cellNames []string) {
+// the dependencies of those it assigns with =).
+func (s *session) noteVars(src string) {
 	f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
 	if err != nil {
 		return
@@ -60,9 +60,6 @@ func (s *session) noteVars(src string, cellNames []string) {
 			continue
 		}
 		deps := map[string]bool{}
-		for _, n := range cellNames {
-			deps[n] = true
-		}
 		for _, r := range as.Rhs {
 			ast.Inspect(r, func(n ast.Node) bool {
 				if id, ok := n.(*ast.Ident); ok {

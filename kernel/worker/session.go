@@ -478,7 +478,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			}
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
-				s.noteVars(p.Src, cellNames)
+				s.noteVars(p.Src)
 				if _, err := s.in.EvalWithContext(ctx, padded(p.Src, p.Line, p.Col)); err != nil {
 					return out, s.evalError(err, p)
 				}
