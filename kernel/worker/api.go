@@ -35,6 +35,12 @@
 // import (fmt.Println, cell.Context) is imported when exactly one package
 // of the symbol tables (package stdlib) has that name and member.
 //
+// Top-level statements run in the interpreter's global scope, where yaegi
+// mishandles a := inside a block (`if _, err := os.Stat(p); err == nil`);
+// so a run of top-level statements that opens a block (if, for, switch,
+// select, {}) and defines no top-level variable runs inside a function
+// literal called at once (see stmts.go), unless it uses goto or return.
+//
 // The trailing expression of a cell is its result: text/plain always, plus
 // the bundle of a display.Renderer (interpreted types that implement it
 // too) and image/png for an image.Image. Calls with no or several results

@@ -79,6 +79,10 @@ type session struct {
 	// panicked, innermost first (see panicWriter).
 	framesMu sync.Mutex
 	frames   []string
+	// wrapped is set while a chunk runs inside its function literal (see
+	// stmts.go): that literal's call, on the evaluated source's first
+	// line, is the cell's top level.
+	wrapped bool
 	// pendingAfterRebuild holds kept declarations that failed to replay
 	// after a rebuild; they are retried after each declaration of the cell
 	// that caused it.
@@ -134,8 +138,19 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	if fn == "main" {
 		fn = "cell"
 	}
-	frame := fmt.Sprintf("%s (cell:%d:%s)", fn, max(line-1, 1), m[2])
 	p.s.framesMu.Lock()
+	if p.s.wrapped && line == 1 {
+		// The call of a chunk's function literal: the frame before it
+		// (the literal) is the cell's top level.
+		if n := len(p.s.frames); n > 0 {
+			if _, pos, ok := strings.Cut(p.s.frames[n-1], " ("); ok {
+				p.s.frames[n-1] = "cell (" + pos
+			}
+		}
+		p.s.framesMu.Unlock()
+		return len(b), nil
+	}
+	frame := fmt.Sprintf("%s (cell:%d:%s)", fn, max(line-1, 1), m[2])
 	p.s.frames = append(p.s.frames, frame)
 	p.s.framesMu.Unlock()
 	// For the parent: not shown as output, but quoted when the panic ends
@@ -144,6 +159,12 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 		_, _ = fmt.Fprintf(p.w, "%sframe;%s%c", markerCommon, frame, markerEnd)
 	}
 	return len(b), nil
+}
+
+func (s *session) setWrapped(w bool) {
+	s.framesMu.Lock()
+	s.wrapped = w
+	s.framesMu.Unlock()
 }
 
 // undefinedIn finds a name used in part p (statements or declarations)
@@ -479,8 +500,13 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
 				s.noteVars(p.Src)
-				if _, err := s.in.EvalWithContext(ctx, padded(p.Src, p.Line, p.Col)); err != nil {
-					return out, s.evalError(err, p)
+				for _, c := range stmtChunks(p) {
+					s.setWrapped(c.wrap)
+					_, err := s.in.EvalWithContext(ctx, c.src())
+					s.setWrapped(false)
+					if err != nil {
+						return out, s.evalError(err, c.p)
+					}
 				}
 			}
 			if p.Expr != "" {

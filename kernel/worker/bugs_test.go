@@ -1,0 +1,70 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// A := inside a block of a top-level statement (yaegi mishandles it in the
+// global scope: "undefined: err", or a nil pointer dereference).
+func TestBlockScopedDefine(t *testing.T) {
+	runSteps(t, []step{
+		// The notebook author's cell.
+		{code: "root := \"\"\nif root == \"\" { if _, err := os.Stat(\"/nonexistent/go.mod\"); err == nil { root = \"../data\" } else { root = \"none\" } }\nfmt.Println(root)", out: "none\n"},
+		// With a sibling if before it and an os.Getenv line.
+		{code: "home := os.Getenv(\"HOME\")\nif _, err := os.Stat(\"/\"); err != nil { panic(err) }\nr2 := \"\"\nif r2 == \"\" { if _, err := os.Stat(\"/nonexistent\"); err != nil { r2 = home + \"!\" } }\nfmt.Println(r2 != \"\")", out: "true\n"},
+		// := of several values in a range body; two statements on one line.
+		{code: "xs := []int{1, 2}\nf := func(i int) (int, float64, error) { return i * 10, float64(i) / 2, nil }\nn := 0; for _, i := range xs { id, d, err := f(i); if err != nil { panic(err) }; n += id; fmt.Printf(\"%d %.1f\\n\", id, d) }\nn", result: "30", out: "10 0.5\n20 1.0\n"},
+		// Variables defined at the top level after a wrapped run stay globals.
+		{code: "for i := 0; i < 2; i++ { v := i * 2; _ = v }\nafter := n + 1\nswitch k := after % 2; k { case 1: after++ }\nafter", result: "32"},
+		{code: "after * 2", result: "64"},
+		// A labelled loop with break; a type switch; a plain block.
+		{code: "cnt := 0\nouter:\nfor i := 0; i < 3; i++ { for j := 0; j < 3; j++ { if j == 2 { continue outer }; if i == 2 { break outer }; c := 1; cnt += c } }\ncnt", result: "4"},
+		{code: "var anyv any = 3\nswitch x := anyv.(type) { case int: y := x + 1; fmt.Println(\"int\", y) }\n{ z := 7; cnt += z }\ncnt", result: "11", out: "int 4\n"},
+		// Errors keep the cell's positions.
+		{code: "q := 1\nif q == 1 {\n\tw := undefinedName + 1\n\t_ = w\n}", err: "cell:3:7: undefined: undefinedName"},
+		{code: "\n  if true { e := 1; e = \"s\" }", err: "cell:2:"},
+	})
+}
+
+func TestBlockScopedPanicTraceback(t *testing.T) {
+	s, _ := newTestSession(t)
+	_, err := s.execute(context.Background(), "x := 0\nif x == 0 {\n\tif y := 1; y == 1 {\n\t\tpanic(\"deep\")\n\t}\n}")
+	ce, ok := err.(*cellError)
+	if !ok {
+		t.Fatalf("error %v, want a cell error", err)
+	}
+	tb := strings.Join(ce.Traceback, "\n")
+	if !strings.Contains(tb, "panic: deep") || !strings.Contains(tb, "at cell (cell:") || strings.Contains(tb, "cell:1:") {
+		t.Errorf("traceback %q: want the panic at the cell's top level, in the cell's positions", tb)
+	}
+}
+
+func TestStmtChunks(t *testing.T) {
+	cases := []struct {
+		src  string
+		want string // chunks as line:col[w]=src, joined by " | "
+	}{
+		{"a := 1\nb := 2", "1:1=a := 1\nb := 2"},
+		{"a := 1\nif a == 1 { b := 2; _ = b }\nc := 3", "1:1=a := 1 | 2:1w=if a == 1 { b := 2; _ = b } | 3:1=c := 3"},
+		{"x = 1; for i := range 3 { _ = i }; fmt.Println(x)", "1:1w=x = 1; for i := range 3 { _ = i }; fmt.Println(x)"},
+		{"if a { return }", "1:1=if a { return }"}, // return: unchanged
+		{"goto l\nl:\nfor {}", "1:1=goto l\nl:\nfor {}"},
+		{"f := func() int { if true { return 1 }; return 2 }\nif f() == 1 {}", "1:1=f := func() int { if true { return 1 }; return 2 } | 2:1w=if f() == 1 {}"},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, ch := range stmtChunks(part{Kind: partStmt, Line: 1, Col: 1, Src: c.src}) {
+			w := ""
+			if ch.wrap {
+				w = "w"
+			}
+			got = append(got, fmt.Sprintf("%d:%d%s=%s", ch.p.Line, ch.p.Col, w, ch.p.Src))
+		}
+		if g := strings.Join(got, " | "); g != c.want {
+			t.Errorf("stmtChunks(%q) = %q, want %q", c.src, g, c.want)
+		}
+	}
+}
