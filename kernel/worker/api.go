@@ -40,6 +40,9 @@
 // so a run of top-level statements that opens a block (if, for, switch,
 // select, {}) and defines no top-level variable runs inside a function
 // literal called at once (see stmts.go), unless it uses goto or return.
+// A top-level comma-ok `v, ok := m[k]` (also `x.(T)`, `<-c`), on which
+// yaegi panics with "nil type" in the global scope, runs as `v := zero;
+// ok := false; v, ok = m[k]`, each operand evaluated once.
 //
 // The trailing expression of a cell is its result: text/plain always, plus
 // the bundle of a display.Renderer (interpreted types that implement it

@@ -68,3 +68,20 @@ func TestStmtChunks(t *testing.T) {
 		}
 	}
 }
+
+// yaegi panics ("nil type") on a comma-ok := in the global scope.
+func TestCommaOkDefine(t *testing.T) {
+	runSteps(t, []step{
+		{code: "type pr struct{ N int }\nps := map[string]pr{\"a\": {N: 1}}\nv, ok := ps[\"a\"]\nfmt.Println(v, ok)", out: "{1} true\n"},
+		{code: "v2, ok2 := ps[\"zz\"]\nfmt.Println(v2, ok2)\nv2.N", result: "0", out: "{0} false\n"},
+		{code: "ok", result: "true"},
+		{code: "calls := 0\nkey := func() string { calls++; return \"a\" }\nw, found := ps[key()]\ncalls", result: "1"},
+		{code: "w.N + 1", result: "2"},
+		{code: "m := map[int]float64{1: 2.5}\n_, has := m[1]\nx, _ := m[1]\nfmt.Println(has, x)", out: "true 2.5\n"},
+		{code: "var anyv any = pr{3}\np, isPr := anyv.(pr)\ns, isStr := anyv.(string)\nfmt.Println(p.N, isPr, s == \"\", isStr)", out: "3 true true false\n"},
+		{code: "ch := make(chan pr, 1)\nch <- pr{4}\nr, open := <-ch\nclose(ch)\nr0, open0 := <-ch\nfmt.Println(r, open, r0, open0)", out: "{4} true {0} false\n"},
+		{code: "cb := make(chan *strings.Builder, 1)\ncb <- &strings.Builder{}\nb, okb := <-cb\nb.WriteString(\"hi\")\nfmt.Println(b.String(), okb)", out: "hi true\n"},
+		{code: "found && isPr", result: "true"},
+		{code: "\nq, okq := nosuch[\"a\"]", err: "cell:2:11: undefined: nosuch"},
+	})
+}

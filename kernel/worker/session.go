@@ -501,11 +501,8 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if strings.TrimSpace(p.Src) != "" {
 				s.noteVars(p.Src)
 				for _, c := range stmtChunks(p) {
-					s.setWrapped(c.wrap)
-					_, err := s.in.EvalWithContext(ctx, c.src())
-					s.setWrapped(false)
-					if err != nil {
-						return out, s.evalError(err, c.p)
+					if err := s.evalChunk(ctx, c); err != nil {
+						return out, err
 					}
 				}
 			}

@@ -1,9 +1,16 @@
 package worker
 
 import (
+	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
 )
 
 // This file works around yaegi's handling of statements at a cell's top
@@ -23,6 +30,9 @@ import (
 type stmtChunk struct {
 	p    part // the statements' source and position in the cell
 	wrap bool // evaluate inside (func() { ... })()
+	// ok, when not nil, is the chunk's only statement, a comma-ok :=
+	// (see commaOk).
+	ok *commaOkStmt
 }
 
 // src returns the chunk's source to evaluate, the statements on their own
@@ -38,8 +48,9 @@ func (c stmtChunk) src() string {
 }
 
 // stmtChunks splits statement part p (without its trailing expression) into
-// chunks. A part that needs no wrapping, or that uses goto or a return (whose meaning a function literal would change), is one unwrapped
-// chunk, as it always was.
+// chunks. A part that needs neither wrapping nor a comma-ok rewrite, or
+// that uses goto or return (whose meaning a function literal would change),
+// is one unwrapped chunk, as it always was.
 func stmtChunks(p part) []stmtChunk {
 	whole := []stmtChunk{{p: p}}
 	const head = "package p;func _(){\n"
@@ -57,9 +68,11 @@ func stmtChunks(p part) []stmtChunk {
 		start, end int // offsets in p.Src
 		define     bool
 		scoped     bool
+		ok         *commaOkStmt
 	}
 	var spans []span
 	anyScoped := false
+	off := func(pos token.Pos) int { return fset.Position(pos).Offset - len(head) }
 	for _, st := range body.List {
 		if _, ok := st.(*ast.EmptyStmt); ok {
 			continue
@@ -73,6 +86,9 @@ func stmtChunks(p part) []stmtChunk {
 		}
 		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
 			sp.define = true
+			if sp.ok = commaOk(as, p.Src, off); sp.ok != nil {
+				anyScoped = true
+			}
 		}
 		inner := st
 		for {
@@ -101,9 +117,9 @@ func stmtChunks(p part) []stmtChunk {
 	// opens a scope.
 	var chunks []stmtChunk
 	for i := 0; i < len(spans); {
-		j := i
-		scoped := false
-		for j < len(spans) && spans[j].define == spans[i].define {
+		j := i + 1
+		scoped := spans[i].scoped
+		for spans[i].ok == nil && j < len(spans) && spans[j].ok == nil && spans[j].define == spans[i].define {
 			scoped = scoped || spans[j].scoped
 			j++
 		}
@@ -116,6 +132,7 @@ func stmtChunks(p part) []stmtChunk {
 		chunks = append(chunks, stmtChunk{
 			p:    part{Kind: partStmt, Line: line, Col: col, Src: p.Src[start:end]},
 			wrap: !spans[i].define && scoped,
+			ok:   spans[i].ok,
 		})
 		i = j
 	}
@@ -141,4 +158,204 @@ func leavesRun(st ast.Stmt) bool {
 		return !found
 	})
 	return found
+}
+
+// commaOkStmt is a top-level `v, ok := m[k]`, `v, ok := x.(T)` or `v, ok
+// := <-c`. yaegi fails on these in the global scope (its global type
+// analysis sees no type for the index or receive yet: a "nil type" panic of
+// the interpreter, for a map of int as much as of an interpreted struct);
+// the session evaluates them as a declaration at the zero value followed by
+// an assignment (see session.evalCommaOk), which it handles.
+type commaOkStmt struct {
+	kind      token.Token // token.LBRACK (map index), token.PERIOD (type assertion), token.ARROW (receive)
+	v, ok     string      // the names on the left ("_" allowed)
+	rhs       string      // the right-hand side as written
+	line, col int         // its position in the part's source (1-based)
+	x         string      // the map, the interface value or the channel
+	key       string      // the map key
+	pureKey   bool        // the key has no call or receive: evaluating it twice is harmless
+	typ       string      // the asserted type
+}
+
+// commaOk returns the comma-ok form of assignment as, nil when it is not
+// one. off maps a position to an offset in src.
+func commaOk(as *ast.AssignStmt, src string, off func(token.Pos) int) *commaOkStmt {
+	if len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return nil
+	}
+	var names [2]string
+	for i, l := range as.Lhs {
+		id, ok := l.(*ast.Ident)
+		if !ok {
+			return nil
+		}
+		names[i] = id.Name
+	}
+	text := func(n ast.Node) string { return src[off(n.Pos()):off(n.End())] }
+	c := &commaOkStmt{v: names[0], ok: names[1], rhs: text(as.Rhs[0])}
+	c.line, c.col = lineCol(src, off(as.Rhs[0].Pos()))
+	switch r := ast.Unparen(as.Rhs[0]).(type) {
+	case *ast.IndexExpr:
+		c.kind, c.x, c.key = token.LBRACK, text(r.X), text(r.Index)
+		c.pureKey = pure(r.Index)
+	case *ast.TypeAssertExpr:
+		if r.Type == nil {
+			return nil
+		}
+		c.kind, c.x, c.typ = token.PERIOD, text(r.X), text(r.Type)
+	case *ast.UnaryExpr:
+		if r.Op != token.ARROW {
+			return nil
+		}
+		c.kind, c.x = token.ARROW, text(r.X)
+	default:
+		return nil
+	}
+	return c
+}
+
+// pure reports whether evaluating e has no effect: no call, no receive.
+func pure(e ast.Expr) bool {
+	ok := true
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.CallExpr, *ast.FuncLit:
+			ok = false
+		case *ast.UnaryExpr:
+			if x.Op == token.ARROW {
+				ok = false
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+// evalChunk evaluates one chunk of a statement part.
+func (s *session) evalChunk(ctx context.Context, c stmtChunk) error {
+	if c.ok != nil {
+		return s.evalCommaOk(ctx, c)
+	}
+	s.setWrapped(c.wrap)
+	defer s.setWrapped(false)
+	if _, err := s.in.EvalWithContext(ctx, c.src()); err != nil {
+		return s.evalError(err, c.p)
+	}
+	return nil
+}
+
+// evalCommaOk evaluates `v, ok := rhs` as
+//
+//	v := <zero value of v's type>; ok := false; v, ok = rhs
+//
+// evaluating the operands once. The zero value is the map's own element
+// read once more with a key that has no effect (a key with effects is
+// computed first), `*new(T)` for an assertion to T, and `*new(E)` for a
+// receive from a channel of E (E from the interpreter's type of the
+// channel).
+func (s *session) evalCommaOk(ctx context.Context, c stmtChunk) error {
+	o := c.ok
+	line, col := o.line, o.col
+	if line == 1 {
+		col += c.p.Col - 1
+	}
+	line += c.p.Line - 1
+	rhsPart := part{Kind: partStmt, Line: line, Col: col, Src: o.rhs}
+	// Compile (without running) the right-hand side where it stands,
+	// for errors in the cell's positions.
+	if _, err := s.compile(padded(o.rhs, line, col)); err != nil {
+		return s.evalError(err, rhsPart)
+	}
+	const tmpX, tmpKey = helperPrefix + "_okx", helperPrefix + "_okkey"
+	var pre, lines []string
+	var zero, rhs string
+	switch o.kind {
+	case token.LBRACK:
+		pre = append(pre, tmpX+" := "+o.x)
+		key := o.key
+		if !o.pureKey {
+			pre = append(pre, tmpKey+" := "+o.key)
+			key = tmpKey
+		}
+		rhs = tmpX + "[" + key + "]"
+		zero = rhs
+	case token.PERIOD:
+		rhs = "(" + o.x + ").(" + o.typ + ")"
+		zero = "*new(" + o.typ + ")"
+	case token.ARROW:
+		pre = append(pre, tmpX+" := "+o.x)
+		rhs = "<-" + tmpX
+	}
+	if len(pre) > 0 {
+		if _, err := s.in.EvalWithContext(ctx, padded(strings.Join(pre, "\n"), line, col)); err != nil {
+			return s.evalError(err, rhsPart)
+		}
+	}
+	if o.kind == token.ARROW && o.v != "_" {
+		elem, err := s.chanElem(tmpX)
+		if err != nil {
+			msg := fmt.Sprintf("cell:%d:%d: %s, %s := %s at a cell's top level: %v; declare %s first (var %s T) and assign with =, or move it into a function",
+				c.p.Line, c.p.Col, o.v, o.ok, o.rhs, err, o.v, o.v)
+			return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+		}
+		zero = "*new(" + elem + ")"
+	}
+	if o.v != "_" {
+		lines = append(lines, o.v+" := "+zero)
+	}
+	if o.ok != "_" {
+		lines = append(lines, o.ok+" := false")
+	}
+	lines = append(lines, o.v+", "+o.ok+" = "+rhs)
+	if o.kind != token.PERIOD {
+		lines = append(lines, tmpX+" = nil") // a map or channel: let it go
+	}
+	if _, err := s.in.EvalWithContext(ctx, padded(strings.Join(lines, "\n"), line, col)); err != nil {
+		return s.evalError(err, rhsPart)
+	}
+	return nil
+}
+
+// chanElem returns a type expression, valid in the interpreter, of the
+// element type of the channel held in global name.
+func (s *session) chanElem(name string) (string, error) {
+	str, ok := s.staticType(name)
+	if !ok {
+		return "", fmt.Errorf("the interpreter does not tell the channel's type")
+	}
+	var rt reflect.Type
+	if v, ok := s.globals()[name]; ok && v.IsValid() {
+		rt = v.Type()
+	}
+	aliases := map[string]string{}
+	src, _, ok := typeSource(str, rt, aliases)
+	if !ok {
+		return "", fmt.Errorf("its element type %s cannot be written in a cell", str)
+	}
+	e, err := parser.ParseExpr(src)
+	if err != nil {
+		return "", err
+	}
+	ct, ok := e.(*ast.ChanType)
+	if !ok {
+		return "", fmt.Errorf("%s is not a channel", str)
+	}
+	var b strings.Builder
+	if err := printer.Fprint(&b, token.NewFileSet(), ct.Value); err != nil {
+		return "", err
+	}
+	elem := b.String()
+	// The helper aliases of typeSource are numbered per call: give each
+	// path a name of its own in this interpreter.
+	for path, alias := range aliases {
+		stable := helperPrefix + "_okp_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '_'
+		}, path)
+		_, _ = s.eval("import " + stable + " " + strconv.Quote(path))
+		elem = regexp.MustCompile(`\b`+regexp.QuoteMeta(alias)+`\.`).ReplaceAllString(elem, stable+".")
+	}
+	return elem, nil
 }
