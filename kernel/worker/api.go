@@ -44,6 +44,14 @@
 // yaegi panics with "nil type" in the global scope, runs as `v := zero;
 // ok := false; v, ok = m[k]`, each operand evaluated once.
 //
+// # Known limitations (yaegi v0.16.1)
+//
+//   - In an assignment of several values, a composite literal, a call or a
+//     receive on the right makes yaegi drop the other values: `a, b =
+//     [3]int{1, 2, 3}, 10` leaves b at 0 (also with :=). Parenthesise the
+//     composite literal (`a, b = ([3]int{1, 2, 3}), 10`) or assign one by
+//     one. Pinned by TestYaegiUpstreamMultiAssignDropsValues.
+//
 // The trailing expression of a cell is its result: text/plain always, plus
 // the bundle of a display.Renderer (interpreted types that implement it
 // too) and image/png for an image.Image. Calls with no or several results
