@@ -42,7 +42,11 @@
 // literal called at once (see stmts.go), unless it uses goto or return.
 // A top-level comma-ok `v, ok := m[k]` (also `x.(T)`, `<-c`), on which
 // yaegi panics with "nil type" in the global scope, runs as `v := zero;
-// ok := false; v, ok = m[k]`, each operand evaluated once.
+// ok := false; v, ok = m[k]`, each operand evaluated once. The variables
+// of a top-level `a, b := f()` or `var a, b = f()` are made global symbols
+// after each evaluation (yaegi leaves them local to the cell's frame, so a
+// function called from a function read them wrongly: "reflect: call of
+// reflect.Value.Method on zero Value"); see globalize.go.
 //
 // # Known limitations (yaegi v0.16.1)
 //

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -84,4 +85,42 @@ func TestCommaOkDefine(t *testing.T) {
 		{code: "found && isPr", result: "true"},
 		{code: "\nq, okq := nosuch[\"a\"]", err: "cell:2:11: undefined: nosuch"},
 	})
+}
+
+// Variables of a top-level multi-value := (yaegi leaves their symbols
+// non-global) used from a function called by another function, and from
+// a later := (the quickstart's caseDice on ds and net).
+func TestMultiValueDefineGlobals(t *testing.T) {
+	fn := "func caseDice(i int) (string, float64, error) {\n\tc, err := ds.Parse(fmt.Sprint(i))\n\tif err != nil {\n\t\treturn \"\", 0, err\n\t}\n\treturn c.String() + net.Host, float64(i), nil\n}\n"
+	runSteps(t, []step{
+		{code: "ds, err := url.Parse(\"http://h/\")\nif err != nil { panic(err) }"},
+		{code: "host, port, err := net.SplitHostPort(\"a:1\")\nfirst := host + port"}, // imports package net
+		{code: "net, err := url.Parse(\"http://n/\")\nif err != nil { panic(err) }"},
+		{code: fn + "func validationDice(val []int) []float64 {\n\tvar out []float64\n\tfor _, i := range val {\n\t\tid, d, err := caseDice(i)\n\t\tif err != nil { panic(err) }\n\t\tfmt.Println(id)\n\t\tout = append(out, d)\n\t}\n\treturn out\n}\nvalidationDice([]int{1, 2})", result: "[1 2]", out: "http://h/1n\nhttp://h/2n\n"},
+		{code: "for _, i := range []int{3} {\n\tid, d, err := caseDice(i)\n\tif err != nil { panic(err) }\n\tfmt.Println(id, d)\n}", out: "http://h/3n 3\n"},
+		{code: "t := ds\nt.Host + first", result: `"ha1"`},
+		{code: "var a, b = strconv.Atoi(\"7\")\nfunc useA() int { return a }\nfunc callA() int { return useA() }\ncallA()", result: "7"},
+		{code: "func() int { return callA() + len(net.Host) }()", result: "8"},
+	})
+}
+
+func TestGlobalizeAssumptions(t *testing.T) {
+	s, _ := newTestSession(t)
+	if _, err := s.execute(context.Background(), "var declared int\nx, y := strconv.Atoi(\"1\")"); err != nil {
+		t.Fatal(err)
+	}
+	pkgs := reflect.ValueOf(s.in).Elem().FieldByName("srcPkg")
+	syms := pkgs.MapIndex(reflect.ValueOf("main"))
+	for _, name := range []string{"declared", "x", "y"} {
+		e := syms.MapIndex(reflect.ValueOf(name)).Elem()
+		if k := e.FieldByName("kind").Uint(); k != yaegiVarSym {
+			t.Errorf("%s: yaegi symbol kind %d, want varSym %d: update yaegiVarSym", name, k, yaegiVarSym)
+		}
+		if !e.FieldByName("global").Bool() {
+			t.Errorf("%s: symbol not global after the cell", name)
+		}
+	}
+	if n := s.globalizeVars(); n != 0 {
+		t.Errorf("globalizeVars changed %d symbols a second time", n)
+	}
 }

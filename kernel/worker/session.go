@@ -484,7 +484,13 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 				continue
 			}
 			src := padded(p.Src, p.Line, p.Col)
-			if _, err := s.in.EvalWithContext(ctx, src); err != nil {
+			_, err := s.in.EvalWithContext(ctx, src)
+			if s.globalizeVars() > 0 && err == nil {
+				if fsrc, ok := funcsOnly(p); ok {
+					_, err = s.in.EvalWithContext(ctx, fsrc)
+				}
+			}
+			if err != nil {
 				return out, s.evalError(err, p)
 			}
 			s.forget(d.names)
@@ -627,7 +633,9 @@ func (s *session) compile(src string) (p *interp.Program, err error) {
 // eval evaluates src without a cell context; panics (also of the
 // compiler) become errors.
 func (s *session) eval(src string) (reflect.Value, error) {
-	return s.in.EvalWithContext(context.Background(), src)
+	v, err := s.in.EvalWithContext(context.Background(), src)
+	s.globalizeVars() // replayed declarations (see globalize.go)
+	return v, err
 }
 
 // noValueType is the type of what yaegi returns for a call without result.

@@ -238,7 +238,9 @@ func (s *session) evalChunk(ctx context.Context, c stmtChunk) error {
 	}
 	s.setWrapped(c.wrap)
 	defer s.setWrapped(false)
-	if _, err := s.in.EvalWithContext(ctx, c.src()); err != nil {
+	_, err := s.in.EvalWithContext(ctx, c.src())
+	s.globalizeVars() // also after an error or a panic: the statements before it ran
+	if err != nil {
 		return s.evalError(err, c.p)
 	}
 	return nil

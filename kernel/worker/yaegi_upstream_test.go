@@ -76,3 +76,14 @@ func TestYaegiUpstreamMultiAssignDropsValues(t *testing.T) {
 		}
 	}
 }
+
+// Worked around by globalize.go: the variables of a top-level `a, b :=
+// f()` are not global symbols, so a function called from a function reads
+// them from the wrong frame.
+func TestYaegiUpstreamDefineXNotGlobal(t *testing.T) {
+	_, err := plainYaegi(t, `import ("fmt"; "net/url")`, `u, err := url.Parse("http://h/")`,
+		"func cd() string { return u.Host }", "func h() { fmt.Println(cd()) }", "h()")
+	if !strings.Contains(err, "reflect") {
+		t.Errorf("yaegi now gives %q: fixed upstream? globalizeVars may go", err)
+	}
+}
