@@ -43,7 +43,10 @@ if [ "${1:-}" = "--self-test" ]; then
 	out="$("$PY" "$here/check.py" --budget 120 "$here/testdata/bad.ipynb")"
 	status=$?
 	set -e
-	printf '%s\n' "$out"
+	# Indented, so that its "FAIL" and "0 passed, 1 failed" lines read as the
+	# expected output they are, not as the run's verdict.
+	echo "bad.ipynb, expected to fail:"
+	printf '%s\n' "$out" | sed 's/^/  | /'
 	fail=0
 	[ "$status" -eq 1 ] || { echo "self-test: bad.ipynb exit $status, want 1" >&2; fail=1; }
 	for want in "code cell 1 (cell 2): expected 'image/png'" "code cell 2 (cell 3): expected 're:Dice [0-9]'" \
