@@ -147,15 +147,21 @@ class InterruptTests(KernelCase):
 
 
     def test_second_interrupt_restarts(self):
-        # A compiled call that ignores the context outlives the first
-        # interrupt; the second restarts the interpreter.
+        # A compiled call that ignores the context (exec.Command, not
+        # CommandContext) outlives the first interrupt: the cell goes on
+        # (it is not reported finished while it runs); the second
+        # interrupt restarts the interpreter.
         self.run_cell("lost := 1")
-        msg_id = self.kc.execute("time.Sleep(60 * time.Second)")
-        time.sleep(0.5)
+        marker = f"{60 + random.random():.6f}"
+        msg_id = self.kc.execute(f'exec.Command("sleep", "{marker}").Run()')
+        deadline = time.monotonic() + 10
+        while not sleeping(marker):
+            self.assertLess(time.monotonic(), deadline, "the cell did not start sleep")
+            time.sleep(0.02)
         self.km.interrupt_kernel()
         try:
             reply = self.kc.get_shell_msg(timeout=1.5)
-            self.skipTest(f"the first interrupt already ended the cell: {reply['content'].get('evalue')}")
+            self.fail(f"the first interrupt ended the cell while its compiled call still ran: {reply['content']}")
         except queue.Empty:
             pass
         t0 = time.monotonic()
@@ -171,10 +177,21 @@ class InterruptTests(KernelCase):
         self.assert_answers()
         content, _, _ = self.run_cell("lost")
         self.assertEqual(content["status"], "error", "state survived the restart")
+        for pid in sleeping_pids(marker):  # the orphaned sleep
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
 
 
 def sleeping(marker):
     """Reports whether a process `sleep MARKER` runs (Linux /proc)."""
+    return bool(sleeping_pids(marker))
+
+
+def sleeping_pids(marker):
+    """The process ids of `sleep MARKER` (Linux /proc)."""
+    pids = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -184,8 +201,8 @@ def sleeping(marker):
         except OSError:
             continue
         if len(argv) >= 2 and argv[0].endswith(b"sleep") and argv[1] == marker.encode():
-            return True
-    return False
+            pids.append(int(pid))
+    return pids
 
 
 class CompletionTests(KernelCase):

@@ -76,8 +76,12 @@
 //
 // Each cell runs with a context that [Process.Interrupt] cancels; cells and
 // the library reach it with kernel/cell's cell.Context(). Interpreted code
-// (even `for {}`) stops at its next step, compiled calls when they check
-// the context. A panic in the cell is the cell's error; a panic in a
+// (even `for {}`) stops at its next step, time.Sleep at once, other
+// compiled calls when they check the context. A cell in a compiled call
+// that ignores the context is not reported finished while the call runs
+// (the next cell would run beside it): its answer waits for the call to
+// return, and the kernel restarts the worker on a second interrupt (see
+// wait.go). A panic in the cell is the cell's error; a panic in a
 // goroutine the cell started ends the child: Execute returns an error
 // wrapping [ErrCrashed] with the panic text.
 package worker

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A := inside a block of a top-level statement (yaegi mishandles it in the
@@ -122,5 +123,63 @@ func TestGlobalizeAssumptions(t *testing.T) {
 	}
 	if n := s.globalizeVars(); n != 0 {
 		t.Errorf("globalizeVars changed %d symbols a second time", n)
+	}
+}
+
+// An interrupted cell ends only when its evaluation has ended: a compiled
+// call that ignores the context is waited for (it used to run on while the
+// next cell ran), and the interpreted code after it does not run.
+func TestInterruptWaitsForCompiledCall(t *testing.T) {
+	s, out := newTestSession(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := s.execute(ctx, "exec.Command(\"sleep\", \"1\").Run()\nfmt.Println(\"after\")")
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "Interrupted") {
+		t.Fatalf("error %v, want Interrupted", err)
+	}
+	if took < 900*time.Millisecond {
+		t.Errorf("the cell was reported finished after %v, while its compiled call ran for 1 s", took)
+	}
+	if strings.Contains(out.String(), "after") {
+		t.Errorf("the code after the interrupted call ran: %q", out.String())
+	}
+	if o, err := s.execute(context.Background(), "1+1"); err != nil || o.result["text/plain"] != "2" {
+		t.Errorf("next cell: %v %v", o.result, err)
+	}
+}
+
+// time.Sleep in a cell ends at the interrupt (the one compiled call that
+// sees it); a sleep in a goroutine of an earlier cell is not cut short by
+// the end of the cell.
+func TestInterruptSleep(t *testing.T) {
+	s, out := newTestSession(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := s.execute(ctx, "for i := 0; i < 3; i++ {\n\ttime.Sleep(10 * time.Second)\n}\nfmt.Println(\"after\")")
+	if err == nil || !strings.Contains(err.Error(), "Interrupted") {
+		t.Fatalf("error %v, want Interrupted", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("time.Sleep ended %v after the cell started, want at the interrupt (200 ms)", took)
+	}
+	if strings.Contains(out.String(), "after") {
+		t.Errorf("the code after the loop ran: %q", out.String())
+	}
+	if _, err := s.execute(context.Background(), "t0 := time.Now()\nslept := make(chan time.Duration, 1)\ngo func() { time.Sleep(300 * time.Millisecond); slept <- time.Since(t0) }()"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.execute(context.Background(), "(<-slept) >= 300*time.Millisecond")
+	if err != nil || o.result["text/plain"] != "true" {
+		t.Errorf("a goroutine's sleep after its cell ended: %v %v, want the full 300 ms", o.result, err)
+	}
+}
+
+func TestStopHandles(t *testing.T) {
+	s, _ := newTestSession(t)
+	if _, ok := stopHandles(s.in); !ok {
+		t.Fatal("yaegi's interpreter lacks the fields evalCtx uses (mutex, done, cancelChan, id): interrupted cells would run on")
 	}
 }

@@ -408,3 +408,27 @@ func BenchmarkStart(b *testing.B) {
 		p.Close()
 	}
 }
+
+// After an interrupt the worker answers only when the cell's evaluation has
+// ended: a compiled call that ignores the context is waited for, so that
+// the next cell does not run beside it.
+func TestInterruptWaitsInWorker(t *testing.T) {
+	p := startWorker(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	res, err := p.Execute(ctx, ExecuteRequest{Code: "exec.Command(\"sleep\", \"1\").Run()\nfmt.Println(\"after\")"}, nil)
+	if err != nil {
+		t.Fatal(err) // the 2 s limit of Execute would end the worker: ErrCrashed
+	}
+	if res.EName != "Interrupted" {
+		t.Errorf("result %+v, want Interrupted", res)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("answered after %v, while the compiled call ran for 1 s", d)
+	}
+	res, _, err = run(t, p, ExecuteRequest{Code: "1+1"})
+	if err != nil || res.Result["text/plain"] != "2" {
+		t.Errorf("next cell: %+v %v", res, err)
+	}
+}

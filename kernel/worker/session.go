@@ -90,6 +90,9 @@ type session struct {
 	// pendingVars are variables a rebuild reset, declared again (zero)
 	// after the declarations of the cell that caused it.
 	pendingVars []pendingVar
+	// intr is closed when the running cell is interrupted (see wait.go).
+	intrMu sync.Mutex
+	intr   chan struct{}
 }
 
 // ErrInterrupted is the error of a cell stopped by an interrupt.
@@ -109,6 +112,10 @@ func newSession(opt sessionOptions) (*session, error) {
 func (s *session) fresh() (*interp.Interpreter, error) {
 	in := interp.New(interp.Options{Unrestricted: true, Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin})
 	if err := in.Use(stdlib.Symbols); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
+	// time.Sleep of cells ends when the cell is interrupted (wait.go).
+	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
 	if _, err := in.EvalWithContext(context.Background(), helperSrc); err != nil {
@@ -350,6 +357,7 @@ type execOutcome struct {
 func (s *session) execute(ctx context.Context, code string) (execOutcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.watchInterrupt(ctx)()
 	s.framesMu.Lock()
 	s.frames = nil
 	s.framesMu.Unlock()
@@ -484,10 +492,10 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 				continue
 			}
 			src := padded(p.Src, p.Line, p.Col)
-			_, err := s.in.EvalWithContext(ctx, src)
+			_, err := s.evalCtx(ctx, src)
 			if s.globalizeVars() > 0 && err == nil {
 				if fsrc, ok := funcsOnly(p); ok {
-					_, err = s.in.EvalWithContext(ctx, fsrc)
+					_, err = s.evalCtx(ctx, fsrc)
 				}
 			}
 			if err != nil {
@@ -554,12 +562,12 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int) (d
 	const v = helperPrefix + "_v"
 	n := s.resultCount(expr)
 	if n == 0 || n > 1 {
-		_, err := s.in.EvalWithContext(ctx, padded(expr, line, col))
+		_, err := s.evalCtx(ctx, padded(expr, line, col))
 		return nil, err
 	}
 	if n < 0 {
 		// Unknown arity: run it and keep a value that is one.
-		val, err := s.in.EvalWithContext(ctx, padded(expr, line, col))
+		val, err := s.evalCtx(ctx, padded(expr, line, col))
 		if err != nil || !val.IsValid() || val.Type() == noValueType || !val.CanInterface() || val.Interface() == nil {
 			return nil, err
 		}
@@ -577,7 +585,7 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int) (d
 	if err != nil {
 		return nil, err
 	}
-	val, err := s.in.ExecuteWithContext(ctx, prog)
+	val, err := s.execCtx(ctx, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -592,7 +600,7 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int) (d
 		return err == nil
 	}
 	call := func(fn string) (reflect.Value, bool) {
-		r, err := s.in.EvalWithContext(ctx, fn+"("+v+")")
+		r, err := s.evalCtx(ctx, fn+"("+v+")")
 		return r, err == nil && r.IsValid() && r.CanInterface()
 	}
 	var b display.Bundle

@@ -238,7 +238,7 @@ func (s *session) evalChunk(ctx context.Context, c stmtChunk) error {
 	}
 	s.setWrapped(c.wrap)
 	defer s.setWrapped(false)
-	_, err := s.in.EvalWithContext(ctx, c.src())
+	_, err := s.evalCtx(ctx, c.src())
 	s.globalizeVars() // also after an error or a panic: the statements before it ran
 	if err != nil {
 		return s.evalError(err, c.p)
@@ -289,7 +289,7 @@ func (s *session) evalCommaOk(ctx context.Context, c stmtChunk) error {
 		rhs = "<-" + tmpX
 	}
 	if len(pre) > 0 {
-		if _, err := s.in.EvalWithContext(ctx, padded(strings.Join(pre, "\n"), line, col)); err != nil {
+		if _, err := s.evalCtx(ctx, padded(strings.Join(pre, "\n"), line, col)); err != nil {
 			return s.evalError(err, rhsPart)
 		}
 	}
@@ -312,7 +312,7 @@ func (s *session) evalCommaOk(ctx context.Context, c stmtChunk) error {
 	if o.kind != token.PERIOD {
 		lines = append(lines, tmpX+" = nil") // a map or channel: let it go
 	}
-	if _, err := s.in.EvalWithContext(ctx, padded(strings.Join(lines, "\n"), line, col)); err != nil {
+	if _, err := s.evalCtx(ctx, padded(strings.Join(lines, "\n"), line, col)); err != nil {
 		return s.evalError(err, rhsPart)
 	}
 	return nil
