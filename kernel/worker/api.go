@@ -52,9 +52,12 @@
 //
 //   - In an assignment of several values, a composite literal, a call or a
 //     receive on the right makes yaegi drop the other values: `a, b =
-//     [3]int{1, 2, 3}, 10` leaves b at 0 (also with :=). Parenthesise the
-//     composite literal (`a, b = ([3]int{1, 2, 3}), 10`) or assign one by
-//     one. Pinned by TestYaegiUpstreamMultiAssignDropsValues.
+//     [3]int{1, 2, 3}, 10` leaves b at 0 (also with := and var). The
+//     session puts such operands in parentheses, which yaegi evaluates
+//     correctly (multiassign.go); on such a line an error's column may be
+//     off by the parentheses added before it. Code run by other means
+//     (yaegi's own tools) still has the bug: pinned by
+//     TestYaegiUpstreamMultiAssignDropsValues.
 //
 // The trailing expression of a cell is its result: text/plain always, plus
 // the bundle of a display.Renderer (interpreted types that implement it

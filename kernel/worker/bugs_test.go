@@ -183,3 +183,39 @@ func TestStopHandles(t *testing.T) {
 		t.Fatal("yaegi's interpreter lacks the fields evalCtx uses (mutex, done, cancelChan, id): interrupted cells would run on")
 	}
 }
+
+// yaegi drops the other values of a multi-value assignment with a
+// composite literal, a call or a receive on the right; the session
+// parenthesises those operands (multiassign.go).
+func TestMultiAssignKeepsValues(t *testing.T) {
+	runSteps(t, []step{
+		{code: "func f() { var a [3]int; var b int; a, b = [3]int{1, 2, 3}, 10; fmt.Println(a, b) }\nf()", out: "[1 2 3] 10\n"},
+		{code: "a, b := []int{1}, 10\nfmt.Println(a, b)", out: "[1] 10\n"},
+		{code: "g := func() int { return 5 }\nvar c, d int\nc, d = g(), 10\nfmt.Println(c, d)", out: "5 10\n"},
+		{code: "ch := make(chan int, 1)\nch <- 3\nfor i := 0; i < 1; i++ { x, y := <-ch, 4; fmt.Println(x, y) }", out: "3 4\n"},
+		{code: "type pt struct{ X int }\nvar p, n = pt{X: 1}, 7\nfunc h() (pt, int) { q, m := pt{2}, 8; return q, m }\nfmt.Println(p, n)\nfmt.Println(h())", out: "{1} 7\n{2} 8\n"},
+		{code: "func h() (pt, int) { q, m := pt{3}, 9; return q, m }\nh()", reset: "g,n,p"}, // a redefinition replays the fixed source (resets as documented)
+		{code: "fmt.Println(h())", out: "{3} 9\n"},
+		{code: "s, t := 1, 2\ns, t = t, s\nfmt.Println(s, t)", out: "2 1\n"},
+		{code: "u, v := \"a,=\", []string{\"x\"}\nfmt.Println(u, v)", out: "a,= [x]\n"},
+	})
+}
+
+func TestParenMulti(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"a, b = [3]int{1}, 10", "a, b = ([3]int{1}), 10"},
+		{"a, b := f(), <-c", "a, b := (f()), (<-c)"},
+		{"var a, b = T{}, g(x)", "var a, b = (T{}), (g(x))"},
+		{"a := T{}", "a := T{}"},
+		{"a, b := f()", "a, b := f()"},
+		{"a, b = b, a", "a, b = b, a"},
+		{"x, y := func() int { p, q := T{}, 1; return p.n + q }(), 2", "x, y := (func() int { p, q := (T{}), 1; return p.n + q }()), 2"},
+		{"func f() { a, b := T{}, 1 }", "func f() { a, b := (T{}), 1 }"},
+		{"not go (", "not go ("},
+	}
+	for _, c := range cases {
+		if got := parenMulti(c.in); got != c.want {
+			t.Errorf("parenMulti(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -408,7 +408,7 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 				for _, n := range d.names {
 					if n == names[0] {
 						s.mu.Unlock()
-						return textResult(strings.TrimSpace(d.src))
+						return textResult(strings.TrimSpace(d.text))
 					}
 				}
 			}

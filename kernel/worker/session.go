@@ -491,11 +491,11 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if d.skip && !rebuild {
 				continue
 			}
-			src := padded(p.Src, p.Line, p.Col)
+			src := parenMulti(padded(p.Src, p.Line, p.Col))
 			_, err := s.evalCtx(ctx, src)
 			if s.globalizeVars() > 0 && err == nil {
 				if fsrc, ok := funcsOnly(p); ok {
-					_, err = s.evalCtx(ctx, fsrc)
+					_, err = s.evalCtx(ctx, parenMulti(fsrc))
 				}
 			}
 			if err != nil {
@@ -505,7 +505,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			items, _ := declItems(p)
 			for _, it := range items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: padded(it.text, it.line, it.col), text: it.text})
+					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text})
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)

@@ -38,13 +38,14 @@ type stmtChunk struct {
 // src returns the chunk's source to evaluate, the statements on their own
 // lines and columns (see padded).
 func (c stmtChunk) src() string {
+	src := parenMulti(padded(c.p.Src, c.p.Line, c.p.Col)) // see multiassign.go
 	if !c.wrap {
-		return padded(c.p.Src, c.p.Line, c.p.Col)
+		return src
 	}
 	// The wrapper's head shares the first line, which yaegi prefixes with
 	// its own text and which padded leaves empty; the statements keep
 	// their lines.
-	return "(func() {" + padded(c.p.Src, c.p.Line, c.p.Col) + "\n})()"
+	return "(func() {" + src + "\n})()"
 }
 
 // stmtChunks splits statement part p (without its trailing expression) into
