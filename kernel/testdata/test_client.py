@@ -287,6 +287,45 @@ class RedefinitionTests(KernelCase):
         self.assertEqual(self.result_text(msgs), "5")
 
 
+class CellEvaluationTests(KernelCase):
+    """Cells a notebook author reported, run one after another as in a
+    notebook (yaegi mishandles each at a cell's top level; the worker works
+    around it)."""
+
+    def ok(self, code, stdout=None, result=None):
+        content, out, msgs = self.run_cell(code)
+        self.assertEqual(content["status"], "ok", (code, content))
+        if stdout is not None:
+            self.assertEqual(out, stdout, code)
+        if result is not None:
+            self.assertEqual(self.result_text(msgs), result, code)
+
+    def test_reported_cells(self):
+        # := inside a block of a top-level statement.
+        self.ok('root := ""\nif root == "" { if _, err := os.Stat("/nonexistent/go.mod"); err == nil '
+                '{ root = "../data" } else { root = "none" } }\nfmt.Println(root)', stdout="none\n")
+        self.ok('home := os.Getenv("HOME")\nif _, err := os.Stat("/"); err != nil { panic(err) }\n'
+                'if root == "none" { if _, err := os.Stat("/nonexistent"); err != nil { root = home + "!" } }\n'
+                'root != "none"', result="true")
+        self.ok("xs := []int{1, 2}\nf := func(i int) (int, float64, error) { return i * 10, float64(i) / 2, nil }\n"
+                'for _, i := range xs { id, d, err := f(i); if err != nil { panic(err) }; fmt.Printf("%d %.1f\\n", id, d) }',
+                stdout="10 0.5\n20 1.0\n")
+        # Comma-ok := of a map of an interpreted struct.
+        self.ok('type pr struct{ N int }\nps := map[string]pr{"a": {N: 1}}\nv, ok := ps["a"]\nfmt.Println(v, ok)',
+                stdout="{1} true\n")
+        # Multi-value assignment with a composite literal.
+        self.ok("func f3() { var a [3]int; var b int; a, b = [3]int{1, 2, 3}, 10; fmt.Println(a, b) }\nf3()",
+                stdout="[1 2 3] 10\n")
+        # Globals of multi-value := (one named like package net) used by a
+        # function that another function calls.
+        self.ok('ds, err := url.Parse("http://h/")')
+        self.ok('net, err := url.Parse("http://n/")')
+        self.ok("func caseDice(i int) (string, error) {\n\tc, err := ds.Parse(fmt.Sprint(i))\n\treturn c.String() + net.Host, err\n}\n"
+                "func all() []string {\n\tvar out []string\n\tfor _, i := range []int{1, 2} {\n\t\tid, err := caseDice(i)\n"
+                "\t\tif err != nil { panic(err) }\n\t\tout = append(out, id)\n\t}\n\treturn out\n}\nall()",
+                result="[http://h/1n http://h/2n]")
+
+
 class TransportTests(unittest.TestCase):
     def test_ipc(self):
         km = KernelManager(kernel_name=KERNEL, transport="ipc")
