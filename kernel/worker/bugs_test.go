@@ -219,3 +219,16 @@ func TestParenMulti(t *testing.T) {
 		}
 	}
 }
+
+func TestFuncsOnly(t *testing.T) {
+	src, ok := funcsOnly(part{Kind: partDecl, Line: 2, Col: 3, Src: "var a, b = f()\nfunc g() int { return a }\ntype T int\nfunc (T) M() {}\nfunc init() { println() }"})
+	want := "\n\n  " + strings.Repeat(" ", len("var a, b = f()")) + "\nfunc g() int { return a }\n" +
+		strings.Repeat(" ", len("type T int")) + "\n" + strings.Repeat(" ", len("func (T) M() {}")) + "\n" +
+		strings.Repeat(" ", len("func init() { println() }"))
+	if !ok || src != want {
+		t.Errorf("funcsOnly = %q, %v; want %q", src, ok, want)
+	}
+	if _, ok := funcsOnly(part{Kind: partDecl, Line: 1, Col: 1, Src: "var a, b = f()"}); ok {
+		t.Error("funcsOnly of a part without functions: ok")
+	}
+}

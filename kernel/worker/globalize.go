@@ -69,7 +69,7 @@ func (s *session) globalizeVars() (n int) {
 // funcsOnly returns the padded source of declaration part p with every
 // declaration but the functions (not methods) blanked out, keeping the
 // functions on their lines and columns; ok is false when the part declares
-// no function.
+// no function. init functions are left out: evaluating one runs it.
 func funcsOnly(p part) (src string, ok bool) {
 	full := padded(p.Src, p.Line, p.Col)
 	const clause = "package p;"
@@ -80,7 +80,7 @@ func funcsOnly(p part) (src string, ok bool) {
 	}
 	b := []byte(content)
 	for _, d := range f.Decls {
-		if fd, isFunc := d.(*ast.FuncDecl); isFunc && fd.Recv == nil {
+		if fd, isFunc := d.(*ast.FuncDecl); isFunc && fd.Recv == nil && fd.Name.Name != "init" {
 			ok = true
 			continue
 		}
