@@ -39,7 +39,8 @@
 // mishandles a := inside a block (`if _, err := os.Stat(p); err == nil`);
 // so a run of top-level statements that opens a block (if, for, switch,
 // select, {}) and defines no top-level variable runs inside a function
-// literal called at once (see stmts.go), unless it uses goto or return.
+// literal called at once (see stmts.go), unless the cell uses goto, return
+// or a top-level defer there.
 // A top-level comma-ok `v, ok := m[k]` (also `x.(T)`, `<-c`), on which
 // yaegi panics with "nil type" in the global scope, runs as `v := zero;
 // ok := false; v, ok = m[k]`, each operand evaluated once. The variables

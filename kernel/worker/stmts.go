@@ -50,8 +50,9 @@ func (c stmtChunk) src() string {
 
 // stmtChunks splits statement part p (without its trailing expression) into
 // chunks. A part that needs neither wrapping nor a comma-ok rewrite, or
-// that uses goto or return (whose meaning a function literal would change),
-// is one unwrapped chunk, as it always was.
+// that uses goto or return (whose meaning a function literal would change)
+// or a top-level defer (which would run at the end of its chunk), is one
+// unwrapped chunk, as it always was.
 func stmtChunks(p part) []stmtChunk {
 	whole := []stmtChunk{{p: p}}
 	const head = "package p;func _(){\n"
@@ -78,7 +79,9 @@ func stmtChunks(p part) []stmtChunk {
 		if _, ok := st.(*ast.EmptyStmt); ok {
 			continue
 		}
-		if leavesRun(st) {
+		if _, isDefer := st.(*ast.DeferStmt); isDefer || leavesRun(st) {
+			// A top-level defer runs when the evaluation ends: splitting
+			// the part would run it early.
 			return whole
 		}
 		sp := span{
