@@ -28,6 +28,10 @@ func TestBlockScopedDefine(t *testing.T) {
 		// Errors keep the cell's positions.
 		{code: "q := 1\nif q == 1 {\n\tw := undefinedName + 1\n\t_ = w\n}", err: "cell:3:7: undefined: undefinedName"},
 		{code: "\n  if true { e := 1; e = \"s\" }", err: "cell:2:"},
+		// An undefined name in a later chunk fails the cell before the
+		// earlier chunks run.
+		{code: "fmt.Println(\"ran\")\nm := 1\nif m > 0 {\n\tundefinedLater()\n}", err: "cell:4:2: undefined: undefinedLater"},
+		{code: "m", err: "undefined: m"},
 	})
 }
 

@@ -514,7 +514,16 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
 				s.noteVars(p.Src)
-				for _, c := range stmtChunks(p) {
+				chunks := stmtChunks(p)
+				if len(chunks) > 1 {
+					// yaegi no longer sees the whole part before running
+					// it: an undefined name is reported before anything
+					// runs, as it was.
+					if ce := s.undefinedIn(p); ce != nil {
+						return out, ce
+					}
+				}
+				for _, c := range chunks {
 					if err := s.evalChunk(ctx, c); err != nil {
 						return out, err
 					}
