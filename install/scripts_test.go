@@ -168,7 +168,7 @@ func TestTestDepsScript(t *testing.T) {
 	dpkg := `pkg="${@: -1}"; grep -qx "$pkg" "$BIN/../installed" 2>/dev/null && printf 'install ok installed'; exit 0`
 	apt := `if [ "$1" = install ]; then for p in "$@"; do echo "$p" >>"$BIN/../installed"; done; fi`
 	all := []string{"python3-jupyter-kernel-test", "jupyter-nbconvert", "python3-nbclient", "jupyter-client",
-		"python3-ipykernel", "python3-numpy", "python3-nibabel", "python3-torch"}
+		"python3-ipykernel", "libopenblas0", "python3-numpy", "python3-nibabel", "python3-torch"}
 	tests := []struct {
 		name      string
 		installed []string
@@ -191,11 +191,11 @@ func TestTestDepsScript(t *testing.T) {
 			installed: all[:4],
 			stubs:     map[string]string{"id": uidRoot},
 			ok:        true,
-			wantCalls: []string{"apt-get update", "apt-get install -y -qq --no-install-recommends python3-ipykernel python3-numpy python3-nibabel python3-torch", "fakepy -c import"},
+			wantCalls: []string{"apt-get update", "apt-get install -y -qq --no-install-recommends python3-ipykernel libopenblas0 python3-numpy python3-nibabel python3-torch", "fakepy -c import"},
 		},
 		{
 			name:      "reference packages left out",
-			installed: all[:5],
+			installed: all[:6],
 			stubs:     map[string]string{"id": uidRoot},
 			env:       []string{"UNETLAB_TEST_REFERENCE=0"},
 			ok:        true,

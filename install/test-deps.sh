@@ -5,12 +5,14 @@
 #     nbconvert, nbclient, jupyter_client, ipykernel;
 #   - the reference cross-checks of the Go tests (they skip without them):
 #     numpy, nibabel, torch (CPU). Set UNETLAB_TEST_REFERENCE=0 to leave these
-#     out.
+#     out;
+#   - libopenblas0, which internal/blas opens at run time: without it the
+#     engine falls back to pure-Go BLAS and the training tests run ~10x slower.
 # A no-op (a few dpkg-query calls) when everything is present.
 set -euo pipefail
 
 PY="${PYTHON:-/usr/bin/python3}"
-PKGS=(python3-jupyter-kernel-test jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
+PKGS=(python3-jupyter-kernel-test jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel libopenblas0)
 if [ "${UNETLAB_TEST_REFERENCE:-1}" != 0 ]; then
 	PKGS+=(python3-numpy python3-nibabel python3-torch)
 fi
