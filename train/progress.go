@@ -107,9 +107,14 @@ func fmtDuration(d time.Duration) string {
 
 func (p *progress) text() string {
 	s := p.run.Settings
-	ep := min(p.epoch, s.Epochs)
+	ep, cur := min(p.epoch, s.Epochs), p.cur
+	if p.run.Status != "running" && p.cur == 0 && len(p.run.Epochs) > 0 {
+		// Finished (or stopped early) at an epoch's end: show that epoch
+		// complete, not the next one at step 0.
+		ep, cur = p.run.Epochs[len(p.run.Epochs)-1].Epoch, p.steps
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s epoch %d/%d step %d/%d loss %.4f Dice %.4f", p.run.Name, ep, s.Epochs, p.cur, p.steps, p.loss, p.dice)
+	fmt.Fprintf(&b, "%s epoch %d/%d step %d/%d loss %.4f Dice %.4f", p.run.Name, ep, s.Epochs, cur, p.steps, p.loss, p.dice)
 	if p.last != nil {
 		fmt.Fprintf(&b, " | last val loss %.4f Dice %.4f", p.last.ValLoss, p.last.ValDice)
 	}

@@ -86,6 +86,11 @@ func TestProgress(t *testing.T) {
 			if !strings.Contains(h, "<progress") || !strings.Contains(h, `value="1.0000"`) || !strings.Contains(last.Text(), "completed") {
 				t.Fatalf("last update %q", h)
 			}
+			// The finished bar shows the last epoch complete, not the
+			// next one at step 0.
+			if txt := last.Text(); !strings.Contains(txt, "epoch 3/3 step") || strings.Contains(txt, " step 0/") {
+				t.Fatalf("finished bar %q, want epoch 3/3 with every step done", txt)
+			}
 		})
 	}
 }
