@@ -36,7 +36,8 @@ integration: build deps-test
 # through nbconvert at smoke scale, failing on any error or missing output.
 notebooks: build deps-test
 	./notebooks/check.sh --self-test
-	UNETLAB_SCALE=smoke ./notebooks/check.sh notebooks/00_quickstart.ipynb
+	UNETLAB_SCALE=smoke ./notebooks/check.sh notebooks/00_quickstart.ipynb \
+		notebooks/01_designs.ipynb notebooks/02_cross_validation.ipynb
 
 deps-test:
 	PYTHON=$(PYTHON) ./install/test-deps.sh
