@@ -61,6 +61,10 @@
 //     off by the parentheses added before it. Code run by other means
 //     (yaegi's own tools) still has the bug: pinned by
 //     TestYaegiUpstreamMultiAssignDropsValues.
+//   - A parenthesised operand beside an untyped nil panics in yaegi
+//     (`a, b = ([]int{1}), nil`: "reflect: New(nil)"), so such a statement
+//     is split into `a = []int{1}; b = nil` instead, where it stands in a
+//     statement list; in an if/for/switch init it still panics.
 //
 // The trailing expression of a cell is its result: text/plain always, plus
 // the bundle of a display.Renderer (interpreted types that implement it
