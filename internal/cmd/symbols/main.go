@@ -260,7 +260,10 @@ func list(pattern string) ([]pkgInfo, error) {
 		return nil, fmt.Errorf("go list %s: %w", pattern, err)
 	}
 	var pkgs []pkgInfo
-	for _, line := range strings.Split(strings.TrimSpace(string(outb)), "\n") {
+	// TrimRight, not TrimSpace: every line ends in a tab-separated (empty)
+	// error field, which TrimSpace would cut from the last line, dropping
+	// the last package listed.
+	for _, line := range strings.Split(strings.TrimRight(string(outb), "\n"), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) < 5 {
 			continue
