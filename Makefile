@@ -37,7 +37,7 @@ integration: build deps-test
 notebooks: build deps-test
 	./notebooks/check.sh --self-test
 	UNETLAB_SCALE=smoke ./notebooks/check.sh notebooks/00_quickstart.ipynb \
-		notebooks/01_designs.ipynb notebooks/02_cross_validation.ipynb
+		notebooks/01_designs.ipynb notebooks/02_cross_validation.ipynb notebooks/03_all_tasks.ipynb
 
 deps-test:
 	PYTHON=$(PYTHON) ./install/test-deps.sh
