@@ -86,17 +86,7 @@ type concatGradKernel struct {
 func (k *concatGradKernel) String() string { return fmt.Sprintf("%sGrad%d", k.fwd, k.wrt) }
 
 func (k *concatGradKernel) inferShape(in []tensor.Shape) (tensor.Shape, error) {
-	if len(in) != k.fwd.n+2 {
-		return nil, fmt.Errorf("%w: %s: %d inputs", ErrConfig, k, len(in))
-	}
-	y, err := k.fwd.inferShape(in[:k.fwd.n])
-	if err != nil {
-		return nil, err
-	}
-	if !y.Eq(in[k.fwd.n+1]) {
-		return nil, fmt.Errorf("%w: %s: output gradient %v, output %v", ErrShape, k, in[k.fwd.n+1], y)
-	}
-	return in[k.wrt].Clone(), nil
+	return gradShape(k, k.fwd, in, k.fwd.n, k.wrt)
 }
 
 func (k *concatGradKernel) forward(out *tensor.Dense, in []*tensor.Dense) error {

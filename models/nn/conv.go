@@ -636,18 +636,10 @@ func (k *convGradKernel) String() string {
 }
 
 func (k *convGradKernel) inferShape(in []tensor.Shape) (tensor.Shape, error) {
-	n := len(in) - 2
-	if n < 2 {
+	if len(in) < 4 { // x, w, (b,) y, dy
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrConfig, k, len(in))
 	}
-	y, err := k.fwd.inferShape(in[:n])
-	if err != nil {
-		return nil, err
-	}
-	if !in[n+1].Eq(y) {
-		return nil, fmt.Errorf("%w: %s: output gradient %v, output %v", ErrShape, k, in[n+1], y)
-	}
-	return in[k.wrt].Clone(), nil
+	return gradShape(k, k.fwd, in, len(in)-2, k.wrt)
 }
 
 func (k *convGradKernel) forward(out *tensor.Dense, in []*tensor.Dense) error {

@@ -507,15 +507,7 @@ type linearGradKernel struct {
 func (k *linearGradKernel) String() string { return fmt.Sprintf("%sGrad%d", k.fwd, k.wrt) }
 
 func (k *linearGradKernel) inferShape(in []tensor.Shape) (tensor.Shape, error) {
-	n := len(in) - 2
-	y, err := k.fwd.inferShape(in[:n])
-	if err != nil {
-		return nil, err
-	}
-	if !y.Eq(in[n+1]) {
-		return nil, fmt.Errorf("%w: %s: output gradient %v, output %v", ErrShape, k, in[n+1], y)
-	}
-	return in[k.wrt].Clone(), nil
+	return gradShape(k, k.fwd, in, len(in)-2, k.wrt)
 }
 
 func (k *linearGradKernel) forward(out *tensor.Dense, in []*tensor.Dense) error {

@@ -48,6 +48,24 @@ type kernel interface {
 	grad(i int) kernel
 }
 
+// gradShape checks the inputs (x_0, ..., x_{n-1}, y, dy) of g, the kernel
+// computing the gradient of fwd with respect to x_wrt, and returns the shape
+// of x_wrt, which is g's output shape: y must be fwd's output for the x and
+// dy must have y's shape.
+func gradShape(g fmt.Stringer, fwd kernel, in []tensor.Shape, n, wrt int) (tensor.Shape, error) {
+	if n < 1 || len(in) != n+2 || wrt < 0 || wrt >= n {
+		return nil, fmt.Errorf("%w: %s: %d inputs", ErrConfig, g, len(in))
+	}
+	y, err := fwd.inferShape(in[:n])
+	if err != nil {
+		return nil, err
+	}
+	if !y.Eq(in[n+1]) {
+		return nil, fmt.Errorf("%w: %s: output gradient %v, output %v", ErrShape, g, in[n+1], y)
+	}
+	return in[wrt].Clone(), nil
+}
+
 // uniqueKernel is implemented by kernels that carry state (running
 // statistics, saved indices) and must never be merged with an equal-looking
 // node by the graph's common-subexpression elimination.

@@ -194,17 +194,7 @@ type poolGradKernel struct{ fwd *poolKernel }
 func (k *poolGradKernel) String() string { return k.fwd.String() + "Grad" }
 
 func (k *poolGradKernel) inferShape(in []tensor.Shape) (tensor.Shape, error) {
-	if len(in) != 3 {
-		return nil, fmt.Errorf("%w: %s: %d inputs", ErrConfig, k, len(in))
-	}
-	y, err := k.fwd.inferShape(in[:1])
-	if err != nil {
-		return nil, err
-	}
-	if !y.Eq(in[2]) {
-		return nil, fmt.Errorf("%w: %s: output gradient %v, output %v", ErrShape, k, in[2], y)
-	}
-	return in[0].Clone(), nil
+	return gradShape(k, k.fwd, in, 1, 0)
 }
 
 func (k *poolGradKernel) forward(out *tensor.Dense, in []*tensor.Dense) error {
