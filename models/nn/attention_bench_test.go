@@ -20,33 +20,12 @@ func BenchmarkWindowAttention(b *testing.B) {
 		b.Fatal(err)
 	}
 	shape := []int{1, 28, 28, 28, 48}
-	vals := make([]float32, tensor.Shape(shape).TotalSize())
-	for i := range vals {
-		vals[i] = float32(rng.NormFloat64())
-	}
-	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(shape...), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))))
+	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(shape...), G.WithName("x"), G.WithValue(randF32(rng, shape...)))
 	y, err := l.ForwardVolume(x, [3]int{3, 3, 3})
 	if err != nil {
 		b.Fatal(err)
 	}
-	loss, err := G.Sum(y)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := G.Grad(loss, append(G.Nodes{x}, Nodes(l.Params())...)...); err != nil {
-		b.Fatal(err)
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.Reset()
-		if err := m.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchGrad(b, g, y, append(G.Nodes{x}, Nodes(l.Params())...)...)
 }
 
 // BenchmarkBatchedMatMul compares gorgonia's BatchedMatMul with this
@@ -64,35 +43,15 @@ func BenchmarkBatchedMatMul(b *testing.B) {
 			rng := rand.New(rand.NewSource(1))
 			g := G.NewGraph()
 			mk := func(name string) *G.Node {
-				v := make([]float32, 192*343*16)
-				for i := range v {
-					v[i] = float32(rng.NormFloat64())
-				}
 				return G.NewTensor(g, tensor.Float32, 3, G.WithShape(192, 343, 16), G.WithName(name),
-					G.WithValue(tensor.New(tensor.WithShape(192, 343, 16), tensor.WithBacking(v))))
+					G.WithValue(randF32(rng, 192, 343, 16)))
 			}
 			q, k := mk("q"), mk("k")
 			s, err := impl.f(q, k)
 			if err != nil {
 				b.Fatal(err)
 			}
-			loss, err := G.Sum(s)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := G.Grad(loss, q, k); err != nil {
-				b.Fatal(err)
-			}
-			m := G.NewTapeMachine(g)
-			defer m.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				m.Reset()
-				if err := m.RunAll(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchGrad(b, g, s, q, k)
 		})
 	}
 }

@@ -17,6 +17,29 @@ func randF32(rng *rand.Rand, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 }
 
+// benchGrad times forward and backward of sum(y) with respect to wrt on
+// graph g, one TapeMachine reused across the b.N iterations.
+func benchGrad(b *testing.B, g *gorgonia.ExprGraph, y *gorgonia.Node, wrt ...*gorgonia.Node) {
+	b.Helper()
+	loss, err := gorgonia.Sum(y)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(loss, wrt...); err != nil {
+		b.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkConv3dFwdBwd is the reference shape: Conv3d 32->32, k3,
 // padding 1, on 1x32xSxSxS, forward plus backward (input and weight
 // gradients). GFLOP/s counts 3 x 2 x MACs.
@@ -30,20 +53,7 @@ func benchConv(b *testing.B, s int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	loss, _ := gorgonia.Sum(y)
-	if _, err := gorgonia.Grad(loss, x, w, bias); err != nil {
-		b.Fatal(err)
-	}
-	m := gorgonia.NewTapeMachine(g)
-	defer m.Close()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.Reset()
-		if err := m.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchGrad(b, g, y, x, w, bias)
 	macs := float64(s*s*s) * 32 * 32 * 27
 	b.ReportMetric(3*2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
@@ -63,18 +73,6 @@ func BenchmarkDepthwiseK7(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	loss, _ := gorgonia.Sum(y)
-	if _, err := gorgonia.Grad(loss, x, w); err != nil {
-		b.Fatal(err)
-	}
-	m := gorgonia.NewTapeMachine(g)
-	defer m.Close()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.Reset()
-		if err := m.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchGrad(b, g, y, x, w)
 	b.ReportMetric(3*2*float64(s*s*s*32*343)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
