@@ -1,6 +1,7 @@
 // Command symbols generates the yaegi symbol tables and the documentation
 // table of package stdlib: one file per package of the Go standard library of
-// the toolchain in use and of this module, written with
+// the toolchain in use, of this module and of the few third-party packages
+// cells may import (see thirdParty), written with
 // github.com/traefik/yaegi/extract, plus docs_gen.go, the signature and doc
 // comment of every exported package member (for the kernel's inspect).
 //
@@ -74,6 +75,25 @@ var moduleExcluded = []string{
 	"bench",
 }
 
+// thirdParty are packages of other modules (listed in go.mod) that cells may
+// import: gonum/plot, so that a cell can build its own figure and pass it to
+// viz.NewFigure or display it. They carry no generic exported API (yaegi
+// extract would skip it). Their tables are library tables (built without
+// them under the unetlab_stdonly tag) and are named after the flattened
+// import path, gonum_org_v1_plot_plotter.go.
+var thirdParty = []string{
+	"gonum.org/v1/plot",
+	"gonum.org/v1/plot/font",
+	"gonum.org/v1/plot/palette",
+	"gonum.org/v1/plot/plotter",
+	"gonum.org/v1/plot/plotutil",
+	"gonum.org/v1/plot/text",
+	"gonum.org/v1/plot/vg",
+	"gonum.org/v1/plot/vg/draw",
+	"gonum.org/v1/plot/vg/vgimg",
+	"gonum.org/v1/plot/vg/vgsvg",
+}
+
 var stdExtract, printNames bool
 
 // stdOnlyTag is the build tag that leaves the library's tables out of
@@ -112,6 +132,7 @@ type pkgInfo struct {
 	Dir   string
 	Files []string
 	Std   bool
+	Third bool // a package of another module (thirdParty)
 }
 
 func run(out string, jobs int) error {
@@ -120,6 +141,10 @@ func run(out string, jobs int) error {
 		return err
 	}
 	mod, err := list(modulePath + "/...")
+	if err != nil {
+		return err
+	}
+	third, err := list(thirdParty...)
 	if err != nil {
 		return err
 	}
@@ -134,6 +159,10 @@ func run(out string, jobs int) error {
 		if keepModule(p.Path) && p.Name != "main" {
 			pkgs = append(pkgs, p)
 		}
+	}
+	for _, p := range third {
+		p.Third = true
+		pkgs = append(pkgs, p)
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Path < pkgs[j].Path })
 
@@ -234,9 +263,13 @@ func keepModule(path string) bool {
 }
 
 // fileName is the generated file of p: go1_26_net_http.go for the standard
-// library (as yaegi names them), unetlab_models_nn.go for this module.
+// library (as yaegi names them), unetlab_models_nn.go for this module,
+// gonum_org_v1_plot_vg.go for a third-party package.
 func fileName(p pkgInfo) string {
 	flat := strings.NewReplacer("/", "_", "-", "_", ".", "_").Replace
+	if p.Third {
+		return flat(p.Path) + ".go"
+	}
 	if p.Std {
 		v := strings.TrimPrefix(runtime.Version(), "go")
 		parts := strings.SplitN(v, ".", 3)
@@ -250,10 +283,12 @@ func fileName(p pkgInfo) string {
 	return "unetlab_" + flat(rel) + ".go"
 }
 
-// list runs go list on pattern and returns the packages found.
-func list(pattern string) ([]pkgInfo, error) {
-	cmd := exec.Command("go", "list", "-e", "-f",
-		`{{.ImportPath}}{{"\t"}}{{.Name}}{{"\t"}}{{.Dir}}{{"\t"}}{{join .GoFiles ","}}{{"\t"}}{{if .Error}}{{.Error}}{{end}}`, pattern)
+// list runs go list on the patterns and returns the packages found.
+func list(patterns ...string) ([]pkgInfo, error) {
+	pattern := strings.Join(patterns, " ")
+	args := append([]string{"list", "-e", "-f",
+		`{{.ImportPath}}{{"\t"}}{{.Name}}{{"\t"}}{{.Dir}}{{"\t"}}{{join .GoFiles ","}}{{"\t"}}{{if .Error}}{{.Error}}{{end}}`}, patterns...)
+	cmd := exec.Command("go", args...)
 	cmd.Stderr = os.Stderr
 	outb, err := cmd.Output()
 	if err != nil {
