@@ -297,6 +297,10 @@ func col2vol[T float](g *convGeom, col, vol []T, p0, p1 int) {
 // smallFromBig computes the convolution small = W * big (no bias):
 // small is (n, cs, small...), big is (n, cb, big...), w is (cs, cb/groups, k...).
 func smallFromBig[T float](g *convGeom, small, big, w []T) {
+	if s, ok := any(small).([]float32); ok && useDirect(g) {
+		directForward(g, s, any(big).([]float32), any(w).([]float32))
+		return
+	}
 	cbg := g.cb / g.groups
 	if g.pointwise {
 		for n := 0; n < g.n; n++ {
@@ -373,6 +377,10 @@ func bigFromSmall[T float](g *convGeom, big, small, w []T) {
 // weightGrad computes dw = sum over samples of small * col(big)^T,
 // overwriting dw (cs, cb/groups, k...).
 func weightGrad[T float](g *convGeom, dw, small, big []T) {
+	if d, ok := any(dw).([]float32); ok && useDirect(g) {
+		directWeightGrad(g, d, any(small).([]float32), any(big).([]float32))
+		return
+	}
 	cbg := g.cb / g.groups
 	if g.pointwise {
 		for gr := 0; gr < g.groups; gr++ {

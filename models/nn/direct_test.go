@@ -1,0 +1,163 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+func randSlice32(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func to64(s []float32) []float64 {
+	d := make([]float64, len(s))
+	for i, v := range s {
+		d[i] = float64(v)
+	}
+	return d
+}
+
+// TestDirectMicroKernels holds the AVX-512 micro-kernels to their portable
+// statements on random data with scattered tap offsets.
+func TestDirectMicroKernels(t *testing.T) {
+	if !haveDirect {
+		t.Skip("no AVX-512: the direct convolution is not used on this CPU")
+	}
+	r := rand.New(rand.NewSource(1))
+	for _, tc := range []struct{ ntaps, nblk int }{{1, 1}, {3, 2}, {27, 5}, {100, 16}} {
+		in := randSlice32(r, 4096)
+		offs := make([]int, tc.ntaps)
+		for i := range offs {
+			offs[i] = 4 * r.Intn(4096-directBlock*tc.nblk)
+		}
+		w := randSlice32(r, 8*tc.ntaps)
+		ostride := directBlock*tc.nblk + 5
+		got := make([]float32, 8*ostride)
+		want := make([]float32, 8*ostride)
+		sconvFwd8x48(&got[0], ostride, &in[0], &offs[0], tc.ntaps, &w[0], tc.nblk)
+		sconvFwd8x48Go(want, ostride, in, offs, tc.ntaps, w, tc.nblk)
+		if err := closeTo(got, want, 1e-5); err != nil {
+			t.Errorf("sconvFwd8x48 ntaps=%d nblk=%d: %v", tc.ntaps, tc.nblk, err)
+		}
+	}
+	for _, tc := range []struct{ ntrip, nvec int }{{1, 1}, {2, 3}, {9, 64}} {
+		in := randSlice32(r, 4096)
+		offs := make([]int, 3*tc.ntrip)
+		for i := range offs {
+			offs[i] = 4 * r.Intn(4096-directVec*tc.nvec)
+		}
+		dystride := directVec*tc.nvec + 16
+		dy := randSlice32(r, 8*dystride)
+		got := randSlice32(r, tc.ntrip*24*16)
+		want := append([]float32(nil), got...)
+		sconvWGrad8x3(&got[0], &dy[0], dystride, &in[0], &offs[0], tc.ntrip, tc.nvec)
+		sconvWGrad8x3Go(want, dy, dystride, in, offs, tc.ntrip, tc.nvec)
+		if err := closeTo(got, want, 1e-5); err != nil {
+			t.Errorf("sconvWGrad8x3 ntrip=%d nvec=%d: %v", tc.ntrip, tc.nvec, err)
+		}
+	}
+}
+
+// closeTo compares with a tolerance relative to the largest magnitude.
+func closeTo(got, want []float32, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	scale := 1.0
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - float64(want[i])); d > tol*scale || math.IsNaN(float64(got[i])) {
+			return fmt.Errorf("element %d: %g, want %g", i, got[i], want[i])
+		}
+	}
+	return nil
+}
+
+func close32to64(got []float32, want []float64, tol float64) error {
+	w := make([]float32, len(want))
+	for i, v := range want {
+		w[i] = float32(v)
+	}
+	return closeTo(got, w, tol)
+}
+
+// TestDirectConv checks the direct path's forward, input gradient and
+// weight gradient against the float64 vol2col+GEMM path (which never takes
+// the direct path) on geometries with odd sizes, asymmetric kernels,
+// dilation, groups and channel counts that do not fill a tile.
+func TestDirectConv(t *testing.T) {
+	if !haveDirect {
+		t.Skip("no AVX-512: the direct convolution is not used on this CPU")
+	}
+	cases := []struct {
+		n, cin, cout int
+		size, k      [3]int
+		opt          ConvOptions
+	}{
+		{1, 1, 16, [3]int{8, 8, 8}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}}},
+		{2, 3, 5, [3]int{5, 7, 6}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}}},
+		{1, 4, 8, [3]int{9, 6, 11}, [3]int{3, 2, 1}, ConvOptions{Padding: [3]int{1, 0, 0}}},
+		{1, 6, 10, [3]int{7, 7, 7}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{2, 2, 2}, Dilation: [3]int{2, 2, 2}}},
+		{1, 5, 9, [3]int{6, 5, 4}, [3]int{3, 3, 3}, ConvOptions{}},
+		{1, 8, 16, [3]int{4, 4, 4}, [3]int{7, 7, 7}, ConvOptions{Padding: [3]int{3, 3, 3}}},
+		{2, 4, 16, [3]int{5, 5, 5}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}, Groups: 2}},
+		{1, 32, 32, [3]int{16, 16, 16}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}}},
+		{1, 2, 3, [3]int{3, 3, 3}, [3]int{2, 2, 2}, ConvOptions{Padding: [3]int{1, 1, 1}}},
+	}
+	r := rand.New(rand.NewSource(2))
+	for _, tc := range cases {
+		p, err := tc.opt.params(tc.k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := convOutSize(tc.size, p)
+		g := newGeom(p, tc.n, tc.cin, tc.cout, tc.size, out)
+		name := fmt.Sprintf("n%d_%d->%d_%v_%v", tc.n, tc.cin, tc.cout, tc.size, p)
+		if !useDirect(g) {
+			t.Fatalf("%s: direct path not taken", name)
+		}
+		x := randSlice32(r, tc.n*tc.cin*g.bigN)
+		w := randSlice32(r, tc.cout*tc.cin/p.groups*g.kvol)
+		dy := randSlice32(r, tc.n*tc.cout*g.smallN)
+		x64, w64, dy64 := to64(x), to64(w), to64(dy)
+		// The tolerance is relative to the largest output; each output sums
+		// cin*kvol products of unit normals.
+		tol := 2e-6 * math.Sqrt(float64(g.kk))
+
+		y := make([]float32, tc.n*tc.cout*g.smallN)
+		y64 := make([]float64, len(y))
+		smallFromBig(g, y, x, w)
+		smallFromBig(g, y64, x64, w64)
+		if err := close32to64(y, y64, tol); err != nil {
+			t.Errorf("%s forward: %v", name, err)
+		}
+
+		dx64 := make([]float64, len(x))
+		bigFromSmall(g, dx64, dy64, w64)
+		if fg, ok := flippedGeom(g); ok && useDirect(fg) {
+			wf := make([]float32, len(w))
+			flipWeight(g, wf, w)
+			dx := make([]float32, len(x))
+			smallFromBig(fg, dx, dy, wf)
+			if err := close32to64(dx, dx64, tol); err != nil {
+				t.Errorf("%s input gradient: %v", name, err)
+			}
+		}
+
+		dw := randSlice32(r, len(w)) // overwritten
+		dw64 := make([]float64, len(w))
+		weightGrad(g, dw, dy, x)
+		weightGrad(g, dw64, dy64, x64)
+		if err := close32to64(dw, dw64, 2e-6*math.Sqrt(float64(tc.n*g.smallN))); err != nil {
+			t.Errorf("%s weight gradient: %v", name, err)
+		}
+	}
+}
