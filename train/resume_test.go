@@ -121,7 +121,14 @@ const childEnv = "UNETLAB_TRAIN_CHILD_DIR"
 func TestResumeAfterKill(t *testing.T) {
 	const epochs = 5
 	if dir := os.Getenv(childEnv); dir != "" {
-		// The child: train until killed.
+		// The child: train until killed. Steps of epochs after the second
+		// take 100 ms longer, so the kill lands inside the third epoch
+		// however fast the machine trains.
+		testHookStep = func(epoch, step int) {
+			if epoch > 2 {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
 		_, err := Fit(context.Background(), tinyOptions(t, dir, epochs))
 		t.Logf("child finished: %v", err)
 		return
