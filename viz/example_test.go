@@ -108,8 +108,8 @@ func ExampleFoldBoxes() {
 
 func ExampleTable1() {
 	tb, err := viz.Table1([]viz.Table1Row{
-		{Dataset: "Heart", Model: "U-net", Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
-		{Dataset: "Heart", Model: "Conv-Skip", ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
+		{Dataset: "Heart", Model: "U-net", Folds: 5, Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
+		{Dataset: "Heart", Model: "Conv-Skip", Folds: 5, ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
 			TrainMean: 0.84, TrainSD: 0.01, TrainFWDMean: -0.006, TrainFWDSD: 0.017, TrainP: 0.93},
 	}, viz.TableOptions{Digits: 2, Caption: "-"})
 	if err != nil {

@@ -281,6 +281,11 @@ func (t *Table) SaveAs(path string) error {
 // the baseline. Dice values are in [0, 1]; p-values in [0, 1].
 type Table1Row struct {
 	Dataset, Model string
+	// Folds is k, the number of cross-validation folds the means, sds and
+	// p-values are over (at least 2); 0 means not stated. Table1's default
+	// title names it ("5-fold cross-validation") when every row gives the
+	// same k.
+	Folds int
 	// Baseline marks the reference model: its FWD and p cells read "NA.".
 	Baseline bool
 	// ValMean ± ValSD: validation Dice over folds.
@@ -320,6 +325,11 @@ func (o TableOptions) text(s, def string) string {
 // p-value, training Dice, training FWD and its p-value. Rows keep their
 // order; the dataset is printed on the first row of each run of equal
 // datasets. The best mean validation Dice of each dataset is bold.
+//
+// The default title states the fold count from the rows' Folds: "Table 1:
+// 5-fold cross-validation, ..." when every row has the same k,
+// "cross-validation (3 to 5 folds)" when they differ, and no count when a
+// row leaves it 0.
 func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("%w: Table1: no rows", ErrInput)
@@ -329,6 +339,10 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 		d = 3
 	}
 	for i, r := range rows {
+		if r.Folds < 0 || r.Folds == 1 {
+			return nil, fmt.Errorf("%w: Table1: row %d (%s %s) Folds %d, want 0 (not stated) or at least 2",
+				ErrInput, i, r.Dataset, r.Model, r.Folds)
+		}
 		fields := []struct {
 			name string
 			v    float64
@@ -345,7 +359,7 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 	// Differences are small: one more decimal.
 	pmd := func(m, s float64) string { return fmt.Sprintf("%.*f ± %.*f", d+1, m, d+1, s) }
 	t := &Table{
-		Title: opt.text(opt.Title, "Table 1: 5-fold cross-validation, foreground Dice"),
+		Title: opt.text(opt.Title, "Table 1: "+cvText(rows)+", foreground Dice"),
 		Caption: opt.text(opt.Caption, "Mean ± sd over folds. FWD: fold-wise difference with the baseline; "+
 			"p: two-tailed bootstrap p-value of that difference."),
 		Header:      []string{"Dataset", "Model", "Val. Dice", "Val. FWD", "Val. p", "Train Dice", "Train FWD", "Train p"},
@@ -375,6 +389,23 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 		t.Bold = append(t.Bold, b)
 	}
 	return t, nil
+}
+
+// cvText names the cross-validation of rows for Table 1's title: "5-fold
+// cross-validation", "cross-validation (3 to 5 folds)", or
+// "cross-validation" when a row does not state its fold count.
+func cvText(rows []Table1Row) string {
+	lo, hi := rows[0].Folds, rows[0].Folds
+	for _, r := range rows {
+		if r.Folds == 0 {
+			return "cross-validation"
+		}
+		lo, hi = min(lo, r.Folds), max(hi, r.Folds)
+	}
+	if lo == hi {
+		return fmt.Sprintf("%d-fold cross-validation", lo)
+	}
+	return fmt.Sprintf("cross-validation (%d to %d folds)", lo, hi)
 }
 
 // formatP prints a p-value with 3 decimals, or "< 0.001".

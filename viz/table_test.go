@@ -1,6 +1,8 @@
 package viz_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,15 +17,15 @@ import (
 // Figure 5 shows (the terminated Resblock-1 and ConvNext omitted).
 func paperTable1() []viz.Table1Row {
 	return []viz.Table1Row{
-		{Dataset: "Heart", Model: "U-net", Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
-		{Dataset: "Heart", Model: "Swin-UNETR", ValMean: 0.8, ValSD: 0.05, ValFWDMean: -0.0026, ValFWDSD: 0.032, ValP: 0.0,
+		{Dataset: "Heart", Folds: 5, Model: "U-net", Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
+		{Dataset: "Heart", Folds: 5, Model: "Swin-UNETR", ValMean: 0.8, ValSD: 0.05, ValFWDMean: -0.0026, ValFWDSD: 0.032, ValP: 0.0,
 			TrainMean: 0.89, TrainSD: 0.01, TrainFWDMean: 0.046, TrainFWDSD: 0.018, TrainP: 0.0},
-		{Dataset: "Heart", Model: "Conv-Skip", ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
+		{Dataset: "Heart", Folds: 5, Model: "Conv-Skip", ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
 			TrainMean: 0.84, TrainSD: 0.01, TrainFWDMean: -0.006, TrainFWDSD: 0.017, TrainP: 0.93},
-		{Dataset: "Heart", Model: "Conv-Skip-Resblock-2", ValMean: 0.82, ValSD: 0.02, ValFWDMean: 0.01, ValFWDSD: 0.01, ValP: 0.22,
+		{Dataset: "Heart", Folds: 5, Model: "Conv-Skip-Resblock-2", ValMean: 0.82, ValSD: 0.02, ValFWDMean: 0.01, ValFWDSD: 0.01, ValP: 0.22,
 			TrainMean: 0.85, TrainSD: 0.01, TrainFWDMean: 0.0074, TrainFWDSD: 0.0073, TrainP: 0.89},
-		{Dataset: "Lung", Model: "U-net", Baseline: true, ValMean: 0.34, ValSD: 0.07, TrainMean: 0.45, TrainSD: 0.03},
-		{Dataset: "Lung", Model: "Conv-Skip", ValMean: 0.35, ValSD: 0.09, ValFWDMean: 0.0093, ValFWDSD: 0.052, ValP: 0.82,
+		{Dataset: "Lung", Folds: 5, Model: "U-net", Baseline: true, ValMean: 0.34, ValSD: 0.07, TrainMean: 0.45, TrainSD: 0.03},
+		{Dataset: "Lung", Folds: 5, Model: "Conv-Skip", ValMean: 0.35, ValSD: 0.09, ValFWDMean: 0.0093, ValFWDSD: 0.052, ValP: 0.82,
 			TrainMean: 0.5, TrainSD: 0.02, TrainFWDMean: 0.054, TrainFWDSD: 0.02, TrainP: 0.0002},
 	}
 }
@@ -79,6 +81,53 @@ func TestTables(t *testing.T) {
 	}
 	if !strings.Contains(t1.String(), "< 0.001") {
 		t.Error("Table 1: p = 0.0002 not shown as < 0.001")
+	}
+}
+
+// TestTable1Title checks that the default title states the rows' fold
+// count, whatever it is.
+func TestTable1Title(t *testing.T) {
+	rows := func(folds ...int) []viz.Table1Row {
+		var out []viz.Table1Row
+		for i, k := range folds {
+			out = append(out, viz.Table1Row{Dataset: fmt.Sprint("D", i), Model: "U-net", Baseline: true, Folds: k})
+		}
+		return out
+	}
+	cases := []struct {
+		name  string
+		rows  []viz.Table1Row
+		title string // "" for an error
+	}{
+		{"five", rows(5, 5), "Table 1: 5-fold cross-validation, foreground Dice"},
+		{"three", rows(3, 3, 3), "Table 1: 3-fold cross-validation, foreground Dice"},
+		{"ten", rows(10), "Table 1: 10-fold cross-validation, foreground Dice"},
+		{"mixed", rows(5, 3, 4), "Table 1: cross-validation (3 to 5 folds), foreground Dice"},
+		{"not stated", rows(0, 0), "Table 1: cross-validation, foreground Dice"},
+		{"partly stated", rows(5, 0), "Table 1: cross-validation, foreground Dice"},
+		{"one fold", rows(5, 1), ""},
+		{"negative", rows(-3), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tb, err := viz.Table1(c.rows, viz.TableOptions{})
+			if c.title == "" {
+				if !errors.Is(err, viz.ErrInput) {
+					t.Fatalf("Table1: error %v, want ErrInput", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tb.Title != c.title {
+				t.Errorf("title %q, want %q", tb.Title, c.title)
+			}
+		})
+	}
+	tb, err := viz.Table1(rows(3), viz.TableOptions{Title: "mine"})
+	if err != nil || tb.Title != "mine" {
+		t.Errorf("Title option: %v, %v", tb, err)
 	}
 }
 
