@@ -13,6 +13,20 @@
 //   - a [View] (volume slices) renders as image/png and saves to .png, .svg
 //     or .pdf; a [Scroller] renders as self-contained text/html.
 //
+// # Figures of your own
+//
+// Cells may import gonum.org/v1/plot and its plotter, plotutil, vg,
+// vg/draw, vg/vgimg, vg/vgsvg, font, text and palette packages (package
+// stdlib holds their tables): build a *plot.Plot, wrap it with
+// [NewFigure] and make it the cell's last expression, or call
+// [Figure.PNG]. A plotter whose type is declared in a cell works, but the
+// interpreter (yaegi v0.16.1) does not convert such a value written
+// directly among the variadic arguments of a compiled function: give it
+// its interface type first,
+//
+//	var hl plot.Plotter = hline{Y: 0.5} // not p.Add(hline{Y: 0.5})
+//	p.Add(line, hl)
+//
 // Inputs are plain values defined here ([Run], [FoldScores], [ComputePoint],
 // [ScoreTable], [Table1Row], [Volume]) so that other packages adapt to viz
 // with a struct literal.
