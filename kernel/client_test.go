@@ -295,3 +295,35 @@ func (c *client) execute(code string, opts map[string]any) (map[string]any, []*w
 }
 
 func (c *client) String() string { return fmt.Sprintf("client %s", c.session) }
+
+// waitIOPub returns the first iopub message, queued or new, of type
+// msgType whose parent is req (nil: an empty parent header), failing after d.
+func (c *client) waitIOPub(msgType string, req *wire.Message, d time.Duration) *wire.Message {
+	c.t.Helper()
+	parent := ""
+	if req != nil {
+		parent = req.Header.MsgID
+	}
+	match := func(m *wire.Message) bool {
+		return m.Header.MsgType == msgType && m.ParentHeader.MsgID == parent
+	}
+	for i, m := range c.iopubQ {
+		if match(m) {
+			c.iopubQ = append(c.iopubQ[:i], c.iopubQ[i+1:]...)
+			return m
+		}
+	}
+	timeout := time.After(d)
+	for {
+		select {
+		case m := <-c.in[c.iopub]:
+			if match(m) {
+				return m
+			}
+			c.iopubQ = append(c.iopubQ, m)
+		case <-timeout:
+			c.t.Fatalf("no %s with parent %q within %v", msgType, parent, d)
+			return nil
+		}
+	}
+}

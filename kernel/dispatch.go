@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -205,9 +206,13 @@ func (k *Kernel) handleCommInfo(ch *channel, req *wire.Message) {
 	k.reply(ch, req, "comm_info_reply", map[string]any{"status": "ok", "comms": k.comms.info(c.TargetName)})
 }
 
-// handleComm forwards a front end's comm message to the interpreter. A
-// comm_open the interpreter refuses (no such target) is answered with a
-// comm_close; messages for unknown comms are dropped.
+// handleComm forwards a front end's comm message to the interpreter and
+// waits for the handler a cell registered (package comm) to return; what
+// it sends and prints goes out with the message as parent. A comm_open the
+// interpreter refuses is answered with a comm_close (the worker answers
+// one for an unknown target itself); messages for unknown comms are
+// dropped. An interrupt stops the wait; the handler runs on and what it
+// emits later goes out as idle output (see onIdle).
 func (k *Kernel) handleComm(req *wire.Message) {
 	typ := req.Header.MsgType
 	var content map[string]any
@@ -226,44 +231,60 @@ func (k *Kernel) handleComm(req *wire.Message) {
 	}
 	p, err := k.sup.get(k.ctx)
 	if err == nil {
-		err = p.Comm(typ, content)
+		// Tracked first: the handler's own comm_close for it comes after.
+		k.comms.track(typ, content)
+		err = k.serveComm(req, p, typ, content)
 	}
 	switch {
-	case typ == "comm_open" && err != nil:
+	case err == nil:
+	case errors.Is(err, context.Canceled) && k.ctx.Err() == nil:
+		k.log.Info("interrupted: stopped waiting for the comm handler; it runs on", "msg_type", typ, "comm_id", id)
+	case typ == "comm_open":
 		target, _ := content["target_name"].(string)
 		k.log.Warn("comm_open refused", "target_name", target, "err", err)
+		k.comms.remove(id)
 		k.publish(req, "comm_close", map[string]any{"comm_id": id,
 			"data": map[string]any{"error": fmt.Sprintf("comm target %q: %v", target, err)}})
-	case err != nil:
+	default:
 		k.log.Warn("forwarding a comm message", "msg_type", typ, "err", err)
 		if typ == "comm_close" {
 			k.comms.remove(id)
 		}
-	default:
-		k.comms.track(typ, content)
-		k.flushComm(req, p)
 	}
 }
 
-// flushComm relays what the interpreter sent in answer to a comm message
-// (a comm_close for an unknown target, a handler's comm_msg or output) with
-// the comm message as parent. The worker hands out events only during an
-// Execute, so an empty silent one collects them; events of handlers that
-// take longer go out with the next cell.
-func (k *Kernel) flushComm(req *wire.Message, p Interpreter) {
-	quiet := false
+// serveComm runs the handler of a comm message as a cell runs: an
+// interrupt_request stops the wait, a second one restarts the interpreter.
+func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content map[string]any) error {
+	ctx, cancel := context.WithCancel(k.ctx)
+	defer cancel()
 	run := &cellRun{p: p, req: req, done: make(chan struct{}), stop: make(chan struct{})}
-	defer close(run.done)
-	_, err := p.Execute(k.ctx, worker.ExecuteRequest{Code: "", Silent: true}, func(ev worker.Event) {
+	k.mu.Lock()
+	k.running = run
+	k.mu.Unlock()
+	go func() {
+		select {
+		case <-run.stop:
+			cancel()
+		case <-run.done:
+		}
+	}()
+	err := p.Comm(ctx, typ, content, func(ev worker.Event) {
 		if ev.Input != nil {
-			p.Input("", errors.New("kernel: no cell is running to read standard input for a comm handler"))
+			p.Input("", fmt.Errorf("%w (a comm handler asked)", errNoCellForInput))
 			return
 		}
-		k.onEvent(run, executeRequest{Silent: quiet, AllowStdin: &quiet}, ev)
+		k.relay(req, false, ev)
 	})
-	if err != nil {
+	k.mu.Lock()
+	k.running = nil
+	killed := run.killed
+	k.mu.Unlock()
+	close(run.done)
+	if err != nil && (killed || errors.Is(err, worker.ErrCrashed)) {
 		k.workerFailed(req, p, err)
 	}
+	return err
 }
 
 // workerFailed starts a fresh interpreter when err came from p's death.

@@ -62,6 +62,9 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 	run := &cellRun{p: p, req: req, done: make(chan struct{}), stop: make(chan struct{})}
 	k.mu.Lock()
 	k.running = run
+	if !c.Silent {
+		k.lastCell = req
+	}
 	k.mu.Unlock()
 	res, err := p.Execute(k.ctx, worker.ExecuteRequest{
 		Code:            c.Code,
@@ -181,14 +184,44 @@ func resetLine(names []string) string {
 
 // onEvent relays one event of the running cell.
 func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
-	req := run.req
+	if ev.Input != nil {
+		if !orTrue(c.AllowStdin) {
+			run.p.Input("", ErrStdinNotAllowed)
+			return
+		}
+		k.requestInput(run, ev.Input)
+		return
+	}
+	k.relay(run.req, c.Silent, ev)
+}
+
+// errNoCellForInput answers a read of standard input outside a cell.
+var errNoCellForInput = errors.New("kernel: no cell is running to read standard input")
+
+// onIdle relays what p emits while it serves no request: output of
+// goroutines that outlived their cell goes to the latest non-silent cell
+// (see the package doc).
+func (k *Kernel) onIdle(p Interpreter, ev worker.Event) {
+	if ev.Input != nil {
+		p.Input("", errNoCellForInput)
+		return
+	}
+	k.mu.Lock()
+	parent := k.lastCell
+	k.mu.Unlock()
+	k.relay(parent, false, ev)
+}
+
+// relay publishes an output or comm event with parent as parent header;
+// silent drops output but not comm messages.
+func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
 	switch {
 	case ev.Stream != nil:
-		if !c.Silent {
-			k.publish(req, "stream", map[string]any{"name": ev.Stream.Name, "text": ev.Stream.Text})
+		if !silent {
+			k.publish(parent, "stream", map[string]any{"name": ev.Stream.Name, "text": ev.Stream.Text})
 		}
 	case ev.Display != nil:
-		if c.Silent {
+		if silent {
 			return
 		}
 		d := ev.Display
@@ -204,20 +237,14 @@ func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
 		if d.Update {
 			typ = "update_display_data"
 		}
-		k.publish(req, typ, content)
+		k.publish(parent, typ, content)
 	case ev.Clear != nil:
-		if !c.Silent {
-			k.publish(req, "clear_output", map[string]any{"wait": ev.Clear.Wait})
+		if !silent {
+			k.publish(parent, "clear_output", map[string]any{"wait": ev.Clear.Wait})
 		}
 	case ev.Comm != nil:
 		k.comms.track(ev.Comm.Type, ev.Comm.Content)
-		k.publish(req, ev.Comm.Type, ev.Comm.Content)
-	case ev.Input != nil:
-		if !orTrue(c.AllowStdin) {
-			run.p.Input("", ErrStdinNotAllowed)
-			return
-		}
-		k.requestInput(run, ev.Input)
+		k.publish(parent, ev.Comm.Type, ev.Comm.Content)
 	}
 }
 

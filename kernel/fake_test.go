@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/worker"
@@ -27,6 +28,7 @@ import (
 //	input PROMPT  ask for a line, print it
 //	reset         the result names reset variables a and b
 //	comm          open a comm "c1" to target "t"
+//	later TEXT    after the cell ended, stdout TEXT\n as idle output
 //
 // anything else becomes the result.
 type fake struct {
@@ -38,8 +40,8 @@ type fake struct {
 	inputs  chan inputAnswer
 	comms   []string // "type id" of front-end comm messages received
 	targets map[string]bool
-	orphans []worker.Event // events for the next Execute, as the real worker keeps them
-	blocked atomic.Bool    // a block, hang or input command is waiting
+	idle    func(worker.Event)
+	blocked atomic.Bool // a block, hang or input command is waiting
 }
 
 type inputAnswer struct {
@@ -68,13 +70,21 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 	case <-f.intr: // forget interrupts that came while idle
 	default:
 	}
-	f.mu.Lock()
-	orphans := f.orphans
-	f.orphans = nil
-	f.mu.Unlock()
-	for _, e := range orphans {
-		fn(e)
-	}
+	var later []string
+	defer func() {
+		if len(later) == 0 {
+			return
+		}
+		f.mu.Lock()
+		idle := f.idle
+		f.mu.Unlock()
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			for _, text := range later {
+				idle(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: text + "\n"}})
+			}
+		}()
+	}()
 	res := worker.ExecuteResult{Status: "ok"}
 	for _, line := range strings.Split(req.Code, "\n") {
 		cmd, arg, _ := strings.Cut(line, " ")
@@ -129,6 +139,8 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 		case "comm":
 			fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_open",
 				Content: map[string]any{"comm_id": "c1", "target_name": "t", "data": map[string]any{}}}})
+		case "later":
+			later = append(later, arg)
 		case "whoami":
 			res.Result = display.Bundle{"text/plain": fmt.Sprint("worker ", f.id)}
 		default:
@@ -173,27 +185,40 @@ func (f *fake) Interrupt() error {
 	return nil
 }
 
-func (f *fake) Comm(typ string, content map[string]any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// Comm answers like the real worker's handlers: an unknown target is
+// refused, "deferred-unknown" is closed by the handler, "slow" is waited
+// for until ctx ends, a comm_msg is echoed with a line of output.
+func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn func(worker.Event)) error {
 	if typ == "comm_open" {
 		switch t, _ := content["target_name"].(string); {
 		case t == "deferred-unknown":
-			// Like the real worker: accepted, answered later by a comm_close.
-			f.orphans = append(f.orphans, worker.Event{Comm: &worker.CommEvent{Type: "comm_close",
+			fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_close",
 				Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{}}}})
 			return nil
+		case t == "slow":
+			f.blocked.Store(true)
+			defer f.blocked.Store(false)
+			<-ctx.Done()
+			return fmt.Errorf("fake: waiting for the handler: %w", ctx.Err())
 		case !f.targets[t]:
 			return errors.New("no such comm target")
 		}
 	}
 	if typ == "comm_msg" {
-		f.orphans = append(f.orphans, worker.Event{Comm: &worker.CommEvent{Type: "comm_msg",
-			Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{"echo": true}}}},
-			worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: "handler ran\n"}})
+		fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_msg",
+			Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{"echo": true}}}})
+		fn(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: "handler ran\n"}})
 	}
+	f.mu.Lock()
 	f.comms = append(f.comms, typ+" "+fmt.Sprint(content["comm_id"]))
+	f.mu.Unlock()
 	return nil
+}
+
+func (f *fake) OnIdle(fn func(worker.Event)) {
+	f.mu.Lock()
+	f.idle = fn
+	f.mu.Unlock()
 }
 
 func (f *fake) Close() error          { f.die(); return nil }

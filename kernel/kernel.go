@@ -11,6 +11,23 @@
 // goroutine; control requests (interrupt, shutdown, kernel_info) by another,
 // so that they are answered while a cell runs; input_reply messages from the
 // stdin socket are routed to the cell waiting for them.
+//
+// # Output between requests
+//
+// A comm_open, comm_msg or comm_close from the front end is served like a
+// cell: the kernel hands it to the interpreter and waits, between the
+// busy and idle status messages, until the handler a cell registered
+// (package comm) returns; what the handler sends and prints goes out with
+// the comm message as parent, as ipykernel's handlers' output does. An
+// interrupt_request stops the wait (the handler runs on). What the
+// interpreter emits while it serves no request (a goroutine a cell
+// started printing, showing or sending on a comm after the cell ended) goes
+// out at once, with the latest non-silent execute_request as parent and no
+// status messages. That is ipykernel's default for the output of threads:
+// the latest cell (its global parent; ipykernel's PR #1451 went back to it
+// after a time of routing a thread's output to the cell that started the
+// thread). The interpreter cannot tell which cell started a goroutine, so
+// a cell's late output shows under a later cell once one has run.
 package kernel
 
 import (
@@ -26,6 +43,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker"
 )
 
 // Config configures a kernel. The zero value of each field but Conn means
@@ -72,7 +90,10 @@ type Kernel struct {
 	count int
 
 	mu      sync.Mutex
-	running *cellRun // the cell now executing, or nil
+	running *cellRun // the cell (or comm handler) now running, or nil
+	// lastCell is the latest non-silent execute_request: the parent of
+	// what the interpreter emits while idle (see onIdle).
+	lastCell *wire.Message
 
 	shutdownOnce sync.Once
 	requested    atomic.Bool // Shutdown was called
@@ -130,7 +151,13 @@ func New(ctx context.Context, cfg Config) (*Kernel, error) {
 		shellQ:  make(chan *wire.Message, 1024),
 		inputs:  make(chan *wire.Message, 16),
 	}
-	k.sup = newSupervisor(ctx, start, log)
+	k.sup = newSupervisor(ctx, func(ctx context.Context) (Interpreter, error) {
+		p, err := start(ctx)
+		if err == nil {
+			p.OnIdle(func(ev worker.Event) { k.onIdle(p, ev) })
+		}
+		return p, err
+	}, log)
 	k.sup.launch() // the worker starts while the front end connects
 	k.socks, err = bind(ctx, &k.conn, log)
 	if err != nil {

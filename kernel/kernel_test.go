@@ -419,6 +419,66 @@ func TestComms(t *testing.T) {
 	}
 }
 
+func TestIdleOutput(t *testing.T) {
+	// What the interpreter emits after a cell ended goes out at once, with
+	// the latest non-silent cell as parent, outside any busy/idle pair.
+	_, c, _ := startKernel(t, "tcp", nil, "")
+	cellReq := func(code string, opts map[string]any) *wire.Message {
+		content := map[string]any{"code": code, "silent": false, "store_history": true,
+			"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true}
+		for k, v := range opts {
+			content[k] = v
+		}
+		req := c.send(c.shell, "execute_request", content)
+		c.reply(c.shell, req)
+		c.outputs(req)
+		return req
+	}
+	first := cellReq("later tick", nil)
+	m := c.waitIOPub("stream", first, 5*time.Second)
+	if s := content(t, m); s["name"] != "stdout" || s["text"] != "tick\n" {
+		t.Errorf("idle stream %v", s)
+	}
+	// A silent cell is no output's home: later output goes to the last
+	// cell the user ran.
+	cellReq("later quiet", map[string]any{"silent": true})
+	if s := content(t, c.waitIOPub("stream", first, 5*time.Second)); s["text"] != "quiet\n" {
+		t.Errorf("idle stream after a silent cell %v", s)
+	}
+	second := cellReq("later tock", nil)
+	if s := content(t, c.waitIOPub("stream", second, 5*time.Second)); s["text"] != "tock\n" {
+		t.Errorf("idle stream of the second cell %v", s)
+	}
+	c.noMessage(c.iopub, 100*time.Millisecond)
+}
+
+func TestCommHandlerInterrupted(t *testing.T) {
+	// The kernel waits for a comm handler as for a cell; an interrupt ends
+	// the wait, the comm stays open and the kernel serves the next request.
+	k, c, _ := startKernel(t, "tcp", nil, "")
+	r, _ := c.execute("whoami", nil)
+	open := c.send(c.shell, "comm_open", map[string]any{"comm_id": "s1", "target_name": "slow", "data": map[string]any{}})
+	deadline := time.Now().Add(5 * time.Second)
+	for f := k.sup.current().(*fake); !f.blocked.Load(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow handler was not reached")
+		}
+	}
+	c.reply(c.control, c.send(c.control, "interrupt_request", nil))
+	if out := c.outputs(open); len(out) != 0 {
+		t.Errorf("interrupted comm_open published %v", types(out))
+	}
+	req := c.send(c.shell, "comm_info_request", map[string]any{"target_name": "slow"})
+	if comms := content(t, c.reply(c.shell, req))["comms"].(map[string]any); comms["s1"] == nil {
+		t.Errorf("comm_info after the interrupted open %v", comms)
+	}
+	// Comm messages never count as cells.
+	r2, _ := c.execute("whoami", nil)
+	if r2["execution_count"] != r["execution_count"].(float64)+1 {
+		t.Errorf("execution_count %v after %v", r2["execution_count"], r["execution_count"])
+	}
+}
+
 func TestBadMessagesAreDropped(t *testing.T) {
 	_, c, _ := startKernel(t, "tcp", nil, "")
 	// Wrong key: signed, but not with the session key.

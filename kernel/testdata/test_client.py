@@ -436,6 +436,94 @@ class CommTests(KernelCase):
         self.assert_answers()
 
 
+class IdleOutputTests(KernelCase):
+    """Output and comm messages the interpreter sends while no cell runs
+    reach the front end at once, without another execute_request."""
+
+    def collect(self, parent_id, until, timeout=5):
+        """Returns the iopub messages with parent parent_id, in order, up to
+        the first for which until(msg) holds."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.fail(f"gave up after {timeout} s; got {[(m['msg_type'], m['content']) for m in out]}")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != parent_id:
+                continue
+            out.append(msg)
+            if until(msg):
+                return out
+
+    def test_comm_handler_reply_without_execute(self):
+        content, _, _ = self.run_cell(
+            'comm.Register("unetlab.test.echo", func(c *comm.Comm, data map[string]any) {\n'
+            '\tc.OnMessage(func(d map[string]any) {\n'
+            '\t\tif d["slow"] == true {\n'
+            "\t\t\ttime.Sleep(1500 * time.Millisecond)\n"
+            "\t\t}\n"
+            '\t\tfmt.Println("handler got", d["n"])\n'
+            '\t\tc.Send(map[string]any{"echo": d["n"]})\n'
+            "\t})\n"
+            "})")
+        self.assertEqual(content["status"], "ok", content)
+        count = content["execution_count"]
+        comm_id = uuid.uuid4().hex
+        idle = lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
+        msg = self.kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "unetlab.test.echo", "data": {}})
+        self.kc.shell_channel.send(msg)
+        opened = self.collect(msg["header"]["msg_id"], idle)
+        self.assertNotIn("comm_close", [m["msg_type"] for m in opened], "the registered target refused the comm")
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"n": 7}})
+        t0 = time.monotonic()
+        self.kc.shell_channel.send(msg)
+        got = self.collect(msg["header"]["msg_id"], idle)
+        took = time.monotonic() - t0
+        kinds = [m["msg_type"] for m in got]
+        self.assertEqual(kinds, ["status", "stream", "comm_msg", "status"], kinds)
+        self.assertEqual(got[1]["content"]["text"], "handler got 7\n")
+        self.assertEqual(got[2]["content"]["comm_id"], comm_id)
+        self.assertEqual(got[2]["content"]["data"], {"echo": 7})
+        print(f"  comm_msg -> handler reply: {took*1000:.0f} ms", flush=True)
+        # A handler that takes its time is waited for, as a cell would be.
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"n": 8, "slow": True}})
+        self.kc.shell_channel.send(msg)
+        got = self.collect(msg["header"]["msg_id"], idle)
+        self.assertEqual([m["msg_type"] for m in got], ["status", "stream", "comm_msg", "status"])
+        self.assertEqual(got[2]["content"]["data"], {"echo": 8})
+        # Nothing ran as a cell: the next cell's count follows the last.
+        content, _, _ = self.run_cell("1+1")
+        self.assertEqual(content["execution_count"], count + 1, "a comm message counted as a cell")
+
+    def test_goroutine_output_after_cell(self):
+        code = (
+            "go func() {\n"
+            "\ttime.Sleep(200 * time.Millisecond)\n"
+            '\tfmt.Println("late line")\n'
+            '\tdisplay.Show(display.Text("late display"))\n'
+            '\tfmt.Println("after display")\n'
+            "}()"
+        )
+        msg_id = self.kc.execute(code)
+        self.assertEqual(self.shell_reply(msg_id)["content"]["status"], "ok")
+        msgs = self.iopub_until_idle(msg_id)
+        t_idle = msgs[-1][0]
+        self.assertNotIn("stream", [m["msg_type"] for _, m in msgs], "the late output came with the cell")
+        # No other request: the output arrives on its own, with the cell
+        # that started the goroutine (the latest cell) as parent.
+        got = self.collect(msg_id, lambda m: m["msg_type"] == "stream" and "after display" in m["content"]["text"])
+        lag = time.monotonic() - t_idle
+        texts = [m["content"]["text"] if m["msg_type"] == "stream" else m["content"]["data"]["text/plain"] for m in got]
+        self.assertEqual("".join(t if t.endswith("\n") else f"[{t}]" for t in texts),
+                         "late line\n[late display]after display\n", [m["msg_type"] for m in got])
+        self.assertLess(lag, 2, f"late output arrived {lag:.2f} s after the cell ended")
+        print(f"  goroutine output 200 ms after its cell: arrived {lag*1000:.0f} ms after idle", flush=True)
+
+
 class StreamTests(KernelCase):
     def test_live(self):
         code = 'for i := 0; i < 6; i++ {\n\tfmt.Println("tick", i)\n\ttime.Sleep(200 * time.Millisecond)\n}'

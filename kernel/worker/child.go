@@ -56,7 +56,7 @@ func Main(args []string) int {
 	comms := make(chan request, 1024)
 	go func() {
 		for r := range comms {
-			comm.Deliver(r.CommType, r.CommContent)
+			c.serveComm(r)
 			c.commsPending.Add(-1)
 		}
 	}()
@@ -102,6 +102,8 @@ type child struct {
 
 	syncMu sync.Mutex
 	seq    uint64
+	// The requests whose output this is (see owner); guarded by syncMu.
+	execID, commID uint64
 
 	mu         sync.Mutex
 	cur        uint64 // id of the running execute, 0 when idle
@@ -112,9 +114,19 @@ type child struct {
 	input chan request
 
 	// commsPending counts comm messages from the front end not yet
-	// handled; a cell waits for them (a while), so that what a handler
-	// sends belongs to the Execute that follows the message.
+	// handled; a cell waits for them (a while), so that a cell sent after
+	// a comm message sees what its handler did.
 	commsPending atomic.Int64
+}
+
+// ownerLocked is the request that output belongs to now: the running
+// cell, else the comm message whose handler runs, else 0 (idle); c.syncMu
+// is held.
+func (c *child) ownerLocked() uint64 {
+	if c.execID != 0 {
+		return c.execID
+	}
+	return c.commID
 }
 
 // Markers in the stdout and stderr pipes are markerCommon + kind + ";" +
@@ -128,23 +140,44 @@ const (
 )
 
 // send writes a sync marker on stdout and stderr, then the reply with the
-// marker's number: the parent delivers the text before the marker first.
-func (c *child) send(r reply) error {
+// marker's number and the owner of what follows: the parent delivers the
+// text before the marker first, to the owner of the message before. change,
+// when not nil, changes the owner (execID, commID) at the marker.
+func (c *child) send(r reply, change func()) error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
+	if change != nil {
+		change()
+	}
 	c.seq++
 	m := fmt.Sprintf("%s%d%c", markerPrefix, c.seq, markerEnd)
 	_, _ = c.stdout.WriteString(m)
 	_, _ = c.stderr.WriteString(m)
 	r.Sync = c.seq
+	r.Owner = c.ownerLocked()
 	return c.enc.send(r)
 }
 
+// event sends e; it belongs to the owner of the moment (see send).
 func (c *child) event(e wireEvent) error {
-	c.mu.Lock()
-	id := c.cur
-	c.mu.Unlock()
-	return c.send(reply{ID: id, Op: opEvent, Event: &e})
+	return c.send(reply{Op: opEvent, Event: &e}, nil)
+}
+
+// serveComm runs the handler of a front-end comm message (package comm)
+// between a start and a done message, so that what the handler sends and
+// prints belongs to the message. A panic in the handler is written to
+// stderr; the worker goes on.
+func (c *child) serveComm(r request) {
+	_ = c.send(reply{ID: r.ID, Op: opStart}, func() { c.commID = r.ID })
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				fmt.Fprintf(c.stderr, "unetlab: panic in the comm handler for %s %v: %v\n", r.CommType, r.CommContent["comm_id"], v)
+			}
+		}()
+		comm.Deliver(r.CommType, r.CommContent)
+	}()
+	_ = c.send(reply{ID: r.ID, Op: opDone}, func() { c.commID = 0 })
 }
 
 // Display implements display.Publisher.
@@ -197,6 +230,7 @@ func (c *child) execute(r request) {
 	c.cur, c.cancel, c.ctx, c.allowStdin = r.ID, cancel, ctx, req.AllowStdin
 	c.mu.Unlock()
 	cell.Set(ctx)
+	_ = c.send(reply{ID: r.ID, Op: opStart}, func() { c.execID = r.ID })
 
 	res := wireExecuteResult{Status: "ok"}
 	out, err := c.sess.execute(ctx, req.Code)
@@ -227,7 +261,7 @@ func (c *child) execute(r request) {
 	c.mu.Lock()
 	c.cur, c.cancel, c.ctx = 0, nil, nil
 	c.mu.Unlock()
-	_ = c.send(reply{ID: r.ID, Op: opDone, Execute: &res})
+	_ = c.send(reply{ID: r.ID, Op: opDone, Execute: &res}, func() { c.execID = 0 })
 }
 
 // fromWireJSON turns a wire bundle into plain JSON data for

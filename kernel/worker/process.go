@@ -56,13 +56,21 @@ type Process struct {
 	nextID atomic.Uint64
 	execMu sync.Mutex // one Execute at a time
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	calls   map[uint64]*call
-	cur     *call        // the running Execute
-	orphans []Event      // events while no Execute runs, delivered with the next
-	pending [2][]segment // stream text not yet delivered: stdout, stderr
-	seen    [2]uint64    // last sync marker seen on each stream
+	mu    sync.Mutex
+	cond  *sync.Cond
+	calls map[uint64]*call
+	// owner is the request that the stream text now flushable belongs to:
+	// the owner named by the last marked message delivered (see
+	// protocol.go); 0 when the child is idle.
+	owner uint64
+	// idle holds events whose owner nobody waits for, in order, for
+	// idleFn (run by idleLoop), or, while there is no idleFn, for the next
+	// Execute or Comm call. idleBusy: idleLoop is handing events out.
+	idle     []Event
+	idleFn   func(Event)
+	idleBusy bool
+	pending  [2][]segment // stream text not yet delivered: stdout, stderr
+	seen     [2]uint64    // last sync marker seen on each stream
 	// delivered is the last sync number whose message went out: text
 	// written after marker N waits until message N is delivered.
 	delivered uint64
@@ -80,6 +88,7 @@ type segment struct {
 // call is one request waiting for its reply.
 type call struct {
 	id     uint64
+	owns   bool // an Execute or a Comm: output owned by it goes to it
 	reply  chan reply
 	mu     sync.Mutex
 	events []Event
@@ -179,6 +188,7 @@ func Start(ctx context.Context, opt Options) (*Process, error) {
 	go p.readStream(1, errR)
 	go p.readReplies(repR, ready)
 	go p.flushLoop()
+	go p.idleLoop()
 	go func() {
 		err := cmd.Wait()
 		reqW.Close()
@@ -428,27 +438,84 @@ func (p *Process) flushLocked() {
 		}
 		p.pending[i] = p.pending[i][k:]
 		if len(text) > 0 {
-			p.deliverLocked(Event{Stream: &StreamEvent{Name: streamNames[i], Text: string(text)}})
+			p.deliverLocked(Event{Stream: &StreamEvent{Name: streamNames[i], Text: string(text)}}, p.owner)
 		}
 	}
 }
 
-// deliverLocked hands an event to the running Execute, or keeps it for the
-// next one; p.mu is held.
-func (p *Process) deliverLocked(e Event) {
-	if p.cur != nil {
-		p.cur.push(e)
+// deliverLocked hands an event to the Execute or Comm call that owns it,
+// or to the idle queue when the owner is 0 or nobody waits for it any
+// more; p.mu is held.
+func (p *Process) deliverLocked(e Event, owner uint64) {
+	if c := p.calls[owner]; owner != 0 && c != nil && c.owns {
+		c.push(e)
 		return
 	}
-	if e.Stream != nil && len(p.orphans) > 0 {
-		if last := p.orphans[len(p.orphans)-1].Stream; last != nil && last.Name == e.Stream.Name && len(last.Text) < 1<<20 {
+	if e.Stream != nil && len(p.idle) > 0 {
+		// Text not handed out yet goes out in one message.
+		if last := p.idle[len(p.idle)-1].Stream; last != nil && last.Name == e.Stream.Name && len(last.Text) < 1<<20 {
 			last.Text += e.Stream.Text
 			return
 		}
 	}
-	if len(p.orphans) < 10000 {
-		p.orphans = append(p.orphans, e)
+	if p.idleFn == nil && len(p.idle) >= maxIdle {
+		return // nobody takes them: keep the first ones only
 	}
+	p.idle = append(p.idle, e)
+	p.cond.Broadcast()
+}
+
+// maxIdle bounds the idle events kept while no idle function is set.
+const maxIdle = 10000
+
+// OnIdle sets the function that receives the events no request waits for:
+// what goroutines a cell left running print, show or send after the cell
+// ended, and what a comm handler emits after its Comm call stopped
+// waiting. fn is called on one goroutine, in the order the child emitted
+// the events, and never at the same time as an Execute or Comm call hands
+// its own events out: events emitted before a call's are handed out first.
+// Events that came before OnIdle was called go to fn too. fn must not call
+// Execute or Comm. Without an idle function (nil, the default) such events
+// are kept and delivered at the start of the next Execute or Comm call.
+func (p *Process) OnIdle(fn func(Event)) {
+	p.mu.Lock()
+	p.idleFn = fn
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// idleLoop hands idle events to idleFn until the child is gone and its
+// output read.
+func (p *Process) idleLoop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		for len(p.idle) == 0 || p.idleFn == nil {
+			if p.stopped && p.eof[0] && p.eof[1] {
+				return
+			}
+			p.cond.Wait()
+		}
+		events, fn := p.idle, p.idleFn
+		p.idle, p.idleBusy = nil, true
+		p.mu.Unlock()
+		for _, e := range events {
+			fn(e)
+		}
+		p.mu.Lock()
+		p.idleBusy = false
+		p.cond.Broadcast()
+	}
+}
+
+// waitIdle waits until the idle events queued so far have been handed out,
+// so that a call's events never overtake them.
+func (p *Process) waitIdle() {
+	p.mu.Lock()
+	for p.idleFn != nil && (len(p.idle) > 0 || p.idleBusy) {
+		p.cond.Wait()
+	}
+	p.mu.Unlock()
 }
 
 func (p *Process) flushLoop() {
@@ -476,6 +543,7 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 		if err := dec.next(&rep); err != nil {
 			p.mu.Lock()
 			p.stopped = true
+			p.cond.Broadcast()
 			p.mu.Unlock()
 			if first {
 				ready <- fmt.Errorf("worker: child closed its control channel before it was ready: %w", ErrCrashed)
@@ -502,13 +570,26 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 		switch rep.Op {
 		case opEvent:
 			if rep.Event != nil {
-				p.deliverLocked(rep.Event.event())
+				p.deliverLocked(rep.Event.event(), rep.Owner)
+			}
+		case opStart:
+			// Without an idle function, what came while idle goes out
+			// with the next cell.
+			if c := p.calls[rep.ID]; c != nil && c.owns && p.idleFn == nil {
+				for _, e := range p.idle {
+					c.push(e)
+				}
+				p.idle = nil
 			}
 		case opDone:
 			if c := p.calls[rep.ID]; c != nil {
 				delete(p.calls, rep.ID)
 				c.reply <- rep
 			}
+		}
+		if rep.Sync > 0 {
+			// Text written after this marker belongs to the owner it names.
+			p.owner = rep.Owner
 		}
 		if rep.Sync > p.delivered {
 			p.delivered = rep.Sync
@@ -517,28 +598,40 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 	}
 }
 
-// roundTrip sends req and waits for its reply; events go to c (may be
-// nil for requests without events).
-func (p *Process) newCall() *call {
-	c := &call{id: p.nextID.Add(1), reply: make(chan reply, 1), signal: make(chan struct{}, 1)}
+// newCall registers a request waiting for its reply; events says whether
+// the output it owns goes to it (Execute, Comm).
+func (p *Process) newCall(events bool) *call {
+	c := &call{id: p.nextID.Add(1), owns: events, reply: make(chan reply, 1), signal: make(chan struct{}, 1)}
 	p.mu.Lock()
 	p.calls[c.id] = c
 	p.mu.Unlock()
 	return c
 }
 
+// dropCall forgets c: what it owns from now on goes to the idle queue.
 func (p *Process) dropCall(c *call) {
 	p.mu.Lock()
 	delete(p.calls, c.id)
-	if p.cur == c {
-		p.cur = nil
-	}
 	p.mu.Unlock()
+}
+
+// drain hands c's events to fn, after the idle events emitted before them.
+func (p *Process) drain(c *call, fn func(Event)) {
+	events := c.take()
+	if len(events) == 0 {
+		return
+	}
+	p.waitIdle()
+	for _, e := range events {
+		fn(e)
+	}
 }
 
 // Execute runs one cell. Events (output, displays, input requests) are
 // delivered in order to fn on the calling goroutine before Execute
-// returns; fn must not call Execute. When the child dies the error wraps
+// returns; fn must not call Execute. They are what the child emits from
+// the moment it starts the cell until it ends it, from any goroutine;
+// what comes after goes to the idle function (see OnIdle). When the child dies the error wraps
 // ErrCrashed and carries the exit status and the end of the child's
 // stderr (the Go panic report). When ctx is cancelled the cell is
 // interrupted; a cell that does not stop within 2 s kills the child.
@@ -548,15 +641,8 @@ func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event
 	if fn == nil {
 		fn = func(Event) {}
 	}
-	c := p.newCall()
+	c := p.newCall(true)
 	defer p.dropCall(c)
-	p.mu.Lock()
-	p.cur = c
-	for _, e := range p.orphans {
-		c.push(e)
-	}
-	p.orphans = nil
-	p.mu.Unlock()
 
 	if err := p.enc.send(request{ID: c.id, Op: opExecute, Execute: &req}); err != nil {
 		select {
@@ -566,11 +652,7 @@ func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event
 			return ExecuteResult{}, fmt.Errorf("worker: sending the cell: %w", err)
 		}
 	}
-	drain := func() {
-		for _, e := range c.take() {
-			fn(e)
-		}
-	}
+	drain := func() { p.drain(c, fn) }
 	ctxDone := ctx.Done()
 	var killAt <-chan time.Time
 	for {
@@ -604,7 +686,7 @@ func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event
 
 // request sends a request without events and waits for its reply.
 func (p *Process) request(ctx context.Context, req request) (reply, error) {
-	c := p.newCall()
+	c := p.newCall(false)
 	defer p.dropCall(c)
 	req.ID = c.id
 	if err := p.enc.send(req); err != nil {
@@ -672,7 +754,50 @@ func (p *Process) Interrupt() error {
 }
 
 // Comm passes a comm_open, comm_msg or comm_close from the front end to the
-// worker (package comm's targets and handlers).
-func (p *Process) Comm(typ string, content map[string]any) error {
-	return p.enc.send(request{Op: opComm, CommType: typ, CommContent: content})
+// worker (package comm's targets and handlers) and waits until the handler
+// it runs has returned. What the handler sends and prints (its comm_msg
+// replies, a comm_close for an unknown target, output) is delivered in
+// order to fn on the calling goroutine before Comm returns, as Execute
+// delivers a cell's; fn must not call Execute or Comm. Handlers run one
+// at a time, in the order of the messages. When ctx ends first, Comm
+// returns ctx's error wrapped and the handler runs on: what it emits later
+// goes to the idle function (see OnIdle). When the child dies the error
+// wraps ErrCrashed.
+func (p *Process) Comm(ctx context.Context, typ string, content map[string]any, fn func(Event)) error {
+	if fn == nil {
+		fn = func(Event) {}
+	}
+	c := p.newCall(true)
+	defer p.dropCall(c)
+	if err := p.enc.send(request{ID: c.id, Op: opComm, CommType: typ, CommContent: content}); err != nil {
+		select {
+		case <-p.done:
+			return p.crashError("before the comm handler ran")
+		case <-time.After(time.Second):
+			return fmt.Errorf("worker: sending %s: %w", typ, err)
+		}
+	}
+	for {
+		select {
+		case <-c.signal:
+			p.drain(c, fn)
+		case rep := <-c.reply:
+			p.drain(c, fn)
+			if rep.Error != "" {
+				return fmt.Errorf("worker: %s: %s", typ, rep.Error)
+			}
+			return nil
+		case <-p.done:
+			err := p.crashError("while a comm handler ran")
+			p.mu.Lock()
+			p.flushLocked()
+			p.mu.Unlock()
+			p.drain(c, fn)
+			return err
+		case <-ctx.Done():
+			p.dropCall(c)
+			p.drain(c, fn)
+			return fmt.Errorf("worker: waiting for the %s handler: %w", typ, ctx.Err())
+		}
+	}
 }

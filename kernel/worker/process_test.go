@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -339,26 +340,83 @@ c.Close(nil)`})
 	if err != nil || res.Status != "ok" {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	if err := p.Comm("comm_open", map[string]any{"comm_id": "c1", "target_name": "echo", "data": map[string]any{}}); err != nil {
-		t.Fatal(err)
+	// Handlers run while no cell runs; what they send comes back through
+	// Comm, in order, and nothing waits for a cell.
+	var idle eventLog
+	p.OnIdle(idle.add)
+	cases := []struct {
+		typ     string
+		content map[string]any
+		want    string
+	}{
+		{"comm_open", map[string]any{"comm_id": "c1", "target_name": "echo", "data": map[string]any{}}, ""},
+		{"comm_msg", map[string]any{"comm_id": "c1", "data": map[string]any{"ping": "pong"}}, "[comm_msg]"},
+		// A comm_open to an unknown target is closed.
+		{"comm_open", map[string]any{"comm_id": "c2", "target_name": "nobody"}, "[comm_close]"},
+		{"comm_msg", map[string]any{"comm_id": "nonesuch", "data": map[string]any{}}, ""},
 	}
-	if err := p.Comm("comm_msg", map[string]any{"comm_id": "c1", "data": map[string]any{"ping": "pong"}}); err != nil {
-		t.Fatal(err)
+	for _, tc := range cases {
+		events, err := sendComm(t, p, tc.typ, tc.content)
+		if err != nil {
+			t.Fatalf("%s %v: %v", tc.typ, tc.content["comm_id"], err)
+		}
+		if got := transcript(events); got != tc.want {
+			t.Fatalf("%s %v: events %q, want %q", tc.typ, tc.content["comm_id"], got, tc.want)
+		}
+		switch tc.want {
+		case "[comm_msg]":
+			if events[0].Comm.Content["data"].(map[string]any)["ping"] != "pong" || events[0].Comm.Content["comm_id"] != "c1" {
+				t.Errorf("echo %+v", events[0].Comm.Content)
+			}
+		case "[comm_close]":
+			if events[0].Comm.Content["comm_id"] != "c2" {
+				t.Errorf("close %+v", events[0].Comm.Content)
+			}
+		}
 	}
-	// A comm_open to an unknown target is closed.
-	if err := p.Comm("comm_open", map[string]any{"comm_id": "c2", "target_name": "nobody"}); err != nil {
-		t.Fatal(err)
+	if got := idle.text(); got != "" {
+		t.Errorf("idle events %q, want none", got)
 	}
-	// As the kernel does: an empty silent cell collects what handlers sent.
-	_, events, err = run(t, p, ExecuteRequest{Code: "", Silent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := transcript(events); got != "[comm_msg][comm_close]" {
-		t.Fatalf("events %q, want the echo then the close of c2", got)
-	}
-	if events[0].Comm.Content["data"].(map[string]any)["ping"] != "pong" || events[1].Comm.Content["comm_id"] != "c2" {
-		t.Errorf("comm contents %+v %+v", events[0].Comm.Content, events[1].Comm.Content)
+}
+
+// sendComm passes a front-end comm message and returns the handler's events.
+func sendComm(t *testing.T, p *Process, typ string, content map[string]any) ([]Event, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var events []Event
+	err := p.Comm(ctx, typ, content, func(e Event) { events = append(events, e) })
+	return events, err
+}
+
+// eventLog collects events from another goroutine.
+type eventLog struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (l *eventLog) add(e Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return transcript(l.events)
+}
+
+// waitFor waits until the log's transcript contains want, at most d.
+func (l *eventLog) waitFor(t *testing.T, want string, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		got := l.text()
+		if strings.Contains(got, want) || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -430,5 +488,159 @@ func TestInterruptWaitsInWorker(t *testing.T) {
 	res, _, err = run(t, p, ExecuteRequest{Code: "1+1"})
 	if err != nil || res.Result["text/plain"] != "2" {
 		t.Errorf("next cell: %+v %v", res, err)
+	}
+}
+
+func TestIdleOutput(t *testing.T) {
+	// What a goroutine prints, shows and sends after its cell ended goes to
+	// the idle function at once, in order, without another Execute.
+	p := startWorker(t)
+	var idle eventLog
+	p.OnIdle(idle.add)
+	res, events, err := run(t, p, ExecuteRequest{Code: `go func() {
+	time.Sleep(200 * time.Millisecond)
+	fmt.Println("a")
+	display.Show(display.Text("b"))
+	os.Stdout.WriteString("c\n")
+	c, _ := comm.Open("late.target", nil)
+	fmt.Fprintln(os.Stderr, "d")
+	c.Close(nil)
+}()
+fmt.Println("cell")`})
+	if err != nil || res.Status != "ok" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if got := transcript(events); got != "cell\n" {
+		t.Errorf("cell events %q", got)
+	}
+	want := "a\n[display b]c\n[comm_open][stderr]d\n[comm_close]"
+	if got := idle.waitFor(t, "[comm_close]", 5*time.Second); got != want {
+		t.Errorf("idle events %q, want %q", got, want)
+	}
+}
+
+func TestIdleEventsPrecedeTheNextCell(t *testing.T) {
+	// A slow idle function holds the next cell's events back: they never
+	// overtake what was emitted before the cell started.
+	p := startWorker(t)
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.OnIdle(func(e Event) {
+		once.Do(func() { close(entered); <-release })
+		mu.Lock()
+		order = append(order, "idle:"+transcript([]Event{e}))
+		mu.Unlock()
+	})
+	if _, _, err := run(t, p, ExecuteRequest{Code: `go func() { time.Sleep(50 * time.Millisecond); fmt.Println("bg") }()`}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the goroutine's output never reached the idle function")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Execute(context.Background(), ExecuteRequest{Code: `fmt.Println("cell")`}, func(e Event) {
+			mu.Lock()
+			order = append(order, "cell:"+transcript([]Event{e}))
+			mu.Unlock()
+		})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the cell has run; its output waits
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"idle:bg\n", "cell:cell\n"}; !slices.Equal(order, want) {
+		t.Errorf("order %q, want %q", order, want)
+	}
+}
+
+func TestIdleEventsWithoutIdleFunction(t *testing.T) {
+	// Without OnIdle, late output is kept for the next cell, ahead of it.
+	p := startWorker(t)
+	if _, _, err := run(t, p, ExecuteRequest{Code: `go func() { time.Sleep(50 * time.Millisecond); fmt.Println("late") }()`}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_, events, err := run(t, p, ExecuteRequest{Code: `fmt.Println("now")`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := transcript(events); got != "late\nnow\n" {
+		t.Errorf("events %q, want the late line first", got)
+	}
+}
+
+func TestCommHandlerOutput(t *testing.T) {
+	p := startWorker(t)
+	var idle eventLog
+	p.OnIdle(idle.add)
+	res, _, err := run(t, p, ExecuteRequest{Code: `comm.Register("talk", func(c *comm.Comm, data map[string]any) {
+	fmt.Println("opened", data["n"])
+	c.OnMessage(func(d map[string]any) {
+		if d["boom"] == true {
+			panic("handler failed")
+		}
+		if d["slow"] == true {
+			time.Sleep(300 * time.Millisecond)
+			fmt.Println("slow done")
+			return
+		}
+		fmt.Println("got", d["x"])
+		display.Show(display.Text("shown"))
+		os.Stderr.WriteString("err\n")
+		c.Send(d)
+	})
+})`})
+	if err != nil || res.Status != "ok" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	cases := []struct {
+		name    string
+		typ     string
+		content map[string]any
+		want    string
+	}{
+		{"open", "comm_open", map[string]any{"comm_id": "t1", "target_name": "talk", "data": map[string]any{"n": 1}}, "opened 1\n"},
+		{"message", "comm_msg", map[string]any{"comm_id": "t1", "data": map[string]any{"x": 2}}, "got 2\n[display shown][stderr]err\n[comm_msg]"},
+		{"panic", "comm_msg", map[string]any{"comm_id": "t1", "data": map[string]any{"boom": true}},
+			"[stderr]unetlab: panic in the comm handler for comm_msg t1: handler failed\n"},
+		{"after the panic", "comm_msg", map[string]any{"comm_id": "t1", "data": map[string]any{"x": 3}}, "got 3\n[display shown][stderr]err\n[comm_msg]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			events, err := sendComm(t, p, tc.typ, tc.content)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := transcript(events); got != tc.want {
+				t.Errorf("events %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	// A caller that stops waiting gets ctx's error; the handler runs on and
+	// its later output goes to the idle function, not to the next cell.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = p.Comm(ctx, "comm_msg", map[string]any{"comm_id": "t1", "data": map[string]any{"slow": true}}, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow handler: error %v, want DeadlineExceeded", err)
+	}
+	if got := idle.waitFor(t, "slow done", 5*time.Second); got != "slow done\n" {
+		t.Errorf("idle events %q", got)
+	}
+	res, events, err := run(t, p, ExecuteRequest{Code: "1 + 1"})
+	if err != nil || res.Result["text/plain"] != "2" || len(events) != 0 {
+		t.Errorf("next cell: %+v %q %v", res, transcript(events), err)
 	}
 }

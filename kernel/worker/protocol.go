@@ -15,6 +15,14 @@ import (
 // child's fd 1 and 2 are pipes the parent reads as the cell's stdout and
 // stderr; the child writes a sync marker on both before each event, so the
 // parent delivers the text written before an event ahead of the event.
+//
+// Each marked message also names its owner: the request (an execute, else
+// a front-end comm message whose handler runs) that output written from
+// then on belongs to, 0 when the child is idle. The child changes the owner
+// only together with a marked message (start when a cell or handler
+// begins, done when it ends), so the parent gives the text after marker N
+// to the owner of message N: to the waiting Execute or Comm call, or to the
+// idle function when the owner is 0 or nobody waits for it any more.
 
 // Operations of a request.
 const (
@@ -26,6 +34,7 @@ const (
 	opComm      = "comm"
 	opReady     = "ready"
 	opEvent     = "event"
+	opStart     = "start" // the child began serving request ID (an execute or a comm)
 	opDone      = "done"
 )
 
@@ -50,6 +59,9 @@ type reply struct {
 	ID   uint64 `json:"id,omitempty"`
 	Op   string `json:"op"`
 	Sync uint64 `json:"sync,omitempty"` // the marker written before this message
+	// Owner is, for a marked message, the request that output written
+	// after its marker belongs to (0: none, the child is idle).
+	Owner uint64 `json:"owner,omitempty"`
 	// Op event.
 	Event *wireEvent `json:"event,omitempty"`
 	// Op done.
