@@ -58,8 +58,22 @@ func benchConv(b *testing.B, s int) {
 	b.ReportMetric(3*2*macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkConv3dFwdBwd32(b *testing.B) { benchConv(b, 32) }
-func BenchmarkConv3dFwdBwd64(b *testing.B) { benchConv(b, 64) }
+func BenchmarkConv3dFwdBwd32(b *testing.B) { benchConvPaths(b, 32) }
+func BenchmarkConv3dFwdBwd64(b *testing.B) { benchConvPaths(b, 64) }
+
+// benchConvPaths runs benchConv on the direct path (where the CPU has it)
+// and on the vol2col+GEMM path, in the same run, so their ratio can be
+// read off one output.
+func benchConvPaths(b *testing.B, s int) {
+	defer func(off bool) { directOff = off }(directOff)
+	for _, path := range []string{"direct", "gemm"} {
+		if path == "direct" && !haveDirect {
+			continue
+		}
+		directOff = path == "gemm"
+		b.Run("path="+path, func(b *testing.B) { benchConv(b, s) })
+	}
+}
 
 // BenchmarkDepthwiseK7 is ConvNeXt's depthwise convolution: 32 channels,
 // k7 p3, groups 32, on 1x32x32^3, forward and backward.

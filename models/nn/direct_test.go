@@ -1,9 +1,13 @@
 package nn
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -159,5 +163,29 @@ func TestDirectConv(t *testing.T) {
 		if err := close32to64(dw, dw64, 2e-6*math.Sqrt(float64(tc.n*g.smallN))); err != nil {
 			t.Errorf("%s weight gradient: %v", name, err)
 		}
+	}
+}
+
+// TestDirectAsmUpToDate regenerates the micro-kernels and compares them
+// with the committed direct_amd64.s.
+func TestDirectAsmUpToDate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator")
+	}
+	tmp := filepath.Join(t.TempDir(), "direct_amd64.s")
+	cmd := exec.Command("go", "run", "./internal/asmgen", "-o", tmp)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("asmgen: %v\n%s", err, out)
+	}
+	fresh, err := os.ReadFile(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := os.ReadFile("direct_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fresh, have) {
+		t.Error("direct_amd64.s is stale: run go generate ./models/nn")
 	}
 }
