@@ -84,6 +84,19 @@
 // blocking pipe and a watcher answers a thread blocked reading it; without
 // allow_stdin such a read sees end of file and a note on stderr.
 //
+// Output belongs to the request the child serves when it is written, from
+// whichever goroutine: the running cell ([Process.Execute]), else the
+// front-end comm message whose handler runs ([Process.Comm] waits for the
+// handler, as Execute waits for the cell), else nobody. What nobody waits
+// for, such as what a goroutine prints, shows or sends on a comm after
+// its cell ended, goes to the function set with [Process.OnIdle] as soon
+// as it is read, with the same order guarantees, and ahead of the next
+// request's events; without one it waits for the next Execute. Output is
+// told apart by time, not by goroutine: a goroutine of an earlier cell
+// that prints while a later cell runs shows in the later cell. A panic
+// in a comm handler is written to stderr, as the handler's output, and
+// the worker goes on.
+//
 // Each cell runs with a context that [Process.Interrupt] cancels; cells and
 // the library reach it with kernel/cell's cell.Context(). Interpreted code
 // (even `for {}`) stops at its next step, time.Sleep at once, other
@@ -160,8 +173,9 @@ type IsCompleteResult struct {
 	Indent string // for "incomplete": the indent of the next line
 }
 
-// Event is something the worker emits while serving a request. Exactly one
-// of the pointer fields is set.
+// Event is something the worker emits: during a cell or a comm handler,
+// for the Execute or Comm call, or while idle, for the OnIdle function.
+// Exactly one of the pointer fields is set.
 type Event struct {
 	Stream  *StreamEvent
 	Display *DisplayEvent
@@ -196,7 +210,7 @@ type InputEvent struct {
 	Password bool
 }
 
-// CommEvent is a comm message sent by cell code (see package comm, if any):
+// CommEvent is a comm message sent by cell code (package comm):
 // Type is "comm_open", "comm_msg" or "comm_close"; Content is the message
 // content as the protocol defines it.
 type CommEvent struct {

@@ -629,11 +629,11 @@ func (p *Process) drain(c *call, fn func(Event)) {
 
 // Execute runs one cell. Events (output, displays, input requests) are
 // delivered in order to fn on the calling goroutine before Execute
-// returns; fn must not call Execute. They are what the child emits from
-// the moment it starts the cell until it ends it, from any goroutine;
-// what comes after goes to the idle function (see OnIdle). When the child dies the error wraps
-// ErrCrashed and carries the exit status and the end of the child's
-// stderr (the Go panic report). When ctx is cancelled the cell is
+// returns; fn must not call Execute. They are what the child emits, from
+// any goroutine, between the start and the end of the cell; what comes
+// later goes to the idle function (see OnIdle). When the child dies the
+// error wraps ErrCrashed and carries the exit status and the end of the
+// child's stderr (the Go panic report). When ctx is cancelled the cell is
 // interrupted; a cell that does not stop within 2 s kills the child.
 func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event)) (ExecuteResult, error) {
 	p.execMu.Lock()
