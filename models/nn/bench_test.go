@@ -61,18 +61,17 @@ func benchConv(b *testing.B, s int) {
 func BenchmarkConv3dFwdBwd32(b *testing.B) { benchConvPaths(b, 32) }
 func BenchmarkConv3dFwdBwd64(b *testing.B) { benchConvPaths(b, 64) }
 
-// benchConvPaths runs benchConv on the direct path (where the CPU has it)
-// and on the vol2col+GEMM path, in the same run, so their ratio can be
-// read off one output.
+// benchConvPaths runs benchConv on each direct micro-kernel set the CPU
+// runs (AVX-512, AVX2) and on the vol2col+GEMM path, in the same run, so
+// their ratios can be read off one output.
 func benchConvPaths(b *testing.B, s int) {
-	defer func(off bool) { directOff = off }(directOff)
-	for _, path := range []string{"direct", "gemm"} {
-		if path == "direct" && !haveDirect {
-			continue
-		}
-		directOff = path == "gemm"
-		b.Run("path="+path, func(b *testing.B) { benchConv(b, s) })
+	defer func(best *directISA) { directBest = best }(directBest)
+	for _, dk := range directAll() {
+		directBest = dk
+		b.Run("path="+dk.name, func(b *testing.B) { benchConv(b, s) })
 	}
+	directBest = nil
+	b.Run("path=gemm", func(b *testing.B) { benchConv(b, s) })
 }
 
 // BenchmarkDepthwiseK7 is ConvNeXt's depthwise convolution: 32 channels,

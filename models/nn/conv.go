@@ -298,7 +298,7 @@ func col2vol[T float](g *convGeom, col, vol []T, p0, p1 int) {
 // small is (n, cs, small...), big is (n, cb, big...), w is (cs, cb/groups, k...).
 func smallFromBig[T float](g *convGeom, small, big, w []T) {
 	if s, ok := any(small).([]float32); ok && useDirect(g) {
-		directForward(g, s, any(big).([]float32), any(w).([]float32))
+		directForward(directKernels(), g, s, any(big).([]float32), any(w).([]float32))
 		return
 	}
 	cbg := g.cb / g.groups
@@ -378,7 +378,7 @@ func bigFromSmall[T float](g *convGeom, big, small, w []T) {
 // overwriting dw (cs, cb/groups, k...).
 func weightGrad[T float](g *convGeom, dw, small, big []T) {
 	if d, ok := any(dw).([]float32); ok && useDirect(g) {
-		directWeightGrad(g, d, any(small).([]float32), any(big).([]float32))
+		directWeightGrad(directKernels(), g, d, any(small).([]float32), any(big).([]float32))
 		return
 	}
 	cbg := g.cb / g.groups

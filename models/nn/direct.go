@@ -16,38 +16,60 @@ import (
 // off = kd*dilD*Hp*Wp + kh*dilH*Wp + kw*dilW the same for every output. A
 // run of consecutive flat positions is therefore a run of consecutive
 // input values for every tap, whatever the row breaks: the micro-kernels
-// (direct_amd64.s, AVX-512) stream 16-wide vectors along it and broadcast
-// weights, holding an 8-channel by 48-position tile of outputs (forward and
-// input gradient) or 8 channels by 3 taps of per-lane weight-gradient sums
-// in registers. Flat positions that are padding (w >= W' or h >= H') are
+// (direct_amd64.s) stream vectors along it and broadcast weights, holding a
+// tile of outputs in registers: 8 channels by 48 positions with AVX-512, 4
+// by 24 with AVX2+FMA (forward and input gradient), or 8 (4) channels by 3
+// taps of per-lane weight-gradient sums. Flat positions that are padding (w >= W' or h >= H') are
 // computed and dropped; they cost (Hp*Wp)/(H'*W') - 1 of the work, 6% at
 // 64^3 with padding 1.
 //
 // This replaces vol2col (a copy of the input per kernel tap, 27x its size
 // for k=3) and the GEMM's own packing of it; bench/engine/README.md has the
 // numbers. Other convolutions (strided, float64, grouped with fewer than 8
-// output channels per group, pointwise) keep the vol2col+GEMM path, as
-// does every convolution when the CPU lacks AVX-512 or UNETLAB_CONV=gemm.
+// output channels per group than a tile, pointwise) keep the vol2col+GEMM
+// path, as does every convolution on CPUs without AVX2+FMA or with
+// UNETLAB_CONV=gemm (UNETLAB_CONV=avx2 picks the AVX2 kernels on an AVX-512
+// CPU, to measure them).
 
 const (
-	directCo    = 8    // output channels per tile
-	directBlock = 48   // flat positions per forward block (3 vectors)
-	directVec   = 16   // float32 lanes per vector
 	directSlack = 64   // zeroed float32s after a padded input, for reads past the last block
 	directChunk = 1024 // flat positions per weight-gradient chunk (its dy tile stays in L1)
 )
+
+// directISA is one instruction set's pair of micro-kernels and their tile.
+type directISA struct {
+	name  string
+	co    int // output channels per tile
+	vec   int // float32 lanes per vector
+	block int // flat positions per forward block: 3 vectors
+	// fwd: for block b < nblk and channel c < co,
+	// out[c*ostride + block*b + l] = sum over t < ntaps of w[co*t+c] * in[offs[t]/4 + block*b + l].
+	fwd func(out *float32, ostride int, in *float32, offs *int, ntaps int, w *float32, nblk int)
+	// wgrad: for triple j < ntrip, channel c < co, tap s < 3 and lane l < vec,
+	// part[vec*(3co*j+3c+s)+l] += sum over v < nvec of dy[c*dystride+vec*v+l] * in[offs[3j+s]/4+vec*v+l].
+	wgrad func(part *float32, dy *float32, dystride int, in *float32, offs *int, ntrip int, nvec int)
+}
 
 // directOff is true when UNETLAB_CONV=gemm turns the direct path off (to
 // compare the two paths).
 var directOff = os.Getenv("UNETLAB_CONV") == "gemm"
 
+// directKernels returns the micro-kernels in use, nil when there are none.
+func directKernels() *directISA {
+	if directOff {
+		return nil
+	}
+	return directBest
+}
+
 // useDirect reports whether the direct path computes this float32
 // convolution.
 func useDirect(g *convGeom) bool {
-	if !haveDirect || directOff || g.pointwise || g.stride != [3]int{1, 1, 1} {
+	dk := directKernels()
+	if dk == nil || g.pointwise || g.stride != [3]int{1, 1, 1} {
 		return false
 	}
-	return g.groups == 1 || (g.cs/g.groups)%directCo == 0
+	return g.groups == 1 || (g.cs/g.groups)%dk.co == 0
 }
 
 // directGeom is the padded-grid geometry of one group of a stride-1
@@ -136,23 +158,23 @@ func (dg *directGeom) runs(q0, q1 int, f func(q, at, n int)) {
 	}
 }
 
-// packWeights writes the weights of group gr in tiles of 8 output channels:
-// wp[(ct*ntaps + t)*8 + c] = w[gr*cog + 8ct + c][t], zero past cog.
-func (dg *directGeom) packWeights(wp, w []float32, gr int) {
-	ncot := (dg.cog + directCo - 1) / directCo
+// packWeights writes the weights of group gr in tiles of co output
+// channels: wp[(ct*ntaps + t)*co + c] = w[gr*cog + co*ct + c][t], zero past cog.
+func (dg *directGeom) packWeights(wp, w []float32, gr, tco int) {
+	ncot := (dg.cog + tco - 1) / tco
 	for ct := 0; ct < ncot; ct++ {
-		tile := wp[ct*dg.ntaps*directCo : (ct+1)*dg.ntaps*directCo]
-		for c := 0; c < directCo; c++ {
-			co := ct*directCo + c
+		tile := wp[ct*dg.ntaps*tco : (ct+1)*dg.ntaps*tco]
+		for c := 0; c < tco; c++ {
+			co := ct*tco + c
 			if co >= dg.cog {
 				for t := 0; t < dg.ntaps; t++ {
-					tile[t*directCo+c] = 0
+					tile[t*tco+c] = 0
 				}
 				continue
 			}
 			src := w[(gr*dg.cog+co)*dg.ntaps:][:dg.ntaps]
 			for t, v := range src {
-				tile[t*directCo+c] = v
+				tile[t*tco+c] = v
 			}
 		}
 	}
@@ -160,41 +182,42 @@ func (dg *directGeom) packWeights(wp, w []float32, gr int) {
 
 // directForward computes small = W * big (no bias) for a stride-1 float32
 // convolution: small (n, cs, small...), big (n, cb, big...), w (cs, cb/groups, k...).
-func directForward(g *convGeom, small, big, w []float32) {
+func directForward(dk *directISA, g *convGeom, small, big, w []float32) {
+	tco, blk := dk.co, dk.block
 	dg := newDirectGeom(g)
-	ncot := (dg.cog + directCo - 1) / directCo
-	wp := getScratch[float32](ncot * dg.ntaps * directCo)
+	ncot := (dg.cog + tco - 1) / tco
+	wp := getScratch[float32](ncot * dg.ntaps * tco)
 	in := getScratch[float32](dg.cig*dg.pn + directSlack)
 	defer putScratch(wp)
 	defer putScratch(in)
-	nblk := (dg.q + directBlock - 1) / directBlock
-	// Chunks of 16 blocks (768 positions): a chunk's input rows are reused
-	// from L2 by every channel tile.
-	const chunkBlk = 16
+	nblk := (dg.q + blk - 1) / blk
+	// Chunks of about 768 positions: a chunk's input rows are reused from
+	// L2 by every channel tile.
+	chunkBlk := 768 / blk
 	nchunk := (nblk + chunkBlk - 1) / chunkBlk
 	for gr := 0; gr < g.groups; gr++ {
-		dg.packWeights(wp, w, gr)
+		dg.packWeights(wp, w, gr, tco)
 		for n := 0; n < g.n; n++ {
 			dg.padGroup(in, big[(n*g.cb+gr*dg.cig)*g.bigN:][:dg.cig*g.bigN])
 			out := small[(n*g.cs+gr*dg.cog)*g.smallN:][:dg.cog*g.smallN]
 			parallelFor(nchunk, 1, func(lo, hi int) {
-				const ys = chunkBlk * directBlock
-				y := getScratch[float32](directCo * ys)
+				ys := chunkBlk * blk
+				y := getScratch[float32](tco * ys)
 				defer putScratch(y)
 				for ch := lo; ch < hi; ch++ {
 					b0 := ch * chunkBlk
 					nb := min(chunkBlk, nblk-b0)
-					q0 := b0 * directBlock
-					q1 := min(q0+nb*directBlock, dg.q)
-					if need := q0 + nb*directBlock + dg.offs[len(dg.offs)-1]/4; need > len(in) {
+					q0 := b0 * blk
+					q1 := min(q0+nb*blk, dg.q)
+					if need := q0 + nb*blk + dg.offs[len(dg.offs)-1]/4; need > len(in) {
 						panic(fmt.Sprintf("nn: direct conv reads to %d of %d", need, len(in)))
 					}
 					for ct := 0; ct < ncot; ct++ {
-						sconvFwd8x48(&y[0], ys, &in[q0], &dg.offs[0], dg.ntaps, &wp[ct*dg.ntaps*directCo], nb)
-						nc := min(directCo, dg.cog-ct*directCo)
+						dk.fwd(&y[0], ys, &in[q0], &dg.offs[0], dg.ntaps, &wp[ct*dg.ntaps*tco], nb)
+						nc := min(tco, dg.cog-ct*tco)
 						dg.runs(q0, q1, func(q, at, k int) {
 							for c := 0; c < nc; c++ {
-								copy(out[(ct*directCo+c)*g.smallN+at:][:k], y[c*ys+q-q0:][:k])
+								copy(out[(ct*tco+c)*g.smallN+at:][:k], y[c*ys+q-q0:][:k])
 							}
 						})
 					}
@@ -207,9 +230,10 @@ func directForward(g *convGeom, small, big, w []float32) {
 // directWeightGrad computes dw = sum over samples of dy ⋆ big for a
 // stride-1 float32 convolution, overwriting dw (cs, cb/groups, k...):
 // dy is the small side (n, cs, small...).
-func directWeightGrad(g *convGeom, dw, dy, big []float32) {
+func directWeightGrad(dk *directISA, g *convGeom, dw, dy, big []float32) {
+	tco, lanes := dk.co, dk.vec
 	dg := newDirectGeom(g)
-	ncot := (dg.cog + directCo - 1) / directCo
+	ncot := (dg.cog + tco - 1) / tco
 	ntrip := (dg.ntaps + 2) / 3
 	offs := dg.offs
 	for len(offs) < 3*ntrip {
@@ -226,7 +250,7 @@ func directWeightGrad(g *convGeom, dw, dy, big []float32) {
 	if ncot < workers {
 		shares = min(nchunk, (workers+ncot-1)/ncot)
 	}
-	partLen := ntrip * 3 * directCo * directVec
+	partLen := ntrip * 3 * tco * lanes
 	var mu sync.Mutex
 	clear(dw)
 	for gr := 0; gr < g.groups; gr++ {
@@ -236,35 +260,35 @@ func directWeightGrad(g *convGeom, dw, dy, big []float32) {
 			dyg := dy[(n*g.cs+gr*dg.cog)*g.smallN:][:dg.cog*g.smallN]
 			parallelFor(ncot*shares, 1, func(lo, hi int) {
 				part := getScratch[float32](partLen)
-				tile := getScratch[float32](directCo * directChunk)
+				tile := getScratch[float32](tco * directChunk)
 				defer putScratch(part)
 				defer putScratch(tile)
 				for it := lo; it < hi; it++ {
 					ct, sh := it/shares, it%shares
 					c0, c1 := sh*nchunk/shares, (sh+1)*nchunk/shares
-					nc := min(directCo, dg.cog-ct*directCo)
+					nc := min(tco, dg.cog-ct*tco)
 					clear(part)
 					for ch := c0; ch < c1; ch++ {
 						q0 := ch * directChunk
 						q1 := min(q0+directChunk, dg.q)
-						nv := (q1 - q0 + directVec - 1) / directVec
+						nv := (q1 - q0 + lanes - 1) / lanes
 						clear(tile)
 						dg.runs(q0, q1, func(q, at, k int) {
 							for c := 0; c < nc; c++ {
-								copy(tile[c*directChunk+q-q0:][:k], dyg[(ct*directCo+c)*g.smallN+at:][:k])
+								copy(tile[c*directChunk+q-q0:][:k], dyg[(ct*tco+c)*g.smallN+at:][:k])
 							}
 						})
-						if need := q0 + nv*directVec + dg.offs[len(dg.offs)-1]/4; need > len(in) {
+						if need := q0 + nv*lanes + dg.offs[len(dg.offs)-1]/4; need > len(in) {
 							panic(fmt.Sprintf("nn: direct conv reads to %d of %d", need, len(in)))
 						}
-						sconvWGrad8x3(&part[0], &tile[0], directChunk, &in[q0], &offs[0], ntrip, nv)
+						dk.wgrad(&part[0], &tile[0], directChunk, &in[q0], &offs[0], ntrip, nv)
 					}
 					mu.Lock()
 					for c := 0; c < nc; c++ {
-						row := dwg[(ct*directCo+c)*dg.ntaps:][:dg.ntaps]
+						row := dwg[(ct*tco+c)*dg.ntaps:][:dg.ntaps]
 						for t := range row {
 							j, s := t/3, t%3
-							lanes := part[((j*directCo+c)*3+s)*directVec:][:directVec]
+							lanes := part[((j*tco+c)*3+s)*lanes:][:lanes]
 							var sum float32
 							for _, v := range lanes {
 								sum += v
@@ -279,36 +303,35 @@ func directWeightGrad(g *convGeom, dw, dy, big []float32) {
 	}
 }
 
-// sconvFwd8x48Go is the portable statement of sconvFwd8x48 (the tests hold
-// the assembly to it): for each block b < nblk and channel c < 8,
-// out[c*ostride + 48b + l] = sum over t of w[8t+c] * in[offs[t]/4 + 48b + l].
-func sconvFwd8x48Go(out []float32, ostride int, in []float32, offs []int, ntaps int, w []float32, nblk int) {
+// directFwdGo is the portable statement of a forward micro-kernel with
+// tile co x block (the tests hold the assembly to it).
+func directFwdGo(co, block int, out []float32, ostride int, in []float32, offs []int, ntaps int, w []float32, nblk int) {
 	for b := 0; b < nblk; b++ {
-		for c := 0; c < directCo; c++ {
-			for l := 0; l < directBlock; l++ {
+		for c := 0; c < co; c++ {
+			for l := 0; l < block; l++ {
 				var s float32
 				for t := 0; t < ntaps; t++ {
-					s += w[directCo*t+c] * in[offs[t]/4+directBlock*b+l]
+					s += w[co*t+c] * in[offs[t]/4+block*b+l]
 				}
-				out[c*ostride+directBlock*b+l] = s
+				out[c*ostride+block*b+l] = s
 			}
 		}
 	}
 }
 
-// sconvWGrad8x3Go is the portable statement of sconvWGrad8x3: for triple
-// j < ntrip, channel c < 8, tap s < 3 and lane l < 16,
-// part[16(24j+3c+s)+l] += sum over v < nvec of dy[c*dystride+16v+l] * in[offs[3j+s]/4+16v+l].
-func sconvWGrad8x3Go(part, dy []float32, dystride int, in []float32, offs []int, ntrip, nvec int) {
+// directWGradGo is the portable statement of a weight-gradient
+// micro-kernel with co channels and vec lanes.
+func directWGradGo(co, vec int, part, dy []float32, dystride int, in []float32, offs []int, ntrip, nvec int) {
 	for j := 0; j < ntrip; j++ {
-		for c := 0; c < directCo; c++ {
+		for c := 0; c < co; c++ {
 			for s := 0; s < 3; s++ {
-				for l := 0; l < directVec; l++ {
-					acc := part[16*(24*j+3*c+s)+l]
+				for l := 0; l < vec; l++ {
+					i := vec*(3*co*j+3*c+s) + l
+					acc := part[i]
 					for v := 0; v < nvec; v++ {
-						acc += dy[c*dystride+16*v+l] * in[offs[3*j+s]/4+16*v+l]
+						acc += dy[c*dystride+vec*v+l] * in[offs[3*j+s]/4+vec*v+l]
 					}
-					part[16*(24*j+3*c+s)+l] = acc
+					part[i] = acc
 				}
 			}
 		}

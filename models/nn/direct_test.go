@@ -27,43 +27,45 @@ func to64(s []float32) []float64 {
 	return d
 }
 
-// TestDirectMicroKernels holds the AVX-512 micro-kernels to their portable
-// statements on random data with scattered tap offsets.
+// TestDirectMicroKernels holds each micro-kernel set the CPU runs to its
+// portable statement on random data with scattered tap offsets.
 func TestDirectMicroKernels(t *testing.T) {
-	if !haveDirect {
-		t.Skip("no AVX-512: the direct convolution is not used on this CPU")
+	if len(directAll()) == 0 {
+		t.Skip("no AVX2+FMA: the direct convolution is not used on this CPU")
 	}
 	r := rand.New(rand.NewSource(1))
-	for _, tc := range []struct{ ntaps, nblk int }{{1, 1}, {3, 2}, {27, 5}, {100, 16}} {
-		in := randSlice32(r, 4096)
-		offs := make([]int, tc.ntaps)
-		for i := range offs {
-			offs[i] = 4 * r.Intn(4096-directBlock*tc.nblk)
+	for _, dk := range directAll() {
+		for _, tc := range []struct{ ntaps, nblk int }{{1, 1}, {3, 2}, {27, 5}, {100, 16}} {
+			in := randSlice32(r, 4096)
+			offs := make([]int, tc.ntaps)
+			for i := range offs {
+				offs[i] = 4 * r.Intn(4096-dk.block*tc.nblk)
+			}
+			w := randSlice32(r, dk.co*tc.ntaps)
+			ostride := dk.block*tc.nblk + 5
+			got := make([]float32, dk.co*ostride)
+			want := make([]float32, dk.co*ostride)
+			dk.fwd(&got[0], ostride, &in[0], &offs[0], tc.ntaps, &w[0], tc.nblk)
+			directFwdGo(dk.co, dk.block, want, ostride, in, offs, tc.ntaps, w, tc.nblk)
+			if err := closeTo(got, want, 1e-5); err != nil {
+				t.Errorf("%s forward ntaps=%d nblk=%d: %v", dk.name, tc.ntaps, tc.nblk, err)
+			}
 		}
-		w := randSlice32(r, 8*tc.ntaps)
-		ostride := directBlock*tc.nblk + 5
-		got := make([]float32, 8*ostride)
-		want := make([]float32, 8*ostride)
-		sconvFwd8x48(&got[0], ostride, &in[0], &offs[0], tc.ntaps, &w[0], tc.nblk)
-		sconvFwd8x48Go(want, ostride, in, offs, tc.ntaps, w, tc.nblk)
-		if err := closeTo(got, want, 1e-5); err != nil {
-			t.Errorf("sconvFwd8x48 ntaps=%d nblk=%d: %v", tc.ntaps, tc.nblk, err)
-		}
-	}
-	for _, tc := range []struct{ ntrip, nvec int }{{1, 1}, {2, 3}, {9, 64}} {
-		in := randSlice32(r, 4096)
-		offs := make([]int, 3*tc.ntrip)
-		for i := range offs {
-			offs[i] = 4 * r.Intn(4096-directVec*tc.nvec)
-		}
-		dystride := directVec*tc.nvec + 16
-		dy := randSlice32(r, 8*dystride)
-		got := randSlice32(r, tc.ntrip*24*16)
-		want := append([]float32(nil), got...)
-		sconvWGrad8x3(&got[0], &dy[0], dystride, &in[0], &offs[0], tc.ntrip, tc.nvec)
-		sconvWGrad8x3Go(want, dy, dystride, in, offs, tc.ntrip, tc.nvec)
-		if err := closeTo(got, want, 1e-5); err != nil {
-			t.Errorf("sconvWGrad8x3 ntrip=%d nvec=%d: %v", tc.ntrip, tc.nvec, err)
+		for _, tc := range []struct{ ntrip, nvec int }{{1, 1}, {2, 3}, {9, 64}} {
+			in := randSlice32(r, 4096)
+			offs := make([]int, 3*tc.ntrip)
+			for i := range offs {
+				offs[i] = 4 * r.Intn(4096-dk.vec*tc.nvec)
+			}
+			dystride := dk.vec*tc.nvec + 16
+			dy := randSlice32(r, dk.co*dystride)
+			got := randSlice32(r, tc.ntrip*3*dk.co*dk.vec)
+			want := append([]float32(nil), got...)
+			dk.wgrad(&got[0], &dy[0], dystride, &in[0], &offs[0], tc.ntrip, tc.nvec)
+			directWGradGo(dk.co, dk.vec, want, dy, dystride, in, offs, tc.ntrip, tc.nvec)
+			if err := closeTo(got, want, 1e-5); err != nil {
+				t.Errorf("%s weight gradient ntrip=%d nvec=%d: %v", dk.name, tc.ntrip, tc.nvec, err)
+			}
 		}
 	}
 }
@@ -98,8 +100,8 @@ func close32to64(got []float32, want []float64, tol float64) error {
 // the direct path) on geometries with odd sizes, asymmetric kernels,
 // dilation, groups and channel counts that do not fill a tile.
 func TestDirectConv(t *testing.T) {
-	if !haveDirect {
-		t.Skip("no AVX-512: the direct convolution is not used on this CPU")
+	if len(directAll()) == 0 {
+		t.Skip("no AVX2+FMA: the direct convolution is not used on this CPU")
 	}
 	cases := []struct {
 		n, cin, cout int
@@ -124,44 +126,48 @@ func TestDirectConv(t *testing.T) {
 		}
 		out := convOutSize(tc.size, p)
 		g := newGeom(p, tc.n, tc.cin, tc.cout, tc.size, out)
-		name := fmt.Sprintf("n%d_%d->%d_%v_%v", tc.n, tc.cin, tc.cout, tc.size, p)
-		if !useDirect(g) {
-			t.Fatalf("%s: direct path not taken", name)
-		}
 		x := randSlice32(r, tc.n*tc.cin*g.bigN)
 		w := randSlice32(r, tc.cout*tc.cin/p.groups*g.kvol)
 		dy := randSlice32(r, tc.n*tc.cout*g.smallN)
 		x64, w64, dy64 := to64(x), to64(w), to64(dy)
-		// The tolerance is relative to the largest output; each output sums
-		// cin*kvol products of unit normals.
-		tol := 2e-6 * math.Sqrt(float64(g.kk))
-
-		y := make([]float32, tc.n*tc.cout*g.smallN)
-		y64 := make([]float64, len(y))
-		smallFromBig(g, y, x, w)
+		y64 := make([]float64, tc.n*tc.cout*g.smallN)
 		smallFromBig(g, y64, x64, w64)
-		if err := close32to64(y, y64, tol); err != nil {
-			t.Errorf("%s forward: %v", name, err)
-		}
-
 		dx64 := make([]float64, len(x))
 		bigFromSmall(g, dx64, dy64, w64)
-		if fg, ok := flippedGeom(g); ok && useDirect(fg) {
-			wf := make([]float32, len(w))
-			flipWeight(g, wf, w)
-			dx := make([]float32, len(x))
-			smallFromBig(fg, dx, dy, wf)
-			if err := close32to64(dx, dx64, tol); err != nil {
-				t.Errorf("%s input gradient: %v", name, err)
+		dw64 := make([]float64, len(w))
+		weightGrad(g, dw64, dy64, x64)
+		// The tolerance is relative to the largest value; each output sums
+		// cin*kvol products of unit normals, each weight gradient n*D*H*W.
+		tol := 2e-6 * math.Sqrt(float64(g.kk))
+		wtol := 2e-6 * math.Sqrt(float64(tc.n*g.smallN))
+		for _, dk := range directAll() {
+			name := fmt.Sprintf("%s n%d_%d->%d_%v_%v", dk.name, tc.n, tc.cin, tc.cout, tc.size, p)
+			if tc.opt.Groups > 1 && (tc.cout/tc.opt.Groups)%dk.co != 0 {
+				continue
+			}
+			y := make([]float32, len(y64))
+			directForward(dk, g, y, x, w)
+			if err := close32to64(y, y64, tol); err != nil {
+				t.Errorf("%s forward: %v", name, err)
+			}
+			if fg, ok := flippedGeom(g); ok {
+				wf := make([]float32, len(w))
+				flipWeight(g, wf, w)
+				dx := make([]float32, len(x))
+				directForward(dk, fg, dx, dy, wf)
+				if err := close32to64(dx, dx64, tol); err != nil {
+					t.Errorf("%s input gradient: %v", name, err)
+				}
+			}
+			dw := randSlice32(r, len(w)) // overwritten
+			directWeightGrad(dk, g, dw, dy, x)
+			if err := close32to64(dw, dw64, wtol); err != nil {
+				t.Errorf("%s weight gradient: %v", name, err)
 			}
 		}
-
-		dw := randSlice32(r, len(w)) // overwritten
-		dw64 := make([]float64, len(w))
-		weightGrad(g, dw, dy, x)
-		weightGrad(g, dw64, dy64, x64)
-		if err := close32to64(dw, dw64, 2e-6*math.Sqrt(float64(tc.n*g.smallN))); err != nil {
-			t.Errorf("%s weight gradient: %v", name, err)
+		// Conv3d's float32 path takes the direct path for these.
+		if directBest != nil && !useDirect(g) && (tc.opt.Groups <= 1 || (tc.cout/tc.opt.Groups)%directBest.co == 0) {
+			t.Errorf("n%d_%d->%d_%v_%v: the direct path is not taken", tc.n, tc.cin, tc.cout, tc.size, p)
 		}
 	}
 }

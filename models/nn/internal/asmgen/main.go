@@ -3,8 +3,11 @@
 // long runs of the same instruction with other registers, so they are
 // generated rather than typed; run `go generate ./models/nn` after editing.
 //
-// Both kernels hold a tile of 8 output channels by 3 vectors of 16 float32
-// in the 24 registers Z0-Z23 (acc[c][v] = Z(3c+v)).
+// Each kernel comes in two instruction sets. AVX-512: a tile of 8 output
+// channels by 3 vectors of 16 float32 in Z0-Z23 (acc[c][v] = Z(3c+v)), 3
+// input vectors in Z24-Z26 and broadcasts in Z27-Z28. AVX2+FMA (16
+// registers): 4 channels by 3 vectors of 8 in Y0-Y11, inputs in Y12-Y14,
+// broadcasts in Y15.
 package main
 
 import (
@@ -25,27 +28,58 @@ func main() {
 	w("//go:build amd64 && !purego")
 	w("")
 	w("#include \"textflag.h\"")
-	w("")
-	fwd(w)
-	w("")
-	wgrad(w)
+	for _, s := range []isa{avx512, avx2} {
+		w("")
+		fwd(w, s)
+		w("")
+		wgrad(w, s)
+	}
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
 
+// isa is one instruction set's register file.
+type isa struct {
+	reg   string // "Z" or "Y"
+	lanes int    // float32s per vector
+	co    int    // output channels per tile
+	bcast []int  // broadcast registers, used in turn
+	zero  string // instruction that zeroes a register with itself
+}
+
+var (
+	avx512 = isa{reg: "Z", lanes: 16, co: 8, bcast: []int{27, 28}, zero: "VPXORD"}
+	avx2   = isa{reg: "Y", lanes: 8, co: 4, bcast: []int{15}, zero: "VXORPS"}
+)
+
+func (s isa) r(i int) string  { return fmt.Sprintf("%s%d", s.reg, i) }
+func (s isa) vbytes() int     { return 4 * s.lanes }
+func (s isa) acc() int        { return 3 * s.co } // accumulators; inputs follow
+func (s isa) fwdName() string { return fmt.Sprintf("sconvFwd%dx%d", s.co, 3*s.lanes) }
+func (s isa) wgName() string  { return fmt.Sprintf("sconvWGrad%dx3", s.co) }
+
+// rowAddr returns the address of row c of a matrix at base with the row
+// stride in R8 (3x in R9, 5x in R10, 7x in R11); rows 4-7 need the stride
+// registers set up as the callers do.
+func rowAddr(base string, c int) string {
+	return []string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R9*1)", "(%s)(R8*4)", "(%s)(R10*1)", "(%s)(R9*2)", "(%s)(R11*1)"}[c]
+}
+
 // fwd writes
 //
-//	func sconvFwd8x48(out *float32, ostride int, in *float32, offs *int, ntaps int, w *float32, nblk int)
+//	func sconvFwd{co}x{3*lanes}(out *float32, ostride int, in *float32, offs *int, ntaps int, w *float32, nblk int)
 //
-// For each block b < nblk and channel c < 8:
+// With B = 3*lanes, for each block b < nblk and channel c < co:
 //
-//	out[c*ostride + 48b + l] = sum over t < ntaps of w[8t+c] * in[offs[t]/4 + 48b + l], l < 48.
+//	out[c*ostride + Bb + l] = sum over t < ntaps of w[co*t+c] * in[offs[t]/4 + Bb + l], l < B.
 //
 // offs are byte offsets; ostride counts float32s; ntaps and nblk are > 0.
-func fwd(w func(string, ...any)) {
-	w("// func sconvFwd8x48(out *float32, ostride int, in *float32, offs *int, ntaps int, w *float32, nblk int)")
-	w("TEXT ·sconvFwd8x48(SB), NOSPLIT, $0-56")
+func fwd(w func(string, ...any), s isa) {
+	name := s.fwdName()
+	vb := s.vbytes()
+	w("// func %s(out *float32, ostride int, in *float32, offs *int, ntaps int, w *float32, nblk int)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	w("\tMOVQ out+0(FP), DI")
 	w("\tMOVQ ostride+8(FP), R8")
 	w("\tSHLQ $2, R8")
@@ -53,63 +87,61 @@ func fwd(w func(string, ...any)) {
 	w("\tMOVQ offs+24(FP), DX")
 	w("\tMOVQ ntaps+32(FP), CX")
 	w("\tMOVQ w+40(FP), BX")
-	w("\tMOVQ nblk+48(FP), R9")
-	w("\tLEAQ (R8)(R8*2), R15 // 3*ostride bytes")
-	w("fwdblock:")
-	for i := 0; i < 24; i++ {
-		w("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	w("\tMOVQ nblk+48(FP), R13")
+	w("\tLEAQ (R8)(R8*2), R9  // 3*ostride bytes")
+	w("\tLEAQ (R8)(R8*4), R10 // 5*ostride bytes")
+	w("\tLEAQ (R9)(R8*4), R11 // 7*ostride bytes")
+	w("%sblock:", name)
+	for i := 0; i < s.acc(); i++ {
+		w("\t%s %s, %s, %s", s.zero, s.r(i), s.r(i), s.r(i))
 	}
-	w("\tMOVQ DX, R10")
-	w("\tMOVQ BX, R11")
-	w("\tMOVQ CX, R12")
-	w("fwdtap:")
-	w("\tMOVQ (R10), R13")
-	w("\tVMOVUPS (SI)(R13*1), Z24")
-	w("\tVMOVUPS 64(SI)(R13*1), Z25")
-	w("\tVMOVUPS 128(SI)(R13*1), Z26")
-	for c := 0; c < 8; c++ {
-		r := 27 + c%2
-		w("\tVBROADCASTSS %d(R11), Z%d", 4*c, r)
+	w("\tMOVQ DX, R12")
+	w("\tMOVQ BX, R14")
+	w("\tMOVQ CX, R15")
+	w("%stap:", name)
+	w("\tMOVQ (R12), AX")
+	for v := 0; v < 3; v++ {
+		w("\tVMOVUPS %d(SI)(AX*1), %s", vb*v, s.r(s.acc()+v))
+	}
+	for c := 0; c < s.co; c++ {
+		b := s.bcast[c%len(s.bcast)]
+		w("\tVBROADCASTSS %d(R14), %s", 4*c, s.r(b))
 		for v := 0; v < 3; v++ {
-			w("\tVFMADD231PS Z%d, Z%d, Z%d", 24+v, r, 3*c+v)
+			w("\tVFMADD231PS %s, %s, %s", s.r(s.acc()+v), s.r(b), s.r(3*c+v))
 		}
 	}
-	w("\tADDQ $8, R10")
-	w("\tADDQ $32, R11")
-	w("\tDECQ R12")
-	w("\tJNZ fwdtap")
-	// store: rows c at DI + c*R8
-	w("\tMOVQ DI, R14")
-	for c := 0; c < 8; c++ {
-		if c == 4 {
-			w("\tLEAQ (DI)(R8*4), R14")
-		}
-		base := []string{"(R14)", "(R14)(R8*1)", "(R14)(R8*2)", "(R14)(R15*1)"}[c%4]
+	w("\tADDQ $8, R12")
+	w("\tADDQ $%d, R14", 4*s.co)
+	w("\tDECQ R15")
+	w("\tJNZ %stap", name)
+	for c := 0; c < s.co; c++ {
 		for v := 0; v < 3; v++ {
-			w("\tVMOVUPS Z%d, %d%s", 3*c+v, 64*v, base)
+			w("\tVMOVUPS %s, %d%s", s.r(3*c+v), vb*v, fmt.Sprintf(rowAddr("", c), "DI"))
 		}
 	}
-	w("\tADDQ $192, SI")
-	w("\tADDQ $192, DI")
-	w("\tDECQ R9")
-	w("\tJNZ fwdblock")
+	w("\tADDQ $%d, SI", 3*vb)
+	w("\tADDQ $%d, DI", 3*vb)
+	w("\tDECQ R13")
+	w("\tJNZ %sblock", name)
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
 
 // wgrad writes
 //
-//	func sconvWGrad8x3(part *float32, dy *float32, dystride int, in *float32, offs *int, ntrip int, nvec int)
+//	func sconvWGrad{co}x3(part *float32, dy *float32, dystride int, in *float32, offs *int, ntrip int, nvec int)
 //
-// For each triple j < ntrip, channel c < 8 and tap s < 3:
+// With L = lanes, for each triple j < ntrip, channel c < co and tap s < 3:
 //
-//	part[16(24j + 3c + s) + l] += sum over v < nvec of dy[c*dystride + 16v + l] * in[offs[3j+s]/4 + 16v + l], l < 16.
+//	part[L(3co*j + 3c + s) + l] += sum over v < nvec of dy[c*dystride + Lv + l] * in[offs[3j+s]/4 + Lv + l], l < L.
 //
 // part holds per-lane partial sums; offs are byte offsets; dystride counts
 // float32s; ntrip and nvec are > 0.
-func wgrad(w func(string, ...any)) {
-	w("// func sconvWGrad8x3(part *float32, dy *float32, dystride int, in *float32, offs *int, ntrip int, nvec int)")
-	w("TEXT ·sconvWGrad8x3(SB), NOSPLIT, $0-56")
+func wgrad(w func(string, ...any), s isa) {
+	name := s.wgName()
+	vb := s.vbytes()
+	w("// func %s(part *float32, dy *float32, dystride int, in *float32, offs *int, ntrip int, nvec int)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	w("\tMOVQ part+0(FP), DI")
 	w("\tMOVQ dystride+16(FP), R8")
 	w("\tSHLQ $2, R8")
@@ -118,9 +150,9 @@ func wgrad(w func(string, ...any)) {
 	w("\tLEAQ (R8)(R8*2), R9  // 3*dystride bytes")
 	w("\tLEAQ (R8)(R8*4), R10 // 5*dystride bytes")
 	w("\tLEAQ (R9)(R8*4), R11 // 7*dystride bytes")
-	w("wgtrip:")
-	for i := 0; i < 24; i++ {
-		w("\tVMOVUPS %d(DI), Z%d", 64*i, i)
+	w("%strip:", name)
+	for i := 0; i < s.acc(); i++ {
+		w("\tVMOVUPS %d(DI), %s", vb*i, s.r(i))
 	}
 	w("\tMOVQ in+24(FP), SI")
 	w("\tMOVQ (R14), BX")
@@ -132,29 +164,28 @@ func wgrad(w func(string, ...any)) {
 	w("\tMOVQ dy+8(FP), AX")
 	w("\tXORQ R12, R12")
 	w("\tMOVQ nvec+48(FP), R13")
-	w("wgvec:")
-	w("\tVMOVUPS (BX)(R12*1), Z24")
-	w("\tVMOVUPS (CX)(R12*1), Z25")
-	w("\tVMOVUPS (DX)(R12*1), Z26")
-	dyAddr := []string{"(AX)", "(AX)(R8*1)", "(AX)(R8*2)", "(AX)(R9*1)", "(AX)(R8*4)", "(AX)(R10*1)", "(AX)(R9*2)", "(AX)(R11*1)"}
-	for c := 0; c < 8; c++ {
-		r := 27 + c%2
-		w("\tVMOVUPS %s, Z%d", dyAddr[c], r)
-		for s := 0; s < 3; s++ {
-			w("\tVFMADD231PS Z%d, Z%d, Z%d", 24+s, r, 3*c+s)
+	w("%svec:", name)
+	for t, p := range []string{"BX", "CX", "DX"} {
+		w("\tVMOVUPS (%s)(R12*1), %s", p, s.r(s.acc()+t))
+	}
+	for c := 0; c < s.co; c++ {
+		b := s.bcast[c%len(s.bcast)]
+		w("\tVMOVUPS %s, %s", fmt.Sprintf(rowAddr("", c), "AX"), s.r(b))
+		for t := 0; t < 3; t++ {
+			w("\tVFMADD231PS %s, %s, %s", s.r(s.acc()+t), s.r(b), s.r(3*c+t))
 		}
 	}
-	w("\tADDQ $64, AX")
-	w("\tADDQ $64, R12")
+	w("\tADDQ $%d, AX", vb)
+	w("\tADDQ $%d, R12", vb)
 	w("\tDECQ R13")
-	w("\tJNZ wgvec")
-	for i := 0; i < 24; i++ {
-		w("\tVMOVUPS Z%d, %d(DI)", i, 64*i)
+	w("\tJNZ %svec", name)
+	for i := 0; i < s.acc(); i++ {
+		w("\tVMOVUPS %s, %d(DI)", s.r(i), vb*i)
 	}
-	w("\tADDQ $1536, DI")
+	w("\tADDQ $%d, DI", vb*s.acc())
 	w("\tADDQ $24, R14")
 	w("\tDECQ R15")
-	w("\tJNZ wgtrip")
+	w("\tJNZ %strip", name)
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
