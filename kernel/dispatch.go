@@ -239,6 +239,8 @@ func (k *Kernel) handleComm(req *wire.Message) {
 	case err == nil:
 	case errors.Is(err, context.Canceled) && k.ctx.Err() == nil:
 		k.log.Info("interrupted: stopped waiting for the comm handler; it runs on", "msg_type", typ, "comm_id", id)
+	case errors.Is(err, worker.ErrCrashed):
+		// serveComm closed the comms and left word for the next cell.
 	case typ == "comm_open":
 		target, _ := content["target_name"].(string)
 		k.log.Warn("comm_open refused", "target_name", target, "err", err)
@@ -281,8 +283,17 @@ func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content
 	killed := run.killed
 	k.mu.Unlock()
 	close(run.done)
-	if err != nil && (killed || errors.Is(err, worker.ErrCrashed)) {
-		k.workerFailed(req, p, err)
+	if err != nil && (killed || errors.Is(err, worker.ErrCrashed) || !errors.Is(err, context.Canceled) && exited(p)) {
+		text := "the interpreter process died in a comm handler"
+		if killed {
+			text = "a second interrupt restarted the interpreter while a comm handler ran"
+		}
+		k.log.Warn(text+"; starting a fresh one", "msg_type", typ, "err", err)
+		k.sup.died(p, text)
+		k.forgetComms(req)
+		if !errors.Is(err, worker.ErrCrashed) {
+			err = fmt.Errorf("%w: %w", worker.ErrCrashed, err)
+		}
 	}
 	return err
 }

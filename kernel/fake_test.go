@@ -187,7 +187,8 @@ func (f *fake) Interrupt() error {
 
 // Comm answers like the real worker's handlers: an unknown target is
 // refused, "deferred-unknown" is closed by the handler, "slow" is waited
-// for until ctx ends, a comm_msg is echoed with a line of output.
+// for until ctx ends, "crash" kills the interpreter, a comm_msg is echoed
+// with a line of output.
 func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn func(worker.Event)) error {
 	if typ == "comm_open" {
 		switch t, _ := content["target_name"].(string); {
@@ -195,6 +196,9 @@ func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn 
 			fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_close",
 				Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{}}}})
 			return nil
+		case t == "crash":
+			f.die()
+			return fmt.Errorf("%w: exit status 2: panic: in a handler", worker.ErrCrashed)
 		case t == "slow":
 			f.blocked.Store(true)
 			defer f.blocked.Store(false)

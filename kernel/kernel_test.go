@@ -479,6 +479,32 @@ func TestCommHandlerInterrupted(t *testing.T) {
 	}
 }
 
+func TestCommHandlerCrash(t *testing.T) {
+	// An interpreter that dies in a comm handler closes its comms at once
+	// and the next cell says the state was reset.
+	k, c, _ := startKernel(t, "tcp", nil, "")
+	c.execute("whoami", nil)
+	first := k.sup.current()
+	c.outputs(c.send(c.shell, "comm_open", map[string]any{"comm_id": "k1", "target_name": "known", "data": map[string]any{}}))
+	out := c.outputs(c.send(c.shell, "comm_open", map[string]any{"comm_id": "x1", "target_name": "crash", "data": map[string]any{}}))
+	var closed []string
+	for _, m := range out {
+		if m.Header.MsgType == "comm_close" {
+			closed = append(closed, content(t, m)["comm_id"].(string))
+		}
+	}
+	if len(closed) != 2 || closed[0] != "k1" || closed[1] != "x1" {
+		t.Errorf("crash in a handler published %v, closing %v; want k1 and x1 closed once", types(out), closed)
+	}
+	r, out := c.execute("whoami", nil)
+	if r["status"] != "ok" || k.sup.current() == first {
+		t.Errorf("next cell %v on the same interpreter", r)
+	}
+	if len(out) < 2 || out[1].Header.MsgType != "stream" || !strings.Contains(content(t, out[1])["text"].(string), "died in a comm handler") {
+		t.Errorf("next cell's output %v does not report the death", types(out))
+	}
+}
+
 func TestBadMessagesAreDropped(t *testing.T) {
 	_, c, _ := startKernel(t, "tcp", nil, "")
 	// Wrong key: signed, but not with the session key.

@@ -205,6 +205,16 @@ func (s *supervisor) crashed(p Interpreter) {
 	s.mu.Unlock()
 }
 
+// died is called by a request that saw p die but cannot tell the user (a
+// comm handler's): it starts a fresh interpreter and keeps text for the
+// next cell to report.
+func (s *supervisor) died(p Interpreter, text string) {
+	s.retire(p)
+	s.mu.Lock()
+	s.notice = deathNotice{p, text}
+	s.mu.Unlock()
+}
+
 // takeNotice returns (and forgets) the text of an unreported death.
 func (s *supervisor) takeNotice() string {
 	s.mu.Lock()
