@@ -40,6 +40,15 @@ type ComputeOptions struct {
 
 // DiceCompute draws the paper's Figure 8: validation Dice against compute
 // cost on a log axis, one labelled point per model, one panel per task.
+//
+// The compute axis of each panel holds log10(Compute) on a linear scale,
+// its ticks labelled in compute units ("200 M", "1 G"): gonum/plot's log
+// scale places a centred axis label off-centre when it lays out the axis,
+// which squeezes the data area of narrow panels. Plotters added to
+// [Figure.Panels] must use log10 of the compute as X. The tick labels are
+// chosen when the figure is drawn, for the axis length it gets: 1, 2, 3,
+// ..., 9 or 1, 2 and 5 times powers of ten, decades, or every k-th decade,
+// the densest set whose labels do not overlap.
 func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 	if len(points) == 0 {
 		return nil, fmt.Errorf("%w: DiceCompute: no points", ErrInput)
@@ -86,10 +95,9 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 		}
 		p := newPlot(title, xlabel, "foreground Dice")
 		addGrid(p, true, true)
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = logTicks{si: true}
+		p.X.Tick.Marker = &computeTicks{style: p.X.Tick.Label}
 		// Room for labels right of the points: half a decade.
-		p.X.Min, p.X.Max = clo/math.Pow(10, 0.1), chi*math.Pow(10, 0.45)
+		p.X.Min, p.X.Max = math.Log10(clo)-0.1, math.Log10(chi)+0.45
 		var dlo, dhi = math.Inf(1), math.Inf(-1)
 		var lpts plotter.XYs
 		var ltxt []string
@@ -97,7 +105,7 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 			if pt.Task != task {
 				continue
 			}
-			xy := plotter.XYs{{X: pt.Compute, Y: pt.Dice}}
+			xy := plotter.XYs{{X: math.Log10(pt.Compute), Y: pt.Dice}}
 			s, err := plotter.NewScatter(xy)
 			if err != nil {
 				return nil, fmt.Errorf("%w: DiceCompute %q: %w", ErrInput, pt.Model, err)
@@ -139,6 +147,102 @@ func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
 	}
 	fig.Width, fig.Height = opt.Width, opt.Height
 	return fig, nil
+}
+
+// computeTicks marks DiceCompute's axis of log10(compute): a tick at every
+// 1..9 times a power of ten, labelled (with an SI prefix) on the densest of
+// these sets whose labels, as wide as style draws them, keep apart on an
+// axis of the length the figure last gave it (fitTo): every tick (when the
+// axis spans less than a decade and a half), 1, 2 and 5 times each decade,
+// each decade, every second, third, fifth or tenth decade. When none fits
+// (or before fitTo), one tick near the middle is labelled.
+type computeTicks struct {
+	style  text.Style
+	length vg.Length // the axis length in points; 0 until fitTo
+}
+
+func (t *computeTicks) fitTo(length vg.Length) { t.length = length }
+
+// labelGap is the least blank between two tick labels.
+const labelGap = vg.Length(6)
+
+func (t *computeTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || math.IsInf(min, 0) || math.IsInf(max, 0) {
+		return nil
+	}
+	type mark struct {
+		e, m int // value m * 10^e
+		x    float64
+	}
+	var marks []mark
+	for e := int(math.Floor(min)); e <= int(math.Ceil(max)); e++ {
+		for m := 1; m < 10; m++ {
+			x := float64(e) + math.Log10(float64(m))
+			if x >= min-1e-9 && x <= max+1e-9 {
+				marks = append(marks, mark{e, m, x})
+			}
+		}
+	}
+	label := func(k mark) string { return siFormat(float64(k.m) * math.Pow(10, float64(k.e))) }
+	// fits reports whether the labels of the marks keep picks apart.
+	fits := func(keep func(mark) bool) ([]bool, bool) {
+		on := make([]bool, len(marks))
+		n := 0
+		prevX, prevW := 0.0, vg.Length(0)
+		for i, k := range marks {
+			if !keep(k) {
+				continue
+			}
+			on[i] = true
+			x := (k.x - min) / (max - min) * float64(t.length)
+			w := t.style.Width(label(k))
+			if n > 0 && vg.Length(x-prevX) < (w+prevW)/2+labelGap {
+				return nil, false
+			}
+			prevX, prevW = x, w
+			n++
+		}
+		return on, n > 0
+	}
+	sets := []func(mark) bool{
+		func(k mark) bool { return k.m == 1 || k.m == 2 || k.m == 5 },
+		func(k mark) bool { return k.m == 1 },
+	}
+	if max-min < 1.5 {
+		sets = append([]func(mark) bool{func(mark) bool { return true }}, sets...)
+	}
+	for _, every := range []int{2, 3, 5, 10} {
+		sets = append(sets, func(k mark) bool { return k.m == 1 && k.e%every == 0 })
+	}
+	var on []bool
+	if t.length > 0 {
+		for _, keep := range sets {
+			if o, ok := fits(keep); ok {
+				on = o
+				break
+			}
+		}
+	}
+	if on == nil && len(marks) > 0 {
+		// One label: the mark nearest the middle, preferring decades.
+		on = make([]bool, len(marks))
+		best, mid := -1, (min+max)/2
+		for i, k := range marks {
+			if best < 0 || (k.m == 1) != (marks[best].m == 1) && k.m == 1 ||
+				(k.m == 1) == (marks[best].m == 1) && math.Abs(k.x-mid) < math.Abs(marks[best].x-mid) {
+				best = i
+			}
+		}
+		on[best] = true
+	}
+	ticks := make([]plot.Tick, len(marks))
+	for i, k := range marks {
+		ticks[i].Value = k.x
+		if on[i] {
+			ticks[i].Label = label(k)
+		}
+	}
+	return ticks
 }
 
 type yErrs struct {

@@ -140,15 +140,22 @@ func (f *Figure) Draw(c draw.Canvas) {
 		return // a zero Figure draws as a blank page
 	}
 	rows, cols := len(f.panels), len(f.panels[0])
-	if rows == 1 && cols == 1 {
-		if p := f.panels[0][0]; p != nil {
-			p.Draw(c)
+	layout := func() [][]draw.Canvas {
+		if rows == 1 && cols == 1 {
+			return [][]draw.Canvas{{c}}
 		}
-		return
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14),
+			PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(8)}
+		return plot.Align(f.panels, tiles, c)
 	}
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14),
-		PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(8)}
-	canvases := plot.Align(f.panels, tiles, c)
+	canvases := layout()
+	// Tick markers that choose their labels for the axis length learn it
+	// from the layout; their labels move the layout a little, so twice.
+	if f.fitAxes(canvases) {
+		canvases = layout()
+		f.fitAxes(canvases)
+		canvases = layout()
+	}
 	for i, row := range f.panels {
 		for j, p := range row {
 			if p != nil {
@@ -156,6 +163,29 @@ func (f *Figure) Draw(c draw.Canvas) {
 			}
 		}
 	}
+}
+
+// axisFitter is a tick marker that picks its labels for the length of
+// the axis it marks; Figure.Draw tells it that length (points) first.
+type axisFitter interface{ fitTo(length vg.Length) }
+
+// fitAxes tells the fitting X tick markers of the panels the length of
+// their axis on canvases, and reports whether there was one.
+func (f *Figure) fitAxes(canvases [][]draw.Canvas) bool {
+	any := false
+	for i, row := range f.panels {
+		for j, p := range row {
+			if p == nil {
+				continue
+			}
+			if fit, ok := p.X.Tick.Marker.(axisFitter); ok {
+				dc := p.DataCanvas(canvases[i][j])
+				fit.fitTo(dc.Max.X - dc.Min.X)
+				any = true
+			}
+		}
+	}
+	return any
 }
 
 // drawLegend draws the legend band at the top of c, entries left to right
