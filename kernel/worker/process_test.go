@@ -456,6 +456,37 @@ func BenchmarkExecute(b *testing.B) {
 	}
 }
 
+// BenchmarkComm measures a front-end comm_msg through the worker to a
+// handler that echoes it, until the echo is back.
+func BenchmarkComm(b *testing.B) {
+	p, err := Start(context.Background(), Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	res, err := p.Execute(context.Background(), ExecuteRequest{Code: `comm.Register("bench", func(c *comm.Comm, data map[string]any) {
+	c.OnMessage(func(d map[string]any) { c.Send(d) })
+})`}, nil)
+	if err != nil || res.Status != "ok" {
+		b.Fatalf("%+v %v", res, err)
+	}
+	ctx := context.Background()
+	if err := p.Comm(ctx, "comm_open", map[string]any{"comm_id": "b1", "target_name": "bench", "data": map[string]any{}}, nil); err != nil {
+		b.Fatal(err)
+	}
+	msg := map[string]any{"comm_id": "b1", "data": map[string]any{"x": 1}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		echoes := 0
+		if err := p.Comm(ctx, "comm_msg", msg, func(e Event) { echoes++ }); err != nil {
+			b.Fatal(err)
+		}
+		if echoes != 1 {
+			b.Fatalf("%d events, want the echo", echoes)
+		}
+	}
+}
+
 // BenchmarkStart measures starting a worker until its interpreter is ready.
 func BenchmarkStart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
