@@ -22,6 +22,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/unetlab/unetlab/models/nn"
+	"github.com/unetlab/unetlab/train"
 )
 
 type result struct {
@@ -239,13 +240,17 @@ func unetCase(s int) (func() error, float64, error) {
 		return nil, 0, err
 	}
 	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(nodes...))
-	solver := gorgonia.NewAdamSolver(gorgonia.WithLearnRate(1e-3))
+	// train.Adam is the optimiser train.Fit uses (in place, no copies).
+	solver, err := train.NewAdam(params, 1e-3, train.AdamOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
 	step := func() error {
 		m.Reset()
 		if err := m.RunAll(); err != nil {
 			return err
 		}
-		return solver.Step(gorgonia.NodesToValueGrads(nodes))
+		return solver.Step()
 	}
 	return step, 3 * flops, nil
 }

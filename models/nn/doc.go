@@ -19,9 +19,14 @@
 // constructors) and Linear. SaveState and LoadState write and read their
 // State.
 //
-// Speed and memory: convolutions are vol2col + GEMM in tiles spread over
-// all cores, on OpenBLAS when libopenblas.so.0 is present and gonum
-// otherwise (see BLASBackend and internal/blas). Each op keeps its output
+// Speed and memory: float32 stride-1 convolutions (every 3x3x3 convolution
+// of the paper's networks) run directly on a zero-padded copy of the input,
+// with AVX-512 or AVX2+FMA assembly micro-kernels and no column matrix
+// (direct.go says how; UNETLAB_CONV=gemm turns it off). The others
+// (strided, pointwise, depthwise, float64, or a CPU without AVX2) are
+// vol2col + GEMM in tiles spread over all cores, on OpenBLAS when
+// libopenblas.so.0 is present and gonum otherwise (see BLASBackend and
+// internal/blas). Each op keeps its output
 // tensor between runs of a machine, so a training step allocates no new
 // tensors; a value read from a node is therefore overwritten by the next
 // run, and one graph must not be run by two machines at the same time.
