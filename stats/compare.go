@@ -68,19 +68,52 @@ type BootstrapOptions struct {
 	Seed      uint64 // seed of the resampling generator; 0 means 1
 }
 
-// BootstrapTest returns the two-tailed bootstrap p-value of the hypothesis
-// that the mean of the paired differences d is zero.
+// MinBootstrapPairs is the fewest usable paired differences whose
+// bootstrap p-value [Bootstrap] and [BootstrapTest] report as it is; with
+// fewer they floor it (see [BootstrapResult]).
+const MinBootstrapPairs = 5
+
+// BootstrapResult is the outcome of a paired bootstrap test ([Bootstrap]).
+type BootstrapResult struct {
+	// P is the two-tailed p-value, in (0, 1]: BootstrapP, raised to MinP
+	// when N < MinBootstrapPairs.
+	P float64
+	// BootstrapP is the bootstrap's own p-value, (1 + #extreme) / (B + 1).
+	BootstrapP float64
+	// N is the number of usable (non-NaN) differences.
+	N int
+	// MinP is 2/2^N, the smallest two-tailed p-value an exact sign-flip
+	// (paired permutation) test of N differences can give: of its 2^N
+	// equally likely sign patterns, the observed one and its mirror image
+	// are always as extreme as the data. With 3 folds it is 0.25, with 5
+	// 0.0625: below it, a p-value says more than N pairs can show without
+	// assuming the differences' distribution.
+	MinP float64
+	// Warning is "" when N >= MinBootstrapPairs; otherwise it says that P
+	// was floored at MinP and why, in a sentence to print beside it.
+	Warning string
+}
+
+// Bootstrap runs the two-tailed bootstrap test of the hypothesis that the
+// mean of the paired differences d (one per fold, model minus baseline) is
+// zero, and says how far its p-value can be trusted.
 //
 // The procedure (Efron and Tibshirani 1993, §16.4, the one-sample test with
 // the null imposed by centring): with t = mean(d), the differences are
 // shifted to d_i - t so that the null holds exactly; B resamples of size n
 // are drawn with replacement from the shifted values, each giving a mean
-// t*_b; the p-value is (1 + #{b : |t*_b| >= |t|}) / (B + 1), so it is never
-// exactly zero. NaN differences are dropped. Identical models (every d_i =
-// 0) give p = 1; a large difference of constant sign gives p near 1/(B+1).
-// The generator is SplitMix64 (volume/rng), so a seed gives the same p on
-// every machine and Go version.
-func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
+// t*_b; the bootstrap p-value is (1 + #{b : |t*_b| >= |t|}) / (B + 1), so
+// it is never exactly zero. NaN differences are dropped. Identical models
+// (every d_i = 0) give p = 1. The generator is SplitMix64 (volume/rng), so
+// a seed gives the same p on every machine and Go version.
+//
+// With few differences the bootstrap distribution is too narrow: with 3
+// folds of the same sign every resampled mean has that sign too, and the
+// bootstrap p comes out near 1/(B+1) however small the difference. So when
+// fewer than MinBootstrapPairs differences remain, P is raised to MinP =
+// 2/2^n, the floor of the exact sign-flip test of n pairs, and Warning says
+// so. It is an error to pass fewer than 2 usable differences.
+func Bootstrap(d []float64, opt BootstrapOptions) (BootstrapResult, error) {
 	x := make([]float64, 0, len(d))
 	for _, v := range d {
 		if !math.IsNaN(v) {
@@ -88,7 +121,7 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 		}
 	}
 	if len(x) < 2 {
-		return 0, fmt.Errorf("%w: BootstrapTest: %d usable differences, want at least 2", ErrInput, len(x))
+		return BootstrapResult{}, fmt.Errorf("%w: Bootstrap: %d usable differences, want at least 2", ErrInput, len(x))
 	}
 	b := opt.Resamples
 	if b <= 0 {
@@ -119,7 +152,29 @@ func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
 			extreme++
 		}
 	})
-	return float64(1+extreme) / float64(b+1), nil
+	n := len(x)
+	r := BootstrapResult{BootstrapP: float64(1+extreme) / float64(b+1), N: n, MinP: math.Min(1, math.Ldexp(2, -n))}
+	r.P = r.BootstrapP
+	if n < MinBootstrapPairs {
+		r.P = math.Max(r.P, r.MinP)
+		r.Warning = fmt.Sprintf("only %d paired differences: a bootstrap needs at least %d to resolve a p-value; "+
+			"an exact sign-flip test of %d pairs cannot go below p = 2/2^%d = %.4g however large the difference, "+
+			"so p is reported as at least that", n, MinBootstrapPairs, n, n, r.MinP)
+	}
+	return r, nil
+}
+
+// BootstrapTest returns the two-tailed bootstrap p-value of the hypothesis
+// that the mean of the paired differences d is zero: [Bootstrap]'s P. A
+// large difference of constant sign gives p near 1/(B+1) from 5 differences
+// on; with 2 to 4 differences p is at least 2/2^n (0.25 for 3 folds), and
+// Bootstrap's Warning, which BootstrapTest drops, says why.
+func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
+	r, err := Bootstrap(d, opt)
+	if err != nil {
+		return 0, err
+	}
+	return r.P, nil
 }
 
 // Ranks ranks models row by row. scores[r][m] is the score of model m on row

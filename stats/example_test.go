@@ -23,6 +23,17 @@ func ExampleBootstrapTest() {
 	// Output: -0.100 ± 0.010 true
 }
 
+func ExampleBootstrap() {
+	// Three folds, the model better than the baseline by a hair on each.
+	fwd := []float64{0.004, 0.006, 0.005}
+	r, _ := stats.Bootstrap(fwd, stats.BootstrapOptions{})
+	fmt.Printf("p = %.3f (the bootstrap alone: %.4f)\n", r.P, r.BootstrapP)
+	fmt.Println(r.Warning)
+	// Output:
+	// p = 0.250 (the bootstrap alone: 0.0001)
+	// only 3 paired differences: a bootstrap needs at least 5 to resolve a p-value; an exact sign-flip test of 3 pairs cannot go below p = 2/2^3 = 0.25 however large the difference, so p is reported as at least that
+}
+
 func ExampleAverageRanks() {
 	// rows: task labels; columns: U-net, Swin-UNETR, Conv-Skip
 	scores := [][]float64{

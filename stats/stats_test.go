@@ -2,8 +2,10 @@ package stats
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -252,6 +254,74 @@ func TestBootstrapKnownAnswers(t *testing.T) {
 	}
 	if _, err := FoldDifferences([]float64{1}, []float64{1, 2}); !errors.Is(err, ErrShape) {
 		t.Errorf("fold count mismatch: %v", err)
+	}
+}
+
+// TestBootstrapFewPairs checks the floor of the p-value below
+// MinBootstrapPairs differences: 2 to 4 folds of one sign gave p near
+// 1/(B+1) whatever the size of the difference.
+func TestBootstrapFewPairs(t *testing.T) {
+	nan := math.NaN()
+	cases := []struct {
+		name     string
+		d        []float64
+		n        int
+		minP     float64
+		floored  bool    // P raised to MinP, Warning set
+		pAtLeast float64 // P >= this
+		pBelow   float64 // P < this (0: no bound)
+	}{
+		{"two of one sign", []float64{0.01, 0.02}, 2, 0.5, true, 0.5, 0},
+		{"three tiny of one sign", []float64{1e-4, 2e-4, 1.5e-4}, 3, 0.25, true, 0.25, 0},
+		{"three large of one sign", []float64{0.2, 0.3, 0.25}, 3, 0.25, true, 0.25, 0},
+		{"three identical", []float64{0.05, 0.05, 0.05}, 3, 0.25, true, 0.25, 0},
+		{"four of one sign", []float64{0.1, 0.12, 0.09, 0.11}, 4, 0.125, true, 0.125, 0},
+		{"four, two NaN", []float64{0.1, nan, 0.12, 0.09, nan, 0.11}, 4, 0.125, true, 0.125, 0},
+		{"three mixed signs", []float64{0.05, -0.04, 0.01}, 3, 0.25, true, 0.25, 0},
+		{"five of one sign", []float64{0.1, 0.12, 0.09, 0.11, 0.1}, 5, 1.0 / 16, false, 0, 0.001},
+		{"five zero", []float64{0, 0, 0, 0, 0}, 5, 1.0 / 16, false, 1, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Bootstrap(c.d, BootstrapOptions{Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.N != c.n || r.MinP != c.minP {
+				t.Errorf("N = %d, MinP = %v; want %d, %v", r.N, r.MinP, c.n, c.minP)
+			}
+			if r.P < c.pAtLeast || c.pBelow > 0 && r.P >= c.pBelow || r.P > 1 {
+				t.Errorf("P = %v, want in [%v, %v)", r.P, c.pAtLeast, c.pBelow)
+			}
+			want := r.BootstrapP
+			if c.floored {
+				want = math.Max(want, r.MinP)
+			}
+			if r.P != want {
+				t.Errorf("P = %v, BootstrapP = %v, MinP = %v, floored %v", r.P, r.BootstrapP, r.MinP, c.floored)
+			}
+			if (r.Warning != "") != c.floored {
+				t.Errorf("Warning %q, want one: %v", r.Warning, c.floored)
+			}
+			if c.floored && !strings.Contains(r.Warning, fmt.Sprintf("only %d paired differences", c.n)) {
+				t.Errorf("Warning %q does not give the count", r.Warning)
+			}
+			p, err := BootstrapTest(c.d, BootstrapOptions{Seed: 3})
+			if err != nil || p != r.P {
+				t.Errorf("BootstrapTest = %v, %v; want Bootstrap's P %v", p, err, r.P)
+			}
+		})
+	}
+	// The case the floor is for: the bootstrap alone finds a tiny
+	// one-signed difference over 3 folds "significant".
+	r, _ := Bootstrap([]float64{1e-4, 2e-4, 1.5e-4}, BootstrapOptions{})
+	if r.BootstrapP > 0.001 {
+		t.Errorf("3 one-signed folds: BootstrapP = %v, expected the degenerate 1/(B+1)", r.BootstrapP)
+	}
+	for _, d := range [][]float64{nil, {0.1}, {nan, 0.2, nan}} {
+		if _, err := Bootstrap(d, BootstrapOptions{}); !errors.Is(err, ErrInput) {
+			t.Errorf("Bootstrap(%v): error %v, want ErrInput", d, err)
+		}
 	}
 }
 

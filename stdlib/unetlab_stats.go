@@ -7,27 +7,32 @@ package stdlib
 
 import (
 	"github.com/unetlab/unetlab/stats"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/unetlab/unetlab/stats/stats"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"AverageRanks":    reflect.ValueOf(stats.AverageRanks),
-		"BootstrapTest":   reflect.ValueOf(stats.BootstrapTest),
-		"Dice":            reflect.ValueOf(stats.Dice),
-		"DicePerLabel":    reflect.ValueOf(stats.DicePerLabel),
-		"ErrInput":        reflect.ValueOf(&stats.ErrInput).Elem(),
-		"ErrShape":        reflect.ValueOf(&stats.ErrShape).Elem(),
-		"FoldDifferences": reflect.ValueOf(stats.FoldDifferences),
-		"Hausdorff95":     reflect.ValueOf(stats.Hausdorff95),
-		"NanMean":         reflect.ValueOf(stats.NanMean),
-		"Ranks":           reflect.ValueOf(stats.Ranks),
-		"Summarize":       reflect.ValueOf(stats.Summarize),
-		"SurfaceDice":     reflect.ValueOf(stats.SurfaceDice),
+		"AverageRanks":      reflect.ValueOf(stats.AverageRanks),
+		"Bootstrap":         reflect.ValueOf(stats.Bootstrap),
+		"BootstrapTest":     reflect.ValueOf(stats.BootstrapTest),
+		"Dice":              reflect.ValueOf(stats.Dice),
+		"DicePerLabel":      reflect.ValueOf(stats.DicePerLabel),
+		"ErrInput":          reflect.ValueOf(&stats.ErrInput).Elem(),
+		"ErrShape":          reflect.ValueOf(&stats.ErrShape).Elem(),
+		"FoldDifferences":   reflect.ValueOf(stats.FoldDifferences),
+		"Hausdorff95":       reflect.ValueOf(stats.Hausdorff95),
+		"MinBootstrapPairs": reflect.ValueOf(constant.MakeFromLiteral("5", token.INT, 0)),
+		"NanMean":           reflect.ValueOf(stats.NanMean),
+		"Ranks":             reflect.ValueOf(stats.Ranks),
+		"Summarize":         reflect.ValueOf(stats.Summarize),
+		"SurfaceDice":       reflect.ValueOf(stats.SurfaceDice),
 
 		// type definitions
 		"BootstrapOptions": reflect.ValueOf((*stats.BootstrapOptions)(nil)),
+		"BootstrapResult":  reflect.ValueOf((*stats.BootstrapResult)(nil)),
 		"Grid":             reflect.ValueOf((*stats.Grid)(nil)),
 		"Summary":          reflect.ValueOf((*stats.Summary)(nil)),
 	}

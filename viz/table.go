@@ -326,6 +326,9 @@ func (o TableOptions) text(s, def string) string {
 // order; the dataset is printed on the first row of each run of equal
 // datasets. The best mean validation Dice of each dataset is bold.
 //
+// The default caption notes when rows have fewer than
+// stats.MinBootstrapPairs folds, whose p-values stats floors.
+//
 // The default title states the fold count from the rows' Folds: "Table 1:
 // 5-fold cross-validation, ..." when every row has the same k,
 // "cross-validation (3 to 5 folds)" when they differ, and no count when a
@@ -361,7 +364,7 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 	t := &Table{
 		Title: opt.text(opt.Title, "Table 1: "+cvText(rows)+", foreground Dice"),
 		Caption: opt.text(opt.Caption, "Mean ± sd over folds. FWD: fold-wise difference with the baseline; "+
-			"p: two-tailed bootstrap p-value of that difference."),
+			"p: two-tailed bootstrap p-value of that difference."+fewFoldsNote(rows)),
 		Header:      []string{"Dataset", "Model", "Val. Dice", "Val. FWD", "Val. p", "Train Dice", "Train FWD", "Train p"},
 		NumericFrom: 2,
 	}
@@ -406,6 +409,23 @@ func cvText(rows []Table1Row) string {
 		return fmt.Sprintf("%d-fold cross-validation", lo)
 	}
 	return fmt.Sprintf("cross-validation (%d to %d folds)", lo, hi)
+}
+
+// fewFoldsNote is the caption's note on p-values over fewer than
+// stats.MinBootstrapPairs folds, "" when no row has so few.
+func fewFoldsNote(rows []Table1Row) string {
+	few := 0
+	for _, r := range rows {
+		if !r.Baseline && r.Folds > 0 && r.Folds < stats.MinBootstrapPairs && r.Folds > few {
+			few = r.Folds
+		}
+	}
+	if few == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" With k < %d folds a bootstrap cannot resolve p: it is reported as at least 2/2^k "+
+		"(%.3g for %d folds), the smallest an exact sign-flip test of k pairs can give (stats.Bootstrap).",
+		stats.MinBootstrapPairs, math.Ldexp(2, -few), few)
 }
 
 // formatP prints a p-value with 3 decimals, or "< 0.001".

@@ -125,7 +125,17 @@ func TestTable1Title(t *testing.T) {
 			}
 		})
 	}
-	tb, err := viz.Table1(rows(3), viz.TableOptions{Title: "mine"})
+	// Fewer than 5 folds: the caption says why p is at least 2/2^k.
+	few := []viz.Table1Row{{Dataset: "Heart", Model: "U-net", Baseline: true, Folds: 3},
+		{Dataset: "Heart", Model: "Conv-Skip", Folds: 3, ValP: 0.25, TrainP: 0.25}}
+	tb, err := viz.Table1(few, viz.TableOptions{})
+	if err != nil || !strings.Contains(tb.Caption, "at least 2/2^k (0.25 for 3 folds)") {
+		t.Errorf("3 folds: caption %q, %v", tb.Caption, err)
+	}
+	if tb, _ := viz.Table1(rows(5, 5), viz.TableOptions{}); strings.Contains(tb.Caption, "2/2^k") {
+		t.Errorf("5 folds: caption %q has the few-folds note", tb.Caption)
+	}
+	tb, err = viz.Table1(rows(3), viz.TableOptions{Title: "mine"})
 	if err != nil || tb.Title != "mine" {
 		t.Errorf("Title option: %v, %v", tb, err)
 	}
