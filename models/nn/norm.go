@@ -151,19 +151,12 @@ func normStats[T float](k *normKernel, v view, x []T) (mean, rstd []float64, var
 		for q := lo; q < hi; q++ {
 			var s float64
 			for p := 0; p < v.p; p++ {
-				var ss T
-				for _, val := range x[(p*v.q+q)*v.t : (p*v.q+q+1)*v.t] {
-					ss += val
-				}
-				s += float64(ss)
+				s += sum4(x[(p*v.q+q)*v.t : (p*v.q+q+1)*v.t])
 			}
 			m := s / cnt
 			var s2 float64
 			for p := 0; p < v.p; p++ {
-				for _, val := range x[(p*v.q+q)*v.t : (p*v.q+q+1)*v.t] {
-					d := float64(val) - m
-					s2 += d * d
-				}
+				s2 += sumSqDev4(x[(p*v.q+q)*v.t:(p*v.q+q+1)*v.t], m)
 			}
 			mean[q], variance[q] = m, s2/cnt
 			rstd[q] = 1 / math.Sqrt(s2/cnt+k.eps)
@@ -278,13 +271,9 @@ func normBackward[T float](k *normKernel, v view, dx, x, y, dy []T) {
 			if !fixed {
 				for p := 0; p < v.p; p++ {
 					o := (p*v.q + q) * v.t
-					var a, b T
-					for t := 0; t < v.t; t++ {
-						a += dy[o+t]
-						b += dy[o+t] * y[o+t]
-					}
-					sd += float64(a)
-					sdy += float64(b)
+					a, b := sumDot4(dy[o:o+v.t], y[o:o+v.t])
+					sd += a
+					sdy += b
 				}
 			}
 			md, mdy, r := T(sd/cnt), T(sdy/cnt), T(rstd[q])
@@ -566,3 +555,67 @@ func affineBackward[T float](wrt int, v view, o, x, g, dy []T) {
 }
 
 func (k *affineGradKernel) grad(int) kernel { return nil }
+
+// The reductions below keep four running sums in float64: four
+// independent additions in flight instead of one chain waiting on the
+// adder's latency (about 4x faster), and float64 sums of float32 values
+// lose no precision over a 128^3 volume.
+
+// sum4 returns the sum of x.
+func sum4[T float](x []T) float64 {
+	var a, b, c, d float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		a += float64(v[0])
+		b += float64(v[1])
+		c += float64(v[2])
+		d += float64(v[3])
+	}
+	for ; i < len(x); i++ {
+		a += float64(x[i])
+	}
+	return (a + b) + (c + d)
+}
+
+// sumSqDev4 returns the sum of (x - m)^2.
+func sumSqDev4[T float](x []T, m float64) float64 {
+	var a, b, c, d float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		e0, e1, e2, e3 := float64(v[0])-m, float64(v[1])-m, float64(v[2])-m, float64(v[3])-m
+		a += e0 * e0
+		b += e1 * e1
+		c += e2 * e2
+		d += e3 * e3
+	}
+	for ; i < len(x); i++ {
+		e := float64(x[i]) - m
+		a += e * e
+	}
+	return (a + b) + (c + d)
+}
+
+// sumDot4 returns the sum of x and the dot product of x and y (len(y) >= len(x)).
+func sumDot4[T float](x, y []T) (sum, dot float64) {
+	var a, b, c, d, e, f, g, h float64
+	y = y[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		u, w := x[i:i+4:i+4], y[i:i+4:i+4]
+		a += float64(u[0])
+		b += float64(u[1])
+		c += float64(u[2])
+		d += float64(u[3])
+		e += float64(u[0]) * float64(w[0])
+		f += float64(u[1]) * float64(w[1])
+		g += float64(u[2]) * float64(w[2])
+		h += float64(u[3]) * float64(w[3])
+	}
+	for ; i < len(x); i++ {
+		a += float64(x[i])
+		e += float64(x[i]) * float64(y[i])
+	}
+	return (a + b) + (c + d), (e + f) + (g + h)
+}
