@@ -43,6 +43,7 @@ func main() {
 	iters := flag.Int("iters", 5, "timed iterations (after one warm-up)")
 	size := flag.Int("size", 64, "volume side")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile (what is live after the last iteration) to this file")
 	flag.Parse()
 	var step func() error
 	var flops float64
@@ -83,6 +84,18 @@ func main() {
 		times = append(times, time.Since(t0).Seconds())
 	}
 	cpu := (cpuSeconds() - cpu0) / float64(*iters)
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err == nil {
+			runtime.GC()
+			err = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "engine:", err)
+			os.Exit(1)
+		}
+	}
 	sorted := append([]float64(nil), times...)
 	sort.Float64s(sorted)
 	med := sorted[len(sorted)/2]
