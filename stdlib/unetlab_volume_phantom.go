@@ -15,6 +15,7 @@ func init() {
 		// function, constant and variable definitions
 		"DefaultShape": reflect.ValueOf(phantom.DefaultShape),
 		"Ensure":       reflect.ValueOf(phantom.Ensure),
+		"ErrOccupied":  reflect.ValueOf(&phantom.ErrOccupied).Elem(),
 		"ErrTask":      reflect.ValueOf(&phantom.ErrTask).Elem(),
 		"Generate":     reflect.ValueOf(phantom.Generate),
 		"Write":        reflect.ValueOf(phantom.Write),

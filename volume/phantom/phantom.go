@@ -29,8 +29,10 @@ package phantom
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -45,6 +47,11 @@ import (
 
 // ErrTask reports an unknown task name.
 var ErrTask = errors.New("phantom: unknown task")
+
+// ErrOccupied reports a task folder that Write and Ensure will not
+// replace: it holds something other than a phantom (a dataset.json of real
+// data, or files without a dataset.json).
+var ErrOccupied = errors.New("phantom: task folder holds other data")
 
 // Options controls the generator. The zero value writes 8 training and 2
 // test cases per task at the task's default size with seed 0.
@@ -61,6 +68,10 @@ type Options struct {
 	// AppleDouble also writes "._*" junk files beside the volumes, as the
 	// official archives hold, to exercise loaders.
 	AppleDouble bool
+	// Log receives the line by which Ensure says it replaced a phantom
+	// written with other options; nil means os.Stderr (a notebook shows
+	// it under the cell).
+	Log io.Writer
 }
 
 func (o *Options) counts() (train, test int) {
@@ -172,6 +183,14 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 
 // Write writes a task's phantom under root/TaskNN_Name/ in the Decathlon
 // layout and returns it opened with decathlon.Open. opt may be nil.
+//
+// The phantom is written whole into a hidden folder beside it
+// (root/.TaskNN_Name.writing-*) and renamed into place, so that the task
+// folder never holds a half-written phantom, nor files of an earlier one:
+// a phantom already there is replaced (moved aside, then removed). A
+// folder that is not a phantom is left alone: Write returns ErrOccupied.
+// If the process dies while writing, the hidden folder stays behind; it
+// can be deleted.
 func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dataset, error) {
 	if opt == nil {
 		opt = &Options{}
@@ -181,9 +200,92 @@ func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dat
 		return nil, err
 	}
 	dir := filepath.Join(root, t.name)
+	if _, err := occupant(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("phantom: %w", err)
+	}
+	tmp, err := os.MkdirTemp(root, "."+t.name+".writing-")
+	if err != nil {
+		return nil, fmt.Errorf("phantom: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone once renamed into place
+	if err := writeTo(ctx, tmp, t, opt); err != nil {
+		return nil, err
+	}
+	if err := swapIn(tmp, dir); err != nil {
+		return nil, err
+	}
+	return decathlon.Open(dir)
+}
+
+// occupant says what the task folder dir holds: "" when it does not exist
+// or is empty, else the release line of its phantom (marked damaged when
+// it does not open). Anything else is an ErrOccupied error.
+func occupant(dir string) (release string, err error) {
+	ds, err := decathlon.Open(dir)
+	if err == nil {
+		if !strings.HasPrefix(ds.Release, "unetlab phantom") {
+			return "", fmt.Errorf("%w: %s holds a dataset released as %q, not a phantom", ErrOccupied, dir, ds.Release)
+		}
+		return ds.Release, nil
+	}
+	entries, rerr := os.ReadDir(dir)
+	switch {
+	case errors.Is(rerr, os.ErrNotExist):
+		return "", nil
+	case rerr != nil:
+		return "", fmt.Errorf("phantom: %w", rerr)
+	case len(entries) == 0:
+		return "", nil
+	}
+	if raw, rerr := os.ReadFile(filepath.Join(dir, "dataset.json")); rerr == nil {
+		// A phantom that no longer opens (a case file deleted, say) is
+		// still ours to replace.
+		var j struct{ Release string }
+		if json.Unmarshal(raw, &j) == nil && strings.HasPrefix(j.Release, "unetlab phantom") {
+			return j.Release + " (damaged: " + err.Error() + ")", nil
+		}
+		return "", fmt.Errorf("%w: %s: %w", ErrOccupied, dir, err)
+	}
+	return "", fmt.Errorf("%w: %s holds %d entries but no dataset.json (an interrupted copy of the real task?); move it away or complete it",
+		ErrOccupied, dir, len(entries))
+}
+
+// swapIn renames the folder tmp to dir, replacing the folder there: dir is
+// first moved into a hidden folder beside it, then removed. Readers see
+// the old folder or the new one, never a mix (dir is missing for the
+// moment between the two renames).
+func swapIn(tmp, dir string) error {
+	if err := os.Rename(tmp, dir); err == nil {
+		return nil
+	} else if _, serr := os.Stat(dir); serr != nil {
+		return fmt.Errorf("phantom: %w", err)
+	}
+	old, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".old-")
+	if err != nil {
+		return fmt.Errorf("phantom: %w", err)
+	}
+	defer os.RemoveAll(old)
+	aside := filepath.Join(old, filepath.Base(dir))
+	if err := os.Rename(dir, aside); err != nil {
+		return fmt.Errorf("phantom: moving the old phantom aside: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if rerr := os.Rename(aside, dir); rerr != nil {
+			return fmt.Errorf("phantom: %w (and restoring the old phantom: %w)", err, rerr)
+		}
+		return fmt.Errorf("phantom: %w", err)
+	}
+	return nil
+}
+
+// writeTo writes the phantom of t into the empty folder dir.
+func writeTo(ctx context.Context, dir string, t *taskInfo, opt *Options) error {
 	for _, sub := range []string{"imagesTr", "labelsTr", "imagesTs"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("phantom: %w", err)
+			return fmt.Errorf("phantom: %w", err)
 		}
 	}
 	ntrain, ntest := opt.counts()
@@ -240,22 +342,22 @@ func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dat
 	close(work)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("phantom: %w", err)
+		return fmt.Errorf("phantom: %w", err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return err
 	}
 	if err := ds.WriteJSON(); err != nil {
-		return nil, err
+		return err
 	}
 	if opt.AppleDouble {
 		for _, p := range []string{"._dataset.json", "imagesTr/._" + jobs[0].name, "labelsTr/._" + jobs[0].name} {
 			if err := os.WriteFile(filepath.Join(dir, p), []byte("\x00\x05\x16\x07AppleDouble junk"), 0o644); err != nil {
-				return nil, fmt.Errorf("phantom: %w", err)
+				return fmt.Errorf("phantom: %w", err)
 			}
 		}
 	}
-	return decathlon.Open(dir)
+	return nil
 }
 
 // release records the generator's version and options in dataset.json,
@@ -267,8 +369,16 @@ func release(opt *Options) string {
 
 // Ensure returns the task found in root (root/TaskNN_Name/dataset.json),
 // real or synthetic, and otherwise writes its phantom there first.
-// synthetic reports whether the returned dataset is a phantom. A phantom
-// written earlier with other options is written again. opt may be nil.
+// synthetic reports whether the returned dataset is a phantom. opt may be
+// nil.
+//
+// A phantom written with the same options (seed, shape, case counts) is
+// returned as it is, not written again. One written with other options is
+// replaced, as Write replaces it (whole, never mixing the two), and Ensure
+// says so on opt.Log: notebooks of different scales may share a data
+// folder, and each gets the phantom it asked for. A folder that holds
+// neither a dataset.json nor a phantom is not touched: Ensure returns
+// ErrOccupied.
 func Ensure(ctx context.Context, root, task string, opt *Options) (ds *decathlon.Dataset, synthetic bool, err error) {
 	if opt == nil {
 		opt = &Options{}
@@ -278,20 +388,27 @@ func Ensure(ctx context.Context, root, task string, opt *Options) (ds *decathlon
 		return nil, false, err
 	}
 	dir := filepath.Join(root, t.name)
-	if _, err := os.Stat(filepath.Join(dir, "dataset.json")); err == nil {
-		ds, err := decathlon.Open(dir)
-		if err != nil {
-			return nil, false, err
-		}
-		if !strings.HasPrefix(ds.Release, "unetlab phantom") {
-			return ds, false, nil // real data
-		}
-		if ds.Release == release(opt) {
-			return ds, true, nil
-		}
+	if ds, err := decathlon.Open(dir); err == nil && !strings.HasPrefix(ds.Release, "unetlab phantom") {
+		return ds, false, nil // real data
+	} else if err == nil && ds.Release == release(opt) {
+		return ds, true, nil
+	}
+	was, err := occupant(dir)
+	if err != nil {
+		return nil, false, err
 	}
 	ds, err = Write(ctx, root, task, opt)
-	return ds, true, err
+	if err != nil {
+		return nil, true, err
+	}
+	if was != "" {
+		log := opt.Log
+		if log == nil {
+			log = os.Stderr
+		}
+		fmt.Fprintf(log, "phantom: replaced %s, written with other options (%s), by %s\n", dir, was, ds.Release)
+	}
+	return ds, true, nil
 }
 
 // WriteAll writes the phantoms of all ten tasks under root.

@@ -1,11 +1,16 @@
 package phantom
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/unetlab/unetlab/volume"
@@ -136,34 +141,175 @@ func TestNotTrivial(t *testing.T) {
 	}
 }
 
+// listTree returns the files under dir, relative, sorted.
+func listTree(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func TestEnsure(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	opt := &Options{Shape: [3]int{16, 16, 12}, Training: 2, Test: -1}
-	ds, synthetic, err := Ensure(ctx, root, "Spleen", opt)
-	if err != nil || !synthetic || len(ds.Training) != 2 || len(ds.Test) != 0 {
+	dir := filepath.Join(root, "Task09_Spleen")
+	var log bytes.Buffer
+	five := &Options{Shape: [3]int{16, 16, 12}, Training: 5, Test: 1, Log: &log}
+	ds, synthetic, err := Ensure(ctx, root, "Spleen", five)
+	if err != nil || !synthetic || len(ds.Training) != 5 || len(ds.Test) != 1 {
 		t.Fatalf("first Ensure: %v %v %v", ds, synthetic, err)
 	}
+	if log.Len() != 0 {
+		t.Errorf("first Ensure said %q, want nothing (nothing replaced)", log.String())
+	}
+
+	// Same options: left alone, silently.
 	st, _ := os.Stat(ds.Training[0].Image)
-	ds2, _, err := Ensure(ctx, root, "Spleen", opt)
-	if err != nil || len(ds2.Training) != 2 {
+	ds2, _, err := Ensure(ctx, root, "Spleen", &Options{Shape: [3]int{16, 16, 12}, Training: 5, Test: 1, Log: &log})
+	if err != nil || len(ds2.Training) != 5 {
 		t.Fatal(err)
 	}
-	if st2, _ := os.Stat(ds2.Training[0].Image); !st2.ModTime().Equal(st.ModTime()) {
+	if st2, _ := os.Stat(ds2.Training[0].Image); !os.SameFile(st, st2) || !st2.ModTime().Equal(st.ModTime()) {
 		t.Error("same options: the phantom was written again")
 	}
-	ds3, _, err := Ensure(ctx, root, "Spleen", &Options{Shape: [3]int{16, 16, 12}, Training: 3, Test: -1})
-	if err != nil || len(ds3.Training) != 3 {
-		t.Fatalf("other options: %v %v", ds3, err)
+	if log.Len() != 0 {
+		t.Errorf("same options: Ensure said %q", log.String())
 	}
-	// A real dataset (no phantom release) is returned as it is.
-	ds3.Release = "1.0 04/05/2018"
-	if err := ds3.WriteJSON(); err != nil {
+
+	// Other options: replaced whole, no file of the old phantom left,
+	// no hidden work folder left, and Ensure says so.
+	two := &Options{Shape: [3]int{16, 16, 12}, Training: 2, Test: -1, Log: &log}
+	ds3, synthetic, err := Ensure(ctx, root, "Spleen", two)
+	if err != nil || !synthetic || len(ds3.Training) != 2 || len(ds3.Test) != 0 {
+		t.Fatalf("other options: %v %v %v", ds3, synthetic, err)
+	}
+	want := []string{"dataset.json", "imagesTr/spleen_001.nii.gz", "imagesTr/spleen_002.nii.gz",
+		"labelsTr/spleen_001.nii.gz", "labelsTr/spleen_002.nii.gz"}
+	if got := listTree(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("after replacing: %v, want %v", got, want)
+	}
+	if !strings.Contains(log.String(), "phantom: replaced "+dir) || !strings.Contains(log.String(), "training=5 test=1") ||
+		!strings.Contains(log.String(), "training=2 test=0") {
+		t.Errorf("replacing said %q, want the folder and both option sets", log.String())
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 1 {
+		t.Errorf("root holds %v, want only the task folder", entries)
+	}
+
+	// An interrupted replacement leaves the phantom there as it was.
+	log.Reset()
+	before := listTree(t, dir)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := Ensure(cancelled, root, "Spleen", five); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Ensure: %v, want context.Canceled", err)
+	}
+	if got := listTree(t, dir); strings.Join(got, " ") != strings.Join(before, " ") {
+		t.Errorf("after a cancelled replacement: %v, want %v", got, before)
+	}
+	if ds, err := decathlon.Open(dir); err != nil || ds.Release != release(two) {
+		t.Errorf("after a cancelled replacement: %v, %v", ds, err)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 1 {
+		t.Errorf("root holds %v after a cancelled replacement, want only the task folder", entries)
+	}
+
+	// A damaged phantom (a case deleted) is replaced too.
+	if err := os.Remove(filepath.Join(dir, "labelsTr", "spleen_002.nii.gz")); err != nil {
 		t.Fatal(err)
 	}
-	_, synthetic, err = Ensure(ctx, root, "Spleen", opt)
-	if err != nil || synthetic {
-		t.Errorf("real data taken for a phantom: %v %v", synthetic, err)
+	if _, err := decathlon.Open(dir); err == nil {
+		t.Fatal("the damaged phantom still opens; the case below tests nothing")
+	}
+	if ds, _, err := Ensure(ctx, root, "Spleen", two); err != nil || len(ds.Training) != 2 {
+		t.Fatalf("damaged phantom: %v %v", ds, err)
+	}
+	if !strings.Contains(log.String(), "damaged") {
+		t.Errorf("replacing a damaged phantom said %q", log.String())
+	}
+
+	// A real dataset (no phantom release) is returned as it is and never
+	// overwritten.
+	ds4, _ := decathlon.Open(dir)
+	ds4.Release = "1.0 04/05/2018"
+	if err := ds4.WriteJSON(); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if _, synthetic, err := Ensure(ctx, root, "Spleen", five); err != nil || synthetic || log.Len() != 0 {
+		t.Errorf("real data taken for a phantom: %v %v %q", synthetic, err, log.String())
+	}
+	if _, err := Write(ctx, root, "Spleen", five); !errors.Is(err, ErrOccupied) {
+		t.Errorf("Write over real data: %v, want ErrOccupied", err)
+	}
+	if ds, err := decathlon.Open(dir); err != nil || ds.Release != "1.0 04/05/2018" || len(ds.Training) != 2 {
+		t.Errorf("real data changed: %v %v", ds, err)
+	}
+}
+
+// TestEnsureFolderStates checks what Ensure does with a task folder that
+// holds no dataset.json: empty, it is filled; with files, it is left alone.
+func TestEnsureFolderStates(t *testing.T) {
+	ctx := context.Background()
+	opt := &Options{Shape: [3]int{16, 16, 12}, Training: 2, Test: -1, Log: io.Discard}
+	cases := []struct {
+		name  string
+		setup func(dir string) error
+		err   error
+	}{
+		{"missing", func(string) error { return nil }, nil},
+		{"empty", func(dir string) error { return os.MkdirAll(dir, 0o755) }, nil},
+		{"files without dataset.json", func(dir string) error {
+			if err := os.MkdirAll(filepath.Join(dir, "imagesTr"), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "imagesTr", "la_003.nii.gz"), []byte("half a download"), 0o644)
+		}, ErrOccupied},
+		{"unreadable dataset.json", func(dir string) error {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "dataset.json"), []byte("{not json"), 0o644)
+		}, ErrOccupied},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "Task02_Heart")
+			if err := c.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			var before []string
+			if c.err != nil {
+				before = listTree(t, dir)
+			}
+			ds, _, err := Ensure(ctx, root, "Heart", opt)
+			if c.err == nil {
+				if err != nil || len(ds.Training) != 2 {
+					t.Fatalf("Ensure: %v %v", ds, err)
+				}
+				return
+			}
+			if !errors.Is(err, c.err) {
+				t.Fatalf("Ensure: %v, want %v", err, c.err)
+			}
+			if got := listTree(t, dir); strings.Join(got, " ") != strings.Join(before, " ") {
+				t.Errorf("folder changed: %v, was %v", got, before)
+			}
+		})
 	}
 }
 
