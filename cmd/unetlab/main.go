@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -94,12 +95,25 @@ func report(stderr io.Writer, cmd string, err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, install.ErrUsage):
-		fmt.Fprintf(stderr, "unetlab %s: %v\nRun `unetlab help` for usage.\n", cmd, err)
+		fmt.Fprintf(stderr, "unetlab %s: %s\nRun `unetlab help` for usage.\n", cmd, message(err))
 		return 2
 	default:
-		fmt.Fprintf(stderr, "unetlab %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "unetlab %s: %s\n", cmd, message(err))
 		return 1
 	}
+}
+
+// message is err's text without the install package's prefixes
+// ("install: usage: ", "install: "): the "unetlab install: " printed
+// before it already names the command.
+func message(err error) string {
+	s := err.Error()
+	for _, p := range []string{install.ErrUsage.Error() + ": ", "install: "} {
+		if rest, ok := strings.CutPrefix(s, p); ok {
+			return rest
+		}
+	}
+	return s
 }
 
 func runKernel(args []string, stderr io.Writer) int {

@@ -23,14 +23,21 @@ func TestRunUsage(t *testing.T) {
 		{"kernel without file", []string{"kernel"}, 2, "", "connection file"},
 		{"kernel two files", []string{"kernel", "a", "b"}, 2, "", "got 2 arguments"},
 		{"kernel missing file", []string{"kernel", "/nonexistent/kernel.json"}, 1, "", "/nonexistent/kernel.json"},
-		{"install bad flag", []string{"install", "--bogus"}, 2, "", "unetlab help"},
-		{"install two places", []string{"install", "--user", "--prefix", "/tmp/x"}, 2, "", "exclude each other"},
+		{"install bad flag", []string{"install", "--bogus"}, 2, "", "unetlab install: flag provided but not defined: -bogus\nRun `unetlab help` for usage."},
+		{"install two places", []string{"install", "--user", "--prefix", "/tmp/x"}, 2, "",
+			"unetlab install: --user, --sys-prefix and --prefix exclude each other\n"},
+		{"install stray argument", []string{"install", "now"}, 2, "", "unetlab install: unexpected argument \"now\""},
+		{"uninstall bad name", []string{"uninstall", "--name", "a b"}, 2, "", "unetlab uninstall: --name \"a b\""},
+		{"uninstall missing", []string{"uninstall", "--prefix", "/nonexistent", "--name", "x"}, 1, "",
+			"unetlab uninstall: kernelspec not installed: no /nonexistent/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := run(tt.args, &out, &errOut)
-			if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.errOut) {
+			// The command is named once: not "unetlab install: install: usage: ...".
+			doubled := strings.Contains(errOut.String(), ": install:") || strings.Contains(errOut.String(), "usage:")
+			if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.errOut) || doubled {
 				t.Errorf("run(%q) = %d\nstdout: %s\nstderr: %s\nwant %d, stdout with %q, stderr with %q",
 					tt.args, code, out.String(), errOut.String(), tt.code, tt.out, tt.errOut)
 			}
