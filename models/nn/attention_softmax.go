@@ -183,8 +183,15 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 	rows := len(x) / m
 	nb := len(b)
 	_, f32 := any(x).([]float32)
+	vec := f32 && haveExpAVX512 && m >= 16
 	attnParallel(rows, m*8, func(lo, hi int) {
-		z := make([]float64, m)
+		var z []float64
+		var z32 []float32
+		if vec {
+			z32 = make([]float32, m)
+		} else {
+			z = make([]float64, m)
+		}
 		for r := lo; r < hi; r++ {
 			xr := x[r*m : (r+1)*m]
 			mr, rr, ri := op.maskRow(r)
@@ -192,6 +199,13 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 			if nb > 0 {
 				off := (r * m) % nb
 				br = b[off : off+m]
+			}
+			if vec {
+				d32, _ := any(dst[r*m : (r+1)*m]).([]float32)
+				x32, _ := any(xr).([]float32)
+				b32, _ := any(br).([]float32)
+				attnSoftmaxRow32(d32, x32, b32, mr, rr, ri, float32(op.scale), z32)
+				continue
 			}
 			mx := math.Inf(-1)
 			for j, v := range xr {
@@ -236,6 +250,64 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 	})
 }
 
+// attnSoftmaxRow32 is one row of the softmax in float32 with the
+// exponentials in AVX-512 vectors (expSubSum16; len(x) >= 16): d = softmax
+// of scale*x + b + mask, where the mask is the dense row mr, or
+// attnMaskFill where the region label rr[j] differs from ri, or nothing.
+// z is scratch of len(x). Values whose exponential would be under 3e-38
+// give 0.
+func attnSoftmaxRow32(d, x, b []float32, mr []float64, rr []int32, ri int32, scale float32, z []float32) {
+	m := len(x)
+	z = z[:m]
+	for j, v := range x {
+		z[j] = scale * v
+	}
+	if b != nil {
+		b = b[:m]
+		for j, v := range b {
+			z[j] += v
+		}
+	}
+	switch {
+	case mr != nil:
+		mr = mr[:m]
+		for j, v := range mr {
+			z[j] = float32(float64(z[j]) + v)
+		}
+	case rr != nil:
+		rr = rr[:m]
+		for j, lab := range rr {
+			if lab != ri {
+				z[j] += attnMaskFill
+			}
+		}
+	}
+	mx := float32(math.Inf(-1))
+	for _, v := range z {
+		if v > mx { // not the max builtin: its NaN handling cost 5x this loop
+			mx = v
+		}
+	}
+	if math.IsInf(float64(mx), -1) || mx != mx {
+		clear(d)
+		return
+	}
+	k := m &^ 15
+	sum := float64(expSubSum16(&z[0], k, mx))
+	for j := k; j < m; j++ {
+		var e float32
+		if v := z[j] - mx; v >= -86.5 { // as expSubSum16: no subnormals
+			e = float32(attnExp(float64(v)))
+		}
+		z[j] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for j := range d[:m] {
+		d[j] = z[j] * inv
+	}
+}
+
 func (op *attnSoftmaxOp) DiffWRT(n int) []bool {
 	w := make([]bool, n)
 	for i := range w {
@@ -252,7 +324,14 @@ func (op *attnSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 	if op.bShape == nil {
 		return G.Nodes{dx}, nil
 	}
-	db, err := G.ApplyOp(&attnSoftmaxBackOp{fwd: op, mul: 1, outShape: op.bShape}, output, grad)
+	// The bias gradient is dx/scale summed down to the bias shape: one
+	// cheap reduction instead of the softmax gradient computed again.
+	var db *G.Node
+	if op.scale != 0 {
+		db, err = G.ApplyOp(&attnReduceOp{fwd: op, mul: 1 / op.scale, outShape: op.bShape}, dx)
+	} else {
+		db, err = G.ApplyOp(&attnSoftmaxBackOp{fwd: op, mul: 1, outShape: op.bShape}, output, grad)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%v: gradient: %w", op, err)
 	}
@@ -318,10 +397,7 @@ func attnSoftmaxBack[T attnFloat](dst, y, dy []T, m int, mul float64) {
 		attnParallel(rows, m*2, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				yr, gr, d := y[r*m:(r+1)*m], dy[r*m:(r+1)*m], dst[r*m:(r+1)*m]
-				s := 0.0
-				for j := range yr {
-					s += float64(yr[j]) * float64(gr[j])
-				}
+				_, s := sumDot4(yr, gr)
 				for j := range d {
 					d[j] = T(mul * float64(yr[j]) * (float64(gr[j]) - s))
 				}
@@ -338,14 +414,76 @@ func attnSoftmaxBack[T attnFloat](dst, y, dy []T, m int, mul float64) {
 			d := dst[r0*m : (r0+1)*m]
 			for r := r0; r < rows; r += brows {
 				yr, gr := y[r*m:(r+1)*m], dy[r*m:(r+1)*m]
-				s := 0.0
-				for j := range yr {
-					s += float64(yr[j]) * float64(gr[j])
-				}
+				_, s := sumDot4(yr, gr)
 				for j := range d {
 					d[j] += T(mul * float64(yr[j]) * (float64(gr[j]) - s))
 				}
 			}
+		}
+	})
+}
+
+// attnReduceOp sums dx (the shape of the softmax input) down to the bias
+// shape, its trailing axes, times mul: rows of dx map onto bias rows
+// cyclically, as the bias broadcasts.
+type attnReduceOp struct {
+	attnCache
+
+	fwd      *attnSoftmaxOp
+	mul      float64
+	outShape tensor.Shape
+}
+
+func (op *attnReduceOp) Arity() int { return 1 }
+func (op *attnReduceOp) Type() hm.Type {
+	return attnType(op.outShape.Dims(), op.fwd.xShape.Dims())
+}
+func (op *attnReduceOp) ReturnsPtr() bool      { return false }
+func (op *attnReduceOp) CallsExtern() bool     { return false }
+func (op *attnReduceOp) OverwritesInput() int  { return -1 }
+func (op *attnReduceOp) WriteHash(h hash.Hash) { attnWriteHash(h, op) }
+func (op *attnReduceOp) Hashcode() uint32      { return attnHash(op) }
+func (op *attnReduceOp) String() string {
+	return fmt.Sprintf("Reduce%v*%g->%v", op.fwd, op.mul, op.outShape)
+}
+func (op *attnReduceOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.outShape.Clone(), nil
+}
+func (op *attnReduceOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+func (op *attnReduceOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	dx, err := attnDense(op, in[0], op.fwd.xShape.TotalSize())
+	if err != nil {
+		return nil, err
+	}
+	out := op.out(prealloc, dx.Dtype(), op.outShape, dx)
+	switch v := dx.Data().(type) {
+	case []float32:
+		attnReduceRows(out.Data().([]float32), v, op.mul)
+	case []float64:
+		attnReduceRows(out.Data().([]float64), v, op.mul)
+	}
+	return out, nil
+}
+func (op *attnReduceOp) DiffWRT(int) []bool { return []bool{false} }
+func (op *attnReduceOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("nn: %v: second-order gradients are not supported", op)
+}
+
+// attnReduceRows sets dst[i] = mul * sum over k of x[k*len(dst) + i].
+func attnReduceRows[T attnFloat](dst, x []T, mul float64) {
+	n := len(dst)
+	reps := len(x) / n
+	attnParallel(n, reps, func(lo, hi int) {
+		d := dst[lo:hi]
+		clear(d)
+		for k := 0; k < reps; k++ {
+			for i, v := range x[k*n+lo : k*n+hi] {
+				d[i] += v
+			}
+		}
+		m := T(mul)
+		for i := range d {
+			d[i] *= m
 		}
 	})
 }

@@ -1,0 +1,73 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Constants of expSubSum16 (float32 bit patterns).
+DATA expc<>+0(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA expc<>+4(SB)/4, $0x3f318000  // ln2, high part (0.693359375)
+DATA expc<>+8(SB)/4, $0xb95e8083  // ln2, low part (-2.12194440e-4)
+DATA expc<>+12(SB)/4, $0xc2ad0000 // -86.5: below it exp is flushed to 0 (no subnormals)
+DATA expc<>+16(SB)/4, $0x3f800000 // 1
+DATA expc<>+20(SB)/4, $0x3f000000 // 1/2
+DATA expc<>+24(SB)/4, $0x3e2aaaab // 1/6
+DATA expc<>+28(SB)/4, $0x3d2aaaab // 1/24
+DATA expc<>+32(SB)/4, $0x3c088889 // 1/120
+DATA expc<>+36(SB)/4, $0x3ab60b61 // 1/720
+GLOBL expc<>(SB), RODATA|NOPTR, $40
+
+// func expSubSum16(z *float32, n int, mx float32) float32
+//
+// z[i] = exp(z[i] - mx) for i < n (n a positive multiple of 16); returns
+// the sum of the new z. exp(x) = 2^k * exp(r) with k = round(x/ln2),
+// r = x - k*ln2 (|r| <= ln2/2) and exp(r) by its Taylor polynomial of
+// degree 6 (relative error below 2e-7); VSCALEFPS applies 2^k. exp of
+// x < -86.5 (-Inf included) is flushed to 0 (a NaN gives NaN):
+// values under 3e-38 would be float32 subnormals, which cost a microcode
+// assist each (masked attention rows are full of them: 4.6x slower).
+TEXT ·expSubSum16(SB), NOSPLIT, $0-28
+	MOVQ z+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS mx+16(FP), Z31
+	VBROADCASTSS expc<>+0(SB), Z30
+	VBROADCASTSS expc<>+4(SB), Z29
+	VBROADCASTSS expc<>+8(SB), Z28
+	VBROADCASTSS expc<>+12(SB), Z27
+	VBROADCASTSS expc<>+16(SB), Z26
+	VBROADCASTSS expc<>+20(SB), Z25
+	VBROADCASTSS expc<>+24(SB), Z24
+	VBROADCASTSS expc<>+28(SB), Z23
+	VBROADCASTSS expc<>+32(SB), Z22
+	VBROADCASTSS expc<>+36(SB), Z21
+	VPXORD Z0, Z0, Z0 // running sums
+loop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z31, Z1, Z1          // x = z - mx
+	VCMPPS $0x15, Z27, Z1, K1   // K1: not x < -86.5 (NaN stays NaN)
+	VMAXPS Z1, Z27, Z1          // x = max(x, -86.5), NaN kept
+	VMULPS Z30, Z1, Z2          // x*log2(e)
+	VRNDSCALEPS $0, Z2, Z2      // k = round(x*log2(e))
+	VFNMADD231PS Z29, Z2, Z1    // r = x - k*ln2hi
+	VFNMADD231PS Z28, Z2, Z1    // r -= k*ln2lo
+	VMOVAPS Z21, Z3             // p = 1/720
+	VFMADD213PS Z22, Z1, Z3     // p = p*r + 1/120
+	VFMADD213PS Z23, Z1, Z3     // p = p*r + 1/24
+	VFMADD213PS Z24, Z1, Z3     // p = p*r + 1/6
+	VFMADD213PS Z25, Z1, Z3     // p = p*r + 1/2
+	VFMADD213PS Z26, Z1, Z3     // p = p*r + 1
+	VFMADD213PS Z26, Z1, Z3     // p = p*r + 1
+	VSCALEFPS.Z Z2, Z3, K1, Z3  // p * 2^k, zero where not K1
+	VMOVUPS Z3, (SI)
+	VADDPS Z3, Z0, Z0
+	ADDQ $64, SI
+	DECQ CX
+	JNZ loop
+	VEXTRACTF32X8 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

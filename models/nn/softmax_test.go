@@ -1,0 +1,144 @@
+package nn
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestExpSubSum16 holds the AVX-512 exp to math.Exp over the float32 range
+// softmax meets, including values flushed to 0 and -Inf; a NaN gives NaN.
+func TestExpSubSum16(t *testing.T) {
+	if !haveExpAVX512 {
+		t.Skip("no AVX-512")
+	}
+	var z []float32
+	for x := -110.0; x <= 0; x += 0.0137 {
+		z = append(z, float32(x))
+	}
+	z = append(z, float32(math.Inf(-1)), -86.8, -86.2, 0, 0)
+	for len(z)%16 != 0 {
+		z = append(z, -1)
+	}
+	const mx = 0.25
+	got := append([]float32(nil), z...)
+	sum := expSubSum16(&got[0], len(got), mx)
+	var want float64
+	for i, v := range z {
+		x := v - mx // rounded to float32, as the kernel does
+		e := math.Exp(float64(x))
+		if x < -86.5 {
+			e = 0
+		}
+		want += e
+		if d := math.Abs(float64(got[i]) - e); d > 3e-7*e || (e == 0 && got[i] != 0) {
+			t.Fatalf("exp(%g - %g) = %g, want %g", v, mx, got[i], e)
+		}
+	}
+	if math.Abs(float64(sum)-want) > 1e-6*want {
+		t.Errorf("sum %g, want %g", sum, want)
+	}
+	nan := make([]float32, 16)
+	nan[3] = float32(math.NaN())
+	if sum := expSubSum16(&nan[0], 16, 0); !math.IsNaN(float64(sum)) || !math.IsNaN(float64(nan[3])) || nan[4] != 1 {
+		t.Errorf("with a NaN: sum %g, values %v", sum, nan)
+	}
+}
+
+// TestAttnSoftmaxFloat32 compares the float32 softmax (vectorised exp where
+// the CPU has AVX-512) with the float64 one on rows longer than a vector,
+// with a bias, region labels, a dense mask with -Inf entries, and a row
+// masked everywhere.
+func TestAttnSoftmaxFloat32(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	const b, heads, l, nw = 4, 2, 37, 2
+	shape := []int{b, heads, l, l}
+	n := b * heads * l * l
+	x64, b64 := make([]float64, n), make([]float64, heads*l*l)
+	for i := range x64 {
+		x64[i] = 4 * r.NormFloat64()
+	}
+	for i := range b64 {
+		b64[i] = r.NormFloat64()
+	}
+	regions := make([]int32, nw*l)
+	for i := range regions {
+		regions[i] = int32(r.Intn(3))
+	}
+	mask := make([]float64, nw*l*l)
+	for i := range mask {
+		switch r.Intn(10) {
+		case 0:
+			mask[i] = math.Inf(-1)
+		case 1:
+			mask[i] = -100
+		}
+	}
+	for j := 0; j < l; j++ {
+		mask[5*l+j] = math.Inf(-1) // window 0, row 5: nothing left
+	}
+	x64[7*l+3] = math.NaN() // row 7 is NaN throughout
+	for _, op := range []*attnSoftmaxOp{
+		{xShape: shape, scale: 0.35},
+		{xShape: shape, scale: 0.35, regions: regions, nw: nw},
+		{xShape: shape, scale: 1, mask: mask, nw: nw},
+	} {
+		x32, b32 := make([]float32, n), make([]float32, len(b64))
+		for i, v := range x64 {
+			x32[i] = float32(v)
+			x64[i] = float64(x32[i])
+		}
+		for i, v := range b64 {
+			b32[i] = float32(v)
+			b64[i] = float64(b32[i])
+		}
+		d64, d32 := make([]float64, n), make([]float32, n)
+		attnSoftmaxKernel(op, d64, x64, b64)
+		attnSoftmaxKernel(op, d32, x32, b32)
+		for i := range d64 {
+			if math.IsNaN(d64[i]) != math.IsNaN(float64(d32[i])) {
+				t.Fatalf("%v: element %d: %g, want %g", op, i, d32[i], d64[i])
+			}
+			if d := math.Abs(float64(d32[i]) - d64[i]); d > 2e-6*d64[i]+1e-12 {
+				t.Fatalf("%v: element %d: %g, want %g", op, i, d32[i], d64[i])
+			}
+		}
+	}
+}
+
+// BenchmarkAttnSoftmax is the softmax of Swin-UNETR's first stage at 64^3
+// input (rows of 343 = 7^3 window positions, shifted-window regions), on
+// the vectorised path and the scalar one.
+func BenchmarkAttnSoftmax(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	const bw, heads, l, nw = 125, 3, 343, 125
+	shape := []int{bw, heads, l, l}
+	x := make([]float32, bw*heads*l*l)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	bias := make([]float32, heads*l*l)
+	regions := make([]int32, nw*l)
+	for i := range regions {
+		regions[i] = int32(i % 3)
+	}
+	dst := make([]float32, len(x))
+	op := &attnSoftmaxOp{xShape: shape, scale: 0.18, regions: regions, nw: nw}
+	defer func(v bool) { haveExpAVX512 = v }(haveExpAVX512)
+	for _, vec := range []bool{true, false} {
+		if vec && !haveExpAVX512 {
+			continue
+		}
+		haveExpAVX512 = vec
+		name := "exp=scalar"
+		if vec {
+			name = "exp=avx512"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for i := 0; i < b.N; i++ {
+				attnSoftmaxKernel(op, dst, x, bias)
+			}
+		})
+	}
+}
