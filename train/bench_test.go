@@ -48,3 +48,42 @@ func BenchmarkStep(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)/float64(len(s.Val)), "s/case")
 	})
 }
+
+// BenchmarkArchStep times one training step (batch 1) of each
+// architecture's small preset at 64^3, the notebooks' laptop size, so the
+// designs' costs can be compared in one run.
+func BenchmarkArchStep(b *testing.B) {
+	for _, a := range models.Archs {
+		b.Run(string(a), func(b *testing.B) {
+			cfg := models.Small(a)
+			cfg.InputSize = [3]int{64, 64, 64}
+			opt := Options{Model: cfg, Data: heartAt(b, 64), Dir: b.TempDir(), Progress: ProgressNone, LR: 1e-5, BatchSize: 1}
+			s, err := opt.resolve()
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.close()
+			it := tr.trainLoader.Epoch(context.Background(), 1)
+			if !it.Next() {
+				b.Fatal(it.Err())
+			}
+			bt := it.Batch()
+			it.Close()
+			var dice []float64
+			if _, err := tr.step(bt, &dice); err != nil { // builds the machine's buffers
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				dice = dice[:0]
+				if _, err := tr.step(bt, &dice); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
