@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"sync"
 )
 
 // The direct convolution: float32, stride 1, without a column matrix.
@@ -200,11 +198,15 @@ func directForward(dk *directISA, g *convGeom, small, big, w []float32) {
 		for n := 0; n < g.n; n++ {
 			dg.padGroup(in, big[(n*g.cb+gr*dg.cig)*g.bigN:][:dg.cig*g.bigN])
 			out := small[(n*g.cs+gr*dg.cog)*g.smallN:][:dg.cog*g.smallN]
-			parallelFor(nchunk, 1, func(lo, hi int) {
+			// Work items are (chunk, channel tile) pairs, chunk-major: a
+			// worker's consecutive items share a chunk's input, and small
+			// volumes (one chunk) still spread their tiles over the cores.
+			parallelFor(nchunk*ncot, 1, func(lo, hi int) {
 				ys := chunkBlk * blk
 				y := getScratch[float32](tco * ys)
 				defer putScratch(y)
-				for ch := lo; ch < hi; ch++ {
+				for it := lo; it < hi; it++ {
+					ch, ct := it/ncot, it%ncot
 					b0 := ch * chunkBlk
 					nb := min(chunkBlk, nblk-b0)
 					q0 := b0 * blk
@@ -212,15 +214,13 @@ func directForward(dk *directISA, g *convGeom, small, big, w []float32) {
 					if need := q0 + nb*blk + dg.offs[len(dg.offs)-1]/4; need > len(in) {
 						panic(fmt.Sprintf("nn: direct conv reads to %d of %d", need, len(in)))
 					}
-					for ct := 0; ct < ncot; ct++ {
-						dk.fwd(&y[0], ys, &in[q0], &dg.offs[0], dg.ntaps, &wp[ct*dg.ntaps*tco], nb)
-						nc := min(tco, dg.cog-ct*tco)
-						dg.runs(q0, q1, func(q, at, k int) {
-							for c := 0; c < nc; c++ {
-								copy(out[(ct*tco+c)*g.smallN+at:][:k], y[c*ys+q-q0:][:k])
-							}
-						})
-					}
+					dk.fwd(&y[0], ys, &in[q0], &dg.offs[0], dg.ntaps, &wp[ct*dg.ntaps*tco], nb)
+					nc := min(tco, dg.cog-ct*tco)
+					dg.runs(q0, q1, func(q, at, k int) {
+						for c := 0; c < nc; c++ {
+							copy(out[(ct*tco+c)*g.smallN+at:][:k], y[c*ys+q-q0:][:k])
+						}
+					})
 				}
 			})
 		}
@@ -242,19 +242,21 @@ func directWeightGrad(dk *directISA, g *convGeom, dw, dy, big []float32) {
 	in := getScratch[float32](dg.cig*dg.pn + directSlack)
 	defer putScratch(in)
 	nchunk := (dg.q + directChunk - 1) / directChunk
-	// Work items: a channel tile and a share of the chunks. With fewer
-	// tiles than cores the chunks are split too, and shares are added
-	// into dw under a lock.
-	workers := runtime.GOMAXPROCS(0)
+	// Work items: a channel tile and a share of the chunks; with fewer
+	// than 8 tiles the chunks are split into shares too. Each item writes
+	// its own sums and the shares are added in order afterwards, so the
+	// result does not depend on scheduling or on the number of cores.
 	shares := 1
-	if ncot < workers {
-		shares = min(nchunk, (workers+ncot-1)/ncot)
+	if ncot < 8 {
+		shares = min(nchunk, (8+ncot-1)/ncot)
 	}
+	rowsLen := dg.cog * dg.ntaps
+	res := getScratch[float32](shares * rowsLen)
+	defer putScratch(res)
 	partLen := ntrip * 3 * tco * lanes
-	var mu sync.Mutex
 	clear(dw)
 	for gr := 0; gr < g.groups; gr++ {
-		dwg := dw[gr*dg.cog*dg.ntaps : (gr+1)*dg.cog*dg.ntaps]
+		dwg := dw[gr*rowsLen : (gr+1)*rowsLen]
 		for n := 0; n < g.n; n++ {
 			dg.padGroup(in, big[(n*g.cb+gr*dg.cig)*g.bigN:][:dg.cig*g.bigN])
 			dyg := dy[(n*g.cs+gr*dg.cog)*g.smallN:][:dg.cog*g.smallN]
@@ -283,22 +285,24 @@ func directWeightGrad(dk *directISA, g *convGeom, dw, dy, big []float32) {
 						}
 						dk.wgrad(&part[0], &tile[0], directChunk, &in[q0], &offs[0], ntrip, nv)
 					}
-					mu.Lock()
 					for c := 0; c < nc; c++ {
-						row := dwg[(ct*tco+c)*dg.ntaps:][:dg.ntaps]
+						row := res[sh*rowsLen+(ct*tco+c)*dg.ntaps:][:dg.ntaps]
 						for t := range row {
 							j, s := t/3, t%3
-							lanes := part[((j*tco+c)*3+s)*lanes:][:lanes]
 							var sum float32
-							for _, v := range lanes {
+							for _, v := range part[((j*tco+c)*3+s)*lanes:][:lanes] {
 								sum += v
 							}
-							row[t] += sum
+							row[t] = sum
 						}
 					}
-					mu.Unlock()
 				}
 			})
+			for sh := 0; sh < shares; sh++ {
+				for i, v := range res[sh*rowsLen : (sh+1)*rowsLen] {
+					dwg[i] += v
+				}
+			}
 		}
 	}
 }
