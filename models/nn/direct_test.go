@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -193,5 +194,39 @@ func TestDirectAsmUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(fresh, have) {
 		t.Error("direct_amd64.s is stale: run go generate ./models/nn")
+	}
+}
+
+// TestDirectWeightGradDeterministic: the weight gradient is the same to the
+// bit whatever the number of cores and the scheduling (shares are added in
+// a fixed order), so runs with one seed repeat exactly.
+func TestDirectWeightGradDeterministic(t *testing.T) {
+	if directBest == nil {
+		t.Skip("no direct convolution on this CPU")
+	}
+	p, err := ConvOptions{Padding: [3]int{1, 1, 1}}.params([3]int{3, 3, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := [3]int{20, 19, 18}
+	g := newGeom(p, 2, 3, 5, size, convOutSize(size, p))
+	r := rand.New(rand.NewSource(4))
+	x := randSlice32(r, 2*3*g.bigN)
+	dy := randSlice32(r, 2*5*g.smallN)
+	var first []float32
+	for _, procs := range []int{1, 2, 3, 1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		dw := make([]float32, 5*3*27)
+		directWeightGrad(directBest, g, dw, dy, x)
+		runtime.GOMAXPROCS(prev)
+		if first == nil {
+			first = dw
+			continue
+		}
+		for i := range dw {
+			if math.Float32bits(dw[i]) != math.Float32bits(first[i]) {
+				t.Fatalf("GOMAXPROCS %d: element %d is %g, was %g", procs, i, dw[i], first[i])
+			}
+		}
 	}
 }
