@@ -175,7 +175,7 @@ func Table1Rows(dataset string, results []*CVResult, baseline int, opt stats.Boo
 			return nil, fmt.Errorf("%w: %s has %d folds, the baseline %s %d", ErrOptions, r.Model, len(s.Val), base.Model, len(base.Val))
 		}
 		v, tr := stats.Summarize(s.Val), stats.Summarize(s.Train)
-		row := viz.Table1Row{Dataset: dataset, Model: r.Model, Baseline: i == baseline,
+		row := viz.Table1Row{Dataset: dataset, Model: r.Model, Baseline: i == baseline, Folds: len(s.Val),
 			ValMean: v.Mean, ValSD: v.SD, TrainMean: tr.Mean, TrainSD: tr.SD}
 		if i != baseline {
 			for _, side := range []struct {

@@ -56,7 +56,7 @@ func TestCompareModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rows[0].Baseline || rows[1].Baseline || rows[1].ValP <= 0 || rows[1].ValP > 1 {
+	if !rows[0].Baseline || rows[1].Baseline || rows[1].ValP <= 0 || rows[1].ValP > 1 || rows[0].Folds != 3 || rows[1].Folds != 3 {
 		t.Fatalf("rows %+v", rows)
 	}
 	d, _ := stats.FoldDifferences(fs.Val, rs[0].FoldScores().Val)
