@@ -183,7 +183,7 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 	rows := len(x) / m
 	nb := len(b)
 	_, f32 := any(x).([]float32)
-	vec := f32 && haveExpAVX512 && m >= 16
+	vec := f32 && expVec != nil && m >= expLanes
 	attnParallel(rows, m*8, func(lo, hi int) {
 		var z []float64
 		var z32 []float32
@@ -251,7 +251,7 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 }
 
 // attnSoftmaxRow32 is one row of the softmax in float32 with the
-// exponentials in AVX-512 vectors (expSubSum16; len(x) >= 16): d = softmax
+// exponentials in vectors (expVec; len(x) >= expLanes): d = softmax
 // of scale*x + b + mask, where the mask is the dense row mr, or
 // attnMaskFill where the region label rr[j] differs from ri, or nothing.
 // z is scratch of len(x). Values whose exponential would be under 3e-38
@@ -292,11 +292,11 @@ func attnSoftmaxRow32(d, x, b []float32, mr []float64, rr []int32, ri int32, sca
 		clear(d)
 		return
 	}
-	k := m &^ 15
-	sum := float64(expSubSum16(&z[0], k, mx))
+	k := m - m%expLanes
+	sum := float64(expVec(&z[0], k, mx))
 	for j := k; j < m; j++ {
 		var e float32
-		if v := z[j] - mx; v >= -86.5 { // as expSubSum16: no subnormals
+		if v := z[j] - mx; v >= -86.5 { // as expVec: no subnormals
 			e = float32(attnExp(float64(v)))
 		}
 		z[j] = e
@@ -505,4 +505,11 @@ func attnExp(x float64) float64 {
 	r := x - n*ln2hi - n*ln2lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
 	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
+}
+
+// expKernel names a vectorised exp and its granule (see expVec).
+type expKernel struct {
+	name  string
+	f     func(z *float32, n int, mx float32) float32
+	lanes int
 }

@@ -4,8 +4,18 @@ package nn
 
 import "golang.org/x/sys/cpu"
 
-// haveExpAVX512 is true where expSubSum16 runs.
-var haveExpAVX512 = cpu.X86.HasAVX512F
+// expVec is the vectorised exp of the attention softmax: expSubSum16 with
+// AVX-512, expSubSum8 with AVX2+FMA, nil without; expLanes is its
+// granule.
+var expVec, expLanes = func() (func(z *float32, n int, mx float32) float32, int) {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return expSubSum16, 16
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return expSubSum8, 8
+	}
+	return nil, 0
+}()
 
 // expSubSum16 sets z[i] = exp(z[i] - mx) for i < n, n a positive multiple
 // of 16, and returns their sum (AVX-512; relative error below 2e-7;
@@ -13,3 +23,20 @@ var haveExpAVX512 = cpu.X86.HasAVX512F
 //
 //go:noescape
 func expSubSum16(z *float32, n int, mx float32) float32
+
+// expSubSum8 is expSubSum16 with AVX2+FMA, n a positive multiple of 8.
+//
+//go:noescape
+func expSubSum8(z *float32, n int, mx float32) float32
+
+// expKernels lists every vectorised exp this CPU runs, for the tests.
+func expKernels() []expKernel {
+	var ks []expKernel
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, expKernel{"avx512", expSubSum16, 16})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, expKernel{"avx2", expSubSum8, 8})
+	}
+	return ks
+}

@@ -71,3 +71,61 @@ loop:
 	MOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func expSubSum8(z *float32, n int, mx float32) float32
+//
+// expSubSum16 for AVX2+FMA, 8 lanes (n a positive multiple of 8): the same
+// reduction and polynomial, with 2^k built in the exponent field
+// ((k+127) << 23) since AVX2 has no VSCALEFPS; k >= -125 after the clamp.
+TEXT ·expSubSum8(SB), NOSPLIT, $0-28
+	MOVQ z+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	VBROADCASTSS mx+16(FP), Y15
+	VBROADCASTSS expc<>+0(SB), Y14
+	VBROADCASTSS expc<>+4(SB), Y13
+	VBROADCASTSS expc<>+8(SB), Y12
+	VBROADCASTSS expc<>+12(SB), Y11
+	VBROADCASTSS expc<>+16(SB), Y10
+	VBROADCASTSS expc<>+20(SB), Y9
+	VBROADCASTSS expc<>+24(SB), Y8
+	VBROADCASTSS expc<>+28(SB), Y7
+	VBROADCASTSS expc<>+32(SB), Y6
+	VBROADCASTSS expc<>+36(SB), Y5
+	MOVL $127, AX
+	MOVQ AX, X4
+	VPBROADCASTD X4, Y4         // 127
+	VXORPS Y0, Y0, Y0           // running sums
+loop8:
+	VMOVUPS (SI), Y1
+	VSUBPS Y15, Y1, Y1          // x = z - mx
+	VCMPPS $0x15, Y11, Y1, Y3   // keep: not x < -86.5 (NaN stays NaN)
+	VMAXPS Y1, Y11, Y1          // x = max(x, -86.5), NaN kept
+	VMULPS Y14, Y1, Y2
+	VROUNDPS $0, Y2, Y2         // k = round(x*log2(e))
+	VFNMADD231PS Y13, Y2, Y1    // r = x - k*ln2hi
+	VFNMADD231PS Y12, Y2, Y1    // r -= k*ln2lo
+	VCVTPS2DQ Y2, Y2            // k as int32
+	VPADDD Y4, Y2, Y2
+	VPSLLD $23, Y2, Y2          // 2^k as float32 bits
+	VANDPS Y3, Y2, Y2           // 0 where x < -86.5
+	VMOVAPS Y5, Y3              // p = 1/720
+	VFMADD213PS Y6, Y1, Y3      // p = p*r + 1/120
+	VFMADD213PS Y7, Y1, Y3      // p = p*r + 1/24
+	VFMADD213PS Y8, Y1, Y3      // p = p*r + 1/6
+	VFMADD213PS Y9, Y1, Y3      // p = p*r + 1/2
+	VFMADD213PS Y10, Y1, Y3     // p = p*r + 1
+	VFMADD213PS Y10, Y1, Y3     // p = p*r + 1
+	VMULPS Y2, Y3, Y3           // p * 2^k
+	VMOVUPS Y3, (SI)
+	VADDPS Y3, Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ loop8
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

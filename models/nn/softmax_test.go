@@ -6,18 +6,25 @@ import (
 	"testing"
 )
 
-// TestExpSubSum16 holds the AVX-512 exp to math.Exp over the float32 range
-// softmax meets, including values flushed to 0 and -Inf; a NaN gives NaN.
-func TestExpSubSum16(t *testing.T) {
-	if !haveExpAVX512 {
-		t.Skip("no AVX-512")
+// TestExpVec holds each vectorised exp the CPU runs to math.Exp over the
+// float32 range softmax meets, including values flushed to 0 and -Inf; a
+// NaN gives NaN.
+func TestExpVec(t *testing.T) {
+	if expVec == nil {
+		t.Skip("no AVX2 or AVX-512")
 	}
+	for _, k := range expKernels() {
+		t.Run(k.name, func(t *testing.T) { testExpVec(t, k.f) })
+	}
+}
+
+func testExpVec(t *testing.T, expSubSum16 func(*float32, int, float32) float32) {
 	var z []float32
 	for x := -110.0; x <= 0; x += 0.0137 {
 		z = append(z, float32(x))
 	}
 	z = append(z, float32(math.Inf(-1)), -86.8, -86.2, 0, 0)
-	for len(z)%16 != 0 {
+	for len(z)%16 != 0 { // a multiple of both granules
 		z = append(z, -1)
 	}
 	const mx = 0.25
@@ -45,7 +52,8 @@ func TestExpSubSum16(t *testing.T) {
 	}
 }
 
-// TestAttnSoftmaxFloat32 compares the float32 softmax (vectorised exp where
+// TestAttnSoftmaxFloat32 (each vectorised exp the CPU runs, and scalar Go)
+// compares the float32 softmax (vectorised exp where
 // the CPU has AVX-512) with the float64 one on rows longer than a vector,
 // with a bias, region labels, a dense mask with -Inf entries, and a row
 // masked everywhere.
@@ -78,6 +86,16 @@ func TestAttnSoftmaxFloat32(t *testing.T) {
 		mask[5*l+j] = math.Inf(-1) // window 0, row 5: nothing left
 	}
 	x64[7*l+3] = math.NaN() // row 7 is NaN throughout
+	defer func(f func(*float32, int, float32) float32, n int) { expVec, expLanes = f, n }(expVec, expLanes)
+	for _, k := range append(expKernels(), expKernel{name: "scalar"}) {
+		expVec, expLanes = k.f, k.lanes
+		testAttnSoftmax32(t, k.name, shape, x64, b64, regions, mask)
+	}
+}
+
+func testAttnSoftmax32(t *testing.T, name string, shape []int, x64, b64 []float64, regions []int32, mask []float64) {
+	const nw = 2
+	n := len(x64)
 	for _, op := range []*attnSoftmaxOp{
 		{xShape: shape, scale: 0.35},
 		{xShape: shape, scale: 0.35, regions: regions, nw: nw},
@@ -97,10 +115,10 @@ func TestAttnSoftmaxFloat32(t *testing.T) {
 		attnSoftmaxKernel(op, d32, x32, b32)
 		for i := range d64 {
 			if math.IsNaN(d64[i]) != math.IsNaN(float64(d32[i])) {
-				t.Fatalf("%v: element %d: %g, want %g", op, i, d32[i], d64[i])
+				t.Fatalf("%s %v: element %d: %g, want %g", name, op, i, d32[i], d64[i])
 			}
 			if d := math.Abs(float64(d32[i]) - d64[i]); d > 2e-6*d64[i]+1e-12 {
-				t.Fatalf("%v: element %d: %g, want %g", op, i, d32[i], d64[i])
+				t.Fatalf("%s %v: element %d: %g, want %g", name, op, i, d32[i], d64[i])
 			}
 		}
 	}
@@ -124,17 +142,10 @@ func BenchmarkAttnSoftmax(b *testing.B) {
 	}
 	dst := make([]float32, len(x))
 	op := &attnSoftmaxOp{xShape: shape, scale: 0.18, regions: regions, nw: nw}
-	defer func(v bool) { haveExpAVX512 = v }(haveExpAVX512)
-	for _, vec := range []bool{true, false} {
-		if vec && !haveExpAVX512 {
-			continue
-		}
-		haveExpAVX512 = vec
-		name := "exp=scalar"
-		if vec {
-			name = "exp=avx512"
-		}
-		b.Run(name, func(b *testing.B) {
+	defer func(f func(*float32, int, float32) float32, n int) { expVec, expLanes = f, n }(expVec, expLanes)
+	for _, k := range append(expKernels(), expKernel{name: "scalar"}) {
+		expVec, expLanes = k.f, k.lanes
+		b.Run("exp="+k.name, func(b *testing.B) {
 			b.SetBytes(int64(4 * len(x)))
 			for i := 0; i < b.N; i++ {
 				attnSoftmaxKernel(op, dst, x, bias)
