@@ -30,6 +30,7 @@ func Main(args []string) int {
 		return 2
 	}
 	os.Unsetenv(fdsEnv) // not inherited by programs the cells start
+	tuneGC()
 	reqFile := os.NewFile(3, "worker-requests")
 	repFile := os.NewFile(4, "worker-replies")
 	c := &child{
