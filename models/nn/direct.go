@@ -17,17 +17,17 @@ import (
 // (direct_amd64.s) stream vectors along it and broadcast weights, holding a
 // tile of outputs in registers: 8 channels by 48 positions with AVX-512, 4
 // by 24 with AVX2+FMA (forward and input gradient), or 8 (4) channels by 3
-// taps of per-lane weight-gradient sums. Flat positions that are padding (w >= W' or h >= H') are
-// computed and dropped; they cost (Hp*Wp)/(H'*W') - 1 of the work, 6% at
-// 64^3 with padding 1.
+// taps of per-lane weight-gradient sums. Flat positions that are padding
+// (w >= W' or h >= H') are computed and dropped; they cost
+// (Hp*Wp)/(H'*W') - 1 of the work, 6% at 64^3 with padding 1.
 //
 // This replaces vol2col (a copy of the input per kernel tap, 27x its size
 // for k=3) and the GEMM's own packing of it; bench/engine/README.md has the
-// numbers. Other convolutions (strided, float64, grouped with fewer than 8
-// output channels per group than a tile, pointwise) keep the vol2col+GEMM
-// path, as does every convolution on CPUs without AVX2+FMA or with
-// UNETLAB_CONV=gemm (UNETLAB_CONV=avx2 picks the AVX2 kernels on an AVX-512
-// CPU, to measure them).
+// numbers. Other convolutions (strided, float64, pointwise, grouped with a
+// per-group output channel count that is not a multiple of the tile, such
+// as depthwise) keep the vol2col+GEMM path, as does every convolution on
+// CPUs without AVX2+FMA or with UNETLAB_CONV=gemm (UNETLAB_CONV=avx2 picks
+// the AVX2 kernels on an AVX-512 CPU, to measure them).
 
 const (
 	directSlack = 64   // zeroed float32s after a padded input, for reads past the last block
