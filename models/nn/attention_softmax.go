@@ -259,15 +259,30 @@ func attnSoftmaxKernel[T attnFloat](op *attnSoftmaxOp, dst, x, b []T) {
 func attnSoftmaxRow32(d, x, b []float32, mr []float64, rr []int32, ri int32, scale float32, z []float32) {
 	m := len(x)
 	z = z[:m]
-	for j, v := range x {
-		z[j] = scale * v
-	}
 	if b != nil {
 		b = b[:m]
-		for j, v := range b {
-			z[j] += v
-		}
 	}
+	// k: how many leading elements the AVX-512 helpers take.
+	k := 0
+	if haveSoftmax16 && expLanes == 16 {
+		k = m &^ 15
+	}
+	mx := float32(math.Inf(-1))
+	if k > 0 {
+		var bp *float32
+		if b != nil {
+			bp = &b[0]
+		}
+		mx = scaleAddMax16(&z[0], &x[0], bp, k, scale)
+	}
+	for j := k; j < m; j++ {
+		v := scale * x[j]
+		if b != nil {
+			v += b[j]
+		}
+		z[j] = v
+	}
+	masked := true
 	switch {
 	case mr != nil:
 		mr = mr[:m]
@@ -281,9 +296,13 @@ func attnSoftmaxRow32(d, x, b []float32, mr []float64, rr []int32, ri int32, sca
 				z[j] += attnMaskFill
 			}
 		}
+	default:
+		masked = false
 	}
-	mx := float32(math.Inf(-1))
-	for _, v := range z {
+	if masked && k > 0 {
+		mx = scaleAddMax16(&z[0], &z[0], nil, k, 1) // the max after masking
+	}
+	for _, v := range z[k:] {
 		if v > mx { // not the max builtin: its NaN handling cost 5x this loop
 			mx = v
 		}
@@ -292,9 +311,9 @@ func attnSoftmaxRow32(d, x, b []float32, mr []float64, rr []int32, ri int32, sca
 		clear(d)
 		return
 	}
-	k := m - m%expLanes
-	sum := float64(expVec(&z[0], k, mx))
-	for j := k; j < m; j++ {
+	ke := m - m%expLanes
+	sum := float64(expVec(&z[0], ke, mx))
+	for j := ke; j < m; j++ {
 		var e float32
 		if v := z[j] - mx; v >= -86.5 { // as expVec: no subnormals
 			e = float32(attnExp(float64(v)))
@@ -303,7 +322,11 @@ func attnSoftmaxRow32(d, x, b []float32, mr []float64, rr []int32, ri int32, sca
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
-	for j := range d[:m] {
+	d = d[:m]
+	if k > 0 {
+		scale16(&d[0], &z[0], k, inv)
+	}
+	for j := k; j < m; j++ {
 		d[j] = z[j] * inv
 	}
 }
@@ -397,6 +420,10 @@ func attnSoftmaxBack[T attnFloat](dst, y, dy []T, m int, mul float64) {
 		attnParallel(rows, m*2, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				yr, gr, d := y[r*m:(r+1)*m], dy[r*m:(r+1)*m], dst[r*m:(r+1)*m]
+				if d32, ok := any(d).([]float32); ok && haveSoftmax16 && m >= 16 {
+					softmaxGradRow32(d32, any(yr).([]float32), any(gr).([]float32), float32(mul))
+					continue
+				}
 				_, s := sumDot4(yr, gr)
 				for j := range d {
 					d[j] = T(mul * float64(yr[j]) * (float64(gr[j]) - s))
@@ -512,4 +539,20 @@ type expKernel struct {
 	name  string
 	f     func(z *float32, n int, mx float32) float32
 	lanes int
+}
+
+// softmaxGradRow32 sets d = mul * y * (dy - sum(y*dy)) over one row of at
+// least 16 elements with the AVX-512 helpers (the tail in Go).
+func softmaxGradRow32(d, y, dy []float32, mul float32) {
+	m := len(d)
+	k := m &^ 15
+	y, dy = y[:m], dy[:m]
+	s := dot16(&y[0], &dy[0], k)
+	for j := k; j < m; j++ {
+		s += y[j] * dy[j]
+	}
+	softmaxGrad16(&d[0], &y[0], &dy[0], k, mul, s)
+	for j := k; j < m; j++ {
+		d[j] = mul * y[j] * (dy[j] - s)
+	}
 }

@@ -40,3 +40,29 @@ func expKernels() []expKernel {
 	}
 	return ks
 }
+
+// haveSoftmax16 is true where the AVX-512 helpers below run.
+var haveSoftmax16 = cpu.X86.HasAVX512F
+
+// scaleAddMax16 sets z[i] = scale*x[i] + b[i] (no b when b is nil) for
+// i < n, a positive multiple of 16, and returns the largest z (NaN
+// ignored).
+//
+//go:noescape
+func scaleAddMax16(z, x, b *float32, n int, scale float32) float32
+
+// scale16 sets d[i] = s*z[i] for i < n, a positive multiple of 16.
+//
+//go:noescape
+func scale16(d, z *float32, n int, s float32)
+
+// dot16 returns the sum of x[i]*y[i] for i < n, a positive multiple of 16.
+//
+//go:noescape
+func dot16(x, y *float32, n int) float32
+
+// softmaxGrad16 sets d[i] = mul*y[i]*(dy[i]-s) for i < n, a positive
+// multiple of 16.
+//
+//go:noescape
+func softmaxGrad16(d, y, dy *float32, n int, mul, s float32)

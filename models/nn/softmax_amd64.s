@@ -129,3 +129,135 @@ loop8:
 	MOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func scaleAddMax16(z, x, b *float32, n int, scale float32) float32
+//
+// z[i] = scale*x[i] + b[i] (b nil: no b) for i < n, a positive multiple
+// of 16; returns the largest z, NaN ignored (-Inf if all are NaN).
+TEXT ·scaleAddMax16(SB), NOSPLIT, $0-44
+	MOVQ z+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS scale+32(FP), Z31
+	MOVL $0xff800000, AX
+	VPBROADCASTD AX, Z0 // running max: -Inf
+	TESTQ DX, DX
+	JZ nobias
+bias:
+	VMOVUPS (SI), Z1
+	VFMADD213PS (DX), Z31, Z1 // scale*x + b
+	VMOVUPS Z1, (DI)
+	VMAXPS Z0, Z1, Z0         // max(z, acc): a NaN z leaves acc
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ bias
+	JMP reduce
+nobias:
+	VMULPS (SI), Z31, Z1
+	VMOVUPS Z1, (DI)
+	VMAXPS Z0, Z1, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ nobias
+reduce:
+	VEXTRACTF32X8 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	MOVSS X0, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func scale16(d, z *float32, n int, s float32)
+//
+// d[i] = s*z[i] for i < n, a positive multiple of 16.
+TEXT ·scale16(SB), NOSPLIT, $0-28
+	MOVQ d+0(FP), DI
+	MOVQ z+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS s+24(FP), Z31
+scaleloop:
+	VMULPS (SI), Z31, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ scaleloop
+	VZEROUPPER
+	RET
+
+// func dot16(x, y *float32, n int) float32
+//
+// The sum of x[i]*y[i] for i < n, a positive multiple of 16 (two vector
+// accumulators).
+TEXT ·dot16(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z2, Z2, Z2
+	SHRQ $4, CX
+	TESTQ $1, CX
+	JZ dotpairs
+	VMOVUPS (SI), Z1
+	VFMADD231PS (DX), Z1, Z0
+	ADDQ $64, SI
+	ADDQ $64, DX
+dotpairs:
+	SHRQ $1, CX
+	JZ dotreduce
+dotloop:
+	VMOVUPS (SI), Z1
+	VFMADD231PS (DX), Z1, Z0
+	VMOVUPS 64(SI), Z3
+	VFMADD231PS 64(DX), Z3, Z2
+	ADDQ $128, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ dotloop
+dotreduce:
+	VADDPS Z2, Z0, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func softmaxGrad16(d, y, dy *float32, n int, mul, s float32)
+//
+// d[i] = mul * y[i] * (dy[i] - s) for i < n, a positive multiple of 16.
+TEXT ·softmaxGrad16(SB), NOSPLIT, $0-40
+	MOVQ d+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	VBROADCASTSS mul+32(FP), Z31
+	VBROADCASTSS s+36(FP), Z30
+gradloop:
+	VMOVUPS (DX), Z1
+	VSUBPS Z30, Z1, Z1  // dy - s
+	VMULPS (SI), Z1, Z1 // y*(dy - s)
+	VMULPS Z31, Z1, Z1  // mul*...
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ gradloop
+	VZEROUPPER
+	RET
