@@ -26,6 +26,7 @@ func init() {
 		"ClipWindow":                     reflect.ValueOf(nn.ClipWindow),
 		"ConcatChannels":                 reflect.ValueOf(nn.ConcatChannels),
 		"Conv3d":                         reflect.ValueOf(nn.Conv3d),
+		"ConvBackend":                    reflect.ValueOf(nn.ConvBackend),
 		"ConvTranspose3d":                reflect.ValueOf(nn.ConvTranspose3d),
 		"CropChannelsLast":               reflect.ValueOf(nn.CropChannelsLast),
 		"DefaultEps":                     reflect.ValueOf(constant.MakeFromLiteral("9.999999999999999999948913325368725010799941799177759094163775444e-06", token.FLOAT, 0)),

@@ -102,7 +102,7 @@ func main() {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(result{
-		Impl: "go", Case: *which, Backend: nn.BLASBackend(), Threads: runtime.GOMAXPROCS(0),
+		Impl: "go", Case: *which, Backend: nn.BLASBackend() + ", conv " + nn.ConvBackend(), Threads: runtime.GOMAXPROCS(0),
 		Seconds: med, CPU: cpu, All: times, GFLOPs: flops / 1e9, GFLOPperS: flops / med / 1e9,
 		PeakRSSMB: float64(ru.Maxrss) / 1024,
 	})

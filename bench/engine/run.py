@@ -67,7 +67,7 @@ def main():
     for r in rows:
         print(f"{r['case']:6} {r['go_s']:8.3f} {r['torch_s']:8.3f} {r['ratio']:9.2f} {r['go_cpu_s'] / r['torch_cpu_s']:11.2f} "
               f"{r['go_gflops']:8.1f} {r['torch_gflops']:10.1f} {r['go_rss_mb']:10.0f} {r['torch_rss_mb']:12.0f}")
-    print(f"(Go BLAS: {rows[0]['go_backend']}, {rows[0]['threads']} threads; size {a.size}^3; "
+    print(f"(Go: {rows[0]['go_backend']}, {rows[0]['threads']} threads; size {a.size}^3; "
           f"medians of {a.rounds} alternating rounds x {a.iters} iterations)")
     if not a.no_save:
         with open(os.path.join(HERE, "results.json"), "w") as f:

@@ -38,3 +38,10 @@ func ExampleConv3d_shapeError() {
 	fmt.Println(err)
 	// Output: nn: shape mismatch: Conv3d: input (1, 3, 8, 8, 8) has 3 channels, weight (16, 4, 3, 3, 3) expects 4
 }
+
+// ConvBackend says whether this CPU runs the direct convolution kernels.
+func ExampleConvBackend() {
+	b := nn.ConvBackend()
+	fmt.Println(b == "direct (avx512)" || b == "direct (avx2)" || b == "vol2col+gemm")
+	// Output: true
+}
