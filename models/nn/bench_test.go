@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -88,4 +89,53 @@ func BenchmarkDepthwiseK7(b *testing.B) {
 	}
 	benchGrad(b, g, y, x, w)
 	b.ReportMetric(3*2*float64(s*s*s*32*343)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkConvPaths times the forward and the weight gradient of a k3 p1
+// convolution with C in and out channels on C x S^3, the levels of a
+// U-net, on the direct kernels and on vol2col+GEMM: useDirect's size
+// limits come from here.
+func BenchmarkConvPaths(b *testing.B) {
+	if directBest == nil {
+		b.Skip("no direct convolution on this CPU")
+	}
+	for _, tc := range []struct{ c, s int }{{256, 4}, {128, 8}, {64, 16}, {32, 32}, {16, 64}} {
+		p, err := ConvOptions{Padding: [3]int{1, 1, 1}}.params([3]int{3, 3, 3})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size := [3]int{tc.s, tc.s, tc.s}
+		g := newGeom(p, 1, tc.c, tc.c, size, size)
+		r := rand.New(rand.NewSource(1))
+		x := randSlice32(r, tc.c*g.bigN)
+		dy := randSlice32(r, tc.c*g.smallN)
+		w := randSlice32(r, tc.c*tc.c*27)
+		out := make([]float32, len(w))
+		y := make([]float32, tc.c*g.smallN)
+		name := fmt.Sprintf("C%d_S%d", tc.c, tc.s)
+		b.Run(name+"/fwd/direct", func(b *testing.B) {
+			for range b.N {
+				directForward(directBest, g, y, x, w)
+			}
+		})
+		b.Run(name+"/wgrad/direct", func(b *testing.B) {
+			for range b.N {
+				directWeightGrad(directBest, g, out, dy, x)
+			}
+		})
+		func() {
+			defer func(off bool) { directOff = off }(directOff)
+			directOff = true
+			b.Run(name+"/fwd/gemm", func(b *testing.B) {
+				for range b.N {
+					smallFromBig(g, y, x, w)
+				}
+			})
+			b.Run(name+"/wgrad/gemm", func(b *testing.B) {
+				for range b.N {
+					weightGrad(g, out, dy, x)
+				}
+			})
+		}()
+	}
 }

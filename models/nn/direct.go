@@ -61,13 +61,40 @@ func directKernels() *directISA {
 }
 
 // useDirect reports whether the direct path computes this float32
-// convolution.
+// convolution: stride 1, a group size that fills whole tiles, and a volume
+// large enough. Small volumes go to vol2col+GEMM, which is faster there:
+// the padded grid's dropped positions grow (a 4^3 output spans 130 flat
+// positions) and the weight gradient's per-lane sums cost as much as the
+// products (at 8^3 with 128 channels GEMM took 0.65x the time, at 4^3
+// with 256 channels 0.14x; at 16^3 with 64 channels the direct path
+// took 0.7x GEMM's, at 32^3 0.3x: BenchmarkConvPaths).
 func useDirect(g *convGeom) bool {
 	dk := directKernels()
 	if dk == nil || g.pointwise || g.stride != [3]int{1, 1, 1} {
 		return false
 	}
-	return g.groups == 1 || (g.cs/g.groups)%dk.co == 0
+	if g.groups != 1 && (g.cs/g.groups)%dk.co != 0 {
+		return false
+	}
+	return directWorthIt(g)
+}
+
+// directMinPositions is the output volume (voxels per channel) under which
+// a convolution stays on vol2col+GEMM; directMaxWaste the largest ratio of
+// flat positions computed to outputs kept.
+const (
+	directMinPositions = 2048
+	directMaxWaste     = 1.4
+)
+
+// directWorthIt applies the size and waste limits.
+func directWorthIt(g *convGeom) bool {
+	if g.smallN < directMinPositions {
+		return false
+	}
+	hp, wp := g.big[1]+2*g.pad[1], g.big[2]+2*g.pad[2]
+	q := (g.small[0]-1)*hp*wp + (g.small[1]-1)*wp + g.small[2]
+	return float64(q) <= directMaxWaste*float64(g.smallN)
 }
 
 // directGeom is the padded-grid geometry of one group of a stride-1

@@ -118,6 +118,7 @@ func TestDirectConv(t *testing.T) {
 		{2, 4, 16, [3]int{5, 5, 5}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}, Groups: 2}},
 		{1, 32, 32, [3]int{16, 16, 16}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}}},
 		{1, 2, 3, [3]int{3, 3, 3}, [3]int{2, 2, 2}, ConvOptions{Padding: [3]int{1, 1, 1}}},
+		{1, 3, 9, [3]int{10, 17, 13}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}}},
 	}
 	r := rand.New(rand.NewSource(2))
 	for _, tc := range cases {
@@ -166,9 +167,12 @@ func TestDirectConv(t *testing.T) {
 				t.Errorf("%s weight gradient: %v", name, err)
 			}
 		}
-		// Conv3d's float32 path takes the direct path for these.
-		if directBest != nil && !useDirect(g) && (tc.opt.Groups <= 1 || (tc.cout/tc.opt.Groups)%directBest.co == 0) {
-			t.Errorf("n%d_%d->%d_%v_%v: the direct path is not taken", tc.n, tc.cin, tc.cout, tc.size, p)
+		// Conv3d's float32 path takes the direct path where it is worth it.
+		if directBest != nil {
+			want := (tc.opt.Groups <= 1 || (tc.cout/tc.opt.Groups)%directBest.co == 0) && directWorthIt(g)
+			if useDirect(g) != want {
+				t.Errorf("n%d_%d->%d_%v_%v: direct path taken %v, want %v", tc.n, tc.cin, tc.cout, tc.size, p, useDirect(g), want)
+			}
 		}
 	}
 }
@@ -227,6 +231,36 @@ func TestDirectWeightGradDeterministic(t *testing.T) {
 			if math.Float32bits(dw[i]) != math.Float32bits(first[i]) {
 				t.Fatalf("GOMAXPROCS %d: element %d is %g, was %g", procs, i, dw[i], first[i])
 			}
+		}
+	}
+}
+
+// TestDirectWorthIt pins which volumes take the direct path.
+func TestDirectWorthIt(t *testing.T) {
+	p, err := ConvOptions{Padding: [3]int{1, 1, 1}}.params([3]int{3, 3, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, err := ConvOptions{Padding: [3]int{4, 4, 4}, Dilation: [3]int{4, 4, 4}}.params([3]int{3, 3, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p    convParams
+		size [3]int
+		want bool
+	}{
+		{p, [3]int{4, 4, 4}, false},
+		{p, [3]int{8, 8, 8}, false},
+		{p, [3]int{16, 16, 16}, true},
+		{p, [3]int{64, 64, 64}, true},
+		{p, [3]int{64, 64, 1}, false},   // a flat volume: two of every three rows dropped
+		{pd, [3]int{16, 16, 16}, false}, // dilation 4: the padded grid is 24^2 per 16^2 kept
+		{pd, [3]int{64, 64, 64}, true},
+	} {
+		g := newGeom(tc.p, 1, 8, 8, tc.size, convOutSize(tc.size, tc.p))
+		if got := directWorthIt(g); got != tc.want {
+			t.Errorf("%v %v: %v, want %v", tc.p, tc.size, got, tc.want)
 		}
 	}
 }
