@@ -131,7 +131,7 @@ func convCase(s int) (func() error, float64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	loss, err := gorgonia.Sum(y)
+	loss, err := nn.Sum(y) // gorgonia.Sum would add a serial broadcast of its gradient
 	if err != nil {
 		return nil, 0, err
 	}
@@ -240,7 +240,7 @@ func unetCase(s int) (func() error, float64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	mean, err := gorgonia.Mean(prod)
+	mean, err := nn.Mean(prod)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -22,7 +22,7 @@ func randF32(rng *rand.Rand, shape ...int) *tensor.Dense {
 // graph g, one TapeMachine reused across the b.N iterations.
 func benchGrad(b *testing.B, g *gorgonia.ExprGraph, y *gorgonia.Node, wrt ...*gorgonia.Node) {
 	b.Helper()
-	loss, err := gorgonia.Sum(y)
+	loss, err := Sum(y)
 	if err != nil {
 		b.Fatal(err)
 	}
