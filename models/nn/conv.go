@@ -249,7 +249,7 @@ func colRow[T float](g *convGeom, row, vol []T, p0, p1, kd, kh, kw int, scatter 
 			hi = max(hi, lo)
 		}
 		if scatter {
-			if st2 == 1 {
+			if st2 == 1 && lo < hi {
 				b := base[iw0+lo : iw0+hi]
 				for j, v := range out[lo:hi] {
 					b[j] += v
@@ -263,7 +263,9 @@ func colRow[T float](g *convGeom, row, vol []T, p0, p1, kd, kh, kw int, scatter 
 		}
 		clear(out[:lo])
 		if st2 == 1 {
-			copy(out[lo:hi], base[iw0+lo:iw0+hi])
+			if lo < hi { // else the whole run is padding (lo may then pass the left edge)
+				copy(out[lo:hi], base[iw0+lo:iw0+hi])
+			}
 		} else {
 			for j := lo; j < hi; j++ {
 				out[j] = base[iw0+j*st2]

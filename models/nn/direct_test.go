@@ -264,3 +264,78 @@ func TestDirectWorthIt(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectConvRandom runs the direct kernels on random stride-1
+// geometries (sizes 1-12 per axis, kernels 1-5, dilation 1-3, padding up
+// to what keeps the output non-empty, 1-12 channels, one or two groups,
+// batch 1-2) against the float64 vol2col+GEMM path.
+func TestDirectConvRandom(t *testing.T) {
+	if len(directAll()) == 0 {
+		t.Skip("no direct convolution on this CPU")
+	}
+	r := rand.New(rand.NewSource(11))
+	trials := 150
+	if testing.Short() {
+		trials = 30
+	}
+	for trial := 0; trial < trials; trial++ {
+		var opt ConvOptions
+		var k, size [3]int
+		for i := 0; i < 3; i++ {
+			k[i] = 1 + r.Intn(5)
+			opt.Dilation[i] = 1 + r.Intn(3)
+			size[i] = 1 + r.Intn(12)
+			opt.Padding[i] = r.Intn(opt.Dilation[i]*(k[i]-1) + 2)
+		}
+		groups := 1 + r.Intn(2)
+		opt.Groups = groups
+		cin := groups * (1 + r.Intn(6))
+		cout := groups * (1 + r.Intn(6))
+		n := 1 + r.Intn(2)
+		p, err := opt.params(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := convOutSize(size, p)
+		if out[0] < 1 || out[1] < 1 || out[2] < 1 {
+			continue
+		}
+		g := newGeom(p, n, cin, cout, size, out)
+		x := randSlice32(r, n*cin*g.bigN)
+		w := randSlice32(r, cout*cin/groups*g.kvol)
+		dy := randSlice32(r, n*cout*g.smallN)
+		y64 := make([]float64, n*cout*g.smallN)
+		smallFromBig(g, y64, to64(x), to64(w))
+		dw64 := make([]float64, len(w))
+		weightGrad(g, dw64, to64(dy), to64(x))
+		dx64 := make([]float64, len(x))
+		bigFromSmall(g, dx64, to64(dy), to64(w))
+		tol := 3e-6 * math.Sqrt(float64(g.kk))
+		wtol := 3e-6 * math.Sqrt(float64(n*g.smallN))
+		for _, dk := range directAll() {
+			if groups > 1 && (cout/groups)%dk.co != 0 {
+				continue
+			}
+			name := fmt.Sprintf("trial %d %s: n%d %d->%d %v %v", trial, dk.name, n, cin, cout, size, p)
+			y := make([]float32, len(y64))
+			directForward(dk, g, y, x, w)
+			if err := close32to64(y, y64, tol); err != nil {
+				t.Fatalf("%s forward: %v", name, err)
+			}
+			dw := make([]float32, len(w))
+			directWeightGrad(dk, g, dw, dy, x)
+			if err := close32to64(dw, dw64, wtol); err != nil {
+				t.Fatalf("%s weight gradient: %v", name, err)
+			}
+			if fg, ok := flippedGeom(g); ok {
+				wf := make([]float32, len(w))
+				flipWeight(g, wf, w)
+				dx := make([]float32, len(x))
+				directForward(dk, fg, dx, dy, wf)
+				if err := close32to64(dx, dx64, tol); err != nil {
+					t.Fatalf("%s input gradient: %v", name, err)
+				}
+			}
+		}
+	}
+}
