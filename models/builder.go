@@ -133,7 +133,7 @@ func (b *builder) conv(name string, x val, out, k, stride, pad, groups int, bias
 	o := []int{x.shape[0], out, 0, 0, 0}
 	for i := 2; i < 5; i++ {
 		o[i] = (x.shape[i]+2*pad-k)/stride + 1
-		if o[i] <= 0 {
+		if x.shape[i]+2*pad < k || o[i] <= 0 { // a negative numerator truncates toward 0
 			return b.fail("models: %s (Conv3d): input %v too small for kernel %d", name, shapeString(x.shape), k)
 		}
 	}

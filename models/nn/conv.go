@@ -101,7 +101,12 @@ func (g *convGeom) tile() int {
 func convOutSize(in [3]int, p convParams) [3]int {
 	var o [3]int
 	for i := 0; i < 3; i++ {
-		o[i] = (in[i]+2*p.pad[i]-p.dil[i]*(p.k[i]-1)-1)/p.stride[i] + 1
+		num := in[i] + 2*p.pad[i] - p.dil[i]*(p.k[i]-1) - 1
+		if num < 0 {
+			o[i] = 0 // the dilated kernel does not fit: an empty output (Go's / truncates toward 0)
+			continue
+		}
+		o[i] = num/p.stride[i] + 1
 	}
 	return o
 }

@@ -216,6 +216,10 @@ func TestConvShapeErrors(t *testing.T) {
 		{"too small", func() (*gorgonia.Node, error) {
 			return Conv3d(mk(1, 3, 2, 4, 4), mk(2, 3, 3, 3, 3), nil, ConvOptions{})
 		}, ErrShape},
+		{"too small strided", func() (*gorgonia.Node, error) {
+			// (5 - 2*3 - 1)/3 + 1 truncates to 1 in Go; the floor is 0: no output.
+			return Conv3d(mk(1, 1, 5, 8, 8), mk(1, 1, 4, 1, 1), nil, ConvOptions{Stride: [3]int{3, 1, 1}, Dilation: [3]int{2, 1, 1}})
+		}, ErrShape},
 		{"bias", func() (*gorgonia.Node, error) {
 			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 3, 3, 3, 3), mk(3), ConvOptions{})
 		}, ErrShape},
@@ -291,4 +295,81 @@ func toF64(v *tensor.Dense) []float64 {
 		return []float64{float64(d)}
 	}
 	panic(fmt.Sprintf("toF64: %T", v.Data()))
+}
+
+// TestConvRandomGeometry draws convolutions and transposed convolutions
+// with random sizes, kernels, strides, dilations, paddings (up to beyond
+// the dilated kernel), output paddings and groups, and checks the forward
+// pass against the naive definitions in float64 and float32, and every
+// fifth case's gradients against finite differences.
+func TestConvRandomGeometry(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	trials := 80
+	if testing.Short() {
+		trials = 20
+	}
+	done := 0
+	for done < trials {
+		c := convCase{transposed: r.Intn(3) == 0, bias: r.Intn(2) == 0}
+		groups := 1 + r.Intn(2)
+		c.opt.Groups = groups
+		c.x = []int{1 + r.Intn(2), groups * (1 + r.Intn(3)), 1 + r.Intn(6), 1 + r.Intn(6), 1 + r.Intn(6)}
+		c.cout = groups * (1 + r.Intn(3))
+		for i := 0; i < 3; i++ {
+			c.k[i] = 1 + r.Intn(4)
+			c.opt.Stride[i] = 1 + r.Intn(3)
+			c.opt.Dilation[i] = 1 + r.Intn(2)
+			c.opt.Padding[i] = r.Intn(c.opt.Dilation[i]*(c.k[i]-1) + 2)
+			if c.transposed && r.Intn(2) == 0 {
+				c.opt.OutputPadding[i] = r.Intn(max(c.opt.Stride[i], c.opt.Dilation[i]))
+			}
+		}
+		p, err := c.opt.params(c.k)
+		if err != nil {
+			continue
+		}
+		in := [3]int{c.x[2], c.x[3], c.x[4]}
+		var out [3]int
+		if c.transposed {
+			out = convTOutSize(in, p)
+			if convOutSize(out, p) != in {
+				continue
+			}
+		} else {
+			out = convOutSize(in, p)
+		}
+		if out[0] < 1 || out[1] < 1 || out[2] < 1 {
+			continue
+		}
+		c.name = fmt.Sprintf("case %d: x %v cout %d %v transposed %v", done, c.x, c.cout, p, c.transposed)
+		done++
+		inputs := c.inputs(rand.New(rand.NewSource(int64(done))))
+		var b []float64
+		if c.bias {
+			b = inputs[2].Data().([]float64)
+		}
+		var want []float64
+		if c.transposed {
+			want, _ = naiveConvT3d(inputs[0].Data().([]float64), inputs[1].Data().([]float64), b, inputs[0].Shape(), inputs[1].Shape(), p)
+		} else {
+			want, _ = naiveConv3d(inputs[0].Data().([]float64), inputs[1].Data().([]float64), b, inputs[0].Shape(), inputs[1].Shape(), p)
+		}
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			got, _ := runForward(t, c.build, inputs, dt)
+			tol := 1e-12
+			if dt == tensor.Float32 {
+				tol = 1e-5
+			}
+			for i := range want {
+				if math.Abs(got[i]-want[i]) > tol*(1+math.Abs(want[i])) {
+					t.Fatalf("%s %v: element %d = %v, want %v", c.name, dt, i, got[i], want[i])
+				}
+			}
+		}
+		if done%5 == 0 {
+			if err := gradCheck(c.build, inputs); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+	}
 }
