@@ -76,8 +76,19 @@ func benchConvPaths(b *testing.B, s int) {
 }
 
 // BenchmarkDepthwiseK7 is ConvNeXt's depthwise convolution: 32 channels,
-// k7 p3, groups 32, on 1x32x32^3, forward and backward.
+// k7 p3, groups 32, on 1x32x32^3, forward and backward, on the direct
+// kernels and on vol2col+GEMM in one run.
 func BenchmarkDepthwiseK7(b *testing.B) {
+	defer func(best *directISA) { directBest = best }(directBest)
+	for _, dk := range directAll() {
+		directBest = dk
+		b.Run("path="+dk.name, benchDepthwiseK7)
+	}
+	directBest = nil
+	b.Run("path=gemm", benchDepthwiseK7)
+}
+
+func benchDepthwiseK7(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	s := 32
 	g := gorgonia.NewGraph()

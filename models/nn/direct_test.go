@@ -313,7 +313,7 @@ func TestDirectConvRandom(t *testing.T) {
 		tol := 3e-6 * math.Sqrt(float64(g.kk))
 		wtol := 3e-6 * math.Sqrt(float64(n*g.smallN))
 		for _, dk := range directAll() {
-			if groups > 1 && (cout/groups)%dk.co != 0 {
+			if groups > 1 && (cout/groups)%dk.co != 0 && !g.depthwise() {
 				continue
 			}
 			name := fmt.Sprintf("trial %d %s: n%d %d->%d %v %v", trial, dk.name, n, cin, cout, size, p)
@@ -336,6 +336,96 @@ func TestDirectConvRandom(t *testing.T) {
 					t.Fatalf("%s input gradient: %v", name, err)
 				}
 			}
+		}
+	}
+}
+
+// TestDirectDepthwise holds the depthwise kernels to their portable
+// statements, and the depthwise forward, input gradient and weight
+// gradient to the float64 GEMM path, for kernels 3 and 7, dilation and odd
+// sizes.
+func TestDirectDepthwise(t *testing.T) {
+	if len(directAll()) == 0 {
+		t.Skip("no direct convolution on this CPU")
+	}
+	r := rand.New(rand.NewSource(21))
+	for _, dk := range directAll() {
+		in := randSlice32(r, 8192)
+		offs := make([]int, 16)
+		for i := range offs {
+			offs[i] = 4 * r.Intn(8192-3*dk.dwBlock)
+		}
+		w := randSlice32(r, 16)
+		got := make([]float32, 3*dk.dwBlock)
+		want := make([]float32, 3*dk.dwBlock)
+		dk.dwFwd(&got[0], &in[0], &offs[0], 13, &w[0], 3)
+		directDwFwdGo(dk.dwBlock, want, in, offs, 13, w, 3)
+		if err := closeTo(got, want, 1e-5); err != nil {
+			t.Errorf("%s depthwise forward kernel: %v", dk.name, err)
+		}
+		dy := randSlice32(r, 20*dk.vec)
+		part := randSlice32(r, 16*dk.vec)
+		wantPart := append([]float32(nil), part...)
+		dk.dwWGrad(&part[0], &dy[0], &in[0], &offs[0], 2, 20)
+		directDwWGradGo(dk.vec, wantPart, dy, in, offs, 2, 20)
+		if err := closeTo(part, wantPart, 1e-5); err != nil {
+			t.Errorf("%s depthwise weight-gradient kernel: %v", dk.name, err)
+		}
+	}
+	for _, tc := range []struct {
+		n, c int
+		size [3]int
+		k    int
+		opt  ConvOptions
+	}{
+		{1, 4, [3]int{9, 8, 7}, 3, ConvOptions{Padding: [3]int{1, 1, 1}}},
+		{2, 3, [3]int{10, 11, 12}, 7, ConvOptions{Padding: [3]int{3, 3, 3}}},
+		{1, 2, [3]int{13, 9, 10}, 3, ConvOptions{Padding: [3]int{2, 2, 2}, Dilation: [3]int{2, 2, 2}}},
+		{1, 5, [3]int{16, 16, 16}, 7, ConvOptions{Padding: [3]int{3, 3, 3}}},
+	} {
+		tc.opt.Groups = tc.c
+		p, err := tc.opt.params([3]int{tc.k, tc.k, tc.k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := newGeom(p, tc.n, tc.c, tc.c, tc.size, convOutSize(tc.size, p))
+		if !g.depthwise() {
+			t.Fatal("not depthwise")
+		}
+		x := randSlice32(r, tc.n*tc.c*g.bigN)
+		w := randSlice32(r, tc.c*g.kvol)
+		dy := randSlice32(r, tc.n*tc.c*g.smallN)
+		y64 := make([]float64, tc.n*tc.c*g.smallN)
+		smallFromBig(g, y64, to64(x), to64(w))
+		dx64 := make([]float64, len(x))
+		bigFromSmall(g, dx64, to64(dy), to64(w))
+		dw64 := make([]float64, len(w))
+		weightGrad(g, dw64, to64(dy), to64(x))
+		tol := 2e-6 * math.Sqrt(float64(g.kvol))
+		for _, dk := range directAll() {
+			name := fmt.Sprintf("%s depthwise n%d c%d %v %v", dk.name, tc.n, tc.c, tc.size, p)
+			y := make([]float32, len(y64))
+			directForward(dk, g, y, x, w)
+			if err := close32to64(y, y64, tol); err != nil {
+				t.Errorf("%s forward: %v", name, err)
+			}
+			if fg, ok := flippedGeom(g); ok {
+				wf := make([]float32, len(w))
+				flipWeight(g, wf, w)
+				dx := make([]float32, len(x))
+				directForward(dk, fg, dx, dy, wf)
+				if err := close32to64(dx, dx64, tol); err != nil {
+					t.Errorf("%s input gradient: %v", name, err)
+				}
+			}
+			dw := randSlice32(r, len(w))
+			directWeightGrad(dk, g, dw, dy, x)
+			if err := close32to64(dw, dw64, 2e-6*math.Sqrt(float64(tc.n*g.smallN))); err != nil {
+				t.Errorf("%s weight gradient: %v", name, err)
+			}
+		}
+		if directBest != nil && !useDirect(g) {
+			t.Errorf("depthwise %v: the direct path is not taken", tc.size)
 		}
 	}
 }

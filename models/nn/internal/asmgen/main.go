@@ -33,6 +33,10 @@ func main() {
 		fwd(w, s)
 		w("")
 		wgrad(w, s)
+		w("")
+		dwFwd(w, s)
+		w("")
+		dwWGrad(w, s)
 	}
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -186,6 +190,110 @@ func wgrad(w func(string, ...any), s isa) {
 	w("\tADDQ $24, R14")
 	w("\tDECQ R15")
 	w("\tJNZ %strip", name)
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// dwVecs is the number of vectors of outputs a depthwise forward block
+// holds in registers (12 accumulators: enough FMAs in flight).
+const dwVecs = 12
+
+func (s isa) dwFwdName() string { return fmt.Sprintf("sdwFwd%d", dwVecs*s.lanes) }
+func (s isa) dwWGName() string  { return fmt.Sprintf("sdwWGrad%d", s.lanes) }
+
+// dwFwd writes the depthwise (one input channel per output channel)
+// forward kernel
+//
+//	func sdwFwd{12*lanes}(out *float32, in *float32, offs *int, ntaps int, w *float32, nblk int)
+//
+// With B = 12*lanes, for each block b < nblk:
+//
+//	out[Bb + l] = sum over t < ntaps of w[t] * in[offs[t]/4 + Bb + l], l < B.
+func dwFwd(w func(string, ...any), s isa) {
+	name := s.dwFwdName()
+	vb := s.vbytes()
+	bc := s.r(dwVecs) // the broadcast weight
+	w("// func %s(out *float32, in *float32, offs *int, ntaps int, w *float32, nblk int)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	w("\tMOVQ out+0(FP), DI")
+	w("\tMOVQ in+8(FP), SI")
+	w("\tMOVQ offs+16(FP), DX")
+	w("\tMOVQ ntaps+24(FP), CX")
+	w("\tMOVQ w+32(FP), BX")
+	w("\tMOVQ nblk+40(FP), R13")
+	w("%sblock:", name)
+	for i := 0; i < dwVecs; i++ {
+		w("\t%s %s, %s, %s", s.zero, s.r(i), s.r(i), s.r(i))
+	}
+	w("\tMOVQ DX, R12")
+	w("\tMOVQ BX, R14")
+	w("\tMOVQ CX, R15")
+	w("%stap:", name)
+	w("\tMOVQ (R12), AX")
+	w("\tADDQ SI, AX")
+	w("\tVBROADCASTSS (R14), %s", bc)
+	for v := 0; v < dwVecs; v++ {
+		w("\tVFMADD231PS %d(AX), %s, %s", vb*v, bc, s.r(v))
+	}
+	w("\tADDQ $8, R12")
+	w("\tADDQ $4, R14")
+	w("\tDECQ R15")
+	w("\tJNZ %stap", name)
+	for v := 0; v < dwVecs; v++ {
+		w("\tVMOVUPS %s, %d(DI)", s.r(v), vb*v)
+	}
+	w("\tADDQ $%d, SI", dwVecs*vb)
+	w("\tADDQ $%d, DI", dwVecs*vb)
+	w("\tDECQ R13")
+	w("\tJNZ %sblock", name)
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// dwWGrad writes the depthwise weight-gradient kernel
+//
+//	func sdwWGrad{lanes}(part *float32, dy *float32, in *float32, offs *int, noct int, nvec int)
+//
+// For each octet j < noct of taps, tap s < 8 and lane l < lanes:
+//
+//	part[lanes*(8j+s) + l] += sum over v < nvec of dy[lanes*v + l] * in[offs[8j+s]/4 + lanes*v + l].
+func dwWGrad(w func(string, ...any), s isa) {
+	name := s.dwWGName()
+	vb := s.vbytes()
+	d := s.r(8) // the dy vector
+	w("// func %s(part *float32, dy *float32, in *float32, offs *int, noct int, nvec int)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	w("\tMOVQ part+0(FP), DI")
+	w("\tMOVQ offs+24(FP), R14")
+	w("\tMOVQ noct+32(FP), R15")
+	w("%soct:", name)
+	for i := 0; i < 8; i++ {
+		w("\tVMOVUPS %d(DI), %s", vb*i, s.r(i))
+	}
+	w("\tMOVQ in+16(FP), SI")
+	regs := []string{"R8", "R9", "R10", "R11", "BX", "CX", "DX", "R12"}
+	for t, r := range regs {
+		w("\tMOVQ %d(R14), %s", 8*t, r)
+		w("\tADDQ SI, %s", r)
+	}
+	w("\tMOVQ dy+8(FP), AX")
+	w("\tMOVQ nvec+40(FP), R13")
+	w("\tXORQ SI, SI // byte offset of vector v")
+	w("%svec:", name)
+	w("\tVMOVUPS (AX)(SI*1), %s", d)
+	for t, r := range regs {
+		w("\tVFMADD231PS (%s)(SI*1), %s, %s", r, d, s.r(t))
+	}
+	w("\tADDQ $%d, SI", vb)
+	w("\tDECQ R13")
+	w("\tJNZ %svec", name)
+	for i := 0; i < 8; i++ {
+		w("\tVMOVUPS %s, %d(DI)", s.r(i), vb*i)
+	}
+	w("\tADDQ $%d, DI", 8*vb)
+	w("\tADDQ $64, R14")
+	w("\tDECQ R15")
+	w("\tJNZ %soct", name)
 	w("\tVZEROUPPER")
 	w("\tRET")
 }
