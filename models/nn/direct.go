@@ -23,11 +23,14 @@ import (
 //
 // This replaces vol2col (a copy of the input per kernel tap, 27x its size
 // for k=3) and the GEMM's own packing of it; bench/engine/README.md has the
-// numbers. Other convolutions (strided, float64, pointwise, grouped with a
-// per-group output channel count that is not a multiple of the tile, such
-// as depthwise) keep the vol2col+GEMM path, as does every convolution on
-// CPUs without AVX2+FMA or with UNETLAB_CONV=gemm (UNETLAB_CONV=avx2 picks
-// the AVX2 kernels on an AVX-512 CPU, to measure them).
+// numbers. Depthwise convolutions (one channel per group) have kernels of
+// their own: 12 vectors of one channel's outputs per block, and 8 taps of
+// per-lane sums for the weight gradient. Other convolutions (strided,
+// float64, pointwise, grouped with a per-group output channel count that
+// is not a multiple of the tile, small volumes: see useDirect) keep the
+// vol2col+GEMM path, as does every convolution on CPUs without AVX2+FMA or
+// with UNETLAB_CONV=gemm (UNETLAB_CONV=avx2 picks the AVX2 kernels on an
+// AVX-512 CPU, to measure them).
 
 const (
 	directSlack = 64   // zeroed float32s after a padded input, for reads past the last block

@@ -20,7 +20,8 @@
 // State.
 //
 // Speed and memory: float32 stride-1 convolutions (every 3x3x3 convolution
-// of the paper's networks) run directly on a zero-padded copy of the input,
+// of the paper's networks on volumes of 2048 voxels or more, and every
+// depthwise one) run directly on a zero-padded copy of the input,
 // with AVX-512 or AVX2+FMA assembly micro-kernels and no column matrix
 // (direct.go says how; UNETLAB_CONV=gemm turns it off). The others
 // (strided, pointwise, depthwise, float64, or a CPU without AVX2) are
