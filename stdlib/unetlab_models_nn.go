@@ -74,6 +74,7 @@ func init() {
 		"Roll3d":                         reflect.ValueOf(nn.Roll3d),
 		"SaveState":                      reflect.ValueOf(nn.SaveState),
 		"SaveStateFile":                  reflect.ValueOf(nn.SaveStateFile),
+		"ScalarValue":                    reflect.ValueOf(nn.ScalarValue),
 		"ShiftedWindowMask":              reflect.ValueOf(nn.ShiftedWindowMask),
 		"Sigmoid":                        reflect.ValueOf(nn.Sigmoid),
 		"SinusoidalPositionalEncoding3d": reflect.ValueOf(nn.SinusoidalPositionalEncoding3d),

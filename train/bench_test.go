@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/models"
+	"github.com/unetlab/unetlab/volume/batch"
 )
 
 // BenchmarkStep times one training step (forward, DiceCE, backward, Adam) of
@@ -13,21 +14,9 @@ import (
 // validation forward.
 func BenchmarkStep(b *testing.B) {
 	opt := Options{Model: models.Small(models.UNet), Data: heart(b), Dir: b.TempDir(), Progress: ProgressNone, LR: 1e-5}
-	s, err := opt.resolve()
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, opt)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tr, bt := benchTrainer(b, opt)
 	defer tr.close()
-	it := tr.trainLoader.Epoch(context.Background(), 1)
-	if !it.Next() {
-		b.Fatal(it.Err())
-	}
-	bt := it.Batch()
-	it.Close()
+	s := tr.run.Settings
 	var dice []float64
 	b.Run("train", func(b *testing.B) {
 		b.SetBytes(int64(4 * len(bt.Images)))
@@ -58,21 +47,8 @@ func BenchmarkArchStep(b *testing.B) {
 			cfg := models.Small(a)
 			cfg.InputSize = [3]int{64, 64, 64}
 			opt := Options{Model: cfg, Data: heartAt(b, 64), Dir: b.TempDir(), Progress: ProgressNone, LR: 1e-5, BatchSize: 1}
-			s, err := opt.resolve()
-			if err != nil {
-				b.Fatal(err)
-			}
-			tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, opt)
-			if err != nil {
-				b.Fatal(err)
-			}
+			tr, bt := benchTrainer(b, opt)
 			defer tr.close()
-			it := tr.trainLoader.Epoch(context.Background(), 1)
-			if !it.Next() {
-				b.Fatal(it.Err())
-			}
-			bt := it.Batch()
-			it.Close()
 			var dice []float64
 			if _, err := tr.step(bt, &dice); err != nil { // builds the machine's buffers
 				b.Fatal(err)
@@ -86,4 +62,25 @@ func BenchmarkArchStep(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchTrainer builds the trainer of opt and returns it with the first
+// training batch of epoch 1.
+func benchTrainer(b *testing.B, opt Options) (*trainer, *batch.Batch) {
+	b.Helper()
+	s, err := opt.resolve()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	it := tr.trainLoader.Epoch(context.Background(), 1)
+	defer it.Close()
+	if !it.Next() {
+		tr.close()
+		b.Fatal(it.Err())
+	}
+	return tr, it.Batch()
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/unetlab/unetlab/models/nn"
 )
 
 // ErrShape is returned (wrapped) when logits and targets do not fit each
@@ -441,28 +443,14 @@ func (op *lossGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) 
 	return s.Clone(), nil
 }
 
+// scalarOf reads the loss gradient or a loss value (nn.ScalarValue with
+// this package's error).
 func scalarOf(v gorgonia.Value) (float64, error) {
-	switch s := v.(type) {
-	case *gorgonia.F32:
-		return float64(*s), nil
-	case *gorgonia.F64:
-		return float64(*s), nil
+	x, err := nn.ScalarValue(v)
+	if err != nil {
+		return 0, fmt.Errorf("%w: loss: %w", ErrShape, err)
 	}
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d), nil
-	case float64:
-		return d, nil
-	case []float32:
-		if len(d) == 1 {
-			return float64(d[0]), nil
-		}
-	case []float64:
-		if len(d) == 1 {
-			return d[0], nil
-		}
-	}
-	return 0, fmt.Errorf("%w: loss gradient of type %T is not a scalar", ErrShape, v)
+	return x, nil
 }
 
 func (op *lossGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {

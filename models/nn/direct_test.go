@@ -131,42 +131,7 @@ func TestDirectConv(t *testing.T) {
 		x := randSlice32(r, tc.n*tc.cin*g.bigN)
 		w := randSlice32(r, tc.cout*tc.cin/p.groups*g.kvol)
 		dy := randSlice32(r, tc.n*tc.cout*g.smallN)
-		x64, w64, dy64 := to64(x), to64(w), to64(dy)
-		y64 := make([]float64, tc.n*tc.cout*g.smallN)
-		smallFromBig(g, y64, x64, w64)
-		dx64 := make([]float64, len(x))
-		bigFromSmall(g, dx64, dy64, w64)
-		dw64 := make([]float64, len(w))
-		weightGrad(g, dw64, dy64, x64)
-		// The tolerance is relative to the largest value; each output sums
-		// cin*kvol products of unit normals, each weight gradient n*D*H*W.
-		tol := 2e-6 * math.Sqrt(float64(g.kk))
-		wtol := 2e-6 * math.Sqrt(float64(tc.n*g.smallN))
-		for _, dk := range directAll() {
-			name := fmt.Sprintf("%s n%d_%d->%d_%v_%v", dk.name, tc.n, tc.cin, tc.cout, tc.size, p)
-			if tc.opt.Groups > 1 && (tc.cout/tc.opt.Groups)%dk.co != 0 {
-				continue
-			}
-			y := make([]float32, len(y64))
-			directForward(dk, g, y, x, w)
-			if err := close32to64(y, y64, tol); err != nil {
-				t.Errorf("%s forward: %v", name, err)
-			}
-			if fg, ok := flippedGeom(g); ok {
-				wf := make([]float32, len(w))
-				flipWeight(g, wf, w)
-				dx := make([]float32, len(x))
-				directForward(dk, fg, dx, dy, wf)
-				if err := close32to64(dx, dx64, tol); err != nil {
-					t.Errorf("%s input gradient: %v", name, err)
-				}
-			}
-			dw := randSlice32(r, len(w)) // overwritten
-			directWeightGrad(dk, g, dw, dy, x)
-			if err := close32to64(dw, dw64, wtol); err != nil {
-				t.Errorf("%s weight gradient: %v", name, err)
-			}
-		}
+		checkDirect(t, fmt.Sprintf("n%d_%d->%d_%v_%v", tc.n, tc.cin, tc.cout, tc.size, p), g, x, w, dy, 2e-6)
 		// Conv3d's float32 path takes the direct path where it is worth it.
 		if directBest != nil {
 			want := (tc.opt.Groups <= 1 || (tc.cout/tc.opt.Groups)%directBest.co == 0) && directWorthIt(g)
@@ -304,38 +269,8 @@ func TestDirectConvRandom(t *testing.T) {
 		x := randSlice32(r, n*cin*g.bigN)
 		w := randSlice32(r, cout*cin/groups*g.kvol)
 		dy := randSlice32(r, n*cout*g.smallN)
-		y64 := make([]float64, n*cout*g.smallN)
-		smallFromBig(g, y64, to64(x), to64(w))
-		dw64 := make([]float64, len(w))
-		weightGrad(g, dw64, to64(dy), to64(x))
-		dx64 := make([]float64, len(x))
-		bigFromSmall(g, dx64, to64(dy), to64(w))
-		tol := 3e-6 * math.Sqrt(float64(g.kk))
-		wtol := 3e-6 * math.Sqrt(float64(n*g.smallN))
-		for _, dk := range directAll() {
-			if groups > 1 && (cout/groups)%dk.co != 0 && !g.depthwise() {
-				continue
-			}
-			name := fmt.Sprintf("trial %d %s: n%d %d->%d %v %v", trial, dk.name, n, cin, cout, size, p)
-			y := make([]float32, len(y64))
-			directForward(dk, g, y, x, w)
-			if err := close32to64(y, y64, tol); err != nil {
-				t.Fatalf("%s forward: %v", name, err)
-			}
-			dw := make([]float32, len(w))
-			directWeightGrad(dk, g, dw, dy, x)
-			if err := close32to64(dw, dw64, wtol); err != nil {
-				t.Fatalf("%s weight gradient: %v", name, err)
-			}
-			if fg, ok := flippedGeom(g); ok {
-				wf := make([]float32, len(w))
-				flipWeight(g, wf, w)
-				dx := make([]float32, len(x))
-				directForward(dk, fg, dx, dy, wf)
-				if err := close32to64(dx, dx64, tol); err != nil {
-					t.Fatalf("%s input gradient: %v", name, err)
-				}
-			}
+		if !checkDirect(t, fmt.Sprintf("trial %d: n%d %d->%d %v %v", trial, n, cin, cout, size, p), g, x, w, dy, 3e-6) {
+			t.FailNow()
 		}
 	}
 }
@@ -395,37 +330,60 @@ func TestDirectDepthwise(t *testing.T) {
 		x := randSlice32(r, tc.n*tc.c*g.bigN)
 		w := randSlice32(r, tc.c*g.kvol)
 		dy := randSlice32(r, tc.n*tc.c*g.smallN)
-		y64 := make([]float64, tc.n*tc.c*g.smallN)
-		smallFromBig(g, y64, to64(x), to64(w))
-		dx64 := make([]float64, len(x))
-		bigFromSmall(g, dx64, to64(dy), to64(w))
-		dw64 := make([]float64, len(w))
-		weightGrad(g, dw64, to64(dy), to64(x))
-		tol := 2e-6 * math.Sqrt(float64(g.kvol))
-		for _, dk := range directAll() {
-			name := fmt.Sprintf("%s depthwise n%d c%d %v %v", dk.name, tc.n, tc.c, tc.size, p)
-			y := make([]float32, len(y64))
-			directForward(dk, g, y, x, w)
-			if err := close32to64(y, y64, tol); err != nil {
-				t.Errorf("%s forward: %v", name, err)
-			}
-			if fg, ok := flippedGeom(g); ok {
-				wf := make([]float32, len(w))
-				flipWeight(g, wf, w)
-				dx := make([]float32, len(x))
-				directForward(dk, fg, dx, dy, wf)
-				if err := close32to64(dx, dx64, tol); err != nil {
-					t.Errorf("%s input gradient: %v", name, err)
-				}
-			}
-			dw := randSlice32(r, len(w))
-			directWeightGrad(dk, g, dw, dy, x)
-			if err := close32to64(dw, dw64, 2e-6*math.Sqrt(float64(tc.n*g.smallN))); err != nil {
-				t.Errorf("%s weight gradient: %v", name, err)
-			}
-		}
+		checkDirect(t, fmt.Sprintf("depthwise n%d c%d %v %v", tc.n, tc.c, tc.size, p), g, x, w, dy, 2e-6)
 		if directBest != nil && !useDirect(g) {
 			t.Errorf("depthwise %v: the direct path is not taken", tc.size)
 		}
 	}
+}
+
+// checkDirect compares the forward pass, input gradient and weight
+// gradient of every direct kernel set the CPU runs that takes g with the
+// float64 vol2col+GEMM path (which never takes the direct path), and says
+// whether all agree. Tolerances are relative to the largest value: rel
+// times the square root of the products summed (in*kvol for outputs,
+// n*D*H*W for weight gradients), the growth of float32 rounding.
+func checkDirect(t *testing.T, name string, g *convGeom, x, w, dy []float32, rel float64) bool {
+	t.Helper()
+	y64 := make([]float64, len(dy))
+	smallFromBig(g, y64, to64(x), to64(w))
+	dx64 := make([]float64, len(x))
+	bigFromSmall(g, dx64, to64(dy), to64(w))
+	dw64 := make([]float64, len(w))
+	weightGrad(g, dw64, to64(dy), to64(x))
+	tol := rel * math.Sqrt(float64(g.kk))
+	wtol := rel * math.Sqrt(float64(g.n*g.smallN))
+	ok := true
+	fail := func(what string, err error) {
+		t.Errorf("%s %s: %v", name, what, err)
+		ok = false
+	}
+	for _, dk := range directAll() {
+		if g.groups > 1 && (g.cs/g.groups)%dk.co != 0 && !g.depthwise() {
+			continue
+		}
+		y := make([]float32, len(y64))
+		directForward(dk, g, y, x, w)
+		if err := close32to64(y, y64, tol); err != nil {
+			fail(dk.name+" forward", err)
+		}
+		if fg, fok := flippedGeom(g); fok {
+			wf := make([]float32, len(w))
+			flipWeight(g, wf, w)
+			dx := make([]float32, len(x))
+			directForward(dk, fg, dx, dy, wf)
+			if err := close32to64(dx, dx64, tol); err != nil {
+				fail(dk.name+" input gradient", err)
+			}
+		}
+		dw := make([]float32, len(w))
+		for i := range dw {
+			dw[i] = float32(i) // overwritten
+		}
+		directWeightGrad(dk, g, dw, dy, x)
+		if err := close32to64(dw, dw64, wtol); err != nil {
+			fail(dk.name+" weight gradient", err)
+		}
+	}
+	return ok
 }

@@ -158,7 +158,7 @@ func (op *reduceGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%w: %s: %d inputs, want 2", ErrConfig, op, len(vals))
 	}
 	x := vals[0]
-	g, err := scalarValue(vals[1])
+	g, err := ScalarValue(vals[1])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -192,14 +192,16 @@ func parallelFill[T float](d []T, v T) {
 	})
 }
 
-// scalarValue reads a scalar gradient value (F32, F64 or a one-element
-// tensor).
-func scalarValue(v gorgonia.Value) (float64, error) {
+// ScalarValue reads a scalar gorgonia value (an F32, an F64 or a
+// one-element tensor, such as a loss node's value after a run) as float64.
+func ScalarValue(v gorgonia.Value) (float64, error) {
 	switch s := v.(type) {
 	case *gorgonia.F32:
 		return float64(*s), nil
 	case *gorgonia.F64:
 		return float64(*s), nil
+	case nil:
+		return 0, fmt.Errorf("%w: no value (has the graph run?)", ErrShape)
 	}
 	switch d := v.Data().(type) {
 	case float32:
@@ -215,5 +217,5 @@ func scalarValue(v gorgonia.Value) (float64, error) {
 			return d[0], nil
 		}
 	}
-	return 0, fmt.Errorf("%w: gradient of type %T is not a scalar", ErrShape, v)
+	return 0, fmt.Errorf("%w: a value of type %T and shape %v is not a scalar", ErrShape, v, v.Shape())
 }

@@ -55,7 +55,7 @@ func TestSumMean(t *testing.T) {
 					if err := m.RunAll(); err != nil {
 						t.Fatal(err)
 					}
-					got, err := scalarValue(loss.Value())
+					got, err := ScalarValue(loss.Value())
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -71,11 +71,11 @@ func TestSumMean(t *testing.T) {
 						t.Fatal(err)
 					}
 					for i := 0; i < n; i++ {
-						rw, _ := scalarValue(tensorAt(rv, i))
+						rw, _ := ScalarValue(tensorAt(rv, i))
 						if mean {
 							rw /= float64(n)
 						}
-						gw, _ := scalarValue(tensorAt(gv.(*tensor.Dense), i))
+						gw, _ := ScalarValue(tensorAt(gv.(*tensor.Dense), i))
 						if math.Abs(gw-rw) > 1e-6*math.Abs(rw)+1e-12 {
 							t.Fatalf("%v mean=%v %v run %d: gradient[%d] %g, want %g", shape, mean, dt, run, i, gw, rw)
 						}
@@ -94,7 +94,7 @@ func TestSumMean(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := scalarValue(v)
+		s, _ := ScalarValue(v)
 		return s
 	}
 	d := xv.Data().([]float64)
