@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +34,7 @@ import (
 	"github.com/unetlab/unetlab/install"
 	"github.com/unetlab/unetlab/kernel"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/models/nn"
 )
 
 const usage = `unetlab: a Jupyter kernel for Go with a 3D medical segmentation library built in.
@@ -45,7 +47,7 @@ Usage:
   unetlab uninstall [--user | --sys-prefix | --prefix DIR] [--name NAME]
         remove the kernelspec
   unetlab version
-        print the version
+        print the version and what the engine runs on (BLAS, convolution kernels, cores)
   unetlab help
         print this help
 
@@ -75,7 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "uninstall":
 		return report(stderr, "uninstall", install.Uninstall(rest, stdout, stderr))
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "unetlab %s (%s %s/%s)\n", kernel.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Fprintf(stdout, "unetlab %s (%s %s/%s%s)\n", kernel.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, revision())
+		fmt.Fprintf(stdout, "engine: matrix products %s, convolutions %s, %d cores\n", nn.BLASBackend(), nn.ConvBackend(), runtime.GOMAXPROCS(0))
 		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
@@ -170,4 +173,28 @@ func watchParent(k *kernel.Kernel) {
 			return
 		}
 	}
+}
+
+// revision is ", revision REV" (plus ", modified" for a dirty tree) when
+// the binary was built from a version-controlled checkout, else "".
+func revision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, mod string
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.modified":
+			if kv.Value == "true" {
+				mod = ", modified"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return ", revision " + rev[:min(12, len(rev))] + mod
 }

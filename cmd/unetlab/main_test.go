@@ -18,7 +18,7 @@ func TestRunUsage(t *testing.T) {
 		{"no args", nil, 2, "", "Usage:"},
 		{"help", []string{"help"}, 0, "unetlab kernel CONNECTION_FILE", ""},
 		{"--help", []string{"--help"}, 0, "unetlab install", ""},
-		{"version", []string{"version"}, 0, "unetlab ", ""},
+		{"version", []string{"version"}, 0, "convolutions ", ""},
 		{"unknown", []string{"frob"}, 2, "", `unknown command "frob"`},
 		{"kernel without file", []string{"kernel"}, 2, "", "connection file"},
 		{"kernel two files", []string{"kernel", "a", "b"}, 2, "", "got 2 arguments"},
