@@ -198,6 +198,37 @@ func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
 // errNoCellForInput answers a read of standard input outside a cell.
 var errNoCellForInput = errors.New("kernel: no cell is running to read standard input")
 
+// idleDeathGrace is how long reportIdleDeath leaves a request that saw the
+// death to report it itself (a crashed cell's error waits up to 0.5 s for
+// the interpreter's last output).
+const idleDeathGrace = 1500 * time.Millisecond
+
+// reportIdleDeath tells the front end, under the latest non-silent cell,
+// that the interpreter died while no request ran (a goroutine's panic
+// after its cell ended, say), and closes the dead interpreter's comms,
+// without waiting for the next cell. It first gives a request that was
+// using the interpreter idleDeathGrace to report the death as its own
+// error (which drops the notice), and stays silent while a cell or comm
+// handler runs or before any cell ran: the next cell reports it then.
+func (k *Kernel) reportIdleDeath() {
+	select {
+	case <-time.After(idleDeathGrace):
+	case <-k.ctx.Done():
+		return
+	}
+	k.mu.Lock()
+	parent, busy := k.lastCell, k.running != nil
+	k.mu.Unlock()
+	if parent == nil || busy {
+		return
+	}
+	if notice := k.sup.takeNotice(); notice != "" {
+		k.publish(parent, "stream", map[string]any{"name": "stderr",
+			"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
+		k.forgetComms(parent)
+	}
+}
+
 // onIdle relays what p emits while it serves no request: output of
 // goroutines that outlived their cell goes to the latest non-silent cell
 // (see the package doc).

@@ -27,7 +27,11 @@
 // the latest cell (its global parent; ipykernel's PR #1451 went back to it
 // after a time of routing a thread's output to the cell that started the
 // thread). The interpreter cannot tell which cell started a goroutine, so
-// a cell's late output shows under a later cell once one has run.
+// a cell's late output shows under a later cell once one has run. If the
+// interpreter dies while no request runs (a goroutine's panic after its
+// cell), the notice that its state was reset goes out the same way, about
+// 1.5 s later (time for a request that saw the death to report it as its
+// own error), and the next cell runs in a fresh interpreter.
 package kernel
 
 import (
@@ -158,6 +162,7 @@ func New(ctx context.Context, cfg Config) (*Kernel, error) {
 		}
 		return p, err
 	}, log)
+	k.sup.onIdleDeath = k.reportIdleDeath
 	k.sup.launch() // the worker starts while the front end connects
 	k.socks, err = bind(ctx, &k.conn, log)
 	if err != nil {

@@ -743,3 +743,33 @@ func TestInputWithoutStdinSocketCanBeInterrupted(t *testing.T) {
 		t.Errorf("reply %v", r)
 	}
 }
+
+// TestDeathBetweenCellsReportedAtOnce: a death while nothing runs (a
+// goroutine's panic after its cell) is reported under the latest cell
+// without waiting for the next one, once: the next cell runs on a fresh
+// interpreter and says nothing about it.
+func TestDeathBetweenCellsReportedAtOnce(t *testing.T) {
+	k, c, _ := startKernel(t, "tcp", nil, "")
+	first := c.send(c.shell, "execute_request", map[string]any{"code": "whoami", "silent": false, "store_history": true,
+		"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
+	c.reply(c.shell, first)
+	before := c.outputs(first)
+	was := content(t, before[len(before)-1])["data"].(map[string]any)["text/plain"]
+	k.sup.current().(*fake).die()
+	m := c.waitIOPub("stream", first, 5*time.Second)
+	if s := content(t, m); s["name"] != "stderr" || !strings.Contains(s["text"].(string), "exited between requests") {
+		t.Fatalf("death notice %v", s)
+	}
+	r, out := c.execute("whoami", nil)
+	if r["status"] != "ok" {
+		t.Fatalf("cell after the death: %v", r)
+	}
+	for _, m := range out {
+		if m.Header.MsgType == "stream" {
+			t.Errorf("the death was reported again: %s", m.Content)
+		}
+	}
+	if res := content(t, out[len(out)-1])["data"].(map[string]any)["text/plain"]; res == was {
+		t.Errorf("cell after the death ran on the dead interpreter (%v)", res)
+	}
+}

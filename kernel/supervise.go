@@ -51,6 +51,10 @@ type supervisor struct {
 	err     error         // error of the last start attempt
 	stopped bool          // shutting down: start nothing new
 	notice  deathNotice   // a death between requests, to report once
+	// onIdleDeath, when set (before the first launch), is called after a
+	// death between requests has been noted: the kernel reports it at
+	// once rather than with the next cell.
+	onIdleDeath func()
 }
 
 type deathNotice struct {
@@ -115,6 +119,9 @@ func (s *supervisor) watch(p Interpreter) {
 		s.notice = deathNotice{p, "the interpreter process exited between requests"}
 		s.mu.Unlock()
 		s.log.Warn("the interpreter exited; starting a fresh one")
+		if s.onIdleDeath != nil {
+			s.onIdleDeath()
+		}
 	}
 }
 

@@ -524,6 +524,22 @@ class IdleOutputTests(KernelCase):
         print(f"  goroutine output 200 ms after its cell: arrived {lag*1000:.0f} ms after idle", flush=True)
 
 
+    def test_goroutine_panic_after_cell(self):
+        # A goroutine that panics after its cell ended takes the interpreter
+        # down; the front end hears of it under that cell at once, and the
+        # next cell runs in a fresh interpreter without repeating it.
+        msg_id = self.kc.execute('go func() {\n\ttime.Sleep(200 * time.Millisecond)\n\tpanic("late boom")\n}()')
+        self.assertEqual(self.shell_reply(msg_id)["content"]["status"], "ok")
+        self.iopub_until_idle(msg_id)
+        got = self.collect(msg_id, lambda m: m["msg_type"] == "stream" and "exited between requests" in m["content"]["text"],
+                           timeout=10)
+        self.assertIn("state was reset", got[-1]["content"]["text"])
+        content, _, msgs = self.run_cell("1+1")
+        self.assertEqual(content["status"], "ok", content)
+        self.assertNotIn("stream", [m["msg_type"] for m in msgs], "the death was reported again")
+        self.assertEqual(self.result_text(msgs), "2")
+
+
 class StreamTests(KernelCase):
     def test_live(self):
         code = 'for i := 0; i < 6; i++ {\n\tfmt.Println("tick", i)\n\ttime.Sleep(200 * time.Millisecond)\n}'
