@@ -62,31 +62,27 @@ func benchConv(b *testing.B, s int) {
 func BenchmarkConv3dFwdBwd32(b *testing.B) { benchConvPaths(b, 32) }
 func BenchmarkConv3dFwdBwd64(b *testing.B) { benchConvPaths(b, 64) }
 
-// benchConvPaths runs benchConv on each direct micro-kernel set the CPU
-// runs (AVX-512, AVX2) and on the vol2col+GEMM path, in the same run, so
-// their ratios can be read off one output.
+// benchConvPaths runs benchConv on every convolution path (benchPaths).
 func benchConvPaths(b *testing.B, s int) {
+	benchPaths(b, func(b *testing.B) { benchConv(b, s) })
+}
+
+// benchPaths runs f on each direct micro-kernel set the CPU runs (AVX-512,
+// AVX2) and on the vol2col+GEMM path, in the same run, so their ratios can
+// be read off one output.
+func benchPaths(b *testing.B, f func(b *testing.B)) {
 	defer func(best *directISA) { directBest = best }(directBest)
 	for _, dk := range directAll() {
 		directBest = dk
-		b.Run("path="+dk.name, func(b *testing.B) { benchConv(b, s) })
+		b.Run("path="+dk.name, f)
 	}
 	directBest = nil
-	b.Run("path=gemm", func(b *testing.B) { benchConv(b, s) })
+	b.Run("path=gemm", f)
 }
 
 // BenchmarkDepthwiseK7 is ConvNeXt's depthwise convolution: 32 channels,
-// k7 p3, groups 32, on 1x32x32^3, forward and backward, on the direct
-// kernels and on vol2col+GEMM in one run.
-func BenchmarkDepthwiseK7(b *testing.B) {
-	defer func(best *directISA) { directBest = best }(directBest)
-	for _, dk := range directAll() {
-		directBest = dk
-		b.Run("path="+dk.name, benchDepthwiseK7)
-	}
-	directBest = nil
-	b.Run("path=gemm", benchDepthwiseK7)
-}
+// k7 p3, groups 32, on 1x32x32^3, forward and backward, on every path.
+func BenchmarkDepthwiseK7(b *testing.B) { benchPaths(b, benchDepthwiseK7) }
 
 func benchDepthwiseK7(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))

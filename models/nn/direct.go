@@ -157,6 +157,15 @@ func newDirectGeom(g *convGeom) *directGeom {
 	return dg
 }
 
+// checkReads panics unless a micro-kernel call that reads n positions
+// from in[base:] at every tap offset stays inside in: the assembly has no
+// bounds checks, so a geometry slip must stop here, not read past memory.
+func (dg *directGeom) checkReads(in []float32, base, n int) {
+	if need := base + n + dg.offs[len(dg.offs)-1]/4; need > len(in) {
+		panic(fmt.Sprintf("nn: direct conv reads to %d of %d", need, len(in)))
+	}
+}
+
 // padGroup copies the cig channels of src (one sample's group, unpadded)
 // into dst (cig*pn + directSlack), zero-padded.
 func (dg *directGeom) padGroup(dst, src []float32) {
@@ -265,9 +274,7 @@ func directForward(dk *directISA, g *convGeom, small, big, w []float32) {
 					nb := min(chunkBlk, nblk-b0)
 					q0 := b0 * blk
 					q1 := min(q0+nb*blk, dg.q)
-					if need := q0 + nb*blk + dg.offs[len(dg.offs)-1]/4; need > len(in) {
-						panic(fmt.Sprintf("nn: direct conv reads to %d of %d", need, len(in)))
-					}
+					dg.checkReads(in, q0, nb*blk)
 					dk.fwd(&y[0], ys, &in[q0], &dg.offs[0], dg.ntaps, &wp[ct*dg.ntaps*tco], nb)
 					nc := min(tco, dg.cog-ct*tco)
 					dg.runs(q0, q1, func(q, at, k int) {
@@ -338,9 +345,7 @@ func directWeightGrad(dk *directISA, g *convGeom, dw, dy, big []float32) {
 								copy(tile[c*directChunk+q-q0:][:k], dyg[(ct*tco+c)*g.smallN+at:][:k])
 							}
 						})
-						if need := q0 + nv*lanes + dg.offs[len(dg.offs)-1]/4; need > len(in) {
-							panic(fmt.Sprintf("nn: direct conv reads to %d of %d", need, len(in)))
-						}
+						dg.checkReads(in, q0, nv*lanes)
 						dk.wgrad(&part[0], &tile[0], directChunk, &in[q0], &offs[0], ntrip, nv)
 					}
 					for c := 0; c < nc; c++ {
@@ -400,9 +405,7 @@ func directDepthwiseForward(dk *directISA, g *convGeom, small, big, w []float32)
 				q0 := b0 * blk
 				q1 := min(q0+nb*blk, dg.q)
 				base := ch*dg.pn + q0
-				if need := base + nb*blk + dg.offs[len(dg.offs)-1]/4; need > len(in) {
-					panic(fmt.Sprintf("nn: direct depthwise conv reads to %d of %d", need, len(in)))
-				}
+				dg.checkReads(in, base, nb*blk)
 				dk.dwFwd(&y[0], &in[base], &dg.offs[0], dg.ntaps, &w[ch*dg.ntaps], nb)
 				o := out[ch*g.smallN : (ch+1)*g.smallN]
 				dg.runs(q0, q1, func(q, at, k int) {
@@ -451,9 +454,7 @@ func directDepthwiseWeightGrad(dk *directISA, g *convGeom, dw, dy, big []float32
 						copy(tile[q-q0:][:k], dyc[at:at+k])
 					})
 					base := ch*dg.pn + q0
-					if need := base + nv*lanes + dg.offs[len(dg.offs)-1]/4; need > len(in) {
-						panic(fmt.Sprintf("nn: direct depthwise conv reads to %d of %d", need, len(in)))
-					}
+					dg.checkReads(in, base, nv*lanes)
 					dk.dwWGrad(&part[0], &tile[0], &in[base], &offs[0], noct, nv)
 				}
 				row := dw[ch*dg.ntaps : (ch+1)*dg.ntaps]
