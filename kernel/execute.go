@@ -49,9 +49,7 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 		k.publish(req, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
 	}
 	if notice := k.sup.takeNotice(); notice != "" && !c.Silent {
-		k.publish(req, "stream", map[string]any{"name": "stderr",
-			"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
-		k.forgetComms(req)
+		k.reportDeath(req, notice)
 	}
 
 	p, err := k.sup.get(k.ctx)
@@ -223,10 +221,17 @@ func (k *Kernel) reportIdleDeath() {
 		return
 	}
 	if notice := k.sup.takeNotice(); notice != "" {
-		k.publish(parent, "stream", map[string]any{"name": "stderr",
-			"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
-		k.forgetComms(parent)
+		k.reportDeath(parent, notice)
 	}
+}
+
+// reportDeath tells the front end, under parent, of an interpreter death
+// no request reported (notice says when it happened), and closes the dead
+// interpreter's comms.
+func (k *Kernel) reportDeath(parent *wire.Message, notice string) {
+	k.publish(parent, "stream", map[string]any{"name": "stderr",
+		"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
+	k.forgetComms(parent)
 }
 
 // onIdle relays what p emits while it serves no request: output of
