@@ -33,6 +33,8 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+
+	"github.com/unetlab/unetlab/internal/atomicfile"
 )
 
 // Defaults of the kernelspec.
@@ -292,20 +294,12 @@ func Uninstall(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeSpec writes kernel.json and the logos into a temporary directory
-// beside dir, then renames it into place, replacing an older dir.
+// writeSpec writes kernel.json and the logos into a new directory that
+// replaces dir atomically (internal/atomicfile.ReplaceDir).
 func writeSpec(dir string, spec KernelSpec) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("install: creating %s: %w", parent, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("install: %w", err)
-	}
-	defer os.RemoveAll(tmp) // no-op after a successful rename
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("install: %w", err)
 	}
 	js, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
@@ -319,29 +313,16 @@ func writeSpec(dir string, spec KernelSpec) error {
 		}
 		files[fmt.Sprintf("logo-%dx%d.png", size, size)] = png
 	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
-			return fmt.Errorf("install: writing %s: %w", name, err)
+	err = atomicfile.ReplaceDir(dir, func(tmp string) error {
+		for name, b := range files {
+			if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+				return fmt.Errorf("writing %s: %w", name, err)
+			}
 		}
-	}
-	// Move an existing spec aside, put the new one in place, drop the old.
-	var old string
-	if _, err := os.Lstat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("install: replacing %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return fmt.Errorf("install: moving kernelspec into %s: %w", dir, err)
-	}
-	if old != "" {
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("install: removing the previous kernelspec %s: %w", old, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("install: installing the kernelspec into %s: %w", dir, err)
 	}
 	return nil
 }

@@ -10,18 +10,10 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/cell"
 	"github.com/unetlab/unetlab/kernel/wire"
 	"github.com/unetlab/unetlab/kernel/worker"
 )
-
-// ErrStdinNotAllowed is the error a cell's read of os.Stdin gets when the
-// front end did not allow stdin for the cell.
-var ErrStdinNotAllowed = errors.New("kernel: reading standard input is not allowed: " +
-	"the front end sent this cell with allow_stdin=false (e.g. nbconvert, or a non-interactive client)")
-
-// ErrInputInterrupted is the error a pending read of os.Stdin gets when the
-// cell is interrupted.
-var ErrInputInterrupted = errors.New("kernel: input request interrupted")
 
 // cellRun is the state of the executing cell shared with the control
 // goroutine (interrupts) and the stdin router.
@@ -184,7 +176,7 @@ func resetLine(names []string) string {
 func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
 	if ev.Input != nil {
 		if !orTrue(c.AllowStdin) {
-			run.p.Input("", ErrStdinNotAllowed)
+			run.p.Input("", cell.ErrStdinNotAllowed)
 			return
 		}
 		k.requestInput(run, ev.Input)
@@ -309,7 +301,7 @@ func (k *Kernel) requestInput(run *cellRun, in *worker.InputEvent) {
 				return
 			}
 		case <-run.stop:
-			run.p.Input("", ErrInputInterrupted)
+			run.p.Input("", cell.ErrInputInterrupted)
 			return
 		case <-run.done:
 			return
@@ -329,7 +321,7 @@ func (k *Kernel) requestInput(run *cellRun, in *worker.InputEvent) {
 				run.p.Input(c.Value, nil)
 				return
 			case <-run.stop:
-				run.p.Input("", ErrInputInterrupted)
+				run.p.Input("", cell.ErrInputInterrupted)
 				return
 			case <-run.done:
 				return

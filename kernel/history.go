@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/unetlab/unetlab/internal/atomicfile"
 )
 
 // historyLimit is how many entries the history file keeps across sessions.
@@ -138,25 +141,17 @@ func (h *history) rewrite() {
 	if h.path == "" {
 		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".history-*.jsonl")
+	// 0600, as the appends: the history holds what the user typed.
+	err := atomicfile.WritePerm(h.path, 0o600, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, e := range h.entries {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		h.fail("compacting the history file", err)
-		return
-	}
-	w := bufio.NewWriter(tmp)
-	enc := json.NewEncoder(w)
-	for _, e := range h.entries {
-		enc.Encode(e)
-	}
-	err = w.Flush()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), h.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		h.fail("compacting the history file", err)
 	}
 }

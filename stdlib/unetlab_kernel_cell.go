@@ -10,7 +10,9 @@ import (
 func init() {
 	Symbols["github.com/unetlab/unetlab/kernel/cell/cell"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Context": reflect.ValueOf(cell.Context),
-		"Set":     reflect.ValueOf(cell.Set),
+		"Context":             reflect.ValueOf(cell.Context),
+		"ErrInputInterrupted": reflect.ValueOf(&cell.ErrInputInterrupted).Elem(),
+		"ErrStdinNotAllowed":  reflect.ValueOf(&cell.ErrStdinNotAllowed).Elem(),
+		"Set":                 reflect.ValueOf(cell.Set),
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/unetlab/unetlab/internal/atomicfile"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/models/nn"
 	"github.com/unetlab/unetlab/stats"
@@ -672,50 +673,38 @@ type checkpointState struct {
 func (t *trainer) checkpoint() error {
 	dir := t.run.Dir
 	t.run.Updated = time.Now().UTC()
-	tmp := filepath.Join(dir, CheckpointDir+".tmp")
-	os.RemoveAll(tmp)
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	if err := t.model.Save(filepath.Join(tmp, WeightsFile)); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	if err := t.adam.SaveState(filepath.Join(tmp, "optimizer.state")); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
 	st := checkpointState{Run: t.run, Plateau: t.plateau, SinceBest: t.sinceBest, Partial: t.partial}
 	b, err := json.MarshalIndent(st, "", " ")
 	if err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(tmp, "state.json"), b); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	final, old := filepath.Join(dir, CheckpointDir), filepath.Join(dir, CheckpointDir+".old")
-	os.RemoveAll(old)
-	if _, err := os.Stat(final); err == nil {
-		if err := os.Rename(final, old); err != nil {
-			return fmt.Errorf("train: checkpoint: %w", err)
+	err = atomicfile.ReplaceDir(filepath.Join(dir, CheckpointDir), func(tmp string) error {
+		if err := t.model.Save(filepath.Join(tmp, WeightsFile)); err != nil {
+			return err
 		}
-	}
-	if err := os.Rename(tmp, final); err != nil {
+		if err := t.adam.SaveState(filepath.Join(tmp, "optimizer.state")); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(tmp, "state.json"), b, atomicfile.Perm)
+	})
+	if err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
-	os.RemoveAll(old)
 	rb, err := json.MarshalIndent(t.run, "", " ")
 	if err != nil {
 		return fmt.Errorf("train: record: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, RecordFile), rb); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, RecordFile), rb); err != nil {
 		return fmt.Errorf("train: record: %w", err)
 	}
 	return nil
 }
 
 // readCheckpoint reads the last complete checkpoint of dir (checkpoint/, or
-// checkpoint.old/ when a crash came between the two renames).
+// .checkpoint.old/ when a crash came between the two renames of
+// atomicfile.ReplaceDir).
 func readCheckpoint(dir string) (*checkpointState, error) {
-	for _, name := range []string{CheckpointDir, CheckpointDir + ".old"} {
+	for _, name := range []string{CheckpointDir, filepath.Base(atomicfile.OldDir(CheckpointDir))} {
 		b, err := os.ReadFile(filepath.Join(dir, name, "state.json"))
 		if err != nil {
 			continue

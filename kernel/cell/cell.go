@@ -13,8 +13,20 @@ package cell
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
+
+// ErrStdinNotAllowed is what a cell's read of standard input (fmt.Scan and
+// friends, os.Stdin) returns, or wraps, when the front end sent the cell
+// with allow_stdin=false, as nbconvert and other non-interactive clients
+// do: test it with errors.Is(err, cell.ErrStdinNotAllowed).
+var ErrStdinNotAllowed = errors.New("cell: reading standard input is not allowed: " +
+	"the front end sent this cell with allow_stdin=false (e.g. nbconvert, or a non-interactive client)")
+
+// ErrInputInterrupted is what a read of standard input waiting for the
+// front end's answer returns, or wraps, when the cell is interrupted.
+var ErrInputInterrupted = errors.New("cell: input request interrupted")
 
 var (
 	mu  sync.Mutex

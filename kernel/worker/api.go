@@ -79,7 +79,7 @@
 // with display, comm and input events (the child writes a sync marker on
 // both pipes before each event). fmt.Scan, Scanln and Scanf read the
 // front end through [InputEvent] when the request allows stdin, and fail
-// with [ErrStdinNotAllowed] otherwise. On Linux, reads of os.Stdin itself
+// with [cell.ErrStdinNotAllowed] otherwise. On Linux, reads of os.Stdin itself
 // (bufio.NewReader(os.Stdin), fd 0) reach the front end too: fd 0 is a
 // blocking pipe and a watcher answers a thread blocked reading it; without
 // allow_stdin such a read sees end of file and a note on stderr.

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,11 +14,6 @@ import (
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/cell"
 )
-
-// ErrStdinNotAllowed is what reading standard input returns in a cell when
-// the front end did not allow input requests (allow_stdin false, as in
-// nbconvert).
-var ErrStdinNotAllowed = errors.New("worker: reading standard input is not allowed: the front end does not accept input requests (allow_stdin is false)")
 
 // Main is the body of `unetlab worker`: it serves the parent over fd 3
 // (requests) and fd 4 (replies and events) until the parent closes fd 3.
@@ -295,7 +289,7 @@ func (c *child) requestInput(prompt string, password bool) (string, error) {
 	allowed, ctx := c.allowStdin, c.ctx
 	c.mu.Unlock()
 	if !allowed || ctx == nil {
-		return "", ErrStdinNotAllowed
+		return "", cell.ErrStdinNotAllowed
 	}
 	select { // drop a stale answer
 	case <-c.input:
@@ -307,7 +301,7 @@ func (c *child) requestInput(prompt string, password bool) (string, error) {
 	select {
 	case r := <-c.input:
 		if r.Err != "" {
-			return "", fmt.Errorf("worker: input request failed: %s", r.Err)
+			return "", inputError(r)
 		}
 		return r.Value, nil
 	case <-ctx.Done():

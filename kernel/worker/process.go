@@ -734,10 +734,18 @@ func (p *Process) IsComplete(ctx context.Context, code string) (IsCompleteResult
 
 // Input answers the pending InputEvent with the user's line, or with err
 // (for example when the front end refused or the request was abandoned).
+// An err wrapping cell.ErrStdinNotAllowed or cell.ErrInputInterrupted
+// wraps it in the cell too (errors.Is holds there); other errors arrive as
+// their text.
 func (p *Process) Input(value string, err error) {
 	r := request{Op: opInput, Value: value}
 	if err != nil {
 		r.Err = err.Error()
+		for name, target := range inputSentinels {
+			if errors.Is(err, target) {
+				r.ErrIs = name
+			}
+		}
 	}
 	_ = p.enc.send(r)
 }

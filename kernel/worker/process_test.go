@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/unetlab/unetlab/kernel/cell"
 )
 
 // TestMain lets the test binary serve as the worker: Start re-executes it
@@ -246,6 +248,56 @@ func TestStdin(t *testing.T) {
 	}
 	if got, _ := res.Result["text/plain"].(string); !strings.Contains(got, "not allowed") {
 		t.Errorf("without allow_stdin: %q, want a clear error", got)
+	}
+}
+
+// TestStdinSentinels: the errors a cell's read of standard input gets
+// test true with errors.Is against package cell's sentinels, whether the
+// child refuses by itself (allow_stdin false) or the parent answers with
+// the sentinel, wrapped or not.
+func TestStdinSentinels(t *testing.T) {
+	p := startWorker(t)
+	const check = "errors.Is(err, cell.ErrStdinNotAllowed), errors.Is(err, cell.ErrInputInterrupted)"
+	for _, tc := range []struct {
+		name   string
+		allow  bool
+		answer error // the parent's answer to the input request
+		code   string
+		want   string
+	}{
+		{name: "refused by the child", code: "var s string\n_, err := fmt.Scanln(&s)", want: "true false"},
+		{name: "refused by the parent", allow: true, answer: cell.ErrStdinNotAllowed,
+			code: "var s string\n_, err := fmt.Scanln(&s)", want: "true false"},
+		{name: "refused, wrapped", allow: true, answer: fmt.Errorf("kernel: %w (the front end closed stdin)", cell.ErrStdinNotAllowed),
+			code: "var s string\n_, err := fmt.Scanln(&s)", want: "true false"},
+		{name: "interrupted", allow: true, answer: cell.ErrInputInterrupted,
+			code: "var s string\n_, err := fmt.Scanln(&s)", want: "false true"},
+		{name: "another error", allow: true, answer: errors.New("kernel: sending input_request: broken pipe"),
+			code: "var s string\n_, err := fmt.Scanln(&s)", want: "false false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var events []Event
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := p.Execute(ctx, ExecuteRequest{
+				Code: tc.code + "\nfmt.Println(err)\nfmt.Println(" + check + ")", AllowStdin: tc.allow,
+			}, func(e Event) {
+				events = append(events, e)
+				if e.Input != nil {
+					go p.Input("", tc.answer)
+				}
+			})
+			if err != nil || res.Status != "ok" {
+				t.Fatalf("%+v, %v", res, err)
+			}
+			lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(transcript(events), "[input]", "")), "\n")
+			if got := lines[len(lines)-1]; got != tc.want {
+				t.Errorf("errors.Is (not allowed, interrupted) = %s, want %s; transcript %q", got, tc.want, transcript(events))
+			}
+			if tc.answer != nil && !strings.Contains(transcript(events), tc.answer.Error()) {
+				t.Errorf("the cell's error lost the parent's text %q: %q", tc.answer, transcript(events))
+			}
+		})
 	}
 }
 

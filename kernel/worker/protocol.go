@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/cell"
 )
 
 // The parent and the child exchange JSON objects, one a line: requests go
@@ -49,6 +50,7 @@ type request struct {
 	// Input answer.
 	Value string `json:"value,omitempty"`
 	Err   string `json:"err,omitempty"`
+	ErrIs string `json:"err_is,omitempty"` // a key of inputSentinels that Err wraps
 	// Comm from the front end.
 	CommType    string         `json:"comm_type,omitempty"`
 	CommContent map[string]any `json:"comm_content,omitempty"`
@@ -206,3 +208,32 @@ type decoder struct{ dec *json.Decoder }
 func newDecoder(r io.Reader) *decoder { return &decoder{json.NewDecoder(bufio.NewReader(r))} }
 
 func (d *decoder) next(v any) error { return d.dec.Decode(v) }
+
+// inputSentinels are the errors an input answer carries across the pipe
+// by name, so that the cell can test them with errors.Is.
+var inputSentinels = map[string]error{
+	"stdin_not_allowed": cell.ErrStdinNotAllowed,
+	"input_interrupted": cell.ErrInputInterrupted,
+}
+
+// inputError is the error of an input answer r, as the cell sees it: the
+// parent's error text, wrapping the sentinel the parent's error wrapped.
+func inputError(r request) error {
+	target, ok := inputSentinels[r.ErrIs]
+	switch {
+	case !ok:
+		return fmt.Errorf("worker: input request failed: %s", r.Err)
+	case r.Err == target.Error():
+		return target
+	}
+	return &wrappedInputError{text: r.Err, target: target}
+}
+
+// wrappedInputError is a parent's error that wrapped target.
+type wrappedInputError struct {
+	text   string
+	target error
+}
+
+func (e *wrappedInputError) Error() string { return e.text }
+func (e *wrappedInputError) Unwrap() error { return e.target }

@@ -3,6 +3,7 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/unetlab/unetlab/kernel/cell"
 )
 
 // readSyscall is the number of read(2), as /proc/PID/task/TID/syscall
@@ -73,7 +76,7 @@ func (s *fdStdin) watch() {
 		}
 		line, err := s.c.requestInput("", false)
 		if err != nil {
-			if err == ErrStdinNotAllowed {
+			if errors.Is(err, cell.ErrStdinNotAllowed) {
 				fmt.Fprintln(s.c.stderr, "unetlab: standard input is at end of file: the front end does not accept input requests (allow_stdin is false)")
 			}
 			_ = s.newPipe() // end of file for this reader

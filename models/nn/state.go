@@ -8,8 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/unetlab/unetlab/internal/atomicfile"
 	"gorgonia.org/tensor"
 )
 
@@ -161,22 +161,11 @@ func unexpected(err error) error {
 	return err
 }
 
-// SaveStateFile writes the state to path atomically (a temporary file in
-// the same directory, then a rename).
+// SaveStateFile writes the state to path atomically
+// (internal/atomicfile: a synced temporary file in the same directory,
+// renamed over path).
 func SaveStateFile(path string, state []StateTensor) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("nn: saving %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := SaveState(f, state); err != nil {
-		f.Close()
-		return fmt.Errorf("nn: saving %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("nn: saving %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return SaveState(w, state) }); err != nil {
 		return fmt.Errorf("nn: saving %s: %w", path, err)
 	}
 	return nil

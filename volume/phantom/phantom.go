@@ -40,6 +40,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/unetlab/unetlab/internal/atomicfile"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
 	"github.com/unetlab/unetlab/volume/rng"
@@ -185,9 +186,11 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 // layout and returns it opened with decathlon.Open. opt may be nil.
 //
 // The phantom is written whole into a hidden folder beside it
-// (root/.TaskNN_Name.writing-*) and renamed into place, so that the task
-// folder never holds a half-written phantom, nor files of an earlier one:
-// a phantom already there is replaced (moved aside, then removed). A
+// (root/.TaskNN_Name.tmp-*) and renamed into place by
+// internal/atomicfile.ReplaceDir, so that the task folder never holds a
+// half-written phantom, nor files of an earlier one: a phantom already
+// there is replaced (moved aside, then removed; put back when the swap
+// fails). A
 // folder that is not a phantom is left alone: Write returns ErrOccupied.
 // If the process dies while writing, the hidden folder stays behind; it
 // can be deleted.
@@ -206,16 +209,16 @@ func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dat
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("phantom: %w", err)
 	}
-	tmp, err := os.MkdirTemp(root, "."+t.name+".writing-")
-	if err != nil {
-		return nil, fmt.Errorf("phantom: %w", err)
-	}
-	defer os.RemoveAll(tmp) // gone once renamed into place
-	if err := writeTo(ctx, tmp, t, opt); err != nil {
-		return nil, err
-	}
-	if err := swapIn(tmp, dir); err != nil {
-		return nil, err
+	var werr error // writeTo's own error, already prefixed
+	err = atomicfile.ReplaceDir(dir, func(tmp string) error {
+		werr = writeTo(ctx, tmp, t, opt)
+		return werr
+	})
+	switch {
+	case werr != nil:
+		return nil, werr
+	case err != nil:
+		return nil, fmt.Errorf("phantom: replacing %s: %w", dir, err)
 	}
 	return decathlon.Open(dir)
 }
@@ -251,34 +254,6 @@ func occupant(dir string) (release string, err error) {
 	}
 	return "", fmt.Errorf("%w: %s holds %d entries but no dataset.json (an interrupted copy of the real task?); move it away or complete it",
 		ErrOccupied, dir, len(entries))
-}
-
-// swapIn renames the folder tmp to dir, replacing the folder there: dir is
-// first moved into a hidden folder beside it, then removed. Readers see
-// the old folder or the new one, never a mix (dir is missing for the
-// moment between the two renames).
-func swapIn(tmp, dir string) error {
-	if err := os.Rename(tmp, dir); err == nil {
-		return nil
-	} else if _, serr := os.Stat(dir); serr != nil {
-		return fmt.Errorf("phantom: %w", err)
-	}
-	old, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".old-")
-	if err != nil {
-		return fmt.Errorf("phantom: %w", err)
-	}
-	defer os.RemoveAll(old)
-	aside := filepath.Join(old, filepath.Base(dir))
-	if err := os.Rename(dir, aside); err != nil {
-		return fmt.Errorf("phantom: moving the old phantom aside: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if rerr := os.Rename(aside, dir); rerr != nil {
-			return fmt.Errorf("phantom: %w (and restoring the old phantom: %w)", err, rerr)
-		}
-		return fmt.Errorf("phantom: %w", err)
-	}
-	return nil
 }
 
 // writeTo writes the phantom of t into the empty folder dir.

@@ -35,6 +35,7 @@ import (
 	"sync"
 
 	"github.com/traefik/yaegi/extract"
+	"github.com/unetlab/unetlab/internal/atomicfile"
 )
 
 // modulePath is this module's import path.
@@ -319,11 +320,7 @@ func writeIfChanged(name string, data []byte) error {
 	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, name)
+	return atomicfile.WriteFile(name, data)
 }
 
 // removeStale deletes generated files in dir that are not in want.
