@@ -202,6 +202,22 @@ func TestTestDepsScript(t *testing.T) {
 			noCalls:   []string{"apt-get"},
 		},
 		{
+			name:      "CI cannot leave the reference packages out",
+			installed: all[:6],
+			stubs:     map[string]string{"id": uidRoot},
+			env:       []string{"UNETLAB_TEST_REFERENCE=0", "CI=true"},
+			ok:        true,
+			wantCalls: []string{"apt-get install -y -qq --no-install-recommends python3-numpy python3-nibabel python3-torch"},
+		},
+		{
+			name:      "CI=false is not CI",
+			installed: all[:6],
+			stubs:     map[string]string{"id": uidRoot},
+			env:       []string{"UNETLAB_TEST_REFERENCE=0", "CI=false"},
+			ok:        true,
+			noCalls:   []string{"apt-get"},
+		},
+		{
 			name:      "not root, no sudo",
 			installed: all[1:],
 			stubs:     map[string]string{"id": uidUser},

@@ -3,9 +3,10 @@
 # Debian's /usr/bin/python3:
 #   - the integration suite and the kernel benchmark: jupyter_kernel_test,
 #     nbconvert, nbclient, jupyter_client, ipykernel;
-#   - the reference cross-checks of the Go tests (they skip without them):
-#     numpy, nibabel, torch (CPU). Set UNETLAB_TEST_REFERENCE=0 to leave these
-#     out;
+#   - the reference cross-checks of the Go tests (internal/reftest: they
+#     fail without them in CI, and skip with a loud line elsewhere): numpy,
+#     nibabel, torch (CPU). Set UNETLAB_TEST_REFERENCE=0 to leave these out
+#     (and skip those tests) on your machine; CI installs them regardless;
 #   - libopenblas0, which internal/blas opens at run time: without it the
 #     engine falls back to pure-Go BLAS and the training tests run ~10x slower.
 # A no-op (a few dpkg-query calls) when everything is present.
@@ -13,7 +14,13 @@ set -euo pipefail
 
 PY="${PYTHON:-/usr/bin/python3}"
 PKGS=(python3-jupyter-kernel-test jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel libopenblas0)
-if [ "${UNETLAB_TEST_REFERENCE:-1}" != 0 ]; then
+# The reference cross-checks (internal/reftest) fail in CI without these, so
+# CI (CI set, and not false) installs them even with UNETLAB_TEST_REFERENCE=0.
+case "${CI:-}" in
+"" | false | False | FALSE | 0) ci= ;;
+*) ci=1 ;;
+esac
+if [ "${UNETLAB_TEST_REFERENCE:-1}" != 0 ] || [ -n "$ci" ]; then
 	PKGS+=(python3-numpy python3-nibabel python3-torch)
 fi
 

@@ -240,7 +240,7 @@ func (c *client) outputs(req *wire.Message) []*wire.Message {
 	for {
 		m := next()
 		if m.Header.MsgType == "status" {
-			var s statusContent
+			var s wire.Status
 			m.DecodeContent(&s)
 			switch s.ExecutionState {
 			case "busy":

@@ -3,6 +3,8 @@ package kernel
 import (
 	"sort"
 	"sync"
+
+	"github.com/unetlab/unetlab/kernel/wire"
 )
 
 // comms tracks the comms open between the front end and the interpreter:
@@ -49,13 +51,13 @@ func (c *comms) reset() []string {
 
 // commInfo is the content of comm_info_reply's "comms": every open comm, or
 // those of target when it is not "".
-func (c *comms) info(target string) map[string]any {
+func (c *comms) info(target string) map[string]wire.CommInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := map[string]any{}
+	out := map[string]wire.CommInfo{}
 	for id, t := range c.open {
 		if target == "" || t == target {
-			out[id] = map[string]string{"target_name": t}
+			out[id] = wire.CommInfo{TargetName: t}
 		}
 	}
 	return out

@@ -15,8 +15,8 @@ const username = "kernel"
 // handle serves one request from ch (shell or control) between a busy and
 // an idle status on iopub.
 func (k *Kernel) handle(ch *channel, req *wire.Message) {
-	k.publish(req, "status", statusContent{"busy"})
-	defer k.publish(req, "status", statusContent{"idle"})
+	k.publish(req, "status", wire.Status{ExecutionState: "busy"})
+	defer k.publish(req, "status", wire.Status{ExecutionState: "idle"})
 	typ := req.Header.MsgType
 	switch {
 	case typ == "kernel_info_request":
@@ -61,8 +61,8 @@ func (k *Kernel) reply(ch *channel, req *wire.Message, msgType string, content a
 // replyError answers req with status "error".
 func (k *Kernel) replyError(ch *channel, req *wire.Message, ename, evalue string) {
 	msgType := strings.TrimSuffix(req.Header.MsgType, "_request") + "_reply"
-	k.reply(ch, req, msgType, errorContent{Status: "error", EName: ename, EValue: evalue,
-		Traceback: []string{ename + ": " + evalue}})
+	k.reply(ch, req, msgType, wire.ErrorReply{Status: wire.StatusError,
+		Error: wire.Error{EName: ename, EValue: evalue, Traceback: []string{ename + ": " + evalue}}})
 }
 
 // publish sends a message on iopub; parent may be nil.
@@ -97,7 +97,7 @@ func (k *Kernel) handleShutdown(ch *channel, req *wire.Message) {
 	if !k.decode(ch, req, &c) {
 		return
 	}
-	content := map[string]any{"status": "ok", "restart": c.Restart}
+	content := wire.ShutdownReply{Status: wire.StatusOK, Restart: c.Restart}
 	k.reply(ch, req, "shutdown_reply", content)
 	k.publish(req, "shutdown_reply", content)
 	// The process exits in both cases: with restart, the kernel manager
@@ -127,13 +127,9 @@ func (k *Kernel) handleComplete(ch *channel, req *wire.Message) {
 	if matches == nil {
 		matches = []string{}
 	}
-	md := r.Metadata
-	if md == nil {
-		md = map[string]any{}
-	}
-	k.reply(ch, req, "complete_reply", map[string]any{
-		"status": "ok", "matches": matches, "cursor_start": r.CursorStart, "cursor_end": r.CursorEnd,
-		"metadata": md,
+	k.reply(ch, req, "complete_reply", wire.CompleteReply{
+		Status: wire.StatusOK, Matches: matches, CursorStart: r.CursorStart, CursorEnd: r.CursorEnd,
+		Metadata: wire.CompleteMetadata{Types: r.Types},
 	})
 }
 
@@ -157,8 +153,8 @@ func (k *Kernel) handleInspect(ch *channel, req *wire.Message) {
 	if r.Found {
 		data = mimeBundle(r.Data)
 	}
-	k.reply(ch, req, "inspect_reply", map[string]any{
-		"status": "ok", "found": r.Found, "data": data, "metadata": map[string]any{},
+	k.reply(ch, req, "inspect_reply", wire.InspectReply{
+		Status: wire.StatusOK, Found: r.Found, Data: data, Metadata: map[string]any{},
 	})
 }
 
@@ -169,18 +165,18 @@ func (k *Kernel) handleIsComplete(ch *channel, req *wire.Message) {
 	}
 	p, err := k.sup.get(k.ctx)
 	if err != nil {
-		k.reply(ch, req, "is_complete_reply", map[string]any{"status": "unknown"})
+		k.reply(ch, req, "is_complete_reply", wire.IsCompleteReply{Status: "unknown"})
 		return
 	}
 	r, err := p.IsComplete(k.ctx, c.Code)
 	if err != nil {
 		k.workerFailed(req, p, err)
-		k.reply(ch, req, "is_complete_reply", map[string]any{"status": "unknown"})
+		k.reply(ch, req, "is_complete_reply", wire.IsCompleteReply{Status: "unknown"})
 		return
 	}
-	content := map[string]any{"status": r.Status}
+	content := wire.IsCompleteReply{Status: r.Status}
 	if r.Status == "incomplete" {
-		content["indent"] = r.Indent
+		content.Indent = &r.Indent
 	}
 	k.reply(ch, req, "is_complete_reply", content)
 }
@@ -195,7 +191,7 @@ func (k *Kernel) handleHistory(ch *channel, req *wire.Message) {
 		k.replyError(ch, req, "BadRequest", err.Error())
 		return
 	}
-	k.reply(ch, req, "history_reply", map[string]any{"status": "ok", "history": h})
+	k.reply(ch, req, "history_reply", wire.HistoryReply{Status: wire.StatusOK, History: h})
 }
 
 func (k *Kernel) handleCommInfo(ch *channel, req *wire.Message) {
@@ -203,7 +199,7 @@ func (k *Kernel) handleCommInfo(ch *channel, req *wire.Message) {
 	if !k.decode(ch, req, &c) {
 		return
 	}
-	k.reply(ch, req, "comm_info_reply", map[string]any{"status": "ok", "comms": k.comms.info(c.TargetName)})
+	k.reply(ch, req, "comm_info_reply", wire.CommInfoReply{Status: wire.StatusOK, Comms: k.comms.info(c.TargetName)})
 }
 
 // handleComm forwards a front end's comm message to the interpreter and
@@ -245,8 +241,8 @@ func (k *Kernel) handleComm(req *wire.Message) {
 		target, _ := content["target_name"].(string)
 		k.log.Warn("comm_open refused", "target_name", target, "err", err)
 		k.comms.remove(id)
-		k.publish(req, "comm_close", map[string]any{"comm_id": id,
-			"data": map[string]any{"error": fmt.Sprintf("comm target %q: %v", target, err)}})
+		k.publish(req, "comm_close", wire.CommClose{CommID: id,
+			Data: map[string]any{"error": fmt.Sprintf("comm target %q: %v", target, err)}})
 	default:
 		k.log.Warn("forwarding a comm message", "msg_type", typ, "err", err)
 		if typ == "comm_close" {
@@ -313,6 +309,6 @@ func (k *Kernel) workerFailed(req *wire.Message, p Interpreter, err error) {
 // interpreter that is gone.
 func (k *Kernel) forgetComms(parent *wire.Message) {
 	for _, id := range k.comms.reset() {
-		k.publish(parent, "comm_close", map[string]any{"comm_id": id, "data": map[string]any{}})
+		k.publish(parent, "comm_close", wire.CommClose{CommID: id, Data: map[string]any{}})
 	}
 }

@@ -38,7 +38,7 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 	}
 	count := k.count
 	if !c.Silent {
-		k.publish(req, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+		k.publish(req, "execute_input", wire.ExecuteInput{Code: c.Code, ExecutionCount: count})
 	}
 	if notice := k.sup.takeNotice(); notice != "" && !c.Silent {
 		k.reportDeath(req, notice)
@@ -92,21 +92,21 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 	}
 
 	if len(res.Reset) > 0 && !c.Silent {
-		k.publish(req, "stream", map[string]any{"name": "stderr", "text": resetLine(res.Reset)})
+		k.publish(req, "stream", wire.Stream{Name: "stderr", Text: resetLine(res.Reset)})
 	}
 	output := ""
 	if res.Result != nil && !c.Silent {
 		data := mimeBundle(res.Result)
 		output, _ = data[display.MIMEText].(string)
-		k.publish(req, "execute_result", map[string]any{
-			"execution_count": count, "data": data, "metadata": map[string]any{}})
+		k.publish(req, "execute_result", wire.ExecuteResult{
+			ExecutionCount: count, Data: data, Metadata: map[string]any{}})
 	}
 	if storeHistory {
 		k.hist.add(count, c.Code, output)
 	}
 	userExpr := res.UserExpressions
 	if userExpr == nil {
-		userExpr = map[string]any{}
+		userExpr = map[string]wire.UserExpression{}
 	}
 	switch res.Status {
 	case "error":
@@ -115,19 +115,20 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 			tb = []string{res.EName + ": " + res.EValue}
 		}
 		if !c.Silent {
-			k.publish(req, "error", errorContent{EName: res.EName, EValue: res.EValue, Traceback: tb})
+			k.publish(req, "error", wire.Error{EName: res.EName, EValue: res.EValue, Traceback: tb})
 		}
-		k.reply(ch, req, "execute_reply", map[string]any{
-			"status": "error", "execution_count": count, "ename": res.EName, "evalue": res.EValue,
-			"traceback": tb, "user_expressions": userExpr})
+		k.reply(ch, req, "execute_reply", wire.ExecuteErrorReply{
+			Status: wire.StatusError, ExecutionCount: count,
+			Error:           wire.Error{EName: res.EName, EValue: res.EValue, Traceback: tb},
+			UserExpressions: userExpr})
 		if orTrue(c.StopOnError) {
 			k.abortQueued()
 		}
 	case "aborted":
-		k.reply(ch, req, "execute_reply", map[string]any{"status": "aborted", "execution_count": count})
+		k.reply(ch, req, "execute_reply", wire.ExecuteAbortedReply{Status: wire.StatusAborted, ExecutionCount: count})
 	default:
-		k.reply(ch, req, "execute_reply", map[string]any{
-			"status": "ok", "execution_count": count, "user_expressions": userExpr, "payload": []any{}})
+		k.reply(ch, req, "execute_reply", wire.ExecuteReply{
+			Status: wire.StatusOK, ExecutionCount: count, UserExpressions: userExpr, Payload: []any{}})
 	}
 }
 
@@ -136,11 +137,12 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 func (k *Kernel) executeError(ch *channel, req *wire.Message, c executeRequest, count int, ename, evalue string) {
 	tb := append([]string{ename + ":"}, strings.Split(evalue, "\n")...)
 	if !c.Silent {
-		k.publish(req, "error", errorContent{EName: ename, EValue: evalue, Traceback: tb})
+		k.publish(req, "error", wire.Error{EName: ename, EValue: evalue, Traceback: tb})
 	}
-	k.reply(ch, req, "execute_reply", map[string]any{
-		"status": "error", "execution_count": count, "ename": ename, "evalue": evalue,
-		"traceback": tb, "user_expressions": map[string]any{}})
+	k.reply(ch, req, "execute_reply", wire.ExecuteErrorReply{
+		Status: wire.StatusError, ExecutionCount: count,
+		Error:           wire.Error{EName: ename, EValue: evalue, Traceback: tb},
+		UserExpressions: map[string]wire.UserExpression{}})
 	if orTrue(c.StopOnError) {
 		k.abortQueued()
 	}
@@ -156,9 +158,9 @@ func (k *Kernel) abortQueued() {
 				k.handle(k.socks.shell, m)
 				continue
 			}
-			k.publish(m, "status", statusContent{"busy"})
-			k.reply(k.socks.shell, m, "execute_reply", map[string]any{"status": "aborted", "execution_count": k.count})
-			k.publish(m, "status", statusContent{"idle"})
+			k.publish(m, "status", wire.Status{ExecutionState: "busy"})
+			k.reply(k.socks.shell, m, "execute_reply", wire.ExecuteAbortedReply{Status: wire.StatusAborted, ExecutionCount: k.count})
+			k.publish(m, "status", wire.Status{ExecutionState: "idle"})
 		default:
 			return
 		}
@@ -221,8 +223,8 @@ func (k *Kernel) reportIdleDeath() {
 // no request reported (notice says when it happened), and closes the dead
 // interpreter's comms.
 func (k *Kernel) reportDeath(parent *wire.Message, notice string) {
-	k.publish(parent, "stream", map[string]any{"name": "stderr",
-		"text": "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
+	k.publish(parent, "stream", wire.Stream{Name: "stderr",
+		Text: "unetlab: " + notice + "; its state was reset (variables, functions and imports are gone).\n"})
 	k.forgetComms(parent)
 }
 
@@ -246,7 +248,7 @@ func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
 	switch {
 	case ev.Stream != nil:
 		if !silent {
-			k.publish(parent, "stream", map[string]any{"name": ev.Stream.Name, "text": ev.Stream.Text})
+			k.publish(parent, "stream", wire.Stream{Name: ev.Stream.Name, Text: ev.Stream.Text})
 		}
 	case ev.Display != nil:
 		if silent {
@@ -257,10 +259,7 @@ func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
 		if md == nil {
 			md = map[string]any{}
 		}
-		content := map[string]any{"data": mimeBundle(d.Data), "metadata": md, "transient": map[string]any{}}
-		if d.DisplayID != "" {
-			content["transient"] = map[string]any{"display_id": d.DisplayID}
-		}
+		content := wire.DisplayData{Data: mimeBundle(d.Data), Metadata: md, Transient: wire.Transient{DisplayID: d.DisplayID}}
 		typ := "display_data"
 		if d.Update {
 			typ = "update_display_data"
@@ -268,7 +267,7 @@ func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
 		k.publish(parent, typ, content)
 	case ev.Clear != nil:
 		if !silent {
-			k.publish(parent, "clear_output", map[string]any{"wait": ev.Clear.Wait})
+			k.publish(parent, "clear_output", wire.ClearOutput{Wait: ev.Clear.Wait})
 		}
 	case ev.Comm != nil:
 		k.comms.track(ev.Comm.Type, ev.Comm.Content)
@@ -280,7 +279,7 @@ func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
 // interpreter when the input_reply comes (or the cell is interrupted).
 func (k *Kernel) requestInput(run *cellRun, in *worker.InputEvent) {
 	m, err := wire.NewMessage("input_request", k.session, username, run.req,
-		map[string]any{"prompt": in.Prompt, "password": in.Password})
+		wire.InputRequest{Prompt: in.Prompt, Password: in.Password})
 	if err != nil {
 		run.p.Input("", err)
 		return
@@ -348,7 +347,7 @@ func (k *Kernel) deliverInput(m *wire.Message) {
 // handleInterrupt serves interrupt_request.
 func (k *Kernel) handleInterrupt(ch *channel, req *wire.Message) {
 	k.Interrupt()
-	k.reply(ch, req, "interrupt_reply", map[string]any{"status": "ok"})
+	k.reply(ch, req, "interrupt_reply", wire.InterruptReply{Status: wire.StatusOK})
 }
 
 // Interrupt interrupts the running cell as an interrupt_request does: the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/wire"
 	"github.com/unetlab/unetlab/kernel/worker"
 )
 
@@ -148,10 +149,10 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 		}
 	}
 	if len(req.UserExpressions) > 0 {
-		res.UserExpressions = map[string]any{}
+		res.UserExpressions = map[string]wire.UserExpression{}
 		for name, expr := range req.UserExpressions {
-			res.UserExpressions[name] = map[string]any{"status": "ok",
-				"data": map[string]any{"text/plain": expr}, "metadata": map[string]any{}}
+			res.UserExpressions[name] = wire.UserExpression{Status: "ok",
+				Data: map[string]any{"text/plain": expr}, Metadata: map[string]any{}}
 		}
 	}
 	return res, nil

@@ -22,40 +22,15 @@ func moduleVersion() string {
 // ProjectURL is the project's home, linked from the Help menu.
 const ProjectURL = "https://github.com/unetlab/unetlab"
 
-type helpLink struct {
-	Text string `json:"text"`
-	URL  string `json:"url"`
-}
-
-type languageInfo struct {
-	Name           string `json:"name"`
-	Version        string `json:"version"`
-	Mimetype       string `json:"mimetype"`
-	FileExtension  string `json:"file_extension"`
-	PygmentsLexer  string `json:"pygments_lexer"`
-	CodemirrorMode string `json:"codemirror_mode"`
-}
-
-type kernelInfoReply struct {
-	Status                string       `json:"status"`
-	ProtocolVersion       string       `json:"protocol_version"`
-	Implementation        string       `json:"implementation"`
-	ImplementationVersion string       `json:"implementation_version"`
-	LanguageInfo          languageInfo `json:"language_info"`
-	Banner                string       `json:"banner"`
-	HelpLinks             []helpLink   `json:"help_links"`
-	Debugger              bool         `json:"debugger"`
-}
-
 // kernelInfo is the content of kernel_info_reply. It needs no interpreter.
-func kernelInfo() kernelInfoReply {
+func kernelInfo() wire.KernelInfoReply {
 	goVersion := strings.TrimPrefix(runtime.Version(), "go")
-	return kernelInfoReply{
-		Status:                "ok",
+	return wire.KernelInfoReply{
+		Status:                wire.StatusOK,
 		ProtocolVersion:       wire.ProtocolVersion,
 		Implementation:        "unetlab",
 		ImplementationVersion: Version,
-		LanguageInfo: languageInfo{
+		LanguageInfo: wire.LanguageInfo{
 			Name:           "go",
 			Version:        goVersion,
 			Mimetype:       "text/x-go",
@@ -66,7 +41,7 @@ func kernelInfo() kernelInfoReply {
 		Banner: "unetlab " + Version + ": Go " + goVersion + " interpreted by yaegi, " +
 			"with the unetlab 3D segmentation library built in.\n" +
 			"Long calls take cell.Context(), which an interrupt cancels.",
-		HelpLinks: []helpLink{
+		HelpLinks: []wire.HelpLink{
 			{"Go documentation", "https://go.dev/doc/"},
 			{"Go standard library", "https://pkg.go.dev/std"},
 			{"Effective Go", "https://go.dev/doc/effective_go"},

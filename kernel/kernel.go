@@ -195,7 +195,7 @@ func (k *Kernel) Serve() error {
 	run(func() { k.receive(ctx, k.socks.stdin, k.deliverInput) })
 	run(func() { k.serveQueue(ctx, k.socks.shell, k.shellQ) })
 	run(func() { k.serveQueue(ctx, k.socks.control, controlQ) })
-	k.publish(nil, "status", statusContent{"starting"})
+	k.publish(nil, "status", wire.Status{ExecutionState: "starting"})
 	k.log.Debug("kernel listening", "transport", k.conn.Transport, "ip", k.conn.IP,
 		"shell", k.conn.ShellPort, "control", k.conn.ControlPort)
 

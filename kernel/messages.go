@@ -62,16 +62,4 @@ type commInfoRequest struct {
 	TargetName string `json:"target_name"`
 }
 
-// statusContent is the content of a status message.
-type statusContent struct {
-	ExecutionState string `json:"execution_state"` // "busy", "idle" or "starting"
-}
-
-// errorContent is the error part of a reply, and the content of an iopub
-// error message.
-type errorContent struct {
-	Status    string   `json:"status,omitempty"`
-	EName     string   `json:"ename"`
-	EValue    string   `json:"evalue"`
-	Traceback []string `json:"traceback"`
-}
+// The contents the kernel sends are typed in package wire (content.go).

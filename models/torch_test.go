@@ -9,17 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unetlab/unetlab/internal/reftest"
 	"github.com/unetlab/unetlab/models/safetensors"
 	"gorgonia.org/tensor"
 )
 
-const python = "/usr/bin/python3"
+// python is the interpreter of the PyTorch cross-checks.
+const python = reftest.Python
 
 func needTorch(t *testing.T) {
 	t.Helper()
-	if testing.Short() || exec.Command(python, "-c", "import torch, numpy").Run() != nil {
-		t.Skip("needs Debian's python3-torch (/usr/bin/python3)")
-	}
+	reftest.Require(t, "torch", "numpy")
 }
 
 func denseOf(t *testing.T, f *safetensors.File, name string) *tensor.Dense {

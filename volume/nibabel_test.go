@@ -8,22 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/unetlab/unetlab/internal/reftest"
 )
 
 var update = flag.Bool("update", false, "regenerate golden fixtures with Debian's python (nibabel, torch)")
 
 // debianPython is the interpreter with python3-nibabel and python3-torch.
-const debianPython = "/usr/bin/python3"
-
-// havePython reports whether debianPython can import the given modules.
-func havePython(t *testing.T, modules ...string) bool {
-	t.Helper()
-	if _, err := os.Stat(debianPython); err != nil {
-		return false
-	}
-	args := []string{"-c", "import sys\nfor m in sys.argv[1:]: __import__(m)"}
-	return exec.Command(debianPython, append(args, modules...)...).Run() == nil
-}
+const debianPython = reftest.Python
 
 type nibabelFixture struct {
 	File       string        `json:"file"`
@@ -47,7 +39,7 @@ type nibabelFixture struct {
 func loadNibabelFixtures(t *testing.T) []nibabelFixture {
 	t.Helper()
 	if *update {
-		if !havePython(t, "nibabel") {
+		if len(reftest.Missing("nibabel")) > 0 {
 			t.Fatalf("-update needs %s with nibabel", debianPython)
 		}
 		cmd := exec.Command(debianPython, "testdata/gen_nibabel.py")

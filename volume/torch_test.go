@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/unetlab/unetlab/internal/reftest"
 )
 
 type torchGolden struct {
@@ -36,7 +38,7 @@ type torchGolden struct {
 func loadTorchGolden(t *testing.T) *torchGolden {
 	t.Helper()
 	if *update {
-		if !havePython(t, "torch") {
+		if len(reftest.Missing("torch")) > 0 {
 			t.Fatalf("-update needs %s with torch", debianPython)
 		}
 		if out, err := exec.Command(debianPython, "testdata/gen_torch.py").CombinedOutput(); err != nil {

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/unetlab/unetlab/internal/reftest"
 )
 
 // testVolume returns a volume with distinct voxel values in [lo, hi] and a
@@ -98,9 +100,7 @@ func TestWriteRangeError(t *testing.T) {
 // TestNibabelReadsOurFiles writes files with Write and reads them back with
 // nibabel (Debian python3-nibabel).
 func TestNibabelReadsOurFiles(t *testing.T) {
-	if !havePython(t, "nibabel") {
-		t.Skipf("skipped: %s with nibabel not available (apt install python3-nibabel)", debianPython)
-	}
+	reftest.Require(t, "nibabel", "numpy")
 	dir := t.TempDir()
 	cases := writeCases()
 	var paths []string

@@ -113,6 +113,7 @@ import (
 	"errors"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/wire"
 )
 
 // ErrCrashed is returned (wrapped, with the exit status and the last lines of
@@ -143,9 +144,9 @@ type ExecuteResult struct {
 	EName     string
 	EValue    string
 	Traceback []string
-	// UserExpressions maps each requested name to a Jupyter expression
-	// result: {"status":"ok","data":{...},"metadata":{}} or an error object.
-	UserExpressions map[string]any
+	// UserExpressions maps each requested name to its Jupyter expression
+	// result: a MIME bundle, or an error.
+	UserExpressions map[string]wire.UserExpression
 	// Reset names the variables whose values were lost because a
 	// redefinition rebuilt the interpreter (the cell still ran). They stay
 	// defined: at the zero value of their type, or at their var
@@ -158,7 +159,7 @@ type CompleteResult struct {
 	Matches     []string
 	CursorStart int // in Unicode code points, as the protocol counts
 	CursorEnd   int
-	Metadata    map[string]any // may carry "_jupyter_types_experimental"
+	Types       []wire.CompletionType // one per match, for JupyterLab
 }
 
 // InspectResult answers an inspect_request.

@@ -13,6 +13,7 @@ import (
 	"github.com/unetlab/unetlab/comm"
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/cell"
+	"github.com/unetlab/unetlab/kernel/wire"
 )
 
 // Main is the body of `unetlab worker`: it serves the parent over fd 3
@@ -237,7 +238,7 @@ func (c *child) execute(r request) {
 		res.Result = toWire(out.result)
 	}
 	if len(req.UserExpressions) > 0 {
-		res.UserExpressions = map[string]any{}
+		res.UserExpressions = map[string]wire.UserExpression{}
 		names := make([]string, 0, len(req.UserExpressions))
 		for n := range req.UserExpressions {
 			names = append(names, n)
@@ -245,9 +246,8 @@ func (c *child) execute(r request) {
 		sort.Strings(names)
 		for _, n := range names {
 			v := c.sess.userExpression(ctx, req.UserExpressions[n])
-			if data, ok := v["data"].(map[string]any); ok {
-				w := toWire(display.Bundle(data))
-				v["data"] = fromWireJSON(w)
+			if v.Data != nil {
+				v.Data = fromWireJSON(toWire(display.Bundle(v.Data)))
 			}
 			res.UserExpressions[n] = v
 		}

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/wire"
 	"github.com/unetlab/unetlab/stdlib"
 )
 
@@ -105,9 +106,7 @@ func (s *session) complete(code string, cursor int) CompleteResult {
 		CursorStart: utf8.RuneCountInString(code[:start]),
 		CursorEnd:   utf8.RuneCountInString(code[:off]),
 		Matches:     []string{},
-		Metadata:    map[string]any{},
 	}
-	var types []any
 	seen := map[string]bool{}
 	for _, c := range cands {
 		if seen[c.text] {
@@ -115,9 +114,8 @@ func (s *session) complete(code string, cursor int) CompleteResult {
 		}
 		seen[c.text] = true
 		res.Matches = append(res.Matches, c.text)
-		types = append(types, map[string]any{"start": res.CursorStart, "end": res.CursorEnd, "text": c.text, "type": c.kind})
+		res.Types = append(res.Types, wire.CompletionType{Start: res.CursorStart, End: res.CursorEnd, Text: c.text, Type: c.kind})
 	}
-	res.Metadata["_jupyter_types_experimental"] = types
 	return res
 }
 

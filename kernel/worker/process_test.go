@@ -339,13 +339,13 @@ func TestUserExpressionsAndSilent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok, _ := res.UserExpressions["double"].(map[string]any)
-	if ok["status"] != "ok" || ok["data"].(map[string]any)["text/plain"] != "12" {
-		t.Errorf("user expression double = %v, want 12", res.UserExpressions["double"])
+	ok := res.UserExpressions["double"]
+	if ok.Status != "ok" || ok.Data["text/plain"] != "12" {
+		t.Errorf("user expression double = %+v, want 12", ok)
 	}
-	bad, _ := res.UserExpressions["bad"].(map[string]any)
-	if bad["status"] != "error" {
-		t.Errorf("user expression bad = %v, want an error", bad)
+	bad := res.UserExpressions["bad"]
+	if bad.Status != "error" || bad.EName == "" {
+		t.Errorf("user expression bad = %+v, want an error", bad)
 	}
 	res, _, err = run(t, p, ExecuteRequest{Code: "a", Silent: true})
 	if err != nil || res.Result != nil {

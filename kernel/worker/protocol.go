@@ -9,6 +9,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/cell"
+	"github.com/unetlab/unetlab/kernel/wire"
 )
 
 // The parent and the child exchange JSON objects, one a line: requests go
@@ -162,13 +163,13 @@ func (w *wireEvent) event() Event {
 
 // wireExecuteResult is ExecuteResult on the wire.
 type wireExecuteResult struct {
-	Status          string         `json:"status"`
-	Result          wireBundle     `json:"result,omitempty"`
-	EName           string         `json:"ename,omitempty"`
-	EValue          string         `json:"evalue,omitempty"`
-	Traceback       []string       `json:"traceback,omitempty"`
-	UserExpressions map[string]any `json:"user_expressions,omitempty"`
-	Reset           []string       `json:"reset,omitempty"`
+	Status          string                         `json:"status"`
+	Result          wireBundle                     `json:"result,omitempty"`
+	EName           string                         `json:"ename,omitempty"`
+	EValue          string                         `json:"evalue,omitempty"`
+	Traceback       []string                       `json:"traceback,omitempty"`
+	UserExpressions map[string]wire.UserExpression `json:"user_expressions,omitempty"`
+	Reset           []string                       `json:"reset,omitempty"`
 }
 
 func (w *wireExecuteResult) result() ExecuteResult {

@@ -22,6 +22,7 @@ import (
 	"github.com/traefik/yaegi/interp"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/kernel/wire"
 	"github.com/unetlab/unetlab/stdlib"
 )
 
@@ -862,13 +863,14 @@ func nameOfPath(path string) string {
 }
 
 // userExpression evaluates one user_expressions entry.
-func (s *session) userExpression(ctx context.Context, expr string) map[string]any {
+func (s *session) userExpression(ctx context.Context, expr string) wire.UserExpression {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, err := s.evalResult(ctx, expr, 1, 1)
 	if err != nil {
 		ce := toCellError(err)
-		return map[string]any{"status": "error", "ename": ce.EName, "evalue": ce.EValue, "traceback": ce.Traceback}
+		return wire.UserExpression{Status: wire.StatusError,
+			Error: wire.Error{EName: ce.EName, EValue: ce.EValue, Traceback: ce.Traceback}}
 	}
 	data := map[string]any{}
 	for k, v := range b {
@@ -877,7 +879,7 @@ func (s *session) userExpression(ctx context.Context, expr string) map[string]an
 	if b == nil {
 		data[display.MIMEText] = ""
 	}
-	return map[string]any{"status": "ok", "data": data, "metadata": map[string]any{}}
+	return wire.UserExpression{Status: wire.StatusOK, Data: data, Metadata: map[string]any{}}
 }
 
 // retry evaluates pending declarations again and keeps those that now

@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/unetlab/unetlab/internal/reftest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.safetensors")
@@ -174,10 +176,8 @@ func TestWriteErrors(t *testing.T) {
 // ../testdata/gen_torch.py and writes it back; skipped without Debian's
 // python3-torch.
 func TestPython(t *testing.T) {
-	py := "/usr/bin/python3"
-	if testing.Short() || exec.Command(py, "-c", "import torch, numpy").Run() != nil {
-		t.Skip("needs /usr/bin/python3 with torch")
-	}
+	reftest.Require(t, "torch", "numpy")
+	py := reftest.Python
 	dir := t.TempDir()
 	in := filepath.Join(dir, "go.safetensors")
 	out := filepath.Join(dir, "py.safetensors")
