@@ -3,7 +3,8 @@
 # into a temporary JUPYTER_DATA_DIR and runs, with Debian's /usr/bin/python3,
 # jupyter_kernel_test's protocol checks, jupyter_client scripts (interrupt,
 # stdin, comms, streaming, signatures, crash, restart) and
-# `jupyter nbconvert --execute` on notebooks/hello.ipynb.
+# `jupyter nbconvert --execute` on notebooks/hello.ipynb, and every ```go
+# block of README.md as the cells of one kernel (test_readme.py).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 # Extra arguments go to run.py, e.g. `-k Interrupt`.
 set -euo pipefail

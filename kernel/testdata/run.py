@@ -1,4 +1,5 @@
-"""Runs the integration suites (test_protocol, test_client, test_notebook)
+"""Runs the integration suites (test_protocol, test_client, test_notebook,
+test_readme)
 against the installed unetlab kernel and ends with "N passed, N failed".
 
 Usage: /usr/bin/python3 run.py [-k PATTERN]   (exit status 1 on any failure)
@@ -55,7 +56,7 @@ class CountingResult(unittest.TextTestResult):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", action="append", default=None, help="only tests matching this pattern")
-    ap.add_argument("modules", nargs="*", default=["test_protocol", "test_client", "test_notebook"])
+    ap.add_argument("modules", nargs="*", default=["test_protocol", "test_client", "test_notebook", "test_readme"])
     args = ap.parse_args()
     loader = unittest.TestLoader()
     if args.k:
