@@ -79,8 +79,9 @@
 // with display, comm and input events (the child writes a sync marker on
 // both pipes before each event). fmt.Scan, Scanln and Scanf read the
 // front end through [InputEvent] when the request allows stdin, and fail
-// with [cell.ErrStdinNotAllowed] otherwise. On Linux, reads of os.Stdin itself
-// (bufio.NewReader(os.Stdin), fd 0) reach the front end too: fd 0 is a
+// with [github.com/unetlab/unetlab/kernel/cell.ErrStdinNotAllowed]
+// otherwise (errors.Is finds it in the cell, whichever process refused).
+// On Linux, reads of os.Stdin itself (bufio.NewReader(os.Stdin), fd 0) reach the front end too: fd 0 is a
 // blocking pipe and a watcher answers a thread blocked reading it; without
 // allow_stdin such a read sees end of file and a note on stderr.
 //
