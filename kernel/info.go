@@ -42,11 +42,11 @@ func kernelInfo() wire.KernelInfoReply {
 			"with the unetlab 3D segmentation library built in.\n" +
 			"Long calls take cell.Context(), which an interrupt cancels.",
 		HelpLinks: []wire.HelpLink{
-			{"Go documentation", "https://go.dev/doc/"},
-			{"Go standard library", "https://pkg.go.dev/std"},
-			{"Effective Go", "https://go.dev/doc/effective_go"},
-			{"yaegi (the Go interpreter)", "https://github.com/traefik/yaegi"},
-			{"unetlab", ProjectURL},
+			{Text: "Go documentation", URL: "https://go.dev/doc/"},
+			{Text: "Go standard library", URL: "https://pkg.go.dev/std"},
+			{Text: "Effective Go", URL: "https://go.dev/doc/effective_go"},
+			{Text: "yaegi (the Go interpreter)", URL: "https://github.com/traefik/yaegi"},
+			{Text: "unetlab", URL: ProjectURL},
 		},
 	}
 }
