@@ -3,7 +3,6 @@ package train_test
 import (
 	"context"
 	"fmt"
-	"github.com/unetlab/unetlab/stats"
 	"log"
 	"os"
 	"path/filepath"
@@ -118,7 +117,7 @@ func ExampleCompareModels() {
 		fs := r.FoldScores()
 		fmt.Println(r.Model, len(fs.Val), "folds, validation cases of fold 1:", r.Folds[0].Val)
 	}
-	rows, err := train.Table1Rows("Heart", rs, 0, stats.BootstrapOptions{})
+	rows, err := train.Table1Rows("Heart", rs, 0, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
