@@ -26,10 +26,7 @@ type BarOptions struct {
 // horizontal bars: one group per task and label, top to bottom in row
 // order, one bar per model in a fixed colour, Dice on [0, 1].
 func LabelBars(st *stats.ScoreTable, opt *BarOptions) (*Figure, error) {
-	var o BarOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	opt = &o
 	if err := checkSize("BarOptions", o.Width, o.Height); err != nil {
 		return nil, err
@@ -108,10 +105,7 @@ type BoxOptions struct {
 // training and validation side by side, models top to bottom in input
 // order.
 func FoldBoxes(models []stats.FoldScores, opt *BoxOptions) (*Figure, error) {
-	var o BoxOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	opt = &o
 	if err := checkSize("BoxOptions", o.Width, o.Height); err != nil {
 		return nil, err

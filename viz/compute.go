@@ -50,10 +50,7 @@ type ComputeOptions struct {
 // ..., 9 or 1, 2 and 5 times powers of ten, decades, or every k-th decade,
 // the densest set whose labels do not overlap.
 func DiceCompute(points []ComputePoint, opt *ComputeOptions) (*Figure, error) {
-	var o ComputeOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	opt = &o
 	if err := checkSize("ComputeOptions", o.Width, o.Height); err != nil {
 		return nil, err

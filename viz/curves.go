@@ -54,10 +54,7 @@ var (
 // row per run. A run is named by its Name, else its architecture. Scores
 // that were not recorded (NaN) break the line. Dice axes span [0, 1].
 func LearningCurves(runs []*train.Run, opt *CurveOptions) (*Figure, error) {
-	var o CurveOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	if err := checkSize("CurveOptions", o.Width, o.Height); err != nil {
 		return nil, err
 	}

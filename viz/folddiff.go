@@ -29,10 +29,7 @@ type FoldDiffOptions struct {
 // common horizontal scale. Models are listed top to bottom in the
 // comparison's order.
 func FoldDiff(c *stats.FoldComparison, opt *FoldDiffOptions) (*Figure, error) {
-	var o FoldDiffOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	if err := checkSize("FoldDiffOptions", o.Width, o.Height); err != nil {
 		return nil, err
 	}

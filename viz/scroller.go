@@ -51,10 +51,7 @@ var scrollerSeq atomic.Uint64
 // given plane as frames of a [Scroller]. Labels in opt.View are overlaid as
 // in [Slice].
 func NewScroller(v *volume.Volume, plane Plane, opt *ScrollOptions) (*Scroller, error) {
-	var o ScrollOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	img, err := imageOf(v, o.View)
 	if err != nil {
 		return nil, err

@@ -235,10 +235,7 @@ type TableOptions struct {
 // tableOptions returns *opt with Digits resolved, or an error naming the
 // field at fault.
 func tableOptions(opt *TableOptions) (TableOptions, error) {
-	var o TableOptions
-	if opt != nil {
-		o = *opt
-	}
+	o := valueOf(opt)
 	if o.Digits < 0 || o.Digits > 9 {
 		return o, fmt.Errorf("%w: TableOptions.Digits %d, want 0..9 (0 means 3)", ErrOptions, o.Digits)
 	}

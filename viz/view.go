@@ -355,12 +355,25 @@ type renderer struct {
 	opt    ViewOptions
 }
 
-// options returns *opt, or the zero value for nil.
-func options(opt *ViewOptions) ViewOptions {
-	if opt == nil {
-		return ViewOptions{}
+// valueOf returns *opt, or the zero value (the defaults) for nil.
+func valueOf[T any](opt *T) T {
+	var o T
+	if opt != nil {
+		o = *opt
 	}
-	return *opt
+	return o
+}
+
+// sliceView returns what a one-plane view of v needs: the options, the
+// channel shown and the plane's geometry.
+func sliceView(v *volume.Volume, plane Plane, opt *ViewOptions) (ViewOptions, vox, sliceGeom, error) {
+	o := valueOf(opt)
+	img, err := imageOf(v, o)
+	if err != nil {
+		return o, img, sliceGeom{}, err
+	}
+	g, err := geometry(img, plane)
+	return o, img, g, err
 }
 
 // imageOf returns the channel of v that opt shows.
@@ -544,12 +557,7 @@ func blend(under, over uint8, a float64) uint8 {
 // volumes: Z for Axial, Y for Coronal, X for Sagittal), 0-based. nil opt
 // means the defaults.
 func Slice(v *volume.Volume, plane Plane, index int, opt *ViewOptions) (*View, error) {
-	o := options(opt)
-	img, err := imageOf(v, o)
-	if err != nil {
-		return nil, err
-	}
-	g, err := geometry(img, plane)
+	o, img, g, err := sliceView(v, plane, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -588,12 +596,7 @@ func MontageIndices(size, n int) []int {
 // in ascending index order, row by row. n larger than the number of
 // slices shows every slice.
 func Montage(v *volume.Volume, plane Plane, n int, opt *ViewOptions) (*View, error) {
-	o := options(opt)
-	img, err := imageOf(v, o)
-	if err != nil {
-		return nil, err
-	}
-	g, err := geometry(img, plane)
+	o, img, g, err := sliceView(v, plane, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -621,7 +624,7 @@ func Montage(v *volume.Volume, plane Plane, n int, opt *ViewOptions) (*View, err
 // Orthogonal shows the axial, coronal and sagittal planes through the
 // voxel point = (x, y, z), left to right.
 func Orthogonal(v *volume.Volume, point [3]int, opt *ViewOptions) (*View, error) {
-	o := options(opt)
+	o := valueOf(opt)
 	img, err := imageOf(v, o)
 	if err != nil {
 		return nil, err
@@ -686,7 +689,7 @@ func (r *renderer) crosshair(img *image.RGBA, g sliceGeom, point [3]int) {
 // title the Dice of each class present on the slice (stats.SliceDice).
 // opt.Labels is ignored.
 func Compare(image, truth, pred *volume.Volume, plane Plane, index int, opt *ViewOptions) (*View, error) {
-	o := options(opt)
+	o := valueOf(opt)
 	o.Labels = nil
 	img, err := imageOf(image, o)
 	if err != nil {
