@@ -61,11 +61,30 @@ func FoldDifferences(model, baseline []float64) ([]float64, error) {
 	return d, nil
 }
 
-// BootstrapOptions sets the bootstrap test. The zero value means 10000
-// resamples and seed 1.
+// BootstrapOptions sets the bootstrap test; nil or the zero value means
+// 10000 resamples and seed 1.
 type BootstrapOptions struct {
-	Resamples int    // number of bootstrap resamples B; 0 means 10000
+	Resamples int    // number of bootstrap resamples B, >= 0; 0 means 10000
 	Seed      uint64 // seed of the resampling generator; 0 means 1
+}
+
+// resolve returns the number of resamples and the seed o asks for.
+func (o *BootstrapOptions) resolve() (b int, seed uint64, err error) {
+	var v BootstrapOptions
+	if o != nil {
+		v = *o
+	}
+	if v.Resamples < 0 {
+		return 0, 0, fmt.Errorf("%w: BootstrapOptions.Resamples %d, want >= 0 (0 means 10000)", ErrOptions, v.Resamples)
+	}
+	b, seed = v.Resamples, v.Seed
+	if b == 0 {
+		b = 10000
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	return b, seed, nil
 }
 
 // MinBootstrapPairs is the fewest usable paired differences whose
@@ -113,7 +132,11 @@ type BootstrapResult struct {
 // fewer than MinBootstrapPairs differences remain, P is raised to MinP =
 // 2/2^n, the floor of the exact sign-flip test of n pairs, and Warning says
 // so. It is an error to pass fewer than 2 usable differences.
-func Bootstrap(d []float64, opt BootstrapOptions) (BootstrapResult, error) {
+func Bootstrap(d []float64, opt *BootstrapOptions) (BootstrapResult, error) {
+	b, seed, err := opt.resolve()
+	if err != nil {
+		return BootstrapResult{}, err
+	}
 	x := make([]float64, 0, len(d))
 	for _, v := range d {
 		if !math.IsNaN(v) {
@@ -122,14 +145,6 @@ func Bootstrap(d []float64, opt BootstrapOptions) (BootstrapResult, error) {
 	}
 	if len(x) < 2 {
 		return BootstrapResult{}, fmt.Errorf("%w: Bootstrap: %d usable differences, want at least 2", ErrInput, len(x))
-	}
-	b := opt.Resamples
-	if b <= 0 {
-		b = 10000
-	}
-	seed := opt.Seed
-	if seed == 0 {
-		seed = 1
 	}
 	var t float64
 	for _, v := range x {
@@ -169,7 +184,7 @@ func Bootstrap(d []float64, opt BootstrapOptions) (BootstrapResult, error) {
 // large difference of constant sign gives p near 1/(B+1) from 5 differences
 // on; with 2 to 4 differences p is at least 2/2^n (0.25 for 3 folds), and
 // Bootstrap's Warning, which BootstrapTest drops, says why.
-func BootstrapTest(d []float64, opt BootstrapOptions) (float64, error) {
+func BootstrapTest(d []float64, opt *BootstrapOptions) (float64, error) {
 	r, err := Bootstrap(d, opt)
 	if err != nil {
 		return 0, err

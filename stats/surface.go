@@ -6,78 +6,94 @@ import (
 	"sort"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
+	"github.com/unetlab/unetlab/volume"
 )
 
-// Grid describes the voxel grid of a label map: Shape is (D, H, W) with W
-// fastest in memory, Spacing the voxel size in millimetres along the same
-// axes. A zero Spacing means 1 mm along every axis.
-type Grid struct {
-	Shape   [3]int
-	Spacing [3]float64
+// grid describes the voxel grid of a flat label map: shape is (D, H, W)
+// with W fastest in memory, spacing the voxel size in millimetres along the
+// same axes. A volume.Volume's (X, Y, Z) is (W, H, D): see gridOf.
+type grid struct {
+	shape   [3]int
+	spacing [3]float64
 }
 
-func (g Grid) check(name string, pred, truth []uint8) (Grid, error) {
-	if g.Shape[0] <= 0 || g.Shape[1] <= 0 || g.Shape[2] <= 0 {
-		return g, fmt.Errorf("%w: %s: grid shape %v must be positive", ErrShape, name, g.Shape)
+// gridOf returns the (D, H, W) grid of v's voxels: (Z, Y, X) with the
+// spacing reversed to match, so that a label map's bytes in v's order (X
+// fastest) index it as (z*H + y)*W + x.
+func gridOf(v *volume.Volume) grid {
+	return grid{shape: [3]int{v.Shape[2], v.Shape[1], v.Shape[0]},
+		spacing: [3]float64{v.Spacing[2], v.Spacing[1], v.Spacing[0]}}
+}
+
+// surfacePair checks pred and truth for a surface metric fn and returns
+// their class numbers and grid.
+func surfacePair(fn string, pred, truth *volume.Volume, label int) (p, t []uint8, g grid, err error) {
+	if err := checkLabel(fn, label); err != nil {
+		return nil, nil, g, err
 	}
-	// A product that overflows int could wrap onto the slices' length.
-	if g.Shape[1] > math.MaxInt/g.Shape[0] || g.Shape[2] > math.MaxInt/(g.Shape[0]*g.Shape[1]) {
-		return g, fmt.Errorf("%w: %s: grid shape %v holds more voxels than an int counts", ErrShape, name, g.Shape)
+	if p, t, err = labelPair(fn, pred, truth, 256); err != nil {
+		return nil, nil, g, err
 	}
-	n := g.Shape[0] * g.Shape[1] * g.Shape[2]
-	if len(pred) != n || len(truth) != n {
-		return g, fmt.Errorf("%w: %s: prediction has %d voxels, truth %d, grid %v holds %d",
-			ErrShape, name, len(pred), len(truth), g.Shape, n)
-	}
-	if g.Spacing == ([3]float64{}) {
-		g.Spacing = [3]float64{1, 1, 1}
-	}
-	for i, s := range g.Spacing {
+	for i, s := range pred.Spacing {
 		if !(s > 0) || math.IsInf(s, 0) {
-			return g, fmt.Errorf("%w: %s: spacing[%d] = %v mm, want a positive finite size", ErrInput, name, i, s)
+			return nil, nil, g, fmt.Errorf("%w: %s: spacing %s mm: axis %c is %v, want a positive finite size",
+				ErrInput, fn, spacingText(pred.Spacing), "XYZ"[i], s)
 		}
 	}
-	return g, nil
+	return p, t, gridOf(pred), nil
 }
 
-// Hausdorff95 returns the 95th-percentile Hausdorff distance in millimetres
-// between the surfaces of the voxels labelled label in pred and truth, as
-// MONAI's compute_hausdorff_distance(percentile=95) defines it: the larger of
-// the two directed distances' 95th percentiles, where a surface voxel is a
-// voxel of the mask with a face neighbour outside it (or on the grid's edge)
-// and distances are Euclidean between voxel centres with the grid's spacing.
-// It is NaN when the label is absent from both maps and +Inf when it is
-// absent from just one.
-func Hausdorff95(pred, truth []uint8, label uint8, g Grid) (float64, error) {
-	g, err := g.check("Hausdorff95", pred, truth)
+// HD95 returns the 95th-percentile Hausdorff distance in millimetres
+// between the surfaces of the voxels labelled label in the label maps pred
+// and truth (one channel each, same shape and spacing), as MONAI's
+// compute_hausdorff_distance(percentile=95) defines it: the larger of the
+// two directed distances' 95th percentiles, where a surface voxel is a
+// voxel of the mask with a face neighbour outside it (or on the grid's
+// edge) and distances are Euclidean between voxel centres, scaled by the
+// volumes' Spacing along X, Y and Z. It is NaN when the label is absent
+// from both maps and +Inf when it is absent from just one.
+func HD95(pred, truth *volume.Volume, label int) (float64, error) {
+	p, t, g, err := surfacePair("HD95", pred, truth, label)
 	if err != nil {
 		return 0, err
 	}
+	return hd95(p, t, uint8(label), g), nil
+}
+
+// hd95 is HD95 on flat label maps of grid g.
+func hd95(pred, truth []uint8, label uint8, g grid) float64 {
 	dp, dt, ok, empty := surfaceDistances(pred, truth, label, g)
 	if !ok {
-		return empty, nil
+		return empty
 	}
-	return math.Max(percentile(dp, 95), percentile(dt, 95)), nil
+	return math.Max(percentile(dp, 95), percentile(dt, 95))
 }
 
 // SurfaceDice returns the normalised surface Dice at tolerance tol
-// millimetres (Nikolov et al. 2021): the fraction of surface voxels of both
-// masks that lie within tol of the other mask's surface. It is NaN when the
-// label is absent from both maps and 0 when it is absent from just one.
-func SurfaceDice(pred, truth []uint8, label uint8, g Grid, tol float64) (float64, error) {
-	g, err := g.check("SurfaceDice", pred, truth)
-	if err != nil {
-		return 0, err
-	}
+// millimetres (Nikolov et al. 2021) of the voxels labelled label in the
+// label maps pred and truth (one channel each, same shape and spacing): the
+// fraction of surface voxels of both masks that lie within tol of the other
+// mask's surface, distances scaled by the volumes' Spacing. It is NaN when
+// the label is absent from both maps and 0 when it is absent from just one.
+func SurfaceDice(pred, truth *volume.Volume, label int, tol float64) (float64, error) {
 	if tol < 0 || math.IsNaN(tol) {
 		return 0, fmt.Errorf("%w: SurfaceDice: tolerance %v mm, want >= 0", ErrInput, tol)
 	}
+	p, t, g, err := surfacePair("SurfaceDice", pred, truth, label)
+	if err != nil {
+		return 0, err
+	}
+	return surfaceDice(p, t, uint8(label), g, tol), nil
+}
+
+// surfaceDice is SurfaceDice on flat label maps of grid g.
+func surfaceDice(pred, truth []uint8, label uint8, g grid, tol float64) float64 {
 	dp, dt, ok, empty := surfaceDistances(pred, truth, label, g)
 	if !ok {
 		if math.IsInf(empty, 1) {
-			return 0, nil
+			return 0
 		}
-		return empty, nil
+		return empty
 	}
 	var within int
 	for _, d := range dp {
@@ -90,15 +106,15 @@ func SurfaceDice(pred, truth []uint8, label uint8, g Grid, tol float64) (float64
 			within++
 		}
 	}
-	return float64(within) / float64(len(dp)+len(dt)), nil
+	return float64(within) / float64(len(dp)+len(dt))
 }
 
 // surfaceDistances returns, for every surface voxel of pred's mask, its
 // distance to truth's surface (dp), and the reverse (dt). When either surface
 // is empty ok is false and empty holds NaN (both empty) or +Inf (one empty).
-func surfaceDistances(pred, truth []uint8, label uint8, g Grid) (dp, dt []float64, ok bool, empty float64) {
-	sp := surface(pred, label, g.Shape)
-	st := surface(truth, label, g.Shape)
+func surfaceDistances(pred, truth []uint8, label uint8, g grid) (dp, dt []float64, ok bool, empty float64) {
+	sp := surface(pred, label, g.shape)
+	st := surface(truth, label, g.shape)
 	np, nt := count(sp), count(st)
 	switch {
 	case np == 0 && nt == 0:
@@ -158,8 +174,8 @@ func surface(m []uint8, label uint8, shape [3]int) []bool {
 // distanceTransform returns the squared Euclidean distance in mm² from every
 // voxel to the nearest marked voxel, by the separable lower-envelope
 // algorithm of Felzenszwalb and Huttenlocher (2012) applied along W, H, D.
-func distanceTransform(feature []bool, g Grid) []float64 {
-	d, h, w := g.Shape[0], g.Shape[1], g.Shape[2]
+func distanceTransform(feature []bool, g grid) []float64 {
+	d, h, w := g.shape[0], g.shape[1], g.shape[2]
 	f := make([]float64, len(feature))
 	for i, v := range feature {
 		if v {
@@ -195,21 +211,21 @@ func distanceTransform(feature []bool, g Grid) []float64 {
 				yield((z*h + y) * w)
 			}
 		}
-	}, g.Spacing[2])
+	}, g.spacing[2])
 	pass(h, w, func(yield func(int)) {
 		for z := 0; z < d; z++ {
 			for x := 0; x < w; x++ {
 				yield(z*h*w + x)
 			}
 		}
-	}, g.Spacing[1])
+	}, g.spacing[1])
 	pass(d, h*w, func(yield func(int)) {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				yield(y*w + x)
 			}
 		}
-	}, g.Spacing[0])
+	}, g.spacing[0])
 	return f
 }
 

@@ -33,6 +33,7 @@ func init() {
 		"NewPlateau":    reflect.ValueOf(train.NewPlateau),
 		"NewPredictor":  reflect.ValueOf(train.NewPredictor),
 		"Predict":       reflect.ValueOf(train.Predict),
+		"PredictBatch":  reflect.ValueOf(train.PredictBatch),
 		"ProgressAuto":  reflect.ValueOf(train.ProgressAuto),
 		"ProgressHTML":  reflect.ValueOf(train.ProgressHTML),
 		"ProgressNone":  reflect.ValueOf(train.ProgressNone),

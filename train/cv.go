@@ -8,7 +8,6 @@ import (
 
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/stats"
-	"github.com/unetlab/unetlab/viz"
 	"github.com/unetlab/unetlab/volume/split"
 )
 
@@ -136,10 +135,10 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 	return out, nil
 }
 
-// FoldScores returns the per-fold foreground Dice for viz.FoldBoxes and
-// viz.FoldDiff.
-func (r *CVResult) FoldScores() viz.FoldScores {
-	s := viz.FoldScores{Model: r.Model}
+// FoldScores returns the per-fold foreground Dice of the scored epochs, for
+// stats.CompareFolds, stats.Table1Rows and viz.FoldBoxes.
+func (r *CVResult) FoldScores() stats.FoldScores {
+	s := stats.FoldScores{Model: r.Model}
 	for _, f := range r.Folds {
 		s.Train = append(s.Train, f.TrainDice)
 		s.Val = append(s.Val, f.ValDice)
@@ -147,53 +146,32 @@ func (r *CVResult) FoldScores() viz.FoldScores {
 	return s
 }
 
-// Runs returns every fold's learning curves for viz.LearningCurves.
-func (r *CVResult) Runs() []viz.Run {
-	var out []viz.Run
+// Runs returns every fold's run record, in fold order, for
+// viz.LearningCurves.
+func (r *CVResult) Runs() []*Run {
+	var out []*Run
 	for _, f := range r.Folds {
 		if f.Run != nil {
-			out = append(out, f.Run.Curves())
+			out = append(out, f.Run)
 		}
 	}
 	return out
 }
 
 // Table1Rows makes the paper's Table 1 rows of one dataset from results on
-// the same folds: mean and sample SD over folds of the validation and
-// training foreground Dice, and for every model but results[baseline] the
-// fold-wise difference with the baseline and its two-tailed bootstrap
-// p-value (stats.BootstrapTest with opt).
-func Table1Rows(dataset string, results []*CVResult, baseline int, opt stats.BootstrapOptions) ([]viz.Table1Row, error) {
+// the same folds: stats.Table1Rows of their FoldScores, results[baseline]
+// the baseline (opt as there; nil means the defaults).
+func Table1Rows(dataset string, results []*CVResult, baseline int, opt *stats.BootstrapOptions) ([]stats.Table1Row, error) {
 	if baseline < 0 || baseline >= len(results) {
 		return nil, fmt.Errorf("%w: baseline %d of %d results", ErrOptions, baseline, len(results))
 	}
-	base := results[baseline].FoldScores()
-	var rows []viz.Table1Row
+	scores := make([]stats.FoldScores, len(results))
 	for i, r := range results {
-		s := r.FoldScores()
-		if len(s.Val) != len(base.Val) {
-			return nil, fmt.Errorf("%w: %s has %d folds, the baseline %s %d", ErrOptions, r.Model, len(s.Val), base.Model, len(base.Val))
-		}
-		v, tr := stats.Summarize(s.Val), stats.Summarize(s.Train)
-		row := viz.Table1Row{Dataset: dataset, Model: r.Model, Baseline: i == baseline, Folds: len(s.Val),
-			ValMean: v.Mean, ValSD: v.SD, TrainMean: tr.Mean, TrainSD: tr.SD}
-		if i != baseline {
-			for _, side := range []struct {
-				m, b        []float64
-				mean, sd, p *float64
-			}{{s.Val, base.Val, &row.ValFWDMean, &row.ValFWDSD, &row.ValP}, {s.Train, base.Train, &row.TrainFWDMean, &row.TrainFWDSD, &row.TrainP}} {
-				d, err := stats.FoldDifferences(side.m, side.b)
-				if err != nil {
-					return nil, fmt.Errorf("train: %s: %w", r.Model, err)
-				}
-				sd := stats.Summarize(d)
-				*side.mean, *side.sd = sd.Mean, sd.SD
-				if *side.p, err = stats.BootstrapTest(d, opt); err != nil {
-					return nil, fmt.Errorf("train: %s: %w", r.Model, err)
-				}
-			}
-		}
-		rows = append(rows, row)
+		scores[i] = r.FoldScores()
+	}
+	rows, err := stats.Table1Rows(dataset, scores, baseline, opt)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	return rows, nil
 }

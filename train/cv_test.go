@@ -52,7 +52,7 @@ func TestCompareModels(t *testing.T) {
 	if fs.Model != "ResBlock1" || len(fs.Val) != 3 || len(fs.Train) != 3 || len(rs[0].Runs()) != 3 {
 		t.Fatalf("fold scores %+v", fs)
 	}
-	rows, err := Table1Rows("Heart", rs, 0, stats.BootstrapOptions{Resamples: 200})
+	rows, err := Table1Rows("Heart", rs, 0, &stats.BootstrapOptions{Resamples: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestCompareModels(t *testing.T) {
 			t.Fatalf("fold %d was trained again", f)
 		}
 	}
-	if _, err := Table1Rows("Heart", rs, 2, stats.BootstrapOptions{}); !errors.Is(err, ErrOptions) {
+	if _, err := Table1Rows("Heart", rs, 2, nil); !errors.Is(err, ErrOptions) {
 		t.Fatalf("baseline out of range: %v", err)
 	}
 }

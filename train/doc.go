@@ -21,20 +21,26 @@
 //		LR:     3e-3,
 //	})
 //	fmt.Println(run.BestValDice, run.Dir)
-//	fig, err := viz.LearningCurves([]viz.Run{run.Curves()}, viz.CurveOptions{})
+//	fig, err := viz.LearningCurves([]*train.Run{run}, nil)
 //	display.Show(fig)
 //
 //	m, err := train.LoadModel(run.Dir)                 // the last checkpoint
 //	s, err := ds.Load(cell.Context(), run.Settings.Val[0]) // original grid
 //	pred, err := train.Predict(cell.Context(), m, s.Image, nil)
+//	dice, err := stats.DicePerLabel(pred, s.Label, 2)
+//
+// A raw batch (N, InChannels, D, H, W) at the model's input size gives its
+// logits (N, Classes, D, H, W):
+//
+//	logits, shape, err := train.PredictBatch(cell.Context(), m, x, [5]int{2, 1, 32, 32, 32})
 //
 // Cross-validation of several models on the same folds, and the paper's
 // Table 1 from it:
 //
 //	rs, err := train.CompareModels(ctx, train.CVOptions{Options: opt, Folds: 5},
 //		[]models.Config{unet, convSkip}, nil)
-//	rows, err := train.Table1Rows("Heart", rs, 0, stats.BootstrapOptions{})
-//	table, err := viz.Table1(rows, viz.TableOptions{})
+//	rows, err := train.Table1Rows("Heart", rs, 0, nil) // []stats.Table1Row
+//	table, err := viz.Table1(rows, nil)
 //
 // The paper's learning-rate search (package train/search) maximises the best
 // validation foreground Dice of short runs:

@@ -3,7 +3,6 @@ package train_test
 import (
 	"context"
 	"fmt"
-	"github.com/unetlab/unetlab/stats"
 	"log"
 	"os"
 	"path/filepath"
@@ -118,7 +117,7 @@ func ExampleCompareModels() {
 		fs := r.FoldScores()
 		fmt.Println(r.Model, len(fs.Val), "folds, validation cases of fold 1:", r.Folds[0].Val)
 	}
-	rows, err := train.Table1Rows("Heart", rs, 0, stats.BootstrapOptions{})
+	rows, err := train.Table1Rows("Heart", rs, 0, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -130,4 +129,31 @@ func ExampleCompareModels() {
 	// ConvSkip 3 folds, validation cases of fold 1: [2 4]
 	// Heart UNet baseline: true
 	// Heart ConvSkip baseline: false
+}
+
+// A raw batch of two 16³ single-channel volumes, (N, C, D, H, W) =
+// (2, 1, 16, 16, 16), through a 2-class U-net: the logits come back as a
+// (2, 2, 16, 16, 16) tensor, the class at each voxel being its argmax.
+func ExamplePredictBatch() {
+	cfg := models.Small(models.UNet)
+	cfg.Channels = []int{4, 8, 16}
+	cfg.InputSize = [3]int{16, 16, 16}
+	m, err := models.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := make([]float32, 2*1*16*16*16)
+	for i := range x {
+		x[i] = float32(i%16) / 16
+	}
+	logits, shape, err := train.PredictBatch(context.Background(), m, x, [5]int{2, 1, 16, 16, 16})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(shape, len(logits))
+	_, _, err = train.PredictBatch(context.Background(), m, x, [5]int{2, 1, 32, 32, 32})
+	fmt.Println(err)
+	// Output:
+	// [2 2 16 16 16] 16384
+	// train: shape mismatch: batch shape [2 1 32 32 32], want (N >= 1, 1, 16, 16, 16): the model's InChannels and InputSize
 }

@@ -426,7 +426,7 @@ func sampleDice(logits, labels []float32, n, c, v int, pred, truth []uint8) ([]f
 		pred[i] = uint8(arg)
 		truth[i] = uint8(labels[n*v+i])
 	}
-	d, err := stats.DicePerLabel(pred, truth, c)
+	d, err := stats.DicePerLabelFlat(pred, truth, c)
 	if err != nil {
 		return nil, err
 	}

@@ -23,8 +23,9 @@ type PredictOptions struct {
 	Interp volume.LabelInterp
 }
 
-// Predictor runs a model forward on one volume at a time, reusing one
-// forward-only machine. It is not safe for concurrent use.
+// Predictor runs a model forward on whole volumes (Predict, Probabilities:
+// normalised and resized to the model's input) or on raw batch tensors
+// (Logits), one sample at a time, reusing one forward-only machine. It is not safe for concurrent use.
 type Predictor struct {
 	model  *models.Model
 	x      *gorgonia.Node
@@ -114,22 +115,76 @@ func (p *Predictor) logitsFor(ctx context.Context, img *volume.Volume, opt *Pred
 		return nil, err
 	}
 	data, _ := resized.CDHW(nil, o.Axes)
-	fill(p.buf, data)
+	lg, err := p.forward(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	d, h, w := cfg.InputSize[0], cfg.InputSize[1], cfg.InputSize[2]
+	return volume.FromCDHW(lg, [4]int{cfg.Classes, d, h, w}, o.Axes, resized)
+}
+
+// forward runs the model in evaluation mode on one sample, x of shape
+// (1, InChannels, D, H, W) at Config.InputSize, and returns a copy of its
+// logits (1, Classes, D, H, W).
+func (p *Predictor) forward(ctx context.Context, x []float32) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: predict: %w", err)
+	}
+	fill(p.buf, x)
 	if err := gorgonia.Let(p.x, p.buf); err != nil {
 		return nil, err
 	}
 	p.model.SetTraining(false)
 	defer p.model.SetTraining(true)
 	defer p.vm.Reset()
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("train: predict: %w", err)
-	}
 	if err := p.vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("train: predict: %w", err)
 	}
-	lg := append([]float32(nil), logitsF32(p.logits, nil)...)
-	d, h, w := cfg.InputSize[0], cfg.InputSize[1], cfg.InputSize[2]
-	return volume.FromCDHW(lg, [4]int{cfg.Classes, d, h, w}, o.Axes, resized)
+	return append([]float32(nil), logitsF32(p.logits, nil)...), nil
+}
+
+// Logits runs the model on a raw batch: x holds a row-major float32 tensor
+// of the given shape (N, InChannels, D, H, W), (D, H, W) being the model's
+// Config.InputSize, taken as it is (no normalisation, no resizing: what a
+// volume.Batch or volume.Volume.CDHW gives). It returns the logits, a
+// row-major tensor of shape (N, Classes, D, H, W), and that shape. The
+// samples run one after another through the predictor's machine, in
+// evaluation mode, so each sample's logits are those a batch of N would
+// give; ctx is checked before each.
+func (p *Predictor) Logits(ctx context.Context, x []float32, shape [5]int) ([]float32, [5]int, error) {
+	cfg := p.model.Config()
+	in := cfg.InputSize
+	if shape[0] < 1 || shape[1] != cfg.InChannels || shape[2] != in[0] || shape[3] != in[1] || shape[4] != in[2] {
+		return nil, [5]int{}, fmt.Errorf("%w: batch shape %v, want (N >= 1, %d, %d, %d, %d): the model's InChannels and InputSize",
+			ErrShape, shape, cfg.InChannels, in[0], in[1], in[2])
+	}
+	per := shape[1] * shape[2] * shape[3] * shape[4]
+	if per > 0 && (len(x)%per != 0 || len(x)/per != shape[0]) {
+		return nil, [5]int{}, fmt.Errorf("%w: batch of %d values for shape %v (%d values)", ErrShape, len(x), shape, shape[0]*per)
+	}
+	out := [5]int{shape[0], cfg.Classes, shape[2], shape[3], shape[4]}
+	logits := make([]float32, 0, out[0]*out[1]*out[2]*out[3]*out[4])
+	for n := range shape[0] {
+		lg, err := p.forward(ctx, x[n*per:(n+1)*per])
+		if err != nil {
+			return nil, [5]int{}, fmt.Errorf("sample %d of %d: %w", n, shape[0], err)
+		}
+		logits = append(logits, lg...)
+	}
+	return logits, out, nil
+}
+
+// PredictBatch is NewPredictor(m).Logits for one batch: the logits
+// (N, Classes, D, H, W) of the raw batch x of shape (N, InChannels, D, H, W)
+// at the model's InputSize. Use a [Predictor] for many batches: it builds
+// the forward machine once.
+func PredictBatch(ctx context.Context, m *models.Model, x []float32, shape [5]int) ([]float32, [5]int, error) {
+	p, err := NewPredictor(m)
+	if err != nil {
+		return nil, [5]int{}, err
+	}
+	defer p.Close()
+	return p.Logits(ctx, x, shape)
 }
 
 // Predict segments img (any grid, InChannels channels): it normalises it,
@@ -242,20 +297,11 @@ func (p *Predictor) Evaluate(ctx context.Context, ds *decathlon.Dataset, indices
 		if err != nil {
 			return scores, fmt.Errorf("train: case %s: %w", s.Case.ID, err)
 		}
-		d, err := stats.DicePerLabel(labelBytes(pred), labelBytes(s.Label), classes)
+		d, err := stats.DicePerLabel(pred, s.Label, classes)
 		if err != nil {
 			return scores, fmt.Errorf("train: case %s: %w", s.Case.ID, err)
 		}
 		scores = append(scores, d)
 	}
 	return scores, nil
-}
-
-// labelBytes converts a label map's class values to bytes.
-func labelBytes(v *volume.Volume) []uint8 {
-	out := make([]uint8, len(v.Data))
-	for i, x := range v.Data {
-		out[i] = uint8(x)
-	}
-	return out
 }

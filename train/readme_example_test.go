@@ -71,7 +71,7 @@ func Example_readme() {
 	}
 	fmt.Println(len(dice), "validation case(s) scored")
 
-	curves, err := viz.LearningCurves([]viz.Run{run.Curves()}, viz.CurveOptions{})
+	curves, err := viz.LearningCurves([]*train.Run{run}, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/models"
-	"github.com/unetlab/unetlab/viz"
 )
 
 // Settings are the resolved settings of a run (every default filled in), as
@@ -152,18 +151,6 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	}
 	r.BestValDice = val(a.BestValDice)
 	return nil
-}
-
-// Curves returns the run's per-epoch metrics for viz.LearningCurves.
-func (r *Run) Curves() viz.Run {
-	v := viz.Run{Name: r.Name}
-	if v.Name == "" {
-		v.Name = string(r.Settings.Model.Arch)
-	}
-	for _, e := range r.Epochs {
-		v.Epochs = append(v.Epochs, viz.Epoch{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: e.ValLoss, TrainDice: e.TrainDice, ValDice: e.ValDice})
-	}
-	return v
 }
 
 // Best returns the epoch of the highest validation Dice; ok is false when

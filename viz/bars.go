@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"image/color"
 
+	"github.com/unetlab/unetlab/stats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// BarOptions configures [LabelBars]. The zero value draws horizontal bars
-// sized to the number of rows.
+// BarOptions configures [LabelBars]. nil or the zero value draws
+// horizontal bars sized to the number of rows.
 type BarOptions struct {
 	// Title is the figure title; "" means the table's title, or
 	// "Dice per task and label".
@@ -21,12 +22,17 @@ type BarOptions struct {
 	Width, Height vg.Length
 }
 
-// LabelBars draws a [ScoreTable] (the paper's Table 2) as grouped
+// LabelBars draws a stats.ScoreTable (the paper's Table 2) as grouped
 // horizontal bars: one group per task and label, top to bottom in row
 // order, one bar per model in a fixed colour, Dice on [0, 1].
-func LabelBars(st ScoreTable, opt BarOptions) (*Figure, error) {
-	if err := st.check("LabelBars"); err != nil {
+func LabelBars(st *stats.ScoreTable, opt *BarOptions) (*Figure, error) {
+	o := valueOf(opt)
+	opt = &o
+	if err := checkSize("BarOptions", o.Width, o.Height); err != nil {
 		return nil, err
+	}
+	if err := st.Check(); err != nil {
+		return nil, fmt.Errorf("%w: LabelBars: %w", ErrInput, err)
 	}
 	title := opt.Title
 	if title == "" {
@@ -82,8 +88,8 @@ func LabelBars(st ScoreTable, opt BarOptions) (*Figure, error) {
 	return fig, nil
 }
 
-// BoxOptions configures [FoldBoxes]. The zero value draws training and
-// validation side by side.
+// BoxOptions configures [FoldBoxes]. nil or the zero value draws training
+// and validation side by side.
 type BoxOptions struct {
 	// Title is the figure title; "" means "Dice across folds".
 	Title string
@@ -98,7 +104,12 @@ type BoxOptions struct {
 // (median, quartiles, Tukey whiskers) with the folds as points on top;
 // training and validation side by side, models top to bottom in input
 // order.
-func FoldBoxes(models []FoldScores, opt BoxOptions) (*Figure, error) {
+func FoldBoxes(models []stats.FoldScores, opt *BoxOptions) (*Figure, error) {
+	o := valueOf(opt)
+	opt = &o
+	if err := checkSize("BoxOptions", o.Width, o.Height); err != nil {
+		return nil, err
+	}
 	if len(models) == 0 {
 		return nil, fmt.Errorf("%w: FoldBoxes: no models", ErrInput)
 	}

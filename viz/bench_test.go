@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/viz"
+	"github.com/unetlab/unetlab/volume"
 )
 
-func benchVolume(n int) viz.Volume {
-	v := viz.Volume{Data: make([]float32, n*n*n), Shape: [3]int{n, n, n}, Spacing: [3]float64{1, 1, 1}}
+func benchVolume(n int) *volume.Volume {
+	v := vol(make([]float32, n*n*n), [3]int{n, n, n}, [3]float64{1, 1, 1}, "")
 	for i := range v.Data {
 		v.Data[i] = float32(i % 977)
 	}
@@ -22,7 +23,7 @@ func BenchmarkSlice(b *testing.B) {
 			b.SetBytes(int64(4 * n * n))
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := viz.Slice(v, viz.Axial, n/2, viz.ViewOptions{Labels: v})
+				s, err := viz.Slice(v, viz.Axial, n/2, &viz.ViewOptions{Labels: v})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -39,7 +40,7 @@ func BenchmarkScroller128(b *testing.B) {
 	b.SetBytes(int64(4 * len(v.Data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := viz.NewScroller(v, viz.Axial, viz.ScrollOptions{}); err != nil {
+		if _, err := viz.NewScroller(v, viz.Axial, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -27,8 +27,8 @@ type ComputePoint struct {
 	DiceSD float64
 }
 
-// ComputeOptions configures [DiceCompute]. The zero value gives the
-// paper's Figure 8 labels.
+// ComputeOptions configures [DiceCompute]. nil or the zero value gives
+// the paper's Figure 8 labels.
 type ComputeOptions struct {
 	// Title is the figure title; "" means "Dice against compute".
 	Title string
@@ -49,7 +49,12 @@ type ComputeOptions struct {
 // chosen when the figure is drawn, for the axis length it gets: 1, 2, 3,
 // ..., 9 or 1, 2 and 5 times powers of ten, decades, or every k-th decade,
 // the densest set whose labels do not overlap.
-func DiceCompute(points []ComputePoint, opt ComputeOptions) (*Figure, error) {
+func DiceCompute(points []ComputePoint, opt *ComputeOptions) (*Figure, error) {
+	o := valueOf(opt)
+	opt = &o
+	if err := checkSize("ComputeOptions", o.Width, o.Height); err != nil {
+		return nil, err
+	}
 	if len(points) == 0 {
 		return nil, fmt.Errorf("%w: DiceCompute: no points", ErrInput)
 	}

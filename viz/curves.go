@@ -6,32 +6,15 @@ import (
 
 	"image/color"
 
+	"github.com/unetlab/unetlab/train"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Epoch holds one epoch's metrics of a training run. A value that was not
-// recorded is NaN (math.NaN()); missing values break the line.
-type Epoch struct {
-	// Epoch is the epoch number (1-based, as printed by the trainer).
-	Epoch int
-	// TrainLoss and ValLoss are the mean training and validation losses.
-	TrainLoss, ValLoss float64
-	// TrainDice and ValDice are the mean foreground Dice scores in [0, 1].
-	TrainDice, ValDice float64
-}
-
-// Run is the per-epoch history of one training run (one fold, one model).
-type Run struct {
-	// Name labels the run in legends and facet titles, e.g. "U-net fold 1".
-	Name   string
-	Epochs []Epoch
-}
-
-// CurveOptions configures [LearningCurves]. The zero value overlays every
-// run in one loss panel and one Dice panel.
+// CurveOptions configures [LearningCurves]. nil or the zero value
+// overlays every run in one loss panel and one Dice panel.
 type CurveOptions struct {
 	// Title is the figure title; "" means "Learning curves".
 	Title string
@@ -41,9 +24,22 @@ type CurveOptions struct {
 	LogLoss bool
 	// LossLabel is the loss axis label; "" means "loss (Dice + CE)".
 	LossLabel string
-	// Width and Height override the figure size; zero means 8 in wide and
-	// 4.5 in high (overlay) or 2.4 in per run (facets).
+	// Width and Height override the figure size, >= 0; zero means 8 in
+	// wide and 4.5 in high (overlay) or 2.4 in per run (facets).
 	Width, Height vg.Length
+}
+
+// checkSize checks the Width and Height fields of an options struct.
+func checkSize(options string, w, h vg.Length) error {
+	for _, f := range []struct {
+		name string
+		v    vg.Length
+	}{{"Width", w}, {"Height", h}} {
+		if !(f.v >= 0) || math.IsInf(float64(f.v), 0) {
+			return fmt.Errorf("%w: %s.%s %v, want a finite size >= 0 (0 means the default)", ErrOptions, options, f.name, f.v)
+		}
+	}
+	return nil
 }
 
 var (
@@ -52,23 +48,34 @@ var (
 )
 
 // LearningCurves draws loss and Dice per epoch for training (solid lines)
-// and validation (dashed lines) of each run: overlaid with a colour per run,
-// or faceted with one row per run. Dice axes span [0, 1].
-func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
+// and validation (dashed lines) of each run record (what train.Fit,
+// train.Resume and train.ReadRun return; train.CVResult.Runs gives a
+// cross-validation's): overlaid with a colour per run, or faceted with one
+// row per run. A run is named by its Name, else its architecture. Scores
+// that were not recorded (NaN) break the line. Dice axes span [0, 1].
+func LearningCurves(runs []*train.Run, opt *CurveOptions) (*Figure, error) {
+	o := valueOf(opt)
+	if err := checkSize("CurveOptions", o.Width, o.Height); err != nil {
+		return nil, err
+	}
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("%w: LearningCurves: no runs", ErrInput)
 	}
 	for i, r := range runs {
+		if r == nil {
+			return nil, fmt.Errorf("%w: LearningCurves: run %d is nil", ErrInput, i)
+		}
 		if len(r.Epochs) == 0 {
-			return nil, fmt.Errorf("%w: LearningCurves: run %d (%q) has no epochs", ErrInput, i, r.Name)
+			return nil, fmt.Errorf("%w: LearningCurves: run %d (%q) has no epochs", ErrInput, i, runName(r))
 		}
 		for _, e := range r.Epochs {
-			if opt.LogLoss && (e.TrainLoss <= 0 || e.ValLoss <= 0) {
+			if o.LogLoss && (e.TrainLoss <= 0 || e.ValLoss <= 0) {
 				return nil, fmt.Errorf("%w: LearningCurves: run %q epoch %d: loss <= 0 on a log axis",
-					ErrInput, r.Name, e.Epoch)
+					ErrInput, runName(r), e.Epoch)
 			}
 		}
 	}
+	opt = &o
 	title := opt.Title
 	if title == "" {
 		title = "Learning curves"
@@ -104,7 +111,7 @@ func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
 				return nil, err
 			}
 			sw := draw.LineStyle{Color: c, Width: vg.Points(2)}
-			legend = append(legend, legendItem{r.Name, []plot.Thumbnailer{legendLine(sw)}})
+			legend = append(legend, legendItem{runName(r), []plot.Thumbnailer{legendLine(sw)}})
 		}
 		grey := draw.LineStyle{Color: zeroGrey, Width: vg.Points(1.5)}
 		legend = append(legend, legendItem{"train", []plot.Thumbnailer{legendLine(grey)}})
@@ -113,7 +120,7 @@ func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
 		panels = [][]*plot.Plot{{loss, dice}}
 	} else {
 		for _, r := range runs {
-			loss, dice := newPanels(r.Name)
+			loss, dice := newPanels(runName(r))
 			if err := addCurves(loss, dice, r, Colour(0), Colour(1)); err != nil {
 				return nil, err
 			}
@@ -138,7 +145,7 @@ func LearningCurves(runs []Run, opt CurveOptions) (*Figure, error) {
 
 // addCurves adds run r's four series, train in trainC (solid) and
 // validation in valC (dashed).
-func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color) error {
+func addCurves(loss, dice *plot.Plot, r *train.Run, trainC, valC color.Color) error {
 	n := len(r.Epochs)
 	xs := make([]float64, n)
 	tl, vl, td, vd := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -162,13 +169,21 @@ func addCurves(loss, dice *plot.Plot, r Run, trainC, valC color.Color) error {
 		for _, seg := range finiteSegments(xs, s.ys) {
 			l, err := plotter.NewLine(seg)
 			if err != nil {
-				return fmt.Errorf("%w: run %q: %w", ErrInput, r.Name, err)
+				return fmt.Errorf("%w: run %q: %w", ErrInput, runName(r), err)
 			}
 			l.LineStyle = sty
 			s.p.Add(l)
 		}
 	}
 	return nil
+}
+
+// runName labels a run: its Name, else its architecture.
+func runName(r *train.Run) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return string(r.Settings.Model.Arch)
 }
 
 func legendLine(sty draw.LineStyle) plot.Thumbnailer {

@@ -27,21 +27,29 @@
 //	var hl plot.Plotter = hline{Y: 0.5} // not p.Add(hline{Y: 0.5})
 //	p.Add(line, hl)
 //
-// Inputs are plain values defined here ([Run], [FoldScores], [ComputePoint],
-// [ScoreTable], [Table1Row], [Volume]) so that other packages adapt to viz
-// with a struct literal.
+// # What viz draws
+//
+// viz draws the values other packages produce and computes none of them:
+// volumes are *volume.Volume, learning curves take the run records of
+// package train ([]*train.Run), fold-wise differences the
+// *stats.FoldComparison of stats.CompareFolds, box plots
+// []stats.FoldScores, Table 1 the []stats.Table1Row of stats.Table1Rows
+// (or train.Table1Rows), Table 2 and the label bars a *stats.ScoreTable.
+// Only [ComputePoint], a point of Figure 8, is viz's own. Options go by
+// pointer, nil meaning the defaults; an invalid option is an [ErrOptions]
+// error naming the field.
 //
 // # Volumes and orientation
 //
-// A [Volume] holds float32 voxels with x varying fastest, as NIfTI stores
-// them: Data[x + NX*(y + NY*z)] for Shape = [NX, NY, NZ]; read as a row-major
-// array it is (D, H, W) = (NZ, NY, NX). Spacing is the voxel size in mm
-// along x, y and z. Axes says toward which anatomical direction each voxel
-// axis increases (three letters from R/L, A/P, S/I, as nibabel's axis codes),
-// "" meaning "RAS": x to the patient's right, y to anterior, z to superior.
-// For a NIfTI volume read by package volume, v.Affine.AxisCodes() gives it:
-//
-//	viz.Volume{Data: v.Channel(0), Shape: v.Shape, Spacing: v.Spacing, Axes: v.Affine.AxisCodes()}
+// A view shows one channel (ViewOptions.Channel) of a *volume.Volume,
+// whose voxels are stored with X varying fastest, as NIfTI stores them;
+// Spacing gives the voxel size in mm along X, Y and Z. Which anatomical
+// direction each voxel axis points to comes from the volume's affine
+// (v.Affine.AxisCodes(): three letters from R/L, A/P, S/I, as nibabel's
+// axis codes); a volume without an affine (all zeros) reads as "RAS": X to
+// the patient's right, Y to anterior, Z to superior. Label overlays
+// (ViewOptions.Labels, the truth and prediction of [Compare]) are
+// one-channel volumes of class numbers on the image's grid.
 //
 // Views use the radiological convention:
 //

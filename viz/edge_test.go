@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -20,28 +22,28 @@ func TestEdgeCases(t *testing.T) {
 		run  func() (interface{ PNG() ([]byte, error) }, error)
 	}{
 		{"one fold", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.FoldDiff([]viz.FoldScores{{Model: "a", Val: []float64{0.5}}, {Model: "b", Val: []float64{0.6}}}, viz.FoldDiffOptions{})
+			return viz.FoldDiff(compare([]stats.FoldScores{{Model: "a", Val: []float64{0.5}}, {Model: "b", Val: []float64{0.6}}}, nil), nil)
 		}},
 		{"one fold box", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.FoldBoxes([]viz.FoldScores{{Model: "a", Val: []float64{0.5}}}, viz.BoxOptions{})
+			return viz.FoldBoxes([]stats.FoldScores{{Model: "a", Val: []float64{0.5}}}, nil)
 		}},
 		{"missing epochs", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.LearningCurves([]viz.Run{{Name: "r", Epochs: []viz.Epoch{
+			return viz.LearningCurves([]*train.Run{{Name: "r", Epochs: []train.Epoch{
 				{Epoch: 1, TrainLoss: 1, ValLoss: nan, TrainDice: 0.1, ValDice: nan},
 				{Epoch: 2, TrainLoss: nan, ValLoss: nan, TrainDice: nan, ValDice: nan},
-				{Epoch: 3, TrainLoss: 0.5, ValLoss: 0.6, TrainDice: 0.5, ValDice: 0.4}}}}, viz.CurveOptions{})
+				{Epoch: 3, TrainLoss: 0.5, ValLoss: 0.6, TrainDice: 0.5, ValDice: 0.4}}}}, nil)
 		}},
 		{"all missing", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.LearningCurves([]viz.Run{{Name: "r", Epochs: []viz.Epoch{{Epoch: 1, TrainLoss: nan, ValLoss: nan, TrainDice: nan, ValDice: nan}}}}, viz.CurveOptions{})
+			return viz.LearningCurves([]*train.Run{{Name: "r", Epochs: []train.Epoch{{Epoch: 1, TrainLoss: nan, ValLoss: nan, TrainDice: nan, ValDice: nan}}}}, nil)
 		}},
 		{"one compute point", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 3e9, Dice: 1}}, viz.ComputeOptions{})
+			return viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 3e9, Dice: 1}}, nil)
 		}},
 		{"tiny bars", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.LabelBars(viz.ScoreTable{Models: []string{"a"}, Rows: []viz.ScoreRow{{Task: "t", Label: "l", Scores: []float64{0}}}}, viz.BarOptions{})
+			return viz.LabelBars(&stats.ScoreTable{Models: []string{"a"}, Rows: []stats.ScoreRow{{Task: "t", Label: "l", Scores: []float64{0}}}}, nil)
 		}},
 		{"1x1x1 volume", func() (interface{ PNG() ([]byte, error) }, error) {
-			return viz.Orthogonal(viz.Volume{Data: []float32{float32(nan)}, Shape: [3]int{1, 1, 1}}, [3]int{}, viz.ViewOptions{Crosshair: true})
+			return viz.Orthogonal(vol([]float32{float32(nan)}, [3]int{1, 1, 1}, [3]float64{}, ""), [3]int{}, &viz.ViewOptions{Crosshair: true})
 		}},
 	}
 	for _, c := range cases {
@@ -56,7 +58,7 @@ func TestEdgeCases(t *testing.T) {
 		})
 	}
 	// Too small a figure is an error, not a panic.
-	_, err := viz.LabelBars(viz.ScoreTable{Models: []string{"a"}, Rows: []viz.ScoreRow{{Scores: []float64{0.5}}}}, viz.BarOptions{Height: 10})
+	_, err := viz.LabelBars(&stats.ScoreTable{Models: []string{"a"}, Rows: []stats.ScoreRow{{Scores: []float64{0.5}}}}, &viz.BarOptions{Height: 10})
 	if err == nil {
 		t.Error("LabelBars 10 points high succeeded")
 	}
@@ -67,15 +69,15 @@ func TestEdgeCases(t *testing.T) {
 // size overflows, a negative series index) give errors or colours, not
 // panics or 1-pixel panels.
 func TestBadVolumes(t *testing.T) {
-	huge := viz.Volume{Shape: [3]int{1 << 32, 1 << 32, 1}}
-	if _, err := viz.Slice(huge, viz.Axial, 0, viz.ViewOptions{}); err == nil {
+	huge := vol(nil, [3]int{1 << 32, 1 << 32, 1}, [3]float64{}, "")
+	if _, err := viz.Slice(huge, viz.Axial, 0, nil); err == nil {
 		t.Error("Slice of an overflowing shape with no data succeeded")
 	}
-	if _, err := viz.AutoWindow(huge, 1, 99); err == nil {
+	if _, err := viz.AutoWindow(huge, 0, 1, 99); err == nil {
 		t.Error("AutoWindow of an overflowing shape with no data succeeded")
 	}
-	v := viz.Volume{Data: make([]float32, 8), Shape: [3]int{2, 2, 2}}
-	if _, err := viz.Slice(v, viz.Axial, 0, viz.ViewOptions{PixelSize: 1e-300}); err == nil {
+	v := vol(make([]float32, 8), [3]int{2, 2, 2}, [3]float64{}, "")
+	if _, err := viz.Slice(v, viz.Axial, 0, &viz.ViewOptions{PixelSize: 1e-300}); err == nil {
 		t.Error("Slice with PixelSize 1e-300 mm succeeded")
 	}
 	if c := viz.Colour(math.MinInt); c.A != 255 {

@@ -6,30 +6,33 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
+	"github.com/unetlab/unetlab/volume"
 )
 
 // A notebook cell ends with the figure (or passes it to display.Show);
 // outside a kernel Show prints the plain-text form.
 func ExampleLearningCurves() {
-	var runs []viz.Run
+	var runs []*train.Run
 	for f := 1; f <= 2; f++ {
-		run := viz.Run{Name: fmt.Sprintf("U-net fold %d", f)}
+		run := &train.Run{Name: fmt.Sprintf("U-net fold %d", f)}
 		for e := 1; e <= 20; e++ {
 			decay := math.Exp(-float64(e) / 6)
-			run.Epochs = append(run.Epochs, viz.Epoch{Epoch: e,
+			run.Epochs = append(run.Epochs, train.Epoch{Epoch: e,
 				TrainLoss: 0.3 + decay, ValLoss: 0.4 + decay,
 				TrainDice: 0.9 - 0.8*decay, ValDice: 0.8 - 0.75*decay})
 		}
 		runs = append(runs, run)
 	}
-	fig, err := viz.LearningCurves(runs, viz.CurveOptions{})
+	fig, err := viz.LearningCurves(runs, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(fig.Render().Text()) // in a cell: display.Show(fig), or end the cell with fig
-	faceted, _ := viz.LearningCurves(runs, viz.CurveOptions{Facet: true})
+	faceted, _ := viz.LearningCurves(runs, &viz.CurveOptions{Facet: true})
 	fmt.Println(faceted.PixelSize())
 	// Output:
 	// <viz.Figure "Learning curves" 768x432>
@@ -37,20 +40,25 @@ func ExampleLearningCurves() {
 }
 
 func ExampleFoldDiff() {
-	models := []viz.FoldScores{
+	models := []stats.FoldScores{
 		{Model: "U-net", Train: []float64{0.84, 0.85, 0.83, 0.84, 0.85}, Val: []float64{0.80, 0.83, 0.78, 0.81, 0.84}},
 		{Model: "Conv-Skip", Train: []float64{0.85, 0.84, 0.84, 0.83, 0.86}, Val: []float64{0.82, 0.82, 0.79, 0.80, 0.84}},
 		{Model: "Half-UNet", Train: []float64{0.80, 0.86, 0.84, 0.81, 0.86}, Val: []float64{0.70, 0.78, 0.72, 0.74, 0.76}},
 	}
-	fig, err := viz.FoldDiff(models, viz.FoldDiffOptions{Baseline: "U-net"})
+	// stats computes the differences and their intervals; viz draws them.
+	c, err := stats.CompareFolds(models, &stats.CompareOptions{Baseline: "U-net"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fig, err := viz.FoldDiff(c, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(fig.Render().Text()) // in a cell: display.Show(fig), or end the cell with fig
 	// The numbers behind the figure.
-	rows, _ := viz.FoldDifferences(models, viz.FoldDiffOptions{Baseline: "U-net"})
-	for _, r := range rows {
+	for _, r := range c.Rows {
 		fmt.Printf("%s: validation %+.3f ± %.3f, 95%% CI [%+.3f, %+.3f]\n", r.Model, r.Val.Mean, r.Val.SD, r.Val.Lo, r.Val.Hi)
 	}
 	// Output:
@@ -65,7 +73,7 @@ func ExampleDiceCompute() {
 		{Model: "Conv-Skip", Task: "Heart", Compute: 2.0e12, Dice: 0.81, DiceSD: 0.03},
 		{Model: "U-net", Task: "Lung", Compute: 1.5e12, Dice: 0.34, DiceSD: 0.07},
 		{Model: "Conv-Skip", Task: "Lung", Compute: 2.0e12, Dice: 0.35, DiceSD: 0.09},
-	}, viz.ComputeOptions{XLabel: "multiply-accumulates per batch of 2 at 128³ (log scale)"})
+	}, &viz.ComputeOptions{XLabel: "multiply-accumulates per batch of 2 at 128³ (log scale)"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -76,13 +84,13 @@ func ExampleDiceCompute() {
 }
 
 func ExampleLabelBars() {
-	fig, err := viz.LabelBars(viz.ScoreTable{
+	fig, err := viz.LabelBars(&stats.ScoreTable{
 		Models: []string{"U-net", "Swin-UNETR", "Conv-Skip"},
-		Rows: []viz.ScoreRow{
+		Rows: []stats.ScoreRow{
 			{Task: "Liver", Label: "liver", Scores: []float64{0.939, 0.929, 0.938}},
 			{Task: "Liver", Label: "cancer", Scores: []float64{0.522, 0.376, 0.498}},
 		},
-	}, viz.BarOptions{})
+	}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -93,10 +101,10 @@ func ExampleLabelBars() {
 }
 
 func ExampleFoldBoxes() {
-	fig, err := viz.FoldBoxes([]viz.FoldScores{
+	fig, err := viz.FoldBoxes([]stats.FoldScores{
 		{Model: "U-net", Val: []float64{0.80, 0.83, 0.78, 0.81, 0.84}},
 		{Model: "Conv-Skip", Val: []float64{0.82, 0.82, 0.79, 0.80, 0.84}},
-	}, viz.BoxOptions{ValOnly: true})
+	}, &viz.BoxOptions{ValOnly: true})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -107,11 +115,11 @@ func ExampleFoldBoxes() {
 }
 
 func ExampleTable1() {
-	tb, err := viz.Table1([]viz.Table1Row{
+	tb, err := viz.Table1([]stats.Table1Row{
 		{Dataset: "Heart", Model: "U-net", Folds: 5, Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
 		{Dataset: "Heart", Model: "Conv-Skip", Folds: 5, ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
 			TrainMean: 0.84, TrainSD: 0.01, TrainFWDMean: -0.006, TrainFWDSD: 0.017, TrainP: 0.93},
-	}, viz.TableOptions{Digits: 2, Caption: "-"})
+	}, &viz.TableOptions{Digits: 2, Caption: "-"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -126,14 +134,14 @@ func ExampleTable1() {
 }
 
 func ExampleTable2() {
-	tb, err := viz.Table2(viz.ScoreTable{
+	tb, err := viz.Table2(&stats.ScoreTable{
 		Models: []string{"U-net", "Conv-Skip"},
-		Rows: []viz.ScoreRow{
+		Rows: []stats.ScoreRow{
 			{Task: "Hippocampus", Label: "anterior", Scores: []float64{0.873, 0.885}},
 			{Task: "Hippocampus", Label: "posterior", Scores: []float64{0.881, 0.884}},
 			{Task: "Colon", Label: "cancer", Scores: []float64{0.209, 0.121}},
 		},
-	}, viz.TableOptions{Caption: "-"})
+	}, &viz.TableOptions{Caption: "-"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -151,24 +159,11 @@ func ExampleTable2() {
 	// Average rank             1.667       1.333*
 }
 
-func ExampleAverageRanks() {
-	ranks, _ := viz.AverageRanks(viz.ScoreTable{
-		Models: []string{"a", "b", "c"},
-		Rows: []viz.ScoreRow{
-			{Scores: []float64{0.9, 0.8, 0.7}},
-			{Scores: []float64{0.5, 0.6, 0.5}},
-		},
-	})
-	fmt.Println(ranks)
-	// Output:
-	// [1.75 1.5 2.75]
-}
-
 // ball returns a 32³ volume (1 mm, RAS) with a bright ball and its label.
-func ball() (img, lab viz.Volume) {
+func ball() (img, lab *volume.Volume) {
 	n := 32
-	img = viz.Volume{Data: make([]float32, n*n*n), Shape: [3]int{n, n, n}, Spacing: [3]float64{1, 1, 1}}
-	lab = viz.Volume{Data: make([]float32, n*n*n), Shape: img.Shape, Spacing: img.Spacing}
+	img = vol(make([]float32, n*n*n), [3]int{n, n, n}, [3]float64{1, 1, 1}, "")
+	lab = vol(make([]float32, n*n*n), img.Shape, img.Spacing, "")
 	for z := range n {
 		for y := range n {
 			for x := range n {
@@ -186,7 +181,7 @@ func ball() (img, lab viz.Volume) {
 
 func ExampleSlice() {
 	img, lab := ball()
-	v, err := viz.Slice(img, viz.Axial, 16, viz.ViewOptions{Labels: lab, Alpha: 0.5})
+	v, err := viz.Slice(img, viz.Axial, 16, &viz.ViewOptions{Labels: lab, Alpha: 0.5})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -200,7 +195,7 @@ func ExampleSlice() {
 
 func ExampleMontage() {
 	img, lab := ball()
-	v, err := viz.Montage(img, viz.Coronal, 4, viz.ViewOptions{Labels: lab, Contour: true, PixelSize: 0.5})
+	v, err := viz.Montage(img, viz.Coronal, 4, &viz.ViewOptions{Labels: lab, Contour: true, PixelSize: 0.5})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -215,7 +210,7 @@ func ExampleMontage() {
 
 func ExampleOrthogonal() {
 	img, _ := ball()
-	v, err := viz.Orthogonal(img, [3]int{12, 16, 16}, viz.ViewOptions{Window: viz.WindowSoftTissue, Crosshair: true})
+	v, err := viz.Orthogonal(img, [3]int{12, 16, 16}, &viz.ViewOptions{Window: viz.WindowSoftTissue, Crosshair: true})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -232,13 +227,13 @@ func ExampleOrthogonal() {
 func ExampleCompare() {
 	img, truth := ball()
 	// A prediction that misses the ball's left half (x < 12).
-	pred := viz.Volume{Data: append([]float32(nil), truth.Data...), Shape: truth.Shape}
+	pred := truth.Clone()
 	for i := range pred.Data {
 		if i%32 < 12 {
 			pred.Data[i] = 0
 		}
 	}
-	v, err := viz.Compare(img, truth, pred, viz.Axial, 16, viz.ViewOptions{})
+	v, err := viz.Compare(img, truth, pred, viz.Axial, 16, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -250,7 +245,7 @@ func ExampleCompare() {
 
 func ExampleNewScroller() {
 	img, lab := ball()
-	s, err := viz.NewScroller(img, viz.Axial, viz.ScrollOptions{View: viz.ViewOptions{Labels: lab}, MaxFrames: 16})
+	s, err := viz.NewScroller(img, viz.Axial, &viz.ScrollOptions{View: viz.ViewOptions{Labels: lab}, MaxFrames: 16})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -263,7 +258,7 @@ func ExampleNewScroller() {
 }
 
 func ExampleFigure_SaveAs() {
-	fig, _ := viz.FoldBoxes([]viz.FoldScores{{Model: "U-net", Val: []float64{0.80, 0.83, 0.78}}}, viz.BoxOptions{ValOnly: true})
+	fig, _ := viz.FoldBoxes([]stats.FoldScores{{Model: "U-net", Val: []float64{0.80, 0.83, 0.78}}}, &viz.BoxOptions{ValOnly: true})
 	dir, _ := os.MkdirTemp("", "viz")
 	defer os.RemoveAll(dir)
 	for _, name := range []string{"boxes.png", "boxes.svg", "boxes.pdf"} {

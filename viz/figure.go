@@ -27,6 +27,9 @@ var (
 	// ErrInput reports input a figure or table cannot be drawn from:
 	// empty series, mismatched lengths, non-finite or out-of-range values.
 	ErrInput = errors.New("viz: invalid input")
+	// ErrOptions reports an invalid field of an options struct; the
+	// message names the field and its value.
+	ErrOptions = errors.New("viz: invalid options")
 	// ErrShape reports a volume whose data does not match its shape, or a
 	// label map whose shape differs from its image.
 	ErrShape = errors.New("viz: shape mismatch")

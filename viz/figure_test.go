@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
 	"gonum.org/v1/plot"
 )
@@ -50,17 +52,17 @@ func paperFigures(t *testing.T) map[string]*viz.Figure {
 		}
 		figs[name] = f
 	}
-	f, err := viz.LearningCurves(fixtureRuns(), viz.CurveOptions{})
+	f, err := viz.LearningCurves(fixtureRuns(), nil)
 	must("curves", f, err)
-	f, err = viz.LearningCurves(fixtureRuns()[:2], viz.CurveOptions{Facet: true, LogLoss: true})
+	f, err = viz.LearningCurves(fixtureRuns()[:2], &viz.CurveOptions{Facet: true, LogLoss: true})
 	must("curves_facet", f, err)
-	f, err = viz.FoldDiff(heartFolds(), viz.FoldDiffOptions{Title: "Figure 5 (Heart): fold-wise difference with U-net"})
+	f, err = viz.FoldDiff(compare(heartFolds(), nil), &viz.FoldDiffOptions{Title: "Figure 5 (Heart): fold-wise difference with U-net"})
 	must("fig5_folddiff", f, err)
-	f, err = viz.DiceCompute(fixtureCompute(), viz.ComputeOptions{Title: "Figure 8: Dice against compute (illustrative costs)"})
+	f, err = viz.DiceCompute(fixtureCompute(), &viz.ComputeOptions{Title: "Figure 8: Dice against compute (illustrative costs)"})
 	must("fig8_compute", f, err)
-	f, err = viz.LabelBars(paperTable2(), viz.BarOptions{Title: "Table 2 as a chart: test Dice per task and label"})
+	f, err = viz.LabelBars(paperTable2(), &viz.BarOptions{Title: "Table 2 as a chart: test Dice per task and label"})
 	must("table2_bars", f, err)
-	f, err = viz.FoldBoxes(heartFolds(), viz.BoxOptions{Title: "Heart: Dice across folds"})
+	f, err = viz.FoldBoxes(heartFolds(), &viz.BoxOptions{Title: "Heart: Dice across folds"})
 	must("boxes", f, err)
 	return figs
 }
@@ -196,7 +198,7 @@ func TestGoldenDetectsChange(t *testing.T) {
 	for i := range folds[3].Val {
 		folds[3].Val[i] -= 0.05
 	}
-	f, err := viz.FoldDiff(folds, viz.FoldDiffOptions{Title: "Figure 5 (Heart): fold-wise difference with U-net"})
+	f, err := viz.FoldDiff(compare(folds, nil), &viz.FoldDiffOptions{Title: "Figure 5 (Heart): fold-wise difference with U-net"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,69 +242,55 @@ func TestSaveAs(t *testing.T) {
 
 func TestFigureErrors(t *testing.T) {
 	nan := math.NaN()
-	twoModels := func() []viz.FoldScores {
-		return []viz.FoldScores{{Model: "a", Val: []float64{0.5, 0.6}}, {Model: "b", Val: []float64{0.4, 0.7}}}
+	twoModels := func() []stats.FoldScores {
+		return []stats.FoldScores{{Model: "a", Val: []float64{0.5, 0.6}}, {Model: "b", Val: []float64{0.4, 0.7}}}
 	}
 	cases := []struct {
 		name string
 		run  func() error
 	}{
-		{"curves no runs", func() error { _, err := viz.LearningCurves(nil, viz.CurveOptions{}); return err }},
-		{"curves no epochs", func() error { _, err := viz.LearningCurves([]viz.Run{{Name: "x"}}, viz.CurveOptions{}); return err }},
+		{"curves no runs", func() error { _, err := viz.LearningCurves(nil, nil); return err }},
+		{"curves no epochs", func() error { _, err := viz.LearningCurves([]*train.Run{{Name: "x"}}, nil); return err }},
 		{"curves log of zero", func() error {
-			_, err := viz.LearningCurves([]viz.Run{{Name: "x", Epochs: []viz.Epoch{{Epoch: 1}}}}, viz.CurveOptions{LogLoss: true})
+			_, err := viz.LearningCurves([]*train.Run{{Name: "x", Epochs: []train.Epoch{{Epoch: 1}}}}, &viz.CurveOptions{LogLoss: true})
 			return err
 		}},
-		{"folddiff one model", func() error { _, err := viz.FoldDiff(twoModels()[:1], viz.FoldDiffOptions{}); return err }},
-		{"folddiff baseline", func() error { _, err := viz.FoldDiff(twoModels(), viz.FoldDiffOptions{Baseline: "zz"}); return err }},
-		{"folddiff folds", func() error {
-			m := twoModels()
-			m[1].Val = m[1].Val[:1]
-			_, err := viz.FoldDiff(m, viz.FoldDiffOptions{})
-			return err
-		}},
-		{"folddiff nan", func() error {
-			m := twoModels()
-			m[1].Val[0] = nan
-			_, err := viz.FoldDiff(m, viz.FoldDiffOptions{})
-			return err
-		}},
-		{"folddiff level", func() error { _, err := viz.FoldDiff(twoModels(), viz.FoldDiffOptions{Level: 1.5}); return err }},
 		{"folddiff nothing", func() error {
 			m := twoModels()
 			m[0].Val = nil
-			_, err := viz.FoldDiff(m, viz.FoldDiffOptions{})
+			_, err := viz.FoldDiff(compare(m, nil), nil)
 			return err
 		}},
-		{"compute none", func() error { _, err := viz.DiceCompute(nil, viz.ComputeOptions{}); return err }},
+		{"compute none", func() error { _, err := viz.DiceCompute(nil, nil); return err }},
 		{"compute zero", func() error {
-			_, err := viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 0, Dice: 0.5}}, viz.ComputeOptions{})
+			_, err := viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 0, Dice: 0.5}}, nil)
 			return err
 		}},
 		{"compute nan", func() error {
-			_, err := viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 1, Dice: nan}}, viz.ComputeOptions{})
+			_, err := viz.DiceCompute([]viz.ComputePoint{{Model: "a", Compute: 1, Dice: nan}}, nil)
 			return err
 		}},
 		{"bars scores", func() error {
 			st := paperTable2()
 			st.Rows[3].Scores = st.Rows[3].Scores[:2]
-			_, err := viz.LabelBars(st, viz.BarOptions{})
+			_, err := viz.LabelBars(st, nil)
 			return err
 		}},
-		{"bars empty", func() error { _, err := viz.LabelBars(viz.ScoreTable{}, viz.BarOptions{}); return err }},
-		{"boxes none", func() error { _, err := viz.FoldBoxes(nil, viz.BoxOptions{}); return err }},
-		{"boxes empty", func() error { _, err := viz.FoldBoxes([]viz.FoldScores{{Model: "a"}}, viz.BoxOptions{}); return err }},
+		{"bars empty", func() error { _, err := viz.LabelBars(&stats.ScoreTable{}, nil); return err }},
+		{"boxes none", func() error { _, err := viz.FoldBoxes(nil, nil); return err }},
+		{"boxes empty", func() error { _, err := viz.FoldBoxes([]stats.FoldScores{{Model: "a"}}, nil); return err }},
+		{"folddiff nil", func() error { _, err := viz.FoldDiff(nil, nil); return err }},
 		{"figure empty", func() error { _, err := viz.NewFigure("x", nil); return err }},
 		{"figure ragged", func() error { _, err := viz.NewFigure("x", [][]*plot.Plot{{nil, nil}, {nil}}); return err }},
-		{"table1 none", func() error { _, err := viz.Table1(nil, viz.TableOptions{}); return err }},
+		{"table1 none", func() error { _, err := viz.Table1(nil, nil); return err }},
 		{"table1 nan", func() error {
-			_, err := viz.Table1([]viz.Table1Row{{Model: "a", ValSD: nan}}, viz.TableOptions{})
+			_, err := viz.Table1([]stats.Table1Row{{Model: "a", ValSD: nan}}, nil)
 			return err
 		}},
 		{"table2 nan", func() error {
 			st := paperTable2()
 			st.Rows[0].Scores[1] = nan
-			_, err := viz.Table2(st, viz.TableOptions{})
+			_, err := viz.Table2(st, nil)
 			return err
 		}},
 	}
@@ -315,43 +303,10 @@ func TestFigureErrors(t *testing.T) {
 	}
 }
 
-func TestFoldDifferences(t *testing.T) {
-	models := []viz.FoldScores{
-		{Model: "base", Train: []float64{0.5, 0.5, 0.5, 0.5, 0.5}, Val: []float64{0.4, 0.5, 0.6, 0.7, 0.8}},
-		{Model: "m", Train: []float64{0.5, 0.5, 0.5, 0.5, 1.5}, Val: []float64{0.5, 0.6, 0.7, 0.8, 0.9}},
-	}
-	rows, err := viz.FoldDifferences(models, viz.FoldDiffOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 1 || rows[0].Model != "m" {
-		t.Fatalf("rows %+v", rows)
-	}
-	// Train differences 0,0,0,0,1: mean 0.2, sd sqrt(0.2). A bootstrap
-	// mean is k/5 with k ~ Binomial(5, 0.2): P(k=0) = 0.328 > 2.5 %, and
-	// P(k<=2) = 0.942 < 97.5 % <= P(k<=3) = 0.993, so the 95 % interval
-	// is [0, 0.6].
-	tr := rows[0].Train
-	if math.Abs(tr.Mean-0.2) > 1e-12 || math.Abs(tr.SD-math.Sqrt(0.2)) > 1e-12 {
-		t.Errorf("train mean %v sd %v", tr.Mean, tr.SD)
-	}
-	if tr.Lo != 0 || math.Abs(tr.Hi-0.6) > 1e-12 {
-		t.Errorf("train interval [%v, %v], want [0, 0.6]", tr.Lo, tr.Hi)
-	}
-	// Validation differences are all 0.1: a degenerate interval.
-	va := rows[0].Val
-	if math.Abs(va.Mean-0.1) > 1e-12 || va.SD > 1e-12 || math.Abs(va.Lo-0.1) > 1e-12 || math.Abs(va.Hi-0.1) > 1e-12 {
-		t.Errorf("val %+v", va)
-	}
-	// The same seed gives the same interval; Baseline picks by name.
-	again, _ := viz.FoldDifferences([]viz.FoldScores{models[1], models[0]}, viz.FoldDiffOptions{Seed: 1, Baseline: "base"})
-	if again[0].Model != "m" || again[0].Train.Hi != tr.Hi {
-		t.Errorf("baseline by name: %+v", again[0])
-	}
-}
-
-func TestAverageRanks(t *testing.T) {
-	ranks, err := viz.AverageRanks(paperTable2())
+// TestPaperAverageRanks: the paper's Table 2 scores give its average
+// ranks.
+func TestPaperAverageRanks(t *testing.T) {
+	ranks, err := paperTable2().AverageRanks()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,8 +317,8 @@ func TestAverageRanks(t *testing.T) {
 			t.Errorf("model %d: average rank %v, want %v", i, ranks[i], want[i])
 		}
 	}
-	ties := viz.ScoreTable{Models: []string{"a", "b", "c"}, Rows: []viz.ScoreRow{{Scores: []float64{0.5, 0.5, 0.2}}}}
-	ranks, err = viz.AverageRanks(ties)
+	ties := &stats.ScoreTable{Models: []string{"a", "b", "c"}, Rows: []stats.ScoreRow{{Scores: []float64{0.5, 0.5, 0.2}}}}
+	ranks, err = ties.AverageRanks()
 	if err != nil || ranks[0] != 1.5 || ranks[1] != 1.5 || ranks[2] != 3 {
 		t.Errorf("ties: %v %v, want [1.5 1.5 3]", ranks, err)
 	}

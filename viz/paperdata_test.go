@@ -3,6 +3,8 @@ package viz_test
 import (
 	"math"
 
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
 )
 
@@ -28,7 +30,7 @@ func spread(m, sd float64) []float64 {
 	return out
 }
 
-func heartFolds() []viz.FoldScores {
+func heartFolds() []stats.FoldScores {
 	rows := []struct {
 		name           string
 		vm, vs, tm, ts float64
@@ -41,9 +43,9 @@ func heartFolds() []viz.FoldScores {
 		{"Conv-Skip", 0.81, 0.03, 0.84, 0.01},
 		{"Conv-Skip-Resblock-2", 0.82, 0.02, 0.85, 0.01},
 	}
-	out := make([]viz.FoldScores, len(rows))
+	out := make([]stats.FoldScores, len(rows))
 	for i, r := range rows {
-		out[i] = viz.FoldScores{Model: r.name, Val: spread(r.vm, r.vs), Train: spread(r.tm, r.ts)}
+		out[i] = stats.FoldScores{Model: r.name, Val: spread(r.vm, r.vs), Train: spread(r.tm, r.ts)}
 	}
 	// Make the folds differ per model, as real folds do.
 	for i := range out {
@@ -55,10 +57,10 @@ func heartFolds() []viz.FoldScores {
 }
 
 // fixtureRuns returns deterministic learning curves shaped like real ones.
-func fixtureRuns() []viz.Run {
-	var runs []viz.Run
+func fixtureRuns() []*train.Run {
+	var runs []*train.Run
 	for r, name := range []string{"U-net", "Conv-Skip", "Swin-UNETR"} {
-		run := viz.Run{Name: name}
+		run := &train.Run{Name: name}
 		for e := 1; e <= 60; e++ {
 			t := float64(e)
 			k := 0.06 + 0.015*float64(r)
@@ -66,17 +68,17 @@ func fixtureRuns() []viz.Run {
 			vl := 0.35 + 1.0*math.Exp(-k*t) + 0.002*t*float64(r) + 0.02*math.Sin(t*1.3+float64(r))
 			td := 0.88 - 0.8*math.Exp(-k*t)
 			vd := 0.80 - 0.75*math.Exp(-k*t) - 0.001*t*float64(r) + 0.015*math.Sin(t*1.1+float64(r))
-			run.Epochs = append(run.Epochs, viz.Epoch{Epoch: e, TrainLoss: tl, ValLoss: vl, TrainDice: td, ValDice: vd})
+			run.Epochs = append(run.Epochs, train.Epoch{Epoch: e, TrainLoss: tl, ValLoss: vl, TrainDice: td, ValDice: vd})
 		}
 		runs = append(runs, run)
 	}
 	return runs
 }
-func paperTable2() viz.ScoreTable {
-	return viz.ScoreTable{
+func paperTable2() *stats.ScoreTable {
+	return &stats.ScoreTable{
 		Title:  "Test Dice on the Medical Segmentation Decathlon",
 		Models: []string{"U-net", "Swin-UNETR", "Conv-Skip"},
-		Rows: []viz.ScoreRow{
+		Rows: []stats.ScoreRow{
 			{Task: "BrainTumour", Label: "L1", Scores: []float64{0.643, 0.627, 0.652}},
 			{Task: "BrainTumour", Label: "L2", Scores: []float64{0.432, 0.398, 0.436}},
 			{Task: "BrainTumour", Label: "L3", Scores: []float64{0.665, 0.628, 0.655}},

@@ -3,16 +3,16 @@ package viz_test
 import (
 	"math"
 
-	"github.com/unetlab/unetlab/viz"
+	"github.com/unetlab/unetlab/volume"
 )
 
 // phantom returns a CT-like ellipsoid "body" (soft tissue, HU ~ 40) with
 // two "lungs" (HU ~ -800) and a "tumour" label inside the right lung, on
 // an anisotropic grid: shape (nx, ny, nz), spacing (0.8, 0.8, 2.5) mm,
 // axes RAS.
-func phantom(nx, ny, nz int) (img, lab viz.Volume) {
-	img = viz.Volume{Data: make([]float32, nx*ny*nz), Shape: [3]int{nx, ny, nz}, Spacing: [3]float64{0.8, 0.8, 2.5}}
-	lab = viz.Volume{Data: make([]float32, nx*ny*nz), Shape: img.Shape, Spacing: img.Spacing}
+func phantom(nx, ny, nz int) (img, lab *volume.Volume) {
+	img = vol(make([]float32, nx*ny*nz), [3]int{nx, ny, nz}, [3]float64{0.8, 0.8, 2.5}, "")
+	lab = vol(make([]float32, nx*ny*nz), img.Shape, img.Spacing, "")
 	for z := range nz {
 		for y := range ny {
 			for x := range nx {

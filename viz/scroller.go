@@ -11,16 +11,18 @@ import (
 	"sync/atomic"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/volume"
 )
 
-// ScrollOptions configures [NewScroller]; the zero value shows every slice
-// up to 128 frames.
+// ScrollOptions configures [NewScroller]; nil or the zero value shows
+// every slice up to 128 frames, windowed and sized as [ViewOptions]'
+// zero value.
 type ScrollOptions struct {
 	// View sets the window, pixel size, labels and title of every frame.
 	View ViewOptions
 	// MaxFrames caps the number of pre-rendered frames (each an inline PNG
 	// in the notebook); a volume with more slices is sampled evenly.
-	// 0 means 128.
+	// 0 means 128; negative is an error.
 	MaxFrames int
 }
 
@@ -45,37 +47,40 @@ type Scroller struct {
 
 var scrollerSeq atomic.Uint64
 
-// NewScroller renders the slices of v in the given plane as frames of a
-// [Scroller]. Labels in opt.View are overlaid as in [Slice].
-func NewScroller(v Volume, plane Plane, opt ScrollOptions) (*Scroller, error) {
-	if err := v.check("image"); err != nil {
-		return nil, err
-	}
-	g, err := geometry(v, plane)
+// NewScroller renders the slices of channel opt.View.Channel of v in the
+// given plane as frames of a [Scroller]. Labels in opt.View are overlaid as
+// in [Slice].
+func NewScroller(v *volume.Volume, plane Plane, opt *ScrollOptions) (*Scroller, error) {
+	o := valueOf(opt)
+	img, err := imageOf(v, o.View)
 	if err != nil {
 		return nil, err
 	}
-	if opt.MaxFrames < 0 {
-		return nil, fmt.Errorf("%w: ScrollOptions.MaxFrames %d < 0", ErrInput, opt.MaxFrames)
-	}
-	if opt.MaxFrames == 0 {
-		opt.MaxFrames = 128
-	}
-	r, err := newRenderer(v, opt.View, []sliceGeom{g})
+	g, err := geometry(img, plane)
 	if err != nil {
 		return nil, err
 	}
-	n := v.Shape[g.nAx]
-	s := &Scroller{Title: opt.View.Title, Axis: [3]string{"x", "y", "z"}[g.nAx]}
+	if o.MaxFrames < 0 {
+		return nil, fmt.Errorf("%w: ScrollOptions.MaxFrames %d, want >= 0 (0 means 128)", ErrOptions, o.MaxFrames)
+	}
+	if o.MaxFrames == 0 {
+		o.MaxFrames = 128
+	}
+	r, err := newRenderer(img, o.View, []sliceGeom{g})
+	if err != nil {
+		return nil, err
+	}
+	n := img.shape[g.nAx]
+	s := &Scroller{Title: o.View.Title, Axis: [3]string{"x", "y", "z"}[g.nAx]}
 	if s.Title == "" {
 		s.Title = fmt.Sprintf("%v slices %s", plane, plane.hint())
 	}
-	if n <= opt.MaxFrames {
+	if n <= o.MaxFrames {
 		for k := range n {
 			s.Indices = append(s.Indices, k)
 		}
 	} else {
-		s.Indices = MontageIndices(n, opt.MaxFrames)
+		s.Indices = MontageIndices(n, o.MaxFrames)
 	}
 	// Frames render and encode independently: one worker per core.
 	s.Frames = make([][]byte, len(s.Indices))

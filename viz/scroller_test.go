@@ -20,7 +20,7 @@ import (
 
 func TestScroller(t *testing.T) {
 	img, lab := phantom(24, 20, 10)
-	s, err := viz.NewScroller(img, viz.Axial, viz.ScrollOptions{View: viz.ViewOptions{Labels: lab, PixelSize: 1}})
+	s, err := viz.NewScroller(img, viz.Axial, &viz.ScrollOptions{View: viz.ViewOptions{Labels: lab, PixelSize: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestScroller(t *testing.T) {
 		}
 	}
 	// Each frame is the same picture Slice draws.
-	one, err := viz.Slice(img, viz.Axial, 3, viz.ViewOptions{Labels: lab, PixelSize: 1})
+	one, err := viz.Slice(img, viz.Axial, 3, &viz.ViewOptions{Labels: lab, PixelSize: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestScroller(t *testing.T) {
 		}
 	}
 	// Sampling: at most MaxFrames frames, evenly spaced.
-	s2, err := viz.NewScroller(img, viz.Sagittal, viz.ScrollOptions{MaxFrames: 4})
+	s2, err := viz.NewScroller(img, viz.Sagittal, &viz.ScrollOptions{MaxFrames: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestScrollerHandler(t *testing.T) {
 		t.Skip("node not installed")
 	}
 	img, _ := phantom(16, 16, 6)
-	s, err := viz.NewScroller(img, viz.Axial, viz.ScrollOptions{View: viz.ViewOptions{PixelSize: 2}})
+	s, err := viz.NewScroller(img, viz.Axial, &viz.ScrollOptions{View: viz.ViewOptions{PixelSize: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestScrollerNbconvert(t *testing.T) {
 		t.Skip("jupyter-nbconvert not installed")
 	}
 	img, _ := phantom(16, 16, 6)
-	s, err := viz.NewScroller(img, viz.Axial, viz.ScrollOptions{View: viz.ViewOptions{PixelSize: 2}})
+	s, err := viz.NewScroller(img, viz.Axial, &viz.ScrollOptions{View: viz.ViewOptions{PixelSize: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestScrollerNbconvert(t *testing.T) {
 		"metadata": map[string]any{"kernelspec": map[string]any{"name": "unetlab", "display_name": "Go (unetlab)", "language": "go"}},
 		"cells": []any{map[string]any{
 			"cell_type": "code", "id": "c1", "execution_count": 1, "metadata": map[string]any{},
-			"source": "viz.NewScroller(img, viz.Axial, viz.ScrollOptions{})",
+			"source": "viz.NewScroller(img, viz.Axial, nil)",
 			"outputs": []any{map[string]any{
 				"output_type": "display_data", "metadata": map[string]any{},
 				"data": map[string]any{

@@ -13,59 +13,6 @@ import (
 	"github.com/unetlab/unetlab/stats"
 )
 
-// ScoreRow is one task label's scores, one per model of its [ScoreTable].
-type ScoreRow struct {
-	// Task is the dataset ("BrainTumour"), Label the class ("L1" or "edema").
-	Task, Label string
-	// Scores[m] is model m's Dice in [0, 1] (higher is better).
-	Scores []float64
-}
-
-// ScoreTable holds per-task, per-label scores of several models: the
-// layout of the paper's Table 2.
-type ScoreTable struct {
-	Title  string
-	Models []string
-	Rows   []ScoreRow
-}
-
-func (t ScoreTable) check(fn string) error {
-	if len(t.Models) == 0 || len(t.Rows) == 0 {
-		return fmt.Errorf("%w: %s: %d models, %d rows", ErrInput, fn, len(t.Models), len(t.Rows))
-	}
-	for i, r := range t.Rows {
-		if len(r.Scores) != len(t.Models) {
-			return fmt.Errorf("%w: %s: row %d (%s %s) has %d scores for %d models",
-				ErrInput, fn, i, r.Task, r.Label, len(r.Scores), len(t.Models))
-		}
-		for m, s := range r.Scores {
-			if err := checkFinite(fmt.Sprintf("%s: row %d (%s %s) score of %q", fn, i, r.Task, r.Label, t.Models[m]), s); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// AverageRanks ranks the models within each row (1 = highest score, ties
-// share the mean of their ranks) and returns each model's mean rank over
-// all rows, as the paper's Table 2 does (over label rows, not tasks). It is
-// stats.AverageRanks on the table's finite scores.
-func AverageRanks(t ScoreTable) ([]float64, error) {
-	if err := t.check("AverageRanks"); err != nil {
-		return nil, err
-	}
-	scores := make([][]float64, len(t.Rows))
-	for i, r := range t.Rows {
-		scores[i] = r.Scores
-	}
-	avg, err := stats.AverageRanks(scores)
-	if err != nil {
-		return nil, fmt.Errorf("%w: AverageRanks: %w", ErrInput, err)
-	}
-	return avg, nil
-}
-
 // Table is a rendered table: text/html for notebooks and aligned
 // text/plain for terminals and logs.
 type Table struct {
@@ -276,38 +223,26 @@ func (t *Table) SaveAs(path string) error {
 	return writeFileAtomic(path, buf.Bytes())
 }
 
-// Table1Row is one line of the paper's Table 1: a model's cross-validated
-// foreground Dice on one dataset, and its fold-wise difference (FWD) with
-// the baseline. Dice values are in [0, 1]; p-values in [0, 1].
-type Table1Row struct {
-	Dataset, Model string
-	// Folds is k, the number of cross-validation folds the means, sds and
-	// p-values are over (at least 2); 0 means not stated. Table1's default
-	// title names it ("5-fold cross-validation") when every row gives the
-	// same k.
-	Folds int
-	// Baseline marks the reference model: its FWD and p cells read "NA.".
-	Baseline bool
-	// ValMean ± ValSD: validation Dice over folds.
-	ValMean, ValSD float64
-	// ValFWDMean ± ValFWDSD: fold-wise difference with the baseline.
-	ValFWDMean, ValFWDSD float64
-	// ValP: two-tailed p-value of the validation difference.
-	ValP float64
-	// TrainMean ± TrainSD, TrainFWDMean ± TrainFWDSD, TrainP: the same on
-	// the training folds.
-	TrainMean, TrainSD       float64
-	TrainFWDMean, TrainFWDSD float64
-	TrainP                   float64
-}
-
-// TableOptions configures [Table1] and [Table2]. The zero value prints 3
-// decimals and the paper's captions.
+// TableOptions configures [Table1] and [Table2]. nil or the zero value
+// prints 3 decimals and the paper's captions.
 type TableOptions struct {
-	// Digits is the number of decimals of scores; 0 means 3.
+	// Digits is the number of decimals of scores, 0..9; 0 means 3.
 	Digits int
 	// Title and Caption override the defaults; "-" means none.
 	Title, Caption string
+}
+
+// tableOptions returns *opt with Digits resolved, or an error naming the
+// field at fault.
+func tableOptions(opt *TableOptions) (TableOptions, error) {
+	o := valueOf(opt)
+	if o.Digits < 0 || o.Digits > 9 {
+		return o, fmt.Errorf("%w: TableOptions.Digits %d, want 0..9 (0 means 3)", ErrOptions, o.Digits)
+	}
+	if o.Digits == 0 {
+		o.Digits = 3
+	}
+	return o, nil
 }
 
 func (o TableOptions) text(s, def string) string {
@@ -320,7 +255,8 @@ func (o TableOptions) text(s, def string) string {
 	return s
 }
 
-// Table1 lays out cross-validation results as the paper's Table 1:
+// Table1 lays out cross-validation results (stats.Table1Rows, or
+// train.Table1Rows of a cross-validation) as the paper's Table 1:
 // dataset, model, validation Dice (mean ± sd), validation FWD, its
 // p-value, training Dice, training FWD and its p-value. Rows keep their
 // order; the dataset is printed on the first row of each run of equal
@@ -333,14 +269,15 @@ func (o TableOptions) text(s, def string) string {
 // 5-fold cross-validation, ..." when every row has the same k,
 // "cross-validation (3 to 5 folds)" when they differ, and no count when a
 // row leaves it 0.
-func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
+func Table1(rows []stats.Table1Row, opt *TableOptions) (*Table, error) {
+	o, err := tableOptions(opt)
+	if err != nil {
+		return nil, err
+	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("%w: Table1: no rows", ErrInput)
 	}
-	d := opt.Digits
-	if d <= 0 {
-		d = 3
-	}
+	d := o.Digits
 	for i, r := range rows {
 		if r.Folds < 0 || r.Folds == 1 {
 			return nil, fmt.Errorf("%w: Table1: row %d (%s %s) Folds %d, want 0 (not stated) or at least 2",
@@ -362,8 +299,8 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 	// Differences are small: one more decimal.
 	pmd := func(m, s float64) string { return fmt.Sprintf("%.*f ± %.*f", d+1, m, d+1, s) }
 	t := &Table{
-		Title: opt.text(opt.Title, "Table 1: "+cvText(rows)+", foreground Dice"),
-		Caption: opt.text(opt.Caption, "Mean ± sd over folds. FWD: fold-wise difference with the baseline; "+
+		Title: o.text(o.Title, "Table 1: "+cvText(rows)+", foreground Dice"),
+		Caption: o.text(o.Caption, "Mean ± sd over folds. FWD: fold-wise difference with the baseline; "+
 			"p: two-tailed bootstrap p-value of that difference."+fewFoldsNote(rows)),
 		Header:      []string{"Dataset", "Model", "Val. Dice", "Val. FWD", "Val. p", "Train Dice", "Train FWD", "Train p"},
 		NumericFrom: 2,
@@ -397,7 +334,7 @@ func Table1(rows []Table1Row, opt TableOptions) (*Table, error) {
 // cvText names the cross-validation of rows for Table 1's title: "5-fold
 // cross-validation", "cross-validation (3 to 5 folds)", or
 // "cross-validation" when a row does not state its fold count.
-func cvText(rows []Table1Row) string {
+func cvText(rows []stats.Table1Row) string {
 	lo, hi := rows[0].Folds, rows[0].Folds
 	for _, r := range rows {
 		if r.Folds == 0 {
@@ -413,7 +350,7 @@ func cvText(rows []Table1Row) string {
 
 // fewFoldsNote is the caption's note on p-values over fewer than
 // stats.MinBootstrapPairs folds, "" when no row has so few.
-func fewFoldsNote(rows []Table1Row) string {
+func fewFoldsNote(rows []stats.Table1Row) string {
 	few := 0
 	for _, r := range rows {
 		if !r.Baseline && r.Folds > 0 && r.Folds < stats.MinBootstrapPairs && r.Folds > few {
@@ -438,24 +375,25 @@ func formatP(p float64) string {
 
 // Table2 lays out per-task, per-label scores as the paper's Table 2: task
 // and label rows by model columns, the best score of each row in bold, and
-// a last row with each model's average rank (see [AverageRanks]); the best
-// (lowest) average rank is bold too.
-func Table2(st ScoreTable, opt TableOptions) (*Table, error) {
-	ranks, err := AverageRanks(st)
+// a last row with each model's average rank (stats.ScoreTable's
+// AverageRanks); the best (lowest) average rank is bold too.
+func Table2(st *stats.ScoreTable, opt *TableOptions) (*Table, error) {
+	o, err := tableOptions(opt)
 	if err != nil {
 		return nil, err
 	}
-	d := opt.Digits
-	if d <= 0 {
-		d = 3
+	ranks, err := st.AverageRanks()
+	if err != nil {
+		return nil, fmt.Errorf("%w: Table2: %w", ErrInput, err)
 	}
+	d := o.Digits
 	title := st.Title
 	if title == "" {
 		title = "Table 2: test Dice per task and label"
 	}
 	t := &Table{
-		Title:       opt.text(opt.Title, title),
-		Caption:     opt.text(opt.Caption, "Average rank: mean over label rows of each model's rank within the row (1 = best)."),
+		Title:       o.text(o.Title, title),
+		Caption:     o.text(o.Caption, "Average rank: mean over label rows of each model's rank within the row (1 = best)."),
 		Header:      append([]string{"Dataset", "Region"}, st.Models...),
 		NumericFrom: 2,
 	}

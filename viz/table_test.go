@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/viz"
 )
 
 // paperTable1 returns the Heart and Lung rows of the paper's Table 1 that
 // Figure 5 shows (the terminated Resblock-1 and ConvNext omitted).
-func paperTable1() []viz.Table1Row {
-	return []viz.Table1Row{
+func paperTable1() []stats.Table1Row {
+	return []stats.Table1Row{
 		{Dataset: "Heart", Folds: 5, Model: "U-net", Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
 		{Dataset: "Heart", Folds: 5, Model: "Swin-UNETR", ValMean: 0.8, ValSD: 0.05, ValFWDMean: -0.0026, ValFWDSD: 0.032, ValP: 0.0,
 			TrainMean: 0.89, TrainSD: 0.01, TrainFWDMean: 0.046, TrainFWDSD: 0.018, TrainP: 0.0},
@@ -50,11 +51,11 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestTables(t *testing.T) {
-	t1, err := viz.Table1(paperTable1(), viz.TableOptions{})
+	t1, err := viz.Table1(paperTable1(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t2, err := viz.Table2(paperTable2(), viz.TableOptions{})
+	t2, err := viz.Table2(paperTable2(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +88,16 @@ func TestTables(t *testing.T) {
 // TestTable1Title checks that the default title states the rows' fold
 // count, whatever it is.
 func TestTable1Title(t *testing.T) {
-	rows := func(folds ...int) []viz.Table1Row {
-		var out []viz.Table1Row
+	rows := func(folds ...int) []stats.Table1Row {
+		var out []stats.Table1Row
 		for i, k := range folds {
-			out = append(out, viz.Table1Row{Dataset: fmt.Sprint("D", i), Model: "U-net", Baseline: true, Folds: k})
+			out = append(out, stats.Table1Row{Dataset: fmt.Sprint("D", i), Model: "U-net", Baseline: true, Folds: k})
 		}
 		return out
 	}
 	cases := []struct {
 		name  string
-		rows  []viz.Table1Row
+		rows  []stats.Table1Row
 		title string // "" for an error
 	}{
 		{"five", rows(5, 5), "Table 1: 5-fold cross-validation, foreground Dice"},
@@ -110,7 +111,7 @@ func TestTable1Title(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tb, err := viz.Table1(c.rows, viz.TableOptions{})
+			tb, err := viz.Table1(c.rows, nil)
 			if c.title == "" {
 				if !errors.Is(err, viz.ErrInput) {
 					t.Fatalf("Table1: error %v, want ErrInput", err)
@@ -126,23 +127,23 @@ func TestTable1Title(t *testing.T) {
 		})
 	}
 	// Fewer than 5 folds: the caption says why p is at least 2/2^k.
-	few := []viz.Table1Row{{Dataset: "Heart", Model: "U-net", Baseline: true, Folds: 3},
+	few := []stats.Table1Row{{Dataset: "Heart", Model: "U-net", Baseline: true, Folds: 3},
 		{Dataset: "Heart", Model: "Conv-Skip", Folds: 3, ValP: 0.25, TrainP: 0.25}}
-	tb, err := viz.Table1(few, viz.TableOptions{})
+	tb, err := viz.Table1(few, nil)
 	if err != nil || !strings.Contains(tb.Caption, "at least 2/2^k (0.25 for 3 folds)") {
 		t.Errorf("3 folds: caption %q, %v", tb.Caption, err)
 	}
-	if tb, _ := viz.Table1(rows(5, 5), viz.TableOptions{}); strings.Contains(tb.Caption, "2/2^k") {
+	if tb, _ := viz.Table1(rows(5, 5), nil); strings.Contains(tb.Caption, "2/2^k") {
 		t.Errorf("5 folds: caption %q has the few-folds note", tb.Caption)
 	}
-	tb, err = viz.Table1(rows(3), viz.TableOptions{Title: "mine"})
+	tb, err = viz.Table1(rows(3), &viz.TableOptions{Title: "mine"})
 	if err != nil || tb.Title != "mine" {
 		t.Errorf("Title option: %v, %v", tb, err)
 	}
 }
 
 func TestTableSaveAs(t *testing.T) {
-	tb, err := viz.Table2(paperTable2(), viz.TableOptions{Digits: 2, Title: "-", Caption: "-"})
+	tb, err := viz.Table2(paperTable2(), &viz.TableOptions{Digits: 2, Title: "-", Caption: "-"})
 	if err != nil {
 		t.Fatal(err)
 	}

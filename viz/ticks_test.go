@@ -106,7 +106,7 @@ func TestDiceComputeTickLabels(t *testing.T) {
 							Compute: c, Dice: 0.5 + 0.1*float64(i), DiceSD: 0.02})
 					}
 				}
-				f, err := viz.DiceCompute(pts, viz.ComputeOptions{Width: l.width})
+				f, err := viz.DiceCompute(pts, &viz.ComputeOptions{Width: l.width})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -154,7 +154,7 @@ func TestDiceComputeAxis(t *testing.T) {
 	f, err := viz.DiceCompute([]viz.ComputePoint{
 		{Model: "a", Task: "Heart", Compute: 1.5e12, Dice: 0.8},
 		{Model: "b", Task: "Heart", Compute: 2e12, Dice: 0.81},
-	}, viz.ComputeOptions{})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,20 +9,23 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/stats"
+	"github.com/unetlab/unetlab/volume"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // ViewOptions configures the volume views ([Slice], [Montage],
-// [Orthogonal], [Compare], [NewScroller]). The zero value windows
-// automatically from the 0.5th to the 99.5th percentile, picks the pixel
-// size automatically and draws no labels.
+// [Orthogonal], [Compare], [NewScroller]). nil or the zero value shows
+// channel 0, windows automatically from the 0.5th to the 99.5th
+// percentile, picks the pixel size automatically and draws no labels.
 type ViewOptions struct {
+	// Channel is the image channel shown (a modality: 0..Channels-1).
+	Channel int
 	// Window maps intensities to grey. A zero Width means automatic: the
 	// LowPercentile..HighPercentile range of the whole volume (so every
 	// slice of a volume shares one window). Presets: WindowLung,
@@ -36,10 +39,10 @@ type ViewOptions struct {
 	// number that makes the longer side of the largest panel at least
 	// 256 pixels (or multiplied to keep it at most 1024).
 	PixelSize float64
-	// Labels, when its Data is non-empty, is a label map on the image's
-	// voxel grid (same Shape; its Spacing and Axes are ignored) drawn over
-	// the image: class c in LabelColour(c), background 0 left clear.
-	Labels Volume
+	// Labels, when not nil, is a one-channel label map on the image's
+	// voxel grid (same Shape; its spacing and affine are ignored) drawn
+	// over the image: class c in LabelColour(c), background 0 left clear.
+	Labels *volume.Volume
 	// Alpha is the opacity of filled labels in (0, 1]; 0 means 0.45.
 	Alpha float64
 	// Contour draws each label's outline (1 pixel, opaque) instead of
@@ -47,8 +50,8 @@ type ViewOptions struct {
 	Contour bool
 	// Crosshair marks, in Orthogonal, where the other two planes cut.
 	Crosshair bool
-	// Columns is the number of panels per row of a Montage; 0 means as
-	// many as fit 1000 pixels, at most 6.
+	// Columns is the number of panels per row of a Montage, >= 0; 0 means
+	// as many as fit 1000 pixels, at most 6.
 	Columns int
 	// Title is drawn above the panels; "" means a default naming the view.
 	Title string
@@ -269,8 +272,8 @@ type sliceGeom struct {
 	sh, sv       float64 // spacing in mm
 }
 
-func geometry(v Volume, plane Plane) (sliceGeom, error) {
-	o, err := parseAxes(v.Axes)
+func geometry(v vox, plane Plane) (sliceGeom, error) {
+	o, err := parseAxes(v.axes)
 	if err != nil {
 		return sliceGeom{}, err
 	}
@@ -283,14 +286,14 @@ func geometry(v Volume, plane Plane) (sliceGeom, error) {
 	case Sagittal:
 		normal, hA, vA = lr, ap, si
 	default:
-		return sliceGeom{}, fmt.Errorf("%w: plane %v, want Axial, Coronal or Sagittal", ErrInput, plane)
+		return sliceGeom{}, fmt.Errorf("%w: plane %v, want Axial, Coronal or Sagittal", ErrOptions, plane)
 	}
 	g := sliceGeom{plane: plane, nAx: o.axis[normal], hAx: o.axis[hA], vAx: o.axis[vA],
 		// Display axes grow toward the negative letter (L, P, I): a voxel
 		// axis growing toward the positive one is flipped.
 		hFlip: o.pos[hA], vFlip: o.pos[vA]}
-	g.nh, g.nv = v.Shape[g.hAx], v.Shape[g.vAx]
-	g.sh, g.sv = v.spacing(g.hAx), v.spacing(g.vAx)
+	g.nh, g.nv = v.shape[g.hAx], v.shape[g.vAx]
+	g.sh, g.sv = v.spacingOf(g.hAx), v.spacingOf(g.vAx)
 	return g, nil
 }
 
@@ -344,43 +347,90 @@ func autoPixelSize(geoms []sliceGeom) float64 {
 
 // renderer holds what every panel of a view shares.
 type renderer struct {
-	img    Volume
-	labels *Volume
+	img    vox
+	labels *vox
 	win    Window
 	ps     float64
 	alpha  float64
 	opt    ViewOptions
 }
 
-func newRenderer(img Volume, opt ViewOptions, geoms []sliceGeom) (*renderer, error) {
-	if err := img.check("image"); err != nil {
+// valueOf returns *opt, or the zero value (the defaults) for nil.
+func valueOf[T any](opt *T) T {
+	var o T
+	if opt != nil {
+		o = *opt
+	}
+	return o
+}
+
+// sliceView returns what a one-plane view of v needs: the options, the
+// channel shown and the plane's geometry.
+func sliceView(v *volume.Volume, plane Plane, opt *ViewOptions) (ViewOptions, vox, sliceGeom, error) {
+	o := valueOf(opt)
+	img, err := imageOf(v, o)
+	if err != nil {
+		return o, img, sliceGeom{}, err
+	}
+	g, err := geometry(img, plane)
+	return o, img, g, err
+}
+
+// imageOf returns the channel of v that opt shows.
+func imageOf(v *volume.Volume, opt ViewOptions) (vox, error) {
+	if v != nil && (opt.Channel < 0 || opt.Channel >= v.Channels) {
+		return vox{}, fmt.Errorf("%w: ViewOptions.Channel %d, the image has %d channel(s)", ErrOptions, opt.Channel, v.Channels)
+	}
+	return voxOf("image", v, opt.Channel)
+}
+
+// labelVox returns the one-channel label map lab checked against the
+// image's shape; field names it in errors.
+func labelVox(field string, lab *volume.Volume, img vox) (*vox, error) {
+	l, err := voxOf(field, lab, 0)
+	if err != nil {
 		return nil, err
 	}
+	if lab.Channels != 1 {
+		return nil, fmt.Errorf("%w: %s has %d channels, want a one-channel label map", ErrShape, field, lab.Channels)
+	}
+	if l.shape != img.shape {
+		return nil, fmt.Errorf("%w: %s shape %v, image %v (X, Y, Z voxels)", ErrShape, field, l.shape, img.shape)
+	}
+	return &l, nil
+}
+
+func newRenderer(img vox, opt ViewOptions, geoms []sliceGeom) (*renderer, error) {
 	r := &renderer{img: img, opt: opt, win: opt.Window, ps: opt.PixelSize, alpha: opt.Alpha}
-	if len(opt.Labels.Data) > 0 {
-		if err := opt.Labels.check("labels"); err != nil {
+	if opt.Labels != nil {
+		l, err := labelVox("ViewOptions.Labels", opt.Labels, img)
+		if err != nil {
 			return nil, err
 		}
-		if opt.Labels.Shape != img.Shape {
-			return nil, fmt.Errorf("%w: labels shape %v, image %v", ErrShape, opt.Labels.Shape, img.Shape)
-		}
-		r.labels = &opt.Labels
+		r.labels = l
+	}
+	if opt.Columns < 0 {
+		return nil, fmt.Errorf("%w: ViewOptions.Columns %d, want >= 0 (0 means automatic)", ErrOptions, opt.Columns)
 	}
 	if r.win.Width <= 0 {
 		lo, hi := opt.LowPercentile, opt.HighPercentile
 		if lo == 0 && hi == 0 {
 			lo, hi = 0.5, 99.5
 		}
-		w, err := AutoWindow(img, lo, hi)
+		if !(lo >= 0 && lo < hi && hi <= 100) {
+			return nil, fmt.Errorf("%w: ViewOptions.LowPercentile %v, HighPercentile %v: want 0 <= low < high <= 100",
+				ErrOptions, opt.LowPercentile, opt.HighPercentile)
+		}
+		w, err := autoWindow(img, lo, hi)
 		if err != nil {
 			return nil, err
 		}
 		r.win = w
 	} else if math.IsNaN(r.win.Center) || math.IsInf(r.win.Center, 0) || math.IsInf(r.win.Width, 0) {
-		return nil, fmt.Errorf("%w: Window %+v", ErrInput, r.win)
+		return nil, fmt.Errorf("%w: ViewOptions.Window %+v", ErrOptions, r.win)
 	}
 	if math.IsNaN(r.ps) || r.ps < 0 || math.IsInf(r.ps, 0) {
-		return nil, fmt.Errorf("%w: PixelSize %v mm", ErrInput, r.ps)
+		return nil, fmt.Errorf("%w: ViewOptions.PixelSize %v mm, want >= 0 (0 means automatic)", ErrOptions, r.ps)
 	}
 	if r.ps == 0 {
 		r.ps = autoPixelSize(geoms)
@@ -389,14 +439,14 @@ func newRenderer(img Volume, opt ViewOptions, geoms []sliceGeom) (*renderer, err
 		// Bound the sides in float64 first: a tiny PixelSize would make
 		// the int conversion in pixels overflow (to a 1-pixel panel).
 		if fw, fh := float64(g.nh)*g.sh/r.ps, float64(g.nv)*g.sv/r.ps; !(fw <= 1<<24 && fh <= 1<<24) {
-			return nil, fmt.Errorf("%w: PixelSize %v mm makes a %.3gx%.3g panel", ErrInput, r.ps, fw, fh)
+			return nil, fmt.Errorf("%w: ViewOptions.PixelSize %v mm makes a %.3gx%.3g panel", ErrOptions, r.ps, fw, fh)
 		}
 		if w, h := g.pixels(r.ps); w*h > 1<<24 {
-			return nil, fmt.Errorf("%w: PixelSize %v mm makes a %dx%d panel", ErrInput, r.ps, w, h)
+			return nil, fmt.Errorf("%w: ViewOptions.PixelSize %v mm makes a %dx%d panel", ErrOptions, r.ps, w, h)
 		}
 	}
 	if r.alpha < 0 || r.alpha > 1 || math.IsNaN(r.alpha) {
-		return nil, fmt.Errorf("%w: Alpha %v, want 0..1", ErrInput, r.alpha)
+		return nil, fmt.Errorf("%w: ViewOptions.Alpha %v, want 0..1", ErrOptions, r.alpha)
 	}
 	if r.alpha == 0 {
 		r.alpha = defaultAlpha
@@ -405,15 +455,15 @@ func newRenderer(img Volume, opt ViewOptions, geoms []sliceGeom) (*renderer, err
 }
 
 // checkIndex reports an out-of-range slice index.
-func checkIndex(v Volume, g sliceGeom, k int) error {
-	if k < 0 || k >= v.Shape[g.nAx] {
-		return fmt.Errorf("%w: %v slice %d out of range [0, %d) along voxel axis %d", ErrInput, g.plane, k, v.Shape[g.nAx], g.nAx)
+func checkIndex(v vox, g sliceGeom, k int) error {
+	if k < 0 || k >= v.shape[g.nAx] {
+		return fmt.Errorf("%w: %v slice %d out of range [0, %d) along voxel axis %c", ErrInput, g.plane, k, v.shape[g.nAx], "XYZ"[g.nAx])
 	}
 	return nil
 }
 
 // render draws slice k of the plane, with labels (nil for none) overlaid.
-func (r *renderer) render(g sliceGeom, k int, labels *Volume) *image.RGBA {
+func (r *renderer) render(g sliceGeom, k int, labels *vox) *image.RGBA {
 	w, h := g.pixels(r.ps)
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	// Display pixel -> voxel position along each display axis.
@@ -446,7 +496,7 @@ func (r *renderer) render(g sliceGeom, k int, labels *Volume) *image.RGBA {
 	return out
 }
 
-func labelAt(l *Volume, p [3]int) int {
+func labelAt(l *vox, p [3]int) int {
 	x := l.at(p[0], p[1], p[2])
 	if math.IsNaN(float64(x)) {
 		return 0
@@ -502,27 +552,25 @@ func blend(under, over uint8, a float64) uint8 {
 	return uint8(math.Round((1-a)*float64(under) + a*float64(over)))
 }
 
-// Slice shows slice index of the volume in the given plane. index counts
-// voxels along the voxel axis normal to the plane (for "RAS" volumes: z
-// for Axial, y for Coronal, x for Sagittal), 0-based.
-func Slice(v Volume, plane Plane, index int, opt ViewOptions) (*View, error) {
-	g, err := geometry(v, plane)
+// Slice shows slice index of channel opt.Channel of v in the given plane.
+// index counts voxels along the voxel axis normal to the plane (for "RAS"
+// volumes: Z for Axial, Y for Coronal, X for Sagittal), 0-based. nil opt
+// means the defaults.
+func Slice(v *volume.Volume, plane Plane, index int, opt *ViewOptions) (*View, error) {
+	o, img, g, err := sliceView(v, plane, opt)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.check("image"); err != nil {
+	if err := checkIndex(img, g, index); err != nil {
 		return nil, err
 	}
-	if err := checkIndex(v, g, index); err != nil {
-		return nil, err
-	}
-	r, err := newRenderer(v, opt, []sliceGeom{g})
+	r, err := newRenderer(img, o, []sliceGeom{g})
 	if err != nil {
 		return nil, err
 	}
-	title := opt.Title
+	title := o.Title
 	if title == "" {
-		title = fmt.Sprintf("%v slice %d of %d %s", plane, index, v.Shape[g.nAx], plane.hint())
+		title = fmt.Sprintf("%v slice %d of %d %s", plane, index, img.shape[g.nAx], plane.hint())
 	}
 	return &View{Title: title, panels: []viewPanel{{img: r.render(g, index, r.labels), caption: r.caption(g, index)}}}, nil
 }
@@ -547,26 +595,23 @@ func MontageIndices(size, n int) []int {
 // Montage shows n evenly spaced slices of the plane (see MontageIndices),
 // in ascending index order, row by row. n larger than the number of
 // slices shows every slice.
-func Montage(v Volume, plane Plane, n int, opt ViewOptions) (*View, error) {
-	g, err := geometry(v, plane)
+func Montage(v *volume.Volume, plane Plane, n int, opt *ViewOptions) (*View, error) {
+	o, img, g, err := sliceView(v, plane, opt)
 	if err != nil {
-		return nil, err
-	}
-	if err := v.check("image"); err != nil {
 		return nil, err
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: Montage of %d slices", ErrInput, n)
 	}
-	r, err := newRenderer(v, opt, []sliceGeom{g})
+	r, err := newRenderer(img, o, []sliceGeom{g})
 	if err != nil {
 		return nil, err
 	}
-	view := &View{Title: opt.Title, Columns: opt.Columns}
+	view := &View{Title: o.Title, Columns: o.Columns}
 	if view.Title == "" {
 		view.Title = fmt.Sprintf("%v montage %s", plane, plane.hint())
 	}
-	for _, k := range MontageIndices(v.Shape[g.nAx], n) {
+	for _, k := range MontageIndices(img.shape[g.nAx], n) {
 		view.panels = append(view.panels, viewPanel{img: r.render(g, k, r.labels), caption: r.caption(g, k)})
 	}
 	if view.Columns <= 0 {
@@ -578,35 +623,37 @@ func Montage(v Volume, plane Plane, n int, opt ViewOptions) (*View, error) {
 
 // Orthogonal shows the axial, coronal and sagittal planes through the
 // voxel point = (x, y, z), left to right.
-func Orthogonal(v Volume, point [3]int, opt ViewOptions) (*View, error) {
-	if err := v.check("image"); err != nil {
+func Orthogonal(v *volume.Volume, point [3]int, opt *ViewOptions) (*View, error) {
+	o := valueOf(opt)
+	img, err := imageOf(v, o)
+	if err != nil {
 		return nil, err
 	}
 	for i, p := range point {
-		if p < 0 || p >= v.Shape[i] {
-			return nil, fmt.Errorf("%w: Orthogonal: point %v outside shape %v", ErrInput, point, v.Shape)
+		if p < 0 || p >= img.shape[i] {
+			return nil, fmt.Errorf("%w: Orthogonal: point %v outside shape %v", ErrInput, point, img.shape)
 		}
 	}
 	var geoms []sliceGeom
 	for _, pl := range []Plane{Axial, Coronal, Sagittal} {
-		g, err := geometry(v, pl)
+		g, err := geometry(img, pl)
 		if err != nil {
 			return nil, err
 		}
 		geoms = append(geoms, g)
 	}
-	r, err := newRenderer(v, opt, geoms)
+	r, err := newRenderer(img, o, geoms)
 	if err != nil {
 		return nil, err
 	}
-	view := &View{Title: opt.Title}
+	view := &View{Title: o.Title}
 	if view.Title == "" {
 		view.Title = fmt.Sprintf("Orthogonal planes through (%d, %d, %d)", point[0], point[1], point[2])
 	}
 	for _, g := range geoms {
 		k := point[g.nAx]
 		img := r.render(g, k, r.labels)
-		if opt.Crosshair {
+		if o.Crosshair {
 			r.crosshair(img, g, point)
 		}
 		view.panels = append(view.panels, viewPanel{img: img, caption: fmt.Sprintf("%v, %s %s", g.plane, r.caption(g, k), g.plane.hint())})
@@ -634,91 +681,44 @@ func (r *renderer) crosshair(img *image.RGBA, g sliceGeom, point [3]int) {
 	}
 }
 
-// SliceDice returns the Dice score of pred against truth on one slice, per
-// class present in either (classes ascending, background excluded) and
-// their mean. A class absent from both is not counted; mean is NaN when no
-// foreground is present at all.
-func SliceDice(truth, pred Volume, plane Plane, index int) (classes []int, dice []float64, mean float64, err error) {
-	if err := truth.check("truth"); err != nil {
-		return nil, nil, 0, err
-	}
-	if err := pred.check("prediction"); err != nil {
-		return nil, nil, 0, err
-	}
-	if truth.Shape != pred.Shape {
-		return nil, nil, 0, fmt.Errorf("%w: truth shape %v, prediction %v", ErrShape, truth.Shape, pred.Shape)
-	}
-	g, err := geometry(truth, plane)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	if err := checkIndex(truth, g, index); err != nil {
-		return nil, nil, 0, err
-	}
-	inter, nt, np := map[int]int{}, map[int]int{}, map[int]int{}
-	for tv := range g.nv {
-		for th := range g.nh {
-			p := g.voxel(th, tv, index)
-			a, b := labelAt(&truth, p), labelAt(&pred, p)
-			if a > 0 {
-				nt[a]++
-			}
-			if b > 0 {
-				np[b]++
-			}
-			if a > 0 && a == b {
-				inter[a]++
-			}
-		}
-	}
-	seen := map[int]bool{}
-	for c := range nt {
-		seen[c] = true
-	}
-	for c := range np {
-		seen[c] = true
-	}
-	for c := range seen {
-		classes = append(classes, c)
-	}
-	slices.Sort(classes)
-	sum := 0.0
-	for _, c := range classes {
-		d := 2 * float64(inter[c]) / float64(nt[c]+np[c])
-		dice = append(dice, d)
-		sum += d
-	}
-	if len(classes) == 0 {
-		return nil, nil, math.NaN(), nil
-	}
-	return classes, dice, sum / float64(len(classes)), nil
-}
-
-// Compare shows slice index of the image three times, side by side: the
-// image alone, with the ground truth overlaid and with the prediction
-// overlaid; the prediction's caption gives the slice's mean foreground
-// Dice and the title the Dice of each class (see SliceDice).
+// Compare shows slice index of channel opt.Channel of the image three
+// times, side by side: the image alone, with the ground truth overlaid and
+// with the prediction overlaid. truth and pred are one-channel label maps
+// on the image's grid (same shape; truth and pred the same spacing). The
+// prediction's caption gives the slice's mean foreground Dice and the
+// title the Dice of each class present on the slice (stats.SliceDice).
 // opt.Labels is ignored.
-func Compare(image, truth, pred Volume, plane Plane, index int, opt ViewOptions) (*View, error) {
-	if err := image.check("image"); err != nil {
-		return nil, err
-	}
-	classes, dice, mean, err := SliceDice(truth, pred, plane, index)
+func Compare(image, truth, pred *volume.Volume, plane Plane, index int, opt *ViewOptions) (*View, error) {
+	o := valueOf(opt)
+	o.Labels = nil
+	img, err := imageOf(image, o)
 	if err != nil {
 		return nil, err
 	}
-	if truth.Shape != image.Shape {
-		return nil, fmt.Errorf("%w: truth shape %v, image %v", ErrShape, truth.Shape, image.Shape)
-	}
-	g, err := geometry(image, plane)
+	t, err := labelVox("truth", truth, img)
 	if err != nil {
 		return nil, err
 	}
-	opt.Labels = Volume{}
-	r, err := newRenderer(image, opt, []sliceGeom{g})
+	p, err := labelVox("prediction", pred, img)
 	if err != nil {
 		return nil, err
 	}
+	g, err := geometry(img, plane)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIndex(img, g, index); err != nil {
+		return nil, err
+	}
+	classes, dice, err := stats.SliceDice(pred, truth, g.nAx, index)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Compare: %w", ErrInput, err)
+	}
+	r, err := newRenderer(img, o, []sliceGeom{g})
+	if err != nil {
+		return nil, err
+	}
+	mean := stats.NanMean(dice)
 	var score string
 	shortScore := fmt.Sprintf("Dice %.3f", mean)
 	switch {
@@ -734,7 +734,7 @@ func Compare(image, truth, pred Volume, plane Plane, index int, opt ViewOptions)
 		}
 		score = fmt.Sprintf("Dice %.3f (%s)", mean, strings.Join(parts, ", "))
 	}
-	title := opt.Title
+	title := o.Title
 	if title == "" {
 		title = fmt.Sprintf("%v %s %s — %s", plane, r.caption(g, index), plane.hint(), score)
 	} else {
@@ -742,9 +742,39 @@ func Compare(image, truth, pred Volume, plane Plane, index int, opt ViewOptions)
 	}
 	return &View{Title: title, panels: []viewPanel{
 		{img: r.render(g, index, nil), caption: "image"},
-		{img: r.render(g, index, &truth), caption: "ground truth"},
-		{img: r.render(g, index, &pred), caption: "prediction, " + shortScore},
+		{img: r.render(g, index, t), caption: "ground truth"},
+		{img: r.render(g, index, p), caption: "prediction, " + shortScore},
 	}}, nil
+}
+
+// LabelCentre returns the voxel (x, y, z) nearest the centre of mass of
+// the labelled voxels (value > 0) of channel 0 of the label map lab: a
+// point for [Orthogonal] and a slice for [Slice] or [Compare] that cut
+// through the structure. When nothing is labelled (or lab is nil or
+// inconsistent) it returns the volume's central voxel.
+func LabelCentre(lab *volume.Volume) [3]int {
+	if lab == nil {
+		return [3]int{}
+	}
+	centre := [3]int{lab.Shape[0] / 2, lab.Shape[1] / 2, lab.Shape[2] / 2}
+	if lab.Check() != nil {
+		return centre
+	}
+	var sum [3]float64
+	n := 0.0
+	nx, ny := lab.Shape[0], lab.Shape[1]
+	for i, x := range lab.Channel(0) {
+		if x > 0 {
+			sum[0] += float64(i % nx)
+			sum[1] += float64(i / nx % ny)
+			sum[2] += float64(i / (nx * ny))
+			n++
+		}
+	}
+	if n == 0 {
+		return centre
+	}
+	return [3]int{int(math.Round(sum[0] / n)), int(math.Round(sum[1] / n)), int(math.Round(sum[2] / n))}
 }
 
 // encodePanelPNG encodes one panel raster, as grey when it has no colour.

@@ -13,18 +13,19 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/viz"
+	"github.com/unetlab/unetlab/volume"
 )
 
 // marker returns a volume of the given shape and axes, zero everywhere but
 // 1000 at voxel p, with 1 mm isotropic voxels.
-func marker(shape [3]int, axes string, p [3]int) viz.Volume {
-	v := viz.Volume{Data: make([]float32, shape[0]*shape[1]*shape[2]), Shape: shape, Spacing: [3]float64{1, 1, 1}, Axes: axes}
+func marker(shape [3]int, axes string, p [3]int) *volume.Volume {
+	v := vol(make([]float32, shape[0]*shape[1]*shape[2]), shape, [3]float64{1, 1, 1}, axes)
 	v.Data[p[0]+shape[0]*(p[1]+shape[1]*p[2])] = 1000
 	return v
 }
 
 // oneToOne draws every voxel as one pixel, 0 black and 1000 white.
-var oneToOne = viz.ViewOptions{Window: viz.Window{Center: 500, Width: 1000}, PixelSize: 1}
+var oneToOne = &viz.ViewOptions{Window: viz.Window{Center: 500, Width: 1000}, PixelSize: 1}
 
 // decodeView renders v to PNG bytes and decodes them: the path a notebook
 // takes.
@@ -146,9 +147,9 @@ func TestOrthogonalMarker(t *testing.T) {
 		}
 	}
 	// With a crosshair, the marker's row and column are drawn on.
-	opt := oneToOne
+	opt := *oneToOne
 	opt.Crosshair = true
-	v, err = viz.Orthogonal(marker([3]int{5, 6, 7}, "RAS", p), p, opt)
+	v, err = viz.Orthogonal(marker([3]int{5, 6, 7}, "RAS", p), p, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,16 +166,16 @@ func TestAspect(t *testing.T) {
 	v.Spacing = [3]float64{0.5, 0.5, 2}
 	cases := []struct {
 		plane viz.Plane
-		opt   viz.ViewOptions
+		opt   *viz.ViewOptions
 		want  image.Point
 	}{
-		{viz.Axial, viz.ViewOptions{PixelSize: 0.5}, image.Pt(10, 12)},
-		{viz.Coronal, viz.ViewOptions{PixelSize: 0.5}, image.Pt(10, 32)},
-		{viz.Sagittal, viz.ViewOptions{PixelSize: 0.5}, image.Pt(12, 32)},
-		{viz.Sagittal, viz.ViewOptions{PixelSize: 1}, image.Pt(6, 16)},
+		{viz.Axial, &viz.ViewOptions{PixelSize: 0.5}, image.Pt(10, 12)},
+		{viz.Coronal, &viz.ViewOptions{PixelSize: 0.5}, image.Pt(10, 32)},
+		{viz.Sagittal, &viz.ViewOptions{PixelSize: 0.5}, image.Pt(12, 32)},
+		{viz.Sagittal, &viz.ViewOptions{PixelSize: 1}, image.Pt(6, 16)},
 		// Auto: the smallest spacing (0.5 mm) over the smallest whole
 		// zoom that brings the longer side (16 mm = 32 px) to >= 256 px.
-		{viz.Coronal, viz.ViewOptions{}, image.Pt(80, 256)},
+		{viz.Coronal, nil, image.Pt(80, 256)},
 	}
 	for _, c := range cases {
 		s, err := viz.Slice(v, c.plane, 0, c.opt)
@@ -189,7 +190,7 @@ func TestAspect(t *testing.T) {
 	}
 	// The coronal voxel (0, 0, 0), 0.5 mm wide and 2 mm high, covers a
 	// 1 x 4 pixel block at the bottom right at 0.5 mm per pixel.
-	s, err := viz.Slice(v, viz.Coronal, 0, viz.ViewOptions{PixelSize: 0.5, Window: viz.Window{Center: 500, Width: 1000}})
+	s, err := viz.Slice(v, viz.Coronal, 0, &viz.ViewOptions{PixelSize: 0.5, Window: viz.Window{Center: 500, Width: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,9 +208,9 @@ func TestAspect(t *testing.T) {
 
 // labelled returns a 4x4x1 image of constant 0 (black in oneToOne) with
 // label 1 on voxel (0,0), label 2 on (3,3), and a 3x3 block test variant.
-func labelled() (img, lab viz.Volume) {
-	img = viz.Volume{Data: make([]float32, 16), Shape: [3]int{4, 4, 1}}
-	lab = viz.Volume{Data: make([]float32, 16), Shape: [3]int{4, 4, 1}}
+func labelled() (img, lab *volume.Volume) {
+	img = vol(make([]float32, 16), [3]int{4, 4, 1}, [3]float64{}, "")
+	lab = vol(make([]float32, 16), [3]int{4, 4, 1}, [3]float64{}, "")
 	lab.Data[0] = 1
 	lab.Data[15] = 2
 	return img, lab
@@ -218,9 +219,9 @@ func labelled() (img, lab viz.Volume) {
 func TestOverlayColour(t *testing.T) {
 	img, lab := labelled()
 	for _, alpha := range []float64{1, 0.5} {
-		opt := oneToOne
+		opt := *oneToOne
 		opt.Labels, opt.Alpha = lab, alpha
-		v, err := viz.Slice(img, viz.Axial, 0, opt)
+		v, err := viz.Slice(img, viz.Axial, 0, &opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,16 +248,16 @@ func TestOverlayColour(t *testing.T) {
 func TestOverlayContour(t *testing.T) {
 	// A 5x5 label block in a 9x9 slice: its border ring is coloured, its
 	// centre keeps the image's grey, the outside stays black.
-	img := viz.Volume{Data: make([]float32, 81), Shape: [3]int{9, 9, 1}}
-	lab := viz.Volume{Data: make([]float32, 81), Shape: [3]int{9, 9, 1}}
+	img := vol(make([]float32, 81), [3]int{9, 9, 1}, [3]float64{}, "")
+	lab := vol(make([]float32, 81), [3]int{9, 9, 1}, [3]float64{}, "")
 	for y := 2; y <= 6; y++ {
 		for x := 2; x <= 6; x++ {
 			lab.Data[x+9*y] = 3
 		}
 	}
-	opt := oneToOne
+	opt := *oneToOne
 	opt.Labels, opt.Contour = lab, true
-	v, err := viz.Slice(img, viz.Axial, 0, opt)
+	v, err := viz.Slice(img, viz.Axial, 0, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +280,8 @@ func TestOverlayContour(t *testing.T) {
 }
 
 func TestWindow(t *testing.T) {
-	v := viz.Volume{Data: []float32{-2000, -1350, -600, 150, 2000}, Shape: [3]int{5, 1, 1}}
-	s, err := viz.Slice(v, viz.Axial, 0, viz.ViewOptions{Window: viz.WindowLung, PixelSize: 1})
+	v := vol([]float32{-2000, -1350, -600, 150, 2000}, [3]int{5, 1, 1}, [3]float64{}, "")
+	s, err := viz.Slice(v, viz.Axial, 0, &viz.ViewOptions{Window: viz.WindowLung, PixelSize: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,11 +294,11 @@ func TestWindow(t *testing.T) {
 		}
 	}
 	// Auto window: percentiles of a 0..99 ramp.
-	ramp := viz.Volume{Data: make([]float32, 100), Shape: [3]int{10, 10, 1}}
+	ramp := vol(make([]float32, 100), [3]int{10, 10, 1}, [3]float64{}, "")
 	for i := range ramp.Data {
 		ramp.Data[i] = float32(i)
 	}
-	w, err := viz.AutoWindow(ramp, 0.5, 99.5)
+	w, err := viz.AutoWindow(ramp, 0, 0.5, 99.5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,35 +306,27 @@ func TestWindow(t *testing.T) {
 	if math.Abs(lo-0.495) > 1e-9 || math.Abs(hi-98.505) > 1e-9 {
 		t.Errorf("auto window %v..%v, want 0.495..98.505", lo, hi)
 	}
-	if _, err := viz.AutoWindow(ramp, 50, 10); !errors.Is(err, viz.ErrInput) {
+	if _, err := viz.AutoWindow(ramp, 0, 50, 10); !errors.Is(err, viz.ErrInput) {
 		t.Errorf("reversed percentiles: %v, want ErrInput", err)
 	}
 	// A constant volume still renders.
-	flat := viz.Volume{Data: []float32{7, 7, 7, 7}, Shape: [3]int{2, 2, 1}}
-	if _, err := viz.Slice(flat, viz.Axial, 0, viz.ViewOptions{}); err != nil {
+	flat := vol([]float32{7, 7, 7, 7}, [3]int{2, 2, 1}, [3]float64{}, "")
+	if _, err := viz.Slice(flat, viz.Axial, 0, nil); err != nil {
 		t.Errorf("constant volume: %v", err)
 	}
 }
 
-func TestSliceDice(t *testing.T) {
-	truth := viz.Volume{Data: []float32{1, 1, 1, 1, 2, 2, 0, 0, 1}, Shape: [3]int{9, 1, 1}}
-	pred := viz.Volume{Data: []float32{1, 1, 0, 0, 2, 0, 2, 0, 0}, Shape: [3]int{9, 1, 1}}
-	classes, dice, mean, err := viz.SliceDice(truth, pred, viz.Axial, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestCompareDice: Compare's title and caption give stats.SliceDice's
+// scores of the slice shown.
+func TestCompareDice(t *testing.T) {
+	truth := vol([]float32{1, 1, 1, 1, 2, 2, 0, 0, 1}, [3]int{9, 1, 1}, [3]float64{}, "")
+	pred := vol([]float32{1, 1, 0, 0, 2, 0, 2, 0, 0}, [3]int{9, 1, 1}, [3]float64{}, "")
 	// Class 1: |T|=5, |P|=2, overlap 2 -> 4/7. Class 2: |T|=2, |P|=2, overlap 1 -> 1/2.
-	if len(classes) != 2 || classes[0] != 1 || classes[1] != 2 {
-		t.Fatalf("classes %v", classes)
+	empty := vol(make([]float32, 9), [3]int{9, 1, 1}, [3]float64{}, "")
+	if v, err := viz.Compare(truth, empty, empty, viz.Axial, 0, nil); err != nil || v.Caption(2) != "prediction, no foreground" {
+		t.Errorf("empty: caption %q, err %v", v.Caption(2), err)
 	}
-	if math.Abs(dice[0]-4.0/7) > 1e-12 || math.Abs(dice[1]-0.5) > 1e-12 || math.Abs(mean-(4.0/7+0.5)/2) > 1e-12 {
-		t.Errorf("dice %v mean %v", dice, mean)
-	}
-	empty := viz.Volume{Data: make([]float32, 9), Shape: [3]int{9, 1, 1}}
-	if _, _, m, err := viz.SliceDice(empty, empty, viz.Axial, 0); err != nil || !math.IsNaN(m) {
-		t.Errorf("empty: mean %v err %v, want NaN", m, err)
-	}
-	v, err := viz.Compare(truth, truth, pred, viz.Axial, 0, viz.ViewOptions{})
+	v, err := viz.Compare(truth, truth, pred, viz.Axial, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,38 +378,47 @@ func TestMontageIndices(t *testing.T) {
 
 func TestViewErrors(t *testing.T) {
 	good := marker([3]int{4, 4, 4}, "RAS", [3]int{0, 0, 0})
-	short := good
-	short.Data = good.Data[:10]
-	badAxes := good
-	badAxes.Axes = "RRS"
+	short := good.Clone()
+	short.Data = short.Data[:10]
+	badAxes := good.Clone()
+	badAxes.Affine[0][0] = 0 // no direction for X
+	twoCh := volume.New(good.Shape, 2)
 	lab := marker([3]int{4, 4, 3}, "RAS", [3]int{0, 0, 0})
 	cases := []struct {
 		name string
 		err  error
 		run  func() error
 	}{
-		{"short data", viz.ErrShape, func() error { _, err := viz.Slice(short, viz.Axial, 0, viz.ViewOptions{}); return err }},
-		{"zero shape", viz.ErrShape, func() error { _, err := viz.Slice(viz.Volume{}, viz.Axial, 0, viz.ViewOptions{}); return err }},
-		{"index", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Axial, 4, viz.ViewOptions{}); return err }},
-		{"negative index", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Sagittal, -1, viz.ViewOptions{}); return err }},
-		{"axes", viz.ErrInput, func() error { _, err := viz.Slice(badAxes, viz.Axial, 0, viz.ViewOptions{}); return err }},
-		{"plane", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Plane(7), 0, viz.ViewOptions{}); return err }},
+		{"short data", viz.ErrShape, func() error { _, err := viz.Slice(short, viz.Axial, 0, nil); return err }},
+		{"zero shape", viz.ErrShape, func() error { _, err := viz.Slice(vol(nil, [3]int{}, [3]float64{}, ""), viz.Axial, 0, nil); return err }},
+		{"index", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Axial, 4, nil); return err }},
+		{"negative index", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Sagittal, -1, nil); return err }},
+		{"axes", viz.ErrInput, func() error { _, err := viz.Slice(badAxes, viz.Axial, 0, nil); return err }},
+		{"plane", viz.ErrOptions, func() error { _, err := viz.Slice(good, viz.Plane(7), 0, nil); return err }},
 		{"labels shape", viz.ErrShape, func() error {
-			_, err := viz.Slice(good, viz.Axial, 0, viz.ViewOptions{Labels: lab})
+			_, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{Labels: lab})
 			return err
 		}},
-		{"alpha", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Axial, 0, viz.ViewOptions{Alpha: 2}); return err }},
-		{"pixel size", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Axial, 0, viz.ViewOptions{PixelSize: -1}); return err }},
-		{"huge", viz.ErrInput, func() error { _, err := viz.Slice(good, viz.Axial, 0, viz.ViewOptions{PixelSize: 1e-6}); return err }},
-		{"montage n", viz.ErrInput, func() error { _, err := viz.Montage(good, viz.Axial, 0, viz.ViewOptions{}); return err }},
-		{"ortho point", viz.ErrInput, func() error { _, err := viz.Orthogonal(good, [3]int{0, 4, 0}, viz.ViewOptions{}); return err }},
-		{"compare shapes", viz.ErrShape, func() error { _, err := viz.Compare(good, good, lab, viz.Axial, 0, viz.ViewOptions{}); return err }},
-		{"scroller frames", viz.ErrInput, func() error {
-			_, err := viz.NewScroller(good, viz.Axial, viz.ScrollOptions{MaxFrames: -1})
+		{"alpha", viz.ErrOptions, func() error { _, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{Alpha: 2}); return err }},
+		{"pixel size", viz.ErrOptions, func() error { _, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{PixelSize: -1}); return err }},
+		{"huge", viz.ErrOptions, func() error { _, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{PixelSize: 1e-6}); return err }},
+		{"channel", viz.ErrOptions, func() error { _, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{Channel: 1}); return err }},
+		{"columns", viz.ErrOptions, func() error { _, err := viz.Montage(good, viz.Axial, 2, &viz.ViewOptions{Columns: -1}); return err }},
+		{"percentiles", viz.ErrOptions, func() error {
+			_, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{LowPercentile: 90, HighPercentile: 10})
+			return err
+		}},
+		{"labels channels", viz.ErrShape, func() error { _, err := viz.Slice(good, viz.Axial, 0, &viz.ViewOptions{Labels: twoCh}); return err }},
+		{"nil image", viz.ErrInput, func() error { _, err := viz.Slice(nil, viz.Axial, 0, nil); return err }},
+		{"montage n", viz.ErrInput, func() error { _, err := viz.Montage(good, viz.Axial, 0, nil); return err }},
+		{"ortho point", viz.ErrInput, func() error { _, err := viz.Orthogonal(good, [3]int{0, 4, 0}, nil); return err }},
+		{"compare shapes", viz.ErrShape, func() error { _, err := viz.Compare(good, good, lab, viz.Axial, 0, nil); return err }},
+		{"scroller frames", viz.ErrOptions, func() error {
+			_, err := viz.NewScroller(good, viz.Axial, &viz.ScrollOptions{MaxFrames: -1})
 			return err
 		}},
 		{"save ext", viz.ErrFormat, func() error {
-			v, _ := viz.Slice(good, viz.Axial, 0, viz.ViewOptions{})
+			v, _ := viz.Slice(good, viz.Axial, 0, nil)
 			return v.SaveAs(t.TempDir() + "/x.gif")
 		}},
 		{"empty view", viz.ErrInput, func() error { _, err := (&viz.View{}).PNG(); return err }},
@@ -452,7 +454,7 @@ func parseXML(t *testing.T, data []byte) {
 
 func TestViewFormats(t *testing.T) {
 	img, lab := phantom(24, 20, 10)
-	v, err := viz.Orthogonal(img, [3]int{12, 10, 5}, viz.ViewOptions{Labels: lab})
+	v, err := viz.Orthogonal(img, [3]int{12, 10, 5}, &viz.ViewOptions{Labels: lab})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,24 +7,8 @@ import (
 	"strings"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
+	"github.com/unetlab/unetlab/volume"
 )
-
-// Volume is a 3D scalar image or label map as viz reads it.
-//
-// Data holds NX*NY*NZ voxels with x fastest: the voxel (x, y, z) is
-// Data[x + NX*(y + NY*z)] for Shape = [NX, NY, NZ], the order NIfTI files
-// store; read as a row-major array it is (D, H, W) = (NZ, NY, NX). A label
-// map holds class numbers (0 = background) as float32; they are rounded.
-type Volume struct {
-	Data  []float32
-	Shape [3]int
-	// Spacing is the voxel size in mm along x, y and z; entries <= 0 mean 1.
-	Spacing [3]float64
-	// Axes gives, for x, y and z in turn, the anatomical direction in which
-	// the voxel index increases: one of R/L, A/P, S/I each, every pair once
-	// ("RAS", "LPS", "LAS", "PRS", ...). "" means "RAS".
-	Axes string
-}
 
 // Plane is a slicing plane named anatomically; see the package doc for
 // which way is up and left in each.
@@ -84,7 +68,7 @@ func parseAxes(code string) (orientation, error) {
 	var o orientation
 	seen := [3]bool{}
 	if len(code) != 3 {
-		return o, fmt.Errorf("%w: Volume.Axes %q: want three letters such as \"RAS\"", ErrInput, code)
+		return o, fmt.Errorf("%w: axis codes %q: want three letters such as \"RAS\"", ErrInput, code)
 	}
 	for v, ch := range strings.ToUpper(code) {
 		var a int
@@ -97,10 +81,10 @@ func parseAxes(code string) (orientation, error) {
 		case 'S', 'I':
 			a, pos = si, ch == 'S'
 		default:
-			return o, fmt.Errorf("%w: Volume.Axes %q: letter %q is not one of RLAPSI", ErrInput, code, ch)
+			return o, fmt.Errorf("%w: axis codes %q: letter %q is not one of RLAPSI (an affine without orientation?)", ErrInput, code, ch)
 		}
 		if seen[a] {
-			return o, fmt.Errorf("%w: Volume.Axes %q: two letters on one anatomical axis", ErrInput, code)
+			return o, fmt.Errorf("%w: axis codes %q: two letters on one anatomical axis", ErrInput, code)
 		}
 		seen[a] = true
 		o.axis[a], o.pos[a] = v, pos
@@ -108,38 +92,53 @@ func parseAxes(code string) (orientation, error) {
 	return o, nil
 }
 
-func (v Volume) check(name string) error {
-	for i, n := range v.Shape {
-		if n <= 0 {
-			return fmt.Errorf("%w: %s: Shape %v: axis %d is %d, want > 0", ErrShape, name, v.Shape, i, n)
-		}
+// vox is one channel of a volume.Volume as the views read it: the voxels
+// (X fastest), shape and spacing along X, Y, Z, and the axis codes of its
+// affine.
+type vox struct {
+	data    []float32
+	shape   [3]int
+	spacing [3]float64 // mm; entries <= 0 read as 1
+	axes    string
+}
+
+// voxOf returns channel c of v, named name in errors ("image", "labels").
+// A volume whose affine is all zeros (made in memory without one) reads as
+// "RAS".
+func voxOf(name string, v *volume.Volume, c int) (vox, error) {
+	if v == nil {
+		return vox{}, fmt.Errorf("%w: %s is nil", ErrInput, name)
 	}
-	// Shapes are positive here; a product that would overflow int cannot
-	// match any Data, and a wrapped one could (0 for 2^32 x 2^32 x 1).
-	if v.Shape[1] > math.MaxInt/v.Shape[0] || v.Shape[2] > math.MaxInt/(v.Shape[0]*v.Shape[1]) {
-		return fmt.Errorf("%w: %s: Shape %v holds more voxels than an int counts", ErrShape, name, v.Shape)
+	if err := v.Check(); err != nil {
+		return vox{}, fmt.Errorf("%w: %s: %w", ErrShape, name, err)
 	}
-	if want := v.Shape[0] * v.Shape[1] * v.Shape[2]; len(v.Data) != want {
-		return fmt.Errorf("%w: %s: %d voxels for Shape %v (want %d)", ErrShape, name, len(v.Data), v.Shape, want)
+	if c < 0 || c >= v.Channels {
+		return vox{}, fmt.Errorf("%w: %s: channel %d of a volume with %d channel(s)", ErrInput, name, c, v.Channels)
 	}
 	for i, s := range v.Spacing {
 		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return fmt.Errorf("%w: %s: Spacing[%d] is %v", ErrInput, name, i, s)
+			return vox{}, fmt.Errorf("%w: %s: spacing along %c is %v mm", ErrInput, name, "XYZ"[i], s)
 		}
 	}
-	_, err := parseAxes(v.Axes)
-	return err
+	axes := "RAS"
+	if v.Affine != (volume.Affine{}) {
+		axes = v.Affine.AxisCodes()
+	}
+	if _, err := parseAxes(axes); err != nil {
+		return vox{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return vox{data: v.Channel(c), shape: v.Shape, spacing: v.Spacing, axes: axes}, nil
 }
 
-func (v Volume) spacing(axis int) float64 {
-	if s := v.Spacing[axis]; s > 0 {
+func (v vox) spacingOf(axis int) float64 {
+	if s := v.spacing[axis]; s > 0 {
 		return s
 	}
 	return 1
 }
 
-func (v Volume) at(x, y, z int) float32 {
-	return v.Data[x+v.Shape[0]*(y+v.Shape[1]*z)]
+func (v vox) at(x, y, z int) float32 {
+	return v.data[x+v.shape[0]*(y+v.shape[1]*z)]
 }
 
 // Window maps intensities to grey: Center-Width/2 is black, Center+Width/2
@@ -157,25 +156,31 @@ var (
 )
 
 // AutoWindow returns the window from the lowPct-th to the highPct-th
-// percentile (0..100) of v's finite intensities. Volumes over 2^18 voxels
-// are sampled with a regular odd stride (2^18 samples put the 0.5th
-// percentile within about 0.03 percentile points of the exact one). A constant volume gets width 1.
-func AutoWindow(v Volume, lowPct, highPct float64) (Window, error) {
-	if err := v.check("AutoWindow"); err != nil {
+// percentile (0..100) of the finite intensities of channel c of v. Volumes
+// over 2^18 voxels are sampled with a regular odd stride (2^18 samples put
+// the 0.5th percentile within about 0.03 percentile points of the exact
+// one). A constant volume gets width 1.
+func AutoWindow(v *volume.Volume, c int, lowPct, highPct float64) (Window, error) {
+	img, err := voxOf("AutoWindow", v, c)
+	if err != nil {
 		return Window{}, err
 	}
+	return autoWindow(img, lowPct, highPct)
+}
+
+func autoWindow(v vox, lowPct, highPct float64) (Window, error) {
 	if !(lowPct >= 0 && lowPct < highPct && highPct <= 100) {
 		return Window{}, fmt.Errorf("%w: AutoWindow: percentiles %v..%v, want 0 <= low < high <= 100", ErrInput, lowPct, highPct)
 	}
 	stride := 1
-	if n := len(v.Data); n > 1<<18 {
+	if n := len(v.data); n > 1<<18 {
 		stride = n / (1 << 18)
 		// An odd stride avoids locking onto a power-of-two row length.
 		stride |= 1
 	}
-	vals := make([]float64, 0, len(v.Data)/stride+1)
-	for i := 0; i < len(v.Data); i += stride {
-		x := float64(v.Data[i])
+	vals := make([]float64, 0, len(v.data)/stride+1)
+	for i := 0; i < len(v.data); i += stride {
+		x := float64(v.data[i])
 		if !math.IsNaN(x) && !math.IsInf(x, 0) {
 			vals = append(vals, x)
 		}

@@ -257,7 +257,7 @@ func quaternion(r [3][3]float64) (a, b, c, d float64) {
 // and oblique slices are judged by their closest orthogonal frame), and
 // gives each voxel axis in turn the world axis of its largest component,
 // each world axis used once. An axis whose column is zero or not finite
-// gets '?'. The result is what viz.Volume's Axes field takes.
+// gets '?'. viz reads it to orient its views of a Volume.
 func (a Affine) AxisCodes() string {
 	var r [3][3]float64
 	zoom := a.Zooms()

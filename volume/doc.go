@@ -23,7 +23,7 @@
 // Affine maps voxel indices to world millimetres in NIfTI's RAS+ space;
 // Affine.AxisCodes names, as nibabel's aff2axcodes does, the anatomical
 // direction in which each voxel axis grows ("LPS" for most Decathlon CT),
-// which is what viz.Volume's Axes field wants for correctly oriented views.
+// which is what viz reads to draw every view in radiological orientation.
 //
 // # Sub-packages
 //
