@@ -12,9 +12,11 @@ import (
 	"github.com/unetlab/unetlab/volume/split"
 )
 
-// CVOptions configures CrossValidate and CompareModels.
+// CVOptions configures CrossValidate and CompareModels, which take it by
+// pointer (not nil: Data has no default) and never change it.
 type CVOptions struct {
-	// Options are the training settings of every fold; Train, Val and Dir
+	// Options are the training settings of every fold (a value, embedded:
+	// its zero value plus Data is the paper's setting); Train, Val and Dir
 	// are set per fold.
 	Options
 	// Folds is k (0 means 5, the paper's).
@@ -50,8 +52,11 @@ type CVResult struct {
 
 // CrossValidate trains opt.Model on each fold of a shuffled k-fold split of
 // opt.Data (split.KFold with opt.Seed) and returns the per-fold training and
-// validation scores.
-func CrossValidate(ctx context.Context, opt CVOptions) (*CVResult, error) {
+// validation scores. opt must not be nil (its Data has no default).
+func CrossValidate(ctx context.Context, opt *CVOptions) (*CVResult, error) {
+	if opt == nil {
+		return nil, badOption("Data", nil, "must be set")
+	}
 	rs, err := CompareModels(ctx, opt, []models.Config{opt.Model}, []string{opt.Name})
 	if err != nil {
 		if len(rs) > 0 {
@@ -65,10 +70,14 @@ func CrossValidate(ctx context.Context, opt CVOptions) (*CVResult, error) {
 // CompareModels cross-validates several models on the same folds, for
 // paired comparisons: result i belongs to configs[i], named names[i] (nil or
 // "" means the arch; names must differ). Folds run model after model; an
-// error returns the results so far.
-func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, names []string) ([]*CVResult, error) {
-	if opt.Data == nil {
-		return nil, fmt.Errorf("%w: CVOptions.Data is nil", ErrOptions)
+// error returns the results so far. opt must not be nil (its Data has no
+// default); CompareModels does not change it.
+func CompareModels(ctx context.Context, opt *CVOptions, configs []models.Config, names []string) ([]*CVResult, error) {
+	if opt == nil || opt.Data == nil {
+		return nil, badOption("Data", nil, "must be set")
+	}
+	if opt.Folds < 0 || opt.Folds == 1 {
+		return nil, badOption("Folds", opt.Folds, "must be 0 (5) or >= 2")
 	}
 	k := opt.Folds
 	if k == 0 {
@@ -76,7 +85,7 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 	}
 	folds, err := split.KFold(opt.Data.Len(), k, opt.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
+		return nil, fmt.Errorf("%w: Folds %d: %w", ErrOptions, k, err)
 	}
 	dir := opt.Dir
 	if dir == "" {
@@ -97,7 +106,7 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 			name = string(cfg.Arch)
 		}
 		if seen[name] {
-			return out, fmt.Errorf("%w: two models named %q", ErrOptions, name)
+			return out, badOption(fmt.Sprintf("names[%d]", i), name, "must differ from the other models' names")
 		}
 		seen[name] = true
 		res := &CVResult{Model: name, Config: cfg.WithDefaults()}
@@ -110,12 +119,12 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 			o.Dir = filepath.Join(dir, name, fmt.Sprintf("fold-%d", f.Index+1))
 			var run *Run
 			if _, err := os.Stat(filepath.Join(o.Dir, RecordFile)); err == nil {
-				run, err = Resume(ctx, o)
+				run, err = Resume(ctx, &o)
 				if err != nil {
 					return out, fmt.Errorf("train: %s: %w", o.Name, err)
 				}
 			} else {
-				run, err = Fit(ctx, o)
+				run, err = Fit(ctx, &o)
 				if err != nil {
 					return out, fmt.Errorf("train: %s: %w", o.Name, err)
 				}
@@ -162,10 +171,15 @@ func (r *CVResult) Runs() []viz.Run {
 // the same folds: mean and sample SD over folds of the validation and
 // training foreground Dice, and for every model but results[baseline] the
 // fold-wise difference with the baseline and its two-tailed bootstrap
-// p-value (stats.BootstrapTest with opt).
-func Table1Rows(dataset string, results []*CVResult, baseline int, opt stats.BootstrapOptions) ([]viz.Table1Row, error) {
+// p-value (stats.BootstrapTest with opt; nil means stats' defaults, and
+// Table1Rows does not change *opt).
+func Table1Rows(dataset string, results []*CVResult, baseline int, opt *stats.BootstrapOptions) ([]viz.Table1Row, error) {
+	var bopt stats.BootstrapOptions
+	if opt != nil {
+		bopt = *opt
+	}
 	if baseline < 0 || baseline >= len(results) {
-		return nil, fmt.Errorf("%w: baseline %d of %d results", ErrOptions, baseline, len(results))
+		return nil, badOption("baseline", baseline, fmt.Sprintf("must index the %d results", len(results)))
 	}
 	base := results[baseline].FoldScores()
 	var rows []viz.Table1Row
@@ -188,7 +202,7 @@ func Table1Rows(dataset string, results []*CVResult, baseline int, opt stats.Boo
 				}
 				sd := stats.Summarize(d)
 				*side.mean, *side.sd = sd.Mean, sd.SD
-				if *side.p, err = stats.BootstrapTest(d, opt); err != nil {
+				if *side.p, err = stats.BootstrapTest(d, bopt); err != nil {
 					return nil, fmt.Errorf("train: %s: %w", r.Model, err)
 				}
 			}

@@ -20,7 +20,7 @@ func TestCompareModels(t *testing.T) {
 	res1 := tinyModel(16)
 	res1.Arch = models.ResBlock1
 	opt := CVOptions{Options: tinyOptions(t, "", 1), Folds: 3, Dir: dir}
-	rs, err := CompareModels(context.Background(), opt, []models.Config{tinyModel(16), res1}, nil)
+	rs, err := CompareModels(context.Background(), &opt, []models.Config{tinyModel(16), res1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestCompareModels(t *testing.T) {
 	if fs.Model != "ResBlock1" || len(fs.Val) != 3 || len(fs.Train) != 3 || len(rs[0].Runs()) != 3 {
 		t.Fatalf("fold scores %+v", fs)
 	}
-	rows, err := Table1Rows("Heart", rs, 0, stats.BootstrapOptions{Resamples: 200})
+	rows, err := Table1Rows("Heart", rs, 0, &stats.BootstrapOptions{Resamples: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestCompareModels(t *testing.T) {
 		t.Fatalf("row %+v", rows[1])
 	}
 	// Running it again reads the finished folds back without training.
-	again, err := CrossValidate(context.Background(), CVOptions{Options: tinyOptions(t, "", 1), Folds: 3, Dir: dir})
+	again, err := CrossValidate(context.Background(), &CVOptions{Options: tinyOptions(t, "", 1), Folds: 3, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestCompareModels(t *testing.T) {
 			t.Fatalf("fold %d was trained again", f)
 		}
 	}
-	if _, err := Table1Rows("Heart", rs, 2, stats.BootstrapOptions{}); !errors.Is(err, ErrOptions) {
+	if _, err := Table1Rows("Heart", rs, 2, &stats.BootstrapOptions{}); !errors.Is(err, ErrOptions) {
 		t.Fatalf("baseline out of range: %v", err)
 	}
 }
@@ -150,7 +150,7 @@ func TestPredictFile(t *testing.T) {
 func TestLRObjective(t *testing.T) {
 	opt := tinyOptions(t, "ignored", 1)
 	opt.Root = t.TempDir()
-	f := LRObjective(opt)
+	f := LRObjective(&opt)
 	v, err := f(context.Background(), 1e-3)
 	if err != nil || v < 0 || v > 1 {
 		t.Fatalf("objective %g, %v", v, err)

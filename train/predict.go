@@ -190,7 +190,7 @@ func LoadModel(dir string) (*models.Model, error) {
 		return nil, err
 	}
 	s := ck.Run.Settings
-	m, err := models.NewWithOptions(s.Model, models.Options{Float64: s.Float64})
+	m, err := models.NewWithOptions(s.Model, &models.Options{Float64: s.Float64})
 	if err != nil {
 		return nil, err
 	}

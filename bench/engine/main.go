@@ -123,7 +123,7 @@ func convCase(s int) (func() error, float64, error) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randDense(rng, 1, 32, s, s, s)), gorgonia.WithName("x"))
 	conv, err := nn.NewConv3d(g, "conv", nn.ConvConfig{InChannels: 32, OutChannels: 32, Kernel: [3]int{3, 3, 3},
-		ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, nn.LayerOptions{Rand: nn.NewRand(1)})
+		ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, &nn.LayerOptions{Rand: nn.NewRand(1)})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -167,7 +167,7 @@ func unetCase(s int) (func() error, float64, error) {
 	var flops float64 // forward conv FLOPs
 	unit := func(name string, h *gorgonia.Node, cin, cout int) (*gorgonia.Node, error) {
 		c, err := nn.NewConv3d(g, name, nn.ConvConfig{InChannels: cin, OutChannels: cout, Kernel: [3]int{3, 3, 3},
-			ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, opt)
+			ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, &opt)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +188,7 @@ func unetCase(s int) (func() error, float64, error) {
 	var err error
 	for i, c := range ch {
 		if i > 0 {
-			if h, err = nn.MaxPool3d(h, nn.PoolOptions{Kernel: [3]int{2, 2, 2}}); err != nil {
+			if h, err = nn.MaxPool3d(h, &nn.PoolOptions{Kernel: [3]int{2, 2, 2}}); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -203,7 +203,7 @@ func unetCase(s int) (func() error, float64, error) {
 	}
 	for i := len(ch) - 2; i >= 0; i-- {
 		up, err := nn.NewConvTranspose3d(g, fmt.Sprintf("up%d", i), nn.ConvConfig{InChannels: ch[i+1], OutChannels: ch[i],
-			Kernel: [3]int{2, 2, 2}, ConvOptions: nn.ConvOptions{Stride: [3]int{2, 2, 2}}}, opt)
+			Kernel: [3]int{2, 2, 2}, ConvOptions: nn.ConvOptions{Stride: [3]int{2, 2, 2}}}, &opt)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -222,7 +222,7 @@ func unetCase(s int) (func() error, float64, error) {
 			return nil, 0, err
 		}
 	}
-	head, err := nn.NewConv3d(g, "head", nn.ConvConfig{InChannels: ch[0], OutChannels: 2, Kernel: [3]int{1, 1, 1}}, opt)
+	head, err := nn.NewConv3d(g, "head", nn.ConvConfig{InChannels: ch[0], OutChannels: 2, Kernel: [3]int{1, 1, 1}}, &opt)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -254,7 +254,7 @@ func unetCase(s int) (func() error, float64, error) {
 	}
 	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(nodes...))
 	// train.Adam is the optimiser train.Fit uses (in place, no copies).
-	solver, err := train.NewAdam(params, 1e-3, train.AdamOptions{})
+	solver, err := train.NewAdam(params, 1e-3, nil)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -15,7 +15,7 @@ import (
 func BenchmarkWindowAttention(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, LayerOptions{Rand: rng})
+	l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, &LayerOptions{Rand: rng})
 	if err != nil {
 		b.Fatal(err)
 	}

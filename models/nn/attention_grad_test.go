@@ -89,7 +89,7 @@ func TestAttentionLayerGradients(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			g := G.NewGraph()
-			l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 4, Heads: 2, Window: window}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
+			l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 4, Heads: 2, Window: window}, &LayerOptions{Dtype: tensor.Float64, Rand: rng})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestAttentionLayerGradients(t *testing.T) {
 	}
 	t.Run("MultiHeadAttention", func(t *testing.T) {
 		g := G.NewGraph()
-		l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
+		l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, &LayerOptions{Dtype: tensor.Float64, Rand: rng})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,11 +150,11 @@ func TestAttentionShapeErrors(t *testing.T) {
 	n := func(shape ...int) *G.Node {
 		return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...))
 	}
-	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 3, Window: [3]int{2, 2, 2}}, LayerOptions{})
+	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 3, Window: [3]int{2, 2, 2}}, &LayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, LayerOptions{})
+	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, &LayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestAttentionShapeErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	if _, err := NewWindowAttention(g, "bad", WindowAttentionConfig{Dim: 6, Heads: 4, Window: [3]int{2, 2, 2}}, LayerOptions{}); !errors.Is(err, ErrConfig) {
+	if _, err := NewWindowAttention(g, "bad", WindowAttentionConfig{Dim: 6, Heads: 4, Window: [3]int{2, 2, 2}}, &LayerOptions{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("dim 6 with 4 heads: %v, want ErrConfig", err)
 	}
 	if _, err := ShiftedWindowMask([3]int{4, 4, 4}, [3]int{2, 2, 2}, [3]int{2, 0, 0}); !errors.Is(err, ErrShape) {
@@ -217,7 +217,7 @@ var zero = 0.0
 func TestAttentionForwardVolumeGradient(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 3}}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
+	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 3}}, &LayerOptions{Dtype: tensor.Float64, Rand: rng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestAttentionForwardVolumeGradient(t *testing.T) {
 func TestAttentionRerunStable(t *testing.T) {
 	rng := rand.New(rand.NewSource(12))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 2}}, LayerOptions{Rand: rng})
+	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 2}}, &LayerOptions{Rand: rng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,11 +288,11 @@ func TestAttentionRerunStable(t *testing.T) {
 // PyTorch's and MONAI's initialisations: bounds, spread and zero biases.
 func TestAttentionLayerInit(t *testing.T) {
 	g := G.NewGraph()
-	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, LayerOptions{Rand: NewRand(1)})
+	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, &LayerOptions{Rand: NewRand(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 64, Heads: 8}, LayerOptions{Rand: NewRand(2)})
+	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 64, Heads: 8}, &LayerOptions{Rand: NewRand(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,11 +347,11 @@ func TestAttentionLayerInit(t *testing.T) {
 func TestAttentionLayerStateRoundTrip(t *testing.T) {
 	mk := func(seed int64) (*WindowAttention, *MultiHeadAttention) {
 		g := G.NewGraph()
-		wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 3, 2}}, LayerOptions{Rand: NewRand(seed)})
+		wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 3, 2}}, &LayerOptions{Rand: NewRand(seed)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, LayerOptions{Rand: NewRand(seed)})
+		mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, &LayerOptions{Rand: NewRand(seed)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,6 +27,7 @@ type StateTensor struct {
 // LayerOptions are what every layer constructor shares. The zero value
 // means float32 parameters drawn from the package's shared random stream
 // (seeded with 0, like PyTorch's default generator after manual_seed(0)).
+// Constructors take it by pointer; nil means that zero value.
 type LayerOptions struct {
 	// Dtype is tensor.Float32 (the default) or tensor.Float64.
 	Dtype tensor.Dtype
@@ -39,10 +40,22 @@ var sharedRand = struct {
 	r *rand.Rand
 }{r: rand.New(rand.NewSource(0))}
 
+// rand is o.Rand; nil for a nil o.
+func (o *LayerOptions) rand() *rand.Rand {
+	if o == nil {
+		return nil
+	}
+	return o.Rand
+}
+
 // NewRand returns a seeded generator for LayerOptions.Rand.
 func NewRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }
 
-func (o LayerOptions) dtype() (tensor.Dtype, error) {
+// dtype returns the parameters' dtype; a nil o means float32.
+func (o *LayerOptions) dtype() (tensor.Dtype, error) {
+	if o == nil {
+		return tensor.Float32, nil
+	}
 	switch o.Dtype {
 	case tensor.Dtype{}:
 		return tensor.Float32, nil
@@ -53,8 +66,8 @@ func (o LayerOptions) dtype() (tensor.Dtype, error) {
 }
 
 // uniform draws n values uniformly from [-bound, bound).
-func (o LayerOptions) uniform(n int, bound float64) []float64 {
-	r := o.Rand
+func (o *LayerOptions) uniform(n int, bound float64) []float64 {
+	r := o.rand()
 	if r == nil {
 		sharedRand.Lock()
 		defer sharedRand.Unlock()
@@ -140,7 +153,7 @@ type Conv3dLayer struct {
 }
 
 // NewConv3d makes a Conv3dLayer in g; name prefixes its parameter names.
-func NewConv3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt LayerOptions) (*Conv3dLayer, error) {
+func NewConv3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt *LayerOptions) (*Conv3dLayer, error) {
 	l := &Conv3dLayer{Name: name, Config: cfg}
 	w, b, p, err := newConvParams(g, name, "Conv3d", cfg, false, opt)
 	if err != nil {
@@ -150,7 +163,7 @@ func NewConv3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt LayerOpti
 	return l, nil
 }
 
-func newConvParams(g *gorgonia.ExprGraph, name, kind string, cfg ConvConfig, transposed bool, opt LayerOptions) (w, b *gorgonia.Node, p convParams, err error) {
+func newConvParams(g *gorgonia.ExprGraph, name, kind string, cfg ConvConfig, transposed bool, opt *LayerOptions) (w, b *gorgonia.Node, p convParams, err error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, nil, p, fmt.Errorf("nn.%s %s: %w", kind, name, err)
@@ -185,7 +198,7 @@ func (l *Conv3dLayer) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkChannels("Conv3d", l.Name, x, l.Config.InChannels); err != nil {
 		return nil, err
 	}
-	y, err := Conv3d(x, l.Weight, l.Bias, l.Config.ConvOptions)
+	y, err := Conv3d(x, l.Weight, l.Bias, &l.Config.ConvOptions)
 	if err != nil {
 		return nil, fmt.Errorf("nn.Conv3d %s: %w", l.Name, err)
 	}
@@ -229,7 +242,7 @@ type ConvTranspose3dLayer struct {
 }
 
 // NewConvTranspose3d makes a ConvTranspose3dLayer in g.
-func NewConvTranspose3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt LayerOptions) (*ConvTranspose3dLayer, error) {
+func NewConvTranspose3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt *LayerOptions) (*ConvTranspose3dLayer, error) {
 	w, b, _, err := newConvParams(g, name, "ConvTranspose3d", cfg, true, opt)
 	if err != nil {
 		return nil, err
@@ -242,7 +255,7 @@ func (l *ConvTranspose3dLayer) Forward(x *gorgonia.Node) (*gorgonia.Node, error)
 	if err := checkChannels("ConvTranspose3d", l.Name, x, l.Config.InChannels); err != nil {
 		return nil, err
 	}
-	y, err := ConvTranspose3d(x, l.Weight, l.Bias, l.Config.ConvOptions)
+	y, err := ConvTranspose3d(x, l.Weight, l.Bias, &l.Config.ConvOptions)
 	if err != nil {
 		return nil, fmt.Errorf("nn.ConvTranspose3d %s: %w", l.Name, err)
 	}
@@ -287,33 +300,33 @@ type Norm struct {
 
 // NewInstanceNorm3d makes an InstanceNorm3d layer (torch.nn.InstanceNorm3d,
 // track_running_stats off).
-func NewInstanceNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func NewInstanceNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	return newNorm(g, name, "InstanceNorm3d", cfg, opt)
 }
 
 // NewBatchNorm3d makes a BatchNorm3d layer in training mode; set
 // l.Stats.Training = false for evaluation with the running statistics.
-func NewBatchNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func NewBatchNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	return newNorm(g, name, "BatchNorm3d", cfg, opt)
 }
 
 // NewGroupNorm makes a GroupNorm layer with cfg.Groups groups.
-func NewGroupNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func NewGroupNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	return newNorm(g, name, "GroupNorm", cfg, opt)
 }
 
 // NewLayerNorm makes a LayerNorm over the last axis (channels-last data,
 // torch.nn.LayerNorm(C)).
-func NewLayerNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func NewLayerNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	return newNorm(g, name, "LayerNorm", cfg, opt)
 }
 
 // NewLayerNormChannels makes a LayerNorm over axis 1 of (N, C, D, H, W).
-func NewLayerNormChannels(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func NewLayerNormChannels(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	return newNorm(g, name, "LayerNormChannels", cfg, opt)
 }
 
-func newNorm(g *gorgonia.ExprGraph, name, kind string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func newNorm(g *gorgonia.ExprGraph, name, kind string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, fmt.Errorf("nn.%s %s: %w", kind, name, err)
@@ -404,7 +417,7 @@ type Linear struct {
 }
 
 // NewLinear makes a Linear layer from in to out features; noBias drops the bias.
-func NewLinear(g *gorgonia.ExprGraph, name string, in, out int, noBias bool, opt LayerOptions) (*Linear, error) {
+func NewLinear(g *gorgonia.ExprGraph, name string, in, out int, noBias bool, opt *LayerOptions) (*Linear, error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, fmt.Errorf("nn.Linear %s: %w", name, err)
