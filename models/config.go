@@ -28,6 +28,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/unetlab/unetlab/models/nn"
 )
 
 // ErrConfig is returned (wrapped) when a Config is invalid; the message names
@@ -56,16 +58,6 @@ var Archs = []Arch{UNet, ResBlock1, ResBlock2, ConvNeXt, ConvSkip, ConvSkipResBl
 // PaperChannels is the channel count per level of every convolutional
 // variant in the paper (380 is really written so).
 var PaperChannels = []int{32, 64, 128, 256, 380, 512}
-
-// Norm names a normalisation layer.
-type Norm string
-
-// Normalisations. The zero value is NormInstance.
-const (
-	NormInstance Norm = "instance" // InstanceNorm3d (affine per Config.NormAffine)
-	NormBatch    Norm = "batch"    // BatchNorm3d, always affine
-	NormNone     Norm = "none"     // no normalisation
-)
 
 // Activation names a non-linearity.
 type Activation string
@@ -211,7 +203,10 @@ type Config struct {
 	// Batch is the batch size used for compute counts (0 means 2, the paper's).
 	Batch int
 
-	Norm          Norm
+	// Norm is the normalisation after each convolution: nn.NormInstance
+	// (the zero value; affine per NormAffine), nn.NormBatch (always affine)
+	// or nn.NormNone. MONAI's UNet calls it norm.
+	Norm          nn.NormKind
 	NormAffine    bool // InstanceNorm with a learnt scale and shift
 	Activation    Activation
 	NegativeSlope float64 // LeakyReLU slope; 0 means 0.01
@@ -263,7 +258,7 @@ func (c Config) WithDefaults() Config {
 		c.Batch = 2
 	}
 	if c.Norm == "" {
-		c.Norm = NormInstance
+		c.Norm = nn.NormInstance
 	}
 	if c.Activation == "" {
 		c.Activation = ActLeakyReLU
@@ -348,7 +343,7 @@ func (c Config) WithDefaults() Config {
 const maxLevels = 31
 
 func cfgErr(field string, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s %s", ErrConfig, field, fmt.Sprintf(format, args...))
 }
 
 // Validate fills in the defaults and checks c. The error wraps ErrConfig and
@@ -389,9 +384,9 @@ func (c Config) resolve() (Config, error) {
 		}
 	}
 	switch c.Norm {
-	case NormInstance, NormBatch, NormNone:
+	case nn.NormInstance, nn.NormBatch, nn.NormNone:
 	default:
-		return c, cfgErr("Norm", "%q, want %q, %q or %q", c.Norm, NormInstance, NormBatch, NormNone)
+		return c, cfgErr("Norm", "%q, want %q, %q or %q", c.Norm, nn.NormInstance, nn.NormBatch, nn.NormNone)
 	}
 	switch c.Activation {
 	case ActLeakyReLU, ActReLU, ActGELU:
@@ -428,7 +423,7 @@ func (c Config) resolve() (Config, error) {
 			return c, cfgErr("InputSize", "%v: side %d (%d) is not divisible by 2^(levels-1) = %d for %d levels", c.InputSize, i, s, f, len(c.Channels))
 		}
 	}
-	if c.Norm == NormInstance && (c.InputSize[0]/f)*(c.InputSize[1]/f)*(c.InputSize[2]/f) < 2 {
+	if c.Norm == nn.NormInstance && (c.InputSize[0]/f)*(c.InputSize[1]/f)*(c.InputSize[2]/f) < 2 {
 		return c, cfgErr("InputSize", "%v: the bottleneck has one voxel, which InstanceNorm cannot normalise; give a larger input or fewer levels", c.InputSize)
 	}
 	if c.Skip == SkipAdd && c.Up != UpConvTranspose {

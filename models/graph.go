@@ -83,7 +83,7 @@ func (e *graphEngine) convT(l *Layer, x *gorgonia.Node, cs convSpec) (*gorgonia.
 }
 
 func (e *graphEngine) norm(l *Layer, x *gorgonia.Node, ns normSpec) (*gorgonia.Node, error) {
-	if ns.kind == normLayer && !ns.affine { // functional F.layer_norm
+	if ns.kind == nn.NormLayer && !ns.affine { // functional F.layer_norm
 		if e.dry {
 			return nil, nil
 		}
@@ -92,11 +92,11 @@ func (e *graphEngine) norm(l *Layer, x *gorgonia.Node, ns normSpec) (*gorgonia.N
 	m, err := e.module(l.Name, func() (any, error) {
 		cfg := nn.NormConfig{Channels: ns.ch, Affine: ns.affine, Eps: ns.eps}
 		switch ns.kind {
-		case normBatch:
+		case nn.NormBatch:
 			return nn.NewBatchNorm3d(e.g, l.Name, cfg, &e.opt)
-		case normLayer:
+		case nn.NormLayer:
 			return nn.NewLayerNorm(e.g, l.Name, cfg, &e.opt)
-		case normLayerChannels:
+		case nn.NormLayerChannels:
 			return nn.NewLayerNormChannels(e.g, l.Name, cfg, &e.opt)
 		}
 		return nn.NewInstanceNorm3d(e.g, l.Name, cfg, &e.opt)

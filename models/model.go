@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/unetlab/unetlab/models/nn"
+	"github.com/unetlab/unetlab/rng"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -22,8 +23,8 @@ var ErrWeights = errors.New("models: weights do not fit the model")
 type Options struct {
 	// Float64 makes the parameters (and the inputs Forward accepts) float64.
 	Float64 bool
-	// Seed seeds the generator of the initial weights.
-	Seed int64
+	// Seed seeds the generator of the initial weights (rng.New(Seed)).
+	Seed uint64
 }
 
 // Model is a network of the paper as gorgonia parameters in one expression
@@ -58,7 +59,7 @@ func NewWithOptions(cfg Config, opt *Options) (*Model, error) {
 		return nil, err
 	}
 	g := gorgonia.NewGraph()
-	lo := nn.LayerOptions{Dtype: tensor.Float32, Rand: nn.NewRand(o.Seed)}
+	lo := nn.LayerOptions{Dtype: tensor.Float32, Rand: rng.New(o.Seed)}
 	if o.Float64 {
 		lo.Dtype = tensor.Float64
 	}

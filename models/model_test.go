@@ -83,7 +83,7 @@ func variants() map[string]Config {
 	c.Swin.LegacyMerging = true
 	m["SwinUNETR/legacy"] = c
 	c = tiny(UNet)
-	c.Norm, c.Up = NormBatch, UpTrilinear
+	c.Norm, c.Up = nn.NormBatch, UpTrilinear
 	m["UNet/batchnorm-trilinear"] = c
 	return m
 }

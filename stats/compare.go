@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // Summary is the mean and sample standard deviation (n-1 in the

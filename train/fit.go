@@ -370,7 +370,7 @@ type partialEpoch struct {
 // newTrainer builds run's trainer; it keeps a copy of *opt.
 func newTrainer(run *Run, opt *Options) (*trainer, error) {
 	s := run.Settings
-	m, err := models.NewWithOptions(s.Model, &models.Options{Float64: s.Float64, Seed: int64(s.Seed)})
+	m, err := models.NewWithOptions(s.Model, &models.Options{Float64: s.Float64, Seed: s.Seed})
 	if err != nil {
 		return nil, err
 	}

@@ -18,9 +18,9 @@ import (
 // training normalisation (z-score then min-max), axes D=Z, H=Y, W=X, and the
 // label map resized back by one-hot trilinear interpolation and argmax.
 type PredictOptions struct {
-	Norm   volume.Norm
-	Axes   volume.Axes
-	Interp volume.LabelInterp
+	Intensity volume.Intensity
+	Axes      volume.Axes
+	Interp    volume.LabelInterp
 }
 
 // Predictor runs a model forward on one volume at a time, reusing one
@@ -105,7 +105,7 @@ func (p *Predictor) logitsFor(ctx context.Context, img *volume.Volume, opt *Pred
 	if err != nil {
 		return nil, err
 	}
-	norm, err := volume.Normalize(img, o.Norm)
+	norm, err := volume.Normalize(img, o.Intensity)
 	if err != nil {
 		return nil, err
 	}

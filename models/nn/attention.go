@@ -21,7 +21,7 @@ func attnTruncNormal(opt *LayerOptions, n int, std, lo, hi float64) []float64 {
 	v := make([]float64, n)
 	for i := range v {
 		for {
-			x := r.NormFloat64() * std
+			x := r.Norm() * std
 			if x >= lo && x <= hi {
 				v[i] = x
 				break

@@ -22,7 +22,9 @@ func TestOpIllCases(t *testing.T) {
 		f    func() (*gorgonia.Node, error)
 		want error
 	}{
-		{"pool 4d", func() (*gorgonia.Node, error) { return MaxPool3d(mk(4, 6, 6, 6), &PoolOptions{Kernel: [3]int{2, 2, 2}}) }, ErrShape},
+		{"pool 4d", func() (*gorgonia.Node, error) {
+			return MaxPool3d(mk(4, 6, 6, 6), &PoolOptions{Kernel: [3]int{2, 2, 2}})
+		}, ErrShape},
 		{"pool no kernel", func() (*gorgonia.Node, error) { return MaxPool3d(x, &PoolOptions{}) }, ErrConfig},
 		{"pool big padding", func() (*gorgonia.Node, error) {
 			return AvgPool3d(x, &PoolOptions{Kernel: [3]int{2, 2, 2}, Padding: [3]int{2, 0, 0}})

@@ -3,6 +3,7 @@ package nn
 import (
 	"bytes"
 	"errors"
+	"github.com/unetlab/unetlab/rng"
 	"io"
 	"math"
 	"math/rand"
@@ -26,7 +27,7 @@ func stdOf(v []float64) (maxAbs, std float64) {
 
 func TestLayerInit(t *testing.T) {
 	g := gorgonia.NewGraph()
-	opt := LayerOptions{Rand: NewRand(1)}
+	opt := LayerOptions{Rand: rng.New(1)}
 	conv, err := NewConv3d(g, "c", ConvConfig{InChannels: 16, OutChannels: 32, Kernel: [3]int{3, 3, 3}}, &opt)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func TestLayerInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lin, err := NewLinear(g, "l", 100, 300, false, &LayerOptions{Rand: NewRand(2), Dtype: tensor.Float64})
+	lin, err := NewLinear(g, "l", 100, 300, false, &LayerOptions{Rand: rng.New(2), Dtype: tensor.Float64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestLinearGradient(t *testing.T) {
 
 func TestStateRoundTrip(t *testing.T) {
 	g := gorgonia.NewGraph()
-	conv, _ := NewConv3d(g, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, &LayerOptions{Rand: NewRand(3)})
+	conv, _ := NewConv3d(g, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, &LayerOptions{Rand: rng.New(3)})
 	bn, _ := NewBatchNorm3d(g, "bn", NormConfig{Channels: 3, Affine: true}, &LayerOptions{Dtype: tensor.Float64})
 	bn.Stats.Mean[1], bn.Stats.Var[2] = 0.25, 3.5
 	state := append(conv.State(), bn.State()...)
@@ -141,7 +142,7 @@ func TestStateRoundTrip(t *testing.T) {
 	saved := buf.Bytes()
 
 	g2 := gorgonia.NewGraph()
-	conv2, _ := NewConv3d(g2, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, &LayerOptions{Rand: NewRand(99)})
+	conv2, _ := NewConv3d(g2, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, &LayerOptions{Rand: rng.New(99)})
 	bn2, _ := NewBatchNorm3d(g2, "bn", NormConfig{Channels: 3, Affine: true}, &LayerOptions{Dtype: tensor.Float64})
 	state2 := append(conv2.State(), bn2.State()...)
 	if err := LoadState(bytes.NewReader(saved), state2); err != nil {

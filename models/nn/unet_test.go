@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/unetlab/unetlab/rng"
 	"math"
 	"os"
 	"runtime"
@@ -134,7 +135,7 @@ func TestUNetOverfits(t *testing.T) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(img.Shape()...), gorgonia.WithValue(img), gorgonia.WithName("x"))
 	target := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(onehot.Shape()...), gorgonia.WithValue(onehot), gorgonia.WithName("y"))
-	logits, net, err := buildUNet(g, x, 1, 2, []int{8, 16, 32}, LayerOptions{Rand: NewRand(42)})
+	logits, net, err := buildUNet(g, x, 1, 2, []int{8, 16, 32}, LayerOptions{Rand: rng.New(42)})
 	if err != nil {
 		t.Fatal(err)
 	}

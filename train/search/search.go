@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/internal/invalid"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // Sentinel errors; returned errors wrap them and name the field or trial at

@@ -12,7 +12,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/viz"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // bump is a smooth objective with its maximum 1 at log10(lr) = centre, of

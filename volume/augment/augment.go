@@ -21,7 +21,7 @@ import (
 	"math"
 
 	"github.com/unetlab/unetlab/volume"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // ErrAugment reports a transform that cannot apply to its input.

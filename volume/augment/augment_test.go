@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/volume"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // pair returns an image with distinct voxel values and the label map

@@ -12,7 +12,7 @@ import (
 
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/augment"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // ErrBatch reports samples that cannot be stacked into one batch.

@@ -23,7 +23,7 @@
 // warps); images carry texture, multiplicative (MRI) or additive (CT)
 // intensity inhomogeneity, per-case contrast changes, partial-volume blur
 // and Gaussian noise, so that the tasks are learnable but not trivial.
-// Everything is drawn from volume/rng streams derived from (seed, task,
+// Everything is drawn from rng streams derived from (seed, task,
 // case), so a case is the same whatever the case count, on every machine.
 package phantom
 
@@ -42,7 +42,7 @@ import (
 
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // ErrTask reports an unknown task name.

@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/unetlab/unetlab/volume"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // tissue is a class of voxels with its label and its intensity per
