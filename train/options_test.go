@@ -93,3 +93,23 @@ func TestOptionsDefaults(t *testing.T) {
 		t.Fatalf("an old record's loss reads as %+v, %v", old, err)
 	}
 }
+
+// TestPredictOptionsInvalid: an enum outside its set names the field.
+func TestPredictOptionsInvalid(t *testing.T) {
+	cases := []struct {
+		opt PredictOptions
+		msg string
+	}{
+		{PredictOptions{Intensity: 9}, `train: invalid options: Intensity "Intensity(9)": must be zscore+minmax, zscore or minmax`},
+		{PredictOptions{Axes: 4}, `train: invalid options: Axes "Axes(4)": must be ZYX or ZXY`},
+		{PredictOptions{Interp: 3}, `train: invalid options: Interp "LabelInterp(3)": must be linear or nearest`},
+	}
+	for _, c := range cases {
+		if err := c.opt.validate(); !errors.Is(err, ErrOptions) || err.Error() != c.msg {
+			t.Errorf("%+v: %v\nwant %s", c.opt, err, c.msg)
+		}
+	}
+	if err := (&PredictOptions{}).validate(); err != nil {
+		t.Errorf("zero options: %v", err)
+	}
+}

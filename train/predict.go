@@ -23,6 +23,19 @@ type PredictOptions struct {
 	Interp    volume.LabelInterp
 }
 
+// validate names the first field outside its set.
+func (o *PredictOptions) validate() error {
+	switch {
+	case o.Intensity < volume.ZScoreMinMax || o.Intensity > volume.MinMax:
+		return badOption("Intensity", o.Intensity, fmt.Sprintf("must be %v, %v or %v", volume.ZScoreMinMax, volume.ZScore, volume.MinMax))
+	case o.Axes != volume.AxesZYX && o.Axes != volume.AxesZXY:
+		return badOption("Axes", o.Axes, fmt.Sprintf("must be %v or %v", volume.AxesZYX, volume.AxesZXY))
+	case o.Interp != volume.LabelLinear && o.Interp != volume.LabelNearest:
+		return badOption("Interp", o.Interp, fmt.Sprintf("must be %v or %v", volume.LabelLinear, volume.LabelNearest))
+	}
+	return nil
+}
+
 // Predictor runs a model forward on one volume at a time, reusing one
 // forward-only machine. It is not safe for concurrent use.
 type Predictor struct {
@@ -100,6 +113,9 @@ func (p *Predictor) logitsFor(ctx context.Context, img *volume.Volume, opt *Pred
 	cfg := p.model.Config()
 	if img.Channels != cfg.InChannels {
 		return nil, fmt.Errorf("%w: image %v has %d channels, the model takes %d", ErrShape, img.Shape, img.Channels, cfg.InChannels)
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
 	grid, err := gridFor(cfg.InputSize, o.Axes)
 	if err != nil {

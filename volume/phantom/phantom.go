@@ -40,9 +40,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/unetlab/unetlab/internal/invalid"
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
-	"github.com/unetlab/unetlab/rng"
 )
 
 // ErrTask reports an unknown task name.
@@ -54,14 +55,16 @@ var ErrTask = errors.New("phantom: unknown task")
 var ErrOccupied = errors.New("phantom: task folder holds other data")
 
 // Options controls the generator. The zero value writes 8 training and 2
-// test cases per task at the task's default size with seed 0.
+// test cases per task at the task's default size with seed 0. Functions
+// take it by pointer, nil meaning that zero value, and never change it.
 type Options struct {
 	Seed uint64
 	// Shape fixes the grid (X, Y, Z voxels) of every case; zero means the
 	// task's default (see DefaultShape), with Z varying by +-15% per case
 	// as real scans do.
 	Shape [3]int
-	// Training is the number of training cases (0 means 8).
+	// Training is the number of training cases (0 means 8; negative is
+	// refused).
 	Training int
 	// Test is the number of test cases (0 means 2, negative means none).
 	Test int
@@ -72,6 +75,18 @@ type Options struct {
 	// written with other options; nil means os.Stderr (a notebook shows
 	// it under the cell).
 	Log io.Writer
+}
+
+// ErrOptions reports an invalid Options field; the message names the field,
+// its value and the rule.
+var ErrOptions = errors.New("phantom: invalid options")
+
+// check names the first invalid field of o.
+func (o *Options) check() error {
+	if o.Training < 0 {
+		return invalid.Field(ErrOptions, "Training", o.Training, "must be >= 0 (0: 8)")
+	}
+	return nil
 }
 
 func (o *Options) counts() (train, test int) {
@@ -142,6 +157,9 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 	if opt == nil {
 		opt = &Options{}
 	}
+	if err := opt.check(); err != nil {
+		return nil, nil, err
+	}
 	ti, t, err := lookup(task)
 	if err != nil {
 		return nil, nil, err
@@ -194,6 +212,9 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dataset, error) {
 	if opt == nil {
 		opt = &Options{}
+	}
+	if err := opt.check(); err != nil {
+		return nil, err
 	}
 	_, t, err := lookup(task)
 	if err != nil {
