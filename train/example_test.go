@@ -3,7 +3,6 @@ package train_test
 import (
 	"context"
 	"fmt"
-	"github.com/unetlab/unetlab/stats"
 	"log"
 	"os"
 	"path/filepath"
@@ -24,7 +23,7 @@ func ExampleLoss() {
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 2, 1, 1, 2), tensor.WithBacking([]float64{2, -1, 0, 1}))))
 	target := gorgonia.NewTensor(g, tensor.Float64, 5, gorgonia.WithShape(1, 1, 1, 1, 2), gorgonia.WithName("target"),
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 1, 1, 1, 2), tensor.WithBacking([]float64{0, 1}))))
-	loss, err := train.Loss(logits, target, &train.LossOptions{}) // DiceCE, weights 1 and 1
+	loss, err := train.Loss(logits, target, nil) // nil: DiceCE, weights 1 and 1
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -118,7 +117,7 @@ func ExampleCompareModels() {
 		fs := r.FoldScores()
 		fmt.Println(r.Model, len(fs.Val), "folds, validation cases of fold 1:", r.Folds[0].Val)
 	}
-	rows, err := train.Table1Rows("Heart", rs, 0, &stats.BootstrapOptions{})
+	rows, err := train.Table1Rows("Heart", rs, 0, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/display"
-	"github.com/unetlab/unetlab/viz"
 	"github.com/unetlab/unetlab/rng"
+	"github.com/unetlab/unetlab/viz"
 )
 
 // bump is a smooth objective with its maximum 1 at log10(lr) = centre, of
