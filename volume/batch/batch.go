@@ -11,9 +11,9 @@ import (
 	"sync"
 
 	"github.com/unetlab/unetlab/internal/invalid"
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/augment"
-	"github.com/unetlab/unetlab/rng"
 )
 
 // ErrBatch reports samples that cannot be stacked into one batch.
