@@ -191,11 +191,18 @@ type SwinOptions struct {
 // Config describes one network. The zero value plus an Arch is the paper's
 // network; Small returns a CPU-sized preset.
 type Config struct {
-	Arch       Arch
-	InChannels int // 0 means 1
-	Classes    int // output channels; 0 means 2
-	// Channels per level, shallow to deep (nil means PaperChannels). Level i
-	// runs at InputSize / 2^i. Ignored by SwinUNETR.
+	Arch Arch
+	// InChannels is the number of image channels (MONAI's in_channels; 0
+	// means 1).
+	InChannels int
+	// Classes is the number of output channels, one logit per class
+	// background included (MONAI's out_channels; 0 means 2). It keeps the
+	// name Classes because the losses, metrics and records count classes.
+	Classes int
+	// Channels per level, shallow to deep (MONAI's channels; nil means
+	// PaperChannels). Level i runs at InputSize / 2^i: every stride is 2, so
+	// there is no Strides field (MONAI's strides would be all 2). Ignored by
+	// SwinUNETR.
 	Channels []int
 	// InputSize is (D, H, W) in voxels (zero means 128^3); each side must be
 	// divisible by 2^(len(Channels)-1) (32 for SwinUNETR).
