@@ -216,7 +216,7 @@ func TestValidate(t *testing.T) {
 			if !errors.Is(err, ErrConfig) {
 				t.Fatalf("err %v, want ErrConfig", err)
 			}
-			if !strings.Contains(err.Error(), ": "+tc.field+": ") {
+			if !strings.HasPrefix(err.Error(), "models: invalid configuration: "+tc.field+" ") {
 				t.Errorf("error %q does not name field %s", err, tc.field)
 			}
 			if _, err := Describe(tc.cfg); !errors.Is(err, ErrConfig) {
