@@ -16,7 +16,7 @@ func startWorker(ctx context.Context) (Interpreter, error) {
 	if os.Getenv("UNETLAB_DEBUG") == "1" {
 		opt.Stderr = os.Stderr
 	}
-	p, err := worker.Start(ctx, opt)
+	p, err := worker.Start(ctx, &opt)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/unetlab/unetlab/models/nn"
 	"gorgonia.org/gorgonia"
 )
 
@@ -45,17 +46,9 @@ type convSpec struct {
 	bias                            bool
 }
 
-type normKind int
-
-const (
-	normInstance normKind = iota
-	normBatch
-	normLayer // over the last axis (channels-last)
-	normLayerChannels
-)
-
+// normSpec is one normalisation layer to build.
 type normSpec struct {
-	kind   normKind
+	kind   nn.NormKind
 	ch     int
 	affine bool
 	eps    float64
@@ -171,9 +164,9 @@ func (b *builder) convT(name string, x val, out, k int, bias bool) val {
 // norm applies the configured normalisation over the channels of x.
 func (b *builder) norm(name string, x val) val {
 	switch b.cfg.Norm {
-	case NormNone:
+	case nn.NormNone:
 		return x
-	case NormBatch:
+	case nn.NormBatch:
 		return b.batchNorm(name, x)
 	}
 	return b.instanceNorm(name, x, b.cfg.NormAffine)
@@ -191,7 +184,7 @@ func (b *builder) instanceNorm(name string, x val, affine bool) val {
 		macs *= 2
 		fl += 2 * numel(x.shape)
 	}
-	ns := normSpec{kind: normInstance, ch: c, affine: affine, eps: 1e-5}
+	ns := normSpec{kind: nn.NormInstance, ch: c, affine: affine, eps: 1e-5}
 	return b.record(Layer{Name: name, Type: "InstanceNorm3d", Output: slices.Clone(x.shape), Params: ps, MACs: macs, FLOPs: fl},
 		x, func(l *Layer) (*gorgonia.Node, error) { return b.eng.norm(l, x.node, ns) })
 }
@@ -207,7 +200,7 @@ func (b *builder) batchNorm(name string, x val) val {
 		{Name: name + ".running_var", Shape: []int{c}, Buffer: true},
 		{Name: name + ".num_batches_tracked", Shape: []int{}, Buffer: true, Int64: true},
 	}
-	ns := normSpec{kind: normBatch, ch: c, affine: true, eps: 1e-5}
+	ns := normSpec{kind: nn.NormBatch, ch: c, affine: true, eps: 1e-5}
 	return b.record(Layer{Name: name, Type: "BatchNorm3d", Output: slices.Clone(x.shape), Params: ps,
 		MACs: 4 * numel(x.shape), FLOPs: 7 * numel(x.shape)},
 		x, func(l *Layer) (*gorgonia.Node, error) { return b.eng.norm(l, x.node, ns) })
@@ -228,7 +221,7 @@ func (b *builder) layerNorm(name string, x val, affine bool, eps float64) val {
 		macs = 4 * numel(x.shape)
 		fl += 2 * numel(x.shape)
 	}
-	ns := normSpec{kind: normLayer, ch: c, affine: affine, eps: eps}
+	ns := normSpec{kind: nn.NormLayer, ch: c, affine: affine, eps: eps}
 	return b.record(Layer{Name: name, Type: "LayerNorm", Output: slices.Clone(x.shape), Params: ps, MACs: macs, FLOPs: fl},
 		x, func(l *Layer) (*gorgonia.Node, error) { return b.eng.norm(l, x.node, ns) })
 }

@@ -28,6 +28,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/unetlab/unetlab/models/nn"
 )
 
 // ErrConfig is returned (wrapped) when a Config is invalid; the message names
@@ -56,16 +58,6 @@ var Archs = []Arch{UNet, ResBlock1, ResBlock2, ConvNeXt, ConvSkip, ConvSkipResBl
 // PaperChannels is the channel count per level of every convolutional
 // variant in the paper (380 is really written so).
 var PaperChannels = []int{32, 64, 128, 256, 380, 512}
-
-// Norm names a normalisation layer.
-type Norm string
-
-// Normalisations. The zero value is NormInstance.
-const (
-	NormInstance Norm = "instance" // InstanceNorm3d (affine per Config.NormAffine)
-	NormBatch    Norm = "batch"    // BatchNorm3d, always affine
-	NormNone     Norm = "none"     // no normalisation
-)
 
 // Activation names a non-linearity.
 type Activation string
@@ -199,11 +191,18 @@ type SwinOptions struct {
 // Config describes one network. The zero value plus an Arch is the paper's
 // network; Small returns a CPU-sized preset.
 type Config struct {
-	Arch       Arch
-	InChannels int // 0 means 1
-	Classes    int // output channels; 0 means 2
-	// Channels per level, shallow to deep (nil means PaperChannels). Level i
-	// runs at InputSize / 2^i. Ignored by SwinUNETR.
+	Arch Arch
+	// InChannels is the number of image channels (MONAI's in_channels; 0
+	// means 1).
+	InChannels int
+	// Classes is the number of output channels, one logit per class
+	// background included (MONAI's out_channels; 0 means 2). It keeps the
+	// name Classes because the losses, metrics and records count classes.
+	Classes int
+	// Channels per level, shallow to deep (MONAI's channels; nil means
+	// PaperChannels). Level i runs at InputSize / 2^i: every stride is 2, so
+	// there is no Strides field (MONAI's strides would be all 2). Ignored by
+	// SwinUNETR.
 	Channels []int
 	// InputSize is (D, H, W) in voxels (zero means 128^3); each side must be
 	// divisible by 2^(len(Channels)-1) (32 for SwinUNETR).
@@ -211,7 +210,10 @@ type Config struct {
 	// Batch is the batch size used for compute counts (0 means 2, the paper's).
 	Batch int
 
-	Norm          Norm
+	// Norm is the normalisation after each convolution: nn.NormInstance
+	// (the zero value; affine per NormAffine), nn.NormBatch (always affine)
+	// or nn.NormNone. MONAI's UNet calls it norm.
+	Norm          nn.NormKind
 	NormAffine    bool // InstanceNorm with a learnt scale and shift
 	Activation    Activation
 	NegativeSlope float64 // LeakyReLU slope; 0 means 0.01
@@ -263,7 +265,7 @@ func (c Config) WithDefaults() Config {
 		c.Batch = 2
 	}
 	if c.Norm == "" {
-		c.Norm = NormInstance
+		c.Norm = nn.NormInstance
 	}
 	if c.Activation == "" {
 		c.Activation = ActLeakyReLU
@@ -348,11 +350,12 @@ func (c Config) WithDefaults() Config {
 const maxLevels = 31
 
 func cfgErr(field string, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s %s", ErrConfig, field, fmt.Sprintf(format, args...))
 }
 
 // Validate fills in the defaults and checks c. The error wraps ErrConfig and
-// names the field and the value at fault.
+// names the one field at fault, its value and the rule:
+// "models: invalid configuration: Classes -1: want > 0".
 func (c Config) Validate() error {
 	_, err := c.resolve()
 	return err
@@ -375,13 +378,13 @@ func (c Config) resolve() (Config, error) {
 		return c, cfgErr("Arch", "%q is not one of %s", c.Arch, strings.Join(names, ", "))
 	}
 	if c.InChannels < 0 {
-		return c, cfgErr("InChannels", "%d, want > 0", c.InChannels)
+		return c, cfgErr("InChannels", "%d: want > 0", c.InChannels)
 	}
 	if c.Classes < 0 {
-		return c, cfgErr("Classes", "%d, want > 0", c.Classes)
+		return c, cfgErr("Classes", "%d: want > 0", c.Classes)
 	}
 	if c.Batch < 0 {
-		return c, cfgErr("Batch", "%d, want > 0", c.Batch)
+		return c, cfgErr("Batch", "%d: want > 0", c.Batch)
 	}
 	for i, s := range c.InputSize {
 		if s <= 0 {
@@ -389,27 +392,27 @@ func (c Config) resolve() (Config, error) {
 		}
 	}
 	switch c.Norm {
-	case NormInstance, NormBatch, NormNone:
+	case nn.NormInstance, nn.NormBatch, nn.NormNone:
 	default:
-		return c, cfgErr("Norm", "%q, want %q, %q or %q", c.Norm, NormInstance, NormBatch, NormNone)
+		return c, cfgErr("Norm", "%q: want %q, %q or %q", c.Norm, nn.NormInstance, nn.NormBatch, nn.NormNone)
 	}
 	switch c.Activation {
 	case ActLeakyReLU, ActReLU, ActGELU:
 	default:
-		return c, cfgErr("Activation", "%q, want %q, %q or %q", c.Activation, ActLeakyReLU, ActReLU, ActGELU)
+		return c, cfgErr("Activation", "%q: want %q, %q or %q", c.Activation, ActLeakyReLU, ActReLU, ActGELU)
 	}
 	if !(c.NegativeSlope >= 0) || math.IsInf(c.NegativeSlope, 0) {
-		return c, cfgErr("NegativeSlope", "%g, want a finite slope >= 0", c.NegativeSlope)
+		return c, cfgErr("NegativeSlope", "%g: want a finite slope >= 0", c.NegativeSlope)
 	}
 	switch c.Up {
 	case UpConvTranspose, UpNearest, UpTrilinear:
 	default:
-		return c, cfgErr("Up", "%q, want %q, %q or %q", c.Up, UpConvTranspose, UpNearest, UpTrilinear)
+		return c, cfgErr("Up", "%q: want %q, %q or %q", c.Up, UpConvTranspose, UpNearest, UpTrilinear)
 	}
 	switch c.Skip {
 	case SkipConcat, SkipAdd:
 	default:
-		return c, cfgErr("Skip", "%q, want %q or %q", c.Skip, SkipConcat, SkipAdd)
+		return c, cfgErr("Skip", "%q: want %q or %q", c.Skip, SkipConcat, SkipAdd)
 	}
 	if c.Arch == SwinUNETR {
 		return c, c.validateSwin()
@@ -428,7 +431,7 @@ func (c Config) resolve() (Config, error) {
 			return c, cfgErr("InputSize", "%v: side %d (%d) is not divisible by 2^(levels-1) = %d for %d levels", c.InputSize, i, s, f, len(c.Channels))
 		}
 	}
-	if c.Norm == NormInstance && (c.InputSize[0]/f)*(c.InputSize[1]/f)*(c.InputSize[2]/f) < 2 {
+	if c.Norm == nn.NormInstance && (c.InputSize[0]/f)*(c.InputSize[1]/f)*(c.InputSize[2]/f) < 2 {
 		return c, cfgErr("InputSize", "%v: the bottleneck has one voxel, which InstanceNorm cannot normalise; give a larger input or fewer levels", c.InputSize)
 	}
 	if c.Skip == SkipAdd && c.Up != UpConvTranspose {
@@ -438,27 +441,27 @@ func (c Config) resolve() (Config, error) {
 	case ConvNeXt:
 		cn := c.ConvNeXt
 		if cn.Variant != ConvNeXtAuthors && cn.Variant != ConvNeXtOriginal {
-			return c, cfgErr("ConvNeXt.Variant", "%q, want %q or %q", cn.Variant, ConvNeXtAuthors, ConvNeXtOriginal)
+			return c, cfgErr("ConvNeXt.Variant", "%q: want %q or %q", cn.Variant, ConvNeXtAuthors, ConvNeXtOriginal)
 		}
 		if cn.Kernel < 0 || cn.Kernel%2 == 0 {
-			return c, cfgErr("ConvNeXt.Kernel", "%d, want a positive odd size", cn.Kernel)
+			return c, cfgErr("ConvNeXt.Kernel", "%d: want a positive odd size", cn.Kernel)
 		}
 		if cn.Expansion < 0 {
-			return c, cfgErr("ConvNeXt.Expansion", "%d, want > 0", cn.Expansion)
+			return c, cfgErr("ConvNeXt.Expansion", "%d: want > 0", cn.Expansion)
 		}
 	case TransUNet:
 		t := c.TransUNet
 		if t.Query != QuerySkip && t.Query != QueryDecoder {
-			return c, cfgErr("TransUNet.Query", "%q, want %q or %q", t.Query, QuerySkip, QueryDecoder)
+			return c, cfgErr("TransUNet.Query", "%q: want %q or %q", t.Query, QuerySkip, QueryDecoder)
 		}
 		if t.TokensPerSide < 0 {
-			return c, cfgErr("TransUNet.TokensPerSide", "%d, want > 0", t.TokensPerSide)
+			return c, cfgErr("TransUNet.TokensPerSide", "%d: want > 0", t.TokensPerSide)
 		}
 		if t.Embed < 0 || t.Heads <= 0 || t.Embed%t.Heads != 0 {
 			return c, cfgErr("TransUNet.Heads", "embed %d is not divisible by %d heads", t.Embed, t.Heads)
 		}
 		if t.TokensPerSide%2 != 0 {
-			return c, cfgErr("TransUNet.TokensPerSide", "%d, want an even count (the decoder path, half the skip's side, is cut by the skip's patch)", t.TokensPerSide)
+			return c, cfgErr("TransUNet.TokensPerSide", "%d: want an even count (the decoder path, half the skip's side, is cut by the skip's patch)", t.TokensPerSide)
 		}
 		// The deepest skip is at InputSize / 2^(levels-2); its patch is
 		// side / TokensPerSide.
@@ -471,13 +474,13 @@ func (c Config) resolve() (Config, error) {
 	case HalfUNet:
 		h := c.HalfUNet
 		if h.Variant != HalfUNetAuthors && h.Variant != HalfUNetLu {
-			return c, cfgErr("HalfUNet.Variant", "%q, want %q or %q", h.Variant, HalfUNetAuthors, HalfUNetLu)
+			return c, cfgErr("HalfUNet.Variant", "%q: want %q or %q", h.Variant, HalfUNetAuthors, HalfUNetLu)
 		}
 		if h.Variant == HalfUNetAuthors && c.Up != UpConvTranspose {
 			return c, cfgErr("Up", "%q: the authors' Half-UNet sums skips after ConvTranspose3d and needs %q", c.Up, UpConvTranspose)
 		}
 		if h.Width <= 0 || h.Width%2 != 0 {
-			return c, cfgErr("HalfUNet.Width", "%d, want a positive even count (ghost modules split it in two)", h.Width)
+			return c, cfgErr("HalfUNet.Width", "%d: want a positive even count (ghost modules split it in two)", h.Width)
 		}
 	}
 	return c, nil
@@ -486,13 +489,13 @@ func (c Config) resolve() (Config, error) {
 func (c Config) validateSwin() error {
 	s := c.Swin
 	if s.FeatureSize <= 0 || s.FeatureSize%12 != 0 {
-		return cfgErr("Swin.FeatureSize", "%d, want a positive multiple of 12", s.FeatureSize)
+		return cfgErr("Swin.FeatureSize", "%d: want a positive multiple of 12", s.FeatureSize)
 	}
 	if len(s.Depths) != 4 {
-		return cfgErr("Swin.Depths", "%v, want 4 stages", s.Depths)
+		return cfgErr("Swin.Depths", "%v: want 4 stages", s.Depths)
 	}
 	if len(s.Heads) != 4 {
-		return cfgErr("Swin.Heads", "%v, want 4 stages", s.Heads)
+		return cfgErr("Swin.Heads", "%v: want 4 stages", s.Heads)
 	}
 	for i := range 4 {
 		if s.Depths[i] <= 0 {
@@ -504,13 +507,13 @@ func (c Config) validateSwin() error {
 		}
 	}
 	if s.Window <= 0 {
-		return cfgErr("Swin.Window", "%d, want > 0", s.Window)
+		return cfgErr("Swin.Window", "%d: want > 0", s.Window)
 	}
 	if s.Patch != 2 {
 		return cfgErr("Swin.Patch", "%d: the decoder's five x2 up-samplings need patch 2", s.Patch)
 	}
 	if s.MLPRatio <= 0 {
-		return cfgErr("Swin.MLPRatio", "%d, want > 0", s.MLPRatio)
+		return cfgErr("Swin.MLPRatio", "%d: want > 0", s.MLPRatio)
 	}
 	for i, v := range c.InputSize {
 		if v%32 != 0 {

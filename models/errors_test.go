@@ -90,7 +90,7 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 	// Float64 weights load into a float32 model.
-	m64, _ := NewWithOptions(cfg, Options{Float64: true, Seed: 5})
+	m64, _ := NewWithOptions(cfg, &Options{Float64: true, Seed: 5})
 	p64 := filepath.Join(dir, "f64.safetensors")
 	if err := m64.Save(p64); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func ExampleConfig_Validate() {
 	err := models.Config{Arch: models.UNet, InputSize: [3]int{100, 128, 128}}.Validate()
 	fmt.Println(err)
 	// Output:
-	// models: invalid configuration: InputSize: [100 128 128]: side 0 (100) is not divisible by 2^(levels-1) = 32 for 6 levels
+	// models: invalid configuration: InputSize [100 128 128]: side 0 (100) is not divisible by 2^(levels-1) = 32 for 6 levels
 }
 
 // Build a small U-net, run it on one volume, save its weights and load

@@ -63,7 +63,7 @@ func (e *graphEngine) conv(l *Layer, x *gorgonia.Node, cs convSpec) (*gorgonia.N
 	m, err := e.module(l.Name, func() (any, error) {
 		return nn.NewConv3d(e.g, l.Name, nn.ConvConfig{InChannels: cs.in, OutChannels: cs.out, Kernel: [3]int{cs.k, cs.k, cs.k},
 			ConvOptions: nn.ConvOptions{Stride: [3]int{cs.stride, cs.stride, cs.stride}, Padding: [3]int{cs.pad, cs.pad, cs.pad}, Groups: cs.groups},
-			NoBias:      !cs.bias}, e.opt)
+			NoBias:      !cs.bias}, &e.opt)
 	})
 	if err != nil || e.dry {
 		return nil, err
@@ -74,7 +74,7 @@ func (e *graphEngine) conv(l *Layer, x *gorgonia.Node, cs convSpec) (*gorgonia.N
 func (e *graphEngine) convT(l *Layer, x *gorgonia.Node, cs convSpec) (*gorgonia.Node, error) {
 	m, err := e.module(l.Name, func() (any, error) {
 		return nn.NewConvTranspose3d(e.g, l.Name, nn.ConvConfig{InChannels: cs.in, OutChannels: cs.out, Kernel: [3]int{cs.k, cs.k, cs.k},
-			ConvOptions: nn.ConvOptions{Stride: [3]int{cs.stride, cs.stride, cs.stride}}, NoBias: !cs.bias}, e.opt)
+			ConvOptions: nn.ConvOptions{Stride: [3]int{cs.stride, cs.stride, cs.stride}}, NoBias: !cs.bias}, &e.opt)
 	})
 	if err != nil || e.dry {
 		return nil, err
@@ -83,7 +83,7 @@ func (e *graphEngine) convT(l *Layer, x *gorgonia.Node, cs convSpec) (*gorgonia.
 }
 
 func (e *graphEngine) norm(l *Layer, x *gorgonia.Node, ns normSpec) (*gorgonia.Node, error) {
-	if ns.kind == normLayer && !ns.affine { // functional F.layer_norm
+	if ns.kind == nn.NormLayer && !ns.affine { // functional F.layer_norm
 		if e.dry {
 			return nil, nil
 		}
@@ -92,14 +92,14 @@ func (e *graphEngine) norm(l *Layer, x *gorgonia.Node, ns normSpec) (*gorgonia.N
 	m, err := e.module(l.Name, func() (any, error) {
 		cfg := nn.NormConfig{Channels: ns.ch, Affine: ns.affine, Eps: ns.eps}
 		switch ns.kind {
-		case normBatch:
-			return nn.NewBatchNorm3d(e.g, l.Name, cfg, e.opt)
-		case normLayer:
-			return nn.NewLayerNorm(e.g, l.Name, cfg, e.opt)
-		case normLayerChannels:
-			return nn.NewLayerNormChannels(e.g, l.Name, cfg, e.opt)
+		case nn.NormBatch:
+			return nn.NewBatchNorm3d(e.g, l.Name, cfg, &e.opt)
+		case nn.NormLayer:
+			return nn.NewLayerNorm(e.g, l.Name, cfg, &e.opt)
+		case nn.NormLayerChannels:
+			return nn.NewLayerNormChannels(e.g, l.Name, cfg, &e.opt)
 		}
-		return nn.NewInstanceNorm3d(e.g, l.Name, cfg, e.opt)
+		return nn.NewInstanceNorm3d(e.g, l.Name, cfg, &e.opt)
 	})
 	if err != nil || e.dry {
 		return nil, err
@@ -124,7 +124,7 @@ func (e *graphEngine) maxPool(x *gorgonia.Node, k int) (*gorgonia.Node, error) {
 	if e.dry {
 		return nil, nil
 	}
-	return nn.MaxPool3d(x, nn.PoolOptions{Kernel: [3]int{k, k, k}})
+	return nn.MaxPool3d(x, &nn.PoolOptions{Kernel: [3]int{k, k, k}})
 }
 
 func (e *graphEngine) upsample(x *gorgonia.Node, factor int, mode UpMode) (*gorgonia.Node, error) {
@@ -136,7 +136,7 @@ func (e *graphEngine) upsample(x *gorgonia.Node, factor int, mode UpMode) (*gorg
 		m = nn.Trilinear
 	}
 	s := x.Shape()
-	return nn.Upsample3d(x, nn.UpsampleOptions{Size: [3]int{s[2] * factor, s[3] * factor, s[4] * factor}, Mode: m})
+	return nn.Upsample3d(x, &nn.UpsampleOptions{Size: [3]int{s[2] * factor, s[3] * factor, s[4] * factor}, Mode: m})
 }
 
 func (e *graphEngine) add(a, b *gorgonia.Node) (*gorgonia.Node, error) {
@@ -168,7 +168,7 @@ func (e *graphEngine) channelsFirst(x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func (e *graphEngine) linear(l *Layer, x *gorgonia.Node, in, out int, bias bool) (*gorgonia.Node, error) {
-	m, err := e.module(l.Name, func() (any, error) { return nn.NewLinear(e.g, l.Name, in, out, !bias, e.opt) })
+	m, err := e.module(l.Name, func() (any, error) { return nn.NewLinear(e.g, l.Name, in, out, !bias, &e.opt) })
 	if err != nil || e.dry {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func (e *graphEngine) posEnc(x *gorgonia.Node) (*gorgonia.Node, error) {
 func (e *graphEngine) crossAttention(l *Layer, q, kv *gorgonia.Node, heads int) (*gorgonia.Node, error) {
 	dim := l.Output[1]
 	m, err := e.module(l.Name, func() (any, error) {
-		return nn.NewMultiHeadAttention(e.g, l.Name, nn.MultiHeadAttentionConfig{Dim: dim, Heads: heads}, e.opt)
+		return nn.NewMultiHeadAttention(e.g, l.Name, nn.MultiHeadAttentionConfig{Dim: dim, Heads: heads}, &e.opt)
 	})
 	if err != nil || e.dry {
 		return nil, err
@@ -231,7 +231,7 @@ func (e *graphEngine) crossAttention(l *Layer, q, kv *gorgonia.Node, heads int) 
 func (e *graphEngine) windowAttention(l *Layer, x *gorgonia.Node, ws windowSpec) (*gorgonia.Node, error) {
 	m, err := e.module(l.Name, func() (any, error) {
 		w := ws.window
-		a, err := nn.NewWindowAttention(e.g, l.Name, nn.WindowAttentionConfig{Dim: ws.dim, Heads: ws.heads, Window: [3]int{w, w, w}}, e.opt)
+		a, err := nn.NewWindowAttention(e.g, l.Name, nn.WindowAttentionConfig{Dim: ws.dim, Heads: ws.heads, Window: [3]int{w, w, w}}, &e.opt)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/unetlab/unetlab/models/nn"
+	"github.com/unetlab/unetlab/rng"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -15,14 +16,15 @@ import (
 // the tensor and both shapes.
 var ErrWeights = errors.New("models: weights do not fit the model")
 
-// Options are the construction settings of New that do not change the
-// architecture. The zero value means float32 parameters initialised as
-// PyTorch does from a generator seeded with 0.
+// Options are the construction settings of NewWithOptions that do not change
+// the architecture. The zero value means float32 parameters initialised as
+// PyTorch does from a generator seeded with 0; NewWithOptions takes it by
+// pointer, nil meaning that zero value.
 type Options struct {
 	// Float64 makes the parameters (and the inputs Forward accepts) float64.
 	Float64 bool
-	// Seed seeds the generator of the initial weights.
-	Seed int64
+	// Seed seeds the generator of the initial weights (rng.New(Seed)).
+	Seed uint64
 }
 
 // Model is a network of the paper as gorgonia parameters in one expression
@@ -39,10 +41,15 @@ type Model struct {
 // New builds the parameters of the network cfg describes in a new graph,
 // with PyTorch's default initialisation. The error wraps ErrConfig for an
 // invalid cfg.
-func New(cfg Config) (*Model, error) { return NewWithOptions(cfg, Options{}) }
+func New(cfg Config) (*Model, error) { return NewWithOptions(cfg, nil) }
 
-// NewWithOptions is New with construction options.
-func NewWithOptions(cfg Config, opt Options) (*Model, error) {
+// NewWithOptions is New with construction options; opt may be nil: the
+// defaults (float32, seed 0). It keeps a copy of *opt.
+func NewWithOptions(cfg Config, opt *Options) (*Model, error) {
+	var o Options
+	if opt != nil {
+		o = *opt
+	}
 	c, err := cfg.resolve()
 	if err != nil {
 		return nil, err
@@ -52,11 +59,11 @@ func NewWithOptions(cfg Config, opt Options) (*Model, error) {
 		return nil, err
 	}
 	g := gorgonia.NewGraph()
-	lo := nn.LayerOptions{Dtype: tensor.Float32, Rand: nn.NewRand(opt.Seed)}
-	if opt.Float64 {
+	lo := nn.LayerOptions{Dtype: tensor.Float32, Rand: rng.New(o.Seed)}
+	if o.Float64 {
 		lo.Dtype = tensor.Float64
 	}
-	m := &Model{cfg: c, opt: opt, g: g, eng: newGraphEngine(g, lo), summary: s}
+	m := &Model{cfg: c, opt: o, g: g, eng: newGraphEngine(g, lo), summary: s}
 	m.eng.dry = true
 	b := &builder{cfg: c, eng: m.eng}
 	b.build(val{shape: slices.Clone(s.Input)})

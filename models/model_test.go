@@ -83,7 +83,7 @@ func variants() map[string]Config {
 	c.Swin.LegacyMerging = true
 	m["SwinUNETR/legacy"] = c
 	c = tiny(UNet)
-	c.Norm, c.Up = NormBatch, UpTrilinear
+	c.Norm, c.Up = nn.NormBatch, UpTrilinear
 	m["UNet/batchnorm-trilinear"] = c
 	return m
 }
@@ -155,11 +155,11 @@ func TestWeightsRoundTrip(t *testing.T) {
 	for _, name := range []string{"UNet/batchnorm-trilinear", "TransUNet", "ConvNeXt/original"} {
 		t.Run(name, func(t *testing.T) {
 			cfg := variants()[name]
-			a, err := NewWithOptions(cfg, Options{Seed: 1})
+			a, err := NewWithOptions(cfg, &Options{Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := NewWithOptions(cfg, Options{Seed: 2})
+			b, err := NewWithOptions(cfg, &Options{Seed: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

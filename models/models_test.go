@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/unetlab/unetlab/models/nn"
 )
 
 // torchCase is one entry of testdata/torch_counts.json, written by
@@ -46,7 +48,7 @@ func fixtureConfigs() map[string]Config {
 	leg.Swin.LegacyMerging = true
 	m["SwinUNETR/legacy/small"] = leg
 	bn := Small(UNet)
-	bn.Norm, bn.Up = NormBatch, UpTrilinear
+	bn.Norm, bn.Up = nn.NormBatch, UpTrilinear
 	m["UNet/batchnorm-affine-trilinear/small"] = bn
 	ia := Small(UNet)
 	ia.NormAffine, ia.Activation, ia.Skip = true, ActReLU, SkipAdd
@@ -148,7 +150,7 @@ func TestAgainstTorch(t *testing.T) {
 func TestPaperDefaults(t *testing.T) {
 	c := Config{Arch: UNet}.WithDefaults()
 	if !slices.Equal(c.Channels, []int{32, 64, 128, 256, 380, 512}) || c.InputSize != [3]int{128, 128, 128} ||
-		c.Norm != NormInstance || c.NormAffine || c.Activation != ActLeakyReLU || c.NegativeSlope != 0.01 ||
+		c.Norm != nn.NormInstance || c.NormAffine || c.Activation != ActLeakyReLU || c.NegativeSlope != 0.01 ||
 		c.Up != UpConvTranspose || c.Skip != SkipConcat || c.Batch != 2 || c.InChannels != 1 || c.Classes != 2 {
 		t.Errorf("defaults %+v", c)
 	}
@@ -214,7 +216,7 @@ func TestValidate(t *testing.T) {
 			if !errors.Is(err, ErrConfig) {
 				t.Fatalf("err %v, want ErrConfig", err)
 			}
-			if !strings.Contains(err.Error(), ": "+tc.field+": ") {
+			if !strings.HasPrefix(err.Error(), "models: invalid configuration: "+tc.field+" ") {
 				t.Errorf("error %q does not name field %s", err, tc.field)
 			}
 			if _, err := Describe(tc.cfg); !errors.Is(err, ErrConfig) {

@@ -22,7 +22,7 @@ func TestOverfit(t *testing.T) {
 				}
 				steps = 4
 			}
-			m, err := NewWithOptions(cfg, Options{Seed: 3})
+			m, err := NewWithOptions(cfg, &Options{Seed: 3})
 			if err != nil {
 				t.Fatal(err)
 			}

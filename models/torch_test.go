@@ -104,7 +104,7 @@ func TestTorchLoadsGoWeights(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			cfg := fixtureConfigs()[key]
 			cfg.Batch = 1
-			m, err := NewWithOptions(cfg, Options{Seed: 7})
+			m, err := NewWithOptions(cfg, &Options{Seed: 7})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // Summary is the mean and sample standard deviation (n-1 in the
@@ -123,7 +123,7 @@ type BootstrapResult struct {
 // are drawn with replacement from the shifted values, each giving a mean
 // t*_b; the bootstrap p-value is (1 + #{b : |t*_b| >= |t|}) / (B + 1), so
 // it is never exactly zero. NaN differences are dropped. Identical models
-// (every d_i = 0) give p = 1. The generator is SplitMix64 (volume/rng), so
+// (every d_i = 0) give p = 1. The generator is SplitMix64 (rng), so
 // a seed gives the same p on every machine and Go version.
 //
 // With few differences the bootstrap distribution is too narrow: with 3
@@ -158,7 +158,7 @@ func Bootstrap(d []float64, opt *BootstrapOptions) (BootstrapResult, error) {
 	// centring cannot make identical resamples count as less extreme.
 	thresh := math.Abs(t) * (1 - 1e-12)
 	// SplitMix64 draws reduced modulo n: the modulo bias for fold counts is
-	// below 1e-17, and the stream is fixed by volume/rng's code.
+	// below 1e-17, and the stream is fixed by rng's code.
 	state := seed
 	draw := func(n int) int { return int(rng.SplitMix64(&state) % uint64(n)) }
 	extreme := 0

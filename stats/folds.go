@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"github.com/unetlab/unetlab/internal/samplestat"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // FoldScores holds one model's foreground Dice per cross-validation fold:
@@ -29,7 +29,7 @@ type CompareOptions struct {
 	Resamples int
 	// Level is the interval's coverage in (0, 1); 0 means 0.95.
 	Level float64
-	// Seed seeds the resampling (volume/rng); the same seed gives the same
+	// Seed seeds the resampling (rng); the same seed gives the same
 	// intervals.
 	Seed uint64
 }

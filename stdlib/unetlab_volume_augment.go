@@ -6,9 +6,9 @@
 package stdlib
 
 import (
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/augment"
-	"github.com/unetlab/unetlab/volume/rng"
 	"reflect"
 )
 

@@ -15,8 +15,9 @@ import (
 func init() {
 	Symbols["github.com/unetlab/unetlab/volume/batch/batch"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"ErrBatch": reflect.ValueOf(&batch.ErrBatch).Elem(),
-		"New":      reflect.ValueOf(batch.New),
+		"ErrBatch":   reflect.ValueOf(&batch.ErrBatch).Elem(),
+		"ErrOptions": reflect.ValueOf(&batch.ErrOptions).Elem(),
+		"New":        reflect.ValueOf(batch.New),
 
 		// type definitions
 		"Batch":   reflect.ValueOf((*batch.Batch)(nil)),

@@ -16,6 +16,7 @@ func init() {
 		"DefaultShape": reflect.ValueOf(phantom.DefaultShape),
 		"Ensure":       reflect.ValueOf(phantom.Ensure),
 		"ErrOccupied":  reflect.ValueOf(&phantom.ErrOccupied).Elem(),
+		"ErrOptions":   reflect.ValueOf(&phantom.ErrOptions).Elem(),
 		"ErrTask":      reflect.ValueOf(&phantom.ErrTask).Elem(),
 		"Generate":     reflect.ValueOf(phantom.Generate),
 		"Write":        reflect.ValueOf(phantom.Write),

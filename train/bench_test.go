@@ -72,7 +72,7 @@ func benchTrainer(b *testing.B, opt Options) (*trainer, *batch.Batch) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, opt)
+	tr, err := newTrainer(&Run{Settings: s, BestValDice: math.NaN()}, &opt)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // puts a complete checkpoint/ back and drops the aside folder.
 func TestCheckpointAfterCrashBetweenRenames(t *testing.T) {
 	dir := t.TempDir() + "/run"
-	if _, err := Fit(context.Background(), tinyOptions(t, dir, 1)); err != nil {
+	if _, err := Fit(context.Background(), new(tinyOptions(t, dir, 1))); err != nil {
 		t.Fatal(err)
 	}
 	final := filepath.Join(dir, CheckpointDir)
@@ -29,7 +29,7 @@ func TestCheckpointAfterCrashBetweenRenames(t *testing.T) {
 	if ck.src != atomicfile.OldDir(final) {
 		t.Errorf("checkpoint read from %s, want %s", ck.src, atomicfile.OldDir(final))
 	}
-	run, err := Resume(context.Background(), tinyOptions(t, dir, 2))
+	run, err := Resume(context.Background(), new(tinyOptions(t, dir, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,11 @@ import (
 	"github.com/unetlab/unetlab/volume/split"
 )
 
-// CVOptions configures CrossValidate and CompareModels.
+// CVOptions configures CrossValidate and CompareModels, which take it by
+// pointer (not nil: Data has no default) and never change it.
 type CVOptions struct {
-	// Options are the training settings of every fold; Train, Val and Dir
+	// Options are the training settings of every fold (a value, embedded:
+	// its zero value plus Data is the paper's setting); Train, Val and Dir
 	// are set per fold.
 	Options
 	// Folds is k (0 means 5, the paper's).
@@ -49,8 +51,11 @@ type CVResult struct {
 
 // CrossValidate trains opt.Model on each fold of a shuffled k-fold split of
 // opt.Data (split.KFold with opt.Seed) and returns the per-fold training and
-// validation scores.
-func CrossValidate(ctx context.Context, opt CVOptions) (*CVResult, error) {
+// validation scores. opt must not be nil (its Data has no default).
+func CrossValidate(ctx context.Context, opt *CVOptions) (*CVResult, error) {
+	if opt == nil {
+		return nil, badOption("Data", nil, "must be set")
+	}
 	rs, err := CompareModels(ctx, opt, []models.Config{opt.Model}, []string{opt.Name})
 	if err != nil {
 		if len(rs) > 0 {
@@ -64,10 +69,14 @@ func CrossValidate(ctx context.Context, opt CVOptions) (*CVResult, error) {
 // CompareModels cross-validates several models on the same folds, for
 // paired comparisons: result i belongs to configs[i], named names[i] (nil or
 // "" means the arch; names must differ). Folds run model after model; an
-// error returns the results so far.
-func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, names []string) ([]*CVResult, error) {
-	if opt.Data == nil {
-		return nil, fmt.Errorf("%w: CVOptions.Data is nil", ErrOptions)
+// error returns the results so far. opt must not be nil (its Data has no
+// default); CompareModels does not change it.
+func CompareModels(ctx context.Context, opt *CVOptions, configs []models.Config, names []string) ([]*CVResult, error) {
+	if opt == nil || opt.Data == nil {
+		return nil, badOption("Data", nil, "must be set")
+	}
+	if opt.Folds < 0 || opt.Folds == 1 {
+		return nil, badOption("Folds", opt.Folds, "must be 0 (5) or >= 2")
 	}
 	k := opt.Folds
 	if k == 0 {
@@ -75,7 +84,7 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 	}
 	folds, err := split.KFold(opt.Data.Len(), k, opt.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
+		return nil, fmt.Errorf("%w: Folds %d: %w", ErrOptions, k, err)
 	}
 	dir := opt.Dir
 	if dir == "" {
@@ -96,7 +105,7 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 			name = string(cfg.Arch)
 		}
 		if seen[name] {
-			return out, fmt.Errorf("%w: two models named %q", ErrOptions, name)
+			return out, badOption(fmt.Sprintf("names[%d]", i), name, "must differ from the other models' names")
 		}
 		seen[name] = true
 		res := &CVResult{Model: name, Config: cfg.WithDefaults()}
@@ -109,12 +118,12 @@ func CompareModels(ctx context.Context, opt CVOptions, configs []models.Config, 
 			o.Dir = filepath.Join(dir, name, fmt.Sprintf("fold-%d", f.Index+1))
 			var run *Run
 			if _, err := os.Stat(filepath.Join(o.Dir, RecordFile)); err == nil {
-				run, err = Resume(ctx, o)
+				run, err = Resume(ctx, &o)
 				if err != nil {
 					return out, fmt.Errorf("train: %s: %w", o.Name, err)
 				}
 			} else {
-				run, err = Fit(ctx, o)
+				run, err = Fit(ctx, &o)
 				if err != nil {
 					return out, fmt.Errorf("train: %s: %w", o.Name, err)
 				}
@@ -163,7 +172,7 @@ func (r *CVResult) Runs() []*Run {
 // the baseline (opt as there; nil means the defaults).
 func Table1Rows(dataset string, results []*CVResult, baseline int, opt *stats.BootstrapOptions) ([]stats.Table1Row, error) {
 	if baseline < 0 || baseline >= len(results) {
-		return nil, fmt.Errorf("%w: baseline %d of %d results", ErrOptions, baseline, len(results))
+		return nil, badOption("baseline", baseline, fmt.Sprintf("must index the %d results", len(results)))
 	}
 	scores := make([]stats.FoldScores, len(results))
 	for i, r := range results {

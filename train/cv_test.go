@@ -20,7 +20,7 @@ func TestCompareModels(t *testing.T) {
 	res1 := tinyModel(16)
 	res1.Arch = models.ResBlock1
 	opt := CVOptions{Options: tinyOptions(t, "", 1), Folds: 3, Dir: dir}
-	rs, err := CompareModels(context.Background(), opt, []models.Config{tinyModel(16), res1}, nil)
+	rs, err := CompareModels(context.Background(), &opt, []models.Config{tinyModel(16), res1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestCompareModels(t *testing.T) {
 		t.Fatalf("row %+v", rows[1])
 	}
 	// Running it again reads the finished folds back without training.
-	again, err := CrossValidate(context.Background(), CVOptions{Options: tinyOptions(t, "", 1), Folds: 3, Dir: dir})
+	again, err := CrossValidate(context.Background(), &CVOptions{Options: tinyOptions(t, "", 1), Folds: 3, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestPredictFile(t *testing.T) {
 func TestLRObjective(t *testing.T) {
 	opt := tinyOptions(t, "ignored", 1)
 	opt.Root = t.TempDir()
-	f := LRObjective(opt)
+	f := LRObjective(&opt)
 	v, err := f(context.Background(), 1e-3)
 	if err != nil || v < 0 || v > 1 {
 		t.Fatalf("objective %g, %v", v, err)

@@ -14,7 +14,7 @@
 //
 //	ds, _, err := phantom.Ensure(cell.Context(), "data", "Heart", nil) // or decathlon.Open
 //	data := ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{32, 32, 32}})
-//	run, err := train.Fit(cell.Context(), train.Options{
+//	run, err := train.Fit(cell.Context(), &train.Options{
 //		Model:  models.Small(models.UNet), // 32^3 input, 2 classes
 //		Data:   data,
 //		Epochs: 30,
@@ -37,7 +37,7 @@
 // Cross-validation of several models on the same folds, and the paper's
 // Table 1 from it:
 //
-//	rs, err := train.CompareModels(ctx, train.CVOptions{Options: opt, Folds: 5},
+//	rs, err := train.CompareModels(ctx, &train.CVOptions{Options: opt, Folds: 5},
 //		[]models.Config{unet, convSkip}, nil)
 //	rows, err := train.Table1Rows("Heart", rs, 0, nil) // []stats.Table1Row
 //	table, err := viz.Table1(rows, nil)
@@ -45,7 +45,20 @@
 // The paper's learning-rate search (package train/search) maximises the best
 // validation foreground Dice of short runs:
 //
-//	res, err := search.Run(ctx, train.LRObjective(opt), search.Options{})
+//	res, err := search.Run(ctx, train.LRObjective(&opt), nil) // nil: TPE, 20 trials
+//
+// Options go by pointer and are never changed by the call: nil means the
+// defaults where every field has one (NewAdam, Loss, LossValue, Predict,
+// Table1Rows, search.Run), and is refused with ErrOptions naming Data where a
+// field has none (Fit, Resume, CrossValidate, CompareModels). Options nested
+// in options (Options.Adam, Options.Loss, CVOptions.Options) are values whose
+// zero value is their defaults. An invalid field gives an error wrapping
+// ErrOptions that names it, its value and the rule:
+//
+//	train: invalid options: Epochs -1: must be >= 0
+//
+// Enumerations are typed (LossKind, Progress; nn.NormKind, volume.Intensity,
+// volume.Axes) and every seed is a uint64 feeding package rng.
 //
 // Options' zero value is the paper's setting where one exists: batch 2,
 // Adam (weight decay 1e-7), learning rate 1e-4, ReduceLROnPlateau(factor 0.1,

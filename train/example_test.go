@@ -23,7 +23,7 @@ func ExampleLoss() {
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 2, 1, 1, 2), tensor.WithBacking([]float64{2, -1, 0, 1}))))
 	target := gorgonia.NewTensor(g, tensor.Float64, 5, gorgonia.WithShape(1, 1, 1, 1, 2), gorgonia.WithName("target"),
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 1, 1, 1, 2), tensor.WithBacking([]float64{0, 1}))))
-	loss, err := train.Loss(logits, target, train.LossOptions{}) // DiceCE, weights 1 and 1
+	loss, err := train.Loss(logits, target, nil) // nil: DiceCE, weights 1 and 1
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func ExampleFit() {
 	cfg := models.Small(models.UNet)
 	cfg.Channels = []int{4, 8, 16}
 	cfg.InputSize = [3]int{16, 16, 16}
-	run, err := train.Fit(ctx, train.Options{
+	run, err := train.Fit(ctx, &train.Options{
 		Model:    cfg,
 		Data:     ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{16, 16, 16}}),
 		Epochs:   1,
@@ -109,7 +109,7 @@ func ExampleCompareModels() {
 		Folds: 3,
 		Dir:   filepath.Join(root, "cv"),
 	}
-	rs, err := train.CompareModels(ctx, opt, []models.Config{unet, convSkip}, nil)
+	rs, err := train.CompareModels(ctx, &opt, []models.Config{unet, convSkip}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/internal/atomicfile"
+	"github.com/unetlab/unetlab/internal/invalid"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/models/nn"
 	"github.com/unetlab/unetlab/stats"
@@ -48,8 +49,21 @@ const (
 	ProgressNone Progress = "none"
 )
 
-// Options configures Fit. The zero value (plus Data) is the paper's setting
-// at the model's defaults; see the package documentation.
+// validate reports a Progress outside the set, naming the allowed values.
+func (p Progress) validate() error {
+	switch p {
+	case ProgressAuto, ProgressHTML, ProgressText, ProgressNone:
+		return nil
+	}
+	return badOption("Progress", string(p), fmt.Sprintf("must be \"\" (auto), %q, %q or %q", ProgressHTML, ProgressText, ProgressNone))
+}
+
+// Options configures Fit, Resume and LRObjective; CVOptions embeds it. The
+// zero value plus Data is the paper's setting at the model's defaults (see
+// the package documentation). Functions take it by pointer and never change
+// the caller's struct; as Data has no default, a nil *Options is refused with
+// an error naming Data. The options it nests (Adam, Loss) are values whose
+// zero value is their defaults.
 type Options struct {
 	// Model is the network to train (models.Small(models.UNet) for CPU
 	// sizes). Its InputSize (D, H, W) must be the samples' tensor shape.
@@ -73,17 +87,20 @@ type Options struct {
 	// every epoch, as the order is shuffled).
 	BatchSize int
 	// LR is the initial learning rate (0 means 1e-4).
-	LR   float64
+	LR float64
+	// Adam configures the optimiser (zero: AdamOptions' defaults).
 	Adam AdamOptions
 	// PlateauFactor and PlateauPatience configure ReduceLROnPlateau on the
-	// validation loss (0 means 0.1 and 20); NoPlateau keeps the rate fixed.
+	// validation loss, MONAI's and PyTorch's scheduler of that name (0 means
+	// 0.1 and 20); NoPlateau keeps the rate fixed.
 	PlateauFactor   float64
 	PlateauPatience int
 	NoPlateau       bool
 	// Patience stops training after that many epochs without a better
 	// validation Dice (0 means no early stopping).
 	Patience int
-	Loss     LossOptions
+	// Loss configures the loss (zero: DiceCE, LossOptions' defaults).
+	Loss LossOptions
 	// Seed seeds the initial weights, the split and the order of the
 	// batches: the same seed gives the same run on the same machine.
 	Seed uint64
@@ -106,16 +123,42 @@ type Options struct {
 	Workers int
 }
 
-// resolve fills in the defaults and returns the settings to record.
-func (o Options) resolve() (Settings, error) {
+// badOption returns an error wrapping ErrOptions that names one field, its
+// value and the rule it breaks: "train: invalid options: Epochs -1: must be
+// >= 0".
+func badOption(field string, value any, rule string) error {
+	return invalid.Field(ErrOptions, field, value, rule)
+}
+
+// resolve fills in the defaults and returns the settings to record; o is
+// not changed. A nil o is refused (Data has no default).
+func (o *Options) resolve() (Settings, error) {
 	var s Settings
-	if o.Data == nil {
-		return s, fmt.Errorf("%w: Options.Data is nil", ErrOptions)
+	if o == nil || o.Data == nil {
+		return s, badOption("Data", nil, "must be set")
 	}
 	if err := o.Model.Validate(); err != nil {
 		return s, err
 	}
 	s.Model = o.Model.WithDefaults()
+	switch {
+	case o.Epochs < 0:
+		return s, badOption("Epochs", o.Epochs, "must be >= 0")
+	case o.BatchSize < 0:
+		return s, badOption("BatchSize", o.BatchSize, "must be >= 0")
+	case o.LR < 0 || math.IsNaN(o.LR) || math.IsInf(o.LR, 0):
+		return s, badOption("LR", o.LR, "must be finite and > 0 (0: 1e-4)")
+	case o.Patience < 0:
+		return s, badOption("Patience", o.Patience, "must be >= 0")
+	case o.ValFraction < 0 || o.ValFraction >= 1 || math.IsNaN(o.ValFraction):
+		return s, badOption("ValFraction", o.ValFraction, "must be in [0, 1)")
+	case o.PlateauFactor < 0 || o.PlateauFactor >= 1 || math.IsNaN(o.PlateauFactor):
+		return s, badOption("PlateauFactor", o.PlateauFactor, "must be in [0, 1) (0: 0.1)")
+	case o.PlateauPatience < 0:
+		return s, badOption("PlateauPatience", o.PlateauPatience, "must be >= 0")
+	case o.Workers < 0:
+		return s, badOption("Workers", o.Workers, "must be >= 0")
+	}
 	s.Epochs = o.Epochs
 	if s.Epochs == 0 {
 		s.Epochs = 100
@@ -128,20 +171,19 @@ func (o Options) resolve() (Settings, error) {
 	if s.LR == 0 {
 		s.LR = 1e-4
 	}
-	if s.Epochs < 0 || s.BatchSize < 0 || !(s.LR > 0) || o.Patience < 0 || o.ValFraction < 0 || o.ValFraction >= 1 {
-		return s, fmt.Errorf("%w: Epochs %d, BatchSize %d, LR %g, Patience %d, ValFraction %g", ErrOptions, o.Epochs, o.BatchSize, o.LR, o.Patience, o.ValFraction)
+	if err := o.Progress.validate(); err != nil {
+		return s, err
 	}
-	switch o.Progress {
-	case ProgressAuto, ProgressHTML, ProgressText, ProgressNone:
-	default:
-		return s, fmt.Errorf("%w: Progress %q, want \"\", %q, %q or %q", ErrOptions, o.Progress, ProgressHTML, ProgressText, ProgressNone)
+	adam, err := o.Adam.withDefaults("Adam.")
+	if err != nil {
+		return s, err
 	}
-	s.Adam = o.Adam.withDefaults()
+	s.Adam = adam
 	s.PlateauOff = o.NoPlateau
 	s.Plateau = *NewPlateau(o.PlateauFactor, o.PlateauPatience)
 	s.Plateau.Best = math.Inf(1)
 	s.Patience = o.Patience
-	l, err := o.Loss.withDefaults()
+	l, err := o.Loss.withDefaults("Loss.")
 	if err != nil {
 		return s, err
 	}
@@ -163,7 +205,7 @@ func (o Options) resolve() (Settings, error) {
 		}
 		tr, va, err := split.TrainVal(n, frac, o.Seed)
 		if err != nil {
-			return s, fmt.Errorf("%w: %d cases: %w", ErrOptions, n, err)
+			return s, fmt.Errorf("%w: ValFraction %g of %d cases: %w", ErrOptions, frac, n, err)
 		}
 		s.Train, s.Val = tr, va
 	case o.Train == nil:
@@ -181,13 +223,18 @@ func (o Options) resolve() (Settings, error) {
 		s.Train = append([]int(nil), o.Train...)
 		s.Val = append([]int(nil), o.Val...)
 	}
-	for _, i := range append(append([]int(nil), s.Train...), s.Val...) {
-		if i < 0 || i >= n {
-			return s, fmt.Errorf("%w: case index %d, data has %d cases", ErrOptions, i, n)
+	for _, f := range []struct {
+		name string
+		idx  []int
+	}{{"Train", s.Train}, {"Val", s.Val}} {
+		for k, i := range f.idx {
+			if i < 0 || i >= n {
+				return s, badOption(fmt.Sprintf("%s[%d]", f.name, k), i, fmt.Sprintf("must be a case index in [0, %d)", n))
+			}
 		}
 	}
 	if len(s.Train) == 0 {
-		return s, fmt.Errorf("%w: no training cases", ErrOptions)
+		return s, badOption("Train", s.Train, "must hold at least one case")
 	}
 	if len(s.Train) < s.BatchSize {
 		s.BatchSize = len(s.Train)
@@ -201,7 +248,10 @@ func (o Options) resolve() (Settings, error) {
 // checkpoint after every epoch. A cancelled ctx stops it within one step:
 // the partial epoch is checkpointed, the record's Status is "cancelled" and
 // the error wraps ctx.Err(); Resume continues it.
-func Fit(ctx context.Context, opt Options) (*Run, error) {
+//
+// opt must not be nil (its Data has no default); Fit does not change it. An
+// invalid field gives an error wrapping ErrOptions that names it.
+func Fit(ctx context.Context, opt *Options) (*Run, error) {
 	s, err := opt.resolve()
 	if err != nil {
 		return nil, err
@@ -241,13 +291,17 @@ func Fit(ctx context.Context, opt Options) (*Run, error) {
 // first time) and the Augment pipeline when the run had one, and may change
 // Epochs (the new total), Progress and Workers;
 // every other setting comes from the record. A run that completed its epochs
-// or stopped early returns at once.
-func Resume(ctx context.Context, opt Options) (*Run, error) {
+// or stopped early returns at once. opt must not be nil; Resume does not
+// change it.
+func Resume(ctx context.Context, opt *Options) (*Run, error) {
+	if opt == nil || opt.Data == nil {
+		return nil, badOption("Data", nil, "must be set")
+	}
 	if opt.Dir == "" {
 		return nil, fmt.Errorf("%w: Resume needs Options.Dir", ErrRun)
 	}
-	if opt.Data == nil {
-		return nil, fmt.Errorf("%w: Options.Data is nil", ErrOptions)
+	if opt.Epochs < 0 {
+		return nil, badOption("Epochs", opt.Epochs, "must be >= 0")
 	}
 	ck, err := readCheckpoint(opt.Dir)
 	if err != nil {
@@ -314,13 +368,14 @@ type partialEpoch struct {
 	TrainSecond float64
 }
 
-func newTrainer(run *Run, opt Options) (*trainer, error) {
+// newTrainer builds run's trainer; it keeps a copy of *opt.
+func newTrainer(run *Run, opt *Options) (*trainer, error) {
 	s := run.Settings
-	m, err := models.NewWithOptions(s.Model, models.Options{Float64: s.Float64, Seed: int64(s.Seed)})
+	m, err := models.NewWithOptions(s.Model, &models.Options{Float64: s.Float64, Seed: s.Seed})
 	if err != nil {
 		return nil, err
 	}
-	t := &trainer{run: run, opt: opt, model: m, params: m.Parameters(), plateau: s.Plateau}
+	t := &trainer{run: run, opt: *opt, model: m, params: m.Parameters(), plateau: s.Plateau}
 	cfg := m.Config()
 	d, h, w := cfg.InputSize[0], cfg.InputSize[1], cfg.InputSize[2]
 	g := m.Graph()
@@ -331,7 +386,7 @@ func newTrainer(run *Run, opt Options) (*trainer, error) {
 	if t.logits, err = m.Forward(t.x); err != nil {
 		return nil, err
 	}
-	if t.loss, err = Loss(t.logits, t.y, s.Loss); err != nil {
+	if t.loss, err = Loss(t.logits, t.y, &s.Loss); err != nil {
 		return nil, err
 	}
 	grads, err := gorgonia.Grad(t.loss, m.Learnables()...)
@@ -348,7 +403,7 @@ func newTrainer(run *Run, opt Options) (*trainer, error) {
 	t.xBuf = tensor.New(tensor.Of(dt), tensor.WithShape(t.x.Shape().Clone()...))
 	t.yBuf = tensor.New(tensor.Of(dt), tensor.WithShape(t.y.Shape().Clone()...))
 	t.xvBuf = tensor.New(tensor.Of(dt), tensor.WithShape(t.xv.Shape().Clone()...))
-	if t.adam, err = NewAdam(t.params, s.LR, s.Adam); err != nil {
+	if t.adam, err = NewAdam(t.params, s.LR, &s.Adam); err != nil {
 		return nil, err
 	}
 	workers := opt.Workers
@@ -509,7 +564,7 @@ func (t *trainer) validate(ctx context.Context, epoch int) (loss, dice float64, 
 		lg := append([]float32(nil), buf...)
 		t.vmVal.Reset()
 		ls := b.LabelShape()
-		l, err := LossValue(lg, []int{1, c, ls[2], ls[3], ls[4]}, b.Labels, ls[:], t.run.Settings.Loss)
+		l, err := LossValue(lg, []int{1, c, ls[2], ls[3], ls[4]}, b.Labels, ls[:], &t.run.Settings.Loss)
 		if err != nil {
 			return 0, 0, nil, err
 		}

@@ -75,7 +75,7 @@ func TestFitFloat64(t *testing.T) {
 	opt := tinyOptions(t, t.TempDir()+"/run", 2)
 	opt.Float64 = true
 	opt.Name = "f64"
-	run, err := Fit(context.Background(), opt)
+	run, err := Fit(context.Background(), &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestFitFloat64(t *testing.T) {
 	if rec.Name != "f64" || !rec.Settings.Float64 || len(rec.Epochs) != 2 || rec.Epochs[1].TrainLoss != run.Epochs[1].TrainLoss {
 		t.Fatalf("record %+v", rec)
 	}
-	if rec.Settings.LR != 3e-3 || rec.Settings.Adam.WeightDecay != 1e-7 || rec.Settings.Plateau.Patience != 20 || rec.Settings.Loss.Smooth != 1e-5 {
+	if rec.Settings.LR != 3e-3 || rec.Settings.Adam.WeightDecay != 1e-7 || rec.Settings.Plateau.Patience != 20 || rec.Settings.Loss.SmoothNr != 1e-5 || rec.Settings.Loss.SmoothDr != 1e-5 {
 		t.Fatalf("settings %+v", rec.Settings)
 	}
 	if !(run.Epochs[1].TrainLoss < run.Epochs[0].TrainLoss) {
@@ -116,25 +116,25 @@ func TestFitErrors(t *testing.T) {
 			o := good()
 			o.Data = data
 			c.edit(&o)
-			if _, err := Fit(context.Background(), o); !errors.Is(err, c.want) {
+			if _, err := Fit(context.Background(), &o); !errors.Is(err, c.want) {
 				t.Fatalf("err %v, want %v", err, c.want)
 			}
 		})
 	}
 	// A directory that holds a run is refused; Resume of an empty one too.
 	o := good()
-	if _, err := Fit(context.Background(), o); err != nil {
+	if _, err := Fit(context.Background(), &o); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Fit(context.Background(), o); !errors.Is(err, ErrRun) {
+	if _, err := Fit(context.Background(), &o); !errors.Is(err, ErrRun) {
 		t.Fatalf("Fit into a run directory: %v", err)
 	}
 	aug := o
 	aug.Augment = &augment.Pipeline{}
-	if _, err := Resume(context.Background(), aug); !errors.Is(err, ErrRun) {
+	if _, err := Resume(context.Background(), &aug); !errors.Is(err, ErrRun) {
 		t.Fatalf("Resume with augmentation the run did not have: %v", err)
 	}
-	if _, err := Resume(context.Background(), tinyOptions(t, t.TempDir(), 1)); !errors.Is(err, ErrRun) {
+	if _, err := Resume(context.Background(), tinyRun(t, t.TempDir(), 1)); !errors.Is(err, ErrRun) {
 		t.Fatalf("Resume without checkpoint: %v", err)
 	}
 }
@@ -146,7 +146,7 @@ func TestEarlyStopping(t *testing.T) {
 	opt := tinyOptions(t, t.TempDir()+"/run", 10)
 	opt.LR = 1e-12
 	opt.Patience = 2
-	run, err := Fit(context.Background(), opt)
+	run, err := Fit(context.Background(), &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestEarlyStopping(t *testing.T) {
 		t.Fatalf("status %q after %d epochs, best epoch %d", run.Status, len(run.Epochs), run.BestEpoch)
 	}
 	// Resuming a run that stopped early does not train on.
-	again, err := Resume(context.Background(), tinyOptions(t, opt.Dir, 0))
+	again, err := Resume(context.Background(), tinyRun(t, opt.Dir, 0))
 	if err != nil || len(again.Epochs) != 3 {
 		t.Fatalf("resume after early stopping: %v, %d epochs", err, len(again.Epochs))
 	}

@@ -41,9 +41,9 @@ func TestHeartDice(t *testing.T) {
 	for epochs := 5; epochs <= maxEpochs; epochs += 5 {
 		opt.Epochs = epochs
 		if run == nil {
-			run, err = Fit(ctx, opt)
+			run, err = Fit(ctx, &opt)
 		} else {
-			run, err = Resume(ctx, opt)
+			run, err = Resume(ctx, &opt)
 		}
 		if err != nil {
 			t.Fatal(err)

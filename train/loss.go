@@ -1,11 +1,13 @@
 package train
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -26,9 +28,9 @@ var ErrOptions = errors.New("train: invalid options")
 // LossKind selects the loss function.
 type LossKind string
 
-// Loss kinds. The zero value is DiceCE.
+// Loss kinds. The zero value "" means DiceCE.
 const (
-	// DiceCE is DiceWeight x Dice + CEWeight x cross-entropy, MONAI's
+	// DiceCE is LambdaDice x Dice + LambdaCE x cross-entropy, MONAI's
 	// DiceCELoss(softmax=True, to_onehot_y=True).
 	DiceCE LossKind = "dicece"
 	// DiceOnly is the soft Dice loss alone (MONAI's DiceLoss(softmax=True)).
@@ -40,14 +42,21 @@ const (
 // LossOptions configures a loss. The zero value is the paper's loss: Dice +
 // cross-entropy with weights 1 and 1, smoothing 1e-5 in numerator and
 // denominator, every class (background included) in the Dice, averaged over
-// the batch and the classes, applied to logits.
+// the batch and the classes, applied to logits. Loss and LossValue take it by
+// pointer, nil meaning that zero value; Options.Loss holds it by value.
+//
+// The fields follow MONAI's DiceCELoss: LambdaDice and LambdaCE are its
+// lambda_dice and lambda_ce, SmoothNr and SmoothDr its smooth_nr and
+// smooth_dr, IncludeBackground... is ExcludeBackground here so that the zero
+// value keeps MONAI's default include_background=True.
 type LossOptions struct {
 	Kind LossKind
-	// DiceWeight and CEWeight weigh the two terms of DiceCE (0 means 1;
+	// LambdaDice and LambdaCE weigh the two terms of DiceCE (0 means 1;
 	// negative is refused).
-	DiceWeight, CEWeight float64
-	// Smooth is added to the Dice numerator and denominator (0 means 1e-5).
-	Smooth float64
+	LambdaDice, LambdaCE float64
+	// SmoothNr and SmoothDr are added to the Dice numerator and
+	// denominator (0 means 1e-5; negative is refused).
+	SmoothNr, SmoothDr float64
 	// ExcludeBackground leaves class 0 out of the Dice average (MONAI's
 	// include_background=False); the cross-entropy always sees every class.
 	ExcludeBackground bool
@@ -58,34 +67,88 @@ type LossOptions struct {
 	Softmaxed bool
 }
 
-func (o LossOptions) withDefaults() (LossOptions, error) {
+// String returns the kind's name ("dicece" for the zero value).
+func (k LossKind) String() string {
+	if k == "" {
+		return string(DiceCE)
+	}
+	return string(k)
+}
+
+// withDefaults returns o with every zero field replaced by its default and
+// checks it; errors name the field as prefix+name (prefix "Loss." inside
+// Options).
+func (o LossOptions) withDefaults(prefix ...string) (LossOptions, error) {
+	pre := strings.Join(prefix, "")
 	if o.Kind == "" {
 		o.Kind = DiceCE
 	}
 	switch o.Kind {
 	case DiceCE, DiceOnly, CEOnly:
 	default:
-		return o, fmt.Errorf("%w: LossOptions.Kind %q, want %q, %q or %q", ErrOptions, o.Kind, DiceCE, DiceOnly, CEOnly)
+		return o, badOption(pre+"Kind", string(o.Kind), fmt.Sprintf("must be %q, %q or %q", DiceCE, DiceOnly, CEOnly))
 	}
-	if o.DiceWeight < 0 || o.CEWeight < 0 || o.Smooth < 0 || math.IsNaN(o.DiceWeight+o.CEWeight+o.Smooth) {
-		return o, fmt.Errorf("%w: LossOptions weights %g, %g and smoothing %g must not be negative", ErrOptions, o.DiceWeight, o.CEWeight, o.Smooth)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"LambdaDice", o.LambdaDice}, {"LambdaCE", o.LambdaCE}, {"SmoothNr", o.SmoothNr}, {"SmoothDr", o.SmoothDr}} {
+		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return o, badOption(pre+f.name, f.v, "must be finite and >= 0")
+		}
 	}
-	if o.DiceWeight == 0 {
-		o.DiceWeight = 1
+	if o.LambdaDice == 0 {
+		o.LambdaDice = 1
 	}
-	if o.CEWeight == 0 {
-		o.CEWeight = 1
+	if o.LambdaCE == 0 {
+		o.LambdaCE = 1
 	}
-	if o.Smooth == 0 {
-		o.Smooth = 1e-5
+	if o.SmoothNr == 0 {
+		o.SmoothNr = 1e-5
+	}
+	if o.SmoothDr == 0 {
+		o.SmoothDr = 1e-5
 	}
 	switch o.Kind {
 	case DiceOnly:
-		o.CEWeight = 0
+		o.LambdaCE = 0
 	case CEOnly:
-		o.DiceWeight = 0
+		o.LambdaDice = 0
 	}
 	return o, nil
+}
+
+// UnmarshalJSON reads LossOptions, also from run records written before the
+// fields took MONAI's names (DiceWeight, CEWeight and Smooth, which set both
+// SmoothNr and SmoothDr).
+func (o *LossOptions) UnmarshalJSON(b []byte) error {
+	type plain LossOptions
+	var v struct {
+		plain
+		DiceWeight, CEWeight, Smooth *float64
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*o = LossOptions(v.plain)
+	if v.DiceWeight != nil {
+		o.LambdaDice = *v.DiceWeight
+	}
+	if v.CEWeight != nil {
+		o.LambdaCE = *v.CEWeight
+	}
+	if v.Smooth != nil {
+		o.SmoothNr, o.SmoothDr = *v.Smooth, *v.Smooth
+	}
+	return nil
+}
+
+// resolveLoss copies *opt (nil: the zero value) and fills in the defaults.
+func resolveLoss(opt *LossOptions) (LossOptions, error) {
+	var o LossOptions
+	if opt != nil {
+		o = *opt
+	}
+	return o.withDefaults()
 }
 
 // Loss adds the loss of logits (N, C, D, H, W) against target to the graph
@@ -98,8 +161,11 @@ func (o LossOptions) withDefaults() (LossOptions, error) {
 // Dice term is the mean over samples n and classes c of
 // 1 - (2 sum_v p t + s) / (sum_v p + sum_v t + s), and the cross-entropy the
 // mean over samples and voxels of -sum_c t log p.
-func Loss(logits, target *gorgonia.Node, opt LossOptions) (*gorgonia.Node, error) {
-	o, err := opt.withDefaults()
+//
+// opt may be nil: the defaults (DiceCE, weights 1 and 1, smoothing 1e-5);
+// Loss does not change *opt.
+func Loss(logits, target *gorgonia.Node, opt *LossOptions) (*gorgonia.Node, error) {
+	o, err := resolveLoss(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -143,9 +209,9 @@ func checkLossShapes(x, t tensor.Shape) (lossShape, error) {
 
 // LossValue computes the loss of logits (N, C, ...) against target (N, 1,
 // ...) or (N, C, ...), given as row-major data with their shapes, without a
-// graph; validation uses it.
-func LossValue(logits []float32, shape []int, target []float32, targetShape []int, opt LossOptions) (float64, error) {
-	o, err := opt.withDefaults()
+// graph; validation uses it. opt may be nil: the defaults, as for Loss.
+func LossValue(logits []float32, shape []int, target []float32, targetShape []int, opt *LossOptions) (float64, error) {
+	o, err := resolveLoss(opt)
 	if err != nil {
 		return 0, err
 	}
@@ -239,7 +305,7 @@ func lossCompute[T float](x, t []T, s lossShape, o LossOptions, dx []T, scale fl
 		if ga != nil {
 			clear(ga)
 		}
-		if o.DiceWeight != 0 && o.Kind != CEOnly {
+		if o.LambdaDice != 0 && o.Kind != CEOnly {
 			for k := c0; k < c; k++ {
 				var inter, sp, st float64
 				pk, tk := pd[k*v:(k+1)*v], tt[k*v:(k+1)*v]
@@ -248,11 +314,11 @@ func lossCompute[T float](x, t []T, s lossShape, o LossOptions, dx []T, scale fl
 					sp += pk[i]
 					st += tk[i]
 				}
-				num := 2*inter + o.Smooth
-				den := sp + st + o.Smooth
+				num := 2*inter + o.SmoothNr
+				den := sp + st + o.SmoothDr
 				diceSum += 1 - num/den
 				if ga != nil {
-					f := -o.DiceWeight / diceCount / (den * den)
+					f := -o.LambdaDice / diceCount / (den * den)
 					gk := ga[k*v : (k+1)*v]
 					for i := range v {
 						gk[i] = f * (2*tk[i]*den - num)
@@ -264,8 +330,8 @@ func lossCompute[T float](x, t []T, s lossShape, o LossOptions, dx []T, scale fl
 				softmaxBackward(ga, pd, c, v)
 			}
 		}
-		if o.CEWeight != 0 && o.Kind != DiceOnly {
-			f := o.CEWeight / float64(n*v)
+		if o.LambdaCE != 0 && o.Kind != DiceOnly {
+			f := o.LambdaCE / float64(n*v)
 			for i := range v {
 				var tsum float64
 				for k := range c {
@@ -295,10 +361,10 @@ func lossCompute[T float](x, t []T, s lossShape, o LossOptions, dx []T, scale fl
 	}
 	var loss float64
 	if o.Kind != CEOnly {
-		loss += o.DiceWeight * diceSum / diceCount
+		loss += o.LambdaDice * diceSum / diceCount
 	}
 	if o.Kind != DiceOnly {
-		loss += o.CEWeight * ceSum / float64(n*v)
+		loss += o.LambdaCE * ceSum / float64(n*v)
 	}
 	return loss, nil
 }
@@ -394,7 +460,7 @@ func (op *lossOp) OverwritesInput() int { return -1 }
 
 func (op *lossOp) String() string {
 	o := op.opt
-	return fmt.Sprintf("train.Loss{%s,%g,%g,%g,%t,%t}", o.Kind, o.DiceWeight, o.CEWeight, o.Smooth, o.ExcludeBackground, o.Softmaxed)
+	return fmt.Sprintf("train.Loss{%s,%g,%g,%g,%g,%t,%t}", o.Kind, o.LambdaDice, o.LambdaCE, o.SmoothNr, o.SmoothDr, o.ExcludeBackground, o.Softmaxed)
 }
 
 func (op *lossOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s/%d", op, op.dims) }

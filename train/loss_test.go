@@ -29,7 +29,7 @@ type torchLossCase struct {
 }
 
 func (c torchLossCase) options() LossOptions {
-	return LossOptions{Kind: LossKind(c.Kind), DiceWeight: c.DiceWeight, CEWeight: c.CEWeight, Smooth: c.Smooth,
+	return LossOptions{Kind: LossKind(c.Kind), LambdaDice: c.DiceWeight, LambdaCE: c.CEWeight, SmoothNr: c.Smooth, SmoothDr: c.Smooth,
 		ExcludeBackground: c.ExcludeBackground, Softmaxed: c.Softmaxed}
 }
 
@@ -52,7 +52,7 @@ func runLoss(t *testing.T, dt tensor.Dtype, shape, tshape []int, x, tgt []float6
 		return gorgonia.NewTensor(g, dt, len(shp), gorgonia.WithShape(shp...), gorgonia.WithValue(val), gorgonia.WithName(name))
 	}
 	xn, tn := mk("x", shape, x), mk("t", tshape, tgt)
-	l, err := Loss(xn, tn, opt)
+	l, err := Loss(xn, tn, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,8 @@ func TestLossTorch(t *testing.T) {
 						t.Fatalf("grad[%d] %.12g, torch %.12g (max |grad| %g)", i, g[i], c.Grad[i], gmax)
 					}
 				}
-				v, err := LossValue(f32(c.Logits), c.Shape, f32(c.Target), c.TargetShape, c.options())
+				opt := c.options()
+				v, err := LossValue(f32(c.Logits), c.Shape, f32(c.Target), c.TargetShape, &opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -157,7 +158,7 @@ func TestLossGradFiniteDifference(t *testing.T) {
 		tgt[i] = float64(rng.Intn(3))
 	}
 	for _, opt := range []LossOptions{
-		{}, {Kind: DiceOnly}, {Kind: CEOnly}, {Softmaxed: true}, {ExcludeBackground: true}, {DiceWeight: 0.3, CEWeight: 2, Smooth: 0.1},
+		{}, {Kind: DiceOnly}, {Kind: CEOnly}, {Softmaxed: true}, {ExcludeBackground: true}, {LambdaDice: 0.3, LambdaCE: 2, SmoothNr: 0.1, SmoothDr: 0.2},
 	} {
 		o, _ := opt.withDefaults()
 		t.Run(o.String(), func(t *testing.T) {
@@ -199,18 +200,18 @@ func TestLossErrors(t *testing.T) {
 		{"rank", []int{2, 1, 64}, tensor.Float32, LossOptions{}, ErrShape},
 		{"dtype", []int{2, 1, 4, 4, 4}, tensor.Float64, LossOptions{}, ErrShape},
 		{"kind", []int{2, 1, 4, 4, 4}, tensor.Float32, LossOptions{Kind: "focal"}, ErrOptions},
-		{"weight", []int{2, 1, 4, 4, 4}, tensor.Float32, LossOptions{CEWeight: -1}, ErrOptions},
+		{"weight", []int{2, 1, 4, 4, 4}, tensor.Float32, LossOptions{LambdaCE: -1}, ErrOptions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tn := gorgonia.NewTensor(g, c.dt, len(c.target), gorgonia.WithShape(c.target...))
-			if _, err := Loss(x, tn, c.opt); !errors.Is(err, c.want) {
+			if _, err := Loss(x, tn, &c.opt); !errors.Is(err, c.want) {
 				t.Fatalf("err %v, want %v", err, c.want)
 			}
 		})
 	}
 	// A class value out of range is an error when the loss runs, not a panic.
-	if _, err := LossValue(make([]float32, 6), []int{1, 3, 2}, []float32{0, 3}, []int{1, 1, 2}, LossOptions{}); !errors.Is(err, ErrShape) {
+	if _, err := LossValue(make([]float32, 6), []int{1, 3, 2}, []float32{0, 3}, []int{1, 1, 2}, &LossOptions{}); !errors.Is(err, ErrShape) {
 		t.Fatalf("class 3 of 3: err %v, want ErrShape", err)
 	}
 }

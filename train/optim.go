@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/unetlab/unetlab/models/nn"
 	"gorgonia.org/gorgonia"
@@ -12,10 +13,11 @@ import (
 
 // AdamOptions configures Adam. The zero value is PyTorch's torch.optim.Adam
 // defaults with the paper's weight decay: betas (0.9, 0.999), eps 1e-8,
-// weight decay 1e-7 added to the gradient (L2).
+// weight decay 1e-7 added to the gradient (L2). NewAdam takes it by pointer,
+// nil meaning that zero value; Options.Adam holds it by value.
 type AdamOptions struct {
-	Beta1, Beta2 float64 // 0 means 0.9 and 0.999
-	Eps          float64 // 0 means 1e-8
+	Beta1, Beta2 float64 // in [0, 1); 0 means 0.9 and 0.999
+	Eps          float64 // >= 0; 0 means 1e-8
 	// WeightDecay is the L2 coefficient (0 means 1e-7, the paper's;
 	// negative means none).
 	WeightDecay float64
@@ -24,7 +26,25 @@ type AdamOptions struct {
 	Decoupled bool
 }
 
-func (o AdamOptions) withDefaults() AdamOptions {
+// withDefaults returns o with every zero field replaced by its default and
+// checks it; errors name the field as prefix+name (prefix "Adam." inside
+// Options).
+func (o AdamOptions) withDefaults(prefix ...string) (AdamOptions, error) {
+	pre := strings.Join(prefix, "")
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"Beta1", o.Beta1}, {"Beta2", o.Beta2}} {
+		if f.v < 0 || f.v >= 1 || math.IsNaN(f.v) {
+			return o, badOption(pre+f.name, f.v, "must be in [0, 1)")
+		}
+	}
+	if o.Eps < 0 || math.IsNaN(o.Eps) || math.IsInf(o.Eps, 0) {
+		return o, badOption(pre+"Eps", o.Eps, "must be finite and >= 0")
+	}
+	if math.IsNaN(o.WeightDecay) || math.IsInf(o.WeightDecay, 0) {
+		return o, badOption(pre+"WeightDecay", o.WeightDecay, "must be finite")
+	}
 	if o.Beta1 == 0 {
 		o.Beta1 = 0.9
 	}
@@ -40,7 +60,7 @@ func (o AdamOptions) withDefaults() AdamOptions {
 	case o.WeightDecay < 0:
 		o.WeightDecay = 0
 	}
-	return o
+	return o, nil
 }
 
 // Adam is the Adam optimiser over a model's parameters, computing as
@@ -58,14 +78,19 @@ type Adam struct {
 	grad func(i int) (gorgonia.Value, error)
 }
 
-// NewAdam returns Adam over params with learning rate lr.
-func NewAdam(params []nn.Param, lr float64, opt AdamOptions) (*Adam, error) {
+// NewAdam returns Adam over params with learning rate lr. opt may be nil:
+// the defaults (AdamOptions' zero value); NewAdam does not change *opt.
+func NewAdam(params []nn.Param, lr float64, opt *AdamOptions) (*Adam, error) {
 	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("%w: learning rate %g, want > 0", ErrOptions, lr)
+		return nil, badOption("lr", lr, "must be finite and > 0")
 	}
-	o := opt.withDefaults()
-	if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Eps < 0 {
-		return nil, fmt.Errorf("%w: Adam betas (%g, %g) must be in [0, 1), eps %g >= 0", ErrOptions, o.Beta1, o.Beta2, o.Eps)
+	var o AdamOptions
+	if opt != nil {
+		o = *opt
+	}
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	a := &Adam{Options: o, LR: lr, params: params}
 	for _, p := range params {

@@ -55,7 +55,7 @@ func TestAdamTorch(t *testing.T) {
 				} else {
 					w = gorgonia.NewVector(g, dt, gorgonia.WithShape(len(r.W0)), gorgonia.WithValue(tensor.New(tensor.WithBacking(f32(r.W0)))), gorgonia.WithName("w"))
 				}
-				a, err := NewAdam([]nn.Param{{Name: "w", Node: w}}, r.LR, AdamOptions{WeightDecay: r.WeightDecay, Decoupled: r.Decoupled})
+				a, err := NewAdam([]nn.Param{{Name: "w", Node: w}}, r.LR, &AdamOptions{WeightDecay: r.WeightDecay, Decoupled: r.Decoupled})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -96,7 +96,7 @@ func TestAdamTorch(t *testing.T) {
 				if err := a.SaveState(path); err != nil {
 					t.Fatal(err)
 				}
-				b, _ := NewAdam([]nn.Param{{Name: "w", Node: w}}, 1, AdamOptions{})
+				b, _ := NewAdam([]nn.Param{{Name: "w", Node: w}}, 1, &AdamOptions{})
 				if err := b.LoadState(path); err != nil {
 					t.Fatal(err)
 				}

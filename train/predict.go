@@ -18,9 +18,22 @@ import (
 // training normalisation (z-score then min-max), axes D=Z, H=Y, W=X, and the
 // label map resized back by one-hot trilinear interpolation and argmax.
 type PredictOptions struct {
-	Norm   volume.Norm
-	Axes   volume.Axes
-	Interp volume.LabelInterp
+	Intensity volume.Intensity
+	Axes      volume.Axes
+	Interp    volume.LabelInterp
+}
+
+// validate names the first field outside its set.
+func (o *PredictOptions) validate() error {
+	switch {
+	case o.Intensity < volume.ZScoreMinMax || o.Intensity > volume.MinMax:
+		return badOption("Intensity", o.Intensity, fmt.Sprintf("must be %v, %v or %v", volume.ZScoreMinMax, volume.ZScore, volume.MinMax))
+	case o.Axes != volume.AxesZYX && o.Axes != volume.AxesZXY:
+		return badOption("Axes", o.Axes, fmt.Sprintf("must be %v or %v", volume.AxesZYX, volume.AxesZXY))
+	case o.Interp != volume.LabelLinear && o.Interp != volume.LabelNearest:
+		return badOption("Interp", o.Interp, fmt.Sprintf("must be %v or %v", volume.LabelLinear, volume.LabelNearest))
+	}
+	return nil
 }
 
 // Predictor runs a model forward on whole volumes (Predict, Probabilities:
@@ -102,11 +115,14 @@ func (p *Predictor) logitsFor(ctx context.Context, img *volume.Volume, opt *Pred
 	if img.Channels != cfg.InChannels {
 		return nil, fmt.Errorf("%w: image %v has %d channels, the model takes %d", ErrShape, img.Shape, img.Channels, cfg.InChannels)
 	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	grid, err := gridFor(cfg.InputSize, o.Axes)
 	if err != nil {
 		return nil, err
 	}
-	norm, err := volume.Normalize(img, o.Norm)
+	norm, err := volume.Normalize(img, o.Intensity)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +261,7 @@ func LoadModel(dir string) (*models.Model, error) {
 		return nil, err
 	}
 	s := ck.Run.Settings
-	m, err := models.NewWithOptions(s.Model, models.Options{Float64: s.Float64})
+	m, err := models.NewWithOptions(s.Model, &models.Options{Float64: s.Float64})
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/models"
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )

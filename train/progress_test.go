@@ -57,7 +57,7 @@ func TestProgress(t *testing.T) {
 			if c.mode == "auto" {
 				opt.Progress = ProgressAuto
 			}
-			if _, err := Fit(context.Background(), opt); err != nil {
+			if _, err := Fit(context.Background(), &opt); err != nil {
 				t.Fatal(err)
 			}
 			if len(rec.displays) != c.displays {

@@ -47,7 +47,7 @@ func Example_readme() {
 	}
 	fmt.Println(summary.Params, "parameters")
 
-	run, err := train.Fit(ctx, train.Options{ // resumable with train.Resume
+	run, err := train.Fit(ctx, &train.Options{ // resumable with train.Resume
 		Model: cfg, Data: ds.Prepare(&decathlon.PrepareOptions{Shape: cfg.InputSize}),
 		Epochs: 2, LR: 1e-3, Seed: 1, Root: os.Getenv("UNETLAB_RUNS"), // "": runs/
 		Progress: train.ProgressNone, // the default shows a live progress bar

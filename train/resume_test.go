@@ -17,6 +17,12 @@ func tinyOptions(t testing.TB, dir string, epochs int) Options {
 	return Options{Model: tinyModel(16), Data: heartAt(t, 16), Epochs: epochs, LR: 3e-3, Dir: dir, Seed: 7, Progress: ProgressNone, BatchSize: 2}
 }
 
+// tinyRun is tinyOptions by pointer, for Fit and Resume.
+func tinyRun(t testing.TB, dir string, epochs int) *Options {
+	o := tinyOptions(t, dir, epochs)
+	return &o
+}
+
 // checkEpochs fails unless the record holds epochs 1..n once each.
 func checkEpochs(t *testing.T, r *Run, n int) {
 	t.Helper()
@@ -37,11 +43,11 @@ func metrics(e Epoch) [6]float64 {
 
 // TestRepeatable: two runs with one seed give the same record.
 func TestRepeatable(t *testing.T) {
-	a, err := Fit(context.Background(), tinyOptions(t, t.TempDir()+"/a", 2))
+	a, err := Fit(context.Background(), tinyRun(t, t.TempDir()+"/a", 2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Fit(context.Background(), tinyOptions(t, t.TempDir()+"/b", 2))
+	b, err := Fit(context.Background(), tinyRun(t, t.TempDir()+"/b", 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +63,7 @@ func TestRepeatable(t *testing.T) {
 // mid-epoch gives the same numbers.
 func TestCancelResume(t *testing.T) {
 	const epochs = 3
-	ref, err := Fit(context.Background(), tinyOptions(t, t.TempDir()+"/ref", epochs))
+	ref, err := Fit(context.Background(), tinyRun(t, t.TempDir()+"/ref", epochs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +76,7 @@ func TestCancelResume(t *testing.T) {
 			cancel()
 		}
 	}
-	run, err := Fit(ctx, tinyOptions(t, dir, epochs))
+	run, err := Fit(ctx, tinyRun(t, dir, epochs))
 	testHookStep = nil
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Fit after cancel: err %v, want context.Canceled", err)
@@ -90,7 +96,7 @@ func TestCancelResume(t *testing.T) {
 	if ck.Partial == nil || ck.Partial.Epoch != 2 || ck.Partial.Step != 2 {
 		t.Fatalf("checkpoint's partial epoch %+v, want epoch 2 step 2", ck.Partial)
 	}
-	run, err = Resume(context.Background(), tinyOptions(t, dir, 0))
+	run, err = Resume(context.Background(), tinyRun(t, dir, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +113,7 @@ func TestCancelResume(t *testing.T) {
 		}
 	}
 	// Resuming a completed run changes nothing.
-	again, err := Resume(context.Background(), tinyOptions(t, dir, 0))
+	again, err := Resume(context.Background(), tinyRun(t, dir, 0))
 	if err != nil || !reflect.DeepEqual(metrics(again.Epochs[epochs-1]), metrics(run.Epochs[epochs-1])) {
 		t.Fatalf("resume of a completed run: %v", err)
 	}
@@ -129,7 +135,7 @@ func TestResumeAfterKill(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}
-		_, err := Fit(context.Background(), tinyOptions(t, dir, epochs))
+		_, err := Fit(context.Background(), tinyRun(t, dir, epochs))
 		t.Logf("child finished: %v", err)
 		return
 	}
@@ -166,7 +172,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if killed.Status != "running" || len(killed.Epochs) >= epochs {
 		t.Fatalf("the child was not killed midway: status %q, %d epochs", killed.Status, len(killed.Epochs))
 	}
-	run, err := Resume(context.Background(), tinyOptions(t, dir, 0))
+	run, err := Resume(context.Background(), tinyRun(t, dir, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,9 +27,9 @@
 //
 // # Sub-packages
 //
-// volume/rng is the seeded generator they all use (fixed streams),
 // volume/decathlon opens the Medical Segmentation Decathlon layout,
 // volume/phantom writes synthetic Decathlon-shaped tasks, volume/augment
 // holds seeded augmentation, volume/split k-fold splits and volume/batch
-// the prefetching batch loader.
+// the prefetching batch loader. Their randomness comes from package rng
+// (github.com/unetlab/unetlab/rng), the module's one seeded generator.
 package volume

@@ -40,7 +40,7 @@ func ExampleRead() {
 func ExampleNormalize() {
 	v := volume.New([3]int{4, 1, 1}, 1)
 	copy(v.Data, []float32{-1000, 0, 40, 1000})
-	n, err := volume.Normalize(v, volume.NormZScoreMinMax)
+	n, err := volume.Normalize(v, volume.ZScoreMinMax)
 	if err != nil {
 		panic(err)
 	}

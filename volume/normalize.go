@@ -5,52 +5,54 @@ import (
 	"math"
 )
 
-// Norm selects an intensity normalisation.
-type Norm int
+// Intensity selects an intensity normalisation (MONAI's NormalizeIntensity
+// and ScaleIntensity). It is not called Norm: nn.NormKind is the module's
+// normalisation-layer kind, and one name should mean one thing.
+type Intensity int
 
 const (
-	// NormZScoreMinMax, the paper's: per channel, z-score ((v - mean) /
+	// ZScoreMinMax, the paper's: per channel, z-score ((v - mean) /
 	// std, population std) then min-max to [0, 1]. (The min-max step alone
 	// gives the same result up to rounding; both are done as the authors'
 	// code does.)
-	NormZScoreMinMax Norm = iota
-	// NormZScore: per channel (v - mean) / std only.
-	NormZScore
-	// NormMinMax: per channel (v - min) / (max - min) only.
-	NormMinMax
+	ZScoreMinMax Intensity = iota
+	// ZScore: per channel (v - mean) / std only.
+	ZScore
+	// MinMax: per channel (v - min) / (max - min) only.
+	MinMax
 )
 
 // String names the normalisation.
-func (n Norm) String() string {
+func (n Intensity) String() string {
 	switch n {
-	case NormZScoreMinMax:
+	case ZScoreMinMax:
 		return "zscore+minmax"
-	case NormZScore:
+	case ZScore:
 		return "zscore"
-	case NormMinMax:
+	case MinMax:
 		return "minmax"
 	}
-	return fmt.Sprintf("Norm(%d)", int(n))
+	return fmt.Sprintf("Intensity(%d)", int(n))
 }
 
 // Normalize returns a copy of v with each channel normalised by mode. A
 // constant channel (std or range 0) becomes all zeros rather than NaN.
 // Statistics are accumulated in float64; NaN voxels are left NaN and
 // ignored by the statistics.
-func Normalize(v *Volume, mode Norm) (*Volume, error) {
+func Normalize(v *Volume, mode Intensity) (*Volume, error) {
 	if err := v.Check(); err != nil {
 		return nil, fmt.Errorf("volume: Normalize: %w", err)
 	}
-	if mode < NormZScoreMinMax || mode > NormMinMax {
-		return nil, fmt.Errorf("volume: Normalize: unknown mode %v", mode)
+	if mode < ZScoreMinMax || mode > MinMax {
+		return nil, fmt.Errorf("volume: Normalize: mode %v: must be %v, %v or %v", mode, ZScoreMinMax, ZScore, MinMax)
 	}
 	w := v.Clone()
 	for c := 0; c < w.Channels; c++ {
 		ch := w.Channel(c)
-		if mode == NormZScoreMinMax || mode == NormZScore {
+		if mode == ZScoreMinMax || mode == ZScore {
 			zscore(ch)
 		}
-		if mode == NormZScoreMinMax || mode == NormMinMax {
+		if mode == ZScoreMinMax || mode == MinMax {
 			minmax(ch)
 		}
 	}

@@ -78,7 +78,7 @@ func TestTorchGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := Normalize(img, NormZScoreMinMax)
+	n, err := Normalize(img, ZScoreMinMax)
 	if err != nil {
 		t.Fatal(err)
 	}

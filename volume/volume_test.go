@@ -129,7 +129,7 @@ func TestNormalizeConstant(t *testing.T) {
 		v.Data[i] = 5
 	}
 	v.Data[8] = 1 // channel 1 is not constant
-	n, err := Normalize(v, NormZScoreMinMax)
+	n, err := Normalize(v, ZScoreMinMax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestLabelValuesOutOfRange(t *testing.T) {
 // TestNormalizeConstantKeepsNaN: a constant channel becomes zeros, but its
 // NaN voxels stay NaN, as Normalize promises for every channel.
 func TestNormalizeConstantKeepsNaN(t *testing.T) {
-	for _, mode := range []Norm{NormZScoreMinMax, NormZScore, NormMinMax} {
+	for _, mode := range []Intensity{ZScoreMinMax, ZScore, MinMax} {
 		v := New([3]int{2, 2, 1}, 1)
 		for i := range v.Data {
 			v.Data[i] = 7

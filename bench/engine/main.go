@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -22,6 +21,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/unetlab/unetlab/models/nn"
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/train"
 )
 
@@ -108,10 +108,10 @@ func main() {
 	})
 }
 
-func randDense(rng *rand.Rand, shape ...int) *tensor.Dense {
+func randDense(r *rng.Rand, shape ...int) *tensor.Dense {
 	v := make([]float32, tensor.Shape(shape).TotalSize())
 	for i := range v {
-		v[i] = float32(rng.NormFloat64())
+		v[i] = float32(r.Norm())
 	}
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 }
@@ -119,11 +119,11 @@ func randDense(rng *rand.Rand, shape ...int) *tensor.Dense {
 // convCase: Conv3d 32->32 k3 p1 with bias on 1x32xS^3, forward and backward
 // (input, weight and bias gradients) with loss = sum(y).
 func convCase(s int) (func() error, float64, error) {
-	rng := rand.New(rand.NewSource(1))
+	r := rng.New(1)
 	g := gorgonia.NewGraph()
-	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randDense(rng, 1, 32, s, s, s)), gorgonia.WithName("x"))
+	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randDense(r, 1, 32, s, s, s)), gorgonia.WithName("x"))
 	conv, err := nn.NewConv3d(g, "conv", nn.ConvConfig{InChannels: 32, OutChannels: 32, Kernel: [3]int{3, 3, 3},
-		ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, nn.LayerOptions{Rand: nn.NewRand(1)})
+		ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, &nn.LayerOptions{Rand: rng.New(1)})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -148,9 +148,9 @@ func convCase(s int) (func() error, float64, error) {
 // level, max pooling, ConvTranspose3d k2 s2 up, concatenated skips, 1x1x1
 // head to 2 classes, cross-entropy loss, on 1x1xS^3.
 func unetCase(s int) (func() error, float64, error) {
-	rng := rand.New(rand.NewSource(1))
+	r := rng.New(1)
 	g := gorgonia.NewGraph()
-	img := randDense(rng, 1, 1, s, s, s)
+	img := randDense(r, 1, 1, s, s, s)
 	lab := make([]float32, 2*s*s*s)
 	for i := 0; i < s*s*s; i++ {
 		if img.Data().([]float32)[i] > 0 {
@@ -162,12 +162,12 @@ func unetCase(s int) (func() error, float64, error) {
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 1, s, s, s), gorgonia.WithValue(img), gorgonia.WithName("x"))
 	target := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 2, s, s, s),
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 2, s, s, s), tensor.WithBacking(lab))), gorgonia.WithName("target"))
-	opt := nn.LayerOptions{Rand: nn.NewRand(1)}
+	opt := nn.LayerOptions{Rand: rng.New(1)}
 	var params []nn.Param
 	var flops float64 // forward conv FLOPs
 	unit := func(name string, h *gorgonia.Node, cin, cout int) (*gorgonia.Node, error) {
 		c, err := nn.NewConv3d(g, name, nn.ConvConfig{InChannels: cin, OutChannels: cout, Kernel: [3]int{3, 3, 3},
-			ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, opt)
+			ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, &opt)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +188,7 @@ func unetCase(s int) (func() error, float64, error) {
 	var err error
 	for i, c := range ch {
 		if i > 0 {
-			if h, err = nn.MaxPool3d(h, nn.PoolOptions{Kernel: [3]int{2, 2, 2}}); err != nil {
+			if h, err = nn.MaxPool3d(h, &nn.PoolOptions{Kernel: [3]int{2, 2, 2}}); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -203,7 +203,7 @@ func unetCase(s int) (func() error, float64, error) {
 	}
 	for i := len(ch) - 2; i >= 0; i-- {
 		up, err := nn.NewConvTranspose3d(g, fmt.Sprintf("up%d", i), nn.ConvConfig{InChannels: ch[i+1], OutChannels: ch[i],
-			Kernel: [3]int{2, 2, 2}, ConvOptions: nn.ConvOptions{Stride: [3]int{2, 2, 2}}}, opt)
+			Kernel: [3]int{2, 2, 2}, ConvOptions: nn.ConvOptions{Stride: [3]int{2, 2, 2}}}, &opt)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -222,7 +222,7 @@ func unetCase(s int) (func() error, float64, error) {
 			return nil, 0, err
 		}
 	}
-	head, err := nn.NewConv3d(g, "head", nn.ConvConfig{InChannels: ch[0], OutChannels: 2, Kernel: [3]int{1, 1, 1}}, opt)
+	head, err := nn.NewConv3d(g, "head", nn.ConvConfig{InChannels: ch[0], OutChannels: 2, Kernel: [3]int{1, 1, 1}}, &opt)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -254,7 +254,7 @@ func unetCase(s int) (func() error, float64, error) {
 	}
 	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(nodes...))
 	// train.Adam is the optimiser train.Fit uses (in place, no copies).
-	solver, err := train.NewAdam(params, 1e-3, train.AdamOptions{})
+	solver, err := train.NewAdam(params, 1e-3, nil)
 	if err != nil {
 		return nil, 0, err
 	}

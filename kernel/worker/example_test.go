@@ -12,7 +12,7 @@ func ExampleProcess_Execute() {
 	ctx := context.Background()
 	// The kernel starts itself as `unetlab worker` (the zero Options); this
 	// test binary serves as the worker when UNETLAB_WORKER_TEST is set.
-	p, err := worker.Start(ctx, worker.Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+	p, err := worker.Start(ctx, &worker.Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -114,7 +114,12 @@ func (c *call) take() []Event {
 }
 
 // Start starts a worker process and waits until its interpreter is ready.
-func Start(ctx context.Context, opt Options) (*Process, error) {
+// opt may be nil: the defaults (this binary run as `worker`, the parent's
+// environment and directory).
+func Start(ctx context.Context, opt *Options) (*Process, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
 	exe := opt.Exe
 	if exe == "" {
 		var err error
@@ -178,7 +183,7 @@ func Start(ctx context.Context, opt Options) (*Process, error) {
 	p := &Process{
 		cmd:   cmd,
 		enc:   newEncoder(reqW),
-		opt:   opt,
+		opt:   *opt,
 		done:  make(chan struct{}),
 		calls: map[uint64]*call{},
 	}

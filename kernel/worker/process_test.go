@@ -27,7 +27,7 @@ func startWorker(t *testing.T) *Process {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p, err := Start(ctx, Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+	p, err := Start(ctx, &Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +495,7 @@ func TestInterruptCompiledCall(t *testing.T) {
 // BenchmarkExecute measures the round trip of a trivial cell through the
 // worker process.
 func BenchmarkExecute(b *testing.B) {
-	p, err := Start(context.Background(), Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+	p, err := Start(context.Background(), &Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -511,7 +511,7 @@ func BenchmarkExecute(b *testing.B) {
 // BenchmarkComm measures a front-end comm_msg through the worker to a
 // handler that echoes it, until the echo is back.
 func BenchmarkComm(b *testing.B) {
-	p, err := Start(context.Background(), Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+	p, err := Start(context.Background(), &Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -542,7 +542,7 @@ func BenchmarkComm(b *testing.B) {
 // BenchmarkStart measures starting a worker until its interpreter is ready.
 func BenchmarkStart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		p, err := Start(context.Background(), Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
+		p, err := Start(context.Background(), &Options{Args: []string{}, Env: append(os.Environ(), "UNETLAB_WORKER_TEST=1")})
 		if err != nil {
 			b.Fatal(err)
 		}

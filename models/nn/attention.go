@@ -11,8 +11,8 @@ import (
 // attnTruncNormal draws n values from N(0, std^2) truncated to [lo, hi]
 // (absolute bounds, as torch.nn.init.trunc_normal_), from opt.Rand or the
 // package's shared stream.
-func attnTruncNormal(opt LayerOptions, n int, std, lo, hi float64) []float64 {
-	r := opt.Rand
+func attnTruncNormal(opt *LayerOptions, n int, std, lo, hi float64) []float64 {
+	r := opt.rand()
 	if r == nil {
 		sharedRand.Lock()
 		defer sharedRand.Unlock()
@@ -21,7 +21,7 @@ func attnTruncNormal(opt LayerOptions, n int, std, lo, hi float64) []float64 {
 	v := make([]float64, n)
 	for i := range v {
 		for {
-			x := r.NormFloat64() * std
+			x := r.Norm() * std
 			if x >= lo && x <= hi {
 				v[i] = x
 				break
@@ -107,7 +107,7 @@ type WindowAttention struct {
 
 // NewWindowAttention makes a WindowAttention layer in g; name prefixes its
 // parameter names ("layers1.0.blocks.0.attn").
-func NewWindowAttention(g *G.ExprGraph, name string, cfg WindowAttentionConfig, opt LayerOptions) (*WindowAttention, error) {
+func NewWindowAttention(g *G.ExprGraph, name string, cfg WindowAttentionConfig, opt *LayerOptions) (*WindowAttention, error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, fmt.Errorf("nn.WindowAttention %s: %w", name, err)
@@ -240,7 +240,7 @@ type MultiHeadAttention struct {
 
 // NewMultiHeadAttention makes a MultiHeadAttention layer in g; name prefixes
 // its parameter names.
-func NewMultiHeadAttention(g *G.ExprGraph, name string, cfg MultiHeadAttentionConfig, opt LayerOptions) (*MultiHeadAttention, error) {
+func NewMultiHeadAttention(g *G.ExprGraph, name string, cfg MultiHeadAttentionConfig, opt *LayerOptions) (*MultiHeadAttention, error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, fmt.Errorf("nn.MultiHeadAttention %s: %w", name, err)

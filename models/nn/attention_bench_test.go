@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"github.com/unetlab/unetlab/rng"
 	"math/rand"
 	"testing"
 
@@ -13,14 +14,14 @@ import (
 // heads, window 7, shift 3) over a (1, 28, 28, 28, 48) float32 feature map.
 // testdata/attention/bench_torch.py times the same in PyTorch.
 func BenchmarkWindowAttention(b *testing.B) {
-	rng := rand.New(rand.NewSource(1))
+	rnd := rand.New(rand.NewSource(1))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, LayerOptions{Rand: rng})
+	l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, &LayerOptions{Rand: rng.New(7)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	shape := []int{1, 28, 28, 28, 48}
-	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(shape...), G.WithName("x"), G.WithValue(randF32(rng, shape...)))
+	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(shape...), G.WithName("x"), G.WithValue(randF32(rnd, shape...)))
 	y, err := l.ForwardVolume(x, [3]int{3, 3, 3})
 	if err != nil {
 		b.Fatal(err)
@@ -40,11 +41,11 @@ func BenchmarkBatchedMatMul(b *testing.B) {
 		{"nn", func(a, b *G.Node) (*G.Node, error) { return BatchedMatMul(a, b, false, true) }},
 	} {
 		b.Run(impl.name, func(b *testing.B) {
-			rng := rand.New(rand.NewSource(1))
+			rnd := rand.New(rand.NewSource(1))
 			g := G.NewGraph()
 			mk := func(name string) *G.Node {
 				return G.NewTensor(g, tensor.Float32, 3, G.WithShape(192, 343, 16), G.WithName(name),
-					G.WithValue(randF32(rng, 192, 343, 16)))
+					G.WithValue(randF32(rnd, 192, 343, 16)))
 			}
 			q, k := mk("q"), mk("k")
 			s, err := impl.f(q, k)

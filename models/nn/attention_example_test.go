@@ -68,7 +68,7 @@ func ExampleShiftedWindowMask() {
 
 func ExampleNewWindowAttention() {
 	g := G.NewGraph()
-	attn, err := nn.NewWindowAttention(g, "blocks.0.attn", nn.WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, nn.LayerOptions{})
+	attn, err := nn.NewWindowAttention(g, "blocks.0.attn", nn.WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, &nn.LayerOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -95,7 +95,7 @@ func ExampleNewWindowAttention() {
 
 func ExampleNewMultiHeadAttention() {
 	g := G.NewGraph()
-	mha, err := nn.NewMultiHeadAttention(g, "attn", nn.MultiHeadAttentionConfig{Dim: 64, Heads: 8}, nn.LayerOptions{})
+	mha, err := nn.NewMultiHeadAttention(g, "attn", nn.MultiHeadAttentionConfig{Dim: 64, Heads: 8}, &nn.LayerOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

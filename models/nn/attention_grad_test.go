@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/unetlab/unetlab/rng"
 	"math"
 	"math/rand"
 	"testing"
@@ -15,8 +16,8 @@ import (
 // Gradient checks of the attention ops against central finite differences
 // (checkGrad, float64), one table row per op and configuration.
 func TestAttentionGradients(t *testing.T) {
-	rng := rand.New(rand.NewSource(3))
-	r := func(shape ...int) *tensor.Dense { return randTensor(rng, shape...) }
+	rnd := rand.New(rand.NewSource(3))
+	r := func(shape ...int) *tensor.Dense { return randTensor(rnd, shape...) }
 	mask, err := ShiftedWindowMask([3]int{4, 4, 2}, [3]int{2, 2, 2}, [3]int{1, 1, 0})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestAttentionGradients(t *testing.T) {
 // The attention layers' gradients with respect to their inputs and every
 // parameter: the parameters become inputs of the checked expression.
 func TestAttentionLayerGradients(t *testing.T) {
-	rng := rand.New(rand.NewSource(5))
+	rnd := rand.New(rand.NewSource(5))
 	window := [3]int{2, 2, 2}
 	mask, err := ShiftedWindowMask([3]int{4, 2, 2}, window, [3]int{1, 1, 1})
 	if err != nil {
@@ -89,11 +90,11 @@ func TestAttentionLayerGradients(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			g := G.NewGraph()
-			l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 4, Heads: 2, Window: window}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
+			l, err := NewWindowAttention(g, "attn", WindowAttentionConfig{Dim: 4, Heads: 2, Window: window}, &LayerOptions{Dtype: tensor.Float64, Rand: rng.New(7)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			inputs := []*tensor.Dense{randTensor(rng, 4, 8, 4)}
+			inputs := []*tensor.Dense{randTensor(rnd, 4, 8, 4)}
 			for _, p := range l.Params() {
 				inputs = append(inputs, p.Node.Value().(*tensor.Dense).Clone().(*tensor.Dense))
 			}
@@ -109,13 +110,13 @@ func TestAttentionLayerGradients(t *testing.T) {
 	}
 	t.Run("MultiHeadAttention", func(t *testing.T) {
 		g := G.NewGraph()
-		l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
+		l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, &LayerOptions{Dtype: tensor.Float64, Rand: rng.New(7)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs := []*tensor.Dense{randTensor(rng, 2, 3, 4), randTensor(rng, 2, 5, 4)}
+		inputs := []*tensor.Dense{randTensor(rnd, 2, 3, 4), randTensor(rnd, 2, 5, 4)}
 		for _, p := range l.Params() {
-			inputs = append(inputs, randTensor(rng, p.Node.Shape()...)) // non-zero biases
+			inputs = append(inputs, randTensor(rnd, p.Node.Shape()...)) // non-zero biases
 		}
 		checkGrad(t, func(x []*G.Node) (*G.Node, error) {
 			l.InProjWeight, l.InProjBias, l.OutProjWeight, l.OutProjBias = x[2], x[3], x[4], x[5]
@@ -128,15 +129,15 @@ func TestAttentionLayerGradients(t *testing.T) {
 // right for every transpose combination (this package's BatchedMatMul is
 // used for speed, not for correctness).
 func TestGorgoniaBatchedMatMulGradient(t *testing.T) {
-	rng := rand.New(rand.NewSource(9))
+	rnd := rand.New(rand.NewSource(9))
 	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-		a := randTensor(rng, 3, 4, 5)
+		a := randTensor(rnd, 3, 4, 5)
 		if tr[0] {
-			a = randTensor(rng, 3, 5, 4)
+			a = randTensor(rnd, 3, 5, 4)
 		}
-		b := randTensor(rng, 3, 5, 2)
+		b := randTensor(rnd, 3, 5, 2)
 		if tr[1] {
-			b = randTensor(rng, 3, 2, 5)
+			b = randTensor(rnd, 3, 2, 5)
 		}
 		tr := tr
 		t.Run("", func(t *testing.T) {
@@ -150,11 +151,11 @@ func TestAttentionShapeErrors(t *testing.T) {
 	n := func(shape ...int) *G.Node {
 		return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...))
 	}
-	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 3, Window: [3]int{2, 2, 2}}, LayerOptions{})
+	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 3, Window: [3]int{2, 2, 2}}, &LayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, LayerOptions{})
+	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, &LayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestAttentionShapeErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	if _, err := NewWindowAttention(g, "bad", WindowAttentionConfig{Dim: 6, Heads: 4, Window: [3]int{2, 2, 2}}, LayerOptions{}); !errors.Is(err, ErrConfig) {
+	if _, err := NewWindowAttention(g, "bad", WindowAttentionConfig{Dim: 6, Heads: 4, Window: [3]int{2, 2, 2}}, &LayerOptions{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("dim 6 with 4 heads: %v, want ErrConfig", err)
 	}
 	if _, err := ShiftedWindowMask([3]int{4, 4, 4}, [3]int{2, 2, 2}, [3]int{2, 0, 0}); !errors.Is(err, ErrShape) {
@@ -215,13 +216,13 @@ var zero = 0.0
 // The whole shifted-window path (pad, roll, partition, masked attention,
 // reverse, roll back, crop) with a clipped window.
 func TestAttentionForwardVolumeGradient(t *testing.T) {
-	rng := rand.New(rand.NewSource(11))
+	rnd := rand.New(rand.NewSource(11))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 3}}, LayerOptions{Dtype: tensor.Float64, Rand: rng})
+	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 3}}, &LayerOptions{Dtype: tensor.Float64, Rand: rng.New(7)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs := []*tensor.Dense{randTensor(rng, 1, 3, 4, 2, 4)}
+	inputs := []*tensor.Dense{randTensor(rnd, 1, 3, 4, 2, 4)}
 	for _, p := range l.Params() {
 		inputs = append(inputs, p.Node.Value().(*tensor.Dense).Clone().(*tensor.Dense))
 	}
@@ -234,13 +235,13 @@ func TestAttentionForwardVolumeGradient(t *testing.T) {
 // Running a training graph twice gives the same values and gradients: the
 // reused output buffers of the ops are fully rewritten each run.
 func TestAttentionRerunStable(t *testing.T) {
-	rng := rand.New(rand.NewSource(12))
+	rnd := rand.New(rand.NewSource(12))
 	g := G.NewGraph()
-	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 2}}, LayerOptions{Rand: rng})
+	l, err := NewWindowAttention(g, "blk", WindowAttentionConfig{Dim: 4, Heads: 2, Window: [3]int{2, 2, 2}}, &LayerOptions{Rand: rng.New(7)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	xv := randTensor(rng, 2, 4, 4, 2, 4)
+	xv := randTensor(rnd, 2, 4, 4, 2, 4)
 	x32 := make([]float32, xv.DataSize())
 	for i, v := range xv.Data().([]float64) {
 		x32[i] = float32(v)
@@ -288,11 +289,11 @@ func TestAttentionRerunStable(t *testing.T) {
 // PyTorch's and MONAI's initialisations: bounds, spread and zero biases.
 func TestAttentionLayerInit(t *testing.T) {
 	g := G.NewGraph()
-	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, LayerOptions{Rand: NewRand(1)})
+	wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 48, Heads: 3, Window: [3]int{7, 7, 7}}, &LayerOptions{Rand: rng.New(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 64, Heads: 8}, LayerOptions{Rand: NewRand(2)})
+	mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 64, Heads: 8}, &LayerOptions{Rand: rng.New(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,13 +346,13 @@ func TestAttentionLayerInit(t *testing.T) {
 
 // The layers' state goes through SaveState and LoadState by name.
 func TestAttentionLayerStateRoundTrip(t *testing.T) {
-	mk := func(seed int64) (*WindowAttention, *MultiHeadAttention) {
+	mk := func(seed uint64) (*WindowAttention, *MultiHeadAttention) {
 		g := G.NewGraph()
-		wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 3, 2}}, LayerOptions{Rand: NewRand(seed)})
+		wa, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 3, 2}}, &LayerOptions{Rand: rng.New(seed)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, LayerOptions{Rand: NewRand(seed)})
+		mha, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 4, Heads: 2}, &LayerOptions{Rand: rng.New(seed)})
 		if err != nil {
 			t.Fatal(err)
 		}

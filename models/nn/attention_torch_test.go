@@ -183,7 +183,7 @@ func TestAttentionTorchWindowAttention(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%s/%v", c.name, dt), func(t *testing.T) {
 				g := G.NewGraph()
-				l, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 2, 2}}, LayerOptions{Dtype: dt})
+				l, err := NewWindowAttention(g, "wa", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{2, 2, 2}}, &LayerOptions{Dtype: dt})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -215,7 +215,7 @@ func TestAttentionTorchCrossAttention(t *testing.T) {
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		t.Run(dt.String(), func(t *testing.T) {
 			g := G.NewGraph()
-			l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, LayerOptions{Dtype: dt})
+			l, err := NewMultiHeadAttention(g, "mha", MultiHeadAttentionConfig{Dim: 8, Heads: 2}, &LayerOptions{Dtype: dt})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +250,7 @@ func TestAttentionTorchSwinWindowAttention(t *testing.T) {
 		}{{"swin.out", [3]int{}}, {"swin.out_shifted", [3]int{1, 1, 1}}} {
 			t.Run(fmt.Sprintf("%s/%v", c.want, dt), func(t *testing.T) {
 				g := G.NewGraph()
-				l, err := NewWindowAttention(g, "swin", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{3, 3, 3}}, LayerOptions{Dtype: dt})
+				l, err := NewWindowAttention(g, "swin", WindowAttentionConfig{Dim: 6, Heads: 2, Window: [3]int{3, 3, 3}}, &LayerOptions{Dtype: dt})
 				if err != nil {
 					t.Fatal(err)
 				}

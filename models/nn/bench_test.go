@@ -50,7 +50,7 @@ func benchConv(b *testing.B, s int) {
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randF32(rng, 1, 32, s, s, s)), gorgonia.WithName("x"))
 	w := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(32, 32, 3, 3, 3), gorgonia.WithValue(randF32(rng, 32, 32, 3, 3, 3)), gorgonia.WithName("w"))
 	bias := gorgonia.NewTensor(g, tensor.Float32, 1, gorgonia.WithShape(32), gorgonia.WithValue(randF32(rng, 32)), gorgonia.WithName("b"))
-	y, err := Conv3d(x, w, bias, ConvOptions{Padding: [3]int{1, 1, 1}})
+	y, err := Conv3d(x, w, bias, &ConvOptions{Padding: [3]int{1, 1, 1}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func benchDepthwiseK7(b *testing.B) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 32, s, s, s), gorgonia.WithValue(randF32(rng, 1, 32, s, s, s)), gorgonia.WithName("x"))
 	w := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(32, 1, 7, 7, 7), gorgonia.WithValue(randF32(rng, 32, 1, 7, 7, 7)), gorgonia.WithName("w"))
-	y, err := Conv3d(x, w, nil, ConvOptions{Padding: [3]int{3, 3, 3}, Groups: 32})
+	y, err := Conv3d(x, w, nil, &ConvOptions{Padding: [3]int{3, 3, 3}, Groups: 32})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func BenchmarkConvPaths(b *testing.B) {
 		b.Skip("no direct convolution on this CPU")
 	}
 	for _, tc := range []struct{ c, s int }{{256, 4}, {128, 8}, {64, 16}, {32, 32}, {16, 64}} {
-		p, err := ConvOptions{Padding: [3]int{1, 1, 1}}.params([3]int{3, 3, 3})
+		p, err := (&ConvOptions{Padding: [3]int{1, 1, 1}}).params([3]int{3, 3, 3})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,13 +5,16 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/unetlab/unetlab/internal/invalid"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // ConvOptions are the settings of a 3D (transposed) convolution. The zero
 // value means stride 1, no padding, dilation 1, one group. Each triple is
-// (D, H, W).
+// (D, H, W). Conv3d and ConvTranspose3d take it by pointer, nil meaning the
+// zero value; field names are PyTorch's (stride, padding, dilation, groups,
+// output_padding).
 type ConvOptions struct {
 	// Stride per axis; 0 means 1.
 	Stride [3]int
@@ -34,10 +37,29 @@ type convParams struct {
 	groups                      int
 }
 
-func (o ConvOptions) params(k [3]int) (convParams, error) {
+// params fills in the defaults of o (nil: the zero value) for kernel k;
+// errors name the one field at fault.
+func (o *ConvOptions) params(k [3]int) (convParams, error) {
+	if o == nil {
+		o = &ConvOptions{}
+	}
 	p := convParams{k: k, pad: o.Padding, outPad: o.OutputPadding, groups: o.Groups}
 	if p.groups == 0 {
 		p.groups = 1
+	}
+	if k[0] < 1 || k[1] < 1 || k[2] < 1 {
+		return p, fmt.Errorf("%w: kernel size %v: each must be >= 1", ErrConfig, k)
+	}
+	for _, f := range []struct {
+		name string
+		v    [3]int
+	}{{"Stride", o.Stride}, {"Padding", o.Padding}, {"Dilation", o.Dilation}, {"OutputPadding", o.OutputPadding}} {
+		if f.v[0] < 0 || f.v[1] < 0 || f.v[2] < 0 {
+			return p, invalid.Field(ErrConfig, "ConvOptions."+f.name, f.v, "each must be >= 0")
+		}
+	}
+	if p.groups < 0 {
+		return p, invalid.Field(ErrConfig, "ConvOptions.Groups", o.Groups, "must be >= 0 (0: 1)")
 	}
 	for i := 0; i < 3; i++ {
 		p.stride[i], p.dil[i] = o.Stride[i], o.Dilation[i]
@@ -47,15 +69,9 @@ func (o ConvOptions) params(k [3]int) (convParams, error) {
 		if p.dil[i] == 0 {
 			p.dil[i] = 1
 		}
-		if k[i] < 1 || p.stride[i] < 0 || p.dil[i] < 0 || p.pad[i] < 0 || p.outPad[i] < 0 {
-			return p, fmt.Errorf("%w: kernel %v, options %+v", ErrConfig, k, o)
-		}
 		if p.outPad[i] > 0 && p.outPad[i] >= p.stride[i] && p.outPad[i] >= p.dil[i] {
-			return p, fmt.Errorf("%w: output padding %v must be smaller than stride %v or dilation %v", ErrConfig, p.outPad, p.stride, p.dil)
+			return p, invalid.Field(ErrConfig, "ConvOptions.OutputPadding", o.OutputPadding, fmt.Sprintf("must be smaller than stride %v or dilation %v", p.stride, p.dil))
 		}
-	}
-	if p.groups < 0 {
-		return p, fmt.Errorf("%w: groups %d", ErrConfig, p.groups)
 	}
 	return p, nil
 }
@@ -476,8 +492,9 @@ func sumPerChannel[T float](db, x []T, n, c, sp int) {
 // Conv3d returns the 3D convolution of x (N, Cin, D, H, W) with weight w
 // (Cout, Cin/Groups, kD, kH, kW), plus bias b (Cout) unless b is nil. The
 // output is (N, Cout, D', H', W') with D' = (D + 2*pad - dil*(kD-1) - 1)/stride + 1,
-// as torch.nn.functional.conv3d.
-func Conv3d(x, w, b *gorgonia.Node, opt ConvOptions) (*gorgonia.Node, error) {
+// as torch.nn.functional.conv3d. opt may be nil: the defaults (stride 1, no
+// padding, dilation 1, one group).
+func Conv3d(x, w, b *gorgonia.Node, opt *ConvOptions) (*gorgonia.Node, error) {
 	return conv3d(x, w, b, opt, false)
 }
 
@@ -485,12 +502,13 @@ func Conv3d(x, w, b *gorgonia.Node, opt ConvOptions) (*gorgonia.Node, error) {
 // with weight w (Cin, Cout/Groups, kD, kH, kW), plus bias b (Cout) unless b is
 // nil. The output is (N, Cout, D', H', W') with
 // D' = (D-1)*stride - 2*pad + dil*(kD-1) + outputPadding + 1, as
-// torch.nn.functional.conv_transpose3d.
-func ConvTranspose3d(x, w, b *gorgonia.Node, opt ConvOptions) (*gorgonia.Node, error) {
+// torch.nn.functional.conv_transpose3d. opt may be nil: the defaults, as for
+// Conv3d.
+func ConvTranspose3d(x, w, b *gorgonia.Node, opt *ConvOptions) (*gorgonia.Node, error) {
 	return conv3d(x, w, b, opt, true)
 }
 
-func conv3d(x, w, b *gorgonia.Node, opt ConvOptions, transposed bool) (*gorgonia.Node, error) {
+func conv3d(x, w, b *gorgonia.Node, opt *ConvOptions, transposed bool) (*gorgonia.Node, error) {
 	name := "Conv3d"
 	if transposed {
 		name = "ConvTranspose3d"

@@ -151,9 +151,9 @@ func (c convCase) build(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 		b = xs[2]
 	}
 	if c.transposed {
-		return ConvTranspose3d(xs[0], xs[1], b, c.opt)
+		return ConvTranspose3d(xs[0], xs[1], b, &c.opt)
 	}
-	return Conv3d(xs[0], xs[1], b, c.opt)
+	return Conv3d(xs[0], xs[1], b, &c.opt)
 }
 
 func TestConvForwardMatchesNaive(t *testing.T) {
@@ -210,28 +210,28 @@ func TestConvShapeErrors(t *testing.T) {
 		wantErr error
 	}{
 		{"channels", func() (*gorgonia.Node, error) {
-			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 4, 3, 3, 3), nil, ConvOptions{})
+			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 4, 3, 3, 3), nil, &ConvOptions{})
 		}, ErrShape},
-		{"dims", func() (*gorgonia.Node, error) { return Conv3d(mk(3, 4, 4, 4), mk(2, 3, 3, 3, 3), nil, ConvOptions{}) }, ErrShape},
+		{"dims", func() (*gorgonia.Node, error) { return Conv3d(mk(3, 4, 4, 4), mk(2, 3, 3, 3, 3), nil, &ConvOptions{}) }, ErrShape},
 		{"too small", func() (*gorgonia.Node, error) {
-			return Conv3d(mk(1, 3, 2, 4, 4), mk(2, 3, 3, 3, 3), nil, ConvOptions{})
+			return Conv3d(mk(1, 3, 2, 4, 4), mk(2, 3, 3, 3, 3), nil, &ConvOptions{})
 		}, ErrShape},
 		{"too small strided", func() (*gorgonia.Node, error) {
 			// (5 - 2*3 - 1)/3 + 1 truncates to 1 in Go; the floor is 0: no output.
-			return Conv3d(mk(1, 1, 5, 8, 8), mk(1, 1, 4, 1, 1), nil, ConvOptions{Stride: [3]int{3, 1, 1}, Dilation: [3]int{2, 1, 1}})
+			return Conv3d(mk(1, 1, 5, 8, 8), mk(1, 1, 4, 1, 1), nil, &ConvOptions{Stride: [3]int{3, 1, 1}, Dilation: [3]int{2, 1, 1}})
 		}, ErrShape},
 		{"bias", func() (*gorgonia.Node, error) {
-			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 3, 3, 3, 3), mk(3), ConvOptions{})
+			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 3, 3, 3, 3), mk(3), &ConvOptions{})
 		}, ErrShape},
 		{"groups", func() (*gorgonia.Node, error) {
-			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 1, 3, 3, 3), nil, ConvOptions{Groups: 2})
+			return Conv3d(mk(1, 3, 4, 4, 4), mk(2, 1, 3, 3, 3), nil, &ConvOptions{Groups: 2})
 		}, ErrConfig},
 		{"T channels", func() (*gorgonia.Node, error) {
-			return ConvTranspose3d(mk(1, 3, 4, 4, 4), mk(2, 4, 2, 2, 2), nil, ConvOptions{Stride: [3]int{2, 2, 2}})
+			return ConvTranspose3d(mk(1, 3, 4, 4, 4), mk(2, 4, 2, 2, 2), nil, &ConvOptions{Stride: [3]int{2, 2, 2}})
 		}, ErrShape},
 		{"dtype", func() (*gorgonia.Node, error) {
 			w := gorgonia.NewTensor(g, tensor.Float64, 5, gorgonia.WithShape(2, 3, 3, 3, 3))
-			return Conv3d(mk(1, 3, 4, 4, 4), w, nil, ConvOptions{})
+			return Conv3d(mk(1, 3, 4, 4, 4), w, nil, &ConvOptions{})
 		}, ErrDtype},
 	}
 	for _, c := range cases {

@@ -174,7 +174,7 @@ func TestDirectWeightGradDeterministic(t *testing.T) {
 	if directBest == nil {
 		t.Skip("no direct convolution on this CPU")
 	}
-	p, err := ConvOptions{Padding: [3]int{1, 1, 1}}.params([3]int{3, 3, 3})
+	p, err := (&ConvOptions{Padding: [3]int{1, 1, 1}}).params([3]int{3, 3, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,11 +203,11 @@ func TestDirectWeightGradDeterministic(t *testing.T) {
 
 // TestDirectWorthIt pins which volumes take the direct path.
 func TestDirectWorthIt(t *testing.T) {
-	p, err := ConvOptions{Padding: [3]int{1, 1, 1}}.params([3]int{3, 3, 3})
+	p, err := (&ConvOptions{Padding: [3]int{1, 1, 1}}).params([3]int{3, 3, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pd, err := ConvOptions{Padding: [3]int{4, 4, 4}, Dilation: [3]int{4, 4, 4}}.params([3]int{3, 3, 3})
+	pd, err := (&ConvOptions{Padding: [3]int{4, 4, 4}, Dilation: [3]int{4, 4, 4}}).params([3]int{3, 3, 3})
 	if err != nil {
 		t.Fatal(err)
 	}

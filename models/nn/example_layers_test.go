@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	"github.com/unetlab/unetlab/rng"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -16,14 +17,14 @@ func ExampleNewConv3d() {
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 1, 16, 16, 16), gorgonia.WithName("x"),
 		gorgonia.WithInit(gorgonia.Gaussian(0, 1)))
 	conv, err := nn.NewConv3d(g, "enc1.conv", nn.ConvConfig{InChannels: 1, OutChannels: 8, Kernel: [3]int{3, 3, 3},
-		ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, nn.LayerOptions{Rand: nn.NewRand(0)})
+		ConvOptions: nn.ConvOptions{Padding: [3]int{1, 1, 1}}}, &nn.LayerOptions{Rand: rng.New(0)})
 	if err != nil {
 		panic(err)
 	}
 	y, _ := conv.Forward(x)
 	y, _ = nn.InstanceNorm3d(y, nil, nil, 0)
 	y, _ = nn.LeakyReLU(y, 0.01)
-	y, _ = nn.MaxPool3d(y, nn.PoolOptions{Kernel: [3]int{2, 2, 2}})
+	y, _ = nn.MaxPool3d(y, &nn.PoolOptions{Kernel: [3]int{2, 2, 2}})
 	m := gorgonia.NewTapeMachine(g)
 	defer m.Close()
 	if err := m.RunAll(); err != nil {

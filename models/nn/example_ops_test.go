@@ -16,7 +16,7 @@ func ExampleUpsample3d() {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float64, 5, gorgonia.WithShape(1, 1, 1, 1, 2), gorgonia.WithName("x"),
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 1, 1, 1, 2), tensor.WithBacking([]float64{0, 1}))))
-	y, err := nn.Upsample3d(x, nn.UpsampleOptions{Scale: [3]float64{1, 1, 2}, Mode: nn.Trilinear})
+	y, err := nn.Upsample3d(x, &nn.UpsampleOptions{Scale: [3]float64{1, 1, 2}, Mode: nn.Trilinear})
 	if err != nil {
 		panic(err)
 	}
@@ -34,7 +34,7 @@ func ExampleConv3d_shapeError() {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 3, 8, 8, 8), gorgonia.WithName("x"))
 	w := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(16, 4, 3, 3, 3), gorgonia.WithName("w"))
-	_, err := nn.Conv3d(x, w, nil, nn.ConvOptions{Padding: [3]int{1, 1, 1}})
+	_, err := nn.Conv3d(x, w, nil, &nn.ConvOptions{Padding: [3]int{1, 1, 1}})
 	fmt.Println(err)
 	// Output: nn: shape mismatch: Conv3d: input (1, 3, 8, 8, 8) has 3 channels, weight (16, 4, 3, 3, 3) expects 4
 }

@@ -22,18 +22,20 @@ func TestOpIllCases(t *testing.T) {
 		f    func() (*gorgonia.Node, error)
 		want error
 	}{
-		{"pool 4d", func() (*gorgonia.Node, error) { return MaxPool3d(mk(4, 6, 6, 6), PoolOptions{Kernel: [3]int{2, 2, 2}}) }, ErrShape},
-		{"pool no kernel", func() (*gorgonia.Node, error) { return MaxPool3d(x, PoolOptions{}) }, ErrConfig},
+		{"pool 4d", func() (*gorgonia.Node, error) {
+			return MaxPool3d(mk(4, 6, 6, 6), &PoolOptions{Kernel: [3]int{2, 2, 2}})
+		}, ErrShape},
+		{"pool no kernel", func() (*gorgonia.Node, error) { return MaxPool3d(x, &PoolOptions{}) }, ErrConfig},
 		{"pool big padding", func() (*gorgonia.Node, error) {
-			return AvgPool3d(x, PoolOptions{Kernel: [3]int{2, 2, 2}, Padding: [3]int{2, 0, 0}})
+			return AvgPool3d(x, &PoolOptions{Kernel: [3]int{2, 2, 2}, Padding: [3]int{2, 0, 0}})
 		}, ErrConfig},
-		{"pool window too big", func() (*gorgonia.Node, error) { return MaxPool3d(x, PoolOptions{Kernel: [3]int{7, 2, 2}}) }, ErrShape},
-		{"upsample nothing", func() (*gorgonia.Node, error) { return Upsample3d(x, UpsampleOptions{}) }, ErrConfig},
+		{"pool window too big", func() (*gorgonia.Node, error) { return MaxPool3d(x, &PoolOptions{Kernel: [3]int{7, 2, 2}}) }, ErrShape},
+		{"upsample nothing", func() (*gorgonia.Node, error) { return Upsample3d(x, &UpsampleOptions{}) }, ErrConfig},
 		{"upsample mode", func() (*gorgonia.Node, error) {
-			return Upsample3d(x, UpsampleOptions{Size: [3]int{2, 2, 2}, Mode: 7})
+			return Upsample3d(x, &UpsampleOptions{Size: [3]int{2, 2, 2}, Mode: 7})
 		}, ErrConfig},
 		{"upsample to nothing", func() (*gorgonia.Node, error) {
-			return Upsample3d(x, UpsampleOptions{Scale: [3]float64{0.1, 1, 1}})
+			return Upsample3d(x, &UpsampleOptions{Scale: [3]float64{0.1, 1, 1}})
 		}, ErrShape},
 		{"groupnorm groups", func() (*gorgonia.Node, error) { return GroupNorm(x, 3, nil, nil, 0) }, ErrShape},
 		{"groupnorm zero", func() (*gorgonia.Node, error) { return GroupNorm(x, 0, nil, nil, 0) }, ErrConfig},
@@ -48,12 +50,12 @@ func TestOpIllCases(t *testing.T) {
 		{"concat", func() (*gorgonia.Node, error) { return ConcatChannels(x, mk(2, 4, 6, 6, 6)) }, ErrShape},
 		{"concat none", func() (*gorgonia.Node, error) { return ConcatChannels() }, ErrConfig},
 		{"relu int", func() (*gorgonia.Node, error) { return ReLU(ints) }, ErrDtype},
-		{"conv nil weight", func() (*gorgonia.Node, error) { return Conv3d(x, nil, nil, ConvOptions{}) }, ErrConfig},
+		{"conv nil weight", func() (*gorgonia.Node, error) { return Conv3d(x, nil, nil, &ConvOptions{}) }, ErrConfig},
 		{"conv negative padding", func() (*gorgonia.Node, error) {
-			return Conv3d(x, mk(2, 4, 3, 3, 3), nil, ConvOptions{Padding: [3]int{-1, 0, 0}})
+			return Conv3d(x, mk(2, 4, 3, 3, 3), nil, &ConvOptions{Padding: [3]int{-1, 0, 0}})
 		}, ErrConfig},
 		{"convT output padding", func() (*gorgonia.Node, error) {
-			return ConvTranspose3d(x, mk(4, 2, 2, 2, 2), nil, ConvOptions{Stride: [3]int{2, 2, 2}, OutputPadding: [3]int{2, 0, 0}})
+			return ConvTranspose3d(x, mk(4, 2, 2, 2, 2), nil, &ConvOptions{Stride: [3]int{2, 2, 2}, OutputPadding: [3]int{2, 0, 0}})
 		}, ErrConfig},
 		{"channel affine axis", func() (*gorgonia.Node, error) { return ChannelAffine(x, mk(4), mk(4), 7) }, ErrConfig},
 	}

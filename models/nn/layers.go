@@ -3,9 +3,9 @@ package nn
 import (
 	"fmt"
 	"math"
-	"math/rand"
 	"sync"
 
+	"github.com/unetlab/unetlab/rng"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -26,23 +26,34 @@ type StateTensor struct {
 
 // LayerOptions are what every layer constructor shares. The zero value
 // means float32 parameters drawn from the package's shared random stream
-// (seeded with 0, like PyTorch's default generator after manual_seed(0)).
+// (rng.New(0), like PyTorch's default generator after manual_seed(0)).
+// Constructors take it by pointer; nil means that zero value.
 type LayerOptions struct {
 	// Dtype is tensor.Float32 (the default) or tensor.Float64.
 	Dtype tensor.Dtype
-	// Rand draws the initial weights; nil means the shared stream.
-	Rand *rand.Rand
+	// Rand draws the initial weights (rng.New(seed)); nil means the
+	// shared stream.
+	Rand *rng.Rand
 }
 
 var sharedRand = struct {
 	sync.Mutex
-	r *rand.Rand
-}{r: rand.New(rand.NewSource(0))}
+	r *rng.Rand
+}{r: rng.New(0)}
 
-// NewRand returns a seeded generator for LayerOptions.Rand.
-func NewRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }
+// rand is o.Rand; nil for a nil o.
+func (o *LayerOptions) rand() *rng.Rand {
+	if o == nil {
+		return nil
+	}
+	return o.Rand
+}
 
-func (o LayerOptions) dtype() (tensor.Dtype, error) {
+// dtype returns the parameters' dtype; a nil o means float32.
+func (o *LayerOptions) dtype() (tensor.Dtype, error) {
+	if o == nil {
+		return tensor.Float32, nil
+	}
 	switch o.Dtype {
 	case tensor.Dtype{}:
 		return tensor.Float32, nil
@@ -53,8 +64,8 @@ func (o LayerOptions) dtype() (tensor.Dtype, error) {
 }
 
 // uniform draws n values uniformly from [-bound, bound).
-func (o LayerOptions) uniform(n int, bound float64) []float64 {
-	r := o.Rand
+func (o *LayerOptions) uniform(n int, bound float64) []float64 {
+	r := o.rand()
 	if r == nil {
 		sharedRand.Lock()
 		defer sharedRand.Unlock()
@@ -140,7 +151,7 @@ type Conv3dLayer struct {
 }
 
 // NewConv3d makes a Conv3dLayer in g; name prefixes its parameter names.
-func NewConv3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt LayerOptions) (*Conv3dLayer, error) {
+func NewConv3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt *LayerOptions) (*Conv3dLayer, error) {
 	l := &Conv3dLayer{Name: name, Config: cfg}
 	w, b, p, err := newConvParams(g, name, "Conv3d", cfg, false, opt)
 	if err != nil {
@@ -150,7 +161,7 @@ func NewConv3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt LayerOpti
 	return l, nil
 }
 
-func newConvParams(g *gorgonia.ExprGraph, name, kind string, cfg ConvConfig, transposed bool, opt LayerOptions) (w, b *gorgonia.Node, p convParams, err error) {
+func newConvParams(g *gorgonia.ExprGraph, name, kind string, cfg ConvConfig, transposed bool, opt *LayerOptions) (w, b *gorgonia.Node, p convParams, err error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, nil, p, fmt.Errorf("nn.%s %s: %w", kind, name, err)
@@ -185,7 +196,7 @@ func (l *Conv3dLayer) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkChannels("Conv3d", l.Name, x, l.Config.InChannels); err != nil {
 		return nil, err
 	}
-	y, err := Conv3d(x, l.Weight, l.Bias, l.Config.ConvOptions)
+	y, err := Conv3d(x, l.Weight, l.Bias, &l.Config.ConvOptions)
 	if err != nil {
 		return nil, fmt.Errorf("nn.Conv3d %s: %w", l.Name, err)
 	}
@@ -229,7 +240,7 @@ type ConvTranspose3dLayer struct {
 }
 
 // NewConvTranspose3d makes a ConvTranspose3dLayer in g.
-func NewConvTranspose3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt LayerOptions) (*ConvTranspose3dLayer, error) {
+func NewConvTranspose3d(g *gorgonia.ExprGraph, name string, cfg ConvConfig, opt *LayerOptions) (*ConvTranspose3dLayer, error) {
 	w, b, _, err := newConvParams(g, name, "ConvTranspose3d", cfg, true, opt)
 	if err != nil {
 		return nil, err
@@ -242,7 +253,7 @@ func (l *ConvTranspose3dLayer) Forward(x *gorgonia.Node) (*gorgonia.Node, error)
 	if err := checkChannels("ConvTranspose3d", l.Name, x, l.Config.InChannels); err != nil {
 		return nil, err
 	}
-	y, err := ConvTranspose3d(x, l.Weight, l.Bias, l.Config.ConvOptions)
+	y, err := ConvTranspose3d(x, l.Weight, l.Bias, &l.Config.ConvOptions)
 	if err != nil {
 		return nil, fmt.Errorf("nn.ConvTranspose3d %s: %w", l.Name, err)
 	}
@@ -254,6 +265,44 @@ func (l *ConvTranspose3dLayer) Params() []Param { return weightBias(l.Name, l.We
 
 // State lists the parameters' values.
 func (l *ConvTranspose3dLayer) State() []StateTensor { return paramState(l.Params()) }
+
+// NormKind names a normalisation layer, as MONAI's Norm (INSTANCE, BATCH,
+// GROUP, LAYER) does. It is the module's one normalisation kind:
+// models.Config.Norm takes it too. The name NormKind, not Norm, because Norm
+// is the layer.
+type NormKind string
+
+// Normalisation kinds.
+const (
+	NormInstance      NormKind = "instance"      // InstanceNorm3d
+	NormBatch         NormKind = "batch"         // BatchNorm3d
+	NormGroup         NormKind = "group"         // GroupNorm
+	NormLayer         NormKind = "layer"         // LayerNorm over the last axis (channels-last)
+	NormLayerChannels NormKind = "layerchannels" // LayerNorm over axis 1 of (N, C, D, H, W)
+	NormNone          NormKind = "none"          // no normalisation (models only; no layer)
+)
+
+// NormKinds lists every kind.
+var NormKinds = []NormKind{NormInstance, NormBatch, NormGroup, NormLayer, NormLayerChannels, NormNone}
+
+// Layer returns the PyTorch class the kind builds ("InstanceNorm3d",
+// "BatchNorm3d", "GroupNorm", "LayerNorm", "LayerNormChannels"; "" for
+// NormNone or an unknown kind).
+func (k NormKind) Layer() string {
+	switch k {
+	case NormInstance:
+		return "InstanceNorm3d"
+	case NormBatch:
+		return "BatchNorm3d"
+	case NormGroup:
+		return "GroupNorm"
+	case NormLayer:
+		return "LayerNorm"
+	case NormLayerChannels:
+		return "LayerNormChannels"
+	}
+	return ""
+}
 
 // NormConfig configures the normalisation layers.
 type NormConfig struct {
@@ -277,7 +326,7 @@ type NormConfig struct {
 // axis 1 of NCDHW). Weight and Bias are nil without Affine.
 type Norm struct {
 	Name   string
-	Kind   string
+	Kind   NormKind
 	Config NormConfig
 	Weight *gorgonia.Node
 	Bias   *gorgonia.Node
@@ -287,46 +336,46 @@ type Norm struct {
 
 // NewInstanceNorm3d makes an InstanceNorm3d layer (torch.nn.InstanceNorm3d,
 // track_running_stats off).
-func NewInstanceNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
-	return newNorm(g, name, "InstanceNorm3d", cfg, opt)
+func NewInstanceNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
+	return newNorm(g, name, NormInstance, cfg, opt)
 }
 
 // NewBatchNorm3d makes a BatchNorm3d layer in training mode; set
 // l.Stats.Training = false for evaluation with the running statistics.
-func NewBatchNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
-	return newNorm(g, name, "BatchNorm3d", cfg, opt)
+func NewBatchNorm3d(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
+	return newNorm(g, name, NormBatch, cfg, opt)
 }
 
 // NewGroupNorm makes a GroupNorm layer with cfg.Groups groups.
-func NewGroupNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
-	return newNorm(g, name, "GroupNorm", cfg, opt)
+func NewGroupNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
+	return newNorm(g, name, NormGroup, cfg, opt)
 }
 
 // NewLayerNorm makes a LayerNorm over the last axis (channels-last data,
 // torch.nn.LayerNorm(C)).
-func NewLayerNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
-	return newNorm(g, name, "LayerNorm", cfg, opt)
+func NewLayerNorm(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
+	return newNorm(g, name, NormLayer, cfg, opt)
 }
 
 // NewLayerNormChannels makes a LayerNorm over axis 1 of (N, C, D, H, W).
-func NewLayerNormChannels(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
-	return newNorm(g, name, "LayerNormChannels", cfg, opt)
+func NewLayerNormChannels(g *gorgonia.ExprGraph, name string, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
+	return newNorm(g, name, NormLayerChannels, cfg, opt)
 }
 
-func newNorm(g *gorgonia.ExprGraph, name, kind string, cfg NormConfig, opt LayerOptions) (*Norm, error) {
+func newNorm(g *gorgonia.ExprGraph, name string, kind NormKind, cfg NormConfig, opt *LayerOptions) (*Norm, error) {
 	dt, err := opt.dtype()
 	if err != nil {
-		return nil, fmt.Errorf("nn.%s %s: %w", kind, name, err)
+		return nil, fmt.Errorf("nn.%s %s: %w", kind.Layer(), name, err)
 	}
-	if cfg.Channels < 1 || (kind == "GroupNorm" && (cfg.Groups < 1 || cfg.Channels%cfg.Groups != 0)) {
-		return nil, fmt.Errorf("%w: nn.%s %s: %d channels, %d groups", ErrConfig, kind, name, cfg.Channels, cfg.Groups)
+	if cfg.Channels < 1 || (kind == NormGroup && (cfg.Groups < 1 || cfg.Channels%cfg.Groups != 0)) {
+		return nil, fmt.Errorf("%w: nn.%s %s: %d channels, %d groups", ErrConfig, kind.Layer(), name, cfg.Channels, cfg.Groups)
 	}
 	l := &Norm{Name: name, Kind: kind, Config: cfg}
 	if cfg.Affine {
 		l.Weight = newParam(g, dt, join(name, "weight"), filled(cfg.Channels, 1), cfg.Channels)
 		l.Bias = newParam(g, dt, join(name, "bias"), filled(cfg.Channels, 0), cfg.Channels)
 	}
-	if kind == "BatchNorm3d" {
+	if kind == NormBatch {
 		l.Stats = NewBatchNormStats(cfg.Channels)
 		if cfg.Momentum != 0 {
 			l.Stats.Momentum = cfg.Momentum
@@ -341,7 +390,7 @@ func (l *Norm) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	var y *gorgonia.Node
 	var err error
 	switch l.Kind {
-	case "LayerNorm":
+	case NormLayer:
 		if x == nil || x.Dims() < 1 || x.Shape()[x.Dims()-1] != l.Config.Channels {
 			var s tensor.Shape
 			if x != nil {
@@ -351,22 +400,22 @@ func (l *Norm) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 		}
 		y, err = LayerNorm(x, l.Weight, l.Bias, l.Config.Eps)
 	default:
-		if err := checkChannels(l.Kind, l.Name, x, l.Config.Channels); err != nil {
+		if err := checkChannels(l.Kind.Layer(), l.Name, x, l.Config.Channels); err != nil {
 			return nil, err
 		}
 		switch l.Kind {
-		case "InstanceNorm3d":
+		case NormInstance:
 			y, err = InstanceNorm3d(x, l.Weight, l.Bias, l.Config.Eps)
-		case "BatchNorm3d":
+		case NormBatch:
 			y, err = BatchNorm3d(x, l.Weight, l.Bias, l.Stats, l.Config.Eps)
-		case "GroupNorm":
+		case NormGroup:
 			y, err = GroupNorm(x, l.Config.Groups, l.Weight, l.Bias, l.Config.Eps)
-		case "LayerNormChannels":
+		case NormLayerChannels:
 			y, err = LayerNormChannels(x, l.Weight, l.Bias, l.Config.Eps)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("nn.%s %s: %w", l.Kind, l.Name, err)
+		return nil, fmt.Errorf("nn.%s %s: %w", l.Kind.Layer(), l.Name, err)
 	}
 	return y, nil
 }
@@ -404,7 +453,7 @@ type Linear struct {
 }
 
 // NewLinear makes a Linear layer from in to out features; noBias drops the bias.
-func NewLinear(g *gorgonia.ExprGraph, name string, in, out int, noBias bool, opt LayerOptions) (*Linear, error) {
+func NewLinear(g *gorgonia.ExprGraph, name string, in, out int, noBias bool, opt *LayerOptions) (*Linear, error) {
 	dt, err := opt.dtype()
 	if err != nil {
 		return nil, fmt.Errorf("nn.Linear %s: %w", name, err)

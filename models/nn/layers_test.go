@@ -3,6 +3,7 @@ package nn
 import (
 	"bytes"
 	"errors"
+	"github.com/unetlab/unetlab/rng"
 	"io"
 	"math"
 	"math/rand"
@@ -26,17 +27,17 @@ func stdOf(v []float64) (maxAbs, std float64) {
 
 func TestLayerInit(t *testing.T) {
 	g := gorgonia.NewGraph()
-	opt := LayerOptions{Rand: NewRand(1)}
-	conv, err := NewConv3d(g, "c", ConvConfig{InChannels: 16, OutChannels: 32, Kernel: [3]int{3, 3, 3}}, opt)
+	opt := LayerOptions{Rand: rng.New(1)}
+	conv, err := NewConv3d(g, "c", ConvConfig{InChannels: 16, OutChannels: 32, Kernel: [3]int{3, 3, 3}}, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	convT, err := NewConvTranspose3d(g, "t", ConvConfig{InChannels: 64, OutChannels: 8, Kernel: [3]int{2, 2, 2},
-		ConvOptions: ConvOptions{Stride: [3]int{2, 2, 2}}}, opt)
+		ConvOptions: ConvOptions{Stride: [3]int{2, 2, 2}}}, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lin, err := NewLinear(g, "l", 100, 300, false, LayerOptions{Rand: NewRand(2), Dtype: tensor.Float64})
+	lin, err := NewLinear(g, "l", 100, 300, false, &LayerOptions{Rand: rng.New(2), Dtype: tensor.Float64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,12 +79,12 @@ func TestLayerInit(t *testing.T) {
 func TestLayerShapeErrors(t *testing.T) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 3, 8, 8, 8), gorgonia.WithName("x"))
-	conv, _ := NewConv3d(g, "enc1.conv", ConvConfig{InChannels: 4, OutChannels: 8, Kernel: [3]int{3, 3, 3}}, LayerOptions{})
-	convT, _ := NewConvTranspose3d(g, "up", ConvConfig{InChannels: 2, OutChannels: 8, Kernel: [3]int{2, 2, 2}}, LayerOptions{})
-	norm, _ := NewInstanceNorm3d(g, "enc1.norm", NormConfig{Channels: 5}, LayerOptions{})
-	bn, _ := NewBatchNorm3d(g, "bn", NormConfig{Channels: 6, Affine: true}, LayerOptions{})
-	ln, _ := NewLayerNorm(g, "ln", NormConfig{Channels: 7, Affine: true}, LayerOptions{})
-	lin, _ := NewLinear(g, "fc", 9, 2, false, LayerOptions{})
+	conv, _ := NewConv3d(g, "enc1.conv", ConvConfig{InChannels: 4, OutChannels: 8, Kernel: [3]int{3, 3, 3}}, &LayerOptions{})
+	convT, _ := NewConvTranspose3d(g, "up", ConvConfig{InChannels: 2, OutChannels: 8, Kernel: [3]int{2, 2, 2}}, &LayerOptions{})
+	norm, _ := NewInstanceNorm3d(g, "enc1.norm", NormConfig{Channels: 5}, &LayerOptions{})
+	bn, _ := NewBatchNorm3d(g, "bn", NormConfig{Channels: 6, Affine: true}, &LayerOptions{})
+	ln, _ := NewLayerNorm(g, "ln", NormConfig{Channels: 7, Affine: true}, &LayerOptions{})
+	lin, _ := NewLinear(g, "fc", 9, 2, false, &LayerOptions{})
 	cases := []struct {
 		name string
 		f    func(*gorgonia.Node) (*gorgonia.Node, error)
@@ -104,10 +105,10 @@ func TestLayerShapeErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewGroupNorm(g, "gn", NormConfig{Channels: 6, Groups: 4}, LayerOptions{}); !errors.Is(err, ErrConfig) {
+	if _, err := NewGroupNorm(g, "gn", NormConfig{Channels: 6, Groups: 4}, &LayerOptions{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("GroupNorm 6 channels in 4 groups: %v", err)
 	}
-	if _, err := NewConv3d(g, "bad", ConvConfig{InChannels: 3, OutChannels: 4, Kernel: [3]int{3, 3, 3}, ConvOptions: ConvOptions{Groups: 2}}, LayerOptions{}); !errors.Is(err, ErrConfig) {
+	if _, err := NewConv3d(g, "bad", ConvConfig{InChannels: 3, OutChannels: 4, Kernel: [3]int{3, 3, 3}, ConvOptions: ConvOptions{Groups: 2}}, &LayerOptions{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("groups not dividing channels: %v", err)
 	}
 }
@@ -130,8 +131,8 @@ func TestLinearGradient(t *testing.T) {
 
 func TestStateRoundTrip(t *testing.T) {
 	g := gorgonia.NewGraph()
-	conv, _ := NewConv3d(g, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, LayerOptions{Rand: NewRand(3)})
-	bn, _ := NewBatchNorm3d(g, "bn", NormConfig{Channels: 3, Affine: true}, LayerOptions{Dtype: tensor.Float64})
+	conv, _ := NewConv3d(g, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, &LayerOptions{Rand: rng.New(3)})
+	bn, _ := NewBatchNorm3d(g, "bn", NormConfig{Channels: 3, Affine: true}, &LayerOptions{Dtype: tensor.Float64})
 	bn.Stats.Mean[1], bn.Stats.Var[2] = 0.25, 3.5
 	state := append(conv.State(), bn.State()...)
 	var buf bytes.Buffer
@@ -141,8 +142,8 @@ func TestStateRoundTrip(t *testing.T) {
 	saved := buf.Bytes()
 
 	g2 := gorgonia.NewGraph()
-	conv2, _ := NewConv3d(g2, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, LayerOptions{Rand: NewRand(99)})
-	bn2, _ := NewBatchNorm3d(g2, "bn", NormConfig{Channels: 3, Affine: true}, LayerOptions{Dtype: tensor.Float64})
+	conv2, _ := NewConv3d(g2, "conv", ConvConfig{InChannels: 2, OutChannels: 3, Kernel: [3]int{3, 3, 3}}, &LayerOptions{Rand: rng.New(99)})
+	bn2, _ := NewBatchNorm3d(g2, "bn", NormConfig{Channels: 3, Affine: true}, &LayerOptions{Dtype: tensor.Float64})
 	state2 := append(conv2.State(), bn2.State()...)
 	if err := LoadState(bytes.NewReader(saved), state2); err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Errorf("bad magic: %v", err)
 	}
 	g3 := gorgonia.NewGraph()
-	conv3, _ := NewConv3d(g3, "conv", ConvConfig{InChannels: 2, OutChannels: 4, Kernel: [3]int{3, 3, 3}}, LayerOptions{})
+	conv3, _ := NewConv3d(g3, "conv", ConvConfig{InChannels: 2, OutChannels: 4, Kernel: [3]int{3, 3, 3}}, &LayerOptions{})
 	if err := LoadState(bytes.NewReader(saved), conv3.State()); !errors.Is(err, ErrShape) {
 		t.Errorf("wrong shape: %v", err)
 	}

@@ -18,10 +18,10 @@ func TestLispMachineDoDiff(t *testing.T) {
 		x := gorgonia.NewTensor(g, tensor.Float64, 5, gorgonia.WithShape(1, 2, 4, 5, 4), gorgonia.WithValue(xv.Clone()), gorgonia.WithName("x"))
 		w := gorgonia.NewTensor(g, tensor.Float64, 5, gorgonia.WithShape(3, 2, 3, 3, 3), gorgonia.WithValue(wv.Clone()), gorgonia.WithName("w"))
 		b := gorgonia.NewTensor(g, tensor.Float64, 1, gorgonia.WithShape(3), gorgonia.WithValue(bv.Clone()), gorgonia.WithName("b"))
-		y := gorgonia.Must(Conv3d(x, w, b, ConvOptions{Padding: [3]int{1, 1, 1}}))
+		y := gorgonia.Must(Conv3d(x, w, b, &ConvOptions{Padding: [3]int{1, 1, 1}}))
 		y = gorgonia.Must(InstanceNorm3d(y, nil, nil, 0))
 		y = gorgonia.Must(GELU(y))
-		y = gorgonia.Must(MaxPool3d(y, PoolOptions{Kernel: [3]int{2, 2, 2}}))
+		y = gorgonia.Must(MaxPool3d(y, &PoolOptions{Kernel: [3]int{2, 2, 2}}))
 		y = gorgonia.Must(gorgonia.Square(y))
 		return gorgonia.Must(gorgonia.Sum(y)), []*gorgonia.Node{x, w, b}
 	}

@@ -19,13 +19,13 @@ func opCases() []opCase {
 	pool := func(max bool, o PoolOptions) gradBuild {
 		return func(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 			if max {
-				return MaxPool3d(xs[0], o)
+				return MaxPool3d(xs[0], &o)
 			}
-			return AvgPool3d(xs[0], o)
+			return AvgPool3d(xs[0], &o)
 		}
 	}
 	up := func(o UpsampleOptions) gradBuild {
-		return func(xs []*gorgonia.Node) (*gorgonia.Node, error) { return Upsample3d(xs[0], o) }
+		return func(xs []*gorgonia.Node) (*gorgonia.Node, error) { return Upsample3d(xs[0], &o) }
 	}
 	k := func(a, b, c int) [3]int { return [3]int{a, b, c} }
 	bn := NewBatchNormStats(3)

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/unetlab/unetlab/internal/invalid"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // PoolOptions are the settings of MaxPool3d and AvgPool3d, per axis (D, H, W).
+// They go by pointer; Kernel has no default, so a nil *PoolOptions is refused
+// with an error naming Kernel.
 type PoolOptions struct {
 	// Kernel is the window size; required (each at least 1).
 	Kernel [3]int
@@ -24,7 +27,7 @@ type PoolOptions struct {
 // output is (N, C, D', H', W') with D' = (D + 2*pad - kD)/stride + 1, as
 // torch.nn.MaxPool3d (ceil_mode off, dilation 1). The gradient goes to the
 // first maximum of each window.
-func MaxPool3d(x *gorgonia.Node, opt PoolOptions) (*gorgonia.Node, error) {
+func MaxPool3d(x *gorgonia.Node, opt *PoolOptions) (*gorgonia.Node, error) {
 	p, err := opt.params("MaxPool3d")
 	if err != nil {
 		return nil, err
@@ -34,7 +37,7 @@ func MaxPool3d(x *gorgonia.Node, opt PoolOptions) (*gorgonia.Node, error) {
 
 // AvgPool3d returns the mean over each window of x (N, C, D, H, W), shaped
 // like MaxPool3d's output, as torch.nn.AvgPool3d (count_include_pad on).
-func AvgPool3d(x *gorgonia.Node, opt PoolOptions) (*gorgonia.Node, error) {
+func AvgPool3d(x *gorgonia.Node, opt *PoolOptions) (*gorgonia.Node, error) {
 	p, err := opt.params("AvgPool3d")
 	if err != nil {
 		return nil, err
@@ -44,14 +47,27 @@ func AvgPool3d(x *gorgonia.Node, opt PoolOptions) (*gorgonia.Node, error) {
 
 type poolParams struct{ k, stride, pad [3]int }
 
-func (o PoolOptions) params(name string) (poolParams, error) {
+// params fills in the defaults; errors name the function and the one field
+// at fault.
+func (o *PoolOptions) params(name string) (poolParams, error) {
+	if o == nil {
+		o = &PoolOptions{}
+	}
 	p := poolParams{k: o.Kernel, stride: o.Stride, pad: o.Padding}
 	for i := 0; i < 3; i++ {
 		if p.stride[i] == 0 {
 			p.stride[i] = p.k[i]
 		}
-		if p.k[i] < 1 || p.stride[i] < 1 || p.pad[i] < 0 || 2*p.pad[i] > p.k[i] {
-			return p, fmt.Errorf("%w: %s: kernel %v, stride %v, padding %v", ErrConfig, name, o.Kernel, o.Stride, o.Padding)
+	}
+	switch {
+	case p.k[0] < 1 || p.k[1] < 1 || p.k[2] < 1:
+		return p, invalid.Field(ErrConfig, name+": PoolOptions.Kernel", o.Kernel, "each must be >= 1 (required)")
+	case o.Stride[0] < 0 || o.Stride[1] < 0 || o.Stride[2] < 0:
+		return p, invalid.Field(ErrConfig, name+": PoolOptions.Stride", o.Stride, "each must be >= 0 (0: the kernel size)")
+	}
+	for i := 0; i < 3; i++ {
+		if p.pad[i] < 0 || 2*p.pad[i] > p.k[i] {
+			return p, invalid.Field(ErrConfig, name+": PoolOptions.Padding", o.Padding, fmt.Sprintf("each must be in [0, kernel/2] for kernel %v", o.Kernel))
 		}
 	}
 	return p, nil

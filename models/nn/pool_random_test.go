@@ -83,9 +83,9 @@ func TestPoolRandomGeometry(t *testing.T) {
 		name := fmt.Sprintf("trial %d: x %v %+v max %v", trial, xs, o, maxPool)
 		build := func(n []*gorgonia.Node) (*gorgonia.Node, error) {
 			if maxPool {
-				return MaxPool3d(n[0], o)
+				return MaxPool3d(n[0], &o)
 			}
-			return AvgPool3d(n[0], o)
+			return AvgPool3d(n[0], &o)
 		}
 		in := []*tensor.Dense{randTensor(rand.New(rand.NewSource(int64(trial))), xs...)}
 		want := naivePool3d(in[0].Data().([]float64), xs, o.Kernel, o.Stride, o.Padding, maxPool)

@@ -86,15 +86,15 @@ func (c *torchCase) build(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 		opt := ConvOptions{Stride: triple(p, "stride"), Padding: triple(p, "padding"), Dilation: triple(p, "dilation"),
 			OutputPadding: triple(p, "output_padding"), Groups: int(p["groups"].(float64))}
 		if c.Op == "conv" {
-			return Conv3d(xs[0], xs[1], at(2), opt)
+			return Conv3d(xs[0], xs[1], at(2), &opt)
 		}
-		return ConvTranspose3d(xs[0], xs[1], at(2), opt)
+		return ConvTranspose3d(xs[0], xs[1], at(2), &opt)
 	case "maxpool", "avgpool":
 		opt := PoolOptions{Kernel: triple(p, "kernel"), Stride: triple(p, "stride"), Padding: triple(p, "padding")}
 		if c.Op == "maxpool" {
-			return MaxPool3d(xs[0], opt)
+			return MaxPool3d(xs[0], &opt)
 		}
-		return AvgPool3d(xs[0], opt)
+		return AvgPool3d(xs[0], &opt)
 	case "upsample":
 		opt := UpsampleOptions{Size: triple(p, "size")}
 		if s, ok := p["scale"].([]any); ok {
@@ -105,7 +105,7 @@ func (c *torchCase) build(xs []*gorgonia.Node) (*gorgonia.Node, error) {
 		if p["mode"] == "trilinear" {
 			opt.Mode = Trilinear
 		}
-		return Upsample3d(xs[0], opt)
+		return Upsample3d(xs[0], &opt)
 	case "instancenorm":
 		return InstanceNorm3d(xs[0], at(1), at(2), 0)
 	case "groupnorm":

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/unetlab/unetlab/rng"
 	"math"
 	"os"
 	"runtime"
@@ -29,7 +30,7 @@ func buildUNet(g *gorgonia.ExprGraph, x *gorgonia.Node, in, classes int, ch []in
 	u := &tinyUNet{}
 	unit := func(name string, x *gorgonia.Node, cin, cout int) (*gorgonia.Node, error) {
 		c, err := NewConv3d(g, name+".conv", ConvConfig{InChannels: cin, OutChannels: cout, Kernel: [3]int{3, 3, 3},
-			ConvOptions: ConvOptions{Padding: [3]int{1, 1, 1}}}, opt)
+			ConvOptions: ConvOptions{Padding: [3]int{1, 1, 1}}}, &opt)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +56,7 @@ func buildUNet(g *gorgonia.ExprGraph, x *gorgonia.Node, in, classes int, ch []in
 	var err error
 	for i, c := range ch {
 		if i > 0 {
-			if h, err = MaxPool3d(h, PoolOptions{Kernel: [3]int{2, 2, 2}}); err != nil {
+			if h, err = MaxPool3d(h, &PoolOptions{Kernel: [3]int{2, 2, 2}}); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -67,7 +68,7 @@ func buildUNet(g *gorgonia.ExprGraph, x *gorgonia.Node, in, classes int, ch []in
 	}
 	for i := len(ch) - 2; i >= 0; i-- {
 		up, err := NewConvTranspose3d(g, fmt.Sprintf("up%d", i), ConvConfig{InChannels: ch[i+1], OutChannels: ch[i],
-			Kernel: [3]int{2, 2, 2}, ConvOptions: ConvOptions{Stride: [3]int{2, 2, 2}}}, opt)
+			Kernel: [3]int{2, 2, 2}, ConvOptions: ConvOptions{Stride: [3]int{2, 2, 2}}}, &opt)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -82,7 +83,7 @@ func buildUNet(g *gorgonia.ExprGraph, x *gorgonia.Node, in, classes int, ch []in
 			return nil, nil, err
 		}
 	}
-	head, err := NewConv3d(g, "head", ConvConfig{InChannels: ch[0], OutChannels: classes, Kernel: [3]int{1, 1, 1}}, opt)
+	head, err := NewConv3d(g, "head", ConvConfig{InChannels: ch[0], OutChannels: classes, Kernel: [3]int{1, 1, 1}}, &opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,7 +135,7 @@ func TestUNetOverfits(t *testing.T) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(img.Shape()...), gorgonia.WithValue(img), gorgonia.WithName("x"))
 	target := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(onehot.Shape()...), gorgonia.WithValue(onehot), gorgonia.WithName("y"))
-	logits, net, err := buildUNet(g, x, 1, 2, []int{8, 16, 32}, LayerOptions{Rand: NewRand(42)})
+	logits, net, err := buildUNet(g, x, 1, 2, []int{8, 16, 32}, LayerOptions{Rand: rng.New(42)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/unetlab/unetlab/internal/invalid"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -19,7 +20,20 @@ const (
 	Trilinear
 )
 
-// UpsampleOptions are the settings of Upsample3d. Give either Size or Scale.
+// String returns PyTorch's name of the mode: "nearest" or "trilinear".
+func (m UpsampleMode) String() string {
+	switch m {
+	case Nearest:
+		return "nearest"
+	case Trilinear:
+		return "trilinear"
+	}
+	return fmt.Sprintf("UpsampleMode(%d)", int(m))
+}
+
+// UpsampleOptions are the settings of Upsample3d. Give either Size or Scale;
+// as neither has a default, a nil *UpsampleOptions is refused with an error
+// naming Scale.
 type UpsampleOptions struct {
 	// Size is the output (D, H, W); when zero, Scale is used.
 	Size [3]int
@@ -32,24 +46,28 @@ type UpsampleOptions struct {
 
 // Upsample3d resizes x (N, C, D, H, W) to (N, C, D', H', W') by nearest or
 // trilinear interpolation, matching torch.nn.functional.interpolate.
-func Upsample3d(x *gorgonia.Node, opt UpsampleOptions) (*gorgonia.Node, error) {
-	if opt.Mode != Nearest && opt.Mode != Trilinear {
-		return nil, fmt.Errorf("%w: Upsample3d: mode %d", ErrConfig, opt.Mode)
+func Upsample3d(x *gorgonia.Node, opt *UpsampleOptions) (*gorgonia.Node, error) {
+	var o UpsampleOptions
+	if opt != nil {
+		o = *opt
 	}
-	if opt.Size == [3]int{} {
-		for _, s := range opt.Scale {
-			if !(s > 0) {
-				return nil, fmt.Errorf("%w: Upsample3d: need Size or positive Scale, got %+v", ErrConfig, opt)
+	if o.Mode != Nearest && o.Mode != Trilinear {
+		return nil, invalid.Field(ErrConfig, "Upsample3d: UpsampleOptions.Mode", o.Mode, fmt.Sprintf("must be %v or %v", Nearest, Trilinear))
+	}
+	if o.Size == [3]int{} {
+		for _, s := range o.Scale {
+			if !(s > 0) || math.IsInf(s, 0) {
+				return nil, invalid.Field(ErrConfig, "Upsample3d: UpsampleOptions.Scale", o.Scale, "each must be finite and > 0 when Size is zero")
 			}
 		}
 	} else {
-		for _, s := range opt.Size {
+		for _, s := range o.Size {
 			if s < 1 {
-				return nil, fmt.Errorf("%w: Upsample3d: size %v", ErrConfig, opt.Size)
+				return nil, invalid.Field(ErrConfig, "Upsample3d: UpsampleOptions.Size", o.Size, "each must be >= 1")
 			}
 		}
 	}
-	return apply(&upsampleKernel{opt: opt}, x)
+	return apply(&upsampleKernel{opt: o}, x)
 }
 
 type upsampleKernel struct{ opt UpsampleOptions }

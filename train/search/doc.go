@@ -25,7 +25,7 @@
 // The first Startup trials of TPE and GP are log-uniform draws too.
 //
 // A search is deterministic: trial i draws from its own stream
-// rng.Derive(Seed, i) of package volume/rng, so the same seed and the same
+// rng.Derive(Seed, i) of package rng, so the same seed and the same
 // objective values give the same rates on every machine, and a search resumed
 // from its earlier trials (Options.History) continues exactly as the
 // uninterrupted one would have.

@@ -17,7 +17,7 @@ func valDice(ctx context.Context, lr float64) (float64, error) {
 }
 
 func ExampleRun() {
-	res, err := search.Run(context.Background(), valDice, search.Options{Method: search.TPE, Trials: 20, Seed: 1})
+	res, err := search.Run(context.Background(), valDice, &search.Options{Method: search.TPE, Trials: 20, Seed: 1})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -33,7 +33,7 @@ func ExampleRun() {
 }
 
 func ExampleRun_gaussianProcess() {
-	res, err := search.Run(context.Background(), valDice, search.Options{Method: search.GP, Kernel: search.Matern52, Trials: 12})
+	res, err := search.Run(context.Background(), valDice, &search.Options{Method: search.GP, Kernel: search.Matern52, Trials: 12})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -49,7 +49,7 @@ func ExampleRun_gaussianProcess() {
 // A Searcher lets the caller run each trial itself, for example to show
 // each training run's own progress or to spread trials over machines.
 func ExampleSearcher() {
-	s, err := search.New(search.Options{Trials: 8, Seed: 4})
+	s, err := search.New(&search.Options{Trials: 8, Seed: 4})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -69,8 +69,8 @@ func ExampleSearcher() {
 }
 
 func ExampleOptions() {
-	_, err := search.Run(context.Background(), valDice, search.Options{Low: 1e-2, High: 1e-4})
+	_, err := search.Run(context.Background(), valDice, &search.Options{Low: 1e-2, High: 1e-4})
 	fmt.Println(err)
 	// Output:
-	// search: invalid options: range [Low 0.01, High 0.0001], want 0 < Low < High, both finite
+	// search: invalid options: High 0.0001: must be > Low 0.01
 }

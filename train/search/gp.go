@@ -3,7 +3,7 @@ package search
 import (
 	"math"
 
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // The GP's hyperparameter grid, in units of the scaled input ([0, 1] over

@@ -7,7 +7,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/internal/invalid"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // Sentinel errors; returned errors wrap them and name the field or trial at
@@ -61,7 +62,8 @@ const (
 type Objective func(ctx context.Context, lr float64) (float64, error)
 
 // Options configures a search. The zero value is the authors' search: TPE
-// over log-uniform [1e-6, 1e-1], 20 trials, seed 0.
+// over log-uniform [1e-6, 1e-1], 20 trials, seed 0. New and Run take it by
+// pointer, nil meaning that zero value, and never change it.
 type Options struct {
 	// Method is the strategy; "" means TPE.
 	Method Method
@@ -146,36 +148,34 @@ func (o Options) withDefaults() (Options, error) {
 	switch o.Method {
 	case TPE, GP, Random:
 	default:
-		return o, fmt.Errorf("%w: Method %q, want %q, %q or %q", ErrOptions, o.Method, TPE, GP, Random)
+		return o, invalid.Field(ErrOptions, "Method", o.Method, fmt.Sprintf("must be \"\" (TPE), %q, %q or %q", TPE, GP, Random))
 	}
 	switch o.Kernel {
 	case Matern52, RBF:
 	default:
-		return o, fmt.Errorf("%w: Kernel %q, want %q or %q", ErrOptions, o.Kernel, Matern52, RBF)
+		return o, invalid.Field(ErrOptions, "Kernel", o.Kernel, fmt.Sprintf("must be \"\" (Matern52), %q or %q", Matern52, RBF))
 	}
-	if o.Trials < 0 {
-		return o, fmt.Errorf("%w: Trials %d, want > 0", ErrOptions, o.Trials)
-	}
-	if !(o.Low > 0) || math.IsInf(o.Low, 0) || !(o.High > 0) || math.IsInf(o.High, 0) || !(o.Low < o.High) {
-		return o, fmt.Errorf("%w: range [Low %g, High %g], want 0 < Low < High, both finite", ErrOptions, o.Low, o.High)
-	}
-	if o.Startup < 0 {
-		return o, fmt.Errorf("%w: Startup %d, want >= 1", ErrOptions, o.Startup)
-	}
-	if !(o.Gamma > 0 && o.Gamma < 1) {
-		return o, fmt.Errorf("%w: Gamma %g, want in (0, 1)", ErrOptions, o.Gamma)
-	}
-	if o.Candidates < 0 {
-		return o, fmt.Errorf("%w: Candidates %d, want >= 1", ErrOptions, o.Candidates)
-	}
-	if !(o.PriorWeight > 0) || math.IsInf(o.PriorWeight, 0) {
-		return o, fmt.Errorf("%w: PriorWeight %g, want > 0", ErrOptions, o.PriorWeight)
-	}
-	if math.IsNaN(o.Xi) || math.IsInf(o.Xi, 0) {
-		return o, fmt.Errorf("%w: Xi %g, want finite", ErrOptions, o.Xi)
-	}
-	if len(o.History) > o.Trials {
-		return o, fmt.Errorf("%w: History holds %d trials, more than Trials %d", ErrOptions, len(o.History), o.Trials)
+	switch {
+	case o.Trials < 0:
+		return o, invalid.Field(ErrOptions, "Trials", o.Trials, "must be >= 0 (0: 20)")
+	case !(o.Low > 0) || math.IsInf(o.Low, 0):
+		return o, invalid.Field(ErrOptions, "Low", o.Low, "must be finite and > 0 (0: 1e-6)")
+	case !(o.High > 0) || math.IsInf(o.High, 0):
+		return o, invalid.Field(ErrOptions, "High", o.High, "must be finite and > 0 (0: 1e-1)")
+	case !(o.Low < o.High):
+		return o, invalid.Field(ErrOptions, "High", o.High, fmt.Sprintf("must be > Low %g", o.Low))
+	case o.Startup < 0:
+		return o, invalid.Field(ErrOptions, "Startup", o.Startup, "must be >= 0 (0: 5)")
+	case !(o.Gamma > 0 && o.Gamma < 1):
+		return o, invalid.Field(ErrOptions, "Gamma", o.Gamma, "must be in (0, 1) (0: 0.25)")
+	case o.Candidates < 0:
+		return o, invalid.Field(ErrOptions, "Candidates", o.Candidates, "must be >= 0 (0: 24)")
+	case !(o.PriorWeight > 0) || math.IsInf(o.PriorWeight, 0):
+		return o, invalid.Field(ErrOptions, "PriorWeight", o.PriorWeight, "must be finite and > 0 (0: 1)")
+	case math.IsNaN(o.Xi) || math.IsInf(o.Xi, 0):
+		return o, invalid.Field(ErrOptions, "Xi", o.Xi, "must be finite")
+	case len(o.History) > o.Trials:
+		return o, invalid.Field(ErrOptions, "len(History)", len(o.History), fmt.Sprintf("must be <= Trials %d", o.Trials))
 	}
 	return o, nil
 }
@@ -240,10 +240,17 @@ type Searcher struct {
 	lo, hi float64
 }
 
-// New returns a Searcher for opt (History is told first). The error wraps
-// ErrOptions or ErrTrial.
-func New(opt Options) (*Searcher, error) {
-	o, err := opt.withDefaults()
+// New returns a Searcher for opt (History is told first). opt may be nil:
+// the defaults (TPE over log-uniform [1e-6, 1e-1], 20 trials, seed 0); New
+// keeps a copy and does not change *opt. The error wraps ErrOptions or
+// ErrTrial.
+func New(opt *Options) (*Searcher, error) {
+	var o Options
+	if opt != nil {
+		o = *opt
+		o.History = append([]Trial(nil), opt.History...)
+	}
+	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -336,10 +343,11 @@ func (s *Searcher) Result() *Result {
 // trials completed so far with an error wrapping ctx.Err(). An objective
 // error ends the search with the completed trials and an error naming the
 // trial (unless opt.KeepGoing); so does a NaN or infinite value (ErrTrial).
-// Invalid options give a nil Result and an error wrapping ErrOptions.
-func Run(ctx context.Context, objective Objective, opt Options) (*Result, error) {
+// Invalid options give a nil Result and an error wrapping ErrOptions. opt
+// may be nil: the defaults, as for New.
+func Run(ctx context.Context, objective Objective, opt *Options) (*Result, error) {
 	if objective == nil {
-		return nil, fmt.Errorf("%w: nil objective", ErrOptions)
+		return nil, invalid.Field(ErrOptions, "objective", nil, "must not be nil")
 	}
 	s, err := New(opt)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/viz"
-	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // bump is a smooth objective with its maximum 1 at log10(lr) = centre, of
@@ -39,7 +39,7 @@ func TestBeatsRandom(t *testing.T) {
 		for _, m := range []Method{Random, TPE, GP} {
 			for seed := uint64(0); seed < seeds; seed++ {
 				centre := rng.Derive(1234, seed).Uniform(-5, -2)
-				res, err := Run(context.Background(), bump(centre, w, 0.02, rng.Derive(777, seed)), Options{Method: m, Seed: seed})
+				res, err := Run(context.Background(), bump(centre, w, 0.02, rng.Derive(777, seed)), &Options{Method: m, Seed: seed})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +70,7 @@ func TestDeterministic(t *testing.T) {
 	for _, m := range []Method{Random, TPE, GP} {
 		t.Run(string(m), func(t *testing.T) {
 			run := func(seed uint64) []Trial {
-				res, err := Run(context.Background(), bump(-3, 0.4, 0, nil), Options{Method: m, Seed: seed, Trials: 12})
+				res, err := Run(context.Background(), bump(-3, 0.4, 0, nil), &Options{Method: m, Seed: seed, Trials: 12})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,7 +102,7 @@ func TestDeterministic(t *testing.T) {
 // (Options.History) runs the same trials as the uninterrupted search.
 func TestResume(t *testing.T) {
 	for _, m := range []Method{TPE, GP} {
-		full, err := Run(context.Background(), bump(-2.5, 0.3, 0, nil), Options{Method: m, Seed: 3, Trials: 10})
+		full, err := Run(context.Background(), bump(-2.5, 0.3, 0, nil), &Options{Method: m, Seed: 3, Trials: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,14 +116,14 @@ func TestResume(t *testing.T) {
 			}
 			return bump(-2.5, 0.3, 0, nil)(c, lr)
 		}
-		part, err := Run(ctx, obj, Options{Method: m, Seed: 3, Trials: 10})
+		part, err := Run(ctx, obj, &Options{Method: m, Seed: 3, Trials: 10})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("%s: interrupted search: err %v, want context.Canceled", m, err)
 		}
 		if len(part.Trials) != 6 {
 			t.Fatalf("%s: interrupted search kept %d trials, want 6", m, len(part.Trials))
 		}
-		rest, err := Run(context.Background(), bump(-2.5, 0.3, 0, nil), Options{Method: m, Seed: 3, Trials: 10, History: part.Trials})
+		rest, err := Run(context.Background(), bump(-2.5, 0.3, 0, nil), &Options{Method: m, Seed: 3, Trials: 10, History: part.Trials})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	called := false
-	res, err := Run(ctx, func(context.Context, float64) (float64, error) { called = true; return 1, nil }, Options{})
+	res, err := Run(ctx, func(context.Context, float64) (float64, error) { called = true; return 1, nil }, &Options{})
 	if !errors.Is(err, context.Canceled) || called || res == nil || len(res.Trials) != 0 {
 		t.Fatalf("cancelled before start: err %v, called %v, result %+v", err, called, res)
 	}
@@ -154,7 +154,7 @@ func TestCancel(t *testing.T) {
 			return 0.5, nil // an objective that ignores ctx still stops the search
 		}
 		return 0.1, nil
-	}, Options{Method: GP})
+	}, &Options{Method: GP})
 	if !errors.Is(err, context.Canceled) || len(res.Trials) != 2 || n != 3 {
 		t.Fatalf("cancelled in trial 3: err %v, %d trials kept, %d calls", err, len(res.Trials), n)
 	}
@@ -171,7 +171,7 @@ func TestObjectiveErrors(t *testing.T) {
 		}
 		return math.Log10(lr) + 7, nil
 	}
-	res, err := Run(context.Background(), obj, Options{Seed: 1})
+	res, err := Run(context.Background(), obj, &Options{Seed: 1})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "trial ") {
 		t.Fatalf("err %v, want the objective's error naming the trial", err)
 	}
@@ -180,7 +180,7 @@ func TestObjectiveErrors(t *testing.T) {
 			t.Errorf("trial %+v kept after the failure", tr)
 		}
 	}
-	res, err = Run(context.Background(), obj, Options{Seed: 1, KeepGoing: true, Method: GP})
+	res, err = Run(context.Background(), obj, &Options{Seed: 1, KeepGoing: true, Method: GP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +200,11 @@ func TestObjectiveErrors(t *testing.T) {
 		t.Errorf("best %+v", b)
 	}
 	// NaN is not a score.
-	_, err = Run(context.Background(), func(context.Context, float64) (float64, error) { return math.NaN(), nil }, Options{})
+	_, err = Run(context.Background(), func(context.Context, float64) (float64, error) { return math.NaN(), nil }, &Options{})
 	if !errors.Is(err, ErrTrial) {
 		t.Errorf("NaN value: err %v, want ErrTrial", err)
 	}
-	if _, err := Run(context.Background(), nil, Options{}); !errors.Is(err, ErrOptions) {
+	if _, err := Run(context.Background(), nil, &Options{}); !errors.Is(err, ErrOptions) {
 		t.Errorf("nil objective: err %v", err)
 	}
 }
@@ -215,41 +215,45 @@ func TestBadOptions(t *testing.T) {
 		opt  Options
 		want string
 	}{
-		{"method", Options{Method: "grid"}, `Method "grid"`},
-		{"kernel", Options{Kernel: "linear"}, `Kernel "linear"`},
-		{"trials", Options{Trials: -1}, "Trials -1"},
-		{"negative low", Options{Low: -1e-3}, "Low -0.001"},
-		{"empty range", Options{Low: 1e-2, High: 1e-3}, "0 < Low < High"},
-		{"NaN high", Options{High: math.NaN()}, "High NaN"},
-		{"Inf high", Options{High: math.Inf(1)}, "High +Inf"},
-		{"startup", Options{Startup: -2}, "Startup -2"},
-		{"gamma", Options{Gamma: 1.5}, "Gamma 1.5"},
-		{"candidates", Options{Candidates: -1}, "Candidates -1"},
-		{"prior", Options{PriorWeight: -1}, "PriorWeight -1"},
-		{"xi", Options{Xi: math.NaN()}, "Xi NaN"},
-		{"history too long", Options{Trials: 1, History: []Trial{{LR: 1e-3}, {LR: 1e-3}}}, "History holds 2"},
+		{"method", Options{Method: "grid"}, `search: invalid options: Method "grid": must be "" (TPE), "tpe", "gp" or "random"`},
+		{"kernel", Options{Kernel: "linear"}, `search: invalid options: Kernel "linear": must be "" (Matern52), "matern52" or "rbf"`},
+		{"trials", Options{Trials: -1}, "search: invalid options: Trials -1: must be >= 0 (0: 20)"},
+		{"negative low", Options{Low: -1e-3}, "search: invalid options: Low -0.001: must be finite and > 0 (0: 1e-6)"},
+		{"empty range", Options{Low: 1e-2, High: 1e-3}, "search: invalid options: High 0.001: must be > Low 0.01"},
+		{"NaN high", Options{High: math.NaN()}, "search: invalid options: High NaN: must be finite and > 0 (0: 1e-1)"},
+		{"Inf high", Options{High: math.Inf(1)}, "search: invalid options: High +Inf: must be finite and > 0 (0: 1e-1)"},
+		{"startup", Options{Startup: -2}, "search: invalid options: Startup -2: must be >= 0 (0: 5)"},
+		{"gamma", Options{Gamma: 1.5}, "search: invalid options: Gamma 1.5: must be in (0, 1) (0: 0.25)"},
+		{"candidates", Options{Candidates: -1}, "search: invalid options: Candidates -1: must be >= 0 (0: 24)"},
+		{"prior", Options{PriorWeight: -1}, "search: invalid options: PriorWeight -1: must be finite and > 0 (0: 1)"},
+		{"xi", Options{Xi: math.NaN()}, "search: invalid options: Xi NaN: must be finite"},
+		{"history too long", Options{Trials: 1, History: []Trial{{LR: 1e-3}, {LR: 1e-3}}}, "search: invalid options: len(History) 2: must be <= Trials 1"},
 		{"history out of range", Options{History: []Trial{{LR: 1}}}, "History[0]"},
 		{"history NaN", Options{History: []Trial{{LR: 1e-3, Value: math.NaN()}}}, "value NaN"},
 	}
 	obj := func(context.Context, float64) (float64, error) { return 0, nil }
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := Run(context.Background(), obj, c.opt)
+			res, err := Run(context.Background(), obj, &c.opt)
 			if !errors.Is(err, ErrOptions) || res != nil {
 				t.Fatalf("err %v, result %v; want ErrOptions and nil", err, res)
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not contain %q", err, c.want)
 			}
-			if _, err := New(c.opt); !errors.Is(err, ErrOptions) {
+			keep := fmt.Sprintf("%+v", c.opt)
+			if _, err := New(&c.opt); !errors.Is(err, ErrOptions) {
 				t.Errorf("New: err %v", err)
+			}
+			if got := fmt.Sprintf("%+v", c.opt); got != keep {
+				t.Errorf("New changed the caller's options: %s, was %s", got, keep)
 			}
 		})
 	}
 }
 
 func TestAskTell(t *testing.T) {
-	s, err := New(Options{Low: 1e-5, High: 1e-2, Startup: 2})
+	s, err := New(&Options{Low: 1e-5, High: 1e-2, Startup: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +383,7 @@ func TestGPFit(t *testing.T) {
 
 func TestRender(t *testing.T) {
 	for _, m := range []Method{TPE, GP, Random} {
-		res, err := Run(context.Background(), bump(-3, 0.5, 0, nil), Options{Method: m, Trials: 8, Seed: 2})
+		res, err := Run(context.Background(), bump(-3, 0.5, 0, nil), &Options{Method: m, Trials: 8, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

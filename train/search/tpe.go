@@ -4,7 +4,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // linearForgetting is hyperopt's LF: beyond this many trials, older trials

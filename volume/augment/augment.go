@@ -20,8 +20,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
-	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // ErrAugment reports a transform that cannot apply to its input.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
-	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // pair returns an image with distinct voxel values and the label map

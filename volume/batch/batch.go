@@ -10,13 +10,18 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/unetlab/unetlab/internal/invalid"
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/augment"
-	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // ErrBatch reports samples that cannot be stacked into one batch.
 var ErrBatch = errors.New("batch: invalid batch")
+
+// ErrOptions reports an invalid Options field; the message names the field,
+// its value and the rule.
+var ErrOptions = errors.New("batch: invalid options")
 
 // Source gives samples by index: an image (C channels) and a label map
 // (one channel of class values; nil when unlabelled) of one shape.
@@ -95,7 +100,9 @@ type Loader struct {
 }
 
 // New returns a loader over the given source indices (nil means all of
-// them); opt may be nil for the defaults.
+// them); opt may be nil: the defaults (batches of 2 in index order, one
+// prefetched, GOMAXPROCS workers). New keeps a copy of *opt. An invalid field
+// gives an error wrapping ErrOptions that names it.
 func New(src Source, indices []int, opt *Options) (*Loader, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%w: nil source", ErrBatch)
@@ -104,11 +111,16 @@ func New(src Source, indices []int, opt *Options) (*Loader, error) {
 	if opt != nil {
 		o = *opt
 	}
+	switch {
+	case o.BatchSize < 0:
+		return nil, invalid.Field(ErrOptions, "BatchSize", o.BatchSize, "must be >= 0 (0: 2)")
+	case o.Workers < 0:
+		return nil, invalid.Field(ErrOptions, "Workers", o.Workers, "must be >= 0 (0: GOMAXPROCS)")
+	case o.Axes != volume.AxesZYX && o.Axes != volume.AxesZXY:
+		return nil, invalid.Field(ErrOptions, "Axes", o.Axes, fmt.Sprintf("must be %v or %v", volume.AxesZYX, volume.AxesZXY))
+	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 2
-	}
-	if o.BatchSize < 0 {
-		return nil, fmt.Errorf("%w: batch size %d", ErrBatch, o.BatchSize)
 	}
 	if o.Prefetch == 0 {
 		o.Prefetch = 1

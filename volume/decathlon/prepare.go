@@ -13,8 +13,9 @@ import (
 type PrepareOptions struct {
 	// Shape is the target grid (X, Y, Z voxels); zero means 128x128x128.
 	Shape [3]int
-	// Norm is the intensity normalisation (zero: z-score then min-max).
-	Norm volume.Norm
+	// Intensity is the intensity normalisation (zero: z-score then
+	// min-max, volume.ZScoreMinMax).
+	Intensity volume.Intensity
 	// Labels is the label resampling (zero: one-hot trilinear, argmax).
 	Labels volume.LabelInterp
 	// NoCache turns off the in-memory cache of prepared cases (by default
@@ -74,7 +75,7 @@ func (p *Prepared) Sample(ctx context.Context, i int) (image, label *volume.Volu
 	if err != nil {
 		return nil, nil, err
 	}
-	img, err := volume.Normalize(s.Image, p.opt.Norm)
+	img, err := volume.Normalize(s.Image, p.opt.Intensity)
 	if err != nil {
 		return nil, nil, fmt.Errorf("decathlon: %s: %w", s.Case.ID, err)
 	}

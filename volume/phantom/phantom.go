@@ -23,7 +23,7 @@
 // warps); images carry texture, multiplicative (MRI) or additive (CT)
 // intensity inhomogeneity, per-case contrast changes, partial-volume blur
 // and Gaussian noise, so that the tasks are learnable but not trivial.
-// Everything is drawn from volume/rng streams derived from (seed, task,
+// Everything is drawn from rng streams derived from (seed, task,
 // case), so a case is the same whatever the case count, on every machine.
 package phantom
 
@@ -41,9 +41,10 @@ import (
 	"sync"
 
 	"github.com/unetlab/unetlab/internal/atomicfile"
+	"github.com/unetlab/unetlab/internal/invalid"
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
-	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // ErrTask reports an unknown task name.
@@ -55,14 +56,16 @@ var ErrTask = errors.New("phantom: unknown task")
 var ErrOccupied = errors.New("phantom: task folder holds other data")
 
 // Options controls the generator. The zero value writes 8 training and 2
-// test cases per task at the task's default size with seed 0.
+// test cases per task at the task's default size with seed 0. Functions
+// take it by pointer, nil meaning that zero value, and never change it.
 type Options struct {
 	Seed uint64
 	// Shape fixes the grid (X, Y, Z voxels) of every case; zero means the
 	// task's default (see DefaultShape), with Z varying by +-15% per case
 	// as real scans do.
 	Shape [3]int
-	// Training is the number of training cases (0 means 8).
+	// Training is the number of training cases (0 means 8; negative is
+	// refused).
 	Training int
 	// Test is the number of test cases (0 means 2, negative means none).
 	Test int
@@ -73,6 +76,18 @@ type Options struct {
 	// written with other options; nil means os.Stderr (a notebook shows
 	// it under the cell).
 	Log io.Writer
+}
+
+// ErrOptions reports an invalid Options field; the message names the field,
+// its value and the rule.
+var ErrOptions = errors.New("phantom: invalid options")
+
+// check names the first invalid field of o.
+func (o *Options) check() error {
+	if o.Training < 0 {
+		return invalid.Field(ErrOptions, "Training", o.Training, "must be >= 0 (0: 8)")
+	}
+	return nil
 }
 
 func (o *Options) counts() (train, test int) {
@@ -143,6 +158,9 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 	if opt == nil {
 		opt = &Options{}
 	}
+	if err := opt.check(); err != nil {
+		return nil, nil, err
+	}
 	ti, t, err := lookup(task)
 	if err != nil {
 		return nil, nil, err
@@ -197,6 +215,9 @@ func Generate(task string, seed uint64, index int, opt *Options) (image, label *
 func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dataset, error) {
 	if opt == nil {
 		opt = &Options{}
+	}
+	if err := opt.check(); err != nil {
+		return nil, err
 	}
 	_, t, err := lookup(task)
 	if err != nil {

@@ -345,3 +345,20 @@ func TestGenerateShapeErrors(t *testing.T) {
 		t.Errorf("4 x 1024^3: err = %v, want volume.ErrTooLarge", err)
 	}
 }
+
+// TestOptionsInvalid: a negative Training count is refused with ErrOptions
+// naming the field, by Generate and by Write, before anything is written.
+func TestOptionsInvalid(t *testing.T) {
+	want := "phantom: invalid options: Training -1: must be >= 0 (0: 8)"
+	opt := &Options{Training: -1}
+	if _, _, err := Generate("Heart", 0, 0, opt); !errors.Is(err, ErrOptions) || err.Error() != want {
+		t.Fatalf("Generate: %v, want %s", err, want)
+	}
+	root := t.TempDir()
+	if _, err := Write(context.Background(), root, "Heart", opt); !errors.Is(err, ErrOptions) || err.Error() != want {
+		t.Fatalf("Write: %v, want %s", err, want)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Fatalf("Write left %d entries after refusing its options", len(ents))
+	}
+}

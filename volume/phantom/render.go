@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/unetlab/unetlab/rng"
 	"github.com/unetlab/unetlab/volume"
-	"github.com/unetlab/unetlab/volume/rng"
 )
 
 // tissue is a class of voxels with its label and its intensity per

@@ -3,7 +3,7 @@ package phantom
 import (
 	"math"
 
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // vec is a point in normalised coordinates: each axis of the grid spans

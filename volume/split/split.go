@@ -1,5 +1,5 @@
 // Package split makes k-fold cross-validation and train/validation splits
-// of case indices: shuffled by a seed with volume/rng, so that the same
+// of case indices: shuffled by a seed with package rng, so that the same
 // seed gives the same folds on every machine and Go version.
 package split
 
@@ -9,7 +9,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/unetlab/unetlab/volume/rng"
+	"github.com/unetlab/unetlab/rng"
 )
 
 // ErrSplit reports impossible split parameters.

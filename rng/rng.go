@@ -1,12 +1,20 @@
-// Package rng is a small seeded pseudo-random generator whose streams are
-// fixed by this package's code, not by math/rand's: the same seed gives
-// the same folds, shuffles, phantoms and augmentations in every Go
-// version and on every machine (integer draws bit for bit; floating-point
+// Package rng is the module's one source of randomness: a small seeded
+// pseudo-random generator whose streams are fixed by this package's code,
+// not by math/rand's: the same seed gives the same initial weights, folds,
+// shuffles, phantoms, augmentations and searches in every Go version and on
+// every machine (integer draws bit for bit; floating-point
 // draws up to the platform's math library, identical on amd64 and arm64
 // for the functions used here).
 //
 // The generator is xoshiro256** (Blackman and Vigna, 2018) seeded through
 // SplitMix64.
+//
+// Every seed of the module is a uint64 (train.Options.Seed,
+// models.Options.Seed, batch.Options.Seed, search.Options.Seed, ...) and every
+// random draw of the library comes from a Rand of this package; no library
+// package uses math/rand. The package sits at the module's root, not under
+// volume/ or internal/, because models/nn, volume and train all draw from it
+// and nn.LayerOptions exposes a *Rand.
 package rng
 
 import "math"
