@@ -181,7 +181,7 @@ type Spec struct {
 	Seed        uint64
 	BatchSize   int
 	// Resources per stage; a stage missing here gets one CPU and no limits.
-	Resources map[Stage]Resources `json:",omitempty"`
+	Resources map[Stage]Resources              `json:",omitempty"`
 	Log       func(format string, args ...any) `json:"-"`
 }
 
