@@ -1,0 +1,285 @@
+package grid
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary serve as the local executor's scheduler
+// and worker: Local{Command: {os.Args[0], "grid"}} runs it with
+// "grid schedule ..." or "grid worker ...".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "grid" {
+		args := os.Args[2:]
+		var root, key string
+		for i := 1; i < len(args); i++ {
+			switch {
+			case args[i] == "--root" && i+1 < len(args):
+				root = args[i+1]
+				i++
+			case args[i] == "--cpus" && i+1 < len(args):
+				i++
+			default:
+				key = args[i]
+			}
+		}
+		var err error
+		switch args[0] {
+		case "schedule":
+			err = testLocal().Schedule(context.Background(), root)
+		case "worker":
+			err = Work(context.Background(), root, key)
+		}
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func testLocal() *Local { return &Local{Command: []string{os.Args[0], "grid"}, CPUs: 2} }
+
+// testSpec is the integration suite's smoke grid, smaller: 16^3, 2 epochs.
+func testSpec(t *testing.T, data string) *Spec {
+	t.Helper()
+	b, err := os.ReadFile("testdata/smoke.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := new(Spec)
+	if err := json.Unmarshal(b, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data = data
+	s.Phantom.Shape = [3]int{20, 20, 16}
+	s.InputSize, s.Epochs = 16, 2
+	return s
+}
+
+func keysByName(p *Plan) map[string]string {
+	m := map[string]string{}
+	for _, j := range p.Jobs {
+		m[j.Name] = j.Key
+	}
+	return m
+}
+
+// TestBuildKeys: the plan's shape, its dependencies, and which keys change
+// with which input.
+func TestBuildKeys(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	cache := t.TempDir()
+	base, err := Build(ctx, testSpec(t, data), cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := base.Summary(); got != "10 jobs (search 2, fold 4, epochs 2, final 2)" {
+		t.Fatalf("summary %q", got)
+	}
+	if err := base.check(); err != nil {
+		t.Fatal(err)
+	}
+	k := keysByName(base)
+	fold := base.Job(k["fold 1 U-net Heart"])
+	if fold.LRFrom != k["search U-net Heart"] || fold.LR != 0 {
+		t.Errorf("fold 1 U-net: LR %g from %q, want the U-net search", fold.LR, fold.LRFrom)
+	}
+	fin := base.Job(k["final Conv-Skip Hippocampus"])
+	if fin.EpochsFrom != k["epochs Conv-Skip Hippocampus"] || fin.LRFrom != k["search Conv-Skip Heart"] {
+		t.Errorf("final Conv-Skip: deps %v", fin.Deps())
+	}
+	again, err := Build(ctx, testSpec(t, data), cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(base.Jobs, again.Jobs, func(a, b *Job) bool { return a.Key == b.Key }) {
+		t.Fatal("two builds of one spec give different keys")
+	}
+
+	changed := func(mod func(s *Spec)) []string {
+		t.Helper()
+		s := testSpec(t, data)
+		mod(s)
+		p, err := Build(ctx, s, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for name, key := range keysByName(p) {
+			if k[name] != key {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		return names
+	}
+	for _, c := range []struct {
+		name string
+		mod  func(s *Spec)
+		want []string
+	}{
+		{"nothing", func(s *Spec) {}, nil},
+		{"resources other than CPUs", func(s *Spec) {
+			r := s.Resources[StageFold]
+			r.MemMiB, r.Time, r.GPUs = 9999, time.Hour, 1
+			s.Resources[StageFold] = r
+		}, nil},
+		{"fixed LR of Conv-Skip", func(s *Spec) { s.LR = map[string]float64{"Conv-Skip": 3e-3} },
+			[]string{"epochs Conv-Skip Hippocampus", "final Conv-Skip Hippocampus", "fold 1 Conv-Skip Heart", "fold 2 Conv-Skip Heart"}},
+		{"search trials", func(s *Spec) { s.Search.Trials = 3 }, []string{
+			"epochs Conv-Skip Hippocampus", "epochs U-net Hippocampus", "final Conv-Skip Hippocampus", "final U-net Hippocampus",
+			"fold 1 Conv-Skip Heart", "fold 1 U-net Heart", "fold 2 Conv-Skip Heart", "fold 2 U-net Heart",
+			"search Conv-Skip Heart", "search U-net Heart"}},
+		{"fold epochs", func(s *Spec) { s.Epochs = 3 }, []string{"fold 1 Conv-Skip Heart", "fold 1 U-net Heart", "fold 2 Conv-Skip Heart", "fold 2 U-net Heart"}},
+		{"final patience", func(s *Spec) { s.Final.Patience = 2 }, []string{
+			"epochs Conv-Skip Hippocampus", "epochs U-net Hippocampus", "final Conv-Skip Hippocampus", "final U-net Hippocampus"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := changed(c.mod); !slices.Equal(got, c.want) {
+				t.Errorf("changed keys %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestDataIdentity: a copy elsewhere has the same identity; one changed
+// case changes it; the hash cache is used and invalidated by size/mtime.
+func TestDataIdentity(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	p, err := Build(ctx, testSpec(t, data), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref DataRef
+	for _, j := range p.Jobs {
+		if j.Task == "Hippocampus" {
+			ref = j.Data
+		}
+	}
+	ds, err := openTask(data, "Hippocampus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	h, err := OpenFileHashes(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := DataIdentity(ctx, ds, h)
+	if err != nil || id != ref.ID {
+		t.Fatalf("identity %s, %v; the plan's %s", id, err, ref.ID)
+	}
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cacheDir, hashesFile)); err != nil {
+		t.Fatal(err)
+	}
+	// A changed case: same size, new content and mtime.
+	img := ds.Training[0].Image
+	b, _ := os.ReadFile(ds.Training[1].Image)
+	if err := os.WriteFile(img, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(img, later, later)
+	h2, _ := OpenFileHashes(cacheDir)
+	id2, err := DataIdentity(ctx, ds, h2)
+	if err != nil || id2 == id {
+		t.Fatalf("identity after changing %s: %s, %v (was %s)", img, id2, err, id)
+	}
+}
+
+// TestScoreJSON: NaN scores round-trip as null.
+func TestScoreJSON(t *testing.T) {
+	in := []Score{0.5, Score(math.NaN()), 0}
+	b, err := json.Marshal(in)
+	if err != nil || string(b) != "[0.5,null,0]" {
+		t.Fatalf("%s, %v", b, err)
+	}
+	var out []Score
+	if err := json.Unmarshal(b, &out); err != nil || out[0] != 0.5 || !math.IsNaN(float64(out[1])) || out[2] != 0 {
+		t.Fatalf("%v, %v", out, err)
+	}
+}
+
+// TestLocalRun runs the small grid on the local executor (the test binary
+// as scheduler and worker), then again: every key found, nothing started;
+// then a job alone after its result is removed.
+func TestLocalRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 10 tiny networks")
+	}
+	ctx := context.Background()
+	root := t.TempDir()
+	p, err := Build(ctx, testSpec(t, t.TempDir()), filepath.Join(root, CacheDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(ctx, root, p, &RunOptions{Executor: testLocal()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Started) != 10 {
+		t.Fatalf("started %d jobs, want 10", len(rep.Started))
+	}
+	wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	st, err := Wait(wctx, root, &WaitOptions{Executor: testLocal(), Every: 200 * time.Millisecond, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Count(Done) != 10 {
+		t.Fatalf("%s\n%s", st.Summary(), st.Render()["text/plain"])
+	}
+	c, err := Collect(root)
+	if err != nil || len(c.Missing) != 0 {
+		t.Fatalf("collect: %v, %d missing", err, len(c.Missing))
+	}
+	cv, err := c.CV("Heart")
+	if err != nil || len(cv) != 2 || len(cv[0].Folds) != 2 || cv[0].Model != "U-net" {
+		t.Fatalf("CV: %v %+v", err, cv)
+	}
+	k := keysByName(p)
+	fin := c.Results[k["final U-net Hippocampus"]]
+	if len(fin.TestDice) != 2 || len(fin.TestCases) != len(p.Job(k["final U-net Hippocampus"]).Test) {
+		t.Errorf("final test scores %v (%d cases)", fin.TestDice, len(fin.TestCases))
+	}
+	search := c.Results[k["search U-net Heart"]]
+	if len(search.Trials) != 2 || search.LR != c.Results[k["fold 1 U-net Heart"]].LR {
+		t.Errorf("search %+v: the folds should train at its best rate", search)
+	}
+
+	rep, err = Run(ctx, root, p, &RunOptions{Executor: testLocal()})
+	if err != nil || len(rep.Started) != 0 || len(rep.Reused) != 10 {
+		t.Fatalf("second run: %v, %s", err, rep)
+	}
+	// One job alone.
+	key := k["fold 2 Conv-Skip Heart"]
+	os.Remove(filepath.Join(JobDir(root, key), ResultFile))
+	rep, err = Run(ctx, root, p, &RunOptions{Executor: testLocal(), Only: []string{key[:10]}})
+	if err != nil || len(rep.Started) != 1 || rep.Started[0].Key != key {
+		t.Fatalf("rerun alone: %v, %s", err, rep)
+	}
+	if _, err := Wait(wctx, root, &WaitOptions{Executor: testLocal(), Every: 200 * time.Millisecond, Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadResult(root, key)
+	if err != nil || r.ValDice != c.Results[key].ValDice || r.LR != c.Results[key].LR {
+		t.Fatalf("rerun: %+v, %v; first %+v", r, err, c.Results[key])
+	}
+	if !strings.Contains(LogTail(root, key, 50), "attempt") {
+		t.Errorf("log: %q", LogTail(root, key, 50))
+	}
+}
