@@ -75,6 +75,20 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+// Render shows the report in a notebook: the counts, and the jobs started.
+func (r *Report) Render() display.Bundle {
+	var h strings.Builder
+	fmt.Fprintf(&h, "<p>grid: %d reused (found by key), %d already running, %d started</p>\n", len(r.Reused), len(r.Attached), len(r.Started))
+	if len(r.Started) > 0 {
+		h.WriteString("<ul>\n")
+		for _, j := range r.Started {
+			fmt.Fprintf(&h, "<li><code>%s</code> %s</li>\n", short(j.Key), html.EscapeString(j.Name))
+		}
+		h.WriteString("</ul>\n")
+	}
+	return display.Bundle{display.MIMEHTML: h.String(), display.MIMEText: r.String()}
+}
+
 // executorFile names the executor root's jobs were last run on.
 const executorFile = "executor"
 
@@ -169,8 +183,10 @@ type JobStatus struct {
 	Job    *Job
 	State  State
 	Detail string
-	// Epochs is the number of epochs its training record holds so far.
-	Epochs int
+	// Epochs is the number of epochs its training record holds so far, Of
+	// the number planned (a search's trials times their epochs; the cap of
+	// a StageEpochs job; 0 for a final model before its count is chosen).
+	Epochs, Of int
 	// Log is the tail of a failed job's log.
 	Log string `json:",omitempty"`
 }
@@ -248,10 +264,25 @@ func ReadStatus(ctx context.Context, root string, ex Executor) (*Status, error) 
 		if js.State != Pending && js.State != Blocked {
 			js.Epochs = recordEpochs(root, j)
 		}
+		js.Of = plannedEpochs(root, j)
 		state[j.Key] = js.State
 		st.Jobs = append(st.Jobs, js)
 	}
 	return st, nil
+}
+
+// plannedEpochs is the number of epochs j trains in all.
+func plannedEpochs(root string, j *Job) int {
+	switch {
+	case j.Search != nil:
+		return j.Search.Trials * j.Search.Epochs
+	case j.EpochsFrom != "":
+		if r, err := ReadResult(root, j.EpochsFrom); err == nil {
+			return r.Epochs
+		}
+		return 0
+	}
+	return j.Epochs
 }
 
 // recordEpochs counts the epochs a job's run (or its search's trials) holds.
@@ -279,9 +310,13 @@ func (s *Status) Render() display.Bundle {
 	fmt.Fprintf(&h, "<p><b>grid</b> %s</p>\n<table>\n<tr><th>job</th><th>key</th><th>state</th><th>epochs</th><th>detail</th></tr>\n", html.EscapeString(s.Summary()))
 	t.WriteString(s.Summary() + "\n")
 	for _, j := range s.Jobs {
-		fmt.Fprintf(&h, "<tr><td>%s</td><td><code>%s</code></td><td>%s</td><td>%d</td><td>%s</td></tr>\n",
-			html.EscapeString(j.Job.Name), short(j.Job.Key), j.State, j.Epochs, html.EscapeString(j.Detail))
-		fmt.Fprintf(&t, "%-9s %s %-34s epochs %3d %s\n", j.State, short(j.Job.Key), j.Job.Name, j.Epochs, j.Detail)
+		ep := fmt.Sprintf("%d/%d", j.Epochs, j.Of)
+		if j.Of == 0 {
+			ep = fmt.Sprintf("%d/?", j.Epochs)
+		}
+		fmt.Fprintf(&h, "<tr><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			html.EscapeString(j.Job.Name), short(j.Job.Key), j.State, ep, html.EscapeString(j.Detail))
+		fmt.Fprintf(&t, "%-9s %s %-34s epochs %7s %s\n", j.State, short(j.Job.Key), j.Job.Name, ep, j.Detail)
 	}
 	h.WriteString("</table>\n")
 	for _, j := range s.Jobs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -44,6 +45,13 @@ type Local struct {
 	// CPUs is the number of CPUs the jobs share (0 means all of this
 	// machine's).
 	CPUs int
+	// MemMiB is the memory the jobs share, by their Resources.MemMiB (0
+	// means 90% of this machine's).
+	MemMiB int
+	// GPUs is the number of GPUs the jobs share, by their Resources.GPUs
+	// (0 means those the NVIDIA driver lists); a job is given its devices
+	// in CUDA_VISIBLE_DEVICES.
+	GPUs int
 }
 
 // Name returns "local".
@@ -65,6 +73,77 @@ func (l *Local) cpus() int {
 		return l.CPUs
 	}
 	return runtime.NumCPU()
+}
+
+func (l *Local) mem() int {
+	if l.MemMiB > 0 {
+		return l.MemMiB
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return math.MaxInt32
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kib, _ := strconv.Atoi(f[1])
+			return kib / 1024 * 9 / 10
+		}
+	}
+	return math.MaxInt32
+}
+
+func (l *Local) gpus() int {
+	if l.GPUs > 0 {
+		return l.GPUs
+	}
+	d, _ := os.ReadDir("/proc/driver/nvidia/gpus")
+	return len(d)
+}
+
+// budget is what the running jobs hold of the machine.
+type budget struct {
+	cpus, mem int
+	gpus      []bool // in use, by device index
+}
+
+// fits reports whether r fits beside what is held; a job alone always
+// fits, except one that asks for more GPUs than there are.
+func (b *budget) fits(l *Local, r Resources) bool {
+	free := 0
+	for _, u := range b.gpus {
+		if !u {
+			free++
+		}
+	}
+	if r.GPUs > free {
+		return false
+	}
+	if b.cpus == 0 {
+		return true
+	}
+	return b.cpus+max(r.CPUs, 1) <= l.cpus() && b.mem+r.MemMiB <= l.mem()
+}
+
+// take holds r and returns the GPU devices given to it.
+func (b *budget) take(r Resources, devices []int) []int {
+	b.cpus += max(r.CPUs, 1)
+	b.mem += r.MemMiB
+	if devices != nil {
+		for _, d := range devices {
+			if d < len(b.gpus) {
+				b.gpus[d] = true
+			}
+		}
+		return devices
+	}
+	var out []int
+	for d := range b.gpus {
+		if len(out) < r.GPUs && !b.gpus[d] {
+			b.gpus[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Submit adds keys to the scheduler's queue and starts a scheduler (one
@@ -139,6 +218,7 @@ type workerProc struct {
 	PID     int
 	Start   string // the process's start time in clock ticks (/proc/PID/stat field 22)
 	Started time.Time
+	GPUs    []int `json:",omitempty"` // the devices it was given
 }
 
 // procStart returns a process's start time in clock ticks, "" when it does
@@ -264,13 +344,16 @@ func (l *Local) Schedule(ctx context.Context, root string) error {
 	for {
 		var q []string
 		_ = readJSON(filepath.Join(dir, queueFile), &q)
-		used, started := 0, 0
+		started := 0
+		used := &budget{gpus: make([]bool, l.gpus())}
 		running := map[string]bool{}
+		var devices = map[string][]int{}
 		for _, k := range q {
 			if _, ok := children[k]; ok {
 				running[k] = true
-			} else if _, ok := readWorker(root, k); ok {
+			} else if w, ok := readWorker(root, k); ok {
 				running[k] = true // an earlier scheduler's worker
+				devices[k] = w.GPUs
 			}
 		}
 		jobs := map[string]*Job{}
@@ -278,7 +361,11 @@ func (l *Local) Schedule(ctx context.Context, root string) error {
 			if j, err := ReadJob(root, k); err == nil {
 				jobs[k] = j
 				if running[k] {
-					used += max(j.Resources.CPUs, 1)
+					d := devices[k]
+					if c, ok := children[k]; ok {
+						d = gpusOf(c)
+					}
+					used.take(j.Resources, append([]int{}, d...))
 				}
 			}
 		}
@@ -304,11 +391,14 @@ func (l *Local) Schedule(ctx context.Context, root string) error {
 				continue
 			}
 			runnable++
-			need := max(j.Resources.CPUs, 1)
-			if !ready || (used > 0 && used+need > l.cpus()) {
+			if j.Resources.GPUs > len(used.gpus) {
+				_ = writeJSON(filepath.Join(JobDir(root, k), FailedFile), Failure{Error: fmt.Sprintf("asks for %d GPUs, this machine has %d", j.Resources.GPUs, len(used.gpus)), Finished: time.Now().UTC()})
 				continue
 			}
-			c, err := startWorker(cmd, root, k)
+			if !ready || !used.fits(l, j.Resources) {
+				continue
+			}
+			c, err := startWorker(cmd, root, k, used.take(j.Resources, nil))
 			if err != nil {
 				logf("%s: %v", j.Name, err)
 				_ = writeJSON(filepath.Join(JobDir(root, k), FailedFile), Failure{Error: err.Error(), Finished: time.Now().UTC()})
@@ -316,7 +406,6 @@ func (l *Local) Schedule(ctx context.Context, root string) error {
 			}
 			logf("started %s %s (pid %d)", short(k), j.Name, c.Process.Pid)
 			children[k] = c
-			used += need
 			started++
 			go func(k string, c *exec.Cmd) { exits <- exit{k, c.Wait()} }(k, c)
 		}
@@ -362,7 +451,7 @@ func (l *Local) Schedule(ctx context.Context, root string) error {
 
 // startWorker starts a detached worker for key, its output appended to
 // the job's log, and records it in worker.json.
-func startWorker(cmd []string, root, key string) (*exec.Cmd, error) {
+func startWorker(cmd []string, root, key string, gpus []int) (*exec.Cmd, error) {
 	log, err := os.OpenFile(filepath.Join(JobDir(root, key), LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -372,12 +461,35 @@ func startWorker(cmd []string, root, key string) (*exec.Cmd, error) {
 	c := exec.Command(cmd[0], args...)
 	c.Stdout, c.Stderr = log, log
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if len(gpus) > 0 {
+		var ids []string
+		for _, d := range gpus {
+			ids = append(ids, strconv.Itoa(d))
+		}
+		c.Env = append(os.Environ(), "CUDA_VISIBLE_DEVICES="+strings.Join(ids, ","))
+	}
 	if err := c.Start(); err != nil {
 		return nil, err
 	}
-	w := workerProc{PID: c.Process.Pid, Start: procStart(c.Process.Pid), Started: time.Now().UTC()}
+	w := workerProc{PID: c.Process.Pid, Start: procStart(c.Process.Pid), Started: time.Now().UTC(), GPUs: gpus}
 	if err := writeJSON(filepath.Join(JobDir(root, key), workerFile), w); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// gpusOf returns the devices a worker was started with.
+func gpusOf(c *exec.Cmd) []int {
+	for _, e := range c.Env {
+		if v, ok := strings.CutPrefix(e, "CUDA_VISIBLE_DEVICES="); ok {
+			var out []int
+			for _, f := range strings.Split(v, ",") {
+				if d, err := strconv.Atoi(f); err == nil {
+					out = append(out, d)
+				}
+			}
+			return out
+		}
+	}
+	return nil
 }

@@ -79,8 +79,18 @@ func (s *Slurm) Submit(ctx context.Context, root string, p *Plan, keys []string)
 	ids := map[string]string{}
 	_ = readJSON(filepath.Join(dir, slurmJobsFile), &ids)
 	want := map[string]bool{}
+	var stale []string
 	for _, k := range keys {
 		want[k] = true
+		if id, ok := ids[k]; ok {
+			stale = append(stale, id)
+		}
+	}
+	// A key submitted before and submitted again: its old task may still
+	// wait in the queue (pending on a dependency that failed, which Slurm
+	// never satisfies); cancel it so that only the new one runs.
+	if len(stale) > 0 {
+		_, _ = slurmRun(ctx, "scancel", stale...)
 	}
 	stamp := time.Now().UTC().Format("20060102T150405.000")
 	for _, stage := range Stages {

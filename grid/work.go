@@ -9,12 +9,17 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/train/search"
 	"github.com/unetlab/unetlab/volume/decathlon"
 )
+
+// ErrBusy is returned (wrapped) by Work for a job that another worker
+// runs at the moment.
+var ErrBusy = errors.New("grid: job busy")
 
 // searchFile holds a search job's finished trials, rewritten after each.
 const searchFile = "trials.json"
@@ -34,12 +39,25 @@ func Work(ctx context.Context, root, key string) (err error) {
 	if err != nil {
 		return err
 	}
+	// One worker per job: a second one (a scheduler's restart racing a
+	// live orphan, two executors on one root) stops here.
+	lock, err := os.OpenFile(filepath.Join(JobDir(root, key), "worker.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("grid: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("%w: %s (%s) has a live worker already", ErrBusy, j.Name, short(key))
+	}
+	if done(root, key) {
+		return nil
+	}
 	start := time.Now()
 	host, _ := os.Hostname()
 	attempt := attempts(root, key)
 	fmt.Printf("grid: %s (%s) attempt %d on %s, %d threads\n", j.Name, short(key), attempt, host, max(j.Resources.CPUs, 1))
 	defer func() {
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrBusy) {
 			_ = writeJSON(filepath.Join(JobDir(root, key), FailedFile), Failure{Error: err.Error(), Attempt: attempt, Host: host, Finished: time.Now().UTC()})
 		}
 	}()
