@@ -205,15 +205,22 @@ if start_slurm; then
 	grid run --spec "$spec" --data "$data" --root "$tmp/slurm" --executor slurm >"$tmp/srun1.out" 2>"$tmp/srun1.err"
 	check "slurm run submits the plan's 10 jobs" [ "$(started "$tmp/srun1.out")" = 10 ]
 	if key=$(running_fold "$tmp/slurm"); then
-		id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$tmp/slurm/slurm/jobs.json" "$key")
-		scancel --signal=KILL "$id"
-		echo "  killed fold ${key:0:12} (slurm $id) with scancel --signal=KILL"
-		for i in $(seq 1 100); do
-			squeue -h -r -j "${id%_*}" -o "%i %T" | grep -q "^$id RUNNING" || break
-			sleep 0.2
-		done
-		scontrol requeue "$id" && scontrol update JobId="$id" StartTime=now
-		killed_slurm=$key
+		task=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$tmp/slurm/slurm/jobs.json" "$key")
+		# The running array task's own job id (%A), which scancel and
+		# scontrol take whatever state the array's other tasks are in.
+		id=$(squeue -h -r -t RUNNING -o "%i %A" | awk -v t="$task" '$1 == t {print $2}')
+		if [ -n "$id" ] && scancel --signal=KILL "$id"; then
+			echo "  killed fold ${key:0:12} (slurm $task, job $id) with scancel --signal=KILL"
+			for i in $(seq 1 100); do
+				squeue -h -j "$id" -o "%T" 2>/dev/null | grep -q RUNNING || break
+				sleep 0.2
+			done
+			scontrol requeue "$id" && scontrol update JobId="$id" StartTime=now
+			killed_slurm=$key
+		else
+			bad "a running slurm fold is killed" "task $task (job '$id') not running: $(squeue -h -r -o '%i %A %T' | head -n 12 | tr '\n' ';')"
+			killed_slurm=
+		fi
 	else
 		bad "a slurm fold job runs" "no fold was seen mid-run"
 		killed_slurm=
