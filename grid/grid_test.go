@@ -283,3 +283,110 @@ func TestLocalRun(t *testing.T) {
 		t.Errorf("log: %q", LogTail(root, key, 50))
 	}
 }
+
+// TestLocalFailureAndCancel: a job that fails is shown failed with its
+// log's tail and its dependants blocked, and runs again alone once its
+// cause is gone; Cancel stops the workers and a later run resumes them.
+func TestLocalFailureAndCancel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny networks")
+	}
+	ctx := context.Background()
+	root, data := t.TempDir(), t.TempDir()
+	s := testSpec(t, data)
+	s.Epochs = 30 // folds long enough to cancel one mid-run
+	p, err := Build(ctx, s, filepath.Join(root, CacheDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := keysByName(p)
+	search := k["search U-net Heart"]
+	// Change the data under the plan: the search refuses to run on it.
+	ds, err := openTask(data, "Heart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := ds.Training[0].Image
+	orig, _ := os.ReadFile(img)
+	if err := os.WriteFile(img, append(append([]byte{}, orig...), 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wait := func() *Status {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+		defer cancel()
+		st, err := Wait(wctx, root, &WaitOptions{Executor: testLocal(), Every: 100 * time.Millisecond, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if _, err := Run(ctx, root, p, &RunOptions{Executor: testLocal(), Only: []string{search, k["fold 1 U-net Heart"]}}); err != nil {
+		t.Fatal(err)
+	}
+	st := wait()
+	byKey := map[string]JobStatus{}
+	for _, j := range st.Jobs {
+		byKey[j.Job.Key] = j
+	}
+	if f := byKey[search]; f.State != Failed || !strings.Contains(f.Detail, "changed since the plan") || !strings.Contains(f.Log, "attempt 1") {
+		t.Fatalf("search: %+v", f)
+	}
+	if f := byKey[k["fold 1 U-net Heart"]]; f.State != Blocked {
+		t.Fatalf("fold after a failed search: %+v", f)
+	}
+	if txt := st.Render()["text/plain"].(string); !strings.Contains(txt, "failed; its log ends") {
+		t.Errorf("status text:\n%s", txt)
+	}
+
+	// The data back: the search alone, then the fold, cancelled mid-run.
+	if err := os.WriteFile(img, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(ctx, root, p, &RunOptions{Executor: testLocal(), Only: []string{search, k["fold 1 U-net Heart"]}})
+	if err != nil || len(rep.Started) != 2 {
+		t.Fatalf("rerun: %v %v", err, rep)
+	}
+	fold := k["fold 1 U-net Heart"]
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if r, err := ReadRun(root, fold); err == nil && len(r.Epochs) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fold did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := Cancel(ctx, root, testLocal()); err != nil {
+		t.Fatal(err)
+	}
+	if w, alive := readWorker(root, fold); alive {
+		t.Fatalf("worker %d alive after Cancel", w.PID)
+	}
+	if done(root, fold) {
+		t.Fatal("the fold finished before it was cancelled: make it longer")
+	}
+	st, err = ReadStatus(ctx, root, testLocal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range st.Jobs {
+		if j.Job.Key == fold && j.State != Pending {
+			t.Fatalf("cancelled fold: %+v, want pending (not failed)", j)
+		}
+	}
+	if _, err := Run(ctx, root, p, &RunOptions{Executor: testLocal(), Only: []string{fold}}); err != nil {
+		t.Fatal(err)
+	}
+	wait()
+	r, err := ReadRun(root, fold)
+	if err != nil || r.Resumes < 1 || len(r.Epochs) != 30 {
+		t.Fatalf("resumed fold: %v, %d resumes, %d epochs", err, r.Resumes, len(r.Epochs))
+	}
+	for i, e := range r.Epochs {
+		if e.Epoch != i+1 {
+			t.Fatalf("epoch %d at position %d", e.Epoch, i)
+		}
+	}
+}
