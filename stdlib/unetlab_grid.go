@@ -24,6 +24,7 @@ func init() {
 		"ComputeVersion":   reflect.ValueOf(constant.MakeFromLiteral("\"2026-12-06.1\"", token.STRING, 0)),
 		"DataIdentity":     reflect.ValueOf(grid.DataIdentity),
 		"Done":             reflect.ValueOf(grid.Done),
+		"ErrBusy":          reflect.ValueOf(&grid.ErrBusy).Elem(),
 		"ErrPlan":          reflect.ValueOf(&grid.ErrPlan).Elem(),
 		"ExecutorOf":       reflect.ValueOf(grid.ExecutorOf),
 		"Failed":           reflect.ValueOf(grid.Failed),
