@@ -179,8 +179,9 @@ func fitOrResume(ctx context.Context, opt train.Options) (*train.Run, error) {
 }
 
 // testScores scores a final model on the held-out test cases (Dice per
-// foreground label on the original grids) and writes its predictions
-// there as NIfTI (dir/../heldout/<case>.nii.gz).
+// foreground label on the original grids) and writes its predictions as
+// NIfTI: the held-out cases to <job>/heldout/<case>.nii.gz, the task's
+// unlabelled test cases to <job>/predictions/<case>.nii.gz.
 func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test []int, res *Result) error {
 	m, err := train.LoadModel(runDir)
 	if err != nil {
@@ -201,6 +202,11 @@ func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test 
 		if err := p.PredictFile(ctx, c.Image, filepath.Join(out, c.ID+".nii.gz"), nil); err != nil {
 			return err
 		}
+	}
+	// The task's unlabelled test cases (imagesTs), as the paper submits
+	// them: label maps on their original grids.
+	if _, err := p.PredictTest(ctx, ds, filepath.Join(filepath.Dir(runDir), "predictions"), nil); err != nil {
+		return err
 	}
 	labels := ds.Classes() - 1
 	sum, n := make([]float64, labels), make([]int, labels)

@@ -104,6 +104,9 @@ epochs_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["E
 
 stop_slurm() {
 	[ "$slurm_up" = 1 ] || return 0
+	# Jobs first (their slurmstepd outlives slurmd), then the daemons.
+	scancel --user="$(id -un)" 2>/dev/null
+	sleep 1
 	for f in slurmd slurmctld; do
 		[ -f "$tmp/slurm-sys/$f.pid" ] && kill "$(cat "$tmp/slurm-sys/$f.pid")" 2>/dev/null
 	done
