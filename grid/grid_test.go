@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -388,5 +389,66 @@ func TestLocalFailureAndCancel(t *testing.T) {
 		if e.Epoch != i+1 {
 			t.Fatalf("epoch %d at position %d", e.Epoch, i)
 		}
+	}
+}
+
+// TestLocalSchedulerKilled: workers outlive their scheduler (as they
+// outlive a notebook kernel); a later run attaches to the live ones and a
+// new scheduler waits for them instead of starting them twice.
+func TestLocalSchedulerKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny networks")
+	}
+	ctx := context.Background()
+	root := t.TempDir()
+	s := testSpec(t, t.TempDir())
+	s.Designs, s.Final.Designs, s.Search.Epochs = s.Designs[:1], nil, 15
+	p, err := Build(ctx, s, filepath.Join(root, CacheDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := keysByName(p)["search U-net Heart"]
+	if _, err := Run(ctx, root, p, &RunOptions{Executor: testLocal()}); err != nil {
+		t.Fatal(err)
+	}
+	var w *workerProc
+	for deadline := time.Now().Add(time.Minute); ; {
+		var ok bool
+		if w, ok = readWorker(root, search); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no worker started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var sched workerProc
+	if err := readJSON(filepath.Join(root, localDir, "scheduler.json"), &sched); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(sched.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for sched.alive() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !w.alive() {
+		t.Fatal("the worker died with its scheduler")
+	}
+	rep, err := Run(ctx, root, p, &RunOptions{Executor: testLocal()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Attached) != 1 || rep.Attached[0].Key != search || len(rep.Started) != 2 {
+		t.Fatalf("second run: %s; attached %d", rep, len(rep.Attached))
+	}
+	wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	st, err := Wait(wctx, root, &WaitOptions{Executor: testLocal(), Every: 100 * time.Millisecond, Quiet: true})
+	if err != nil || st.Count(Done) != 3 {
+		t.Fatalf("%v\n%s", err, st.Render()["text/plain"])
+	}
+	if n, _ := os.ReadFile(filepath.Join(JobDir(root, search), "attempts")); strings.TrimSpace(string(n)) != "1" {
+		t.Errorf("the search ran %s times, want once", n)
 	}
 }
