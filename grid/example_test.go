@@ -19,7 +19,7 @@ func ExamplePreset() {
 			len(s.Final.Designs), len(s.Final.Tasks), s.Final.Patience, s.Final.MaxEpochs)
 	}
 	// Output:
-	// smoke  4 designs on [Heart Lung], 3 folds x 10 epochs at 24^3, search 3 x 3 epochs, final 2 designs x 10 tasks (patience 5, max 15)
+	// smoke  4 designs on [Heart Lung], 3 folds x 8 epochs at 24^3, search 2 x 2 epochs, final 2 designs x 10 tasks (patience 3, max 8)
 	// laptop 9 designs on [Heart Lung], 5 folds x 20 epochs at 32^3, search 8 x 10 epochs, final 3 designs x 10 tasks (patience 10, max 200)
 	// paper  9 designs on [Heart Lung], 5 folds x 100 epochs at 128^3, search 20 x 50 epochs, final 3 designs x 10 tasks (patience 30, max 1000)
 }

@@ -242,9 +242,11 @@ func Preset(scale, data string) (*Spec, error) {
 	case "smoke":
 		s.Designs = designs([]models.Arch{models.UNet, models.ResBlock1, models.ConvNeXt, models.ConvSkip}, false)
 		s.Phantom = &phantom.Options{Shape: [3]int{48, 48, 40}, Training: 10}
-		s.InputSize, s.Folds, s.Epochs = 24, 3, 10
-		s.Search = SearchSpec{Trials: 3, Epochs: 3}
-		s.Final = FinalSpec{Designs: []string{PaperName(models.UNet), PaperName(models.ConvSkip)}, Tasks: tasks, MaxEpochs: 15, Patience: 5}
+		// At most about 500 epochs of tiny networks in all: the notebooks'
+		// smoke budget on 2 cores.
+		s.InputSize, s.Folds, s.Epochs = 24, 3, 8
+		s.Search = SearchSpec{Trials: 2, Epochs: 2}
+		s.Final = FinalSpec{Designs: []string{PaperName(models.UNet), PaperName(models.ConvSkip)}, Tasks: tasks, MaxEpochs: 8, Patience: 3}
 		s.Resources = map[Stage]Resources{StageSearch: {CPUs: 1, MemMiB: 2048, Time: 30 * time.Minute},
 			StageFold: {CPUs: 1, MemMiB: 2048, Time: 10 * time.Minute}, StageEpochs: {CPUs: 1, MemMiB: 2048, Time: 15 * time.Minute},
 			StageFinal: {CPUs: 1, MemMiB: 2048, Time: 15 * time.Minute}}
