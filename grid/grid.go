@@ -65,27 +65,36 @@ type Report struct {
 	Started  []*Job // submitted now
 }
 
-// String lists the counts and the started jobs.
+// String lists the counts, then each job: reused (found by key), running
+// (attached to) or started.
 func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d reused, %d already running, %d started", len(r.Reused), len(r.Attached), len(r.Started))
-	for _, j := range r.Started {
-		fmt.Fprintf(&b, "\nstarted %s %s", short(j.Key), j.Name)
-	}
+	r.each(func(what string, j *Job) { fmt.Fprintf(&b, "\n%s %s %s", what, short(j.Key), j.Name) })
 	return b.String()
+}
+
+// each calls f for every job of the report: reused, then running, then
+// started.
+func (r *Report) each(f func(what string, j *Job)) {
+	for _, l := range []struct {
+		what string
+		jobs []*Job
+	}{{"reused", r.Reused}, {"running", r.Attached}, {"started", r.Started}} {
+		for _, j := range l.jobs {
+			f(l.what, j)
+		}
+	}
 }
 
 // Render shows the report in a notebook: the counts, and the jobs started.
 func (r *Report) Render() display.Bundle {
 	var h strings.Builder
-	fmt.Fprintf(&h, "<p>grid: %d reused (found by key), %d already running, %d started</p>\n", len(r.Reused), len(r.Attached), len(r.Started))
-	if len(r.Started) > 0 {
-		h.WriteString("<ul>\n")
-		for _, j := range r.Started {
-			fmt.Fprintf(&h, "<li><code>%s</code> %s</li>\n", short(j.Key), html.EscapeString(j.Name))
-		}
-		h.WriteString("</ul>\n")
-	}
+	fmt.Fprintf(&h, "<p>grid: %d reused (found by key), %d already running, %d started</p>\n<ul>\n", len(r.Reused), len(r.Attached), len(r.Started))
+	r.each(func(what string, j *Job) {
+		fmt.Fprintf(&h, "<li>%s <code>%s</code> %s</li>\n", what, short(j.Key), html.EscapeString(j.Name))
+	})
+	h.WriteString("</ul>\n")
 	return display.Bundle{display.MIMEHTML: h.String(), display.MIMEText: r.String()}
 }
 
