@@ -49,6 +49,28 @@ func TestMain(m *testing.M) {
 
 func testLocal() *Local { return &Local{Command: []string{os.Args[0], "grid"}, CPUs: 2} }
 
+// localRoot returns a grid root for the local executor whose cleanup
+// first waits (up to a minute) for its scheduler and workers to exit: they
+// still write their last log lines after a job's result is there.
+func localRoot(t *testing.T) string {
+	root := t.TempDir()
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			busy := schedulerAlive(root)
+			keys, _ := filepath.Glob(filepath.Join(root, JobsDir, "*"))
+			for _, k := range keys {
+				if _, ok := readWorker(root, filepath.Base(k)); ok {
+					busy = true
+				}
+			}
+			if !busy {
+				return
+			}
+		}
+	})
+	return root
+}
+
 // testSpec is the integration suite's smoke grid, smaller: 16^3, 2 epochs.
 func testSpec(t *testing.T, data string) *Spec {
 	t.Helper()
@@ -223,7 +245,7 @@ func TestLocalRun(t *testing.T) {
 		t.Skip("trains 10 tiny networks")
 	}
 	ctx := context.Background()
-	root := t.TempDir()
+	root := localRoot(t)
 	p, err := Build(ctx, testSpec(t, t.TempDir()), filepath.Join(root, CacheDir))
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +315,7 @@ func TestLocalFailureAndCancel(t *testing.T) {
 		t.Skip("trains tiny networks")
 	}
 	ctx := context.Background()
-	root, data := t.TempDir(), t.TempDir()
+	root, data := localRoot(t), t.TempDir()
 	s := testSpec(t, data)
 	s.Epochs = 30 // folds long enough to cancel one mid-run
 	p, err := Build(ctx, s, filepath.Join(root, CacheDir))
@@ -400,9 +422,9 @@ func TestLocalSchedulerKilled(t *testing.T) {
 		t.Skip("trains tiny networks")
 	}
 	ctx := context.Background()
-	root := t.TempDir()
+	root := localRoot(t)
 	s := testSpec(t, t.TempDir())
-	s.Designs, s.Final.Designs, s.Search.Epochs = s.Designs[:1], nil, 15
+	s.Designs, s.Final.Designs, s.Search.Epochs = s.Designs[:1], nil, 30
 	p, err := Build(ctx, s, filepath.Join(root, CacheDir))
 	if err != nil {
 		t.Fatal(err)
