@@ -44,7 +44,5 @@ fi
 
 echo "install/slurm.sh: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# policy-rc.d keeps the packages' postinst from starting services in a
-# container without an init system (the test starts its own daemons).
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
