@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, when missing, Debian's Slurm (slurm-wlm: slurmctld, slurmd and
-# the client commands) and MUNGE, which grid/testdata/slurm.sh starts as a
+# the client commands) and MUNGE, which grid/testdata/integration.sh starts as a
 # single-node cluster for the Slurm half of the grid tests. A no-op (a few
 # dpkg-query calls) when both are present. Needs root or passwordless sudo
 # for apt-get. The packages' own services are not started here: the test
