@@ -5,7 +5,7 @@ PYTHON    ?= /usr/bin/python3
 BENCHTIME ?= 1s
 export UNETLAB_SCALE ?= laptop
 
-.PHONY: all build lab test unit integration notebooks deps-test generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
+.PHONY: all build lab test unit integration grid-integration notebooks deps-test generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
 
 all: build
 
@@ -23,7 +23,7 @@ lab: build
 	else exec jupyter notebook $$root; fi
 
 # test: everything CI runs.
-test: build deps-test unit integration notebooks
+test: build deps-test unit integration grid-integration notebooks
 
 unit:
 	$(GO) vet ./...
@@ -31,6 +31,12 @@ unit:
 
 integration: build deps-test
 	UNETLAB_SCALE=smoke PYTHON=$(PYTHON) ./kernel/testdata/integration.sh
+
+# grid-integration: the smoke grid on the local executor, then through a
+# real single-node Slurm the script starts and stops (install/slurm.sh
+# installs slurm-wlm and munge when missing); reruns, kills, requeues.
+grid-integration: build
+	./grid/testdata/integration.sh
 
 # notebooks: the checker's self-test, then every shipped notebook run headless
 # through nbconvert at smoke scale, failing on any error or missing output.

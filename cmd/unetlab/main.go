@@ -5,6 +5,7 @@
 //	unetlab kernel CONNECTION_FILE   run the kernel (Jupyter starts it so)
 //	unetlab install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
 //	unetlab uninstall [--user | --sys-prefix | --prefix DIR] [--name NAME]
+//	unetlab grid plan|run|status|collect|cancel [options]
 //	unetlab version
 //	unetlab help
 //
@@ -46,6 +47,8 @@ Usage:
         install the kernelspec so that Jupyter lists the kernel (default --user)
   unetlab uninstall [--user | --sys-prefix | --prefix DIR] [--name NAME]
         remove the kernelspec
+  unetlab grid plan|run|status|collect|cancel [options]
+        the paper's protocol as a grid of keyed jobs, local or on Slurm (unetlab grid help)
   unetlab version
         print the version and what the engine runs on (BLAS, convolution kernels, cores)
   unetlab help
@@ -72,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runKernel(rest, stderr)
 	case "worker":
 		return runWorker(rest)
+	case "grid":
+		return runGrid(rest, stdout, stderr)
 	case "install":
 		return report(stderr, "install", install.Install(rest, stdout, stderr))
 	case "uninstall":
