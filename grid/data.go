@@ -184,7 +184,7 @@ func NewPreparedCache(root string, ds *decathlon.Dataset, id string, p Prep) (*P
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("grid: prepared cache: %w", err)
 	}
-	prep := ds.Prepare(&decathlon.PrepareOptions{Shape: p.Shape, Norm: p.Norm, Labels: p.Labels, NoCache: true})
+	prep := ds.Prepare(&decathlon.PrepareOptions{Shape: p.Shape, Intensity: p.Intensity, Labels: p.Labels, NoCache: true})
 	return &PreparedCache{Dir: dir, prep: prep, ds: ds}, nil
 }
 

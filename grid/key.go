@@ -28,10 +28,10 @@ const ComputeVersion = "2026-12-06.1"
 // Prep is the preprocessing of a job's volumes (decathlon.PrepareOptions
 // plus the axes that map a volume onto the network's input).
 type Prep struct {
-	Shape  [3]int // target grid (X, Y, Z) in voxels
-	Norm   volume.Norm
-	Labels volume.LabelInterp
-	Axes   volume.Axes // X, Y, Z onto D, H, W
+	Shape     [3]int // target grid (X, Y, Z) in voxels
+	Intensity volume.Intensity
+	Labels    volume.LabelInterp
+	Axes      volume.Axes // X, Y, Z onto D, H, W
 }
 
 // DataRef names the data a job trains on: the task, where it was found

@@ -496,7 +496,7 @@ func (pl *planner) model(d Design, td *taskData) (models.Config, Prep) {
 	// The volume grid (X, Y, Z) whose tensor under AxesZYX (D=Z, H=Y, W=X)
 	// is the network's input (D, H, W).
 	in := cfg.InputSize
-	return cfg, Prep{Shape: [3]int{in[2], in[1], in[0]}, Norm: volume.NormZScoreMinMax, Labels: volume.LabelLinear, Axes: volume.AxesZYX}
+	return cfg, Prep{Shape: [3]int{in[2], in[1], in[0]}, Intensity: volume.ZScoreMinMax, Labels: volume.LabelLinear, Axes: volume.AxesZYX}
 }
 
 // task opens (or writes as a phantom) and identifies a task once.

@@ -165,7 +165,7 @@ func work(ctx context.Context, root string, j *Job) (*Result, error) {
 // it when there is none.
 func fitOrResume(ctx context.Context, opt train.Options) (*train.Run, error) {
 	if _, err := os.Stat(filepath.Join(opt.Dir, train.RecordFile)); err == nil {
-		run, err := train.Resume(ctx, opt)
+		run, err := train.Resume(ctx, &opt)
 		if err == nil || !errors.Is(err, train.ErrRun) || ctx.Err() != nil {
 			return run, err
 		}
@@ -175,7 +175,7 @@ func fitOrResume(ctx context.Context, opt train.Options) (*train.Run, error) {
 			return nil, err
 		}
 	}
-	return train.Fit(ctx, opt)
+	return train.Fit(ctx, &opt)
 }
 
 // testScores scores a final model on the held-out test cases (Dice per
@@ -238,7 +238,7 @@ func searchLR(ctx context.Context, dir string, j *Job, opt train.Options) (*Resu
 	if err := readJSON(filepath.Join(dir, searchFile), &history); err != nil && !notExist(err) {
 		return nil, err
 	}
-	s, err := search.New(search.Options{Trials: sp.Trials, Seed: sp.Seed, Low: sp.Low, High: sp.High, History: history})
+	s, err := search.New(&search.Options{Trials: sp.Trials, Seed: sp.Seed, Low: sp.Low, High: sp.High, History: history})
 	if err != nil {
 		return nil, err
 	}
