@@ -1,6 +1,8 @@
 // emu.cpp: the emulated device's runtime. It runs the kernels of kernels.h,
 // compiled as host C++ under emu.h: a launch runs its blocks in order, and a
-// block's threads as fibers (ucontext) scheduled round-robin; a fiber gives
+// block's threads as fibers scheduled round-robin (a hand-written stack
+// switch on x86-64, ucontext elsewhere: glibc's swapcontext makes a system
+// call per switch, 20 times slower); a fiber gives
 // way only at __syncthreads or when it ends, so a barrier holds as on the
 // device. A thread that ends while others wait at a barrier, or a barrier
 // some threads never reach, is an error (it hangs or is undefined on the
@@ -20,6 +22,26 @@
 
 thread_local ub_thread *ub_cur_thread;
 thread_local ub_block *ub_cur_block;
+
+#if defined(__x86_64__)
+// ub_switch_ctx saves the callee-saved registers on the current stack,
+// stores its pointer in *save and resumes the stack at to.
+asm(".text\n"
+    ".globl ub_switch_ctx\n"
+    ".hidden ub_switch_ctx\n"
+    ".type ub_switch_ctx,@function\n"
+    "ub_switch_ctx:\n"
+    "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+    "  subq $8, %rsp\n"
+    "  movq %rsp, (%rdi)\n"
+    "  movq %rsi, %rsp\n"
+    "  addq $8, %rsp\n"
+    "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+    "  ret\n"
+    ".size ub_switch_ctx, .-ub_switch_ctx\n");
+extern "C" void ub_switch_ctx(void **save, void *to);
+#define UB_FAST_SWITCH 1
+#endif
 
 namespace {
 
@@ -53,13 +75,21 @@ enum { RUNNABLE, AT_BARRIER, DONE };
 
 struct fiber {
 	ub_thread t;
+#ifdef UB_FAST_SWITCH
+	void *sp;
+#else
 	ucontext_t ctx;
+#endif
 	int state;
 	long barriers;
 };
 
 struct runner {
+#ifdef UB_FAST_SWITCH
+	void *sched_sp;
+#else
 	ucontext_t sched;
+#endif
 	std::vector<fiber> fibers;
 	std::vector<char> stacks;
 	std::vector<char> shared;
@@ -74,10 +104,46 @@ thread_local runner *R;
 void fiber_main() {
 	R->e->call(R->e->kernel, R->args);
 	R->cur->state = DONE;
-	// returning resumes uc_link, the scheduler
+#ifdef UB_FAST_SWITCH
+	ub_switch_ctx(&R->cur->sp, R->sched_sp); // never resumed
+	abort();
+#endif
+	// with ucontext, returning resumes uc_link, the scheduler
 }
 
-char errbuf_storage[256];
+// to_fiber runs f until it ends or reaches a barrier.
+void to_fiber(runner &r, fiber &f) {
+	r.cur = &f;
+	ub_cur_thread = &f.t;
+#ifdef UB_FAST_SWITCH
+	ub_switch_ctx(&r.sched_sp, f.sp);
+#else
+	swapcontext(&r.sched, &f.ctx);
+#endif
+}
+
+// init_fiber prepares f to start fiber_main on stack [lo, lo+size).
+void init_fiber(runner &r, fiber &f, char *lo, size_t size) {
+#ifdef UB_FAST_SWITCH
+	// The stack as ub_switch_ctx leaves it: padding, six registers, then
+	// fiber_main as the return address at a 16-byte boundary (so that the
+	// stack is aligned as after a call) and a null return address above.
+	uintptr_t top = ((uintptr_t)(lo + size)) & ~(uintptr_t)15;
+	void **a = (void **)(top - 16);
+	a[0] = (void *)fiber_main;
+	a[1] = nullptr;
+	for (int i = 1; i <= 7; i++) a[-i] = nullptr;
+	f.sp = (void *)(a - 7);
+	(void)r;
+#else
+	getcontext(&f.ctx);
+	f.ctx.uc_stack.ss_sp = lo;
+	f.ctx.uc_stack.ss_size = size;
+	f.ctx.uc_link = &r.sched;
+	makecontext(&f.ctx, fiber_main, 0);
+#endif
+}
+
 thread_local char errbuf[256];
 
 } // namespace
@@ -86,7 +152,11 @@ void ub_syncthreads(void) {
 	fiber *f = R->cur;
 	f->state = AT_BARRIER;
 	f->barriers++;
+#ifdef UB_FAST_SWITCH
+	ub_switch_ctx(&f->sp, R->sched_sp);
+#else
 	swapcontext(&f->ctx, &R->sched);
+#endif
 }
 
 extern "C" {
@@ -124,19 +194,13 @@ const char *ub_emu_launch(int i, unsigned gx, unsigned gy, unsigned gz, unsigned
 					f.t.idx = ub_dim3{(unsigned)(t % bx), (unsigned)(t / bx % by), (unsigned)(t / (bx * by))};
 					f.state = RUNNABLE;
 					f.barriers = 0;
-					getcontext(&f.ctx);
-					f.ctx.uc_stack.ss_sp = r.stacks.data() + t * stack_size;
-					f.ctx.uc_stack.ss_size = stack_size;
-					f.ctx.uc_link = &r.sched;
-					makecontext(&f.ctx, fiber_main, 0);
+					init_fiber(r, f, r.stacks.data() + t * stack_size, stack_size);
 				}
 				for (;;) {
 					for (unsigned long t = 0; t < nt; t++) {
 						fiber &f = r.fibers[t];
 						if (f.state != RUNNABLE) continue;
-						r.cur = &f;
-						ub_cur_thread = &f.t;
-						swapcontext(&r.sched, &f.ctx);
+						to_fiber(r, f);
 					}
 					unsigned long done = 0, waiting = 0;
 					for (unsigned long t = 0; t < nt; t++) {
@@ -165,7 +229,6 @@ const char *ub_emu_launch(int i, unsigned gx, unsigned gy, unsigned gz, unsigned
 				}
 			}
 	ub_cur_block = nullptr;
-	(void)errbuf_storage;
 	return nullptr;
 }
 
