@@ -7,6 +7,7 @@ package cuda
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <stdio.h>
 
 // The few driver API entry points the engine uses, declared here (from the
 // CUDA driver API reference) so that no CUDA header is needed to build.
@@ -44,9 +45,14 @@ static CUresult (*p_cuGetErrorString)(CUresult, const char **);
 // ub_cuda_load opens libcuda.so.1 and resolves the entry points; it returns
 // NULL or the reason it could not.
 static const char *ub_cuda_load(void) {
+	static char first[512];
 	void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) h = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) return dlerror();
+	if (h == NULL) {
+		const char *e = dlerror();
+		snprintf(first, sizeof first, "%s", e ? e : "libcuda.so.1: cannot open");
+		h = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+	}
+	if (h == NULL) return first; // the versioned name's error: the one that matters
 #define SYM(p, name) if ((*(void **)&p = dlsym(h, name)) == NULL) return "libcuda lacks " name;
 	SYM(p_cuInit, "cuInit")
 	SYM(p_cuDriverGetVersion, "cuDriverGetVersion")
