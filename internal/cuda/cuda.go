@@ -122,12 +122,17 @@ type Device interface {
 	Close() error
 }
 
-// Open opens a device of the given kind with the embedded kernels.
+// openGPU opens the GPU for Open: OpenDriver, or OpenCU in a build with
+// the tag cudacu.
+var openGPU = OpenDriver
+
+// Open opens a device of the given kind with the embedded kernels: the GPU
+// (OpenDriver; OpenCU in a cudacu build) or the emulated device.
 func Open(k Kind) (Device, error) {
 	if k == KindEmulated {
 		return OpenEmulated()
 	}
-	return OpenDriver()
+	return openGPU()
 }
 
 // Error is a failed driver call: the call's name, the CUresult code and the
