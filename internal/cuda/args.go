@@ -41,18 +41,19 @@ func argBytes(a any) ([]byte, error) {
 	}
 	rv := reflect.ValueOf(a)
 	if rv.Kind() != reflect.Struct || !plainStruct(rv.Type()) {
-		return nil, fmt.Errorf("%w: argument of type %T: want int32, uint32, int64, float32, float64, Ptr or a struct of 32-bit fields", ErrLaunch, a)
+		return nil, fmt.Errorf("%w: argument of type %T: want int32, uint32, int64, float32, float64, Ptr or a struct of such fields", ErrLaunch, a)
 	}
 	p := reflect.New(rv.Type())
 	p.Elem().Set(rv)
 	return unsafe.Slice((*byte)(p.UnsafePointer()), rv.Type().Size()), nil
 }
 
-// plainStruct reports whether t holds only int32, uint32 and float32
-// values, so its Go layout is its C layout.
+// plainStruct reports whether t holds only int32, uint32, float32, int64
+// and float64 values, so its Go layout is its C layout (64-bit platforms
+// align 8-byte values to 8 in both).
 func plainStruct(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.Int32, reflect.Uint32, reflect.Float32:
+	case reflect.Int32, reflect.Uint32, reflect.Float32, reflect.Int64, reflect.Float64:
 		return true
 	case reflect.Array:
 		return plainStruct(t.Elem())

@@ -114,7 +114,8 @@ type Device interface {
 	// Launch runs f on grid blocks of block threads with shared bytes of
 	// dynamic shared memory. args are the kernel's parameters in order:
 	// int32, uint32, int64, float32, float64, Ptr, or a struct of int32,
-	// uint32 and float32 fields (arrays included) matching a C struct.
+	// uint32, float32, int64 and float64 fields (arrays included) matching
+	// a C struct.
 	Launch(f Function, grid, block Dim3, shared int, args ...any) error
 	// Sync waits for all issued work and returns its first error.
 	Sync() error

@@ -4,6 +4,7 @@
 // models/nn (convGeom) and PyTorch. A transposed convolution's forward pass
 // is ub_conv3d_bwd_data, its input gradient ub_conv3d_fwd and its weight
 // gradient ub_conv3d_bwd_weight with the roles of x and dy exchanged.
+#pragma once
 #include "emu.h"
 
 // ub_conv_geom mirrors cuda.ConvGeom (all int32, in this order).

@@ -1,5 +1,6 @@
 // Elementwise kernels and activations (float32). Every kernel walks its n
 // elements with a grid-stride loop, so any grid covers any n.
+#pragma once
 #include "emu.h"
 
 // ub_bits returns the bits of v (CUDA's __float_as_uint).

@@ -4,6 +4,7 @@
 // op(A) and op(B) staged in shared memory, each thread a 4 x 4 sub-tile held
 // in registers. Launch: grid (ceil(N/64), ceil(M/64), batch), block 256.
 // batch > 1 runs independent products at strides sa, sb, sc (elements).
+#pragma once
 #include "emu.h"
 
 #define UB_GEMM_BM 64

@@ -1,4 +1,5 @@
 // Reductions (float32 in, float64 accumulation).
+#pragma once
 #include "emu.h"
 
 #define UB_REDUCE_THREADS 256

@@ -1,5 +1,6 @@
 // Two small kernels that check the emulator itself (emu_test.go): it must
 // honour a barrier and report one that some threads skip.
+#pragma once
 #include "emu.h"
 
 // ub_selftest_reverse sets y to x reversed within each block of blockDim.x

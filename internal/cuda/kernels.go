@@ -11,6 +11,9 @@ var kernelNames = []string{
 	"ub_fill", "ub_axpby", "ub_mul", "ub_act_fwd", "ub_act_bwd", "ub_add_bias",
 	"ub_sum_partial", "ub_sum_final", "ub_channel_sum", "ub_sgemm",
 	"ub_conv3d_fwd", "ub_conv3d_bwd_data", "ub_conv3d_bwd_weight",
+	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd",
+	"ub_norm_stats_middle", "ub_norm_stats_across", "ub_norm_apply", "ub_norm_bwd_middle", "ub_norm_bwd_across",
+	"ub_adam",
 	"ub_selftest_reverse", "ub_selftest_early_exit",
 }
 
@@ -28,6 +31,18 @@ const (
 	kConvFwd
 	kConvBwdData
 	kConvBwdWeight
+	kPoolFwd
+	kPoolBwd
+	kUpsFwd
+	kUpsBwd
+	kSoftmaxFwd
+	kSoftmaxBwd
+	kNormStatsMiddle
+	kNormStatsAcross
+	kNormApply
+	kNormBwdMiddle
+	kNormBwdAcross
+	kAdam
 	kSelftestReverse
 	kSelftestEarlyExit
 )

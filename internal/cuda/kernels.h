@@ -5,6 +5,11 @@
 #include "kernel_reduce.h"
 #include "kernel_gemm.h"
 #include "kernel_conv.h"
+#include "kernel_pool.h"
+#include "kernel_upsample.h"
+#include "kernel_softmax.h"
+#include "kernel_norm.h"
+#include "kernel_adam.h"
 #include "kernel_selftest.h"
 
 #define UB_KERNELS(X) \
@@ -21,5 +26,17 @@
 	X(ub_conv3d_fwd) \
 	X(ub_conv3d_bwd_data) \
 	X(ub_conv3d_bwd_weight) \
+	X(ub_pool_fwd) \
+	X(ub_pool_bwd) \
+	X(ub_ups_fwd) \
+	X(ub_ups_bwd) \
+	X(ub_softmax_fwd) \
+	X(ub_softmax_bwd) \
+	X(ub_norm_stats_middle) \
+	X(ub_norm_stats_across) \
+	X(ub_norm_apply) \
+	X(ub_norm_bwd_middle) \
+	X(ub_norm_bwd_across) \
+	X(ub_adam) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

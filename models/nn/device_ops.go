@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/unetlab/unetlab/internal/cuda"
@@ -122,8 +123,120 @@ func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
 		default:
 			return kn.Conv3dBackwardWeight(cg, x.p, dy.p, out.p)
 		}
+	case *poolKernel:
+		return kn.Pool3dForward(poolGeom(k, in[0].shape, out.shape), in[0].p, out.p)
+	case *poolGradKernel:
+		return kn.Pool3dBackward(poolGeom(k.fwd, in[0].shape, in[2].shape), in[0].p, in[2].p, out.p)
+	case *upsampleKernel:
+		return d.upsample(k, in[0].shape, out.shape, func(m *cuda.UpsampleMaps) error {
+			return kn.Upsample3dForward(m, in[0].p, out.p)
+		})
+	case *upsampleGradKernel:
+		return d.upsample(k.fwd, in[0].shape, in[2].shape, func(m *cuda.UpsampleMaps) error {
+			return kn.Upsample3dBackward(m, in[2].p, out.p)
+		})
+	case *softmaxKernel:
+		v := k.view(in[0].shape)
+		return kn.Softmax(cuda.View{P: v.p, Q: v.q, T: v.t}, k.log, in[0].p, out.p)
+	case *softmaxGradKernel:
+		v := k.fwd.view(in[0].shape)
+		return kn.SoftmaxGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.fwd.log, in[1].p, in[2].p, out.p)
+	case *normKernel:
+		return d.norm(k, in[0], true, func(v cuda.View, mean, rstd cuda.Ptr) error {
+			return kn.NormApply(v, k.across(), in[0].p, mean, rstd, out.p)
+		})
+	case *normGradKernel:
+		return d.norm(k.fwd, in[0], false, func(v cuda.View, _, rstd cuda.Ptr) error {
+			return kn.NormGrad(v, k.fwd.across(), k.fwd.evalMode(), in[1].p, in[2].p, rstd, out.p)
+		})
 	}
 	return fmt.Errorf("%w: %s", errNoDeviceOp, k)
+}
+
+// poolGeom converts a pooling to the kernels' geometry for input xs and
+// output ys.
+func poolGeom(k *poolKernel, xs, ys tensor.Shape) cuda.PoolGeom {
+	g := cuda.PoolGeom{Planes: int32(xs[0] * xs[1])}
+	if k.max {
+		g.Max = 1
+	}
+	for i := 0; i < 3; i++ {
+		g.In[i], g.Out[i] = int32(xs[2+i]), int32(ys[2+i])
+		g.K[i], g.Stride[i], g.Pad[i] = int32(k.p.k[i]), int32(k.p.stride[i]), int32(k.p.pad[i])
+	}
+	return g
+}
+
+// upsample uploads the CPU engine's axis maps for input xs and output ys,
+// runs f with them and frees them.
+func (d *Device) upsample(k *upsampleKernel, xs, ys tensor.Shape, f func(*cuda.UpsampleMaps) error) error {
+	cm := k.maps(xs, ys)
+	var axes [3]cuda.UpsampleAxis
+	for i, a := range cm {
+		axes[i] = cuda.UpsampleAxis{I0: a.i0, I1: a.i1, L1: a.l1}
+	}
+	m, err := d.kern.NewUpsampleMaps(xs[0]*xs[1], [3]int{xs[2], xs[3], xs[4]}, axes)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+	return f(m)
+}
+
+// norm computes a normalisation's statistics of x on the device (or, in
+// BatchNorm's eval mode, uploads the running ones), runs f with the mean
+// and rstd, and frees them. With update (the forward pass), a training
+// BatchNorm's running statistics are updated on the host from a copy of
+// the batch statistics (C values each way).
+func (d *Device) norm(k *normKernel, x devTensor, update bool, f func(v cuda.View, mean, rstd cuda.Ptr) error) error {
+	v := k.view(x.shape)
+	cv := cuda.View{P: v.p, Q: v.q, T: v.t}
+	n := v.q
+	if k.across() {
+		n = v.p * v.t
+	}
+	var bufs [3]cuda.Ptr
+	defer func() {
+		for _, p := range bufs {
+			d.dev.Free(p)
+		}
+	}()
+	for i := range bufs {
+		p, err := d.dev.Alloc(8 * max(n, 1))
+		if err != nil {
+			return fmt.Errorf("nn: %s statistics: %w", k.name, err)
+		}
+		bufs[i] = p
+	}
+	mean, variance, rstd := bufs[0], bufs[1], bufs[2]
+	if k.evalMode() {
+		m, r := make([]float64, n), make([]float64, n)
+		for i := range r {
+			m[i] = k.bn.Mean[i]
+			r[i] = 1 / math.Sqrt(k.bn.Var[i]+k.eps)
+		}
+		if err := d.dev.CopyHtoD(mean, unsafe.Pointer(&m[0]), 8*n); err != nil {
+			return err
+		}
+		if err := d.dev.CopyHtoD(rstd, unsafe.Pointer(&r[0]), 8*n); err != nil {
+			return err
+		}
+		return f(cv, mean, rstd)
+	}
+	if err := d.kern.NormStats(cv, k.across(), k.eps, x.p, mean, variance, rstd); err != nil {
+		return err
+	}
+	if update && k.bn != nil && k.bn.Training {
+		m, va := make([]float64, n), make([]float64, n)
+		if err := d.dev.CopyDtoH(unsafe.Pointer(&m[0]), mean, 8*n); err != nil {
+			return err
+		}
+		if err := d.dev.CopyDtoH(unsafe.Pointer(&va[0]), variance, 8*n); err != nil {
+			return err
+		}
+		k.bn.update(m, va, v.p*v.t)
+	}
+	return f(cv, mean, rstd)
 }
 
 // errNoDeviceOp marks a kernel without a device implementation; the
