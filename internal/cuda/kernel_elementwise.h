@@ -90,3 +90,10 @@ UB_KERNEL void ub_add_bias(int n, int c, int sp, const float *__restrict__ b, fl
 	int total = n * c * sp;
 	UB_GRID_LOOP(i, total) y[i] += b[(i / sp) % c];
 }
+
+// ub_fill_div sets y[0:n] to s[0]/div, divided in float64 (the gradient of
+// Sum, div 1, and Mean, div n).
+UB_KERNEL void ub_fill_div(int n, const float *__restrict__ s, double div, float *__restrict__ y) {
+	float v = (float)((double)s[0] / div);
+	UB_GRID_LOOP(i, n) y[i] = v;
+}

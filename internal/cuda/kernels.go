@@ -8,7 +8,7 @@ import (
 
 // kernelNames lists the kernels of kernels.h (UB_KERNELS), in its order.
 var kernelNames = []string{
-	"ub_fill", "ub_axpby", "ub_mul", "ub_act_fwd", "ub_act_bwd", "ub_add_bias",
+	"ub_fill", "ub_fill_div", "ub_axpby", "ub_mul", "ub_act_fwd", "ub_act_bwd", "ub_add_bias",
 	"ub_sum_partial", "ub_sum_final", "ub_channel_sum", "ub_sgemm",
 	"ub_conv3d_fwd", "ub_conv3d_bwd_data", "ub_conv3d_bwd_weight",
 	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd",
@@ -19,6 +19,7 @@ var kernelNames = []string{
 
 const (
 	kFill = iota
+	kFillDiv
 	kAxpby
 	kMul
 	kActFwd
@@ -125,6 +126,15 @@ func (k *Kernels) Fill(n int, v float32, y Ptr) error {
 		return err
 	}
 	return k.launch1D(kFill, n, n32, v, y)
+}
+
+// FillDiv sets y[0:n] to s[0]/div (s a device scalar), divided in float64.
+func (k *Kernels) FillDiv(n int, s Ptr, div float64, y Ptr) error {
+	n32, err := i32("n", n)
+	if err != nil {
+		return err
+	}
+	return k.launch1D(kFillDiv, n, n32, s, div, y)
 }
 
 // Axpby sets y = a*x + b*y over n elements; b = 0 overwrites y.

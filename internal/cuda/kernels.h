@@ -14,6 +14,7 @@
 
 #define UB_KERNELS(X) \
 	X(ub_fill) \
+	X(ub_fill_div) \
 	X(ub_axpby) \
 	X(ub_mul) \
 	X(ub_act_fwd) \
