@@ -120,3 +120,37 @@ UB_KERNEL void ub_norm_bwd_across(int p, int q, int t, int fixed, const float *_
 		}
 	}
 }
+
+// ub_affine_fwd sets y = x*g[q] + b[q] for x viewed as (p, q, t) (the
+// per-channel scale and shift after a norm).
+UB_KERNEL void ub_affine_fwd(int p, int q, int t, const float *__restrict__ x, const float *__restrict__ g,
+	const float *__restrict__ b, float *__restrict__ y) {
+	int total = p * q * t;
+	for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += blockDim.x * gridDim.x) {
+		int qq = (e / t) % q;
+		y[e] = x[e] * g[qq] + b[qq];
+	}
+}
+
+// ub_affine_bwd_x sets dx = dy*g[q].
+UB_KERNEL void ub_affine_bwd_x(int p, int q, int t, const float *__restrict__ g, const float *__restrict__ dy,
+	float *__restrict__ dx) {
+	int total = p * q * t;
+	for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += blockDim.x * gridDim.x)
+		dx[e] = dy[e] * g[(e / t) % q];
+}
+
+// ub_affine_bwd_param sets out[q] to the sum over (p, t) of dy*x (with_x:
+// the scale's gradient) or of dy (the shift's). One block of
+// UB_REDUCE_THREADS threads per q.
+UB_KERNEL void ub_affine_bwd_param(int p, int q, int t, int with_x, const float *__restrict__ x,
+	const float *__restrict__ dy, float *__restrict__ out) {
+	int qq = blockIdx.x;
+	double s = 0;
+	for (int pp = 0; pp < p; pp++) {
+		long long o = ((long long)pp * q + qq) * t;
+		for (int i = threadIdx.x; i < t; i += blockDim.x) s += with_x ? (double)dy[o + i] * x[o + i] : (double)dy[o + i];
+	}
+	s = ub_block_sum(s);
+	if (threadIdx.x == 0) out[qq] = (float)s;
+}

@@ -13,7 +13,7 @@ var kernelNames = []string{
 	"ub_conv3d_fwd", "ub_conv3d_bwd_data", "ub_conv3d_bwd_weight",
 	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd",
 	"ub_norm_stats_middle", "ub_norm_stats_across", "ub_norm_apply", "ub_norm_bwd_middle", "ub_norm_bwd_across",
-	"ub_adam",
+	"ub_affine_fwd", "ub_affine_bwd_x", "ub_affine_bwd_param", "ub_adam",
 	"ub_selftest_reverse", "ub_selftest_early_exit",
 }
 
@@ -43,6 +43,9 @@ const (
 	kNormApply
 	kNormBwdMiddle
 	kNormBwdAcross
+	kAffineFwd
+	kAffineBwdX
+	kAffineBwdParam
 	kAdam
 	kSelftestReverse
 	kSelftestEarlyExit

@@ -38,6 +38,9 @@
 	X(ub_norm_apply) \
 	X(ub_norm_bwd_middle) \
 	X(ub_norm_bwd_across) \
+	X(ub_affine_fwd) \
+	X(ub_affine_bwd_x) \
+	X(ub_affine_bwd_param) \
 	X(ub_adam) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

@@ -262,6 +262,30 @@ func (k *Kernels) NormGrad(v View, across, fixed bool, y, dy, rstd, dx Ptr) erro
 		int32(v.P), int32(v.Q), int32(v.T), b32(fixed), y, dy, rstd, dx)
 }
 
+// Affine sets y = x*g[q] + b[q] for x viewed as v.
+func (k *Kernels) Affine(v View, x, g, b, y Ptr) error {
+	if err := v.check("affine"); err != nil {
+		return err
+	}
+	return k.launch1D(kAffineFwd, v.P*v.Q*v.T, int32(v.P), int32(v.Q), int32(v.T), x, g, b, y)
+}
+
+// AffineGrad sets out to the gradient of Affine with respect to input wrt:
+// 0 x (dy*g), 1 g (sum of dy*x per q), 2 b (sum of dy per q).
+func (k *Kernels) AffineGrad(v View, wrt int, x, g, dy, out Ptr) error {
+	if err := v.check("affine"); err != nil {
+		return err
+	}
+	if wrt == 0 {
+		return k.launch1D(kAffineBwdX, v.P*v.Q*v.T, int32(v.P), int32(v.Q), int32(v.T), g, dy, out)
+	}
+	if v.Q == 0 {
+		return nil
+	}
+	return k.dev.Launch(k.fn[kAffineBwdParam], Dim3{X: v.Q}, Dim3{X: blockThreads}, 0,
+		int32(v.P), int32(v.Q), int32(v.T), b32(wrt == 1), x, dy, out)
+}
+
 // AdamParams are one Adam step's settings as ub_adam takes them: StepSize
 // is lr/(1-beta1^t), SqrtBC2 sqrt(1-beta2^t); Decoupled 1 is AdamW.
 type AdamParams struct {

@@ -129,6 +129,11 @@ func TestDeviceNorms(t *testing.T) {
 				checkDeviceKernel(t, d, r, c.k, []*tensor.Dense{x}, 1e-5)
 			})
 		}
+		t.Run(fmt.Sprintf("%s/affine", d.Kind()), func(t *testing.T) {
+			k := &affineKernel{axis: 1, name: "InstanceNorm3d"}
+			in := []*tensor.Dense{f32Tensor(r, 2, 3, 4, 5, 3), f32Tensor(r, 3), f32Tensor(r, 3)}
+			checkDeviceKernel(t, d, r, k, in, 1e-5)
+		})
 		t.Run(fmt.Sprintf("%s/BatchNorm3d training", d.Kind()), func(t *testing.T) {
 			cpu, dev := NewBatchNormStats(3), NewBatchNormStats(3)
 			x := f32Tensor(r, 2, 3, 4, 3, 5)

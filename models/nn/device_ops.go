@@ -141,6 +141,12 @@ func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
 	case *softmaxGradKernel:
 		v := k.fwd.view(in[0].shape)
 		return kn.SoftmaxGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.fwd.log, in[1].p, in[2].p, out.p)
+	case *affineKernel:
+		v := k.view(in[0].shape)
+		return kn.Affine(cuda.View{P: v.p, Q: v.q, T: v.t}, in[0].p, in[1].p, in[2].p, out.p)
+	case *affineGradKernel:
+		v := k.fwd.view(in[0].shape)
+		return kn.AffineGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.wrt, in[0].p, in[1].p, in[4].p, out.p)
 	case *normKernel:
 		return d.norm(k, in[0], true, func(v cuda.View, mean, rstd cuda.Ptr) error {
 			return kn.NormApply(v, k.across(), in[0].p, mean, rstd, out.p)
