@@ -97,3 +97,19 @@ UB_KERNEL void ub_fill_div(int n, const float *__restrict__ s, double div, float
 	float v = (float)((double)s[0] / div);
 	UB_GRID_LOOP(i, n) y[i] = v;
 }
+
+// ub_add sets y = a + b elementwise.
+UB_KERNEL void ub_add(int n, const float *__restrict__ a, const float *__restrict__ b, float *__restrict__ y) {
+	UB_GRID_LOOP(i, n) y[i] = a[i] + b[i];
+}
+
+// ub_copy2d copies rows x cols values from src (rows spaced src_stride
+// apart) to dst (dst_stride apart): channel concatenation and its gradient.
+UB_KERNEL void ub_copy2d(int rows, int cols, const float *__restrict__ src, int src_stride, float *__restrict__ dst,
+	int dst_stride) {
+	int total = rows * cols;
+	UB_GRID_LOOP(i, total) {
+		int r = i / cols, c = i % cols;
+		dst[(long long)r * dst_stride + c] = src[(long long)r * src_stride + c];
+	}
+}

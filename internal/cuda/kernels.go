@@ -8,7 +8,7 @@ import (
 
 // kernelNames lists the kernels of kernels.h (UB_KERNELS), in its order.
 var kernelNames = []string{
-	"ub_fill", "ub_fill_div", "ub_axpby", "ub_mul", "ub_act_fwd", "ub_act_bwd", "ub_add_bias",
+	"ub_fill", "ub_fill_div", "ub_axpby", "ub_mul", "ub_add", "ub_copy2d", "ub_act_fwd", "ub_act_bwd", "ub_add_bias",
 	"ub_sum_partial", "ub_sum_final", "ub_channel_sum", "ub_sgemm",
 	"ub_conv3d_fwd", "ub_conv3d_bwd_data", "ub_conv3d_bwd_weight",
 	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd",
@@ -22,6 +22,8 @@ const (
 	kFillDiv
 	kAxpby
 	kMul
+	kAdd
+	kCopy2D
 	kActFwd
 	kActBwd
 	kAddBias
@@ -156,6 +158,28 @@ func (k *Kernels) Mul(n int, a, b, y Ptr) error {
 		return err
 	}
 	return k.launch1D(kMul, n, n32, a, b, y)
+}
+
+// Add sets y = a + b elementwise over n elements.
+func (k *Kernels) Add(n int, a, b, y Ptr) error {
+	n32, err := i32("n", n)
+	if err != nil {
+		return err
+	}
+	return k.launch1D(kAdd, n, n32, a, b, y)
+}
+
+// Copy2D copies rows x cols float32 values from src, rows srcStride
+// elements apart, to dst, rows dstStride apart.
+func (k *Kernels) Copy2D(rows, cols int, src Ptr, srcStride int, dst Ptr, dstStride int) error {
+	total, err := i32("rows*cols", rows*cols)
+	if err != nil {
+		return err
+	}
+	if _, err := i32("stride", max(srcStride, dstStride)); err != nil {
+		return err
+	}
+	return k.launch1D(kCopy2D, int(total), int32(rows), int32(cols), src, int32(srcStride), dst, int32(dstStride))
 }
 
 // Activation sets y = act(x) over n elements; alpha is LeakyReLU's slope.

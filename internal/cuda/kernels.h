@@ -17,6 +17,8 @@
 	X(ub_fill_div) \
 	X(ub_axpby) \
 	X(ub_mul) \
+	X(ub_add) \
+	X(ub_copy2d) \
 	X(ub_act_fwd) \
 	X(ub_act_bwd) \
 	X(ub_add_bias) \

@@ -123,6 +123,26 @@ func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
 		default:
 			return kn.Conv3dBackwardWeight(cg, x.p, dy.p, out.p)
 		}
+	case *concatKernel:
+		n := out.shape[0]
+		per, off := out.size()/max(n, 1), 0
+		for _, x := range in[:k.n] {
+			sz := x.size() / max(n, 1)
+			if err := kn.Copy2D(n, sz, x.p, sz, out.p+cuda.Ptr(4*off), per); err != nil {
+				return err
+			}
+			off += sz
+		}
+		return nil
+	case *concatGradKernel:
+		dy := in[len(in)-1]
+		n := dy.shape[0]
+		per, off := dy.size()/max(n, 1), 0
+		for _, x := range in[:k.wrt] {
+			off += x.size() / max(n, 1)
+		}
+		sz := out.size() / max(n, 1)
+		return kn.Copy2D(n, sz, dy.p+cuda.Ptr(4*off), per, out.p, sz)
 	case *poolKernel:
 		return kn.Pool3dForward(poolGeom(k, in[0].shape, out.shape), in[0].p, out.p)
 	case *poolGradKernel:

@@ -298,6 +298,12 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 		}
 		return kn.FillDiv(out.size(), in[1].p, div, out.p)
 	}
+	// gorgonia's own elementwise addition (residual connections, gradient
+	// accumulation) prints as "+ <retSame>"; its type is unexported. Only
+	// the unbroadcast form runs here.
+	if s := gop.String(); strings.HasPrefix(s, "+ ") && len(in) == 2 && in[0].shape.Eq(out.shape) && in[1].shape.Eq(out.shape) {
+		return kn.Add(out.size(), in[0].p, in[1].p, out.p)
+	}
 	return fmt.Errorf("%w: %s (%T)", errNoDeviceOp, gop, gop)
 }
 
