@@ -14,6 +14,7 @@ var kernelNames = []string{
 	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd",
 	"ub_norm_stats_middle", "ub_norm_stats_across", "ub_norm_apply", "ub_norm_bwd_middle", "ub_norm_bwd_across",
 	"ub_affine_fwd", "ub_affine_bwd_x", "ub_affine_bwd_param", "ub_adam",
+	"ub_loss_dice_stats", "ub_loss_ce_partial", "ub_loss_final", "ub_loss_grad",
 	"ub_selftest_reverse", "ub_selftest_early_exit",
 }
 
@@ -49,6 +50,10 @@ const (
 	kAffineBwdX
 	kAffineBwdParam
 	kAdam
+	kLossDiceStats
+	kLossCEPartial
+	kLossFinal
+	kLossGrad
 	kSelftestReverse
 	kSelftestEarlyExit
 )

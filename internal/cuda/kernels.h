@@ -10,6 +10,7 @@
 #include "kernel_softmax.h"
 #include "kernel_norm.h"
 #include "kernel_adam.h"
+#include "kernel_loss.h"
 #include "kernel_selftest.h"
 
 #define UB_KERNELS(X) \
@@ -44,5 +45,9 @@
 	X(ub_affine_bwd_x) \
 	X(ub_affine_bwd_param) \
 	X(ub_adam) \
+	X(ub_loss_dice_stats) \
+	X(ub_loss_ce_partial) \
+	X(ub_loss_final) \
+	X(ub_loss_grad) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

@@ -291,6 +291,12 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 			scale = 1 / float64(in[0].size())
 		}
 		return kn.Sum(in[0].size(), in[0].p, scale, out.p)
+	case DeviceOp:
+		din := make([]DeviceTensor, len(in))
+		for i, t := range in {
+			din[i] = DeviceTensor{Ptr: t.p, Shape: t.shape}
+		}
+		return o.DeviceDo(kn, DeviceTensor{Ptr: out.p, Shape: out.shape}, din)
 	case *reduceGradOp:
 		div := 1.0
 		if o.fwd.mean && out.size() > 0 {
@@ -331,4 +337,18 @@ func (e *Executor) fallback(n *gorgonia.Node, op gorgonia.Op, in []*gorgonia.Nod
 	e.stats.FallbackOps++
 	e.stats.Fallbacks[op.String()]++
 	return e.uploadValue(n, v)
+}
+
+// DeviceTensor is a float32 tensor in an Executor's device memory, laid out
+// as the CPU engine's (row-major, NCDHW).
+type DeviceTensor struct {
+	Ptr   cuda.Ptr
+	Shape tensor.Shape
+}
+
+// DeviceOp is implemented by gorgonia ops of other packages (train's loss)
+// that run on a device: DeviceDo computes out from in with the project's
+// kernels. The Executor calls it instead of the op's Do.
+type DeviceOp interface {
+	DeviceDo(k *cuda.Kernels, out DeviceTensor, in []DeviceTensor) error
 }
