@@ -138,3 +138,169 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceTrainingSteps trains a tiny U-net for three steps on the
+// emulated device (executor plus device Adam: parameters and moments stay
+// on the device) and on the CPU (TapeMachine plus Adam), from the same
+// initial parameters and batches, and compares every step's loss and the
+// final parameters and moments; after the first step a step copies only
+// the batch in and the loss out.
+func TestDeviceTrainingSteps(t *testing.T) {
+	dev, err := nn.SetDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer nn.SetDevice("cpu")
+	type side struct {
+		m       *models.Model
+		x, y    *gorgonia.Node
+		loss    *gorgonia.Node
+		grads   gorgonia.Nodes
+		adam    *Adam
+	}
+	build := func() *side {
+		cfg := models.Small(models.UNet)
+		cfg.Channels = []int{4, 8}
+		cfg.InputSize = [3]int{8, 8, 8}
+		m, err := models.NewWithOptions(cfg, models.Options{Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &side{m: m, x: m.Input("x", 2)}
+		s.y = gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(2, 1, 8, 8, 8), gorgonia.WithName("target"))
+		logits, err := m.Forward(s.x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.loss, err = Loss(logits, s.y, LossOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if s.grads, err = gorgonia.Grad(s.loss, m.Learnables()...); err != nil {
+			t.Fatal(err)
+		}
+		if s.adam, err = NewAdam(m.Parameters(), 1e-2, AdamOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	cpu, gpu := build(), build()
+	vm := gorgonia.NewTapeMachine(cpu.m.Graph().SubgraphRoots(append(gorgonia.Nodes{cpu.loss}, cpu.grads...)...),
+		gorgonia.BindDualValues(cpu.m.Learnables()...))
+	defer vm.Close()
+	e, err := nn.NewExecutor(dev, gpu.m.Learnables(), append(gorgonia.Nodes{gpu.loss}, gpu.grads...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	da, err := newDeviceAdam(gpu.adam, e, gpu.grads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer da.close()
+	r := rand.New(rand.NewPCG(5, 6))
+	var noise map[int]bool
+	for step := 0; step < 3; step++ {
+		xv := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(2, 1, 8, 8, 8))
+		yv := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(2, 1, 8, 8, 8))
+		for i := range xv.Data().([]float32) {
+			xv.Data().([]float32)[i] = float32(r.NormFloat64())
+			yv.Data().([]float32)[i] = float32(r.IntN(2))
+		}
+		for _, s := range []*side{cpu, gpu} {
+			gorgonia.Let(s.x, xv)
+			gorgonia.Let(s.y, yv)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		want := float64(cpu.loss.Value().Data().(float32))
+		if step == 0 {
+			noise = noiseParams(t, cpu.m.Learnables())
+			if 2*len(noise) > len(cpu.adam.params) {
+				t.Fatalf("%d of %d parameters have noise gradients", len(noise), len(cpu.adam.params))
+			}
+		}
+		vm.Reset()
+		if err := cpu.adam.Step(); err != nil {
+			t.Fatal(err)
+		}
+		e.ResetStats()
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := da.step(); err != nil {
+			t.Fatal(err)
+		}
+		lv, err := e.Value(gpu.loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := e.Stats()
+		if got := float64(lv.Data().([]float32)[0]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+			t.Errorf("step %d: loss %v, CPU %v", step, got, want)
+		}
+		if step > 0 && (st.HostToDevice != 2 || st.DeviceToHost != 1 || st.FallbackOps != 0) {
+			t.Errorf("step %d: %v; want 2 uploads (the batch), 1 download (the loss), no fallbacks", step, st)
+		}
+		t.Logf("step %d: loss %.6f (CPU %.6f): %v", step, lv.Data().([]float32)[0], want, st)
+	}
+	if err := e.SyncResident(); err != nil {
+		t.Fatal(err)
+	}
+	if err := da.syncToHost(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range cpu.adam.params {
+		if noise[i] {
+			continue
+		}
+		q := gpu.adam.params[i]
+		for _, pair := range [][2][]float32{
+			{p.Node.Value().Data().([]float32), q.Node.Value().Data().([]float32)},
+			{cpu.adam.m[i].Data().([]float32), gpu.adam.m[i].Data().([]float32)},
+			{cpu.adam.v[i].Data().([]float32), gpu.adam.v[i].Data().([]float32)},
+		} {
+			w, g := pair[0], pair[1]
+			scale := 1e-6
+			for _, v := range w {
+				scale = math.Max(scale, math.Abs(float64(v)))
+			}
+			for j := range w {
+				if math.Abs(float64(w[j]-g[j])) > 2e-3*scale {
+					t.Errorf("%s [%d]: device %v, CPU %v (scale %g)", p.Name, j, g[j], w[j], scale)
+					break
+				}
+			}
+		}
+	}
+	if gpu.adam.Steps() != 3 {
+		t.Errorf("device Adam made %d steps, want 3", gpu.adam.Steps())
+	}
+}
+
+// noiseParams returns the indices of the parameters whose gradient is
+// rounding noise (below 1e-5 of the largest): a convolution's bias before
+// an InstanceNorm does not change the loss, and Adam turns its noise into
+// full-size steps that differ between any two engines.
+func noiseParams(t *testing.T, params gorgonia.Nodes) map[int]bool {
+	t.Helper()
+	peak := make([]float64, len(params))
+	global := 0.0
+	for i, p := range params {
+		g, err := p.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range g.Data().([]float32) {
+			peak[i] = math.Max(peak[i], math.Abs(float64(v)))
+		}
+		global = math.Max(global, peak[i])
+	}
+	noise := map[int]bool{}
+	for i := range params {
+		if peak[i] < 1e-5*global {
+			noise[i] = true
+		}
+	}
+	return noise
+}

@@ -352,3 +352,57 @@ type DeviceTensor struct {
 type DeviceOp interface {
 	DeviceDo(k *cuda.Kernels, out DeviceTensor, in []DeviceTensor) error
 }
+
+// Tensor returns node n's device tensor (its value after the last Run; a
+// resident node's current value), for device code outside package nn such
+// as the optimiser.
+func (e *Executor) Tensor(n *gorgonia.Node) (DeviceTensor, bool) {
+	t, ok := e.val[n]
+	return DeviceTensor{Ptr: t.p, Shape: t.shape}, ok
+}
+
+// Kernels returns the device's kernels.
+func (e *Executor) Kernels() *cuda.Kernels { return e.dev.kern }
+
+// Alloc returns zeroed device memory of n float32 values owned by the
+// executor's device (the optimiser's moments); FreeBuffer releases it.
+func (e *Executor) Alloc(n int) (cuda.Ptr, error) {
+	p, err := e.dev.dev.Alloc(cuda.F32Bytes(n))
+	if err != nil {
+		return 0, err
+	}
+	if err := e.dev.dev.Memset32(p, 0, n); err != nil {
+		e.dev.dev.Free(p)
+		return 0, err
+	}
+	return p, nil
+}
+
+// FreeBuffer releases memory from Alloc.
+func (e *Executor) FreeBuffer(p cuda.Ptr) error { return e.dev.dev.Free(p) }
+
+// CopyToHost copies n float32 values at p into dst and counts the copy.
+func (e *Executor) CopyToHost(dst []float32, p cuda.Ptr) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	if err := e.dev.dev.CopyDtoH(unsafe.Pointer(&dst[0]), p, cuda.F32Bytes(len(dst))); err != nil {
+		return err
+	}
+	e.stats.DeviceToHost++
+	e.stats.BytesDtoH += int64(cuda.F32Bytes(len(dst)))
+	return nil
+}
+
+// CopyToDevice copies src to device memory at p and counts the copy.
+func (e *Executor) CopyToDevice(p cuda.Ptr, src []float32) error {
+	if len(src) == 0 {
+		return nil
+	}
+	if err := e.dev.dev.CopyHtoD(p, unsafe.Pointer(&src[0]), cuda.F32Bytes(len(src))); err != nil {
+		return err
+	}
+	e.stats.HostToDevice++
+	e.stats.BytesHtoD += int64(cuda.F32Bytes(len(src)))
+	return nil
+}
