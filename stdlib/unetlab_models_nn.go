@@ -6,6 +6,7 @@
 package stdlib
 
 import (
+	"github.com/unetlab/unetlab/internal/cuda"
 	"github.com/unetlab/unetlab/models/nn"
 	"go/constant"
 	"go/token"
@@ -104,6 +105,8 @@ func init() {
 		"ConvTranspose3dLayer":     reflect.ValueOf((*nn.ConvTranspose3dLayer)(nil)),
 		"Device":                   reflect.ValueOf((*nn.Device)(nil)),
 		"DeviceKind":               reflect.ValueOf((*nn.DeviceKind)(nil)),
+		"DeviceOp":                 reflect.ValueOf((*nn.DeviceOp)(nil)),
+		"DeviceTensor":             reflect.ValueOf((*nn.DeviceTensor)(nil)),
 		"ExecStats":                reflect.ValueOf((*nn.ExecStats)(nil)),
 		"Executor":                 reflect.ValueOf((*nn.Executor)(nil)),
 		"LayerOptions":             reflect.ValueOf((*nn.LayerOptions)(nil)),
@@ -119,5 +122,18 @@ func init() {
 		"UpsampleOptions":          reflect.ValueOf((*nn.UpsampleOptions)(nil)),
 		"WindowAttention":          reflect.ValueOf((*nn.WindowAttention)(nil)),
 		"WindowAttentionConfig":    reflect.ValueOf((*nn.WindowAttentionConfig)(nil)),
+
+		// interface wrapper definitions
+		"_DeviceOp": reflect.ValueOf((*_github_com_unetlab_unetlab_models_nn_DeviceOp)(nil)),
 	}
+}
+
+// _github_com_unetlab_unetlab_models_nn_DeviceOp is an interface wrapper for DeviceOp type
+type _github_com_unetlab_unetlab_models_nn_DeviceOp struct {
+	IValue    interface{}
+	WDeviceDo func(k *cuda.Kernels, out nn.DeviceTensor, in []nn.DeviceTensor) error
+}
+
+func (W _github_com_unetlab_unetlab_models_nn_DeviceOp) DeviceDo(k *cuda.Kernels, out nn.DeviceTensor, in []nn.DeviceTensor) error {
+	return W.WDeviceDo(k, out, in)
 }
