@@ -265,3 +265,63 @@ func TestSgemm(t *testing.T) {
 		}
 	}
 }
+
+func TestStrided(t *testing.T) {
+	d, k := testDevice(t)
+	// A (2, 3, 4) tensor viewed with its last two axes swapped, from offset
+	// 1 over a (2, 2, 3) block: element (a, b, c) is src[1 + a*12 + b*1 + c*4].
+	iter, strides, off := []int{2, 2, 3}, []int{12, 1, 4}, 1
+	src := make([]float32, 24)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	var want []float32
+	for a := 0; a < 2; a++ {
+		for b := 0; b < 2; b++ {
+			for c := 0; c < 3; c++ {
+				want = append(want, src[off+a*12+b+c*4])
+			}
+		}
+	}
+	s, err := NewStrided(iter, strides, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, pv := upload(t, d, src), upload(t, d, make([]float32, len(want)))
+	if err := k.StridedGather(s, ps, pv); err != nil {
+		t.Fatal(err)
+	}
+	got := download(t, d, pv, len(want))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("gather [%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	back := upload(t, d, make([]float32, 24))
+	if err := k.StridedScatter(s, pv, back, 24); err != nil {
+		t.Fatal(err)
+	}
+	b := download(t, d, back, 24)
+	n := 0
+	for i, v := range b {
+		switch {
+		case v == src[i] && v != 0:
+			n++
+		case v != 0:
+			t.Fatalf("scatter [%d] = %v, want %v or 0", i, v, src[i])
+		}
+	}
+	if n != len(want)-btoi(want[0] == 0) {
+		t.Errorf("scatter wrote %d of the %d viewed elements", n, len(want))
+	}
+	if _, err := NewStrided(make([]int, 9), make([]int, 9), 0); err == nil {
+		t.Error("a 9-axis view: no error")
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

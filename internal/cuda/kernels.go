@@ -15,6 +15,7 @@ var kernelNames = []string{
 	"ub_norm_stats_middle", "ub_norm_stats_across", "ub_norm_apply", "ub_norm_bwd_middle", "ub_norm_bwd_across",
 	"ub_affine_fwd", "ub_affine_bwd_x", "ub_affine_bwd_param", "ub_adam",
 	"ub_loss_dice_stats", "ub_loss_ce_partial", "ub_loss_final", "ub_loss_grad",
+	"ub_strided_gather", "ub_strided_scatter",
 	"ub_selftest_reverse", "ub_selftest_early_exit",
 }
 
@@ -54,6 +55,8 @@ const (
 	kLossCEPartial
 	kLossFinal
 	kLossGrad
+	kStridedGather
+	kStridedScatter
 	kSelftestReverse
 	kSelftestEarlyExit
 )

@@ -11,6 +11,7 @@
 #include "kernel_norm.h"
 #include "kernel_adam.h"
 #include "kernel_loss.h"
+#include "kernel_layout.h"
 #include "kernel_selftest.h"
 
 #define UB_KERNELS(X) \
@@ -49,5 +50,7 @@
 	X(ub_loss_ce_partial) \
 	X(ub_loss_final) \
 	X(ub_loss_grad) \
+	X(ub_strided_gather) \
+	X(ub_strided_scatter) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

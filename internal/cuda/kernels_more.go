@@ -302,3 +302,59 @@ func (k *Kernels) Adam(n int, a AdamParams, w, g, m, v Ptr) error {
 	}
 	return k.launch1D(kAdam, n, n32, a, w, g, m, v)
 }
+
+// StridedMaxRank is the most axes of a strided view.
+const StridedMaxRank = 8
+
+// Strided is a strided view as the kernels take it (ub_strided): element k
+// of the view, read in row-major order over Iter[:Rank], is
+// src[Offset + sum_j i_j*Strides[j]].
+type Strided struct {
+	Rank, Offset  int32
+	Iter, Strides [StridedMaxRank]int32
+}
+
+// NewStrided returns the view of iteration shape iter, strides and offset.
+func NewStrided(iter, strides []int, offset int) (Strided, error) {
+	var s Strided
+	if len(iter) == 0 || len(iter) > StridedMaxRank || len(strides) != len(iter) {
+		return s, fmt.Errorf("%w: strided view of %d axes (%d strides), at most %d", ErrLaunch, len(iter), len(strides), StridedMaxRank)
+	}
+	s.Rank, s.Offset = int32(len(iter)), int32(offset)
+	for j := range iter {
+		s.Iter[j], s.Strides[j] = int32(iter[j]), int32(strides[j])
+	}
+	return s, nil
+}
+
+func (s Strided) size() int {
+	n := 1
+	for j := 0; j < int(s.Rank); j++ {
+		n *= int(s.Iter[j])
+	}
+	return n
+}
+
+// StridedGather copies the view of src into the contiguous dst.
+func (k *Kernels) StridedGather(s Strided, src, dst Ptr) error {
+	n, err := i32("strided view size", s.size())
+	if err != nil {
+		return err
+	}
+	return k.launch1D(kStridedGather, int(n), s, n, src, dst)
+}
+
+// StridedScatter writes the contiguous src back to the view's positions in
+// dst (dstLen values), zeroing the rest of dst.
+func (k *Kernels) StridedScatter(s Strided, src, dst Ptr, dstLen int) error {
+	n, err := i32("strided view size", s.size())
+	if err != nil {
+		return err
+	}
+	if int(n) != dstLen {
+		if err := k.Fill(dstLen, 0, dst); err != nil {
+			return err
+		}
+	}
+	return k.launch1D(kStridedScatter, int(n), s, n, src, dst)
+}

@@ -297,6 +297,31 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 			din[i] = DeviceTensor{Ptr: t.p, Shape: t.shape}
 		}
 		return o.DeviceDo(kn, DeviceTensor{Ptr: out.p, Shape: out.shape}, din)
+	case *matmulOp:
+		return kn.Sgemm(matmulGemm(o, in[0].p, in[1].p, out.p))
+	case *addTrailingOp:
+		nb := in[1].size()
+		if err := kn.Axpby(out.size(), 1, in[0].p, 0, out.p); err != nil {
+			return err
+		}
+		return kn.AddBias(out.size()/max(nb, 1), nb, 1, in[1].p, out.p)
+	case *sumLeadingOp:
+		// One block per output element, its thread 0 summing the rows: right,
+		// not fast (bias gradients are small).
+		nb := out.size()
+		return kn.ChannelSum(in[0].size()/max(nb, 1), nb, 1, in[0].p, out.p)
+	case *stridedOp:
+		sv, err := cuda.NewStrided(o.iter, o.strides, o.offset)
+		if err != nil {
+			return err
+		}
+		return kn.StridedGather(sv, in[0].p, out.p)
+	case *stridedScatterOp:
+		sv, err := cuda.NewStrided(o.fwd.iter, o.fwd.strides, o.fwd.offset)
+		if err != nil {
+			return err
+		}
+		return kn.StridedScatter(sv, in[0].p, out.p, out.size())
 	case *reduceGradOp:
 		div := 1.0
 		if o.fwd.mean && out.size() > 0 {
@@ -405,4 +430,30 @@ func (e *Executor) CopyToDevice(p cuda.Ptr, src []float32) error {
 	e.stats.HostToDevice++
 	e.stats.BytesHtoD += int64(cuda.F32Bytes(len(src)))
 	return nil
+}
+
+// matmulGemm maps an attention matmul (batched, shared weight or
+// contraction) to one (batched) SGEMM, as matmulRun does on the CPU.
+func matmulGemm(o *matmulOp, a, b, c cuda.Ptr) cuda.Gemm {
+	m, n, k := o.m, o.n, o.k
+	g := cuda.Gemm{M: m, N: n, K: k, Alpha: 1, A: a, B: b, C: c, LDC: n}
+	switch o.mode {
+	case mmShared:
+		g.TransB, g.LDA, g.LDB = o.transB, k, n
+		if o.transB {
+			g.LDB = k
+		}
+	case mmContract:
+		g.TransA, g.LDA, g.LDB = true, m, n
+	default:
+		g.TransA, g.TransB, g.LDA, g.LDB = o.transA, o.transB, k, n
+		if o.transA {
+			g.LDA = m
+		}
+		if o.transB {
+			g.LDB = k
+		}
+		g.Batch, g.SA, g.SB, g.SC = o.batch, m*k, k*n, m*n
+	}
+	return g
 }
