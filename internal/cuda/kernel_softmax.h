@@ -40,3 +40,33 @@ UB_KERNEL void ub_softmax_bwd(int p, int q, int t, int log_, const float *__rest
 		}
 	}
 }
+
+// ub_attn_softmax sets each row of y (rows x m) to softmax(scale*x) of the
+// row (models/nn's AttentionSoftmax without bias or mask); a row whose
+// maximum is -Inf or NaN gives zeros. One thread per row.
+UB_KERNEL void ub_attn_softmax(int rows, int m, double scale, const float *__restrict__ x, float *__restrict__ y) {
+	for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += blockDim.x * gridDim.x) {
+		const float *xr = x + (long long)r * m;
+		float *yr = y + (long long)r * m;
+		double mx = -INFINITY;
+		for (int j = 0; j < m; j++) mx = fmax(mx, scale * xr[j]);
+		if (isinf(mx) || isnan(mx)) {
+			for (int j = 0; j < m; j++) yr[j] = 0.0f;
+			continue;
+		}
+		double s = 0;
+		for (int j = 0; j < m; j++) s += exp(scale * xr[j] - mx);
+		for (int j = 0; j < m; j++) yr[j] = (float)(exp(scale * xr[j] - mx) / s);
+	}
+}
+
+// ub_attn_softmax_bwd sets dx = mul * y*(dy - sum(dy*y)) per row.
+UB_KERNEL void ub_attn_softmax_bwd(int rows, int m, double mul, const float *__restrict__ y, const float *__restrict__ dy,
+	float *__restrict__ dx) {
+	for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += blockDim.x * gridDim.x) {
+		long long o = (long long)r * m;
+		double s = 0;
+		for (int j = 0; j < m; j++) s += (double)dy[o + j] * y[o + j];
+		for (int j = 0; j < m; j++) dx[o + j] = (float)(mul * y[o + j] * ((double)dy[o + j] - s));
+	}
+}

@@ -11,7 +11,7 @@ var kernelNames = []string{
 	"ub_fill", "ub_fill_div", "ub_axpby", "ub_mul", "ub_add", "ub_copy2d", "ub_act_fwd", "ub_act_bwd", "ub_add_bias",
 	"ub_sum_partial", "ub_sum_final", "ub_channel_sum", "ub_sgemm",
 	"ub_conv3d_fwd", "ub_conv3d_bwd_data", "ub_conv3d_bwd_weight",
-	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd",
+	"ub_pool_fwd", "ub_pool_bwd", "ub_ups_fwd", "ub_ups_bwd", "ub_softmax_fwd", "ub_softmax_bwd", "ub_attn_softmax", "ub_attn_softmax_bwd",
 	"ub_norm_stats_middle", "ub_norm_stats_across", "ub_norm_apply", "ub_norm_bwd_middle", "ub_norm_bwd_across",
 	"ub_affine_fwd", "ub_affine_bwd_x", "ub_affine_bwd_param", "ub_adam",
 	"ub_loss_dice_stats", "ub_loss_ce_partial", "ub_loss_final", "ub_loss_grad",
@@ -42,6 +42,8 @@ const (
 	kUpsBwd
 	kSoftmaxFwd
 	kSoftmaxBwd
+	kAttnSoftmax
+	kAttnSoftmaxBwd
 	kNormStatsMiddle
 	kNormStatsAcross
 	kNormApply

@@ -37,6 +37,8 @@
 	X(ub_ups_bwd) \
 	X(ub_softmax_fwd) \
 	X(ub_softmax_bwd) \
+	X(ub_attn_softmax) \
+	X(ub_attn_softmax_bwd) \
 	X(ub_norm_stats_middle) \
 	X(ub_norm_stats_across) \
 	X(ub_norm_apply) \

@@ -222,6 +222,23 @@ func (k *Kernels) SoftmaxGrad(v View, log bool, y, dy, dx Ptr) error {
 	return k.launch1D(kSoftmaxBwd, v.P*v.T, int32(v.P), int32(v.Q), int32(v.T), b32(log), y, dy, dx)
 }
 
+// AttentionSoftmax sets each of the rows (m values each) of y to the
+// softmax of scale times the row of x.
+func (k *Kernels) AttentionSoftmax(rows, m int, scale float64, x, y Ptr) error {
+	if _, err := i32("attention softmax size", rows*m); err != nil {
+		return err
+	}
+	return k.launch1D(kAttnSoftmax, rows, int32(rows), int32(m), scale, x, y)
+}
+
+// AttentionSoftmaxGrad sets dx = mul * y*(dy - sum(dy*y)) per row.
+func (k *Kernels) AttentionSoftmaxGrad(rows, m int, mul float64, y, dy, dx Ptr) error {
+	if _, err := i32("attention softmax size", rows*m); err != nil {
+		return err
+	}
+	return k.launch1D(kAttnSoftmaxBwd, rows, int32(rows), int32(m), mul, y, dy, dx)
+}
+
 // NormStats computes mean, var and rstd = 1/sqrt(var+eps) (float64 device
 // arrays of Q entries, or P*T when across) of x viewed as v.
 func (k *Kernels) NormStats(v View, across bool, eps float64, x, mean, variance, rstd Ptr) error {

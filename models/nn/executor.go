@@ -310,6 +310,18 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 		// not fast (bias gradients are small).
 		nb := out.size()
 		return kn.ChannelSum(in[0].size()/max(nb, 1), nb, 1, in[0].p, out.p)
+	case *attnSoftmaxOp:
+		if o.bShape != nil || o.mask != nil || o.regions != nil {
+			break // bias and shifted-window masks: not yet on the device
+		}
+		m := o.xShape[o.xShape.Dims()-1]
+		return kn.AttentionSoftmax(out.size()/m, m, o.scale, in[0].p, out.p)
+	case *attnSoftmaxBackOp:
+		if !o.outShape.Eq(o.fwd.xShape) {
+			break // the bias gradient's reduction: not yet on the device
+		}
+		m := o.fwd.xShape[o.fwd.xShape.Dims()-1]
+		return kn.AttentionSoftmaxGrad(out.size()/m, m, o.mul, in[0].p, in[1].p, out.p)
 	case *stridedOp:
 		sv, err := cuda.NewStrided(o.iter, o.strides, o.offset)
 		if err != nil {
