@@ -196,3 +196,78 @@ func TestExecutorFallback(t *testing.T) {
 		t.Errorf("copies not counted: %v", st)
 	}
 }
+
+// TestExecutorAttentionSoftmax compares the device attention softmax (no
+// bias, no mask) and its gradient with the CPU's at odd sizes, through the
+// executor; with a bias it must fall back (not yet on the device).
+func TestExecutorAttentionSoftmax(t *testing.T) {
+	d, err := openDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer d.close()
+	r := rand.New(rand.NewSource(23))
+	for _, withBias := range []bool{false, true} {
+		g := gorgonia.NewGraph()
+		x := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(2, 3, 5, 7), gorgonia.WithName("x"),
+			gorgonia.WithValue(f32Tensor(r, 2, 3, 5, 7)))
+		params := gorgonia.Nodes{x}
+		var bias *gorgonia.Node
+		if withBias {
+			bias = gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(3, 5, 7), gorgonia.WithName("bias"),
+				gorgonia.WithValue(f32Tensor(r, 3, 5, 7)))
+			params = append(params, bias)
+		}
+		y, err := AttentionSoftmax(x, 0.7, bias, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := LeakyReLU(y, 0.3) // a loss whose gradient is not constant
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := Sum(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := gorgonia.Grad(loss, params...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(params...))
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		wantY := y.Value().(*tensor.Dense).Clone().(*tensor.Dense)
+		var wantG []*tensor.Dense
+		for _, p := range params {
+			gv, _ := p.Grad()
+			wantG = append(wantG, gv.(*tensor.Dense).Clone().(*tensor.Dense))
+		}
+		m.Close()
+		e, err := NewExecutor(d, params, append(gorgonia.Nodes{y, loss}, grads...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st := e.Stats()
+		gotY, err := e.Value(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareF32(t, "softmax", gotY, wantY, 1e-6)
+		for i, gn := range grads {
+			gv, err := e.Value(gn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareF32(t, "gradient of "+params[i].Name(), gv, wantG[i], 1e-5)
+		}
+		if withBias != (st.FallbackOps > 0) {
+			t.Errorf("bias %v: %v", withBias, st)
+		}
+		e.Close()
+	}
+}
