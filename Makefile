@@ -5,7 +5,7 @@ PYTHON    ?= /usr/bin/python3
 BENCHTIME ?= 1s
 export UNETLAB_SCALE ?= laptop
 
-.PHONY: all build lab test unit integration grid-integration notebooks deps-test generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
+.PHONY: all build lab test unit integration grid-integration notebooks deps-test cuda-tools check-cuda generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
 
 all: build
 
@@ -23,7 +23,7 @@ lab: build
 	else exec jupyter notebook $$root; fi
 
 # test: everything CI runs.
-test: build deps-test unit integration grid-integration notebooks
+test: build deps-test cuda-tools unit check-cuda integration grid-integration notebooks
 
 unit:
 	$(GO) vet ./...
@@ -47,6 +47,30 @@ notebooks: build deps-test
 
 deps-test:
 	PYTHON=$(PYTHON) ./install/test-deps.sh
+
+# cuda-tools: CUDA 11.8's nvcc, ptxas, cuobjdump and headers from Debian
+# non-free into .cuda/ (no GPU needed; a no-op when present). Where apt-get
+# cannot run it says so and, unless UNETLAB_REQUIRE_CUDA_TOOLS=1 (CI), the
+# checks that need the tools skip.
+cuda-tools:
+	@./install/cuda-tools.sh >/dev/null || { \
+		if [ "$${UNETLAB_REQUIRE_CUDA_TOOLS:-0}" = 1 ]; then exit 1; fi; \
+		echo "cuda-tools: not installed; the CUDA checks skip"; }
+
+# check-cuda: the embedded kernels are what nvcc builds from the sources
+# today, no kernel spills registers (ptxas -v), and the gorgonia.org/cu
+# binding (-tags cudacu) builds against the 11.8 headers and stub libcuda.
+CUDA_ROOT := $(CURDIR)/.cuda/root
+check-cuda: cuda-tools
+	@if [ ! -x .cuda/bin/nvcc ]; then echo "check-cuda: skipped, no .cuda/bin/nvcc (make cuda-tools)"; exit 0; fi; \
+	set -e; \
+	NVCC=$(CURDIR)/.cuda/bin/nvcc ./internal/cuda/generate.sh; \
+	git diff --exit-code -- internal/cuda/kernels.fatbin internal/cuda/kernels.sum || \
+		{ echo "check-cuda: internal/cuda/kernels.fatbin is stale: run make generate and commit it"; exit 1; }; \
+	$(GO) test -count=1 -run 'TestNoSpills|TestFatbin' ./internal/cuda; \
+	CGO_CFLAGS="-I$(CUDA_ROOT)/usr/include -w" \
+	CGO_LDFLAGS="-L$(CUDA_ROOT)/usr/lib/x86_64-linux-gnu/stubs" \
+		sh -c '$(GO) vet -tags cudacu ./internal/cuda ./models/nn && $(GO) build -tags cudacu ./internal/cuda ./models/nn'
 
 generate:
 	$(GO) generate ./...

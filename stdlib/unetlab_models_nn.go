@@ -6,6 +6,7 @@
 package stdlib
 
 import (
+	"github.com/unetlab/unetlab/internal/cuda"
 	"github.com/unetlab/unetlab/models/nn"
 	"go/constant"
 	"go/token"
@@ -29,8 +30,13 @@ func init() {
 		"ConvBackend":                    reflect.ValueOf(nn.ConvBackend),
 		"ConvTranspose3d":                reflect.ValueOf(nn.ConvTranspose3d),
 		"CropChannelsLast":               reflect.ValueOf(nn.CropChannelsLast),
+		"CurrentDevice":                  reflect.ValueOf(nn.CurrentDevice),
 		"DefaultEps":                     reflect.ValueOf(constant.MakeFromLiteral("9.999999999999999999948913325368725010799941799177759094163775444e-06", token.FLOAT, 0)),
+		"DeviceCPU":                      reflect.ValueOf(nn.DeviceCPU),
+		"DeviceCUDA":                     reflect.ValueOf(nn.DeviceCUDA),
+		"DeviceEmulated":                 reflect.ValueOf(nn.DeviceEmulated),
 		"ErrConfig":                      reflect.ValueOf(&nn.ErrConfig).Elem(),
+		"ErrDevice":                      reflect.ValueOf(&nn.ErrDevice).Elem(),
 		"ErrDtype":                       reflect.ValueOf(&nn.ErrDtype).Elem(),
 		"ErrFormat":                      reflect.ValueOf(&nn.ErrFormat).Elem(),
 		"ErrShape":                       reflect.ValueOf(&nn.ErrShape).Elem(),
@@ -54,6 +60,7 @@ func init() {
 		"NewBatchNormStats":              reflect.ValueOf(nn.NewBatchNormStats),
 		"NewConv3d":                      reflect.ValueOf(nn.NewConv3d),
 		"NewConvTranspose3d":             reflect.ValueOf(nn.NewConvTranspose3d),
+		"NewExecutor":                    reflect.ValueOf(nn.NewExecutor),
 		"NewGroupNorm":                   reflect.ValueOf(nn.NewGroupNorm),
 		"NewInstanceNorm3d":              reflect.ValueOf(nn.NewInstanceNorm3d),
 		"NewLayerNorm":                   reflect.ValueOf(nn.NewLayerNorm),
@@ -81,6 +88,7 @@ func init() {
 		"SaveState":                      reflect.ValueOf(nn.SaveState),
 		"SaveStateFile":                  reflect.ValueOf(nn.SaveStateFile),
 		"ScalarValue":                    reflect.ValueOf(nn.ScalarValue),
+		"SetDevice":                      reflect.ValueOf(nn.SetDevice),
 		"ShiftedWindowMask":              reflect.ValueOf(nn.ShiftedWindowMask),
 		"Sigmoid":                        reflect.ValueOf(nn.Sigmoid),
 		"SinusoidalPositionalEncoding3d": reflect.ValueOf(nn.SinusoidalPositionalEncoding3d),
@@ -101,6 +109,12 @@ func init() {
 		"ConvConfig":               reflect.ValueOf((*nn.ConvConfig)(nil)),
 		"ConvOptions":              reflect.ValueOf((*nn.ConvOptions)(nil)),
 		"ConvTranspose3dLayer":     reflect.ValueOf((*nn.ConvTranspose3dLayer)(nil)),
+		"Device":                   reflect.ValueOf((*nn.Device)(nil)),
+		"DeviceKind":               reflect.ValueOf((*nn.DeviceKind)(nil)),
+		"DeviceOp":                 reflect.ValueOf((*nn.DeviceOp)(nil)),
+		"DeviceTensor":             reflect.ValueOf((*nn.DeviceTensor)(nil)),
+		"ExecStats":                reflect.ValueOf((*nn.ExecStats)(nil)),
+		"Executor":                 reflect.ValueOf((*nn.Executor)(nil)),
 		"LayerOptions":             reflect.ValueOf((*nn.LayerOptions)(nil)),
 		"Linear":                   reflect.ValueOf((*nn.Linear)(nil)),
 		"MultiHeadAttention":       reflect.ValueOf((*nn.MultiHeadAttention)(nil)),
@@ -115,5 +129,18 @@ func init() {
 		"UpsampleOptions":          reflect.ValueOf((*nn.UpsampleOptions)(nil)),
 		"WindowAttention":          reflect.ValueOf((*nn.WindowAttention)(nil)),
 		"WindowAttentionConfig":    reflect.ValueOf((*nn.WindowAttentionConfig)(nil)),
+
+		// interface wrapper definitions
+		"_DeviceOp": reflect.ValueOf((*_github_com_unetlab_unetlab_models_nn_DeviceOp)(nil)),
 	}
+}
+
+// _github_com_unetlab_unetlab_models_nn_DeviceOp is an interface wrapper for DeviceOp type
+type _github_com_unetlab_unetlab_models_nn_DeviceOp struct {
+	IValue    interface{}
+	WDeviceDo func(k *cuda.Kernels, out nn.DeviceTensor, in []nn.DeviceTensor) error
+}
+
+func (W _github_com_unetlab_unetlab_models_nn_DeviceOp) DeviceDo(k *cuda.Kernels, out nn.DeviceTensor, in []nn.DeviceTensor) error {
+	return W.WDeviceDo(k, out, in)
 }

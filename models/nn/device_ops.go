@@ -1,0 +1,270 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/unetlab/unetlab/internal/cuda"
+	"gorgonia.org/tensor"
+)
+
+// devTensor is a float32 tensor in device memory, laid out as the CPU
+// engine's (row-major, NCDHW).
+type devTensor struct {
+	p     cuda.Ptr
+	shape tensor.Shape
+}
+
+func (t devTensor) size() int { return t.shape.TotalSize() }
+
+// alloc returns an uninitialised device tensor of the given shape.
+func (d *Device) alloc(shape tensor.Shape) (devTensor, error) {
+	if d.dev == nil {
+		return devTensor{}, fmt.Errorf("%w: %s has no device memory", ErrDevice, d)
+	}
+	p, err := d.dev.Alloc(cuda.F32Bytes(shape.TotalSize()))
+	if err != nil {
+		return devTensor{}, fmt.Errorf("nn: device tensor %v: %w", shape, err)
+	}
+	return devTensor{p: p, shape: shape.Clone()}, nil
+}
+
+func (d *Device) free(t devTensor) error { return d.dev.Free(t.p) }
+
+// upload copies a float32 host tensor to new device memory.
+func (d *Device) upload(h *tensor.Dense) (devTensor, error) {
+	v, ok := h.Data().([]float32)
+	if !ok {
+		return devTensor{}, fmt.Errorf("%w: device tensors are float32, got %v", ErrDtype, h.Dtype())
+	}
+	t, err := d.alloc(h.Shape())
+	if err != nil {
+		return t, err
+	}
+	if len(v) > 0 {
+		if err := d.dev.CopyHtoD(t.p, unsafe.Pointer(&v[0]), cuda.F32Bytes(len(v))); err != nil {
+			d.free(t)
+			return devTensor{}, fmt.Errorf("nn: upload %v: %w", h.Shape(), err)
+		}
+	}
+	return t, nil
+}
+
+// download copies a device tensor into the float32 host tensor h of the
+// same size.
+func (d *Device) download(h *tensor.Dense, t devTensor) error {
+	v, ok := h.Data().([]float32)
+	if !ok || len(v) != t.size() {
+		return fmt.Errorf("%w: download of %v into %v %v", ErrShape, t.shape, h.Dtype(), h.Shape())
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	if err := d.dev.CopyDtoH(unsafe.Pointer(&v[0]), t.p, cuda.F32Bytes(len(v))); err != nil {
+		return fmt.Errorf("nn: download %v: %w", t.shape, err)
+	}
+	return nil
+}
+
+// cudaGeom converts the CPU engine's convolution geometry to the kernels'.
+func cudaGeom(g *convGeom) cuda.ConvGeom {
+	c := cuda.ConvGeom{N: int32(g.n), CB: int32(g.cb), CS: int32(g.cs), Groups: int32(g.groups)}
+	for i := 0; i < 3; i++ {
+		c.Big[i], c.Small[i], c.K[i] = int32(g.big[i]), int32(g.small[i]), int32(g.k[i])
+		c.Stride[i], c.Pad[i], c.Dilation[i] = int32(g.stride[i]), int32(g.pad[i]), int32(g.dil[i])
+	}
+	return c
+}
+
+// deviceForward runs a kernel's forward pass on the device: out from in,
+// device tensors of the shapes the CPU kernel takes. It returns errNoDeviceOp
+// (wrapped) for kernels the device does not implement yet.
+func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
+	kn := d.kern
+	switch k := k.(type) {
+	case activation:
+		return kn.Activation(cuda.Act(k.kind), float32(k.alpha), out.size(), in[0].p, out.p)
+	case activationGrad:
+		return kn.ActivationGrad(cuda.Act(k.kind), float32(k.alpha), out.size(), in[0].p, in[1].p, in[2].p, out.p)
+	case *convKernel:
+		g, err := k.geom(in[0].shape, in[1].shape)
+		if err != nil {
+			return err
+		}
+		cg := cudaGeom(g)
+		if k.transposed {
+			err = kn.Conv3dBackwardData(cg, in[0].p, in[1].p, out.p)
+		} else {
+			err = kn.Conv3dForward(cg, in[0].p, in[1].p, out.p)
+		}
+		if err != nil || !k.bias {
+			return err
+		}
+		s := out.shape
+		return kn.AddBias(s[0], s[1], s[2]*s[3]*s[4], in[2].p, out.p)
+	case *convGradKernel:
+		g, err := k.fwd.geom(in[0].shape, in[1].shape)
+		if err != nil {
+			return err
+		}
+		cg := cudaGeom(g)
+		x, w, dy := in[0], in[1], in[len(in)-1]
+		switch {
+		case k.wrt == 2:
+			s := dy.shape
+			return kn.ChannelSum(s[0], s[1], s[2]*s[3]*s[4], dy.p, out.p)
+		case !k.fwd.transposed && k.wrt == 0:
+			return kn.Conv3dBackwardData(cg, dy.p, w.p, out.p)
+		case !k.fwd.transposed && k.wrt == 1:
+			return kn.Conv3dBackwardWeight(cg, dy.p, x.p, out.p)
+		case k.fwd.transposed && k.wrt == 0:
+			return kn.Conv3dForward(cg, dy.p, w.p, out.p)
+		default:
+			return kn.Conv3dBackwardWeight(cg, x.p, dy.p, out.p)
+		}
+	case *concatKernel:
+		n := out.shape[0]
+		per, off := out.size()/max(n, 1), 0
+		for _, x := range in[:k.n] {
+			sz := x.size() / max(n, 1)
+			if err := kn.Copy2D(n, sz, x.p, sz, out.p+cuda.Ptr(4*off), per); err != nil {
+				return err
+			}
+			off += sz
+		}
+		return nil
+	case *concatGradKernel:
+		dy := in[len(in)-1]
+		n := dy.shape[0]
+		per, off := dy.size()/max(n, 1), 0
+		for _, x := range in[:k.wrt] {
+			off += x.size() / max(n, 1)
+		}
+		sz := out.size() / max(n, 1)
+		return kn.Copy2D(n, sz, dy.p+cuda.Ptr(4*off), per, out.p, sz)
+	case *poolKernel:
+		return kn.Pool3dForward(poolGeom(k, in[0].shape, out.shape), in[0].p, out.p)
+	case *poolGradKernel:
+		return kn.Pool3dBackward(poolGeom(k.fwd, in[0].shape, in[2].shape), in[0].p, in[2].p, out.p)
+	case *upsampleKernel:
+		return d.upsample(k, in[0].shape, out.shape, func(m *cuda.UpsampleMaps) error {
+			return kn.Upsample3dForward(m, in[0].p, out.p)
+		})
+	case *upsampleGradKernel:
+		return d.upsample(k.fwd, in[0].shape, in[2].shape, func(m *cuda.UpsampleMaps) error {
+			return kn.Upsample3dBackward(m, in[2].p, out.p)
+		})
+	case *softmaxKernel:
+		v := k.view(in[0].shape)
+		return kn.Softmax(cuda.View{P: v.p, Q: v.q, T: v.t}, k.log, in[0].p, out.p)
+	case *softmaxGradKernel:
+		v := k.fwd.view(in[0].shape)
+		return kn.SoftmaxGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.fwd.log, in[1].p, in[2].p, out.p)
+	case *affineKernel:
+		v := k.view(in[0].shape)
+		return kn.Affine(cuda.View{P: v.p, Q: v.q, T: v.t}, in[0].p, in[1].p, in[2].p, out.p)
+	case *affineGradKernel:
+		v := k.fwd.view(in[0].shape)
+		return kn.AffineGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.wrt, in[0].p, in[1].p, in[4].p, out.p)
+	case *normKernel:
+		return d.norm(k, in[0], true, func(v cuda.View, mean, rstd cuda.Ptr) error {
+			return kn.NormApply(v, k.across(), in[0].p, mean, rstd, out.p)
+		})
+	case *normGradKernel:
+		return d.norm(k.fwd, in[0], false, func(v cuda.View, _, rstd cuda.Ptr) error {
+			return kn.NormGrad(v, k.fwd.across(), k.fwd.evalMode(), in[1].p, in[2].p, rstd, out.p)
+		})
+	}
+	return fmt.Errorf("%w: %s", errNoDeviceOp, k)
+}
+
+// poolGeom converts a pooling to the kernels' geometry for input xs and
+// output ys.
+func poolGeom(k *poolKernel, xs, ys tensor.Shape) cuda.PoolGeom {
+	g := cuda.PoolGeom{Planes: int32(xs[0] * xs[1])}
+	if k.max {
+		g.Max = 1
+	}
+	for i := 0; i < 3; i++ {
+		g.In[i], g.Out[i] = int32(xs[2+i]), int32(ys[2+i])
+		g.K[i], g.Stride[i], g.Pad[i] = int32(k.p.k[i]), int32(k.p.stride[i]), int32(k.p.pad[i])
+	}
+	return g
+}
+
+// upsample uploads the CPU engine's axis maps for input xs and output ys,
+// runs f with them and frees them.
+func (d *Device) upsample(k *upsampleKernel, xs, ys tensor.Shape, f func(*cuda.UpsampleMaps) error) error {
+	cm := k.maps(xs, ys)
+	var axes [3]cuda.UpsampleAxis
+	for i, a := range cm {
+		axes[i] = cuda.UpsampleAxis{I0: a.i0, I1: a.i1, L1: a.l1}
+	}
+	m, err := d.kern.NewUpsampleMaps(xs[0]*xs[1], [3]int{xs[2], xs[3], xs[4]}, axes)
+	if err != nil {
+		return err
+	}
+	defer m.Free()
+	return f(m)
+}
+
+// norm computes a normalisation's statistics of x on the device (or, in
+// BatchNorm's eval mode, uploads the running ones), runs f with the mean
+// and rstd, and frees them. With update (the forward pass), a training
+// BatchNorm's running statistics are updated on the host from a copy of
+// the batch statistics (C values each way).
+func (d *Device) norm(k *normKernel, x devTensor, update bool, f func(v cuda.View, mean, rstd cuda.Ptr) error) error {
+	v := k.view(x.shape)
+	cv := cuda.View{P: v.p, Q: v.q, T: v.t}
+	n := v.q
+	if k.across() {
+		n = v.p * v.t
+	}
+	var bufs [3]cuda.Ptr
+	defer func() {
+		for _, p := range bufs {
+			d.dev.Free(p)
+		}
+	}()
+	for i := range bufs {
+		p, err := d.dev.Alloc(8 * max(n, 1))
+		if err != nil {
+			return fmt.Errorf("nn: %s statistics: %w", k.name, err)
+		}
+		bufs[i] = p
+	}
+	mean, variance, rstd := bufs[0], bufs[1], bufs[2]
+	if k.evalMode() {
+		m, r := make([]float64, n), make([]float64, n)
+		for i := range r {
+			m[i] = k.bn.Mean[i]
+			r[i] = 1 / math.Sqrt(k.bn.Var[i]+k.eps)
+		}
+		if err := d.dev.CopyHtoD(mean, unsafe.Pointer(&m[0]), 8*n); err != nil {
+			return err
+		}
+		if err := d.dev.CopyHtoD(rstd, unsafe.Pointer(&r[0]), 8*n); err != nil {
+			return err
+		}
+		return f(cv, mean, rstd)
+	}
+	if err := d.kern.NormStats(cv, k.across(), k.eps, x.p, mean, variance, rstd); err != nil {
+		return err
+	}
+	if update && k.bn != nil && k.bn.Training {
+		m, va := make([]float64, n), make([]float64, n)
+		if err := d.dev.CopyDtoH(unsafe.Pointer(&m[0]), mean, 8*n); err != nil {
+			return err
+		}
+		if err := d.dev.CopyDtoH(unsafe.Pointer(&va[0]), variance, 8*n); err != nil {
+			return err
+		}
+		k.bn.update(m, va, v.p*v.t)
+	}
+	return f(cv, mean, rstd)
+}
+
+// errNoDeviceOp marks a kernel without a device implementation; the
+// executor runs it on the CPU and counts it.
+var errNoDeviceOp = fmt.Errorf("%w: no device kernel", ErrDevice)

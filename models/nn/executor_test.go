@@ -1,0 +1,273 @@
+package nn
+
+import (
+	"context"
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// execNet builds a small float32 network x -> Conv3d -> InstanceNorm3d ->
+// LeakyReLU -> MaxPool3d -> ConvTranspose3d -> Upsample3d -> LogSoftmax ->
+// Mean, with affine norm parameters when affine, and returns its input,
+// parameters, loss and the loss's gradients.
+func execNet(t *testing.T, r *rand.Rand, affine bool) (x *gorgonia.Node, params gorgonia.Nodes, loss *gorgonia.Node, grads gorgonia.Nodes) {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	param := func(name string, shape ...int) *gorgonia.Node {
+		n := gorgonia.NewTensor(g, tensor.Float32, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name),
+			gorgonia.WithValue(f32Tensor(r, shape...)))
+		params = append(params, n)
+		return n
+	}
+	x = gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(2, 2, 6, 5, 7), gorgonia.WithName("x"))
+	w1, b1 := param("w1", 4, 2, 3, 3, 3), param("b1", 4)
+	var gamma, beta *gorgonia.Node
+	if affine {
+		gamma, beta = param("gamma", 4), param("beta", 4)
+	}
+	w2, b2 := param("w2", 4, 3, 2, 2, 2), param("b2", 3)
+	must := func(n *gorgonia.Node, err error) *gorgonia.Node {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	h := must(Conv3d(x, w1, b1, &ConvOptions{Padding: [3]int{1, 1, 1}}))
+	h = must(InstanceNorm3d(h, gamma, beta, 0))
+	h = must(LeakyReLU(h, 0.01))
+	h = must(MaxPool3d(h, &PoolOptions{Kernel: [3]int{2, 2, 2}}))
+	h = must(ConvTranspose3d(h, w2, b2, &ConvOptions{Stride: [3]int{2, 2, 2}}))
+	h = must(Upsample3d(h, &UpsampleOptions{Scale: [3]float64{1.5, 1, 1.5}, Mode: Trilinear}))
+	h = must(LogSoftmax(h))
+	loss = must(Mean(h))
+	var err error
+	if grads, err = gorgonia.Grad(loss, params...); err != nil {
+		t.Fatal(err)
+	}
+	return x, params, loss, grads
+}
+
+// TestExecutorTrainingStep runs the forward and backward pass of execNet
+// with a TapeMachine and with the Executor on the emulated device, twice
+// (the second run must upload only the batch), and compares the loss and
+// every gradient; no op may fall back to the CPU, and the second run
+// uploads only the batch.
+func TestExecutorTrainingStep(t *testing.T) {
+	for _, affine := range []bool{false, true} {
+		d, err := openDevice("emulated")
+		if err != nil {
+			t.Skipf("skipped: %v", err)
+		}
+		defer d.close()
+		r := rand.New(rand.NewSource(21))
+		x, params, loss, grads := execNet(t, r, affine)
+		xv := f32Tensor(r, x.Shape()...)
+		if err := gorgonia.Let(x, xv); err != nil {
+			t.Fatal(err)
+		}
+		m := gorgonia.NewTapeMachine(x.Graph(), gorgonia.BindDualValues(params...))
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		wantLoss := loss.Value().Data().(float32)
+		var wantGrads []*tensor.Dense
+		for _, p := range params {
+			gv, err := p.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantGrads = append(wantGrads, gv.(*tensor.Dense).Clone().(*tensor.Dense))
+		}
+		m.Close()
+
+		e, err := NewExecutor(d, params, append(gorgonia.Nodes{loss}, grads...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for run := 0; run < 2; run++ {
+			e.ResetStats()
+			if err := e.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			st := e.Stats()
+			l, err := e.Value(loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Data().([]float32)[0]; diff(float64(got), float64(wantLoss)) > 1e-5*(1+diff(float64(wantLoss), 0)) {
+				t.Errorf("affine=%v run %d: loss %v, CPU %v", affine, run, got, wantLoss)
+			}
+			for i, gn := range grads {
+				gv, err := e.Value(gn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareF32(t, "gradient of "+params[i].Name(), gv, wantGrads[i], 1e-4)
+			}
+			t.Logf("affine=%v run %d: %v", affine, run, st)
+			wantUp := 1 // the batch
+			if run == 0 {
+				wantUp = len(params) + 1 + st.FallbackOps // plus constants and fallback results, counted below
+			}
+			if st.FallbackOps != 0 {
+				t.Errorf("run %d: %d ops fell back to the CPU: %v", run, st.FallbackOps, st.Fallbacks)
+			}
+			if run == 1 && st.HostToDevice != wantUp {
+				t.Errorf("run %d: %d host->device copies, want %d (the batch)", run, st.HostToDevice, wantUp)
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestExecutorFallback runs a graph with gorgonia's own elementwise
+// product, which has no device kernel: it runs on the CPU from host copies,
+// the result equals the TapeMachine's, and the fallbacks and copies are
+// counted.
+func TestExecutorFallback(t *testing.T) {
+	d, err := openDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer d.close()
+	r := rand.New(rand.NewSource(22))
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 2, 3, 4, 5), gorgonia.WithName("x"),
+		gorgonia.WithValue(f32Tensor(r, 1, 2, 3, 4, 5)))
+	w := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(1, 2, 3, 4, 5), gorgonia.WithName("w"),
+		gorgonia.WithValue(f32Tensor(r, 1, 2, 3, 4, 5)))
+	h, err := gorgonia.HadamardProd(x, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ReLU(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := Sum(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := gorgonia.Grad(loss, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(w))
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	wantLoss := loss.Value().Data().(float32)
+	gv, _ := w.Grad()
+	wantGrad := gv.(*tensor.Dense).Clone().(*tensor.Dense)
+	m.Close()
+
+	e, err := NewExecutor(d, gorgonia.Nodes{w}, loss, grads[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Stats()
+	l, err := e.Value(loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Data().([]float32)[0]; diff(float64(got), float64(wantLoss)) > 1e-5 {
+		t.Errorf("loss %v, CPU %v", got, wantLoss)
+	}
+	dg, err := e.Value(grads[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareF32(t, "gradient", dg, wantGrad, 1e-6)
+	t.Log(st)
+	if st.FallbackOps != 2 {
+		t.Errorf("%d fallbacks counted, want 2 (the product and its gradient): %v", st.FallbackOps, st)
+	}
+	if st.DeviceToHost < st.FallbackOps || st.HostToDevice < 2+st.FallbackOps {
+		t.Errorf("copies not counted: %v", st)
+	}
+}
+
+// TestExecutorAttentionSoftmax compares the device attention softmax (no
+// bias, no mask) and its gradient with the CPU's at odd sizes, through the
+// executor; with a bias it must fall back (not yet on the device).
+func TestExecutorAttentionSoftmax(t *testing.T) {
+	d, err := openDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer d.close()
+	r := rand.New(rand.NewSource(23))
+	for _, withBias := range []bool{false, true} {
+		g := gorgonia.NewGraph()
+		x := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(2, 3, 5, 7), gorgonia.WithName("x"),
+			gorgonia.WithValue(f32Tensor(r, 2, 3, 5, 7)))
+		params := gorgonia.Nodes{x}
+		var bias *gorgonia.Node
+		if withBias {
+			bias = gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(3, 5, 7), gorgonia.WithName("bias"),
+				gorgonia.WithValue(f32Tensor(r, 3, 5, 7)))
+			params = append(params, bias)
+		}
+		y, err := AttentionSoftmax(x, 0.7, bias, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := LeakyReLU(y, 0.3) // a loss whose gradient is not constant
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := Sum(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := gorgonia.Grad(loss, params...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(params...))
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		wantY := y.Value().(*tensor.Dense).Clone().(*tensor.Dense)
+		var wantG []*tensor.Dense
+		for _, p := range params {
+			gv, _ := p.Grad()
+			wantG = append(wantG, gv.(*tensor.Dense).Clone().(*tensor.Dense))
+		}
+		m.Close()
+		e, err := NewExecutor(d, params, append(gorgonia.Nodes{y, loss}, grads...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st := e.Stats()
+		gotY, err := e.Value(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareF32(t, "softmax", gotY, wantY, 1e-6)
+		for i, gn := range grads {
+			gv, err := e.Value(gn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareF32(t, "gradient of "+params[i].Name(), gv, wantG[i], 1e-5)
+		}
+		if withBias != (st.FallbackOps > 0) {
+			t.Errorf("bias %v: %v", withBias, st)
+		}
+		e.Close()
+	}
+}
