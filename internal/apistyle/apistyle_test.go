@@ -1,6 +1,7 @@
 // Package apistyle checks the module's API conventions (issue 12) on the
-// source of every non-generated, non-test package of the module: today, that
-// no exported function or method takes an options struct by value.
+// source of every non-generated, non-test package of the module: that no
+// exported function or method takes an options struct by value, and that no
+// import runs up the package table of ARCHITECTURE.md (layers_test.go).
 //
 // An options type is a named struct type declared in this module whose name
 // ends in "Options" or "Opts", or that optionTypes lists, or a defined type or
