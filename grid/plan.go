@@ -185,27 +185,6 @@ type Spec struct {
 	Log       func(format string, args ...any) `json:"-"`
 }
 
-// names of the paper's designs, as its tables write them.
-var paperNames = map[models.Arch]string{
-	models.UNet:              "U-net",
-	models.ResBlock1:         "Resblock-1",
-	models.ResBlock2:         "Resblock-2",
-	models.ConvNeXt:          "ConvNext",
-	models.ConvSkip:          "Conv-Skip",
-	models.ConvSkipResBlock2: "Conv-Skip-Resblock-2",
-	models.TransUNet:         "Trans-Unet",
-	models.HalfUNet:          "Half-UNet",
-	models.SwinUNETR:         "Swin-UNETR",
-}
-
-// PaperName returns how the paper's tables name arch ("U-net", "Conv-Skip").
-func PaperName(arch models.Arch) string {
-	if n, ok := paperNames[arch]; ok {
-		return n
-	}
-	return string(arch)
-}
-
 // Scale returns the scale preset named by UNETLAB_SCALE ("" means laptop).
 func Scale() string {
 	if s := os.Getenv("UNETLAB_SCALE"); s != "" {
@@ -231,13 +210,13 @@ func Preset(scale, data string) (*Spec, error) {
 			if paper {
 				cfg = models.Paper(a)
 			}
-			ds = append(ds, Design{Name: PaperName(a), Config: cfg})
+			ds = append(ds, Design{Name: a.PaperName(), Config: cfg})
 		}
 		return ds
 	}
 	s := &Spec{Scale: scale, Data: data, Tasks: []string{"Heart", "Lung"}, Seed: 1}
 	tasks := []string{"BrainTumour", "Heart", "Liver", "Hippocampus", "Prostate", "Lung", "Pancreas", "HepaticVessel", "Spleen", "Colon"}
-	final := []string{PaperName(models.UNet), PaperName(models.SwinUNETR), PaperName(models.ConvSkip)}
+	final := []string{models.UNet.PaperName(), models.SwinUNETR.PaperName(), models.ConvSkip.PaperName()}
 	switch scale {
 	case "smoke":
 		s.Designs = designs([]models.Arch{models.UNet, models.ResBlock1, models.ConvNeXt, models.ConvSkip}, false)
@@ -246,7 +225,7 @@ func Preset(scale, data string) (*Spec, error) {
 		// smoke budget on 2 cores.
 		s.InputSize, s.Folds, s.Epochs = 24, 3, 8
 		s.Search = SearchSpec{Trials: 2, Epochs: 2}
-		s.Final = FinalSpec{Designs: []string{PaperName(models.UNet), PaperName(models.ConvSkip)}, Tasks: tasks, MaxEpochs: 8, Patience: 3}
+		s.Final = FinalSpec{Designs: []string{models.UNet.PaperName(), models.ConvSkip.PaperName()}, Tasks: tasks, MaxEpochs: 8, Patience: 3}
 		s.Resources = map[Stage]Resources{StageSearch: {CPUs: 1, MemMiB: 2048, Time: 30 * time.Minute},
 			StageFold: {CPUs: 1, MemMiB: 2048, Time: 10 * time.Minute}, StageEpochs: {CPUs: 1, MemMiB: 2048, Time: 15 * time.Minute},
 			StageFinal: {CPUs: 1, MemMiB: 2048, Time: 15 * time.Minute}}

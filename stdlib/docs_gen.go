@@ -3989,7 +3989,6 @@ func init() {
 		{"github.com/unetlab/unetlab/grid", "LogTail", "func", "func LogTail(root, key string, n int) string", "LogTail returns the last n lines of a job's log."},
 		{"github.com/unetlab/unetlab/grid", "NewPreparedCache", "func", "func NewPreparedCache(root string, ds *decathlon.Dataset, id string, p Prep) (*PreparedCache, error)", "NewPreparedCache returns the cache of ds's training cases under root\n(root/<identity>-<preprocessing>/). id is ds's DataIdentity."},
 		{"github.com/unetlab/unetlab/grid", "OpenFileHashes", "func", "func OpenFileHashes(dir string) (*FileHashes, error)", "OpenFileHashes reads the cache in dir (dir/filehashes.json); \"\" gives an\nempty cache that Save does not write."},
-		{"github.com/unetlab/unetlab/grid", "PaperName", "func", "func PaperName(arch models.Arch) string", "PaperName returns how the paper's tables name arch (\"U-net\", \"Conv-Skip\")."},
 		{"github.com/unetlab/unetlab/grid", "Pending", "const", "const Pending State = \"pending\"", "Job states, as Status reports them."},
 		{"github.com/unetlab/unetlab/grid", "Plan", "type", "type Plan struct {\n\tScale string // the preset it was built from, \"\" for none\n\tJobs  []*Job\n}", "Plan is a grid: every job of the protocol, in stage order, keyed. It is\ndata: Write stores it as JSON (plan.json in the grid's root) and every\nexecutor runs the same plan."},
 		{"github.com/unetlab/unetlab/grid", "Plan.Job", "method", "func (p *Plan) Job(key string) *Job", "Job returns the job of a key, nil when the plan has none."},

@@ -36,7 +36,6 @@ func init() {
 		"LogTail":          reflect.ValueOf(grid.LogTail),
 		"NewPreparedCache": reflect.ValueOf(grid.NewPreparedCache),
 		"OpenFileHashes":   reflect.ValueOf(grid.OpenFileHashes),
-		"PaperName":        reflect.ValueOf(grid.PaperName),
 		"Pending":          reflect.ValueOf(grid.Pending),
 		"PlanFile":         reflect.ValueOf(constant.MakeFromLiteral("\"plan.json\"", token.STRING, 0)),
 		"Preset":           reflect.ValueOf(grid.Preset),
