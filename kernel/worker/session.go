@@ -52,6 +52,7 @@ type declEntry struct {
 	vars  []string // the variables it declares
 	src   string   // padded source, as evaluated
 	text  string   // the source as written in the cell
+	doc   string   // its doc comment in the cell, for inspection
 }
 
 // importEntry is a kept import.
@@ -309,7 +310,10 @@ func (e *cellError) Error() string { return e.EName + ": " + e.EValue }
 
 // posRE matches positions yaegi and go/scanner put in messages:
 // "_.go:3:8: " or "3:8: ".
-var posRE = regexp.MustCompile(`(?:[\w./-]*\.go:)?(\d+):(\d+): `)
+// A position already in the cell's terms ("cell:3:8: ", from go/parser or
+// an earlier conversion) is matched too, and kept as it is: one "cell:"
+// prefix, never two.
+var posRE = regexp.MustCompile(`(cell:|[\w./-]*\.go:)?(\d+):(\d+): `)
 
 // toCellError classifies an evaluation error. Positions already are the
 // cell's own (see padded); file names are replaced by "cell".
@@ -340,8 +344,11 @@ func toCellError(err error) *cellError {
 	// (see padded).
 	msg := posRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
 		sub := posRE.FindStringSubmatch(m)
-		line, _ := strconv.Atoi(sub[1])
-		return fmt.Sprintf("cell:%d:%s: ", max(line-1, 1), sub[2])
+		if sub[1] == "cell:" {
+			return m
+		}
+		line, _ := strconv.Atoi(sub[2])
+		return fmt.Sprintf("cell:%d:%s: ", max(line-1, 1), sub[3])
 	})
 	return &cellError{EName: name, EValue: msg, Traceback: strings.Split(name+": "+msg, "\n")}
 }
@@ -349,7 +356,7 @@ func toCellError(err error) *cellError {
 // syntaxError converts a go/scanner or go/parser error whose positions are
 // already the cell's.
 func syntaxError(err error) *cellError {
-	msg := posRE.ReplaceAllString(err.Error(), "cell:$1:$2: ")
+	msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
 	return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 }
 
@@ -462,7 +469,7 @@ func (s *session) passRun(u *cellUnit) error {
 			items, _ := declItems(p)
 			for _, it := range items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text})
+					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text, doc: it.doc})
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
@@ -968,6 +975,7 @@ func mainPos(p part) (int, int) {
 type declItem struct {
 	names, vars []string
 	text        string // its source
+	doc         string // its doc comment
 	line, col   int    // its position in the cell
 }
 
@@ -977,7 +985,7 @@ func declItems(p part) ([]declItem, error) {
 	const clause = "package p;"
 	content := clause + padded(p.Src, p.Line, p.Col)[1:]
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution)
+	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
@@ -986,12 +994,14 @@ func declItems(p part) ([]declItem, error) {
 		var it declItem
 		switch d := d.(type) {
 		case *ast.FuncDecl:
+			it.doc = d.Doc.Text()
 			if d.Recv != nil && len(d.Recv.List) > 0 {
 				it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
 			} else if d.Name.Name != "init" && d.Name.Name != "_" {
 				it.names = append(it.names, d.Name.Name)
 			}
 		case *ast.GenDecl:
+			it.doc = d.Doc.Text()
 			for _, sp := range d.Specs {
 				switch sp := sp.(type) {
 				case *ast.TypeSpec:
