@@ -73,11 +73,12 @@ type Process struct {
 	seen     [2]uint64    // last sync marker seen on each stream
 	// delivered is the last sync number whose message went out: text
 	// written after marker N waits until message N is delivered.
-	delivered uint64
-	eof       [2]bool // stream closed
-	tail      []byte  // last tailSize bytes of stderr
-	fatal     []byte  // stderr from a fatal runtime error on, at most fatalSize bytes
-	stopped   bool    // control channel closed
+	delivered  uint64
+	eof        [2]bool       // stream closed
+	streamsEOF chan struct{} // closed once both streams are closed
+	tail       []byte        // last tailSize bytes of stderr
+	fatal      []byte        // stderr from a fatal runtime error on, at most fatalSize bytes
+	stopped    bool          // control channel closed
 }
 
 // segment is stream text written after sync marker number after.
@@ -184,6 +185,7 @@ func Start(ctx context.Context, opt Options) (*Process, error) {
 		calls: map[uint64]*call{},
 	}
 	p.cond = sync.NewCond(&p.mu)
+	p.streamsEOF = make(chan struct{})
 	ready := make(chan error, 1)
 	go p.readStream(0, outR)
 	go p.readStream(1, errR)
@@ -390,17 +392,17 @@ func cleanTrace(tail string) string {
 	return strings.TrimSpace(strings.Join(kept, "\n"))
 }
 
-// waitStreams waits until both stream pipes reached EOF, at most d.
+// waitStreams waits until both stream pipes reached EOF (the event), at
+// most d (a grandchild process may hold them open).
 func (p *Process) waitStreams(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		ok := p.eof[0] && p.eof[1]
-		p.mu.Unlock()
-		if ok {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
+	if p.streamsEOF == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.streamsEOF:
+	case <-t.C:
 	}
 }
 
@@ -485,6 +487,7 @@ func (p *Process) readStream(i int, r *os.File) {
 			p.eof[i] = true
 			if p.eof[0] && p.eof[1] {
 				p.delivered = ^uint64(0) // the child is gone: nothing more to order
+				close(p.streamsEOF)
 			}
 			p.flushLocked()
 			p.cond.Broadcast()
