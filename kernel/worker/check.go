@@ -8,6 +8,8 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,7 +45,12 @@ import (
 
 // typesImporter is built once per process and shared by every session:
 // packages are converted from the symbol tables on first import.
-var typesImporter = sync.OnceValue(func() *symtypes.Importer { return symtypes.New(stdlib.Symbols) })
+var typesImporter = sync.OnceValue(func() *symtypes.Importer {
+	tables := make(map[string]map[string]reflect.Value, len(stdlib.Symbols)+len(cellHelpers))
+	maps.Copy(tables, stdlib.Symbols)
+	maps.Copy(tables, cellHelpers)
+	return symtypes.New(tables)
+})
 
 // sessionVar is a variable an earlier cell defined with :=, as the checker
 // saw it.
@@ -187,6 +194,8 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 		}
 	}
 	writeImports(&sess, nil)
+	// Kept declarations carry the lowering passes' calls (lower.go).
+	sess.WriteString("import " + helperPrefix + "_help \"unetlab/cellhelp\"\n")
 	for a, p := range aliases {
 		fmt.Fprintf(&sess, "import %s %s\n", a, strconv.Quote(p))
 	}

@@ -66,7 +66,8 @@ var cellPasses = []pass{
 	// of them, before anything runs.
 	{"check", (*session).passCheck},
 
-	// Lowering passes go here (none yet; see the file comment).
+	// Lowering passes (lower.go), in order; new ones go here.
+	{"lower-fmt-methods", (*session).passLowerFmt},
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},

@@ -36,6 +36,7 @@ const helperSrc = `import (
 	__unetlab_display "github.com/unetlab/unetlab/display"
 	__unetlab_fmt "fmt"
 	__unetlab_image "image"
+	__unetlab_help "unetlab/cellhelp"
 )
 
 func __unetlab_render(r __unetlab_display.Renderer) __unetlab_display.Bundle { return r.Render() }
@@ -122,6 +123,9 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
 	// time.Sleep of cells ends when the cell is interrupted (wait.go).
+	if err := in.Use(cellHelpers); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
