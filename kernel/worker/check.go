@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/constant"
@@ -83,10 +84,12 @@ type checked struct {
 	result   types.TypeAndValue
 	hasValue bool
 	generic  bool // the expression is a call of an instantiated generic function
-	fset     *token.FileSet
-	file     *ast.File
-	pkg      *types.Package
-	info     *types.Info
+	// syntax holds the cell's syntax errors (the check did not run).
+	syntax scanner.ErrorList
+	fset   *token.FileSet
+	file   *ast.File
+	pkg    *types.Package
+	info   *types.Info
 }
 
 // maxErrors is how many errors go build lists before "too many errors".
@@ -252,6 +255,7 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 	cell.WriteString("/*line " + helperPrefix + ":1:1*/}\n")
 
 	var typed checked
+	var syntax scanner.ErrorList
 	run := func(extra map[string]sessionVar) (errs []types.Error, defines map[string]types.Type, ok bool) {
 		fset := token.NewFileSet()
 		sessSrc := sess.String()
@@ -266,6 +270,16 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 		}
 		cf, err := parser.ParseFile(fset, helperPrefix+"_cell.go", cell.String(), parser.SkipObjectResolution)
 		if err != nil {
+			var list scanner.ErrorList
+			if errors.As(err, &list) {
+				// The cell's own syntax errors, at its positions (not
+				// those of the scaffolding they cause).
+				for _, e := range list {
+					if e.Pos.Filename == "cell" {
+						syntax = append(syntax, e)
+					}
+				}
+			}
 			return nil, nil, false
 		}
 		info := &types.Info{
@@ -305,7 +319,7 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 	}
 	errs, defines, ok := run(nil)
 	if !ok {
-		return checked{skipped: true}
+		return checked{skipped: true, syntax: syntax}
 	}
 	// A declaration of the cell may use a variable its statements define
 	// (yaegi's top level is global): declare those at package level too.

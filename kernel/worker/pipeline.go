@@ -156,6 +156,9 @@ func (s *session) passAutoImport(u *cellUnit) error {
 // checker learns what it declared and defined.
 func (s *session) passCheck(u *cellUnit) error {
 	u.check = s.checkCell(u.parts, u.decls, u.imports, u.auto)
+	if len(u.check.syntax) > 0 {
+		return syntaxError(u.check.syntax)
+	}
 	if len(u.check.errs) > 0 {
 		return compileErrors(u.check.errs)
 	}

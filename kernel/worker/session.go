@@ -360,6 +360,21 @@ func toCellError(err error) *cellError {
 // syntaxError converts a go/scanner or go/parser error whose positions are
 // already the cell's.
 func syntaxError(err error) *cellError {
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 1 {
+		// Every error, one a line, as go build lists them.
+		list.RemoveMultiples()
+		var lines []string
+		for i, e := range list {
+			if i == maxErrors {
+				lines = append(lines, "too many errors")
+				break
+			}
+			lines = append(lines, fmt.Sprintf("cell:%d:%d: %s", e.Pos.Line, e.Pos.Column, e.Msg))
+		}
+		msg := strings.Join(lines, "\n")
+		return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
+	}
 	msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
 	return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 }
