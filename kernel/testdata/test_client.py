@@ -232,7 +232,9 @@ class CompletionTests(KernelCase):
 
 class ExecuteOptionsTests(KernelCase):
     def test_stop_on_error_aborts_queued(self):
-        first = self.kc.execute('time.Sleep(300 * time.Millisecond)\nundefinedThing()')
+        # A runtime error after a sleep: a compile error (the type checker)
+        # would fail the cell before the others are queued.
+        first = self.kc.execute('time.Sleep(300 * time.Millisecond)\npanic("stop")')
         queued = [self.kc.execute(f'fmt.Println("queued {i}")') for i in range(2)]
         self.assertEqual(self.shell_reply(first)["content"]["status"], "error")
         for mid in queued:

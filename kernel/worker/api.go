@@ -14,9 +14,16 @@
 //
 // # Cells
 //
-// A cell is split (go/scanner, go/parser) into imports, declarations (func,
-// method, type, var, const) and statements, evaluated in order; errors give
-// the cell's own line:column ("cell:3:5: undefined: x"). State persists
+// A cell goes through the passes listed in pipeline.go (cellPasses), in
+// order: it is split (go/scanner, go/parser) into imports, declarations
+// (func, method, type, var, const) and statements; type-checked with
+// go/types against the session (check.go; the packages come from the
+// symbol tables through package symtypes); then evaluated by yaegi in
+// order. A cell that does not type-check runs not at all; its errors are
+// the Go compiler's, at the cell's own line:column ("cell:3:5: undefined:
+// x"), up to 10, then "too many errors". Runtime panics of yaegi's reflect
+// operations are worded as Go's ("runtime error: index out of range [5]
+// with length 3", panics.go). State persists
 // between cells. Re-running a cell is harmless: imports already made are
 // skipped and unchanged declarations are kept. Redefining a function,
 // method, type or constant rebuilds the interpreter (yaegi keeps old types

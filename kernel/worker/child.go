@@ -49,10 +49,14 @@ func Main(args []string) int {
 		return 1
 	}
 	// Comm messages are handled in order, off the request loop.
-	comms := make(chan request, 1024)
+	c.comms = make(chan commItem, 1024)
 	go func() {
-		for r := range comms {
-			c.serveComm(r)
+		for it := range c.comms {
+			if it.reached != nil {
+				close(it.reached) // a cell waits for the comms before it
+				continue
+			}
+			c.serveComm(it.r)
 			c.commsPending.Add(-1)
 		}
 	}()
@@ -82,7 +86,7 @@ func Main(args []string) int {
 			c.interrupt()
 		case opComm:
 			c.commsPending.Add(1)
-			comms <- r
+			c.comms <- commItem{r: r}
 		}
 	}
 }
@@ -113,6 +117,14 @@ type child struct {
 	// handled; a cell waits for them (a while), so that a cell sent after
 	// a comm message sees what its handler did.
 	commsPending atomic.Int64
+	comms        chan commItem
+}
+
+// commItem is a comm message to handle, or a marker closed when the comm
+// goroutine reaches it (every message queued before it was handled).
+type commItem struct {
+	r       request
+	reached chan struct{}
 }
 
 // ownerLocked is the request that output belongs to now: the running
@@ -218,8 +230,17 @@ func (c *child) execute(r request) {
 	if req == nil {
 		req = &ExecuteRequest{}
 	}
-	for deadline := time.Now().Add(time.Second); c.commsPending.Load() > 0 && time.Now().Before(deadline); {
-		time.Sleep(2 * time.Millisecond)
+	if c.commsPending.Load() > 0 && c.comms != nil {
+		// Wait (for a second at most: a handler may block) until the comm
+		// messages sent before this cell were handled.
+		reached := make(chan struct{})
+		c.comms <- commItem{reached: reached}
+		t := time.NewTimer(time.Second)
+		select {
+		case <-reached:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.mu.Lock()

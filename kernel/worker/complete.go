@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"go/types"
 	"reflect"
 	"slices"
 	"sort"
@@ -188,6 +189,16 @@ func (s *session) nameCompletions(prefix string) []completion {
 // method of a user value.
 func (s *session) memberCompletions(recv, prefix string) []completion {
 	var out []completion
+	if tv, ok := s.typeOfChain(recv); ok {
+		// The static type, as the checker sees it: promoted fields and
+		// the methods of cell types included, also of a nil value.
+		for _, m := range typeMembers(tv.Type) {
+			if strings.HasPrefix(m.text, prefix) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 	if v, ok := s.userValue(recv); ok {
 		members := valueMembers(v)
 		for _, m := range s.interpretedMethods(recv) {
@@ -378,6 +389,23 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 	}
 	names := strings.Split(chain, ".")
 
+	// A function or method of a cell: its signature and doc comment.
+	if help, ok := s.cellFuncHelp(chain); ok {
+		return textResult(help)
+	}
+	if len(names) > 1 {
+		if tv, ok := s.typeOfChain(strings.Join(names[:len(names)-1], ".")); ok {
+			t := tv.Type
+			if p, ok := t.(*types.Pointer); ok {
+				t = p.Elem()
+			}
+			if n, ok := t.(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == cellPkgPath {
+				if help, ok := s.cellFuncHelp(n.Obj().Name() + "." + names[len(names)-1]); ok {
+					return textResult(help)
+				}
+			}
+		}
+	}
 	if v, ok := s.userValue(chain); ok {
 		typ := typeString(v)
 		if t, _ := s.declaredType(chain); t != "" {

@@ -110,16 +110,66 @@ func TestIsComplete(t *testing.T) {
 	}
 }
 
-// A cell that fails to compile leaves yaegi with names that have no storage
-// yet; completing and inspecting them afterwards must not panic.
+// A cell that fails to compile defines nothing (the type checker stops it
+// before it runs); completing and inspecting its names afterwards must not
+// panic.
 func TestCompleteAfterFailedCell(t *testing.T) {
 	s, _ := newTestSession(t)
 	if _, err := s.execute(context.Background(), "halfA := 5\nhalfB := halfA + \"s\""); err == nil {
 		t.Fatal("the cell compiled")
 	}
 	r := s.complete("halfA", len("halfA"))
-	if !slices.Contains(r.Matches, "halfA") {
-		t.Errorf("completions %v lack halfA", r.Matches)
+	if slices.Contains(r.Matches, "halfA") {
+		t.Errorf("completions %v have halfA of a cell that did not compile", r.Matches)
 	}
 	_ = s.inspect("halfA", len("halfA"), 0)
+}
+
+// Completion and inspection read the type checker: the fields and methods
+// of a variable's static type (promoted ones and the methods of cell types
+// included, also of a nil pointer), the signature and doc comment of a
+// cell's own function and method.
+func TestTypedCompletionAndInspection(t *testing.T) {
+	s, _ := newTestSession(t)
+	cell := `type Inner struct{ Depth int }
+type Outer struct {
+	Inner
+	Name string
+}
+
+// Area is the area in mm².
+func (o *Outer) Area(scale float64) float64 { return scale }
+
+// Twice doubles n.
+func Twice(n int) int { return 2 * n }
+var nilOuter *Outer
+o := Outer{Name: "a"}`
+	if _, err := s.execute(context.Background(), cell); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		code string
+		want []string
+	}{
+		{"o.", []string{"Area", "Depth", "Inner", "Name"}},
+		{"nilOuter.", []string{"Area", "Depth", "Inner", "Name"}},
+		{"o.Inner.", []string{"Depth"}},
+		{"o.Na", []string{"Name"}},
+	}
+	for _, tc := range tests {
+		r := s.complete(tc.code, len(tc.code))
+		if !slices.Equal(r.Matches, tc.want) {
+			t.Errorf("complete(%q) = %v, want %v", tc.code, r.Matches, tc.want)
+		}
+	}
+	insp := []struct{ code, want string }{
+		{"Twice", "func Twice(n int) int\n\nTwice doubles n."},
+		{"o.Area", "func (o *Outer) Area(scale float64) float64\n\nArea is the area in mm²."},
+	}
+	for _, tc := range insp {
+		r := s.inspect(tc.code, len(tc.code), 0)
+		if got, _ := r.Data["text/plain"].(string); got != tc.want {
+			t.Errorf("inspect(%q) = %q, want %q", tc.code, got, tc.want)
+		}
+	}
 }

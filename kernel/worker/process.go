@@ -73,10 +73,12 @@ type Process struct {
 	seen     [2]uint64    // last sync marker seen on each stream
 	// delivered is the last sync number whose message went out: text
 	// written after marker N waits until message N is delivered.
-	delivered uint64
-	eof       [2]bool // stream closed
-	tail      []byte  // last tailSize bytes of stderr
-	stopped   bool    // control channel closed
+	delivered  uint64
+	eof        [2]bool       // stream closed
+	streamsEOF chan struct{} // closed once both streams are closed
+	tail       []byte        // last tailSize bytes of stderr
+	fatal      []byte        // stderr from a fatal runtime error on, at most fatalSize bytes
+	stopped    bool          // control channel closed
 }
 
 // segment is stream text written after sync marker number after.
@@ -188,6 +190,7 @@ func Start(ctx context.Context, opt *Options) (*Process, error) {
 		calls: map[uint64]*call{},
 	}
 	p.cond = sync.NewCond(&p.mu)
+	p.streamsEOF = make(chan struct{})
 	ready := make(chan error, 1)
 	go p.readStream(0, outR)
 	go p.readStream(1, errR)
@@ -250,10 +253,114 @@ func (p *Process) crashError(when string) error {
 		status = p.cmd.ProcessState.String()
 	}
 	tail := cleanTrace(string(bytes.TrimSpace(p.tail)))
+	if p.fatal != nil && bytes.Contains(p.tail, []byte("goroutine ")) {
+		// The process died of a fatal error (its dump ends the output;
+		// a "fatal error:" line a cell printed is no crash report).
+		tail = foldFatal(string(p.fatal))
+	}
 	if tail == "" {
 		return fmt.Errorf("%w (%s %s)", ErrCrashed, status, when)
 	}
 	return fmt.Errorf("%w (%s %s); its last error output:\n%s", ErrCrashed, status, when, tail)
+}
+
+// fatalSize bounds the head of a fatal runtime error's report that is kept.
+const fatalSize = 64 << 10
+
+// fatalMarkers start the report of a fatal runtime error (out of memory,
+// stack overflow, concurrent map writes, deadlock) at the start of a line.
+var fatalMarkers = []string{"fatal error: ", "runtime: goroutine stack exceeds"}
+
+// fatalStart returns the offset in b of the first line that starts a fatal
+// runtime error's report, or -1.
+func fatalStart(b []byte) int {
+	first := -1
+	for _, m := range fatalMarkers {
+		if i := lineStart(b, m); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
+}
+
+// lineStart returns the offset of the first line of b that starts with m,
+// or -1.
+func lineStart(b []byte, m string) int {
+	for off := 0; off < len(b); {
+		i := bytes.Index(b[off:], []byte(m))
+		if i < 0 {
+			break
+		}
+		if at := off + i; at == 0 || b[at-1] == '\n' {
+			return at
+		}
+		off += i + 1
+	}
+	return -1
+}
+
+// foldedFrames is how many lines of the first goroutine's dump a fatal
+// error report shows.
+const foldedFrames = 30
+
+// foldFatal puts a fatal runtime error's reason ("fatal error: runtime:
+// out of memory") first, then the dump folded: the first goroutine's
+// frames (the interpreter's and the runtime's own dropped, see cleanTrace),
+// then "... N more lines".
+func foldFatal(report string) string {
+	lines := strings.Split(strings.TrimSpace(report), "\n")
+	reason := ""
+	var rest []string
+	for _, l := range lines {
+		if reason == "" && strings.HasPrefix(l, "fatal error: ") {
+			reason = l
+			continue
+		}
+		rest = append(rest, l)
+	}
+	if reason == "" {
+		reason = lines[0]
+		rest = lines[1:]
+	}
+	// The first goroutine's block: from its header to the blank line
+	// after it.
+	start, end := -1, len(rest)
+	for i, l := range rest {
+		if start < 0 && strings.HasPrefix(l, "goroutine ") {
+			start = i
+			continue
+		}
+		if start >= 0 && strings.TrimSpace(l) == "" {
+			end = i
+			break
+		}
+	}
+	var shown []string
+	for _, l := range rest {
+		if strings.HasPrefix(l, "runtime: goroutine stack exceeds") {
+			shown = append(shown, l) // the limit a stack overflow hit
+		}
+	}
+	if start >= 0 {
+		block := rest[start:end]
+		cleaned := strings.Split(cleanTrace(strings.Join(block, "\n")), "\n")
+		if len(cleaned) < 2 {
+			cleaned = block // only the interpreter's frames: show them
+		}
+		shown = append(shown, cleaned...)
+	}
+	if len(shown) > foldedFrames {
+		shown = shown[:foldedFrames]
+	}
+	more := len(rest) - len(shown)
+	out := reason
+	if len(shown) > 0 && shown[0] != "" {
+		out += "\n" + strings.Join(shown, "\n")
+	}
+	if more > 0 {
+		out += fmt.Sprintf("\n... %d more lines", more)
+	}
+	return out
 }
 
 // cleanTrace drops the interpreter's and the runtime's own frames from a
@@ -290,17 +397,17 @@ func cleanTrace(tail string) string {
 	return strings.TrimSpace(strings.Join(kept, "\n"))
 }
 
-// waitStreams waits until both stream pipes reached EOF, at most d.
+// waitStreams waits until both stream pipes reached EOF (the event), at
+// most d (a grandchild process may hold them open).
 func (p *Process) waitStreams(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		ok := p.eof[0] && p.eof[1]
-		p.mu.Unlock()
-		if ok {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
+	if p.streamsEOF == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.streamsEOF:
+	case <-t.C:
 	}
 }
 
@@ -385,6 +492,7 @@ func (p *Process) readStream(i int, r *os.File) {
 			p.eof[i] = true
 			if p.eof[0] && p.eof[1] {
 				p.delivered = ^uint64(0) // the child is gone: nothing more to order
+				close(p.streamsEOF)
 			}
 			p.flushLocked()
 			p.cond.Broadcast()
@@ -423,6 +531,16 @@ func pendingSize(segs []segment) int {
 
 // addTail keeps b in the last tailSize bytes of stderr; p.mu is held.
 func (p *Process) addTail(b []byte) {
+	// A fatal runtime error prints its reason first and then a dump of
+	// every goroutine, tens of KB: its head is kept apart from the tail.
+	switch {
+	case p.fatal != nil && len(p.fatal) < fatalSize:
+		p.fatal = append(p.fatal, b[:min(len(b), fatalSize-len(p.fatal))]...)
+	case p.fatal == nil:
+		if i := fatalStart(b); i >= 0 {
+			p.fatal = append([]byte(nil), b[i:min(len(b), i+fatalSize)]...)
+		}
+	}
 	p.tail = append(p.tail, b...)
 	if len(p.tail) > tailSize {
 		p.tail = append([]byte(nil), p.tail[len(p.tail)-tailSize:]...)

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"go/types"
 	"image"
 	"io"
 	"reflect"
@@ -35,6 +36,7 @@ const helperSrc = `import (
 	__unetlab_display "github.com/unetlab/unetlab/display"
 	__unetlab_fmt "fmt"
 	__unetlab_image "image"
+	__unetlab_help "unetlab/cellhelp"
 )
 
 func __unetlab_render(r __unetlab_display.Renderer) __unetlab_display.Bundle { return r.Render() }
@@ -51,6 +53,7 @@ type declEntry struct {
 	vars  []string // the variables it declares
 	src   string   // padded source, as evaluated
 	text  string   // the source as written in the cell
+	doc   string   // its doc comment in the cell, for inspection
 }
 
 // importEntry is a kept import.
@@ -91,6 +94,10 @@ type session struct {
 	// pendingVars are variables a rebuild reset, declared again (zero)
 	// after the declarations of the cell that caused it.
 	pendingVars []pendingVar
+	// unit is the running (or last) cell's pipeline state (pipeline.go).
+	unit *cellUnit
+	// check is what the type checker knows of the session (check.go).
+	check checkState
 	// intr is closed when the running cell is interrupted (see wait.go).
 	intrMu sync.Mutex
 	intr   chan struct{}
@@ -116,6 +123,9 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
 	// time.Sleep of cells ends when the cell is interrupted (wait.go).
+	if err := in.Use(cellHelpers); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -304,7 +314,10 @@ func (e *cellError) Error() string { return e.EName + ": " + e.EValue }
 
 // posRE matches positions yaegi and go/scanner put in messages:
 // "_.go:3:8: " or "3:8: ".
-var posRE = regexp.MustCompile(`(?:[\w./-]*\.go:)?(\d+):(\d+): `)
+// A position already in the cell's terms ("cell:3:8: ", from go/parser or
+// an earlier conversion) is matched too, and kept as it is: one "cell:"
+// prefix, never two.
+var posRE = regexp.MustCompile(`(cell:|[\w./-]*\.go:)?(\d+):(\d+): `)
 
 // toCellError classifies an evaluation error. Positions already are the
 // cell's own (see padded); file names are replaced by "cell".
@@ -335,8 +348,11 @@ func toCellError(err error) *cellError {
 	// (see padded).
 	msg := posRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
 		sub := posRE.FindStringSubmatch(m)
-		line, _ := strconv.Atoi(sub[1])
-		return fmt.Sprintf("cell:%d:%s: ", max(line-1, 1), sub[2])
+		if sub[1] == "cell:" {
+			return m
+		}
+		line, _ := strconv.Atoi(sub[2])
+		return fmt.Sprintf("cell:%d:%s: ", max(line-1, 1), sub[3])
 	})
 	return &cellError{EName: name, EValue: msg, Traceback: strings.Split(name+": "+msg, "\n")}
 }
@@ -344,7 +360,22 @@ func toCellError(err error) *cellError {
 // syntaxError converts a go/scanner or go/parser error whose positions are
 // already the cell's.
 func syntaxError(err error) *cellError {
-	msg := posRE.ReplaceAllString(err.Error(), "cell:$1:$2: ")
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 1 {
+		// Every error, one a line, as go build lists them.
+		list.RemoveMultiples()
+		var lines []string
+		for i, e := range list {
+			if i == maxErrors {
+				lines = append(lines, "too many errors")
+				break
+			}
+			lines = append(lines, fmt.Sprintf("cell:%d:%d: %s", e.Pos.Line, e.Pos.Column, e.Msg))
+		}
+		msg := strings.Join(lines, "\n")
+		return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
+	}
+	msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
 	return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 }
 
@@ -370,6 +401,10 @@ func (s *session) execute(ctx context.Context, code string) (execOutcome, error)
 		ce := toCellError(err)
 		s.framesMu.Lock()
 		if ce.EName == "panic" {
+			msg := s.goPanic(ce.EValue, s.frames, s.unit)
+			if msg != ce.EValue {
+				ce = &cellError{EName: ce.EName, EValue: msg, Traceback: append([]string{"panic: " + msg}, ce.Traceback[1:]...)}
+			}
 			for _, f := range s.frames {
 				ce.Traceback = append(ce.Traceback, "    at "+f)
 			}
@@ -381,78 +416,25 @@ func (s *session) execute(ctx context.Context, code string) (execOutcome, error)
 }
 
 func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, error) {
-	var out execOutcome
-	parts, err := splitCell(code)
-	if err != nil {
-		return out, syntaxError(err)
-	}
+	return s.runPipeline(ctx, code)
+}
 
-	// Names this cell declares, and whether any is a redefinition.
-	var decls []cellDecl
-	var imports []importEntry
-	var importParts []part
-	rebuild := false
-	var renamed []string // package names the cell imports from another path
-	known := map[string]bool{}
-	for _, d := range s.decls {
-		for _, n := range d.names {
-			known[n] = true
-		}
-	}
-	for _, p := range parts {
-		switch p.Kind {
-		case partDecl:
-			names, vars, err := declNames(p)
-			if err != nil {
-				return out, syntaxError(err)
-			}
-			if slices.Contains(names, "main") {
-				line, col := mainPos(p)
-				msg := fmt.Sprintf("cell:%d:%d: a cell cannot declare main: the interpreter would call it after every cell; give the function another name", line, col)
-				return out, &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
-			}
-			d := cellDecl{p: p, names: names, vars: vars}
-			switch {
-			case !anyKnown(known, names):
-			case s.unchanged(p):
-				// The same declarations again (the cell is re-run):
-				// keep them; only variables are initialised again.
-				d.skip = len(vars) == 0
-			case len(vars) == len(names):
-				// Variables only: yaegi declares them again in place.
-			default:
-				rebuild = true
-			}
-			decls = append(decls, d)
-		case partImport:
-			ims, err := importSpecs(p)
-			if err != nil {
-				return out, syntaxError(err)
-			}
-			for _, im := range ims {
-				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
-					rebuild = true
-					renamed = append(renamed, im.nameOrDefault())
-				}
-			}
-			imports = append(imports, ims...)
-			importParts = append(importParts, p)
-		}
-	}
-
-	// Unimported package names used by the cell.
-	auto := s.autoImports(parts, imports, decls)
-
+// passRun evaluates the cell in the interpreter: the rebuild a
+// redefinition needs, the imports, then each part in order (declarations,
+// statement chunks, the trailing expression as the result).
+func (s *session) passRun(u *cellUnit) error {
+	ctx, parts, decls, rebuild, auto := u.ctx, u.parts, u.decls, u.rebuild, u.auto
+	out := &u.out
 	if rebuild {
-		reset, err := s.rebuild(decls, renamed)
+		reset, err := s.rebuild(decls, u.renamed)
 		if err != nil {
-			return out, err
+			return err
 		}
 		out.reset = reset
 	}
 	for _, im := range auto {
 		if err := s.importOne(im, 1, 1); err != nil {
-			return out, toCellError(err)
+			return toCellError(err)
 		}
 	}
 	pending := s.pendingAfterRebuild
@@ -476,14 +458,14 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	di := 0
 	for pi, p := range parts {
 		if err := ctx.Err(); err != nil {
-			return out, toCellError(err)
+			return toCellError(err)
 		}
 		switch p.Kind {
 		case partImport:
 			ims, _ := importSpecs(p)
 			for _, im := range ims {
 				if err := s.importOne(im, p.Line, p.Col); err != nil {
-					return out, toCellError(err)
+					return toCellError(err)
 				}
 			}
 		case partDecl:
@@ -492,7 +474,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 			if d.skip && !rebuild {
 				continue
 			}
-			src := parenMulti(padded(p.Src, p.Line, p.Col))
+			src := u.declSrc[pi]
 			_, err := s.evalCtx(ctx, src)
 			if s.globalizeVars() > 0 && err == nil {
 				if fsrc, ok := funcsOnly(p); ok {
@@ -500,13 +482,13 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 				}
 			}
 			if err != nil {
-				return out, s.evalError(err, p)
+				return s.evalError(err, p)
 			}
 			s.forget(d.names)
 			items, _ := declItems(p)
 			for _, it := range items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text})
+					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text, doc: it.doc})
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
@@ -515,25 +497,25 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
 				s.noteVars(p.Src)
-				chunks := stmtChunks(p)
+				chunks := u.chunks[pi]
 				if len(chunks) > 1 {
 					// yaegi no longer sees the whole part before running
 					// it: an undefined name is reported before anything
 					// runs, as it was.
 					if ce := s.undefinedIn(p); ce != nil {
-						return out, ce
+						return ce
 					}
 				}
 				for _, c := range chunks {
 					if err := s.evalChunk(ctx, c); err != nil {
-						return out, err
+						return err
 					}
 				}
 			}
 			if p.Expr != "" {
-				b, err := s.evalResult(ctx, p.Expr, p.ExprLine, p.ExprCol)
+				b, err := s.evalResult(ctx, p.Expr, p.ExprLine, p.ExprCol, &u.check)
 				if err != nil {
-					return out, s.evalError(err, part{Kind: partStmt, Line: p.ExprLine, Col: p.ExprCol, Src: p.Expr})
+					return s.evalError(err, part{Kind: partStmt, Line: p.ExprLine, Col: p.ExprCol, Src: p.Expr})
 				}
 				out.result = b
 			}
@@ -542,7 +524,7 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 	for _, d := range pending {
 		fmt.Fprintf(s.opt.Stderr, "unetlab: declaration of %s dropped after the interpreter was rebuilt: it no longer compiles\n", strings.Join(d.names, ", "))
 	}
-	return out, nil
+	return nil
 }
 
 // evalError converts the error of evaluating part p. A part that uses an
@@ -562,15 +544,40 @@ func (s *session) evalError(err error, p part) error {
 }
 
 // evalResult evaluates the trailing expression. A single value becomes the
-// result bundle; a call with no or several results just runs.
+// result bundle; a call with no or several results just runs. typed, when
+// not nil, is the check pass of the cell whose trailing expression this is:
+// its type gives the arity, a constant's value, and whether interpreted
+// methods need looking for.
 //
 // A single value is stored in a helper variable, which keeps its static
 // type, so that the interpreter itself can tell whether an interpreted type
 // implements display.Renderer, image.Image or fmt.Stringer (reflect on the
 // value cannot: interpreted methods are not in its reflect type).
-func (s *session) evalResult(ctx context.Context, expr string, line, col int) (display.Bundle, error) {
+func (s *session) evalResult(ctx context.Context, expr string, line, col int, typed *checked) (display.Bundle, error) {
 	const v = helperPrefix + "_v"
 	n := s.resultCount(expr)
+	checked, compiledOnly := false, false
+	if typed != nil && typed.hasValue && typed.result.Type != nil {
+		// The checker knows the expression: its arity, and whether its
+		// value may have interpreted methods (else the bare value is the
+		// result, one evaluation, no helper variable).
+		tv := typed.result
+		switch t := tv.Type.(type) {
+		case *types.Tuple:
+			n = t.Len()
+		default:
+			n = 1
+			if tv.IsVoid() {
+				n = 0
+			}
+		}
+		if n == 1 {
+			if x, ok := constantResult(tv); ok {
+				return resultBundle(x, nil), nil
+			}
+			checked, compiledOnly = true, isCompiledOnly(tv.Type, map[types.Type]bool{})
+		}
+	}
 	if n == 0 || n > 1 {
 		_, err := s.evalCtx(ctx, padded(expr, line, col))
 		return nil, err
@@ -584,14 +591,28 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int) (d
 		return resultBundle(val.Interface(), nil), nil
 	}
 	// The expression stays on its own line and column.
-	src := strings.Repeat("\n", max(line-1, 0)) + v + " :=\n" + strings.Repeat(" ", max(col-1, 0)) + expr
+	define := v + " :="
+	src := strings.Repeat("\n", max(line-1, 0)) + define + "\n" + strings.Repeat(" ", max(col-1, 0)) + expr
 	// Compile the bare expression first: for an undefined name yaegi
 	// reports "definition loop" on the right of := and leaves the name
 	// half-declared; the bare expression gives the real error, cleanly.
-	if _, err := s.compile(padded(expr, line, col)); err != nil {
-		return nil, err
+	if !checked {
+		if _, err := s.compile(padded(expr, line, col)); err != nil {
+			return nil, err
+		}
 	}
 	prog, err := s.compile(src)
+	if err != nil && checked {
+		// The checker accepted the expression: the failure is yaegi's
+		// own with the helper variable (`v := s[i]` of a string s is
+		// a "constant definition loop"), and nothing ran. The bare
+		// expression gives the value, without interpreted methods.
+		val, err := s.evalCtx(ctx, padded(expr, line, col))
+		if err != nil || !val.IsValid() || val.Type() == noValueType || !val.CanInterface() || val.Interface() == nil {
+			return nil, err
+		}
+		return resultBundle(val.Interface(), nil), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -617,6 +638,9 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int) (d
 	switch x.(type) {
 	case display.Renderer, image.Image:
 	default:
+		if compiledOnly {
+			break // no interpreted method to look for
+		}
 		if implements(helperPrefix + "_render") {
 			if r, ok := call(helperPrefix + "_render"); ok {
 				b, _ = r.Interface().(display.Bundle)
@@ -866,7 +890,7 @@ func nameOfPath(path string) string {
 func (s *session) userExpression(ctx context.Context, expr string) wire.UserExpression {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, err := s.evalResult(ctx, expr, 1, 1)
+	b, err := s.evalResult(ctx, expr, 1, 1, nil)
 	if err != nil {
 		ce := toCellError(err)
 		return wire.UserExpression{Status: wire.StatusError,
@@ -970,6 +994,7 @@ func mainPos(p part) (int, int) {
 type declItem struct {
 	names, vars []string
 	text        string // its source
+	doc         string // its doc comment
 	line, col   int    // its position in the cell
 }
 
@@ -979,7 +1004,7 @@ func declItems(p part) ([]declItem, error) {
 	const clause = "package p;"
 	content := clause + padded(p.Src, p.Line, p.Col)[1:]
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution)
+	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
@@ -988,12 +1013,14 @@ func declItems(p part) ([]declItem, error) {
 		var it declItem
 		switch d := d.(type) {
 		case *ast.FuncDecl:
+			it.doc = d.Doc.Text()
 			if d.Recv != nil && len(d.Recv.List) > 0 {
 				it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
 			} else if d.Name.Name != "init" && d.Name.Name != "_" {
 				it.names = append(it.names, d.Name.Name)
 			}
 		case *ast.GenDecl:
+			it.doc = d.Doc.Text()
 			for _, sp := range d.Specs {
 				switch sp := sp.(type) {
 				case *ast.TypeSpec:

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -11,6 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/traefik/yaegi/interp"
 )
 
 // This file works around yaegi's handling of statements at a cell's top
@@ -94,6 +97,14 @@ func stmtChunks(p part) []stmtChunk {
 				anyScoped = true
 			}
 		}
+		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.ASSIGN && allBlank(as.Lhs) {
+			// yaegi keeps `_` as a global of the type it was first
+			// defined with (`_, e := strconv.Atoi(s)`): assigning
+			// another type to it at the top level panics in
+			// reflect.Set. In a function literal `_` is blank again.
+			sp.scoped = true
+			anyScoped = true
+		}
 		inner := st
 		for {
 			l, ok := inner.(*ast.LabeledStmt)
@@ -141,6 +152,16 @@ func stmtChunks(p part) []stmtChunk {
 		i = j
 	}
 	return chunks
+}
+
+// allBlank reports whether every expression of lhs is the blank identifier.
+func allBlank(lhs []ast.Expr) bool {
+	for _, e := range lhs {
+		if id, ok := e.(*ast.Ident); !ok || id.Name != "_" {
+			return false
+		}
+	}
+	return true
 }
 
 // leavesRun reports whether statement st holds a goto or a return outside
@@ -244,10 +265,102 @@ func (s *session) evalChunk(ctx context.Context, c stmtChunk) error {
 	defer s.setWrapped(false)
 	_, err := s.evalCtx(ctx, c.src())
 	s.globalizeVars() // also after an error or a panic: the statements before it ran
+	if err != nil && !c.wrap && definitionLoop(err) {
+		// Nothing ran (a compile error); yaegi's global type analysis
+		// fails where it would infer the type (`c := s[i]` of a string
+		// s). With the checker's types, the statements run as
+		// declarations at the zero value and assignments.
+		if ok, err2 := s.evalTyped(ctx, c.p); ok {
+			return err2
+		}
+	}
 	if err != nil {
 		return s.evalError(err, c.p)
 	}
 	return nil
+}
+
+// definitionLoop reports whether err is yaegi's "definition loop" compile
+// error (its failure to infer a global's type, not the cell's fault once
+// the checker accepted the cell).
+func definitionLoop(err error) bool {
+	var p interp.Panic
+	return !errors.As(err, &p) && strings.Contains(err.Error(), "definition loop")
+}
+
+// evalTyped evaluates the statements of p one by one, each top-level :=
+// as `var x T` (T from the check pass) then `x = ...`. It reports false,
+// having run nothing, when a defined variable's type is unknown or cannot
+// be written for the interpreter.
+func (s *session) evalTyped(ctx context.Context, p part) (bool, error) {
+	u := s.unit
+	if u == nil || u.check.skipped || u.check.defines == nil {
+		return false, nil
+	}
+	const head = "package p;func _(){\n"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", head+p.Src+"\n}", parser.SkipObjectResolution)
+	if err != nil {
+		return false, nil
+	}
+	off := func(pos token.Pos) int { return fset.Position(pos).Offset - len(head) }
+	type step struct {
+		decls []string // "var x T"
+		src   string
+		line  int
+		col   int
+	}
+	var steps []step
+	for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+		start, end := off(st.Pos()), off(st.End())
+		if start < 0 || end > len(p.Src) {
+			return false, nil
+		}
+		text := p.Src[start:end]
+		line, col := lineCol(p.Src, start)
+		if line == 1 {
+			col += p.Col - 1
+		}
+		line += p.Line - 1
+		sp := step{src: text, line: line, col: col}
+		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			for _, l := range as.Lhs {
+				id, ok := l.(*ast.Ident)
+				if !ok {
+					return false, nil
+				}
+				if id.Name == "_" {
+					continue
+				}
+				t := u.check.defines[id.Name]
+				if t == nil {
+					return false, nil
+				}
+				ts, ok := s.typeSource(t)
+				if !ok {
+					return false, nil
+				}
+				sp.decls = append(sp.decls, "var "+id.Name+" "+ts)
+			}
+			// := becomes = in place (same length, one space more).
+			tok := off(as.TokPos) - start
+			sp.src = text[:tok] + "= " + text[tok+2:]
+		}
+		steps = append(steps, sp)
+	}
+	for _, sp := range steps {
+		for _, d := range sp.decls {
+			if _, err := s.evalCtx(ctx, d); err != nil {
+				return true, s.evalError(err, p)
+			}
+		}
+		_, err := s.evalCtx(ctx, parenMulti(padded(sp.src, sp.line, sp.col)))
+		s.globalizeVars()
+		if err != nil {
+			return true, s.evalError(err, part{Kind: partStmt, Line: sp.line, Col: sp.col, Src: sp.src})
+		}
+	}
+	return true, nil
 }
 
 // evalCommaOk evaluates `v, ok := rhs` as

@@ -1,0 +1,216 @@
+package worker
+
+import (
+	"fmt"
+	"go/ast"
+	"go/constant"
+	"go/token"
+	"go/types"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// This file holds the lowering passes (see pipeline.go): rewrites of the
+// cell, with the check pass's types, into Go that yaegi runs as the Go
+// toolchain would. A pass records edits (insertions at cell positions);
+// applyEdits puts them into the parts' source.
+
+// edit inserts text at a position of the cell.
+type edit struct {
+	line, col int
+	text      string
+}
+
+// funcStringer is a compiled fmt.Stringer over an interpreted String
+// method value.
+type funcStringer func() string
+
+func (f funcStringer) String() string { return f() }
+
+// funcError is a compiled error over an interpreted Error method value.
+type funcError func() string
+
+func (f funcError) Error() string { return f() }
+
+// cellHelpers are the compiled helpers the lowering passes call, under
+// import name __unetlab_help (see helperSrc).
+var cellHelpers = map[string]map[string]reflect.Value{
+	"unetlab/cellhelp/cellhelp": {
+		"String": reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
+		"Error":  reflect.ValueOf(func(f func() string) error { return funcError(f) }),
+	},
+}
+
+// passLowerFmt makes fmt honour the String and Error methods of cell
+// types: yaegi passes a value of an interpreted type to compiled code as a
+// plain struct (its methods are not in its reflect type), so
+// fmt.Println(p) printed the fields. An operand of fmt's printing
+// functions whose static type is a cell type with String() string (or
+// Error() string) is converted to fmt.Stringer (or error) in place, which
+// yaegi wraps with the interpreted method. For the Printf family only
+// operands of the verbs that call String (%v %s %q %x %X) are converted.
+func (s *session) passLowerFmt(u *cellUnit) error {
+	c := &u.check
+	if c.skipped || c.file == nil || c.info == nil {
+		return nil
+	}
+	var edits []edit
+	ast.Inspect(c.file, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || call.Ellipsis.IsValid() {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		fn, ok := c.info.Uses[sel.Sel].(*types.Func)
+		if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "fmt" {
+			return true
+		}
+		args := call.Args
+		var verbs []rune
+		switch fn.Name() {
+		case "Print", "Println", "Sprint", "Sprintln":
+		case "Fprint", "Fprintln":
+			args = args[min(1, len(args)):]
+		case "Printf", "Sprintf", "Errorf", "Fprintf":
+			if fn.Name() == "Fprintf" {
+				args = args[min(1, len(args)):]
+			}
+			if len(args) == 0 {
+				return true
+			}
+			tv := c.info.Types[args[0]]
+			if tv.Value == nil || tv.Value.Kind() != constant.String {
+				return true
+			}
+			var ok bool
+			if verbs, ok = formatVerbs(constant.StringVal(tv.Value)); !ok {
+				return true
+			}
+			args = args[1:]
+		default:
+			return true
+		}
+		for i, a := range args {
+			if verbs != nil && (i >= len(verbs) || !strings.ContainsRune("vsqxX", verbs[i])) {
+				continue
+			}
+			conv := methodConversion(c.info.Types[a].Type)
+			if conv == "" {
+				continue
+			}
+			if _, isPtr := c.info.Types[a].Type.(*types.Pointer); isPtr {
+				// A nil pointer prints "<nil>" in Go; only &x is known
+				// not to be nil.
+				if ue, ok := ast.Unparen(a).(*ast.UnaryExpr); !ok || ue.Op != token.AND {
+					continue
+				}
+			}
+			start, end := c.fset.Position(a.Pos()), c.fset.Position(a.End())
+			if start.Filename != "cell" || end.Filename != "cell" {
+				continue
+			}
+			edits = append(edits, edit{start.Line, start.Column, helperPrefix + "_help." + conv + "(("},
+				edit{end.Line, end.Column, ")." + conv + ")"})
+		}
+		return true
+	})
+	u.applyEdits(edits)
+	return nil
+}
+
+// methodConversion is the method of a value of static type t, a cell type
+// (or pointer to one), that fmt must call: "Error", "String", or "".
+// The operand x becomes __unetlab_help.String((x).String): a compiled
+// fmt.Stringer (or error) calling the interpreted method (see
+// cellHelpers).
+func methodConversion(t types.Type) string {
+	if t == nil || types.IsInterface(t) {
+		return ""
+	}
+	n := t
+	if p, ok := t.(*types.Pointer); ok {
+		n = p.Elem()
+	}
+	named, ok := n.(*types.Named)
+	if !ok || named.Obj().Pkg() == nil || named.Obj().Pkg().Path() != cellPkgPath {
+		return ""
+	}
+	ms := types.NewMethodSet(t)
+	for _, m := range []struct{ name, conv string }{{"Error", "Error"}, {"String", "String"}} {
+		sel := ms.Lookup(nil, m.name)
+		if sel == nil {
+			continue
+		}
+		sig, ok := sel.Type().(*types.Signature)
+		if ok && sig.Params().Len() == 0 && sig.Results().Len() == 1 && types.Identical(sig.Results().At(0).Type(), types.Typ[types.String]) {
+			return m.conv
+		}
+	}
+	return ""
+}
+
+// formatVerbs returns the verb of each operand of a format, or false when
+// the format uses explicit argument indexes or * widths.
+func formatVerbs(format string) ([]rune, bool) {
+	var verbs []rune
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && strings.IndexByte("+-# 0123456789.", format[i]) >= 0 {
+			i++
+		}
+		if i >= len(format) {
+			break
+		}
+		switch format[i] {
+		case '%':
+			continue
+		case '[', '*':
+			return nil, false
+		}
+		verbs = append(verbs, rune(format[i]))
+	}
+	return verbs, true
+}
+
+// applyEdits inserts edits into the sources of the parts that hold them.
+func (u *cellUnit) applyEdits(edits []edit) {
+	if len(edits) == 0 {
+		return
+	}
+	// Last first, so that earlier offsets stay valid.
+	slices.SortStableFunc(edits, func(a, b edit) int {
+		if a.line != b.line {
+			return b.line - a.line
+		}
+		return b.col - a.col
+	})
+	code := u.code
+	for i := range u.parts {
+		p := &u.parts[i]
+		apply := func(src string, line, col int) string {
+			start := offsetOf(code, line, col)
+			end := start + len(src)
+			for _, e := range edits {
+				off := offsetOf(code, e.line, e.col)
+				if off < start || off > end {
+					continue
+				}
+				// the source may already carry later insertions
+				rel := off - start
+				src = src[:rel] + e.text + src[rel:]
+			}
+			return src
+		}
+		p.Src = apply(p.Src, p.Line, p.Col)
+		if p.Expr != "" {
+			p.Expr = apply(p.Expr, p.ExprLine, p.ExprCol)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// This file is the cell pipeline: the passes every cell goes through, in
+// order, listed once in cellPasses. Each pass reads and extends the
+// cellUnit; an error stops the cell (before anything ran, for the passes up
+// to and including the check).
+//
+// Where a new rewrite goes:
+//
+//   - a change of what Go code means (lowering Go constructs yaegi lacks or
+//     runs wrongly into ones it runs faithfully, with the type information
+//     of the check pass: cellUnit.check.info over cellUnit.check.file) goes
+//     in the lowering section, after "check" and before the yaegi passes;
+//   - a workaround of a yaegi bug that keeps the meaning (parentheses,
+//     chunking, comma-ok) goes in "yaegi-workarounds";
+//   - how the session drives the interpreter goes in "yaegi-run".
+
+// cellUnit is one cell on its way through the passes.
+type cellUnit struct {
+	ctx  context.Context
+	code string
+
+	// split
+	parts   []part
+	decls   []cellDecl    // the declaration parts, in order
+	imports []importEntry // the cell's own imports
+	rebuild bool          // a redefinition: the interpreter is rebuilt
+	renamed []string      // package names the cell imports from another path
+
+	// auto-import
+	auto []importEntry
+
+	// check
+	check checked
+
+	// yaegi-workarounds: per part, what the interpreter evaluates
+	declSrc []string      // declaration parts: padded source, multi-assign parenthesised
+	chunks  [][]stmtChunk // statement parts: their chunks (stmts.go)
+
+	out execOutcome
+	// after runs once the cell ended (ran, failed or panicked), in order.
+	after []func()
+}
+
+// pass is one named step of the pipeline.
+type pass struct {
+	name string
+	run  func(s *session, u *cellUnit) error
+}
+
+// cellPasses is the pipeline, in order.
+var cellPasses = []pass{
+	// Front end: one cell, split into imports, declarations and
+	// statements (split.go), the names it declares and redefines.
+	{"split", (*session).passSplit},
+	// Package names used without import (fmt.Println) get their import.
+	{"auto-import", (*session).passAutoImport},
+	// go/types against the session (check.go): the compiler's errors, all
+	// of them, before anything runs.
+	{"check", (*session).passCheck},
+
+	// Lowering passes (lower.go), in order; new ones go here.
+	{"lower-fmt-methods", (*session).passLowerFmt},
+
+	// Back end: yaegi v0.16.1.
+	{"yaegi-workarounds", (*session).passWorkarounds},
+	{"yaegi-run", (*session).passRun},
+}
+
+// runPipeline runs code through cellPasses.
+func (s *session) runPipeline(ctx context.Context, code string) (execOutcome, error) {
+	u := &cellUnit{ctx: ctx, code: code}
+	s.unit = u
+	defer func() {
+		for _, f := range u.after {
+			f()
+		}
+	}()
+	for _, p := range cellPasses {
+		if err := p.run(s, u); err != nil {
+			return u.out, err
+		}
+	}
+	return u.out, nil
+}
+
+// passSplit splits the cell and classifies its declarations: unchanged,
+// new, or redefinitions (which rebuild the interpreter).
+func (s *session) passSplit(u *cellUnit) error {
+	parts, err := splitCell(u.code)
+	if err != nil {
+		return syntaxError(err)
+	}
+	u.parts = parts
+	known := map[string]bool{}
+	for _, d := range s.decls {
+		for _, n := range d.names {
+			known[n] = true
+		}
+	}
+	for _, p := range parts {
+		switch p.Kind {
+		case partDecl:
+			names, vars, err := declNames(p)
+			if err != nil {
+				return syntaxError(err)
+			}
+			if slices.Contains(names, "main") {
+				line, col := mainPos(p)
+				msg := fmt.Sprintf("cell:%d:%d: a cell cannot declare main: the interpreter would call it after every cell; give the function another name", line, col)
+				return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			}
+			d := cellDecl{p: p, names: names, vars: vars}
+			switch {
+			case !anyKnown(known, names):
+			case s.unchanged(p):
+				// The same declarations again (the cell is re-run):
+				// keep them; only variables are initialised again.
+				d.skip = len(vars) == 0
+			case len(vars) == len(names):
+				// Variables only: yaegi declares them again in place.
+			default:
+				u.rebuild = true
+			}
+			u.decls = append(u.decls, d)
+		case partImport:
+			ims, err := importSpecs(p)
+			if err != nil {
+				return syntaxError(err)
+			}
+			for _, im := range ims {
+				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
+					u.rebuild = true
+					u.renamed = append(u.renamed, im.nameOrDefault())
+				}
+			}
+			u.imports = append(u.imports, ims...)
+		}
+	}
+	return nil
+}
+
+func (s *session) passAutoImport(u *cellUnit) error {
+	u.auto = s.autoImports(u.parts, u.imports, u.decls)
+	return nil
+}
+
+// passCheck type-checks the cell; once the cell ended, the session's
+// checker learns what it declared and defined.
+func (s *session) passCheck(u *cellUnit) error {
+	u.check = s.checkCell(u.parts, u.decls, u.imports, u.auto)
+	if len(u.check.syntax) > 0 {
+		return syntaxError(u.check.syntax)
+	}
+	if len(u.check.errs) > 0 {
+		return compileErrors(u.check.errs)
+	}
+	u.after = append(u.after, func() {
+		if u.check.skipped {
+			s.check.noteOpaque(topDefines(u.parts))
+			return
+		}
+		var names []string
+		for _, d := range u.decls {
+			names = append(names, d.names...)
+		}
+		s.check.noteDecls(names)
+		s.check.noteDefines(u.check.defines)
+	})
+	return nil
+}
+
+// passWorkarounds prepares what yaegi evaluates for each part: multiple
+// assignments parenthesised (multiassign.go), statement parts cut into
+// chunks, wrapped in a function literal or rewritten for comma-ok
+// (stmts.go).
+func (s *session) passWorkarounds(u *cellUnit) error {
+	u.declSrc = make([]string, len(u.parts))
+	u.chunks = make([][]stmtChunk, len(u.parts))
+	for i, p := range u.parts {
+		switch p.Kind {
+		case partDecl:
+			u.declSrc[i] = parenMulti(padded(p.Src, p.Line, p.Col))
+		case partStmt:
+			if strings.TrimSpace(p.Src) != "" {
+				u.chunks[i] = stmtChunks(p)
+			}
+		}
+	}
+	return nil
+}
