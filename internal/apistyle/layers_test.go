@@ -19,6 +19,7 @@ var layers = [][]string{
 	{"cmd/unetlab"},
 	{"kernel"},
 	{"kernel/worker"},
+	{"kernel/worker/symtypes"},
 	{"kernel/wire"},
 	{"kernel/cell"},
 	{"stdlib"},
