@@ -374,7 +374,8 @@ func textStyle(size vg.Length) text.Style {
 // spacedText draws text with every space as a no-break space. Liberation
 // Sans kerns "A" against a space, and hinted at small sizes that pair eats
 // the whole space: "(A left, S up)" read "(Aleft, S up)". The no-break
-// space has the same advance and no kerning pairs.
+// space has the same advance and no kerning pairs. Only raster canvases
+// get it: SVG and PDF viewers lay out text themselves.
 type spacedText struct{ text.Handler }
 
 func (h spacedText) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
@@ -382,7 +383,19 @@ func (h spacedText) Box(txt string, fnt font.Font) (width, height, depth vg.Leng
 }
 
 func (h spacedText) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
-	h.Handler.Draw(c, nbsp(txt), sty, pt)
+	inner := c
+	for {
+		dc, ok := inner.(*draw.Canvas)
+		if !ok {
+			break
+		}
+		inner = dc.Canvas
+	}
+	switch inner.(type) {
+	case *vgimg.Canvas, vgimg.PngCanvas, *vgimg.PngCanvas:
+		txt = nbsp(txt)
+	}
+	h.Handler.Draw(c, txt, sty, pt)
 }
 
 func nbsp(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
