@@ -145,20 +145,24 @@ async function newPage(browser, label) {
 	return page;
 }
 
-// shutdownKernels ends every kernel of the server (REST API).
+// shutdownKernels ends every session and its kernel (REST API).
 async function shutdownKernels(srv) {
-	const ks = await (await fetch(`${srv.base}api/kernels?token=${srv.token}`)).json();
-	for (const k of ks) await fetch(`${srv.base}api/kernels/${k.id}`, { method: "DELETE", headers: { Authorization: `token ${srv.token}` } });
+	const auth = { headers: { Authorization: `token ${srv.token}` } };
+	const ss = await (await fetch(`${srv.base}api/sessions`, auth)).json();
+	for (const x of ss) await fetch(`${srv.base}api/sessions/${x.id}`, { method: 'DELETE', ...auth });
 }
 
 function nbURL(srv, name) {
-	return srv.app === 'lab' ? `${srv.base}lab/tree/${name}?token=${srv.token}` : `${srv.base}notebooks/${name}?token=${srv.token}`;
+	return srv.app === 'lab' ? `${srv.base}lab/tree/${name}?reset&token=${srv.token}` : `${srv.base}notebooks/${name}?token=${srv.token}`;
 }
 
 // open opens a notebook and waits until its kernel is idle.
 async function open(page, srv, name) {
 	await page.goto(nbURL(srv, name));
 	await page.waitForSelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell', { timeout: 60000 });
+	// JupyterLab may ask which kernel to start: the notebook's own, Go (unetlab).
+	const dialog = page.locator('.jp-Dialog .jp-mod-accept');
+	await dialog.waitFor({ timeout: 3000 }).then(() => dialog.click(), () => {});
 	await waitIdle(page, 60000);
 }
 
@@ -248,7 +252,17 @@ function assert(cond, msg) {
 async function runAll(page, srv, name) {
 	await open(page, srv, name);
 	const budget = Number(env.NOTEBOOK_BUDGET_S || 300) * 1000;
-	await menu(page, 'Run', 'Run All Cells');
+	// Run All, again if no cell was queued (a click before the kernel connected is lost).
+	for (let tries = 0; ; tries++) {
+		await menu(page, 'Run', 'Run All Cells');
+		try {
+			await page.waitForFunction(() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')]
+				.some((p) => /\[([*]|\d+)\]/.test(p.textContent)), null, { timeout: 5000, polling: 100 });
+			break;
+		} catch (e) {
+			if (tries === 3) throw new Error(`${name}: Run All started no cell`);
+		}
+	}
 	const start = Date.now();
 	// Watch the cells that train: their outputs must stay few while their text changes.
 	const progress = { maxOutputs: 0, texts: new Set() };
