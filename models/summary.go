@@ -96,7 +96,7 @@ func (s *Summary) String() string {
 // in tabular figures, a rule over the total) and as text (text/plain).
 func (s *Summary) Render() display.Bundle {
 	const (
-		cell  = "padding:2px 8px"
+		cell  = "padding:2px 8px;white-space:nowrap"
 		left  = "text-align:left;" + cell
 		right = "text-align:right;" + cell
 		head  = ";border-bottom:2px solid #444"
