@@ -5,25 +5,23 @@ PYTHON    ?= /usr/bin/python3
 BENCHTIME ?= 1s
 export UNETLAB_SCALE ?= laptop
 
-.PHONY: all build lab test unit integration grid-integration notebooks deps-test cuda-tools check-cuda generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
+.PHONY: all build lab test unit integration grid-integration notebooks browser deps-test cuda-tools check-cuda generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/unetlab
 
-# lab: build, install Jupyter where it is missing, install the kernelspec
-# for this user, start JupyterLab (or the classic Notebook) on notebooks/.
+# lab: build, install JupyterLab 4 and Notebook 7 into .venv/ when no
+# JupyterLab 4 is on PATH (install/jupyter.sh), install the kernelspec for
+# this user (where VS Code finds it too), start JupyterLab on notebooks/.
 lab: build
-	./install/jupyter.sh
-	./$(BIN) install --user
-	cd notebooks && export PATH="$$PATH:$$HOME/.local/bin" && \
+	@dir="$$(./install/jupyter.sh)" && ./$(BIN) install --user && cd notebooks && \
 	root=""; if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
-	if jupyter lab --version >/dev/null 2>&1; then exec jupyter lab $$root; \
-	else exec jupyter notebook $$root; fi
+	echo "make lab: $$dir/jupyter lab"; exec "$$dir/jupyter" lab $$root
 
 # test: everything CI runs.
-test: build deps-test cuda-tools unit check-cuda integration grid-integration notebooks
+test: build deps-test cuda-tools unit check-cuda integration grid-integration notebooks browser
 
 unit:
 	$(GO) vet ./...
@@ -44,6 +42,12 @@ notebooks: build deps-test
 	./notebooks/check.sh --self-test
 	UNETLAB_SCALE=smoke ./notebooks/check.sh notebooks/00_quickstart.ipynb \
 		notebooks/01_designs.ipynb notebooks/02_cross_validation.ipynb notebooks/03_all_tasks.ipynb
+
+# browser: JupyterLab 4 and Notebook 7 in headless Chromium (browser/run.sh
+# installs Chromium, the venv and playwright-core); screenshots in
+# build/browser-artifacts/.
+browser: build
+	UNETLAB_SCALE=smoke ./browser/run.sh
 
 deps-test:
 	PYTHON=$(PYTHON) ./install/test-deps.sh
@@ -104,4 +108,4 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin build

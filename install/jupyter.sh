@@ -1,60 +1,57 @@
 #!/usr/bin/env bash
-# Makes sure a Jupyter front end (JupyterLab or the classic Notebook) is
-# installed, for `make lab`. In order of preference:
-#   1. already there: nothing to do;
-#   2. apt-get works (root, or passwordless sudo): Debian's jupyter-notebook;
-#   3. pip works: pip's jupyterlab, for this user;
-#   4. otherwise: print what to install and fail.
+# Makes sure JupyterLab 4 (with Notebook 7) is there, for `make lab` and
+# `make browser`, and prints the directory of its `jupyter` command:
+#   1. a JupyterLab 4 (or newer) on PATH is used as it is;
+#   2. otherwise the project's virtual environment .venv/ (python3 -m venv),
+#      with every package pinned in install/jupyter-requirements.txt, made
+#      or brought up to date with pip (a no-op when it matches the file).
+# Set UNETLAB_VENV to put the environment elsewhere, PYTHON3 for the Python
+# that makes it (default python3). Messages go to stderr; stdout is the
+# directory only.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+req="$root/install/jupyter-requirements.txt"
+venv="${UNETLAB_VENV:-$root/.venv}"
+py="${PYTHON3:-python3}"
 
-have_frontend() {
-	command -v jupyter >/dev/null 2>&1 || return 1
-	jupyter lab --version >/dev/null 2>&1 || jupyter notebook --version >/dev/null 2>&1
+# lab4 DIR: DIR/jupyter runs a JupyterLab of major version 4 or later.
+lab4() {
+	local v
+	v="$("$1/jupyter" lab --version 2>/dev/null)" || return 1
+	[ "${v%%.*}" -ge 4 ] 2>/dev/null
 }
 
-if have_frontend; then
+if [ "${UNETLAB_USE_VENV:-0}" != 1 ] && command -v jupyter >/dev/null 2>&1; then
+	dir="$(dirname "$(command -v jupyter)")"
+	if lab4 "$dir"; then
+		echo "install/jupyter.sh: using JupyterLab $("$dir/jupyter" lab --version) from $dir" >&2
+		echo "$dir"
+		exit 0
+	fi
+fi
+
+stamp="$venv/.unetlab-requirements"
+if [ -x "$venv/bin/jupyter" ] && [ -f "$stamp" ] && cmp -s "$stamp" "$req" && lab4 "$venv/bin"; then
+	echo "$venv/bin"
 	exit 0
 fi
 
-SUDO=()
-can_apt=0
-if command -v apt-get >/dev/null 2>&1; then
-	if [ "$(id -u)" -eq 0 ]; then
-		can_apt=1
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		SUDO=(sudo -n)
-		can_apt=1
-	fi
-fi
-
-if [ "$can_apt" = 1 ]; then
-	echo "install/jupyter.sh: installing Debian's jupyter-notebook" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	"${SUDO[@]}" apt-get update -qq
-	if "${SUDO[@]}" apt-get install -y -qq jupyter-notebook python3-notebook >&2 && have_frontend; then
-		exit 0
-	fi
-	echo "install/jupyter.sh: apt-get could not provide Jupyter; trying pip" >&2
-fi
-
-if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
-	echo "install/jupyter.sh: installing jupyterlab with python3 -m pip --user" >&2
-	if python3 -m pip install --user jupyterlab >&2 || python3 -m pip install --user --break-system-packages jupyterlab >&2; then
-		userbin="$(python3 -m site --user-base)/bin"
-		export PATH="$userbin:$PATH"
-		if have_frontend; then
-			echo "install/jupyter.sh: installed; add $userbin to your PATH for 'jupyter'" >&2
-			exit 0
-		fi
-	fi
-fi
-
-cat >&2 <<'MSG'
-install/jupyter.sh: Jupyter is not installed and could not be installed here.
-Install one of:
-  Debian/Ubuntu:  sudo apt-get install jupyter-notebook
-  pip:            python3 -m pip install --user jupyterlab
-  conda:          conda install -c conda-forge jupyterlab
-then run `make lab` again.
+if ! "$py" -m venv --help >/dev/null 2>&1; then
+	cat >&2 <<MSG
+install/jupyter.sh: $py cannot make a virtual environment (python3 -m venv).
+Install Python 3.9+ with venv (Debian/Ubuntu: apt-get install python3-venv),
+or install JupyterLab 4 yourself (pip install 'jupyterlab>=4' notebook), then
+run make lab again.
 MSG
-exit 1
+	exit 1
+fi
+echo "install/jupyter.sh: installing JupyterLab 4 and Notebook 7 into $venv (pip, pinned in ${req#"$root/"})" >&2
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv" >&2
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2
+if ! lab4 "$venv/bin"; then
+	echo "install/jupyter.sh: $venv/bin/jupyter lab --version is not 4.x after pip install" >&2
+	exit 1
+fi
+cp "$req" "$stamp"
+echo "install/jupyter.sh: installed JupyterLab $("$venv/bin/jupyter" lab --version), Notebook $("$venv/bin/jupyter" notebook --version)" >&2
+echo "$venv/bin"

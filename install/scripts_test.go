@@ -29,7 +29,7 @@ func newSandbox(t *testing.T) *sandbox {
 		t.Fatal(err)
 	}
 	// Real tools the scripts use besides the stubs.
-	for _, tool := range []string{"bash", "cat", "chmod", "env", "grep", "tail"} {
+	for _, tool := range []string{"bash", "cat", "chmod", "cmp", "cp", "dirname", "env", "grep", "mkdir", "tail"} {
 		p, err := exec.LookPath(tool)
 		if err != nil {
 			t.Skipf("%s not found", tool)
@@ -75,6 +75,10 @@ const (
 	makeJupyter = `printf '#!%s/bash\nexit 0\n' "$BIN" >"$BIN/jupyter"; chmod +x "$BIN/jupyter"`
 )
 
+// makeVenv is a python3 stub's `-m venv DIR`: DIR/bin/python whose pip
+// install makes DIR/bin/jupyter, a JupyterLab 4.6.6.
+const makeVenv = `mkdir -p "$3/bin"; printf '#!%s/bash\necho "venv-python $*" >>%s\n[ "$3" = install ] && printf "#!%s/bash\\necho 4.6.6\\n" "%s" >"%s/bin/jupyter" && chmod +x "%s/bin/jupyter"; exit 0\n' "$BIN" "$LOG" "$BIN" "$BIN" "$3" "$3" >"$3/bin/python"; chmod +x "$3/bin/python"`
+
 func TestJupyterScript(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -85,43 +89,40 @@ func TestJupyterScript(t *testing.T) {
 		wantOut   []string
 	}{
 		{
-			name:    "present",
-			stubs:   map[string]string{"jupyter": jupyterOK, "apt-get": "", "id": uidRoot},
-			ok:      true,
-			noCalls: []string{"apt-get"},
-		},
-		{
-			name: "apt as root",
-			stubs: map[string]string{"id": uidRoot,
-				"apt-get": `if [ "$1" = install ]; then ` + makeJupyter + `; fi`},
+			name:      "JupyterLab 4 on PATH",
+			stubs:     map[string]string{"jupyter": "echo 4.2.5", "python3": "exit 1"},
 			ok:        true,
-			wantCalls: []string{"apt-get update", "apt-get install -y -qq jupyter-notebook python3-notebook"},
+			wantCalls: []string{"jupyter lab --version"},
+			noCalls:   []string{"python3", "venv-python"},
+			wantOut:   []string{"using JupyterLab 4.2.5"},
 		},
 		{
-			name: "apt through sudo",
-			stubs: map[string]string{"id": uidUser, "sudo": `shift; "$@"`,
-				"apt-get": `if [ "$1" = install ]; then ` + makeJupyter + `; fi`},
-			ok:        true,
-			wantCalls: []string{"sudo -n true", "sudo -n apt-get update", "apt-get install"},
-		},
-		{
-			name: "pip when apt is not allowed",
-			stubs: map[string]string{"id": uidUser, "apt-get": "exit 1",
-				"python3": `case "$*" in
-"-m pip --version") exit 0;;
-"-m site --user-base") echo "$BIN/..";;
-"-m pip install --user jupyterlab") ` + makeJupyter + `;;
+			name: "JupyterLab 3 on PATH: the venv",
+			stubs: map[string]string{"jupyter": "echo 3.6.3", "python3": `case "$*" in
+"-m venv --help") exit 0;;
+"-m venv "*) ` + makeVenv + `;;
 *) exit 1;;
 esac`},
 			ok:        true,
-			wantCalls: []string{"python3 -m pip install --user jupyterlab"},
-			noCalls:   []string{"apt-get"},
+			wantCalls: []string{"jupyter lab --version", "python3 -m venv --help", "python3 -m venv ", "venv-python -m pip install -q --disable-pip-version-check -r", "jupyter-requirements.txt"},
+			wantOut:   []string{"installed JupyterLab 4.6.6"},
 		},
 		{
-			name:    "nothing works",
-			stubs:   map[string]string{"id": uidUser, "python3": "exit 1"},
+			name: "no Jupyter: the venv",
+			stubs: map[string]string{"python3": `case "$*" in
+"-m venv --help") exit 0;;
+"-m venv "*) ` + makeVenv + `;;
+*) exit 1;;
+esac`},
+			ok:        true,
+			wantCalls: []string{"python3 -m venv ", "venv-python -m pip install"},
+			wantOut:   []string{"installing JupyterLab 4 and Notebook 7", "/venv/bin"},
+		},
+		{
+			name:    "no venv module",
+			stubs:   map[string]string{"python3": "exit 1"},
 			ok:      false,
-			wantOut: []string{"could not be installed", "apt-get install jupyter-notebook", "pip install --user jupyterlab"},
+			wantOut: []string{"cannot make a virtual environment", "python3-venv", "pip install 'jupyterlab>=4' notebook"},
 		},
 	}
 	for _, tt := range tests {
@@ -130,8 +131,22 @@ esac`},
 			for name, body := range tt.stubs {
 				s.stub(name, body)
 			}
-			out, calls, ok := s.run("jupyter.sh")
+			venv := filepath.Join(filepath.Dir(s.bin), "venv")
+			out, calls, ok := s.run("jupyter.sh", "UNETLAB_VENV="+venv)
 			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
+			if !tt.ok {
+				return
+			}
+			// A second run finds the venv up to date: no pip.
+			if strings.Contains(calls, "venv-python") {
+				if err := os.Remove(s.log); err != nil {
+					t.Fatal(err)
+				}
+				_, calls, ok = s.run("jupyter.sh", "UNETLAB_VENV="+venv)
+				if !ok || strings.Contains(calls, "pip install") {
+					t.Errorf("second run: ok=%v, calls:\n%s", ok, calls)
+				}
+			}
 		})
 	}
 }

@@ -241,7 +241,7 @@ func TestSummaryRender(t *testing.T) {
 	b := s.Render()
 	h, _ := b["text/html"].(string)
 	txt, _ := b["text/plain"].(string)
-	if !strings.Contains(h, "<table>") || !strings.Contains(h, "encoder.conv_blocks.0.skip_resize") {
+	if !strings.Contains(h, "<table style=") || !strings.Contains(h, "encoder.conv_blocks.0.skip_resize") {
 		t.Errorf("html lacks the table or a layer:\n%.300s", h)
 	}
 	if txt != s.String() || !strings.Contains(txt, "total: 356026 parameters") {

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"html"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -90,16 +91,52 @@ func (s *Summary) String() string {
 	return sb.String()
 }
 
-// Render shows the Summary as an HTML table (text/html) and as text
-// (text/plain).
+// Render shows the Summary as an HTML table (text/html) in the style of
+// viz.Table (a bold title, a rule under the header, numbers right-aligned
+// in tabular figures, a rule over the total) and as text (text/plain).
 func (s *Summary) Render() display.Bundle {
+	const (
+		cell  = "padding:2px 8px;white-space:nowrap"
+		left  = "text-align:left;" + cell
+		right = "text-align:right;" + cell
+		head  = ";border-bottom:2px solid #444"
+		total = ";border-top:1px solid #888;font-weight:bold"
+	)
 	var h strings.Builder
-	fmt.Fprintf(&h, "<table><caption>%s: input %s &rarr; output %s</caption>\n", html.EscapeString(string(s.Config.Arch)), shapeString(s.Input), shapeString(s.Output))
-	h.WriteString("<thead><tr><th>layer</th><th>type</th><th>output</th><th>params</th><th>MACs (thop)</th><th>FLOPs</th></tr></thead><tbody>\n")
-	for _, l := range s.Layers {
-		fmt.Fprintf(&h, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td></tr>\n",
-			html.EscapeString(l.Name), html.EscapeString(l.Type), shapeString(l.Output), l.NumParams(), siFormat(l.MACs), siFormat(l.FLOPs))
+	h.WriteString(`<div class="unetlab-table">`)
+	fmt.Fprintf(&h, `<div style="font-weight:bold;margin:4px 0">%s: input %s &rarr; output %s</div>`,
+		html.EscapeString(s.Config.Arch.PaperName()), shapeString(s.Input), shapeString(s.Output))
+	h.WriteString(`<table style="border-collapse:collapse;font-variant-numeric:tabular-nums">` + "\n<thead><tr>")
+	for j, name := range []string{"layer", "type", "output", "params", "MACs (thop)", "FLOPs"} {
+		sty := left
+		if j >= 3 {
+			sty = right
+		}
+		fmt.Fprintf(&h, `<th style="%s%s">%s</th>`, sty, head, name)
 	}
-	fmt.Fprintf(&h, "</tbody><tfoot><tr><th colspan=\"3\">total</th><th>%d</th><th>%s</th><th>%s</th></tr></tfoot></table>", s.Params, siFormat(s.MACs), siFormat(s.FLOPs))
+	h.WriteString("</tr></thead><tbody>\n")
+	row := func(tag string, extra string, cells ...string) {
+		h.WriteString("<tr>")
+		for j, c := range cells {
+			sty := left
+			if j >= len(cells)-3 {
+				sty = right
+			}
+			span := ""
+			if len(cells) == 4 && j == 0 {
+				span = ` colspan="3"`
+			}
+			fmt.Fprintf(&h, `<%s%s style="%s%s">%s</%[1]s>`, tag, span, sty, extra, c)
+		}
+		h.WriteString("</tr>\n")
+	}
+	for _, l := range s.Layers {
+		row("td", "", html.EscapeString(l.Name), html.EscapeString(l.Type), shapeString(l.Output),
+			strconv.FormatInt(l.NumParams(), 10), siFormat(l.MACs), siFormat(l.FLOPs))
+	}
+	h.WriteString("</tbody><tfoot>")
+	row("td", total, "total", strconv.FormatInt(s.Params, 10), siFormat(s.MACs), siFormat(s.FLOPs))
+	h.WriteString("</tfoot></table>")
+	h.WriteString(`<div style="font-size:90%;margin:4px 0;max-width:48em">MACs as thop 0.1.1 counts them (the paper's "FLOPs"); FLOPs is the true count, a multiply-add counting two.</div></div>`)
 	return display.Bundle{display.MIMEHTML: h.String(), display.MIMEText: s.String()}
 }

@@ -367,23 +367,55 @@ func textStyle(size vg.Length) text.Style {
 		Font:    font.From(sansFont, size),
 		XAlign:  draw.XLeft,
 		YAlign:  draw.YBottom,
-		Handler: plot.DefaultTextHandler,
+		Handler: spacedText{plot.DefaultTextHandler},
 	}
 }
+
+// spacedText draws text with every space as a no-break space. Liberation
+// Sans kerns "A" against a space, and hinted at small sizes that pair eats
+// the whole space: "(A left, S up)" read "(Aleft, S up)". The no-break
+// space has the same advance and no kerning pairs. Only raster canvases
+// get it: SVG and PDF viewers lay out text themselves.
+type spacedText struct{ text.Handler }
+
+func (h spacedText) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
+	return h.Handler.Box(nbsp(txt), fnt)
+}
+
+func (h spacedText) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
+	inner := c
+	for {
+		dc, ok := inner.(*draw.Canvas)
+		if !ok {
+			break
+		}
+		inner = dc.Canvas
+	}
+	switch inner.(type) {
+	case *vgimg.Canvas, vgimg.PngCanvas, *vgimg.PngCanvas:
+		txt = nbsp(txt)
+	}
+	h.Handler.Draw(c, txt, sty, pt)
+}
+
+func nbsp(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
 
 // newPlot returns a plot with this package's fonts and a light grid.
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font = font.From(sansFont, labelSize+0.5)
+	p.Title.TextStyle.Handler = spacedText{plot.DefaultTextHandler}
 	p.Title.Padding = vg.Points(4)
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(sansFont, labelSize)
 		a.Tick.Label.Font = font.From(sansFont, tickSize)
+		a.Label.TextStyle.Handler, a.Tick.Label.Handler = spacedText{plot.DefaultTextHandler}, spacedText{plot.DefaultTextHandler}
 		a.Label.Padding = vg.Points(3)
 	}
 	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
 	p.Legend.TextStyle.Font = font.From(sansFont, legendSize)
+	p.Legend.TextStyle.Handler = spacedText{plot.DefaultTextHandler}
 	p.Legend.ThumbnailWidth = vg.Points(22)
 	return p
 }

@@ -1,0 +1,479 @@
+// End-to-end tests of the unetlab kernel in JupyterLab 4 and Notebook 7,
+// driven in Debian's headless Chromium by playwright-core. Run through
+// browser/run.sh, which installs what this needs (README.md, `make browser`).
+//
+// Environment: UNETLAB_BIN (the built kernel), JUPYTER_BIN (the directory of
+// a `jupyter` with JupyterLab 4 and Notebook 7), CHROMIUM (the browser),
+// ARTIFACTS (screenshots), NOTEBOOKS (the folder of the shipped notebooks),
+// LAB_NOTEBOOKS and NB7_NOTEBOOKS (space-separated names run with Run All in
+// each front end; "-" for none), ONLY (a regexp of test names to run).
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, cpSync, writeFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const env = process.env;
+const bin = env.UNETLAB_BIN || join(root, 'bin/unetlab');
+const jupyterDir = env.JUPYTER_BIN || join(root, '.venv/bin');
+const chromiumPath = env.CHROMIUM || '/usr/bin/chromium';
+const artifacts = env.ARTIFACTS || join(root, 'build/browser-artifacts');
+const notebooksDir = env.NOTEBOOKS || join(root, 'notebooks');
+const only = env.ONLY ? new RegExp(env.ONLY) : null;
+const shipped = readdirSync(notebooksDir).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort();
+const list = (v, dflt) => (v === undefined ? dflt : v === '-' ? [] : v.split(/\s+/).filter(Boolean));
+const labNotebooks = list(env.LAB_NOTEBOOKS, shipped);
+const nb7Notebooks = list(env.NB7_NOTEBOOKS, ['hello.ipynb']);
+const allow = JSON.parse(readFileSync(join(here, 'console-allowlist.json'), 'utf8'));
+mkdirSync(artifacts, { recursive: true });
+
+const results = [];
+let currentPage = null;
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s]`, ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = createServer();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+// interact.ipynb: the cells the interaction tests run, by index.
+const interactCells = [
+	'import (\n\t"fmt"\n\t"time"\n)',
+	'fmt.Println("ready")',
+	'time.Sleep(time.Minute)',
+	'fmt.Println("after interrupt")',
+	'var name string\nfmt.Print("name? ")\nfmt.Scanln(&name)\nfmt.Println("hello,", name)',
+	'panic("boom from a cell")',
+	'fmt.Println("survived", 6*7)',
+	'',
+];
+function notebookJSON(cells) {
+	return JSON.stringify({
+		cells: cells.map((s) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: s })),
+		metadata: { kernelspec: { display_name: 'Go (unetlab)', language: 'go', name: 'unetlab' } },
+		nbformat: 4,
+		nbformat_minor: 5,
+	});
+}
+
+// startServer starts `jupyter lab` or `jupyter notebook` on a free loopback
+// port with a token, over a temporary copy of the notebooks and a temporary
+// JUPYTER_DATA_DIR holding the built kernel.
+async function startServer(app) {
+	const tmp = mkdtempSync(join(tmpdir(), `unetlab-${app}-`));
+	const work = join(tmp, 'notebooks');
+	cpSync(notebooksDir, work, { recursive: true, filter: (p) => !p.includes('.ipynb_checkpoints') });
+	writeFileSync(join(work, 'interact.ipynb'), notebookJSON(interactCells));
+	const settings = join(tmp, 'settings');
+	// No windowing: every cell is in the DOM, so the checks see them all.
+	// No news or update checks: the machine is offline.
+	const put = (ext, file, obj) => {
+		mkdirSync(join(settings, ext), { recursive: true });
+		writeFileSync(join(settings, ext, file), JSON.stringify(obj));
+	};
+	put('@jupyterlab/notebook-extension', 'tracker.jupyterlab-settings', { windowingMode: 'none' });
+	put('@jupyterlab/apputils-extension', 'notification.jupyterlab-settings', { checkForUpdates: false, fetchNews: 'false' });
+	const jenv = {
+		...env,
+		PATH: `${jupyterDir}:${env.PATH}`,
+		JUPYTER_DATA_DIR: join(tmp, 'data'),
+		JUPYTER_CONFIG_DIR: join(tmp, 'config'),
+		JUPYTER_RUNTIME_DIR: join(tmp, 'runtime'),
+		JUPYTERLAB_SETTINGS_DIR: settings,
+		JUPYTERLAB_WORKSPACES_DIR: join(tmp, 'workspaces'),
+		UNETLAB_RUNS: join(tmp, 'runs'),
+		UNETLAB_SCALE: env.UNETLAB_SCALE || 'smoke',
+		UNETLAB_DATA: env.UNETLAB_DATA || join(root, 'data'),
+	};
+	execFileSync(bin, ['install', '--user'], { env: jenv, stdio: ['ignore', 'ignore', 'inherit'] });
+	const port = await freePort();
+	const token = randomBytes(16).toString('hex');
+	const args = [app, '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0',
+		`--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${work}`, '--ServerApp.disable_check_xsrf=False'];
+	if (process.getuid && process.getuid() === 0) args.push('--allow-root');
+	const proc = spawn(join(jupyterDir, 'jupyter'), args, { env: jenv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+	let out = '';
+	proc.stdout.on('data', (d) => (out += d));
+	proc.stderr.on('data', (d) => (out += d));
+	const base = `http://127.0.0.1:${port}/`;
+	for (let i = 0; i < 120; i++) {
+		try {
+			const r = await fetch(`${base}api/status?token=${token}`);
+			if (r.ok) break;
+		} catch {}
+		if (proc.exitCode !== null) throw new Error(`jupyter ${app} exited ${proc.exitCode}:\n${out}`);
+		await sleep(500);
+	}
+	log(`jupyter ${app} on ${base}`);
+	return {
+		app, base, token, tmp, work, output: () => out,
+		async stop() {
+			try { process.kill(-proc.pid, 'SIGTERM'); } catch {}
+			for (let i = 0; i < 20 && proc.exitCode === null; i++) await sleep(250);
+			try { process.kill(-proc.pid, 'SIGKILL'); } catch {}
+			rmSync(tmp, { recursive: true, force: true });
+		},
+	};
+}
+
+// A page with console errors collected and compared with the allowlist.
+const consoleErrors = {};
+async function newPage(browser, label) {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
+	const page = await ctx.newPage();
+	currentPage = page;
+	consoleErrors[label] ||= [];
+	const record = (text) => {
+		const hit = allow.find((a) => new RegExp(a.pattern).test(text));
+		if (!hit) consoleErrors[label].push(text);
+	};
+	page.on('console', (m) => { if (m.type() === 'error') record(`${label}: console: ${m.text()}`); });
+	page.on('pageerror', (e) => record(`${label}: page error: ${e.message} ${(e.stack || '').split('\n').slice(1, 3).join(' ')}`));
+	return page;
+}
+
+// shutdownKernels ends every session and its kernel (REST API).
+async function shutdownKernels(srv) {
+	const auth = { headers: { Authorization: `token ${srv.token}` } };
+	const ss = await (await fetch(`${srv.base}api/sessions`, auth)).json();
+	for (const x of ss) await fetch(`${srv.base}api/sessions/${x.id}`, { method: 'DELETE', ...auth });
+}
+
+function nbURL(srv, name) {
+	return srv.app === 'lab' ? `${srv.base}lab/tree/${name}?reset&token=${srv.token}` : `${srv.base}notebooks/${name}?token=${srv.token}`;
+}
+
+// open opens a notebook and waits until its kernel is idle.
+async function open(page, srv, name) {
+	await page.goto(nbURL(srv, name));
+	await page.waitForSelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell', { timeout: 60000 });
+	// JupyterLab may ask which kernel to start: the notebook's own, Go (unetlab).
+	const dialog = page.locator('.jp-Dialog .jp-mod-accept');
+	await dialog.waitFor({ timeout: 3000 }).then(() => dialog.click(), () => {});
+	await waitIdle(page, 60000);
+}
+
+// kernelStatus reads the kernel status of the notebook's toolbar indicator.
+async function waitIdle(page, timeout) {
+	await page.waitForFunction(() => {
+		const s = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+		const st = s && s.getAttribute('data-status');
+		return st === 'idle';
+	}, null, { timeout, polling: 250 });
+}
+
+async function menu(page, top, item) {
+	await page.locator(`.lm-MenuBar-itemLabel:text-is("${top}")`).first().click();
+	await page.locator(`.lm-Menu-itemLabel:text-is("${item}")`).first().click();
+}
+
+const cells = (page) => page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell');
+const prompt = (page, i) => cells(page).nth(i).locator('.jp-InputPrompt').first().innerText();
+
+// runCell puts the cursor in code cell i and runs it with Ctrl+Enter; it
+// returns the cell's prompt from before, once the prompt has changed (the
+// cell is queued or running), pressing again if the first press was lost.
+async function runCell(page, i) {
+	const old = await prompt(page, i);
+	for (let tries = 0; tries < 5; tries++) {
+		await cells(page).nth(i).locator('.cm-content').click();
+		await page.keyboard.press('Control+Enter');
+		try {
+			await page.waitForFunction(([idx, before]) => {
+				const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[idx];
+				return c && c.querySelector('.jp-InputPrompt').textContent !== before;
+			}, [i, old], { timeout: 2000, polling: 50 });
+			return old;
+		} catch {}
+	}
+	throw new Error(`cell ${i} did not start`);
+}
+// waitDone waits until cell i shows an execution count.
+async function waitDone(page, i, timeout = 60000) {
+	await page.waitForFunction(([idx]) => {
+		const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[idx];
+		const p = c && c.querySelector('.jp-InputPrompt');
+		return p && /\[\d+\]/.test(p.textContent);
+	}, [i], { timeout, polling: 100 });
+}
+// saved saves the notebook and returns it as the server has it (nbformat JSON).
+async function saved(page, srv, name) {
+	const before = await (await fetch(`${srv.base}api/contents/${name}?content=0&token=${srv.token}`)).json();
+	await page.keyboard.press('Control+s');
+	for (let i = 0; i < 40; i++) {
+		const m = await (await fetch(`${srv.base}api/contents/${name}?content=0&token=${srv.token}`)).json();
+		if (m.last_modified !== before.last_modified) break;
+		await sleep(250);
+	}
+	const r = await fetch(`${srv.base}api/contents/${name}?token=${srv.token}`);
+	return (await r.json()).content;
+}
+const errorsOf = (nb) => nb.cells.flatMap((c, i) => (c.outputs || []).filter((o) => o.output_type === 'error').map((o) => `cell ${i}: ${o.ename}: ${o.evalue}`));
+const outputText = (page, i) => cells(page).nth(i).locator('.jp-OutputArea').first().innerText();
+
+async function shot(page, name) {
+	await page.screenshot({ path: join(artifacts, `${name}.png`) });
+}
+
+async function test(name, fn) {
+	if (only && !only.test(name)) return;
+	const start = Date.now();
+	try {
+		await fn();
+		results.push({ name, ok: true });
+		log(`PASS ${name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
+	} catch (e) {
+		results.push({ name, ok: false, err: e });
+		if (currentPage) await shot(currentPage, `FAIL-${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}`).catch(() => {});
+		log(`FAIL ${name} (${((Date.now() - start) / 1000).toFixed(1)} s): ${e.stack || e}`);
+	}
+}
+
+function assert(cond, msg) {
+	if (!cond) throw new Error(msg);
+}
+
+// runAll opens a notebook, runs every cell, and checks what a person sees:
+// no error output, every image loaded at its natural size and inside the
+// output area, a training progress display updated in place.
+async function runAll(page, srv, name) {
+	await open(page, srv, name);
+	const budget = Number(env.NOTEBOOK_BUDGET_S || 300) * 1000;
+	// Run All, again if no cell was queued (a click before the kernel connected is lost).
+	for (let tries = 0; ; tries++) {
+		await menu(page, 'Run', 'Run All Cells');
+		try {
+			await page.waitForFunction(() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')]
+				.some((p) => /\[([*]|\d+)\]/.test(p.textContent)), null, { timeout: 5000, polling: 100 });
+			break;
+		} catch (e) {
+			if (tries === 3) throw new Error(`${name}: Run All started no cell`);
+		}
+	}
+	const start = Date.now();
+	// Watch the cells that train: their outputs must stay few while their text changes.
+	const progress = { maxOutputs: 0, texts: new Set(), appended: '' };
+	let done = false;
+	let quiet = Date.now();
+	while (!done) {
+		assert(Date.now() - start < budget, `${name}: Run All did not finish in ${budget / 1000} s`);
+		await sleep(500);
+		const st = await page.evaluate(() => {
+			const cs = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')];
+			const pending = cs.filter((c) => /\[[*]\]/.test(c.querySelector('.jp-InputPrompt')?.textContent || '')).length;
+			const unrun = cs.filter((c) => !/\[\d+\]/.test(c.querySelector('.jp-InputPrompt')?.textContent || '')).length;
+			const train = cs.filter((c) => /train\.Fit\(|Grid\(|CrossValidate\(/i.test(c.querySelector('.jp-InputArea')?.textContent || ''));
+			return {
+				pending, unrun,
+				train: train.map((c) => { const t = c.querySelector('.jp-OutputArea')?.innerText || ''; return { n: c.querySelectorAll('.jp-OutputArea-child').length, lines: t.split('\n').filter((l) => l.trim()).length, text: t.slice(-400) }; }),
+			};
+		});
+		for (const t of st.train) {
+			progress.maxOutputs = Math.max(progress.maxOutputs, t.n);
+			// A progress display is a bar and a line; printing per epoch adds a line each time.
+			if (t.lines > 3 * t.n + 5) progress.appended = `${t.lines} lines in ${t.n} outputs, ending:\n${t.text}`;
+			if (t.text) progress.texts.add(t.text);
+		}
+		// Done when every cell has run, or (after an error stopped Run All)
+		// when nothing has been queued for 3 s.
+		if (st.pending > 0) quiet = Date.now();
+		done = st.pending === 0 && (st.unrun === 0 || Date.now() - quiet > 3000);
+	}
+	await waitIdle(page, 30000);
+	const secs = ((Date.now() - start) / 1000).toFixed(0);
+	const report = await page.evaluate(async () => {
+		const out = { unrun: 0, images: [], wide: [] };
+		const cs = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')];
+		cs.forEach((c, i) => {
+			if (!/\[\d+\]/.test(c.querySelector('.jp-InputPrompt')?.textContent || '')) out.unrun++;
+		});
+		const imgs = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')];
+		await Promise.all(imgs.map((im) => (im.complete ? null : new Promise((r) => { im.onload = im.onerror = r; }))));
+		for (const im of imgs) {
+			const area = im.closest('.jp-OutputArea-output');
+			out.images.push({ natural: im.naturalWidth, shown: im.getBoundingClientRect().width, area: area.clientWidth });
+		}
+		for (const o of document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')) {
+			if (o.scrollWidth > o.clientWidth + 1) out.wide.push(`${o.getAttribute('data-mime-type') || o.className}: ${o.scrollWidth} px in ${o.clientWidth}`);
+		}
+		return out;
+	});
+	// Screenshots: the top, then each cell with outputs.
+	await shot(page, `${srv.app}-${name}-00-top`);
+	const n = await cells(page).count();
+	for (let i = 0, k = 1; i < n; i++) {
+		const c = cells(page).nth(i);
+		if ((await c.locator('.jp-OutputArea-child').count()) === 0) continue;
+		const o = c.locator('.jp-Cell-outputWrapper').first();
+		await o.scrollIntoViewIfNeeded();
+		await o.screenshot({ path: join(artifacts, `${srv.app}-${name}-${String(k++).padStart(2, '0')}-cell${i}.png`) });
+	}
+	log(`${srv.app} ${name}: Run All ${secs} s, ${report.images.length} images, training outputs max ${progress.maxOutputs}, ${progress.texts.size} progress states`);
+	const errs = errorsOf(await saved(page, srv, name));
+	assert(errs.length === 0, `${name}: error outputs:\n${errs.join('\n')}`);
+	assert(report.unrun === 0, `${name}: ${report.unrun} code cells did not run`);
+	for (const im of report.images) assert(im.natural > 0, `${name}: an image did not load (naturalWidth 0)`);
+	for (const im of report.images) assert(im.shown <= im.area + 1, `${name}: an image ${im.shown} px wide in a ${im.area} px output area`);
+	assert(report.wide.length === 0, `${name}: outputs wider than the notebook:\n${report.wide.join('\n')}`);
+	assert(!progress.appended, `${name}: training progress added lines instead of updating in place: ${progress.appended}`);
+}
+
+// The interaction tests, on interact.ipynb (cells: see interactCells).
+async function interactions(page, srv) {
+	const A = srv.app;
+	await test(`${A}: open interact.ipynb, kernel idle`, async () => {
+		await open(page, srv, 'interact.ipynb');
+		await runCell(page, 0);
+		await waitDone(page, 0);
+		await runCell(page, 1);
+		await waitDone(page, 1);
+		assert((await outputText(page, 1)).includes('ready'), 'no "ready" output');
+	});
+	await test(`${A}: Tab completion after fmt.Pri`, async () => {
+		const last = interactCells.length - 1;
+		await cells(page).nth(last).locator('.cm-content').click();
+		await page.keyboard.type('fmt.Pri');
+		await page.keyboard.press('Tab');
+		const comp = page.locator('.jp-Completer');
+		await comp.waitFor({ state: 'visible', timeout: 10000 });
+		const items = await comp.locator('.jp-Completer-item').allInnerTexts();
+		await shot(page, `${A}-completion`);
+		assert(items.some((t) => t.includes('Println')) && items.some((t) => t.includes('Printf')), `completions ${JSON.stringify(items)}`);
+		await page.keyboard.press('Escape');
+	});
+	await test(`${A}: contextual help for fmt.Println`, async () => {
+		const last = interactCells.length - 1;
+		const ed = cells(page).nth(last).locator('.cm-content');
+		await ed.click();
+		await page.keyboard.press('Control+a');
+		await page.keyboard.type('fmt.Println(');
+		await page.keyboard.press('Shift+Tab');
+		const tip = page.locator('.jp-Tooltip');
+		await tip.waitFor({ state: 'visible', timeout: 10000 });
+		const text = await tip.innerText();
+		await shot(page, `${A}-tooltip`);
+		assert(/Println/.test(text) && /func|format/i.test(text), `tooltip: ${text.slice(0, 300)}`);
+		await page.keyboard.press('Escape');
+		if (A === 'lab') {
+			// The Contextual Help panel (the inspector) follows the cursor.
+			await menu(page, 'Help', 'Show Contextual Help');
+			await ed.click();
+			await page.keyboard.press('End');
+			await page.keyboard.press('ArrowLeft');
+			const insp = page.locator('.jp-Inspector-content');
+			await page.waitForFunction(() => /Println/.test(document.querySelector('.jp-Inspector-content')?.textContent || ''), null, { timeout: 10000 });
+			await shot(page, `${A}-inspector`);
+			const t = await insp.innerText();
+			assert(/Println/.test(t), `inspector: ${t.slice(0, 300)}`);
+			await page.locator('.lm-TabBar-tab:has-text("Contextual Help") .lm-TabBar-tabCloseIcon').first().click().catch(() => {});
+		}
+		await ed.click();
+		await page.keyboard.press('Control+a');
+		await page.keyboard.press('Delete');
+	});
+	await test(`${A}: interrupt time.Sleep(time.Minute) within 3 s, then the next cell runs`, async () => {
+		await runCell(page, 2);
+		await page.waitForFunction(() => true);
+		await sleep(1500);
+		const start = Date.now();
+		await menu(page, 'Kernel', 'Interrupt Kernel');
+		await waitDone(page, 2, 10000);
+		const took = (Date.now() - start) / 1000;
+		assert(took < 3, `interrupt took ${took.toFixed(1)} s`);
+		await runCell(page, 3);
+		await waitDone(page, 3, 20000);
+		assert((await outputText(page, 3)).includes('after interrupt'), 'the cell after the interrupt printed nothing');
+		log(`${A}: interrupt took ${took.toFixed(2)} s`);
+	});
+	await test(`${A}: fmt.Scanln prompt answered`, async () => {
+		await runCell(page, 4);
+		const input = cells(page).nth(4).locator('.jp-Stdin-input');
+		await input.waitFor({ state: 'visible', timeout: 20000 });
+		await shot(page, `${A}-stdin`);
+		await input.fill('Ada');
+		await input.press('Enter');
+		await waitDone(page, 4, 20000);
+		const t = await outputText(page, 4);
+		assert(t.includes('hello, Ada'), `output: ${t}`);
+	});
+	await test(`${A}: a panic is shown and the kernel survives`, async () => {
+		await runCell(page, 5);
+		await waitDone(page, 5, 20000);
+		await shot(page, `${A}-panic`);
+		const shown = await outputText(page, 5);
+		assert(shown.includes('boom from a cell'), `cell output: ${shown.slice(0, 300)}`);
+		const errs = errorsOf(await saved(page, srv, 'interact.ipynb'));
+		assert(errs.some((e) => e.startsWith('cell 5: panic') && e.includes('boom from a cell')), `error outputs: ${JSON.stringify(errs)}`);
+		await runCell(page, 6);
+		await waitDone(page, 6, 20000);
+		assert((await outputText(page, 6)).includes('survived 42'), 'the next cell did not run');
+	});
+	await test(`${A}: restart the kernel, then run`, async () => {
+		await menu(page, 'Kernel', 'Restart Kernel…');
+		const accept = page.locator('.jp-Dialog .jp-mod-accept');
+		await accept.waitFor({ timeout: 10000 });
+		await accept.click();
+		await sleep(500);
+		await waitIdle(page, 30000);
+		await runCell(page, 0);
+		await waitDone(page, 0, 30000);
+		await runCell(page, 1);
+		await waitDone(page, 1, 30000);
+		assert((await prompt(page, 1)).includes('[2]'), `prompt after restart: ${await prompt(page, 1)}`);
+		assert((await outputText(page, 1)).includes('ready'), 'no output after restart');
+	});
+}
+
+let browser;
+const servers = [];
+try {
+	browser = await chromium.launch({
+		executablePath: chromiumPath,
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+			'--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+	});
+	log(`Chromium ${browser.version()} (${chromiumPath})`);
+	for (const [app, notebooks] of [['lab', labNotebooks], ['notebook', nb7Notebooks]]) {
+		const srv = await startServer(app);
+		servers.push(srv);
+		// A fresh page per notebook; its kernel is shut down after it.
+		const page = await newPage(browser, app);
+		await interactions(page, srv);
+		await page.context().close();
+		await shutdownKernels(srv);
+		for (const nb of notebooks) {
+			const page = await newPage(browser, app);
+			await test(`${app}: Run All ${nb}`, () => runAll(page, srv, nb));
+			await page.context().close();
+			await shutdownKernels(srv);
+		}
+		await test(`${app}: no console errors outside browser/console-allowlist.json`, async () => {
+			assert(consoleErrors[app].length === 0, consoleErrors[app].join('\n'));
+		});
+	}
+} catch (e) {
+	results.push({ name: 'set-up', ok: false, err: e });
+	log(`FAIL set-up: ${e.stack || e}`);
+} finally {
+	if (browser) await browser.close();
+	for (const s of servers) await s.stop();
+}
+const failed = results.filter((r) => !r.ok);
+for (const r of failed) console.log(`FAIL ${r.name}: ${String(r.err && r.err.message).split('\n')[0]}`);
+console.log(`browser tests took ${((Date.now() - t0) / 1000).toFixed(0)} s; screenshots in ${artifacts}`);
+console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length ? 1 : 0);
