@@ -2,10 +2,12 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/unetlab/unetlab/internal/devtest"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/models/nn"
 	"gorgonia.org/gorgonia"
@@ -97,9 +99,7 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := float64(lv.Data().([]float32)[0]); math.Abs(got-wantLoss) > 1e-5*(1+math.Abs(wantLoss)) {
-				t.Errorf("loss %v, CPU %v", got, wantLoss)
-			}
+			devtest.Loss(t, string(arch), float64(lv.Data().([]float32)[0]), wantLoss, 1e-5)
 			// Tolerance: relative to each parameter's largest gradient, with a
 			// floor at 1e-5 of the network's largest (a conv bias before a
 			// norm has a gradient of 0 plus rounding noise on both engines).
@@ -114,17 +114,7 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				g, w := gv.Data().([]float32), want[i].Data().([]float32)
-				scale := 1e-2 * global
-				for _, v := range w {
-					scale = math.Max(scale, math.Abs(float64(v)))
-				}
-				for j := range g {
-					if math.Abs(float64(g[j]-w[j])) > 1e-3*scale {
-						t.Errorf("gradient of %s [%d] = %v, CPU %v (largest %g)", m.Learnables()[i].Name(), j, g[j], w[j], scale)
-						break
-					}
-				}
+				devtest.CompareF32(t, "gradient of "+m.Learnables()[i].Name(), gv.Data().([]float32), want[i].Data().([]float32), 1e-3, 1e-2*global)
 			}
 			t.Logf("%s: %v", arch, st)
 			if st.FallbackOps != 0 {
@@ -234,9 +224,7 @@ func TestDeviceTrainingSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := e.Stats()
-		if got := float64(lv.Data().([]float32)[0]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
-			t.Errorf("step %d: loss %v, CPU %v", step, got, want)
-		}
+		devtest.Loss(t, fmt.Sprintf("step %d", step), float64(lv.Data().([]float32)[0]), want, 1e-4)
 		if step > 0 && (st.HostToDevice != 2 || st.DeviceToHost != 1 || st.FallbackOps != 0) {
 			t.Errorf("step %d: %v; want 2 uploads (the batch), 1 download (the loss), no fallbacks", step, st)
 		}
@@ -253,22 +241,15 @@ func TestDeviceTrainingSteps(t *testing.T) {
 			continue
 		}
 		q := gpu.adam.params[i]
-		for _, pair := range [][2][]float32{
-			{p.Node.Value().Data().([]float32), q.Node.Value().Data().([]float32)},
-			{cpu.adam.m[i].Data().([]float32), gpu.adam.m[i].Data().([]float32)},
-			{cpu.adam.v[i].Data().([]float32), gpu.adam.v[i].Data().([]float32)},
+		for _, c := range []struct {
+			what     string
+			cpu, gpu []float32
+		}{
+			{p.Name, p.Node.Value().Data().([]float32), q.Node.Value().Data().([]float32)},
+			{p.Name + " (Adam m)", cpu.adam.m[i].Data().([]float32), gpu.adam.m[i].Data().([]float32)},
+			{p.Name + " (Adam v)", cpu.adam.v[i].Data().([]float32), gpu.adam.v[i].Data().([]float32)},
 		} {
-			w, g := pair[0], pair[1]
-			scale := 1e-6
-			for _, v := range w {
-				scale = math.Max(scale, math.Abs(float64(v)))
-			}
-			for j := range w {
-				if math.Abs(float64(w[j]-g[j])) > 2e-3*scale {
-					t.Errorf("%s [%d]: device %v, CPU %v (scale %g)", p.Name, j, g[j], w[j], scale)
-					break
-				}
-			}
+			devtest.CompareF32(t, c.what, c.gpu, c.cpu, 2e-3, 1e-6)
 		}
 	}
 	if gpu.adam.Steps() != 3 {
