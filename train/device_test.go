@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -282,4 +283,56 @@ func noiseParams(t *testing.T, params gorgonia.Nodes) map[int]bool {
 		}
 	}
 	return noise
+}
+
+// TestDeviceAdamBeforeRun: a device Adam step before the executor has
+// computed the gradients fails with ErrShape and changes nothing, not even
+// the step count.
+func TestDeviceAdamBeforeRun(t *testing.T) {
+	dev, err := nn.SetDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer nn.SetDevice("cpu")
+	cfg := models.Small(models.UNet)
+	cfg.Channels = []int{4, 8}
+	cfg.InputSize = [3]int{8, 8, 8}
+	m, err := models.NewWithOptions(cfg, &models.Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := m.Input("x", 1)
+	y := gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(1, 1, 8, 8, 8), gorgonia.WithName("target"))
+	logits, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := Loss(logits, y, &LossOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := gorgonia.Grad(loss, m.Learnables()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam, err := NewAdam(m.Parameters(), 1e-2, &AdamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := nn.NewExecutor(dev, m.Learnables(), append(gorgonia.Nodes{loss}, grads...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	da, err := newDeviceAdam(adam, e, grads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer da.close()
+	if err := da.step(); !errors.Is(err, ErrShape) {
+		t.Fatalf("step before the executor ran: %v, want ErrShape", err)
+	}
+	if adam.Steps() != 0 {
+		t.Errorf("a failed step counted: Steps() = %d, want 0", adam.Steps())
+	}
 }
