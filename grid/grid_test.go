@@ -275,6 +275,18 @@ func TestScoreJSON(t *testing.T) {
 	}
 }
 
+// waitSchedulerGone waits up to a minute for root's local scheduler (and so
+// its workers, which it waits for) to exit.
+func waitSchedulerGone(t *testing.T, root string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); schedulerAlive(root); {
+		if time.Now().After(deadline) {
+			t.Fatal("the local scheduler still runs a minute after every job is done")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestLocalRun runs the small grid on the local executor (the test binary
 // as scheduler and worker), then again: every key found, nothing started;
 // then a job alone after its result is removed.
@@ -326,9 +338,15 @@ func TestLocalRun(t *testing.T) {
 	if err != nil || len(rep.Started) != 0 || len(rep.Reused) != 10 {
 		t.Fatalf("second run: %v, %s", err, rep)
 	}
-	// One job alone.
+	// One job alone. Wait returns once every result is written, but the
+	// scheduler and its last workers exit a moment later; a result removed
+	// before they are gone is either rerun by the scheduler itself or
+	// attached to the exiting worker (both seen under -race).
+	waitSchedulerGone(t, root)
 	key := k["fold 2 Conv-Skip Heart"]
-	os.Remove(filepath.Join(JobDir(root, key), ResultFile))
+	if err := os.Remove(filepath.Join(JobDir(root, key), ResultFile)); err != nil {
+		t.Fatal(err)
+	}
 	rep, err = Run(ctx, root, p, &RunOptions{Executor: testLocal(), Only: []string{key[:10]}})
 	if err != nil || len(rep.Started) != 1 || rep.Started[0].Key != key {
 		t.Fatalf("rerun alone: %v, %s", err, rep)
