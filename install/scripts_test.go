@@ -191,19 +191,43 @@ func aptSandbox(t *testing.T, installed []string) *sandbox {
 	return s
 }
 
+// aptCase is a run of a script that installs Debian packages through
+// apt.sh, in an aptSandbox with the packages installed, the stubs and the
+// environment given, and what it must do.
+type aptCase struct {
+	name      string
+	installed []string
+	stubs     map[string]string
+	env       []string
+	ok        bool
+	wantCalls []string // substrings of the call log, in order
+	noCalls   []string
+	wantOut   []string
+}
+
+// runAptCases runs script for each case as a subtest; setup, when not nil,
+// adds to each sandbox and returns more environment.
+func runAptCases(t *testing.T, script string, tests []aptCase, setup func(s *sandbox) []string) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := aptSandbox(t, tt.installed)
+			var env []string
+			if setup != nil {
+				env = setup(s)
+			}
+			for name, body := range tt.stubs {
+				s.stub(name, body)
+			}
+			out, calls, ok := s.run(script, append(env, tt.env...)...)
+			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
+		})
+	}
+}
+
 func TestTestDepsScript(t *testing.T) {
 	all := []string{"python3-jupyter-kernel-test", "jupyter-nbconvert", "python3-nbclient", "jupyter-client",
 		"python3-ipykernel", "libopenblas0", "python3-numpy", "python3-nibabel", "python3-torch"}
-	tests := []struct {
-		name      string
-		installed []string
-		stubs     map[string]string
-		env       []string
-		ok        bool
-		wantCalls []string
-		noCalls   []string
-		wantOut   []string
-	}{
+	tests := []aptCase{
 		{
 			name:      "all present",
 			installed: all,
@@ -251,31 +275,15 @@ func TestTestDepsScript(t *testing.T) {
 			wantOut:   []string{"need root", "sudo apt-get install -y python3-jupyter-kernel-test"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := aptSandbox(t, tt.installed)
-			s.stub("fakepy", "exit 0")
-			for name, body := range tt.stubs {
-				s.stub(name, body)
-			}
-			env := append([]string{"PYTHON=" + filepath.Join(s.bin, "fakepy")}, tt.env...)
-			out, calls, ok := s.run("test-deps.sh", env...)
-			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
-		})
-	}
+	runAptCases(t, "test-deps.sh", tests, func(s *sandbox) []string {
+		s.stub("fakepy", "exit 0")
+		return []string{"PYTHON=" + filepath.Join(s.bin, "fakepy")}
+	})
 }
 
 func TestSlurmScript(t *testing.T) {
 	all := []string{"slurm-wlm", "munge"}
-	tests := []struct {
-		name      string
-		installed []string
-		stubs     map[string]string
-		ok        bool
-		wantCalls []string
-		noCalls   []string
-		wantOut   []string
-	}{
+	tests := []aptCase{
 		{
 			name:      "all present",
 			installed: all,
@@ -316,16 +324,7 @@ func TestSlurmScript(t *testing.T) {
 			noCalls:   []string{"apt-get install"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := aptSandbox(t, tt.installed)
-			for name, body := range tt.stubs {
-				s.stub(name, body)
-			}
-			out, calls, ok := s.run("slurm.sh")
-			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
-		})
-	}
+	runAptCases(t, "slurm.sh", tests, nil)
 }
 
 // TestCudaToolsRoot runs install/cuda-tools.sh only as far as its root
