@@ -128,6 +128,45 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 	}
 }
 
+// stepSide is one engine's copy of tinyStep's training step.
+type stepSide struct {
+	m     *models.Model
+	x, y  *gorgonia.Node
+	loss  *gorgonia.Node
+	grads gorgonia.Nodes
+	adam  *Adam
+}
+
+// tinyStep builds a tiny U-net's training step (seed 3, channels 4 and 8,
+// a batch of two 8^3 volumes, DiceCE loss, its gradients, Adam at 1e-2);
+// two calls give two identical, independent graphs.
+func tinyStep(t *testing.T) *stepSide {
+	t.Helper()
+	cfg := models.Small(models.UNet)
+	cfg.Channels = []int{4, 8}
+	cfg.InputSize = [3]int{8, 8, 8}
+	m, err := models.NewWithOptions(cfg, &models.Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stepSide{m: m, x: m.Input("x", 2)}
+	s.y = gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(2, 1, 8, 8, 8), gorgonia.WithName("target"))
+	logits, err := m.Forward(s.x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.loss, err = Loss(logits, s.y, &LossOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.grads, err = gorgonia.Grad(s.loss, m.Learnables()...); err != nil {
+		t.Fatal(err)
+	}
+	if s.adam, err = NewAdam(m.Parameters(), 1e-2, &AdamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestDeviceTrainingSteps trains a tiny U-net for three steps on the
 // emulated device (executor plus device Adam: parameters and moments stay
 // on the device) and on the CPU (TapeMachine plus Adam), from the same
@@ -140,39 +179,7 @@ func TestDeviceTrainingSteps(t *testing.T) {
 		t.Skipf("skipped: %v", err)
 	}
 	defer nn.SetDevice("cpu")
-	type side struct {
-		m     *models.Model
-		x, y  *gorgonia.Node
-		loss  *gorgonia.Node
-		grads gorgonia.Nodes
-		adam  *Adam
-	}
-	build := func() *side {
-		cfg := models.Small(models.UNet)
-		cfg.Channels = []int{4, 8}
-		cfg.InputSize = [3]int{8, 8, 8}
-		m, err := models.NewWithOptions(cfg, &models.Options{Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &side{m: m, x: m.Input("x", 2)}
-		s.y = gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(2, 1, 8, 8, 8), gorgonia.WithName("target"))
-		logits, err := m.Forward(s.x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.loss, err = Loss(logits, s.y, &LossOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if s.grads, err = gorgonia.Grad(s.loss, m.Learnables()...); err != nil {
-			t.Fatal(err)
-		}
-		if s.adam, err = NewAdam(m.Parameters(), 1e-2, &AdamOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	cpu, gpu := build(), build()
+	cpu, gpu := tinyStep(t), tinyStep(t)
 	vm := gorgonia.NewTapeMachine(cpu.m.Graph().SubgraphRoots(append(gorgonia.Nodes{cpu.loss}, cpu.grads...)...),
 		gorgonia.BindDualValues(cpu.m.Learnables()...))
 	defer vm.Close()
@@ -195,7 +202,7 @@ func TestDeviceTrainingSteps(t *testing.T) {
 			xv.Data().([]float32)[i] = float32(r.NormFloat64())
 			yv.Data().([]float32)[i] = float32(r.IntN(2))
 		}
-		for _, s := range []*side{cpu, gpu} {
+		for _, s := range []*stepSide{cpu, gpu} {
 			gorgonia.Let(s.x, xv)
 			gorgonia.Let(s.y, yv)
 		}
@@ -294,37 +301,13 @@ func TestDeviceAdamBeforeRun(t *testing.T) {
 		t.Skipf("skipped: %v", err)
 	}
 	defer nn.SetDevice("cpu")
-	cfg := models.Small(models.UNet)
-	cfg.Channels = []int{4, 8}
-	cfg.InputSize = [3]int{8, 8, 8}
-	m, err := models.NewWithOptions(cfg, &models.Options{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := m.Input("x", 1)
-	y := gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(1, 1, 8, 8, 8), gorgonia.WithName("target"))
-	logits, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loss, err := Loss(logits, y, &LossOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	grads, err := gorgonia.Grad(loss, m.Learnables()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adam, err := NewAdam(m.Parameters(), 1e-2, &AdamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := nn.NewExecutor(dev, m.Learnables(), append(gorgonia.Nodes{loss}, grads...)...)
+	st := tinyStep(t)
+	e, err := nn.NewExecutor(dev, st.m.Learnables(), append(gorgonia.Nodes{st.loss}, st.grads...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	da, err := newDeviceAdam(adam, e, grads)
+	da, err := newDeviceAdam(st.adam, e, st.grads)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +315,7 @@ func TestDeviceAdamBeforeRun(t *testing.T) {
 	if err := da.step(); !errors.Is(err, ErrShape) {
 		t.Fatalf("step before the executor ran: %v, want ErrShape", err)
 	}
-	if adam.Steps() != 0 {
-		t.Errorf("a failed step counted: Steps() = %d, want 0", adam.Steps())
+	if st.adam.Steps() != 0 {
+		t.Errorf("a failed step counted: Steps() = %d, want 0", st.adam.Steps())
 	}
 }
