@@ -196,7 +196,7 @@ func (c *PreparedCache) Len() int { return c.prep.Len() }
 // and a later job see the same voxels).
 func (c *PreparedCache) Sample(ctx context.Context, i int) (image, label *volume.Volume, err error) {
 	if i < 0 || i >= c.Len() {
-		return nil, nil, fmt.Errorf("grid: case %d of %d", i, c.Len())
+		return nil, nil, fmt.Errorf("grid: prepared cache %s: case %d out of range [0, %d)", c.Dir, i, c.Len())
 	}
 	id := c.ds.Training[i].ID
 	ip, lp := filepath.Join(c.Dir, id+".image.nii"), filepath.Join(c.Dir, id+".label.nii")

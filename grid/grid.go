@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/display"
+	"github.com/unetlab/unetlab/internal/atomicfile"
 	"github.com/unetlab/unetlab/train"
 )
 
@@ -131,7 +132,7 @@ func Run(ctx context.Context, root string, p *Plan, opt *RunOptions) (*Report, e
 	if err := WritePlan(root, p); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(root, executorFile), []byte(ex.Name()+"\n"), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(root, executorFile), []byte(ex.Name()+"\n")); err != nil {
 		return nil, fmt.Errorf("grid: %w", err)
 	}
 	only, err := resolveKeys(p, opt.Only)

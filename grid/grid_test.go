@@ -3,6 +3,8 @@ package grid
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -94,6 +96,42 @@ func keysByName(p *Plan) map[string]string {
 		m[j.Name] = j.Key
 	}
 	return m
+}
+
+// TestBuildInvalid: a Spec with a bad count or rate is refused before any
+// task is opened, with ErrPlan and the field named.
+func TestBuildInvalid(t *testing.T) {
+	tests := []struct {
+		field string
+		set   func(s *Spec)
+	}{
+		{"Spec.Folds", func(s *Spec) { s.Folds = -1 }},
+		{"Spec.Epochs", func(s *Spec) { s.Epochs = -2 }},
+		{"Spec.InputSize", func(s *Spec) { s.InputSize = -16 }},
+		{"Spec.BatchSize", func(s *Spec) { s.BatchSize = -1 }},
+		{"Spec.Search.Trials", func(s *Spec) { s.Search.Trials = -1 }},
+		{"Spec.Search.Epochs", func(s *Spec) { s.Search.Epochs = -1 }},
+		{"Spec.Search.Low", func(s *Spec) { s.Search.Low = math.NaN() }},
+		{"Spec.Search.High", func(s *Spec) { s.Search.High = -0.1 }},
+		{"Spec.Final.MaxEpochs", func(s *Spec) { s.Final.MaxEpochs = -1 }},
+		{"Spec.Final.Patience", func(s *Spec) { s.Final.Patience = -3 }},
+		{`Spec.LR["U-net"]`, func(s *Spec) { s.LR = map[string]float64{"U-net": 0} }},
+		{`Spec.LR["U-net"]`, func(s *Spec) { s.LR = map[string]float64{"U-net": math.Inf(1)} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			data := t.TempDir()
+			s := testSpec(t, data)
+			tt.set(s)
+			_, err := Build(context.Background(), s, "")
+			if !errors.Is(err, ErrPlan) || !strings.Contains(fmt.Sprint(err), tt.field+" ") {
+				t.Fatalf("Build: %v, want ErrPlan naming %s", err, tt.field)
+			}
+			if entries, _ := os.ReadDir(data); len(entries) != 0 {
+				t.Errorf("Build wrote %d entries into the data folder before refusing", len(entries))
+			}
+		})
+	}
 }
 
 // TestBuildKeys: the plan's shape, its dependencies, and which keys change
@@ -237,6 +275,18 @@ func TestScoreJSON(t *testing.T) {
 	}
 }
 
+// waitSchedulerGone waits up to a minute for root's local scheduler (and so
+// its workers, which it waits for) to exit.
+func waitSchedulerGone(t *testing.T, root string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); schedulerAlive(root); {
+		if time.Now().After(deadline) {
+			t.Fatal("the local scheduler still runs a minute after every job is done")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestLocalRun runs the small grid on the local executor (the test binary
 // as scheduler and worker), then again: every key found, nothing started;
 // then a job alone after its result is removed.
@@ -288,9 +338,15 @@ func TestLocalRun(t *testing.T) {
 	if err != nil || len(rep.Started) != 0 || len(rep.Reused) != 10 {
 		t.Fatalf("second run: %v, %s", err, rep)
 	}
-	// One job alone.
+	// One job alone. Wait returns once every result is written, but the
+	// scheduler and its last workers exit a moment later; a result removed
+	// before they are gone is either rerun by the scheduler itself or
+	// attached to the exiting worker (both seen under -race).
+	waitSchedulerGone(t, root)
 	key := k["fold 2 Conv-Skip Heart"]
-	os.Remove(filepath.Join(JobDir(root, key), ResultFile))
+	if err := os.Remove(filepath.Join(JobDir(root, key), ResultFile)); err != nil {
+		t.Fatal(err)
+	}
 	rep, err = Run(ctx, root, p, &RunOptions{Executor: testLocal(), Only: []string{key[:10]}})
 	if err != nil || len(rep.Started) != 1 || rep.Started[0].Key != key {
 		t.Fatalf("rerun alone: %v, %s", err, rep)

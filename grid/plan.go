@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unetlab/unetlab/internal/invalid"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
@@ -292,6 +294,40 @@ func (s Spec) withDefaults() Spec {
 	return s
 }
 
+// checkCounts rejects, naming the field, a negative count and a learning
+// rate or search bound that is not a finite positive number, before any job
+// is planned (train and search would reject them only when a job runs). The
+// fractions are checked by the splits Build makes.
+func (s *Spec) checkCounts() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"Spec.InputSize", s.InputSize}, {"Spec.Folds", s.Folds}, {"Spec.Epochs", s.Epochs},
+		{"Spec.BatchSize", s.BatchSize}, {"Spec.Search.Trials", s.Search.Trials},
+		{"Spec.Search.Epochs", s.Search.Epochs}, {"Spec.Final.MaxEpochs", s.Final.MaxEpochs},
+		{"Spec.Final.Patience", s.Final.Patience},
+	} {
+		if f.v < 0 {
+			return invalid.Field(ErrPlan, f.name, f.v, "must be >= 0 (0: the default)")
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"Spec.Search.Low", s.Search.Low}, {"Spec.Search.High", s.Search.High}} {
+		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return invalid.Field(ErrPlan, f.name, f.v, "must be finite and >= 0 (0: the default)")
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.LR)) {
+		if v := s.LR[name]; !(v > 0) || math.IsInf(v, 0) {
+			return invalid.Field(ErrPlan, fmt.Sprintf("Spec.LR[%q]", name), v, "must be finite and > 0")
+		}
+	}
+	return nil
+}
+
 // planner holds what Build resolved: the tasks' data and identities.
 type planner struct {
 	ctx   context.Context
@@ -320,6 +356,9 @@ type taskData struct {
 func Build(ctx context.Context, spec *Spec, cacheDir string) (*Plan, error) {
 	if spec == nil {
 		return nil, fmt.Errorf("%w: nil Spec", ErrPlan)
+	}
+	if err := spec.checkCounts(); err != nil {
+		return nil, err
 	}
 	s := spec.withDefaults()
 	if len(s.Designs) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unetlab/unetlab/internal/atomicfile"
 )
 
 // Files of the Slurm executor, in root/slurm/.
@@ -123,7 +126,7 @@ func (s *Slurm) Submit(ctx context.Context, root string, p *Plan, keys []string)
 		}
 		base := fmt.Sprintf("%s-%s", stamp, stage)
 		keysPath := filepath.Join(absRoot, slurmDir, base+".keys")
-		if err := os.WriteFile(keysPath, []byte(list.String()), 0o644); err != nil {
+		if err := atomicfile.WriteFile(keysPath, []byte(list.String())); err != nil {
 			return fmt.Errorf("grid: %w", err)
 		}
 		var b strings.Builder
@@ -161,7 +164,10 @@ func (s *Slurm) Submit(ctx context.Context, root string, p *Plan, keys []string)
 		}
 		fmt.Fprintf(&b, "exec %s \"$key\" >>\"$log\" 2>&1\n", strings.Join(c, " "))
 		script := filepath.Join(absRoot, slurmDir, base+".sh")
-		if err := os.WriteFile(script, []byte(b.String()), 0o755); err != nil {
+		if err := atomicfile.WritePerm(script, 0o755, func(w io.Writer) error {
+			_, err := io.WriteString(w, b.String())
+			return err
+		}); err != nil {
 			return fmt.Errorf("grid: %w", err)
 		}
 		args := append([]string{"--parsable"}, s.Args...)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/unetlab/unetlab/internal/atomicfile"
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/train/search"
 	"github.com/unetlab/unetlab/volume/decathlon"
@@ -77,7 +78,9 @@ func Work(ctx context.Context, root, key string) (err error) {
 	return nil
 }
 
-// attempts counts and records the attempts at a job (attempts file).
+// attempts counts and records the attempts at a job (attempts file,
+// replaced atomically; the count is informational, so a failure to write
+// it is not an error).
 func attempts(root, key string) int {
 	path := filepath.Join(JobDir(root, key), "attempts")
 	n := 0
@@ -85,7 +88,7 @@ func attempts(root, key string) int {
 		fmt.Sscan(string(b), &n)
 	}
 	n++
-	_ = os.WriteFile(path, []byte(fmt.Sprintln(n)), 0o644)
+	_ = atomicfile.WriteFile(path, []byte(fmt.Sprintln(n)))
 	return n
 }
 

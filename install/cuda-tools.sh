@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # cuda-tools.sh: installs the CUDA 11.8 compile tools from Debian bookworm's
 # non-free archive into a project folder, for `make generate` (nvcc builds the
 # embedded kernels), the register-spill check (ptxas -v) and the cudacu build
@@ -14,6 +14,7 @@
 #   nvidia-cuda-toolkit (84 MB): nvcc, cicc, ptxas, fatbinary, cuobjdump, libdevice
 #   nvidia-cuda-dev (774 MB download): only usr/include and the link stubs
 set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-$here/.cuda}
@@ -25,32 +26,26 @@ if [ -f "$stamp" ]; then
 	exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-	if sudo -n true 2>/dev/null; then sudo="sudo -n"; else
-		echo "cuda-tools: need root or passwordless sudo for apt-get" >&2
-		exit 1
-	fi
-fi
+apt_root cuda-tools || exit 1
 
 list=/etc/apt/sources.list.d/unetlab-nonfree.list
-cleanup() { $sudo rm -f "$list"; [ -n "${work:-}" ] && rm -rf "$work"; }
+cleanup() { "${SUDO[@]}" rm -f "$list"; [ -n "${work:-}" ] && rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 work=$(mktemp -d)
 
 echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm contrib non-free non-free-firmware" |
-	$sudo tee "$list" >/dev/null
+	"${SUDO[@]}" tee "$list" >/dev/null
 # Update only our list, leaving the system's package lists as they are.
-$sudo apt-get update -qq -o Dir::Etc::sourcelist="$list" -o Dir::Etc::sourceparts=- \
+"${SUDO[@]}" apt-get update -qq -o Dir::Etc::sourcelist="$list" -o Dir::Etc::sourceparts=- \
 	-o APT::Get::List-Cleanup=0
 
 if ! command -v g++-11 >/dev/null 2>&1; then
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++-11 >/dev/null
+	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++-11 >/dev/null
 fi
 
 cd "$work"
 chmod 777 "$work"   # apt's _apt user downloads into it
-$sudo apt-get download -qq "nvidia-cuda-toolkit=$version" "nvidia-cuda-dev=$version" 2>/dev/null
+"${SUDO[@]}" apt-get download -qq "nvidia-cuda-toolkit=$version" "nvidia-cuda-dev=$version" 2>/dev/null
 rm -rf "$prefix/root" "$prefix/bin"
 mkdir -p "$prefix/root" "$prefix/bin"
 dpkg -x nvidia-cuda-toolkit_*.deb "$prefix/root"

@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// sandbox is a PATH of stub commands for running jupyter.sh and
-// test-deps.sh without touching the machine: stubs append their command
+// sandbox is a PATH of stub commands for running jupyter.sh, test-deps.sh,
+// slurm.sh and cuda-tools.sh (the last three source apt.sh) without
+// touching the machine: stubs append their command
 // line to a log, and may create further stubs to simulate an install.
 type sandbox struct {
 	t   *testing.T
@@ -56,7 +57,14 @@ func (s *sandbox) stub(name, body string) {
 // output, the calls the stubs logged, and whether it exited 0.
 func (s *sandbox) run(script string, env ...string) (out, calls string, ok bool) {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, "bash"), script)
+	return s.runArgs([]string{script}, env...)
+}
+
+// runArgs is run for a script with arguments: args is the script and its
+// arguments.
+func (s *sandbox) runArgs(args []string, env ...string) (out, calls string, ok bool) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(s.bin, "bash"), args...)
 	cmd.Env = append([]string{"PATH=" + s.bin, "HOME=" + filepath.Dir(s.bin)}, env...)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
@@ -177,23 +185,64 @@ func check(t *testing.T, out, calls string, ok, wantOK bool, wantCalls, noCalls,
 	}
 }
 
+// dpkgStub answers dpkg-query from a state file of installed packages;
+// aptStub's install adds its arguments to it (see aptSandbox).
+const (
+	dpkgStub = `pkg="${@: -1}"; grep -qx "$pkg" "$BIN/../installed" 2>/dev/null && printf 'install ok installed'; exit 0`
+	aptStub  = `if [ "$1" = install ]; then for p in "$@"; do echo "$p" >>"$BIN/../installed"; done; fi`
+)
+
+// aptSandbox is a sandbox with dpkg-query and apt-get stubs in which the
+// packages installed are exactly installed.
+func aptSandbox(t *testing.T, installed []string) *sandbox {
+	t.Helper()
+	s := newSandbox(t)
+	s.stub("dpkg-query", dpkgStub)
+	s.stub("apt-get", aptStub)
+	state := filepath.Join(filepath.Dir(s.bin), "installed")
+	if err := os.WriteFile(state, []byte(strings.Join(installed, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// aptCase is a run of a script that installs Debian packages through
+// apt.sh, in an aptSandbox with the packages installed, the stubs and the
+// environment given, and what it must do.
+type aptCase struct {
+	name      string
+	installed []string
+	stubs     map[string]string
+	env       []string
+	ok        bool
+	wantCalls []string // substrings of the call log, in order
+	noCalls   []string
+	wantOut   []string
+}
+
+// runAptCases runs script for each case as a subtest; setup, when not nil,
+// adds to each sandbox and returns more environment.
+func runAptCases(t *testing.T, script string, tests []aptCase, setup func(s *sandbox) []string) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := aptSandbox(t, tt.installed)
+			var env []string
+			if setup != nil {
+				env = setup(s)
+			}
+			for name, body := range tt.stubs {
+				s.stub(name, body)
+			}
+			out, calls, ok := s.run(script, append(env, tt.env...)...)
+			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
+		})
+	}
+}
+
 func TestTestDepsScript(t *testing.T) {
-	// dpkg-query answers from a state file of installed packages;
-	// apt-get install adds its arguments to it.
-	dpkg := `pkg="${@: -1}"; grep -qx "$pkg" "$BIN/../installed" 2>/dev/null && printf 'install ok installed'; exit 0`
-	apt := `if [ "$1" = install ]; then for p in "$@"; do echo "$p" >>"$BIN/../installed"; done; fi`
 	all := []string{"python3-jupyter-kernel-test", "jupyter-nbconvert", "python3-nbclient", "jupyter-client",
 		"python3-ipykernel", "libopenblas0", "python3-numpy", "python3-nibabel", "python3-torch"}
-	tests := []struct {
-		name      string
-		installed []string
-		stubs     map[string]string
-		env       []string
-		ok        bool
-		wantCalls []string
-		noCalls   []string
-		wantOut   []string
-	}{
+	tests := []aptCase{
 		{
 			name:      "all present",
 			installed: all,
@@ -241,22 +290,68 @@ func TestTestDepsScript(t *testing.T) {
 			wantOut:   []string{"need root", "sudo apt-get install -y python3-jupyter-kernel-test"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newSandbox(t)
-			s.stub("dpkg-query", dpkg)
-			s.stub("apt-get", apt)
-			s.stub("fakepy", "exit 0")
-			for name, body := range tt.stubs {
-				s.stub(name, body)
-			}
-			state := filepath.Join(filepath.Dir(s.bin), "installed")
-			if err := os.WriteFile(state, []byte(strings.Join(tt.installed, "\n")+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			env := append([]string{"PYTHON=" + filepath.Join(s.bin, "fakepy")}, tt.env...)
-			out, calls, ok := s.run("test-deps.sh", env...)
-			check(t, out, calls, ok, tt.ok, tt.wantCalls, tt.noCalls, tt.wantOut)
-		})
+	runAptCases(t, "test-deps.sh", tests, func(s *sandbox) []string {
+		s.stub("fakepy", "exit 0")
+		return []string{"PYTHON=" + filepath.Join(s.bin, "fakepy")}
+	})
+}
+
+func TestSlurmScript(t *testing.T) {
+	all := []string{"slurm-wlm", "munge"}
+	tests := []aptCase{
+		{
+			name:      "all present",
+			installed: all,
+			stubs:     map[string]string{"id": uidUser},
+			ok:        true,
+			noCalls:   []string{"apt-get", "sudo"},
+		},
+		{
+			name:      "installs only the missing, as root",
+			installed: all[:1],
+			stubs:     map[string]string{"id": uidRoot},
+			ok:        true,
+			wantCalls: []string{"apt-get update -qq", "apt-get install -y -qq --no-install-recommends munge"},
+			noCalls:   []string{"sudo", "--no-install-recommends slurm-wlm"},
+			wantOut:   []string{"install/slurm.sh: installing munge"},
+		},
+		{
+			name:      "through sudo",
+			installed: nil,
+			stubs:     map[string]string{"id": uidUser, "sudo": `shift; "$@"`},
+			ok:        true,
+			wantCalls: []string{"sudo -n true", "sudo -n apt-get update -qq", "sudo -n apt-get install -y -qq --no-install-recommends slurm-wlm munge"},
+		},
+		{
+			name:      "not root, no sudo",
+			installed: all[1:],
+			stubs:     map[string]string{"id": uidUser},
+			ok:        false,
+			noCalls:   []string{"apt-get"},
+			wantOut:   []string{"install/slurm.sh: need root to install: slurm-wlm", "sudo apt-get install -y slurm-wlm"},
+		},
+		{
+			name:      "apt-get update fails",
+			installed: nil,
+			stubs:     map[string]string{"id": uidRoot, "apt-get": `[ "$1" = update ] && exit 100; exit 0`},
+			ok:        false,
+			wantCalls: []string{"apt-get update"},
+			noCalls:   []string{"apt-get install"},
+		},
 	}
+	runAptCases(t, "slurm.sh", tests, nil)
+}
+
+// TestCudaToolsRoot runs install/cuda-tools.sh only as far as its root
+// check (apt_root), which must refuse before touching apt when neither root
+// nor passwordless sudo is there.
+func TestCudaToolsRoot(t *testing.T) {
+	s := newSandbox(t)
+	s.stub("id", uidUser)
+	s.stub("sudo", "exit 1")
+	s.stub("apt-get", "")
+	prefix := filepath.Join(filepath.Dir(s.bin), "cuda")
+	out, calls, ok := s.runArgs([]string{"cuda-tools.sh", prefix})
+	check(t, out, calls, ok, false, []string{"sudo -n true"}, []string{"apt-get"},
+		[]string{"cuda-tools: need root or passwordless sudo for apt-get"})
 }

@@ -7,18 +7,11 @@
 # starts munged and the Slurm daemons itself, with its own configuration.
 set -euo pipefail
 
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 PKGS=(slurm-wlm munge)
 
-missing() {
-	local p
-	for p in "${PKGS[@]}"; do
-		if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
-			echo "$p"
-		fi
-	done
-}
-
-if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+if ! apt_have; then
 	if command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then
 		exit 0
 	fi
@@ -26,23 +19,4 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
 	exit 1
 fi
 
-mapfile -t need < <(missing)
-if [ "${#need[@]}" -eq 0 ]; then
-	exit 0
-fi
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		SUDO=(sudo -n)
-	else
-		echo "install/slurm.sh: need root to install: ${need[*]}" >&2
-		echo "  run as root, or: sudo apt-get install -y ${need[*]}" >&2
-		exit 1
-	fi
-fi
-
-echo "install/slurm.sh: installing ${need[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+apt_install install/slurm.sh "${PKGS[@]}" || exit 1

@@ -11,6 +11,7 @@
 #     engine falls back to pure-Go BLAS and the training tests run ~10x slower.
 # A no-op (a few dpkg-query calls) when everything is present.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 PY="${PYTHON:-/usr/bin/python3}"
 PKGS=(python3-jupyter-kernel-test jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel libopenblas0)
@@ -24,16 +25,7 @@ if [ "${UNETLAB_TEST_REFERENCE:-1}" != 0 ] || [ -n "$ci" ]; then
 	PKGS+=(python3-numpy python3-nibabel python3-torch)
 fi
 
-missing() {
-	local p
-	for p in "${PKGS[@]}"; do
-		if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
-			echo "$p"
-		fi
-	done
-}
-
-if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+if ! apt_have; then
 	if "$PY" -c 'import jupyter_kernel_test, nbclient, nbconvert, jupyter_client, ipykernel' 2>/dev/null; then
 		exit 0
 	fi
@@ -46,28 +38,13 @@ MSG
 	exit 1
 fi
 
-mapfile -t need < <(missing)
+mapfile -t need < <(apt_missing "${PKGS[@]}")
 if [ "${#need[@]}" -eq 0 ]; then
 	exit 0
 fi
+apt_install install/test-deps.sh "${need[@]}" || exit 1
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		SUDO=(sudo -n)
-	else
-		echo "install/test-deps.sh: need root to install: ${need[*]}" >&2
-		echo "  run as root, or: sudo apt-get install -y ${need[*]}" >&2
-		exit 1
-	fi
-fi
-
-echo "install/test-deps.sh: installing ${need[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-
-mapfile -t need < <(missing)
+mapfile -t need < <(apt_missing "${PKGS[@]}")
 if [ "${#need[@]}" -ne 0 ]; then
 	echo "install/test-deps.sh: still missing after apt-get install: ${need[*]}" >&2
 	exit 1

@@ -2,6 +2,7 @@ package rng
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -41,21 +42,9 @@ func TestStreamIsFixed(t *testing.T) {
 			t.Fatalf("New(42) stream %#x, want %#x", got, want)
 		}
 	}
-	if p := New(7).Perm(10); !equal(p, []int{1, 8, 3, 0, 4, 5, 9, 6, 2, 7}) {
+	if p := New(7).Perm(10); !slices.Equal(p, []int{1, 8, 3, 0, 4, 5, 9, 6, 2, 7}) {
 		t.Errorf("New(7).Perm(10) = %v", p)
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestIntnUniform(t *testing.T) {

@@ -42,14 +42,16 @@ func newDeviceAdam(a *Adam, e *nn.Executor, grads gorgonia.Nodes) (*deviceAdam, 
 				d.close()
 				return nil, fmt.Errorf("train: device Adam moments of %s: %w", p.Name, err)
 			}
-			if err := e.CopyToDevice(buf, src); err != nil {
-				d.close()
-				return nil, err
-			}
+			// Owned by d before the copy, so that close frees it when the
+			// copy fails.
 			if len(d.m) == len(d.v) {
 				d.m = append(d.m, buf)
 			} else {
 				d.v = append(d.v, buf)
+			}
+			if err := e.CopyToDevice(buf, src); err != nil {
+				d.close()
+				return nil, fmt.Errorf("train: device Adam moments of %s: %w", p.Name, err)
 			}
 		}
 	}
@@ -58,9 +60,20 @@ func newDeviceAdam(a *Adam, e *nn.Executor, grads gorgonia.Nodes) (*deviceAdam, 
 
 // step updates every parameter on the device from its gradient of the
 // executor's last run (and zeroes the gradient), as Adam.Step does on the
-// host.
+// host. When a parameter or gradient is not on the device it changes
+// nothing, not even the step count.
 func (d *deviceAdam) step() error {
 	a := d.a
+	w := make([]nn.DeviceTensor, len(a.params))
+	g := make([]nn.DeviceTensor, len(a.params))
+	for i, p := range a.params {
+		var ok1, ok2 bool
+		w[i], ok1 = d.e.Tensor(p.Node)
+		g[i], ok2 = d.e.Tensor(d.grads[i])
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%w: device Adam: %s or its gradient is not on the device (run the executor first)", ErrShape, p.Name)
+		}
+	}
 	a.step++
 	o := a.Options
 	bc1 := 1 - math.Pow(o.Beta1, float64(a.step))
@@ -72,12 +85,7 @@ func (d *deviceAdam) step() error {
 	}
 	k := d.e.Kernels()
 	for i, p := range a.params {
-		w, ok1 := d.e.Tensor(p.Node)
-		g, ok2 := d.e.Tensor(d.grads[i])
-		if !ok1 || !ok2 {
-			return fmt.Errorf("%w: device Adam: %s or its gradient is not on the device (run the executor first)", ErrShape, p.Name)
-		}
-		if err := k.Adam(w.Shape.TotalSize(), ap, w.Ptr, g.Ptr, d.m[i], d.v[i]); err != nil {
+		if err := k.Adam(w[i].Shape.TotalSize(), ap, w[i].Ptr, g[i].Ptr, d.m[i], d.v[i]); err != nil {
 			return fmt.Errorf("train: device Adam on %s: %w", p.Name, err)
 		}
 	}

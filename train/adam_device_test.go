@@ -1,28 +1,21 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
 
 	"github.com/unetlab/unetlab/internal/cuda"
+	"github.com/unetlab/unetlab/internal/devtest"
 )
 
 // TestAdamDevice runs five Adam (and AdamW) steps with the device kernel on
 // the emulated device and with adamUpdate, from the same parameters and
 // gradients, and compares parameters and moments.
 func TestAdamDevice(t *testing.T) {
-	dev, err := cuda.OpenEmulated()
-	if err != nil {
-		t.Skipf("skipped: no emulated device: %v", err)
-	}
-	defer dev.Close()
-	k, err := cuda.NewKernels(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	dev, k := devtest.Emulated(t)
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, o := range []AdamOptions{{}, {Decoupled: true, WeightDecay: 0.01}, {Beta1: 0.5, Beta2: 0.9, Eps: 1e-6, WeightDecay: -1}} {
 		o, err := o.withDefaults()
@@ -79,11 +72,7 @@ func TestAdamDevice(t *testing.T) {
 			if err := dev.CopyDtoH(unsafe.Pointer(&got[0]), ptr[c.name], 4*n); err != nil {
 				t.Fatal(err)
 			}
-			for i := range got {
-				if got[i] != c.want[i] {
-					t.Fatalf("%+v: %s[%d] = %v after 5 steps, CPU %v", o, c.name, i, got[i], c.want[i])
-				}
-			}
+			devtest.CompareF32(t, fmt.Sprintf("%+v: %s after 5 steps", o, c.name), got, c.want, 0, 0)
 		}
 	}
 }

@@ -2,10 +2,13 @@ package train
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/unetlab/unetlab/internal/devtest"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/models/nn"
 	"gorgonia.org/gorgonia"
@@ -97,9 +100,7 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := float64(lv.Data().([]float32)[0]); math.Abs(got-wantLoss) > 1e-5*(1+math.Abs(wantLoss)) {
-				t.Errorf("loss %v, CPU %v", got, wantLoss)
-			}
+			devtest.Loss(t, string(arch), float64(lv.Data().([]float32)[0]), wantLoss, 1e-5)
 			// Tolerance: relative to each parameter's largest gradient, with a
 			// floor at 1e-5 of the network's largest (a conv bias before a
 			// norm has a gradient of 0 plus rounding noise on both engines).
@@ -114,17 +115,7 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				g, w := gv.Data().([]float32), want[i].Data().([]float32)
-				scale := 1e-2 * global
-				for _, v := range w {
-					scale = math.Max(scale, math.Abs(float64(v)))
-				}
-				for j := range g {
-					if math.Abs(float64(g[j]-w[j])) > 1e-3*scale {
-						t.Errorf("gradient of %s [%d] = %v, CPU %v (largest %g)", m.Learnables()[i].Name(), j, g[j], w[j], scale)
-						break
-					}
-				}
+				devtest.CompareF32(t, "gradient of "+m.Learnables()[i].Name(), gv.Data().([]float32), want[i].Data().([]float32), 1e-3, 1e-2*global)
 			}
 			t.Logf("%s: %v", arch, st)
 			if st.FallbackOps != 0 {
@@ -135,6 +126,45 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stepSide is one engine's copy of tinyStep's training step.
+type stepSide struct {
+	m     *models.Model
+	x, y  *gorgonia.Node
+	loss  *gorgonia.Node
+	grads gorgonia.Nodes
+	adam  *Adam
+}
+
+// tinyStep builds a tiny U-net's training step (seed 3, channels 4 and 8,
+// a batch of two 8^3 volumes, DiceCE loss, its gradients, Adam at 1e-2);
+// two calls give two identical, independent graphs.
+func tinyStep(t *testing.T) *stepSide {
+	t.Helper()
+	cfg := models.Small(models.UNet)
+	cfg.Channels = []int{4, 8}
+	cfg.InputSize = [3]int{8, 8, 8}
+	m, err := models.NewWithOptions(cfg, &models.Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stepSide{m: m, x: m.Input("x", 2)}
+	s.y = gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(2, 1, 8, 8, 8), gorgonia.WithName("target"))
+	logits, err := m.Forward(s.x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.loss, err = Loss(logits, s.y, &LossOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.grads, err = gorgonia.Grad(s.loss, m.Learnables()...); err != nil {
+		t.Fatal(err)
+	}
+	if s.adam, err = NewAdam(m.Parameters(), 1e-2, &AdamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestDeviceTrainingSteps trains a tiny U-net for three steps on the
@@ -149,39 +179,7 @@ func TestDeviceTrainingSteps(t *testing.T) {
 		t.Skipf("skipped: %v", err)
 	}
 	defer nn.SetDevice("cpu")
-	type side struct {
-		m     *models.Model
-		x, y  *gorgonia.Node
-		loss  *gorgonia.Node
-		grads gorgonia.Nodes
-		adam  *Adam
-	}
-	build := func() *side {
-		cfg := models.Small(models.UNet)
-		cfg.Channels = []int{4, 8}
-		cfg.InputSize = [3]int{8, 8, 8}
-		m, err := models.NewWithOptions(cfg, &models.Options{Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &side{m: m, x: m.Input("x", 2)}
-		s.y = gorgonia.NewTensor(m.Graph(), tensor.Float32, 5, gorgonia.WithShape(2, 1, 8, 8, 8), gorgonia.WithName("target"))
-		logits, err := m.Forward(s.x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.loss, err = Loss(logits, s.y, &LossOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if s.grads, err = gorgonia.Grad(s.loss, m.Learnables()...); err != nil {
-			t.Fatal(err)
-		}
-		if s.adam, err = NewAdam(m.Parameters(), 1e-2, &AdamOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	cpu, gpu := build(), build()
+	cpu, gpu := tinyStep(t), tinyStep(t)
 	vm := gorgonia.NewTapeMachine(cpu.m.Graph().SubgraphRoots(append(gorgonia.Nodes{cpu.loss}, cpu.grads...)...),
 		gorgonia.BindDualValues(cpu.m.Learnables()...))
 	defer vm.Close()
@@ -204,7 +202,7 @@ func TestDeviceTrainingSteps(t *testing.T) {
 			xv.Data().([]float32)[i] = float32(r.NormFloat64())
 			yv.Data().([]float32)[i] = float32(r.IntN(2))
 		}
-		for _, s := range []*side{cpu, gpu} {
+		for _, s := range []*stepSide{cpu, gpu} {
 			gorgonia.Let(s.x, xv)
 			gorgonia.Let(s.y, yv)
 		}
@@ -234,9 +232,7 @@ func TestDeviceTrainingSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := e.Stats()
-		if got := float64(lv.Data().([]float32)[0]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
-			t.Errorf("step %d: loss %v, CPU %v", step, got, want)
-		}
+		devtest.Loss(t, fmt.Sprintf("step %d", step), float64(lv.Data().([]float32)[0]), want, 1e-4)
 		if step > 0 && (st.HostToDevice != 2 || st.DeviceToHost != 1 || st.FallbackOps != 0) {
 			t.Errorf("step %d: %v; want 2 uploads (the batch), 1 download (the loss), no fallbacks", step, st)
 		}
@@ -253,22 +249,15 @@ func TestDeviceTrainingSteps(t *testing.T) {
 			continue
 		}
 		q := gpu.adam.params[i]
-		for _, pair := range [][2][]float32{
-			{p.Node.Value().Data().([]float32), q.Node.Value().Data().([]float32)},
-			{cpu.adam.m[i].Data().([]float32), gpu.adam.m[i].Data().([]float32)},
-			{cpu.adam.v[i].Data().([]float32), gpu.adam.v[i].Data().([]float32)},
+		for _, c := range []struct {
+			what     string
+			cpu, gpu []float32
+		}{
+			{p.Name, p.Node.Value().Data().([]float32), q.Node.Value().Data().([]float32)},
+			{p.Name + " (Adam m)", cpu.adam.m[i].Data().([]float32), gpu.adam.m[i].Data().([]float32)},
+			{p.Name + " (Adam v)", cpu.adam.v[i].Data().([]float32), gpu.adam.v[i].Data().([]float32)},
 		} {
-			w, g := pair[0], pair[1]
-			scale := 1e-6
-			for _, v := range w {
-				scale = math.Max(scale, math.Abs(float64(v)))
-			}
-			for j := range w {
-				if math.Abs(float64(w[j]-g[j])) > 2e-3*scale {
-					t.Errorf("%s [%d]: device %v, CPU %v (scale %g)", p.Name, j, g[j], w[j], scale)
-					break
-				}
-			}
+			devtest.CompareF32(t, c.what, c.gpu, c.cpu, 2e-3, 1e-6)
 		}
 	}
 	if gpu.adam.Steps() != 3 {
@@ -301,4 +290,32 @@ func noiseParams(t *testing.T, params gorgonia.Nodes) map[int]bool {
 		}
 	}
 	return noise
+}
+
+// TestDeviceAdamBeforeRun: a device Adam step before the executor has
+// computed the gradients fails with ErrShape and changes nothing, not even
+// the step count.
+func TestDeviceAdamBeforeRun(t *testing.T) {
+	dev, err := nn.SetDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer nn.SetDevice("cpu")
+	st := tinyStep(t)
+	e, err := nn.NewExecutor(dev, st.m.Learnables(), append(gorgonia.Nodes{st.loss}, st.grads...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	da, err := newDeviceAdam(st.adam, e, st.grads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer da.close()
+	if err := da.step(); !errors.Is(err, ErrShape) {
+		t.Fatalf("step before the executor ran: %v, want ErrShape", err)
+	}
+	if st.adam.Steps() != 0 {
+		t.Errorf("a failed step counted: Steps() = %d, want 0", st.adam.Steps())
+	}
 }

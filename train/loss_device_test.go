@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/unetlab/unetlab/internal/cuda"
+	"github.com/unetlab/unetlab/internal/devtest"
 	"github.com/unetlab/unetlab/models/nn"
 	"gorgonia.org/tensor"
 )
@@ -14,16 +15,7 @@ import (
 // TestLossDevice compares the device loss and its gradient with
 // lossCompute for every kind and option, on the emulated device.
 func TestLossDevice(t *testing.T) {
-	dev, err := cuda.OpenEmulated()
-	if err != nil {
-		t.Skipf("skipped: no emulated device: %v", err)
-	}
-	defer dev.Close()
-	k, err := cuda.NewKernels(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	dev, k := devtest.Emulated(t)
 	r := rand.New(rand.NewPCG(9, 10))
 	up := func(v []float32) cuda.Ptr {
 		p, err := dev.Alloc(4 * len(v))
@@ -121,9 +113,7 @@ func TestLossDevice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
-				t.Errorf("loss %v, CPU %v", got, want)
-			}
+			devtest.Loss(t, c.name, got, want, 1e-6)
 			wantDx := make([]float32, len(x))
 			if _, err := lossCompute(x, tg, s, o, wantDx, 0.7); err != nil {
 				t.Fatal(err)

@@ -35,6 +35,8 @@ func (p Plane) hint() string {
 	return ""
 }
 
+// String returns the plane's name: "axial", "coronal" or "sagittal"
+// (Plane(N) for another value).
 func (p Plane) String() string {
 	switch p {
 	case Axial:

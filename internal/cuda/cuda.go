@@ -79,6 +79,8 @@ const (
 	KindEmulated
 )
 
+// String returns "emulated" for KindEmulated and "cuda" otherwise, as
+// nn.DeviceKind and UNETLAB_DEVICE name them.
 func (k Kind) String() string {
 	if k == KindEmulated {
 		return "emulated"
@@ -144,6 +146,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error reads "cuda: <call>: <driver message> (CUresult <code>)".
 func (e *Error) Error() string {
 	return fmt.Sprintf("cuda: %s: %s (CUresult %d)", e.Call, e.Msg, e.Code)
 }

@@ -66,11 +66,12 @@ const (
 // Act is an activation of Kernels.Activation, numbered as the CPU engine's.
 type Act int32
 
+// The activations, numbered as models/nn's CPU activations.
 const (
-	ActReLU Act = iota
-	ActLeakyReLU
-	ActGELU
-	ActSigmoid
+	ActReLU      Act = iota // max(x, 0)
+	ActLeakyReLU            // x for x > 0, alpha·x otherwise
+	ActGELU                 // x·Φ(x), the exact (erf) form
+	ActSigmoid              // 1 / (1 + e^-x)
 )
 
 // Kernels launches the project's kernels on a device with Go signatures.

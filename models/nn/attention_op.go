@@ -176,18 +176,6 @@ func attnParallel(n, cost int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-func attnShapeEq(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func attnProd(s []int) int {
 	p := 1
 	for _, v := range s {

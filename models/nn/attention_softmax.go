@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -51,7 +52,7 @@ func attentionSoftmax(x *G.Node, scale float64, bias *G.Node, mask *tensor.Dense
 			return nil, err
 		}
 		bs := bias.Shape()
-		if bdt != dt || bs.Dims() == 0 || bs.Dims() > xs.Dims() || !attnShapeEq(xs[xs.Dims()-bs.Dims():], bs) {
+		if bdt != dt || bs.Dims() == 0 || bs.Dims() > xs.Dims() || !slices.Equal(xs[xs.Dims()-bs.Dims():], bs) {
 			return nil, fmt.Errorf("%w: AttentionSoftmax: input shape %v, bias shape %v (%v) must be its trailing axes (%v)", ErrShape, xs, bs, bdt, dt)
 		}
 		op.bShape = bs.Clone()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -83,7 +84,7 @@ func attnAsFloat64(d *tensor.Dense) []float64 {
 
 func attnCompare(t *testing.T, name string, got []float64, gotShape tensor.Shape, want torchTensor, tol float64) {
 	t.Helper()
-	if !attnShapeEq(gotShape, want.Shape) {
+	if !slices.Equal(gotShape, want.Shape) {
 		t.Fatalf("%s: shape %v, torch %v", name, gotShape, want.Shape)
 	}
 	scale, worst, at := 0.0, 0.0, 0

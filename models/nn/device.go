@@ -25,6 +25,8 @@ const (
 	DeviceEmulated
 )
 
+// String returns the kind's UNETLAB_DEVICE name: "cpu", "cuda" or
+// "emulated".
 func (k DeviceKind) String() string {
 	switch k {
 	case DeviceCUDA:

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/unetlab/unetlab/internal/cuda"
+	"github.com/unetlab/unetlab/internal/devtest"
 	"gorgonia.org/tensor"
 )
 
@@ -88,42 +89,11 @@ func runOnCPU(t *testing.T, k kernel, in []*tensor.Dense) *tensor.Dense {
 }
 
 // compareF32 fails where got and want differ by more than tol relative to
-// the larger of 1 and want's largest magnitude; NaN must match NaN.
+// the larger of 1 and want's largest magnitude; NaN must match NaN
+// (devtest.CompareF32 with a floor of 1).
 func compareF32(t *testing.T, what string, got, want *tensor.Dense, tol float64) {
 	t.Helper()
-	g, w := got.Data().([]float32), want.Data().([]float32)
-	if len(g) != len(w) {
-		t.Fatalf("%s: %d values, want %d", what, len(g), len(w))
-	}
-	scale := 1.0
-	for _, v := range w {
-		if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
-			scale = math.Max(scale, math.Abs(float64(v)))
-		}
-	}
-	bad, first := 0, -1
-	for i := range g {
-		a, b := float64(g[i]), float64(w[i])
-		var ok bool
-		switch {
-		case math.IsNaN(b):
-			ok = math.IsNaN(a)
-		case math.IsInf(b, 0):
-			ok = a == b
-		default:
-			ok = math.Abs(a-b) <= tol*scale
-		}
-		if !ok {
-			bad++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d values differ from the CPU engine's; first [%d] = %v, CPU %v (tolerance %g x %g)",
-			what, bad, len(g), first, g[first], w[first], tol, scale)
-	}
+	devtest.CompareF32(t, what, got.Data().([]float32), want.Data().([]float32), tol, 1)
 }
 
 func TestDeviceActivations(t *testing.T) {

@@ -2,9 +2,11 @@ package nn
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
 	"testing"
 
+	"github.com/unetlab/unetlab/internal/devtest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -98,9 +100,7 @@ func TestExecutorTrainingStep(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := l.Data().([]float32)[0]; diff(float64(got), float64(wantLoss)) > 1e-5*(1+diff(float64(wantLoss), 0)) {
-				t.Errorf("affine=%v run %d: loss %v, CPU %v", affine, run, got, wantLoss)
-			}
+			devtest.Loss(t, fmt.Sprintf("affine=%v run %d", affine, run), float64(l.Data().([]float32)[0]), float64(wantLoss), 1e-5)
 			for i, gn := range grads {
 				gv, err := e.Value(gn)
 				if err != nil {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"hash"
+	"slices"
 
 	"github.com/chewxy/hm"
 	"github.com/unetlab/unetlab/internal/blas"
@@ -77,7 +78,7 @@ func newMatmulOp(mode mmMode, transA, transB bool, as, bs tensor.Shape) (*matmul
 	switch mode {
 	case mmBatched:
 		ra, rb := as.Dims(), bs.Dims()
-		if ra < 3 || ra != rb || !attnShapeEq(as[:ra-2], bs[:rb-2]) {
+		if ra < 3 || ra != rb || !slices.Equal(as[:ra-2], bs[:rb-2]) {
 			return bad()
 		}
 		m, ka := as[ra-2], as[ra-1]
@@ -109,7 +110,7 @@ func newMatmulOp(mode mmMode, transA, transB bool, as, bs tensor.Shape) (*matmul
 		op.outShape = append(as[:ra-1].Clone(), n)
 	case mmContract:
 		ra, rb := as.Dims(), bs.Dims()
-		if ra < 1 || ra != rb || !attnShapeEq(as[:ra-1], bs[:rb-1]) {
+		if ra < 1 || ra != rb || !slices.Equal(as[:ra-1], bs[:rb-1]) {
 			return bad()
 		}
 		op.batch, op.m, op.n, op.k = 1, as[ra-1], bs[rb-1], as.TotalSize()/as[ra-1]
@@ -281,7 +282,7 @@ func AddTrailing(x, b *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	xs, bs := x.Shape(), b.Shape()
-	if bs.Dims() == 0 || bs.Dims() > xs.Dims() || !attnShapeEq(xs[xs.Dims()-bs.Dims():], bs) {
+	if bs.Dims() == 0 || bs.Dims() > xs.Dims() || !slices.Equal(xs[xs.Dims()-bs.Dims():], bs) {
 		return nil, fmt.Errorf("%w: AddTrailing: input shape %v, addend shape %v must be its trailing axes", ErrShape, xs, bs)
 	}
 	return G.ApplyOp(&addTrailingOp{xShape: xs.Clone(), bShape: bs.Clone()}, x, b)
