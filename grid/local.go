@@ -158,14 +158,15 @@ func (l *Local) Submit(ctx context.Context, root string, p *Plan, keys []string)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("grid: %w", err)
 	}
-	var q []string
-	_ = readJSON(filepath.Join(dir, queueFile), &q)
-	for _, k := range keys {
-		if !slices.Contains(q, k) {
-			q = append(q, k)
+	err = updateQueue(dir, func(q []string) []string {
+		for _, k := range keys {
+			if !slices.Contains(q, k) {
+				q = append(q, k)
+			}
 		}
-	}
-	if err := writeJSON(filepath.Join(dir, queueFile), q); err != nil {
+		return q
+	})
+	if err != nil {
 		return err
 	}
 	log, err := os.OpenFile(filepath.Join(dir, schedLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -197,6 +198,28 @@ func (l *Local) Submit(ctx context.Context, root string, p *Plan, keys []string)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// updateQueue replaces the queue in dir with what f makes of it, under an
+// exclusive flock of queueFile's lock file, so two Submits (or a Submit and
+// a Cancel) from different processes never lose each other's keys. The
+// scheduler only reads the queue; the file is replaced atomically, so it
+// sees the old queue or the new one.
+func updateQueue(dir string, f func(q []string) []string) error {
+	lf, err := os.OpenFile(filepath.Join(dir, queueFile+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("grid: %w", err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("grid: locking the queue: %w", err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+	var q []string
+	if err := readJSON(filepath.Join(dir, queueFile), &q); err != nil && !notExist(err) {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, queueFile), f(q))
 }
 
 // schedulerAlive reports whether a scheduler holds root's lock.
@@ -276,8 +299,11 @@ func (l *Local) Active(ctx context.Context, root string) (map[string]Activity, e
 func (l *Local) Cancel(ctx context.Context, root string) error {
 	dir := filepath.Join(root, localDir)
 	var q []string
-	_ = readJSON(filepath.Join(dir, queueFile), &q)
-	if err := writeJSON(filepath.Join(dir, queueFile), []string{}); err != nil {
+	err := updateQueue(dir, func(old []string) []string {
+		q = old
+		return []string{}
+	})
+	if err != nil {
 		return err
 	}
 	var s workerProc
