@@ -98,9 +98,10 @@ func hasNode(u *cellUnit, line int, ok func(ast.Node) bool) bool {
 	return found
 }
 
-// indexDetail finds, on line of the cell's top level, an index expression
-// whose index is out of range and returns "[i] with length n".
-func (s *session) indexDetail(u *cellUnit, line int) string {
+// detailOnLine walks the typed cell and returns the first non-empty detail
+// that f gives for a node starting on line of the cell ("" when the cell was
+// not type-checked or no node gives one).
+func detailOnLine(u *cellUnit, line int, f func(ast.Node) string) string {
 	if u.check.file == nil || u.check.info == nil {
 		return ""
 	}
@@ -109,66 +110,61 @@ func (s *session) indexDetail(u *cellUnit, line int) string {
 		if n == nil || detail != "" {
 			return false
 		}
-		ix, ok := n.(*ast.IndexExpr)
-		if !ok {
-			return true
-		}
-		if pos := u.check.fset.Position(ix.Pos()); pos.Filename != "cell" || pos.Line != line {
-			return true
-		}
-		if !plain(ix.X) || !plain(ix.Index) {
-			return true
-		}
-		tv, ok := u.check.info.Types[ix.X]
-		if !ok {
-			return true
-		}
-		switch t := tv.Type.Underlying().(type) {
-		case *types.Slice, *types.Array, *types.Basic:
-		case *types.Pointer:
-			if _, ok := t.Elem().Underlying().(*types.Array); !ok {
-				return true
-			}
-		default:
-			return true
-		}
-		n1, ok1 := s.evalInt("len(" + types.ExprString(ix.X) + ")")
-		i, ok2 := s.evalInt(types.ExprString(ix.Index))
-		if ok1 && ok2 && (i < 0 || i >= n1) {
-			detail = "[" + strconv.FormatInt(i, 10) + "] with length " + strconv.FormatInt(n1, 10)
+		if pos := u.check.fset.Position(n.Pos()); pos.Filename == "cell" && pos.Line == line {
+			detail = f(n)
 		}
 		return true
 	})
 	return detail
 }
 
+// indexDetail finds, on line of the cell's top level, an index expression
+// whose index is out of range and returns "[i] with length n".
+func (s *session) indexDetail(u *cellUnit, line int) string {
+	return detailOnLine(u, line, func(n ast.Node) string {
+		ix, ok := n.(*ast.IndexExpr)
+		if !ok || !plain(ix.X) || !plain(ix.Index) {
+			return ""
+		}
+		tv, ok := u.check.info.Types[ix.X]
+		if !ok {
+			return ""
+		}
+		switch t := tv.Type.Underlying().(type) {
+		case *types.Slice, *types.Array, *types.Basic:
+		case *types.Pointer:
+			if _, ok := t.Elem().Underlying().(*types.Array); !ok {
+				return ""
+			}
+		default:
+			return ""
+		}
+		n1, ok1 := s.evalInt("len(" + types.ExprString(ix.X) + ")")
+		i, ok2 := s.evalInt(types.ExprString(ix.Index))
+		if ok1 && ok2 && (i < 0 || i >= n1) {
+			return "[" + strconv.FormatInt(i, 10) + "] with length " + strconv.FormatInt(n1, 10)
+		}
+		return ""
+	})
+}
+
 // sliceDetail finds, on line of the cell's top level, a 2-index slice
 // expression whose bounds are out of range and returns Go's "[:h] with
 // capacity c" or "[l:h]".
 func (s *session) sliceDetail(u *cellUnit, line int) string {
-	if u.check.file == nil || u.check.info == nil {
-		return ""
-	}
-	var detail string
-	ast.Inspect(u.check.file, func(n ast.Node) bool {
-		if n == nil || detail != "" {
-			return false
-		}
+	return detailOnLine(u, line, func(n ast.Node) string {
 		se, ok := n.(*ast.SliceExpr)
 		if !ok || se.Slice3 {
-			return true
-		}
-		if pos := u.check.fset.Position(se.Pos()); pos.Filename != "cell" || pos.Line != line {
-			return true
+			return ""
 		}
 		for _, e := range []ast.Expr{se.X, se.Low, se.High} {
 			if e != nil && !plain(e) {
-				return true
+				return ""
 			}
 		}
 		tv, ok := u.check.info.Types[se.X]
 		if !ok {
-			return true
+			return ""
 		}
 		x := types.ExprString(se.X)
 		limit, what := "cap("+x+")", "capacity"
@@ -177,31 +173,30 @@ func (s *session) sliceDetail(u *cellUnit, line int) string {
 		}
 		c, ok := s.evalInt(limit)
 		if !ok {
-			return true
+			return ""
 		}
 		lo, hi := int64(0), c
 		los, his := "", ""
 		if se.Low != nil {
 			if lo, ok = s.evalInt(types.ExprString(se.Low)); !ok {
-				return true
+				return ""
 			}
 			los = strconv.FormatInt(lo, 10)
 		}
 		if se.High != nil {
 			if hi, ok = s.evalInt(types.ExprString(se.High)); !ok {
-				return true
+				return ""
 			}
 			his = strconv.FormatInt(hi, 10)
 		}
 		switch {
 		case hi < 0 || hi > c:
-			detail = "[:" + his + "] with " + what + " " + strconv.FormatInt(c, 10)
+			return "[:" + his + "] with " + what + " " + strconv.FormatInt(c, 10)
 		case lo < 0 || lo > hi:
-			detail = "[" + los + ":" + his + "]"
+			return "[" + los + ":" + his + "]"
 		}
-		return true
+		return ""
 	})
-	return detail
 }
 
 // plain reports whether e can be evaluated again without effects: a name,
