@@ -47,7 +47,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unetlab/unetlab/kernel/wire"
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Config configures a kernel. The zero value of each field but Conn means
@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg Config) (*Kernel, error) {
 	k.sup = newSupervisor(ctx, func(ctx context.Context) (Interpreter, error) {
 		p, err := start(ctx)
 		if err == nil {
-			p.OnIdle(func(ev worker.Event) { k.onIdle(p, ev) })
+			p.OnIdle(func(ev proto.Event) { k.onIdle(p, ev) })
 		}
 		return p, err
 	}, log)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
@@ -174,7 +175,7 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	// For the parent: not shown as output, but quoted when the panic ends
 	// the process (a panic in a goroutine the cell started).
 	if p.s.opt.FrameMarkers {
-		_, _ = fmt.Fprintf(p.w, "%sframe;%s%c", markerCommon, frame, markerEnd)
+		_, _ = fmt.Fprintf(p.w, "%s%s%c", proto.MarkerFrame, frame, proto.MarkerEnd)
 	}
 	return len(b), nil
 }
