@@ -237,7 +237,6 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 			cell.WriteString(at(p.Line, p.Col) + p.Src + "\n")
 		}
 	}
-	const bodyFunc = helperPrefix + "_cell"
 	cell.WriteString("/*line " + helperPrefix + ":1:1*/func " + bodyFunc + "() {\n")
 	exprLine, exprCol := 0, 0
 	for _, p := range parts {
@@ -453,6 +452,41 @@ func (cs *checkState) noteDecls(names []string) {
 			delete(cs.vars, n)
 		}
 	}
+}
+
+// bodyFunc is the function of the checked cell file whose body holds the
+// cell's statements.
+const bodyFunc = helperPrefix + "_cell"
+
+// ranBefore returns the entries of defines that the cell could have
+// declared before its top-level statement at line stops (a panic there):
+// those declared on an earlier line, and those naming a variable the
+// session already has.
+func (cs *checkState) ranBefore(c *checked, defines map[string]types.Type, stop int) map[string]types.Type {
+	lines := map[string]int{}
+	if c.file != nil && c.info != nil {
+		for _, d := range c.file.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Name.Name != bodyFunc || fd.Recv != nil {
+				continue
+			}
+			if sc := c.info.Scopes[fd.Type]; sc != nil {
+				for _, n := range sc.Names() {
+					if pos := c.fset.Position(sc.Lookup(n).Pos()); pos.Filename == "cell" {
+						lines[n] = pos.Line
+					}
+				}
+			}
+		}
+	}
+	out := map[string]types.Type{}
+	for n, t := range defines {
+		_, had := cs.vars[n]
+		if l, ok := lines[n]; had || cs.opaque[n] || ok && l < stop {
+			out[n] = t
+		}
+	}
+	return out
 }
 
 // noteDefines records the variables a cell's statements defined. A

@@ -45,6 +45,8 @@ type cellUnit struct {
 	chunks  [][]stmtChunk // statement parts: their chunks (stmts.go)
 
 	out execOutcome
+	// err is the cell's error, set before the after functions run.
+	err error
 	// after runs once the cell ended (ran, failed or panicked), in order.
 	after []func()
 }
@@ -85,6 +87,7 @@ func (s *session) runPipeline(ctx context.Context, code string) (execOutcome, er
 	}()
 	for _, p := range cellPasses {
 		if err := p.run(s, u); err != nil {
+			u.err = err
 			return u.out, err
 		}
 	}
@@ -172,7 +175,19 @@ func (s *session) passCheck(u *cellUnit) error {
 			names = append(names, d.names...)
 		}
 		s.check.noteDecls(names)
-		s.check.noteDefines(u.check.defines)
+		defines := u.check.defines
+		if u.err != nil && toCellError(u.err).EName == "panic" {
+			// The statements after the one that panicked did not run:
+			// the variables they define stay undefined, not defined and
+			// empty (yaegi declared them all before running the cell).
+			// Those defined before it, and variables the session had,
+			// keep what the cell gave them.
+			s.framesMu.Lock()
+			stop := panicLine(s.frames)
+			s.framesMu.Unlock()
+			defines = s.check.ranBefore(&u.check, defines, stop)
+		}
+		s.check.noteDefines(defines)
 	})
 	return nil
 }
