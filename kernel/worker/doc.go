@@ -18,10 +18,12 @@
 // symbol tables through package symtypes); then evaluated by yaegi in
 // order. A cell that does not type-check runs not at all; its errors are
 // the Go compiler's, at the cell's own line:column ("cell:3:5: undefined:
-// x"), up to 10, then "too many errors". Runtime panics of yaegi's reflect
+// x"), up to 10, then "too many errors"; syntax errors are worded as gc
+// words them ("cell:2:16: syntax error: unexpected ), expected
+// expression", syntaxmsg.go). Runtime panics of yaegi's reflect
 // operations are worded as Go's ("runtime error: index out of range [5]
-// with length 3", panics.go). State persists
-// between cells; a cell that panics keeps the variables its statements
+// with length 3", panics.go; inside functions the index is checked by a
+// compiled call, lower_bounds.go). State persists between cells; a cell that panics keeps the variables its statements
 // before the panicking one defined, and those defined after it stay
 // undefined. Re-running a cell is harmless: imports already made are
 // skipped and unchanged declarations are kept. Redefining a function,

@@ -39,6 +39,7 @@ var cellHelpers = map[string]map[string]reflect.Value{
 	"unetlab/cellhelp/cellhelp": {
 		"String": reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
 		"Error":  reflect.ValueOf(func(f func() string) error { return funcError(f) }),
+		"Index":  reflect.ValueOf(boundsIndex),
 	},
 }
 

@@ -70,6 +70,7 @@ var cellPasses = []pass{
 
 	// Lowering passes (lower.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
+	{"lower-bounds", (*session).passLowerBounds},
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},
@@ -99,7 +100,7 @@ func (s *session) runPipeline(ctx context.Context, code string) (execOutcome, er
 func (s *session) passSplit(u *cellUnit) error {
 	parts, err := splitCell(u.code)
 	if err != nil {
-		return syntaxError(err)
+		return syntaxError(err, u.code)
 	}
 	u.parts = parts
 	known := map[string]bool{}
@@ -113,7 +114,7 @@ func (s *session) passSplit(u *cellUnit) error {
 		case partDecl:
 			names, vars, err := declNames(p)
 			if err != nil {
-				return syntaxError(err)
+				return syntaxError(err, u.code)
 			}
 			if slices.Contains(names, "main") {
 				line, col := mainPos(p)
@@ -136,7 +137,7 @@ func (s *session) passSplit(u *cellUnit) error {
 		case partImport:
 			ims, err := importSpecs(p)
 			if err != nil {
-				return syntaxError(err)
+				return syntaxError(err, u.code)
 			}
 			for _, im := range ims {
 				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
@@ -160,7 +161,7 @@ func (s *session) passAutoImport(u *cellUnit) error {
 func (s *session) passCheck(u *cellUnit) error {
 	u.check = s.checkCell(u.parts, u.decls, u.imports, u.auto)
 	if len(u.check.syntax) > 0 {
-		return syntaxError(u.check.syntax)
+		return syntaxError(u.check.syntax, u.code)
 	}
 	if len(u.check.errs) > 0 {
 		return compileErrors(u.check.errs)

@@ -191,11 +191,9 @@ func (s *session) setWrapped(w bool) {
 // or in a var or const declaration, as a "definition loop" (or "constant
 // definition loop"); this gives the usual message instead.
 func (s *session) undefinedIn(p part) *cellError {
-	clause := "package p;func _(){"
-	content := clause + padded(p.Src, p.Line, p.Col)[1:] + "\n}"
+	content := "package p;func _(){" + atCell(p) + "\n}"
 	if p.Kind == partDecl {
-		clause = "package p;"
-		content = clause + padded(p.Src, p.Line, p.Col)[1:]
+		content = "package p;" + atCell(p)
 	}
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "cell", content, 0)
@@ -225,11 +223,7 @@ func (s *session) undefinedIn(p part) *cellError {
 			continue
 		}
 		pos := fset.Position(id.Pos())
-		col := pos.Column
-		if pos.Line == 1 {
-			col -= len(clause)
-		}
-		msg := fmt.Sprintf("cell:%d:%d: undefined: %s", pos.Line, col, id.Name)
+		msg := fmt.Sprintf("cell:%d:%d: undefined: %s", pos.Line, pos.Column, id.Name)
 		return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
 	}
 	return nil
@@ -359,24 +353,35 @@ func toCellError(err error) *cellError {
 }
 
 // syntaxError converts a go/scanner or go/parser error whose positions are
-// already the cell's.
-func syntaxError(err error) *cellError {
+// already those of code, the cell, into gc's wording (syntaxmsg.go): every
+// error, one a line, as go build lists them.
+func syntaxError(err error, code string) *cellError {
 	var list scanner.ErrorList
-	if errors.As(err, &list) && len(list) > 1 {
-		// Every error, one a line, as go build lists them.
-		list.RemoveMultiples()
-		var lines []string
-		for i, e := range list {
-			if i == maxErrors {
-				lines = append(lines, "too many errors")
-				break
-			}
-			lines = append(lines, fmt.Sprintf("cell:%d:%d: %s", e.Pos.Line, e.Pos.Column, e.Msg))
+	if !errors.As(err, &list) {
+		var one *scanner.Error
+		if !errors.As(err, &one) {
+			msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
+			return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 		}
-		msg := strings.Join(lines, "\n")
-		return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
+		list = scanner.ErrorList{one}
 	}
-	msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
+	list.RemoveMultiples()
+	var lines []string
+	for i, e := range list {
+		if i == maxErrors {
+			lines = append(lines, "too many errors")
+			break
+		}
+		col := e.Pos.Column
+		if e.Msg == "string literal not terminated" || e.Msg == "rune literal not terminated" {
+			// gc reports the newline, go/scanner the literal's start.
+			if ls := strings.Split(code, "\n"); e.Pos.Line >= 1 && e.Pos.Line <= len(ls) {
+				col = len(ls[e.Pos.Line-1]) + 1
+			}
+		}
+		lines = append(lines, fmt.Sprintf("cell:%d:%d: %s", e.Pos.Line, col, gcSyntax(e.Msg, code, e.Pos.Line, e.Pos.Column)))
+	}
+	msg := strings.Join(lines, "\n")
 	return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 }
 
@@ -1002,8 +1007,7 @@ type declItem struct {
 // declItems splits a declaration part into its top-level declarations, so
 // that a redefinition drops only the declaration it replaces.
 func declItems(p part) ([]declItem, error) {
-	const clause = "package p;"
-	content := clause + padded(p.Src, p.Line, p.Col)[1:]
+	content := "package p;" + atCell(p)
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
@@ -1042,9 +1046,6 @@ func declItems(p part) ([]declItem, error) {
 		start, end := fset.Position(d.Pos()), fset.Position(d.End())
 		it.text = content[start.Offset:end.Offset]
 		it.line, it.col = start.Line, start.Column
-		if it.line == 1 {
-			it.col -= len(clause)
-		}
 		items = append(items, it)
 	}
 	return items, nil
@@ -1071,7 +1072,7 @@ func recvName(e ast.Expr) string {
 
 // importSpecs parses an import part.
 func importSpecs(p part) ([]importEntry, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "cell", "package p;"+padded(p.Src, p.Line, p.Col)[1:], parser.ImportsOnly)
+	f, err := parser.ParseFile(token.NewFileSet(), "cell", "package p;"+atCell(p), parser.ImportsOnly)
 	if err != nil {
 		return nil, err
 	}

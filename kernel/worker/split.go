@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
@@ -43,6 +44,14 @@ func padded(src string, line, col int) string {
 		line = 1
 	}
 	return strings.Repeat("\n", line) + strings.Repeat(" ", max(col-1, 0)) + src
+}
+
+// atCell returns p's source after a line directive that puts it at its
+// position in the cell, file "cell": parsed after a package clause (and
+// whatever else a wrapper needs), its nodes and errors have the cell's
+// positions, on the first line too.
+func atCell(p part) string {
+	return fmt.Sprintf("/*line cell:%d:%d*/", max(p.Line, 1), max(p.Col, 1)) + p.Src
 }
 
 // item is one top-level statement or declaration of a cell.
