@@ -49,7 +49,7 @@ type varInfo struct {
 // noteVars records the variables a statement part defines with := (and
 // the dependencies of those it assigns with =).
 func (s *session) noteVars(src string) {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
+	f, err := parseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
 	if err != nil {
 		return
 	}
@@ -134,7 +134,7 @@ var predeclaredTypes = map[string]bool{
 // (collected in aliases: path -> alias). rt, the reflect type of the value,
 // disambiguates package names.
 func typeSource(str string, rt reflect.Type, aliases map[string]string) (src string, interpreted []string, ok bool) {
-	e, err := parser.ParseExpr(mainQualRE.ReplaceAllString(str, ""))
+	e, err := parseExpr(mainQualRE.ReplaceAllString(str, ""))
 	if err != nil {
 		return "", nil, false
 	}
@@ -354,8 +354,7 @@ func (s *session) rebuild(cellDecls []cellDecl, renamed []string) ([]string, err
 		for _, n := range d.names {
 			redefined[n] = true
 		}
-		items, _ := declItems(d.p)
-		for _, it := range items {
+		for _, it := range d.items {
 			if !s.keptSame(it) {
 				for _, n := range it.names {
 					tainted[n] = true

@@ -551,7 +551,7 @@ func isComplete(code string) proto.IsCompleteResult {
 		default:
 			src = "package p;" + p.Src
 		}
-		if _, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
+		if _, err := parseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
 			return proto.IsCompleteResult{Status: "invalid"}
 		}
 	}

@@ -44,7 +44,7 @@ func parenMulti(src string) string {
 			content += "\n}"
 		}
 		var err error
-		if f, err = parser.ParseFile(fset, "", content, parser.SkipObjectResolution); err == nil {
+		if f, err = parseFile(fset, "", content, parser.SkipObjectResolution); err == nil {
 			prefix = pre
 			break
 		}

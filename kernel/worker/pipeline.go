@@ -29,6 +29,7 @@ type cellUnit struct {
 
 	// split
 	parts   []part
+	ast     *cellAST      // the cell parsed once (parse.go)
 	decls   []cellDecl    // the declaration parts, in order
 	imports []importEntry // the cell's own imports
 	rebuild bool          // a redefinition: the interpreter is rebuilt
@@ -103,6 +104,9 @@ func (s *session) passSplit(u *cellUnit) error {
 		return syntaxError(err, u.code)
 	}
 	u.parts = parts
+	if u.ast, err = parseCell(u.code, parts); err != nil {
+		return syntaxError(err, u.code)
+	}
 	known := map[string]bool{}
 	for _, d := range s.decls {
 		for _, n := range d.names {
@@ -112,19 +116,24 @@ func (s *session) passSplit(u *cellUnit) error {
 	for _, p := range parts {
 		switch p.Kind {
 		case partDecl:
-			names, vars, err := declNames(p)
-			if err != nil {
-				return syntaxError(err, u.code)
+			items := u.ast.declItems(p)
+			var names, vars []string
+			line, col := 0, 0
+			for _, it := range items {
+				names = append(names, it.names...)
+				vars = append(vars, it.vars...)
+				if slices.Contains(it.names, "main") {
+					line, col = it.line, it.col
+				}
 			}
-			if slices.Contains(names, "main") {
-				line, col := mainPos(p)
+			if line > 0 {
 				msg := fmt.Sprintf("cell:%d:%d: a cell cannot declare main: the interpreter would call it after every cell; give the function another name", line, col)
 				return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
 			}
-			d := cellDecl{p: p, names: names, vars: vars}
+			d := cellDecl{p: p, names: names, vars: vars, items: items}
 			switch {
 			case !anyKnown(known, names):
-			case s.unchanged(p):
+			case s.unchanged(items):
 				// The same declarations again (the cell is re-run):
 				// keep them; only variables are initialised again.
 				d.skip = len(vars) == 0
@@ -135,10 +144,7 @@ func (s *session) passSplit(u *cellUnit) error {
 			}
 			u.decls = append(u.decls, d)
 		case partImport:
-			ims, err := importSpecs(p)
-			if err != nil {
-				return syntaxError(err, u.code)
-			}
+			ims := u.ast.importSpecs(p)
 			for _, im := range ims {
 				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
 					u.rebuild = true
@@ -152,17 +158,14 @@ func (s *session) passSplit(u *cellUnit) error {
 }
 
 func (s *session) passAutoImport(u *cellUnit) error {
-	u.auto = s.autoImports(u.parts, u.imports, u.decls)
+	u.auto = s.autoImports(u.ast, u.imports, u.decls)
 	return nil
 }
 
 // passCheck type-checks the cell; once the cell ended, the session's
 // checker learns what it declared and defined.
 func (s *session) passCheck(u *cellUnit) error {
-	u.check = s.checkCell(u.parts, u.decls, u.imports, u.auto)
-	if len(u.check.syntax) > 0 {
-		return syntaxError(u.check.syntax, u.code)
-	}
+	u.check = s.checkCell(u.ast, u.parts, u.decls, u.imports, u.auto)
 	if len(u.check.errs) > 0 {
 		return compileErrors(u.check.errs)
 	}

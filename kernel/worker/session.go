@@ -196,7 +196,7 @@ func (s *session) undefinedIn(p part) *cellError {
 		content = "package p;" + atCell(p)
 	}
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", content, 0)
+	f, err := parseFile(fset, "cell", content, 0)
 	if err != nil {
 		return nil
 	}
@@ -265,6 +265,7 @@ type cellDecl struct {
 	p     part
 	names []string
 	vars  []string
+	items []declItem // its declarations (cellAST.declItems)
 	skip  bool // unchanged re-declaration of functions, types or constants
 }
 
@@ -277,13 +278,9 @@ func anyKnown(known map[string]bool, names []string) bool {
 	return false
 }
 
-// unchanged reports whether every declaration of part p is kept with the
-// same names and source.
-func (s *session) unchanged(p part) bool {
-	items, err := declItems(p)
-	if err != nil {
-		return false
-	}
+// unchanged reports whether every declaration of items (a part's) is kept
+// with the same names and source.
+func (s *session) unchanged(items []declItem) bool {
 	for _, it := range items {
 		found := false
 		for _, d := range s.decls {
@@ -491,8 +488,7 @@ func (s *session) passRun(u *cellUnit) error {
 				return s.evalError(err, p)
 			}
 			s.forget(d.names)
-			items, _ := declItems(p)
-			for _, it := range items {
+			for _, it := range d.items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
 					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text, doc: it.doc})
 			}
@@ -753,7 +749,7 @@ var builtinResults = map[string]int{
 // resultCount returns how many values expr has: 1 for anything but a call,
 // the callee's result count for a call it can resolve, -1 when unknown.
 func (s *session) resultCount(expr string) int {
-	e, err := parser.ParseExpr(expr)
+	e, err := parseExpr(expr)
 	if err != nil {
 		return -1
 	}
@@ -845,7 +841,7 @@ func (s *session) funcDecl(name string) (int, bool) {
 		if !slices.Contains(d.names, name) {
 			continue
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
+		f, err := parseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
 		if err != nil {
 			return 0, false
 		}
@@ -950,7 +946,7 @@ func (s *session) forget(names []string) {
 // usesAny reports whether declaration d mentions any of names (as an
 // identifier anywhere, receiver types included).
 func usesAny(d declEntry, names map[string]bool) bool {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
+	f, err := parseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
 	if err != nil {
 		return true
 	}
@@ -1005,50 +1001,58 @@ type declItem struct {
 }
 
 // declItems splits a declaration part into its top-level declarations, so
-// that a redefinition drops only the declaration it replaces.
+// that a redefinition drops only the declaration it replaces. (The current
+// cell's come from its one parse, cellAST.declItems; this parses the
+// declarations of a part alone.)
 func declItems(p part) ([]declItem, error) {
 	content := "package p;" + atCell(p)
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
+	f, err := parseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
 	var items []declItem
 	for _, d := range f.Decls {
-		var it declItem
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			it.doc = d.Doc.Text()
-			if d.Recv != nil && len(d.Recv.List) > 0 {
-				it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
-			} else if d.Name.Name != "init" && d.Name.Name != "_" {
-				it.names = append(it.names, d.Name.Name)
-			}
-		case *ast.GenDecl:
-			it.doc = d.Doc.Text()
-			for _, sp := range d.Specs {
-				switch sp := sp.(type) {
-				case *ast.TypeSpec:
-					it.names = append(it.names, sp.Name.Name)
-				case *ast.ValueSpec:
-					for _, n := range sp.Names {
-						if n.Name == "_" {
-							continue
-						}
-						it.names = append(it.names, n.Name)
-						if d.Tok == token.VAR {
-							it.vars = append(it.vars, n.Name)
-						}
-					}
-				}
-			}
-		}
+		it := declItemOf(d)
 		start, end := fset.Position(d.Pos()), fset.Position(d.End())
 		it.text = content[start.Offset:end.Offset]
 		it.line, it.col = start.Line, start.Column
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// declItemOf returns the names, variables and doc of declaration d.
+func declItemOf(d ast.Decl) declItem {
+	var it declItem
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		it.doc = d.Doc.Text()
+		if d.Recv != nil && len(d.Recv.List) > 0 {
+			it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
+		} else if d.Name.Name != "init" && d.Name.Name != "_" {
+			it.names = append(it.names, d.Name.Name)
+		}
+	case *ast.GenDecl:
+		it.doc = d.Doc.Text()
+		for _, sp := range d.Specs {
+			switch sp := sp.(type) {
+			case *ast.TypeSpec:
+				it.names = append(it.names, sp.Name.Name)
+			case *ast.ValueSpec:
+				for _, n := range sp.Names {
+					if n.Name == "_" {
+						continue
+					}
+					it.names = append(it.names, n.Name)
+					if d.Tok == token.VAR {
+						it.vars = append(it.vars, n.Name)
+					}
+				}
+			}
+		}
+	}
+	return it
 }
 
 func recvName(e ast.Expr) string {
@@ -1072,7 +1076,7 @@ func recvName(e ast.Expr) string {
 
 // importSpecs parses an import part.
 func importSpecs(p part) ([]importEntry, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "cell", "package p;"+atCell(p), parser.ImportsOnly)
+	f, err := parseFile(token.NewFileSet(), "cell", "package p;"+atCell(p), parser.ImportsOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -1193,10 +1197,10 @@ func packageFor(name, sel string) (string, bool) {
 	return "", false
 }
 
-// autoImports finds package selectors X.Sel in the cell whose X is not
-// defined anywhere (not imported, not a user name, not declared in the
-// cell) and names exactly one package of the tables.
-func (s *session) autoImports(parts []part, cellImports []importEntry, decls []cellDecl) []importEntry {
+// autoImports finds package selectors X.Sel in the cell (its one parse,
+// a) whose X is not defined anywhere (not imported, not a user name, not
+// declared in the cell) and names exactly one package of the tables.
+func (s *session) autoImports(a *cellAST, cellImports []importEntry, decls []cellDecl) []importEntry {
 	defined := map[string]bool{}
 	for _, im := range s.imports {
 		defined[im.nameOrDefault()] = true
@@ -1222,43 +1226,28 @@ func (s *session) autoImports(parts []part, cellImports []importEntry, decls []c
 	}
 	want := map[string]string{}
 	var order []string
-	for _, p := range parts {
-		var src string
-		switch p.Kind {
-		case partDecl:
-			src = "package p\n" + p.Src
-		case partStmt:
-			src = "package p\nfunc _() {\n" + p.Src + "\n" + p.Expr + "\n}"
-		default:
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
-		if err != nil {
-			continue
-		}
-		unresolved := map[*ast.Ident]bool{}
-		for _, id := range f.Unresolved {
-			unresolved[id] = true
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			x, ok := sel.X.(*ast.Ident)
-			if !ok || !unresolved[x] || defined[x.Name] {
-				return true
-			}
-			if _, seen := want[x.Name]; seen {
-				return true
-			}
-			if path, ok := packageFor(x.Name, sel.Sel.Name); ok {
-				want[x.Name] = path
-				order = append(order, x.Name)
-			}
-			return true
-		})
+	unresolved := map[*ast.Ident]bool{}
+	for _, id := range a.file.Unresolved {
+		unresolved[id] = true
 	}
+	ast.Inspect(a.file, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		x, ok := sel.X.(*ast.Ident)
+		if !ok || !unresolved[x] || defined[x.Name] {
+			return true
+		}
+		if _, seen := want[x.Name]; seen {
+			return true
+		}
+		if path, ok := packageFor(x.Name, sel.Sel.Name); ok {
+			want[x.Name] = path
+			order = append(order, x.Name)
+		}
+		return true
+	})
 	var out []importEntry
 	for _, n := range order {
 		out = append(out, importEntry{path: want[n]})

@@ -176,7 +176,7 @@ func splitCell(src string) ([]part, error) {
 
 // isExpr reports whether text is a single expression (a candidate result).
 func isExpr(text string) bool {
-	e, err := parser.ParseExpr(text)
+	e, err := parseExpr(text)
 	if err != nil {
 		return false
 	}
@@ -189,7 +189,7 @@ func isExpr(text string) bool {
 // isFuncDecl reports whether text (starting with "func (") parses as a
 // method declaration rather than a func literal statement.
 func isFuncDecl(text string) bool {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+text, parser.SkipObjectResolution)
+	f, err := parseFile(token.NewFileSet(), "", "package p\n"+text, parser.SkipObjectResolution)
 	if err != nil || len(f.Decls) != 1 {
 		return false
 	}

@@ -61,7 +61,7 @@ func stmtChunks(p part) []stmtChunk {
 	const head = "package p;func _(){\n"
 	content := head + p.Src + "\n}"
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", content, parser.SkipObjectResolution)
+	f, err := parseFile(fset, "", content, parser.SkipObjectResolution)
 	if err != nil || len(f.Decls) != 1 {
 		return whole // the interpreter reports the error
 	}
@@ -299,7 +299,7 @@ func (s *session) evalTyped(ctx context.Context, p part) (bool, error) {
 	}
 	const head = "package p;func _(){\n"
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", head+p.Src+"\n}", parser.SkipObjectResolution)
+	f, err := parseFile(fset, "", head+p.Src+"\n}", parser.SkipObjectResolution)
 	if err != nil {
 		return false, nil
 	}
@@ -451,7 +451,7 @@ func (s *session) chanElem(name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("its element type %s cannot be written in a cell", str)
 	}
-	e, err := parser.ParseExpr(src)
+	e, err := parseExpr(src)
 	if err != nil {
 		return "", err
 	}
