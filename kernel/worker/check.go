@@ -83,10 +83,10 @@ type checked struct {
 	result   types.TypeAndValue
 	hasValue bool
 	generic  bool // the expression is a call of an instantiated generic function
-	fset   *token.FileSet
-	file   *ast.File
-	pkg    *types.Package
-	info   *types.Info
+	fset     *token.FileSet
+	file     *ast.File
+	pkg      *types.Package
+	info     *types.Info
 }
 
 // maxErrors is how many errors go build lists before "too many errors".

@@ -266,7 +266,7 @@ type cellDecl struct {
 	names []string
 	vars  []string
 	items []declItem // its declarations (cellAST.declItems)
-	skip  bool // unchanged re-declaration of functions, types or constants
+	skip  bool       // unchanged re-declaration of functions, types or constants
 }
 
 func anyKnown(known map[string]bool, names []string) bool {
