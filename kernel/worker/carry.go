@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/printer"
 	"go/token"
 	"reflect"
@@ -46,15 +45,10 @@ type varInfo struct {
 	deps map[string]bool // identifiers its value may depend on
 }
 
-// noteVars records the variables a statement part defines with := (and
-// the dependencies of those it assigns with =).
-func (s *session) noteVars(src string) {
-	f, err := parseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
-	if err != nil {
-		return
-	}
-	body := f.Decls[0].(*ast.FuncDecl).Body
-	for _, st := range body.List {
+// noteVars records the variables a statement part (its statements, list)
+// defines with := (and the dependencies of those it assigns with =).
+func (s *session) noteVars(list []ast.Stmt) {
+	for _, st := range list {
 		as, ok := st.(*ast.AssignStmt)
 		if !ok || (as.Tok != token.DEFINE && as.Tok != token.ASSIGN) {
 			continue

@@ -192,6 +192,7 @@ func (u *cellUnit) applyEdits(edits []edit) {
 		}
 		return b.col - a.col
 	})
+	u.edits = append(u.edits, edits...)
 	code := u.code
 	for i := range u.parts {
 		p := &u.parts[i]

@@ -145,3 +145,51 @@ func (a *cellAST) importSpecs(p part) []importEntry {
 	}
 	return out
 }
+
+// stmts returns the top-level statements of statement part p (not its
+// trailing expression), in order.
+func (a *cellAST) stmts(p part) []ast.Stmt {
+	var out []ast.Stmt
+	for _, d := range a.file.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Name.Name != bodyFunc || fd.Recv != nil || fd.Body == nil {
+			continue
+		}
+		for _, st := range fd.Body.List {
+			if a.inPart(p, st.Pos(), st.End()) {
+				out = append(out, st)
+			}
+		}
+	}
+	return out
+}
+
+// offIn maps pos, a position of the cell's parse, to an offset in p.Src
+// as the lowering passes left it (their insertions before pos, at cell
+// positions in u.edits, shift it; end: an insertion at pos itself belongs
+// before it, as the end of a node).
+func (u *cellUnit) offIn(p part, pos token.Pos, end bool) int {
+	at := u.ast.fset.Position(pos)
+	base := offsetOf(u.code, p.Line, p.Col)
+	orig := offsetOf(u.code, at.Line, at.Column)
+	off := orig - base
+	for _, e := range u.edits {
+		eo := offsetOf(u.code, e.line, e.col)
+		if eo >= base && (eo < orig || end && eo == orig) {
+			off += len(e.text)
+		}
+	}
+	return off
+}
+
+// editedIn reports whether a lowering pass changed the source of part p
+// (an edit inside its span, at cell positions).
+func (u *cellUnit) editedIn(p part) bool {
+	base := offsetOf(u.code, p.Line, p.Col)
+	for _, e := range u.edits {
+		if eo := offsetOf(u.code, e.line, e.col); eo >= base && eo <= base+len(p.Src) {
+			return true
+		}
+	}
+	return false
+}

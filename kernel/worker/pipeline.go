@@ -38,6 +38,9 @@ type cellUnit struct {
 	// auto-import
 	auto []importEntry
 
+	// lowering: the edits applied to the parts' sources, at cell positions
+	edits []edit
+
 	// check
 	check checked
 
@@ -209,7 +212,7 @@ func (s *session) passWorkarounds(u *cellUnit) error {
 			u.declSrc[i] = parenMulti(padded(p.Src, p.Line, p.Col))
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
-				u.chunks[i] = stmtChunks(p)
+				u.chunks[i] = stmtChunks(u, p)
 			}
 		}
 	}

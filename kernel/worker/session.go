@@ -191,13 +191,8 @@ func (s *session) setWrapped(w bool) {
 // or in a var or const declaration, as a "definition loop" (or "constant
 // definition loop"); this gives the usual message instead.
 func (s *session) undefinedIn(p part) *cellError {
-	content := "package p;func _(){" + atCell(p) + "\n}"
-	if p.Kind == partDecl {
-		content = "package p;" + atCell(p)
-	}
-	fset := token.NewFileSet()
-	f, err := parseFile(fset, "cell", content, 0)
-	if err != nil {
+	fset, unresolved := s.unresolvedIn(p)
+	if fset == nil {
 		return nil
 	}
 	known := map[string]bool{}
@@ -215,7 +210,7 @@ func (s *session) undefinedIn(p part) *cellError {
 	for _, b := range goBuiltins {
 		known[b] = true
 	}
-	for _, id := range f.Unresolved {
+	for _, id := range unresolved {
 		if known[id.Name] || s.vars[id.Name] != nil {
 			continue
 		}
@@ -227,6 +222,31 @@ func (s *session) undefinedIn(p part) *cellError {
 		return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
 	}
 	return nil
+}
+
+// unresolvedIn returns the identifiers of part p that the cell does not
+// define, from the cell's one parse; a part the lowering passes changed
+// is parsed again, as it now reads. A nil fset: p does not parse.
+func (s *session) unresolvedIn(p part) (*token.FileSet, []*ast.Ident) {
+	if u := s.unit; u != nil && u.ast != nil && !u.editedIn(p) {
+		var out []*ast.Ident
+		for _, id := range u.ast.file.Unresolved {
+			if u.ast.inPart(p, id.Pos(), id.End()) {
+				out = append(out, id)
+			}
+		}
+		return u.ast.fset, out
+	}
+	content := "package p;func _(){" + atCell(p) + "\n}"
+	if p.Kind == partDecl {
+		content = "package p;" + atCell(p)
+	}
+	fset := token.NewFileSet()
+	f, err := parseFile(fset, "cell", content, 0)
+	if err != nil {
+		return nil, nil
+	}
+	return fset, f.Unresolved
 }
 
 // globals returns the interpreter's global variables. yaegi's Globals
@@ -498,7 +518,7 @@ func (s *session) passRun(u *cellUnit) error {
 			}
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
-				s.noteVars(p.Src)
+				s.noteVars(u.ast.stmts(p))
 				chunks := u.chunks[pi]
 				if len(chunks) > 1 {
 					// yaegi no longer sees the whole part before running

@@ -56,17 +56,13 @@ func (c stmtChunk) src() string {
 // that uses goto or return (whose meaning a function literal would change)
 // or a top-level defer (which would run at the end of its chunk), is one
 // unwrapped chunk, as it always was.
-func stmtChunks(p part) []stmtChunk {
+//
+// The statements come from the cell's one parse (u.ast); p is the part as
+// the lowering passes left it (u.offIn maps the parse's positions into it).
+func stmtChunks(u *cellUnit, p part) []stmtChunk {
 	whole := []stmtChunk{{p: p}}
-	const head = "package p;func _(){\n"
-	content := head + p.Src + "\n}"
-	fset := token.NewFileSet()
-	f, err := parseFile(fset, "", content, parser.SkipObjectResolution)
-	if err != nil || len(f.Decls) != 1 {
-		return whole // the interpreter reports the error
-	}
-	body := f.Decls[0].(*ast.FuncDecl).Body
-	if len(body.List) == 0 {
+	list := u.ast.stmts(p)
+	if len(list) == 0 {
 		return whole
 	}
 	type span struct {
@@ -77,8 +73,8 @@ func stmtChunks(p part) []stmtChunk {
 	}
 	var spans []span
 	anyScoped := false
-	off := func(pos token.Pos) int { return fset.Position(pos).Offset - len(head) }
-	for _, st := range body.List {
+	off := func(pos token.Pos) int { return u.offIn(p, pos, false) }
+	for _, st := range list {
 		if _, ok := st.(*ast.EmptyStmt); ok {
 			continue
 		}
@@ -87,10 +83,7 @@ func stmtChunks(p part) []stmtChunk {
 			// the part would run it early.
 			return whole
 		}
-		sp := span{
-			start: fset.Position(st.Pos()).Offset - len(head),
-			end:   fset.Position(st.End()).Offset - len(head),
-		}
+		sp := span{start: u.offIn(p, st.Pos(), false), end: u.offIn(p, st.End(), true)}
 		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
 			sp.define = true
 			if sp.ok = commaOk(as, p.Src, off); sp.ok != nil {
