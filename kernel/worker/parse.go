@@ -13,14 +13,21 @@ import (
 )
 
 // parses counts the go/parser runs of the worker (parseFile, parseExpr),
-// for the test that pins how often a cell is parsed.
-var parses atomic.Int64
+// and cellParses those of a cell's own source (parseCell), for the test
+// that pins how often a cell is parsed.
+var parses, cellParses atomic.Int64
 
 // parseFile is parser.ParseFile, counted.
 func parseFile(fset *token.FileSet, filename string, src any, mode parser.Mode) (*ast.File, error) {
 	parses.Add(1)
+	if filename == cellFileName {
+		cellParses.Add(1)
+	}
 	return parser.ParseFile(fset, filename, src, mode)
 }
+
+// cellFileName names the file parseCell parses.
+const cellFileName = helperPrefix + "_cell.go"
 
 // parseExpr is parser.ParseExpr, counted.
 func parseExpr(x string) (ast.Expr, error) {
@@ -46,7 +53,10 @@ type cellAST struct {
 }
 
 // parseCell parses the parts of code (a cell, split by splitCell) into
-// one file. Its error is a scanner.ErrorList at the cell's positions.
+// one file, and splits the trailing expression (the cell's result) off
+// the last part when that is a statement part ending in an expression
+// statement: parts[len(parts)-1].Expr. Its error is a scanner.ErrorList
+// at the cell's positions.
 func parseCell(code string, parts []part) (*cellAST, error) {
 	var b strings.Builder
 	b.WriteString("package main\n")
@@ -73,7 +83,7 @@ func parseCell(code string, parts []part) (*cellAST, error) {
 		}
 	}
 	b.WriteString("/*line " + helperPrefix + ":1:1*/}\n")
-	f, err := parseFile(a.fset, helperPrefix+"_cell.go", b.String(), parser.ParseComments)
+	f, err := parseFile(a.fset, cellFileName, b.String(), parser.ParseComments)
 	if err != nil {
 		var list, own scanner.ErrorList
 		if errors.As(err, &list) {
@@ -91,7 +101,33 @@ func parseCell(code string, parts []part) (*cellAST, error) {
 		return nil, err
 	}
 	a.file = f
+	a.splitResult(parts)
 	return a, nil
+}
+
+// splitResult moves the trailing expression statement of the last part,
+// a statement part, from its Src to its Expr.
+func (a *cellAST) splitResult(parts []part) {
+	n := len(parts)
+	if n == 0 || parts[n-1].Kind != partStmt || parts[n-1].Expr != "" {
+		return
+	}
+	p := &parts[n-1]
+	list := a.stmts(*p)
+	if len(list) == 0 {
+		return
+	}
+	es, ok := list[len(list)-1].(*ast.ExprStmt)
+	if !ok {
+		return
+	}
+	pos := a.fset.Position(es.Pos())
+	start := offsetOf(a.code, pos.Line, pos.Column)
+	pstart := offsetOf(a.code, p.Line, p.Col)
+	p.Expr = a.text(es.Pos(), es.End())
+	p.ExprLine, p.ExprCol = pos.Line, pos.Column
+	a.exprLine, a.exprCol = pos.Line, pos.Column
+	p.Src = strings.TrimRight(a.code[pstart:start], " \t\r\n;")
 }
 
 // inPart reports whether the node spanning pos..end lies in part p.
@@ -121,6 +157,7 @@ func (a *cellAST) declItems(p part) []declItem {
 			continue
 		}
 		it := declItemOf(d)
+		it.node = d
 		it.text = a.text(d.Pos(), d.End())
 		pos := a.fset.Position(d.Pos())
 		it.line, it.col = pos.Line, pos.Column
@@ -192,4 +229,18 @@ func (u *cellUnit) editedIn(p part) bool {
 		}
 	}
 	return false
+}
+
+// parenMultiDecl returns it.text with parenMulti's rewrite (multiassign.go)
+// made on its syntax from the cell's parse.
+func (a *cellAST) parenMultiDecl(it declItem) string {
+	if it.node == nil {
+		return parenMulti(it.text)
+	}
+	base := offsetOf(a.code, it.line, it.col)
+	return parenMultiIn(it.text, []ast.Node{it.node}, nil, func(n ast.Node) (int, int, bool) {
+		s, e := a.fset.Position(n.Pos()), a.fset.Position(n.End())
+		so, eo := offsetOf(a.code, s.Line, s.Column)-base, offsetOf(a.code, e.Line, e.Column)-base
+		return so, eo, s.Filename == "cell" && so >= 0 && eo <= len(it.text) && so < eo
+	})
 }

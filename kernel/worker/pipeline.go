@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"go/ast"
 	"slices"
 	"strings"
 )
@@ -209,7 +210,17 @@ func (s *session) passWorkarounds(u *cellUnit) error {
 	for i, p := range u.parts {
 		switch p.Kind {
 		case partDecl:
-			u.declSrc[i] = parenMulti(padded(p.Src, p.Line, p.Col))
+			var nodes []ast.Node
+			for _, d := range u.ast.file.Decls {
+				if u.ast.inPart(p, d.Pos(), d.End()) {
+					nodes = append(nodes, d)
+				}
+			}
+			src := parenMultiIn(p.Src, nodes, nil, func(n ast.Node) (int, int, bool) {
+				s, e := u.offIn(p, n.Pos(), false), u.offIn(p, n.End(), true)
+				return s, e, s >= 0 && e <= len(p.Src) && s < e
+			})
+			u.declSrc[i] = padded(src, p.Line, p.Col)
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
 				u.chunks[i] = stmtChunks(u, p)

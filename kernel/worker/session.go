@@ -510,7 +510,7 @@ func (s *session) passRun(u *cellUnit) error {
 			s.forget(d.names)
 			for _, it := range d.items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text, doc: it.doc})
+					src: padded(u.ast.parenMultiDecl(it), it.line, it.col), text: it.text, doc: it.doc})
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
@@ -577,9 +577,11 @@ func (s *session) evalError(err error, p part) error {
 // value cannot: interpreted methods are not in its reflect type).
 func (s *session) evalResult(ctx context.Context, expr string, line, col int, typed *checked) (display.Bundle, error) {
 	const v = helperPrefix + "_v"
-	n := s.resultCount(expr)
+	n := -1
 	checked, compiledOnly := false, false
-	if typed != nil && typed.hasValue && typed.result.Type != nil {
+	if typed == nil || !typed.hasValue || typed.result.Type == nil {
+		n = s.resultCount(expr) // the checker does not know it: parse it
+	} else {
 		// The checker knows the expression: its arity, and whether its
 		// value may have interpreted methods (else the bare value is the
 		// result, one evaluation, no helper variable).
@@ -1015,9 +1017,10 @@ func mainPos(p part) (int, int) {
 // declItem is one top-level declaration of a declaration part.
 type declItem struct {
 	names, vars []string
-	text        string // its source
-	doc         string // its doc comment
-	line, col   int    // its position in the cell
+	text        string   // its source
+	doc         string   // its doc comment
+	line, col   int      // its position in the cell
+	node        ast.Decl // its syntax, for the current cell's (cellAST.declItems)
 }
 
 // declItems splits a declaration part into its top-level declarations, so
