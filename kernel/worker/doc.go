@@ -12,8 +12,9 @@
 // # Cells
 //
 // A cell goes through the passes listed in pipeline.go (cellPasses), in
-// order: it is split (go/scanner, go/parser) into imports, declarations
-// (func, method, type, var, const) and statements; type-checked with
+// order: it is split (go/scanner) into imports, declarations (func,
+// method, type, var, const) and statements and parsed once (go/parser;
+// every later pass reads that one tree); type-checked with
 // go/types against the session (check.go; the packages come from the
 // symbol tables through package symtypes); then evaluated by yaegi in
 // order. A cell that does not type-check runs not at all; its errors are

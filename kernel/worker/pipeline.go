@@ -13,6 +13,12 @@ import (
 // cellUnit; an error stops the cell (before anything ran, for the passes up
 // to and including the check).
 //
+// The cell is parsed once, in "split" (parse.go): every later pass reads
+// that one tree (cellUnit.ast, and the check's typed copy of it), never the
+// source again. A pass that rewrites the source records its edits at cell
+// positions (cellUnit.applyEdits), through which the later passes map the
+// tree's positions into the rewritten parts (cellUnit.offIn).
+//
 // Where a new rewrite goes:
 //
 //   - a change of what Go code means (lowering Go constructs yaegi lacks or
@@ -65,7 +71,8 @@ type pass struct {
 // cellPasses is the pipeline, in order.
 var cellPasses = []pass{
 	// Front end: one cell, split into imports, declarations and
-	// statements (split.go), the names it declares and redefines.
+	// statements (split.go) and parsed once (parse.go, its trailing
+	// expression split off), the names it declares and redefines.
 	{"split", (*session).passSplit},
 	// Package names used without import (fmt.Println) get their import.
 	{"auto-import", (*session).passAutoImport},
@@ -73,7 +80,7 @@ var cellPasses = []pass{
 	// of them, before anything runs.
 	{"check", (*session).passCheck},
 
-	// Lowering passes (lower.go), in order; new ones go here.
+	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
 	{"lower-bounds", (*session).passLowerBounds},
 
