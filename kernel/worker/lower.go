@@ -37,9 +37,10 @@ func (f funcError) Error() string { return f() }
 // import name __unetlab_help (see helperSrc).
 var cellHelpers = map[string]map[string]reflect.Value{
 	"unetlab/cellhelp/cellhelp": {
-		"String": reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
-		"Error":  reflect.ValueOf(func(f func() string) error { return funcError(f) }),
-		"Index":  reflect.ValueOf(boundsIndex),
+		"String":   reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
+		"Error":    reflect.ValueOf(func(f func() string) error { return funcError(f) }),
+		"Index":    reflect.ValueOf(boundsIndex),
+		"SliceLow": reflect.ValueOf(sliceLow),
 	},
 }
 

@@ -47,6 +47,12 @@ func (s *session) passLowerBounds(u *cellUnit) error {
 						edits = append(edits, e...)
 					}
 				}
+			case *ast.SliceExpr:
+				if inFunc {
+					if e, ok := sliceEdits(c, u.code, m); ok {
+						edits = append(edits, e...)
+					}
+				}
 			}
 			return true
 		})
@@ -105,6 +111,60 @@ func boundsEdits(c *checked, code string, ix *ast.IndexExpr) ([]edit, bool) {
 	}, true
 }
 
+// sliceEdits returns the edits that check the bounds of x[lo:hi], x a
+// slice, before yaegi slices it: x[lo:hi] becomes
+// x[__unetlab_help.SliceLow(len(x), cap(x), int(lo), int(hi)):hi], a
+// compiled call that slices a zero-size slice of x's length and capacity
+// the same way (so that the Go runtime panics with its own "slice bounds
+// out of range [:5] with capacity 3") and returns lo. x and hi are
+// evaluated more than once, so only names, field selections through names
+// (and constants, for hi) are rewritten; three-index slices, strings and
+// arrays are left to yaegi.
+func sliceEdits(c *checked, code string, se *ast.SliceExpr) ([]edit, bool) {
+	tv, ok := c.info.Types[se.X]
+	if !ok || !tv.IsValue() || se.Slice3 || !pureOperand(se.X) {
+		return nil, false
+	}
+	if _, ok := tv.Type.Underlying().(*types.Slice); !ok {
+		return nil, false
+	}
+	text := func(e ast.Expr) (string, bool) {
+		s, en := c.fset.Position(e.Pos()), c.fset.Position(e.End())
+		if s.Filename != "cell" || en.Filename != "cell" {
+			return "", false
+		}
+		return code[offsetOf(code, s.Line, s.Column):offsetOf(code, en.Line, en.Column)], true
+	}
+	x, ok := text(se.X)
+	if !ok {
+		return nil, false
+	}
+	hi := "len(" + x + ")"
+	if se.High != nil {
+		// hi is evaluated twice (the call's and the slice's own).
+		if itv := c.info.Types[se.High]; itv.Value == nil && !pureOperand(se.High) {
+			return nil, false
+		}
+		t, ok := text(se.High)
+		if !ok {
+			return nil, false
+		}
+		hi = "int(" + t + ")"
+	}
+	head := helperPrefix + "_help.SliceLow(len(" + x + "), cap(" + x + "), "
+	if se.Low != nil {
+		// lo stays where it is, as the call's argument: evaluated once.
+		s, e := c.fset.Position(se.Low.Pos()), c.fset.Position(se.Low.End())
+		return []edit{{s.Line, s.Column, head + "int("}, {e.Line, e.Column, "), " + hi + ")"}}, true
+	}
+	call := head + "0, " + hi + ")"
+	l := c.fset.Position(se.Lbrack)
+	if l.Filename != "cell" {
+		return nil, false
+	}
+	return []edit{{l.Line, l.Column + 1, call}}, true
+}
+
 // pureOperand reports whether evaluating e twice is evaluating it once:
 // a name, or a field selection through names, in parentheses or not.
 func pureOperand(e ast.Expr) bool {
@@ -115,6 +175,14 @@ func pureOperand(e ast.Expr) bool {
 		return pureOperand(e.X)
 	}
 	return false
+}
+
+// sliceLow is __unetlab_help.SliceLow: lo when s[lo:hi] is in range for a
+// slice s of length n and capacity c, else the Go runtime's own panic for
+// that slice expression.
+func sliceLow(n, c, lo, hi int) int {
+	_ = make([]struct{}, n, c)[lo:hi]
+	return lo
 }
 
 // boundsIndex is __unetlab_help.Index: i when 0 <= i < n, else the Go
