@@ -23,10 +23,10 @@
 // words them ("cell:2:16: syntax error: unexpected ), expected
 // expression", syntaxmsg.go). Runtime panics of yaegi's reflect
 // operations are worded as Go's ("runtime error: index out of range [5]
-// with length 3", panics.go; inside functions an index or a slice bound is checked by a
-// compiled call, lower_bounds.go). State persists between cells; a cell that panics keeps the variables its statements
-// before the panicking one defined, and those defined after it stay
-// undefined. Re-running a cell is harmless: imports already made are
+// with length 3", panics.go; inside functions an index or a slice bound
+// is checked by a compiled call, lower_bounds.go). State persists between
+// cells; a cell that panics keeps the variables its statements before the
+// panicking one defined, and those defined after it stay undefined. Re-running a cell is harmless: imports already made are
 // skipped and unchanged declarations are kept. Redefining a function,
 // method, type or constant rebuilds the interpreter (yaegi keeps old types
 // and old function bodies otherwise) and replays the kept imports and
