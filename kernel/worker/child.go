@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"io"
 	"os"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/cell"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Main is the body of `unetlab worker`: it serves the parent over fd 3

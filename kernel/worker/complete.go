@@ -2,7 +2,6 @@ package worker
 
 import (
 	"fmt"
-	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"go/parser"
 	"go/scanner"
 	"go/token"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"github.com/unetlab/unetlab/stdlib"
 )
 

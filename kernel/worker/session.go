@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"go/ast"
 	"go/parser"
 	"go/scanner"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"github.com/unetlab/unetlab/stdlib"
 )
 

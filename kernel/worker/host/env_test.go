@@ -1,9 +1,10 @@
 package host
 
 import (
-	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"os"
 	"testing"
+
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Cells see the real process environment (UNETLAB_SCALE, UNETLAB_DATA, HOME)

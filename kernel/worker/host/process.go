@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Options say how to start the worker process.

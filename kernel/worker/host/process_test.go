@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/unetlab/unetlab/kernel/worker"
-	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +12,8 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/kernel/cell"
+	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // TestMain lets the test binary serve as the worker: Start re-executes it
