@@ -64,7 +64,7 @@ type Process struct {
 	calls map[uint64]*call
 	// owner is the request that the stream text now flushable belongs to:
 	// the owner named by the last marked message delivered (see
-	// protocol.go); 0 when the child is idle.
+	// package proto); 0 when the child is idle.
 	owner uint64
 	// idle holds events whose owner nobody waits for, in order, for
 	// idleFn (run by idleLoop), or, while there is no idleFn, for the next
