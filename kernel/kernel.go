@@ -29,9 +29,9 @@
 // thread). The interpreter cannot tell which cell started a goroutine, so
 // a cell's late output shows under a later cell once one has run. If the
 // interpreter dies while no request runs (a goroutine's panic after its
-// cell), the notice that its state was reset goes out the same way, about
-// 1.5 s later (time for a request that saw the death to report it as its
-// own error), and the next cell runs in a fresh interpreter.
+// cell), the notice that its state was reset goes out the same way, at
+// once (a death while a request uses the interpreter is that request's to
+// report), and the next cell runs in a fresh interpreter.
 package kernel
 
 import (
