@@ -336,7 +336,8 @@ type IsCompleteResult struct {
 }
 
 // Event is something the worker emits: during a cell or a comm handler,
-// for the Execute or Comm call, or while idle, for the OnIdle function.
+// for the Execute or Comm call, or while idle, for the OnIdle function
+// (of kernel/worker/host.Process).
 // Exactly one of the pointer fields is set.
 type Event struct {
 	Stream  *StreamEvent
@@ -365,7 +366,7 @@ type DisplayEvent struct {
 type ClearEvent struct{ Wait bool }
 
 // InputEvent asks the front end for a line of input (input_request). The
-// kernel answers with [Process.Input]: the user's line, or an error when
+// kernel answers with the Input method of kernel/worker/host.Process: the user's line, or an error when
 // stdin is not allowed or the request was abandoned.
 type InputEvent struct {
 	Prompt   string
