@@ -337,8 +337,8 @@ type IsCompleteResult struct {
 
 // Event is something the worker emits: during a cell or a comm handler,
 // for the Execute or Comm call, or while idle, for the OnIdle function
-// (of kernel/worker/host.Process).
-// Exactly one of the pointer fields is set.
+// (of kernel/worker/host.Process). Exactly one of the pointer fields is
+// set.
 type Event struct {
 	Stream  *StreamEvent
 	Display *DisplayEvent
@@ -366,8 +366,9 @@ type DisplayEvent struct {
 type ClearEvent struct{ Wait bool }
 
 // InputEvent asks the front end for a line of input (input_request). The
-// kernel answers with the Input method of kernel/worker/host.Process: the user's line, or an error when
-// stdin is not allowed or the request was abandoned.
+// kernel answers with the Input method of kernel/worker/host.Process: the
+// user's line, or an error when stdin is not allowed or the request was
+// abandoned.
 type InputEvent struct {
 	Prompt   string
 	Password bool
