@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/unetlab/unetlab/kernel/wire"
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 const username = "kernel"
@@ -235,7 +235,7 @@ func (k *Kernel) handleComm(req *wire.Message) {
 	case err == nil:
 	case errors.Is(err, context.Canceled) && k.ctx.Err() == nil:
 		k.log.Info("interrupted: stopped waiting for the comm handler; it runs on", "msg_type", typ, "comm_id", id)
-	case errors.Is(err, worker.ErrCrashed):
+	case errors.Is(err, proto.ErrCrashed):
 		// serveComm closed the comms and left word for the next cell.
 	case typ == "comm_open":
 		target, _ := content["target_name"].(string)
@@ -267,7 +267,7 @@ func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content
 		case <-run.done:
 		}
 	}()
-	err := p.Comm(ctx, typ, content, func(ev worker.Event) {
+	err := p.Comm(ctx, typ, content, func(ev proto.Event) {
 		if ev.Input != nil {
 			p.Input("", fmt.Errorf("%w (a comm handler asked)", errNoCellForInput))
 			return
@@ -279,7 +279,7 @@ func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content
 	killed := run.killed
 	k.mu.Unlock()
 	close(run.done)
-	if err != nil && (killed || errors.Is(err, worker.ErrCrashed) || !errors.Is(err, context.Canceled) && exited(p)) {
+	if err != nil && (killed || errors.Is(err, proto.ErrCrashed) || !errors.Is(err, context.Canceled) && exited(p)) {
 		text := "the interpreter process died in a comm handler"
 		if killed {
 			text = "a second interrupt restarted the interpreter while a comm handler ran"
@@ -287,8 +287,8 @@ func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content
 		k.log.Warn(text+"; starting a fresh one", "msg_type", typ, "err", err)
 		k.sup.died(p, text)
 		k.forgetComms(req)
-		if !errors.Is(err, worker.ErrCrashed) {
-			err = fmt.Errorf("%w: %w", worker.ErrCrashed, err)
+		if !errors.Is(err, proto.ErrCrashed) {
+			err = fmt.Errorf("%w: %w", proto.ErrCrashed, err)
 		}
 	}
 	return err

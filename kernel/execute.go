@@ -7,12 +7,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/cell"
 	"github.com/unetlab/unetlab/kernel/wire"
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // cellRun is the state of the executing cell shared with the control
@@ -56,14 +55,14 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 		k.lastCell = req
 	}
 	k.mu.Unlock()
-	res, err := p.Execute(k.ctx, worker.ExecuteRequest{
+	res, err := p.Execute(k.ctx, proto.ExecuteRequest{
 		Code:            c.Code,
 		Silent:          c.Silent,
 		StoreHistory:    storeHistory,
 		AllowStdin:      orTrue(c.AllowStdin),
 		UserExpressions: c.UserExpressions,
 		ExecutionCount:  count,
-	}, func(ev worker.Event) { k.onEvent(run, c, ev) })
+	}, func(ev proto.Event) { k.onEvent(run, c, ev) })
 	k.mu.Lock()
 	k.running = nil
 	killed := run.killed
@@ -79,7 +78,7 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 					"its state was reset (variables, functions and imports are gone)")
 			return
 		}
-		if errors.Is(err, worker.ErrCrashed) || exited(p) {
+		if errors.Is(err, proto.ErrCrashed) || exited(p) {
 			k.sup.crashed(p)
 			k.forgetComms(req)
 			k.executeError(ch, req, c, count, "InterpreterCrashed",
@@ -175,7 +174,7 @@ func resetLine(names []string) string {
 }
 
 // onEvent relays one event of the running cell.
-func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
+func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev proto.Event) {
 	if ev.Input != nil {
 		if !orTrue(c.AllowStdin) {
 			run.p.Input("", cell.ErrStdinNotAllowed)
@@ -190,26 +189,16 @@ func (k *Kernel) onEvent(run *cellRun, c executeRequest, ev worker.Event) {
 // errNoCellForInput answers a read of standard input outside a cell.
 var errNoCellForInput = errors.New("kernel: no cell is running to read standard input")
 
-// idleDeathGrace is how long reportIdleDeath leaves a request that saw the
-// death to report it itself (a crashed cell's error waits up to 0.5 s for
-// the interpreter's last output).
-const idleDeathGrace = 1500 * time.Millisecond
-
 // reportIdleDeath tells the front end, under the latest non-silent cell,
-// that the interpreter died while no request ran (a goroutine's panic
+// that the interpreter p died while no request ran (a goroutine's panic
 // after its cell ended, say), and closes the dead interpreter's comms,
-// without waiting for the next cell. It first gives a request that was
-// using the interpreter idleDeathGrace to report the death as its own
-// error (which drops the notice), and stays silent while a cell or comm
-// handler runs or before any cell ran: the next cell reports it then.
-func (k *Kernel) reportIdleDeath() {
-	select {
-	case <-time.After(idleDeathGrace):
-	case <-k.ctx.Done():
-		return
-	}
+// without waiting for the next cell. A death while a request used p is
+// that request's to report (a cell's error; for a comm handler, the next
+// cell's notice), so it stays silent then; and before any cell ran: the
+// next cell reports it then.
+func (k *Kernel) reportIdleDeath(p Interpreter) {
 	k.mu.Lock()
-	parent, busy := k.lastCell, k.running != nil
+	parent, busy := k.lastCell, k.running != nil && k.running.p == p
 	k.mu.Unlock()
 	if parent == nil || busy {
 		return
@@ -231,7 +220,7 @@ func (k *Kernel) reportDeath(parent *wire.Message, notice string) {
 // onIdle relays what p emits while it serves no request: output of
 // goroutines that outlived their cell goes to the latest non-silent cell
 // (see the package doc).
-func (k *Kernel) onIdle(p Interpreter, ev worker.Event) {
+func (k *Kernel) onIdle(p Interpreter, ev proto.Event) {
 	if ev.Input != nil {
 		p.Input("", errNoCellForInput)
 		return
@@ -244,7 +233,7 @@ func (k *Kernel) onIdle(p Interpreter, ev worker.Event) {
 
 // relay publishes an output or comm event with parent as parent header;
 // silent drops output but not comm messages.
-func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
+func (k *Kernel) relay(parent *wire.Message, silent bool, ev proto.Event) {
 	switch {
 	case ev.Stream != nil:
 		if !silent {
@@ -277,7 +266,7 @@ func (k *Kernel) relay(parent *wire.Message, silent bool, ev worker.Event) {
 
 // requestInput sends input_request on the stdin socket and answers the
 // interpreter when the input_reply comes (or the cell is interrupted).
-func (k *Kernel) requestInput(run *cellRun, in *worker.InputEvent) {
+func (k *Kernel) requestInput(run *cellRun, in *proto.InputEvent) {
 	m, err := wire.NewMessage("input_request", k.session, username, run.req,
 		wire.InputRequest{Prompt: in.Prompt, Password: in.Password})
 	if err != nil {
@@ -403,12 +392,14 @@ func mimeBundle(b display.Bundle) map[string]any {
 	return out
 }
 
-// exited reports whether p has exited, giving a dying process a moment.
+// exited reports whether p has exited. (A request whose pipe to p broke
+// waits for p's exit before it returns, so a failed request of a dying p
+// finds it exited.)
 func exited(p Interpreter) bool {
 	select {
 	case <-p.Done():
 		return true
-	case <-time.After(200 * time.Millisecond):
+	default:
 		return false
 	}
 }

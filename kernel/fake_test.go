@@ -11,7 +11,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/wire"
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // fake is a scripted Interpreter. Each line of a cell is a command:
@@ -41,7 +41,7 @@ type fake struct {
 	inputs  chan inputAnswer
 	comms   []string // "type id" of front-end comm messages received
 	targets map[string]bool
-	idle    func(worker.Event)
+	idle    func(proto.Event)
 	blocked atomic.Bool // a block, hang or input command is waiting
 }
 
@@ -66,7 +66,7 @@ func startFake(context.Context) (Interpreter, error) { return newFake(), nil }
 
 func (f *fake) die() { f.once.Do(func() { close(f.done) }) }
 
-func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(worker.Event)) (worker.ExecuteResult, error) {
+func (f *fake) Execute(ctx context.Context, req proto.ExecuteRequest, fn func(proto.Event)) (proto.ExecuteResult, error) {
 	select {
 	case <-f.intr: // forget interrupts that came while idle
 	default:
@@ -82,63 +82,63 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 		go func() {
 			time.Sleep(20 * time.Millisecond)
 			for _, text := range later {
-				idle(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: text + "\n"}})
+				idle(proto.Event{Stream: &proto.StreamEvent{Name: "stdout", Text: text + "\n"}})
 			}
 		}()
 	}()
-	res := worker.ExecuteResult{Status: "ok"}
+	res := proto.ExecuteResult{Status: "ok"}
 	for _, line := range strings.Split(req.Code, "\n") {
 		cmd, arg, _ := strings.Cut(line, " ")
 		switch cmd {
 		case "":
 		case "print":
-			fn(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: arg + "\n"}})
+			fn(proto.Event{Stream: &proto.StreamEvent{Name: "stdout", Text: arg + "\n"}})
 		case "eprint":
-			fn(worker.Event{Stream: &worker.StreamEvent{Name: "stderr", Text: arg + "\n"}})
+			fn(proto.Event{Stream: &proto.StreamEvent{Name: "stderr", Text: arg + "\n"}})
 		case "result":
 			res.Result = display.Bundle{"text/plain": arg}
 		case "png":
-			fn(worker.Event{Display: &worker.DisplayEvent{Data: display.Bundle{"image/png": []byte{0x89, 'P', 'N', 'G'}}, DisplayID: "d1"}})
+			fn(proto.Event{Display: &proto.DisplayEvent{Data: display.Bundle{"image/png": []byte{0x89, 'P', 'N', 'G'}}, DisplayID: "d1"}})
 		case "update":
-			fn(worker.Event{Display: &worker.DisplayEvent{Data: display.Bundle{"text/plain": "updated"}, DisplayID: "d1", Update: true}})
+			fn(proto.Event{Display: &proto.DisplayEvent{Data: display.Bundle{"text/plain": "updated"}, DisplayID: "d1", Update: true}})
 		case "clear":
-			fn(worker.Event{Clear: &worker.ClearEvent{Wait: true}})
+			fn(proto.Event{Clear: &proto.ClearEvent{Wait: true}})
 		case "fail":
-			return worker.ExecuteResult{Status: "error", EName: "Error", EValue: "1:1: it failed",
+			return proto.ExecuteResult{Status: "error", EName: "Error", EValue: "1:1: it failed",
 				Traceback: []string{"1:1: it failed"}}, nil
 		case "crash":
 			f.die()
-			return res, fmt.Errorf("%w: exit status 2: panic: boom", worker.ErrCrashed)
+			return res, fmt.Errorf("%w: exit status 2: panic: boom", proto.ErrCrashed)
 		case "block":
 			f.blocked.Store(true)
 			defer f.blocked.Store(false)
 			select {
 			case <-f.intr:
-				return worker.ExecuteResult{Status: "error", EName: "Interrupted", EValue: "interrupted"}, nil
+				return proto.ExecuteResult{Status: "error", EName: "Interrupted", EValue: "interrupted"}, nil
 			case <-f.done:
-				return res, fmt.Errorf("%w: killed", worker.ErrCrashed)
+				return res, fmt.Errorf("%w: killed", proto.ErrCrashed)
 			}
 		case "hang":
 			f.blocked.Store(true)
 			<-f.done
-			return res, fmt.Errorf("%w: signal: killed", worker.ErrCrashed)
+			return res, fmt.Errorf("%w: signal: killed", proto.ErrCrashed)
 		case "input":
-			fn(worker.Event{Input: &worker.InputEvent{Prompt: arg}})
+			fn(proto.Event{Input: &proto.InputEvent{Prompt: arg}})
 			f.blocked.Store(true)
 			defer f.blocked.Store(false)
 			select {
 			case a := <-f.inputs:
 				if a.err != nil {
-					return worker.ExecuteResult{Status: "error", EName: "InputError", EValue: a.err.Error()}, nil
+					return proto.ExecuteResult{Status: "error", EName: "InputError", EValue: a.err.Error()}, nil
 				}
-				fn(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: "got " + a.value + "\n"}})
+				fn(proto.Event{Stream: &proto.StreamEvent{Name: "stdout", Text: "got " + a.value + "\n"}})
 			case <-f.done:
-				return res, fmt.Errorf("%w: killed", worker.ErrCrashed)
+				return res, fmt.Errorf("%w: killed", proto.ErrCrashed)
 			}
 		case "reset":
 			res.Reset = []string{"b", "a"}
 		case "comm":
-			fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_open",
+			fn(proto.Event{Comm: &proto.CommEvent{Type: "comm_open",
 				Content: map[string]any{"comm_id": "c1", "target_name": "t", "data": map[string]any{}}}})
 		case "later":
 			later = append(later, arg)
@@ -158,22 +158,22 @@ func (f *fake) Execute(ctx context.Context, req worker.ExecuteRequest, fn func(w
 	return res, nil
 }
 
-func (f *fake) Complete(ctx context.Context, code string, cursorPos int) (worker.CompleteResult, error) {
-	return worker.CompleteResult{Matches: []string{"Println", "Printf"}, CursorStart: cursorPos - 2, CursorEnd: cursorPos}, nil
+func (f *fake) Complete(ctx context.Context, code string, cursorPos int) (proto.CompleteResult, error) {
+	return proto.CompleteResult{Matches: []string{"Println", "Printf"}, CursorStart: cursorPos - 2, CursorEnd: cursorPos}, nil
 }
 
-func (f *fake) Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (worker.InspectResult, error) {
+func (f *fake) Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (proto.InspectResult, error) {
 	if code == "" {
-		return worker.InspectResult{}, nil
+		return proto.InspectResult{}, nil
 	}
-	return worker.InspectResult{Found: true, Data: display.Bundle{"text/plain": "func " + code + "()"}}, nil
+	return proto.InspectResult{Found: true, Data: display.Bundle{"text/plain": "func " + code + "()"}}, nil
 }
 
-func (f *fake) IsComplete(ctx context.Context, code string) (worker.IsCompleteResult, error) {
+func (f *fake) IsComplete(ctx context.Context, code string) (proto.IsCompleteResult, error) {
 	if strings.HasSuffix(code, "{") {
-		return worker.IsCompleteResult{Status: "incomplete", Indent: "\t"}, nil
+		return proto.IsCompleteResult{Status: "incomplete", Indent: "\t"}, nil
 	}
-	return worker.IsCompleteResult{Status: "complete"}, nil
+	return proto.IsCompleteResult{Status: "complete"}, nil
 }
 
 func (f *fake) Input(value string, err error) { f.inputs <- inputAnswer{value, err} }
@@ -190,16 +190,16 @@ func (f *fake) Interrupt() error {
 // refused, "deferred-unknown" is closed by the handler, "slow" is waited
 // for until ctx ends, "crash" kills the interpreter, a comm_msg is echoed
 // with a line of output.
-func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn func(worker.Event)) error {
+func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn func(proto.Event)) error {
 	if typ == "comm_open" {
 		switch t, _ := content["target_name"].(string); {
 		case t == "deferred-unknown":
-			fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_close",
+			fn(proto.Event{Comm: &proto.CommEvent{Type: "comm_close",
 				Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{}}}})
 			return nil
 		case t == "crash":
 			f.die()
-			return fmt.Errorf("%w: exit status 2: panic: in a handler", worker.ErrCrashed)
+			return fmt.Errorf("%w: exit status 2: panic: in a handler", proto.ErrCrashed)
 		case t == "slow":
 			f.blocked.Store(true)
 			defer f.blocked.Store(false)
@@ -210,9 +210,9 @@ func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn 
 		}
 	}
 	if typ == "comm_msg" {
-		fn(worker.Event{Comm: &worker.CommEvent{Type: "comm_msg",
+		fn(proto.Event{Comm: &proto.CommEvent{Type: "comm_msg",
 			Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{"echo": true}}}})
-		fn(worker.Event{Stream: &worker.StreamEvent{Name: "stdout", Text: "handler ran\n"}})
+		fn(proto.Event{Stream: &proto.StreamEvent{Name: "stdout", Text: "handler ran\n"}})
 	}
 	f.mu.Lock()
 	f.comms = append(f.comms, typ+" "+fmt.Sprint(content["comm_id"]))
@@ -220,7 +220,7 @@ func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn 
 	return nil
 }
 
-func (f *fake) OnIdle(fn func(worker.Event)) {
+func (f *fake) OnIdle(fn func(proto.Event)) {
 	f.mu.Lock()
 	f.idle = fn
 	f.mu.Unlock()

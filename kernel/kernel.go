@@ -29,9 +29,9 @@
 // thread). The interpreter cannot tell which cell started a goroutine, so
 // a cell's late output shows under a later cell once one has run. If the
 // interpreter dies while no request runs (a goroutine's panic after its
-// cell), the notice that its state was reset goes out the same way, about
-// 1.5 s later (time for a request that saw the death to report it as its
-// own error), and the next cell runs in a fresh interpreter.
+// cell), the notice that its state was reset goes out the same way, at
+// once (a death while a request uses the interpreter is that request's to
+// report), and the next cell runs in a fresh interpreter.
 package kernel
 
 import (
@@ -47,7 +47,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/unetlab/unetlab/kernel/wire"
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Config configures a kernel. The zero value of each field but Conn means
@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg Config) (*Kernel, error) {
 	k.sup = newSupervisor(ctx, func(ctx context.Context) (Interpreter, error) {
 		p, err := start(ctx)
 		if err == nil {
-			p.OnIdle(func(ev worker.Event) { k.onIdle(p, ev) })
+			p.OnIdle(func(ev proto.Event) { k.onIdle(p, ev) })
 		}
 		return p, err
 	}, log)

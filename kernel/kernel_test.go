@@ -216,19 +216,20 @@ func TestWorkerCrash(t *testing.T) {
 
 func TestDeathBetweenCellsIsReported(t *testing.T) {
 	k, c, _ := startKernel(t, "tcp", nil, "")
-	c.execute("whoami", nil)
+	first := c.send(c.shell, "execute_request", map[string]any{"code": "whoami"})
+	c.reply(c.shell, first)
+	c.outputs(first)
 	p := k.sup.current().(*fake)
 	p.die()
-	deadline := time.Now().Add(5 * time.Second)
-	for k.sup.current() == Interpreter(p) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	r, out := c.execute("print after", nil)
-	if r["status"] != "ok" || len(out) != 3 {
-		t.Fatalf("reply %v, iopub %v", r, types(out))
-	}
-	if s := content(t, out[1]); s["name"] != "stderr" || !strings.Contains(s["text"].(string), "state was reset") {
+	// Reported at once, under the last cell (no request saw the death).
+	m := c.waitIOPub("stream", first, 5*time.Second)
+	if s := content(t, m); s["name"] != "stderr" || !strings.Contains(s["text"].(string), "exited between requests") {
 		t.Errorf("notice %v", s)
+	}
+	// The next cell runs in a fresh interpreter and does not repeat it.
+	r, out := c.execute("print after", nil)
+	if r["status"] != "ok" || len(out) != 2 {
+		t.Fatalf("reply %v, iopub %v", r, types(out))
 	}
 }
 

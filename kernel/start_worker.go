@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/host"
 )
 
 // startWorker starts the worker process: this binary run as `unetlab
@@ -12,11 +12,11 @@ import (
 // a crash's last lines reach the cell's error); with UNETLAB_DEBUG=1 it is
 // also copied to the kernel's log.
 func startWorker(ctx context.Context) (Interpreter, error) {
-	opt := worker.Options{}
+	opt := host.Options{}
 	if os.Getenv("UNETLAB_DEBUG") == "1" {
 		opt.Stderr = os.Stderr
 	}
-	p, err := worker.Start(ctx, &opt)
+	p, err := host.Start(ctx, &opt)
 	if err != nil {
 		return nil, err
 	}

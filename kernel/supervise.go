@@ -7,17 +7,17 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Interpreter is what the kernel needs of the interpreter worker; the
-// child process of package worker (*worker.Process) satisfies it, and tests
-// use a fake.
+// child process started by package kernel/worker/host (*host.Process)
+// satisfies it, and tests use a fake.
 type Interpreter interface {
-	Execute(ctx context.Context, req worker.ExecuteRequest, fn func(worker.Event)) (worker.ExecuteResult, error)
-	Complete(ctx context.Context, code string, cursorPos int) (worker.CompleteResult, error)
-	Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (worker.InspectResult, error)
-	IsComplete(ctx context.Context, code string) (worker.IsCompleteResult, error)
+	Execute(ctx context.Context, req proto.ExecuteRequest, fn func(proto.Event)) (proto.ExecuteResult, error)
+	Complete(ctx context.Context, code string, cursorPos int) (proto.CompleteResult, error)
+	Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (proto.InspectResult, error)
+	IsComplete(ctx context.Context, code string) (proto.IsCompleteResult, error)
 	// Input answers the last InputEvent: the user's line, or why there is none.
 	Input(value string, err error)
 	// Interrupt cancels the running cell's context.
@@ -25,10 +25,10 @@ type Interpreter interface {
 	// Comm forwards a front end's comm_open, comm_msg or comm_close and
 	// waits until its handler returns (or ctx ends), handing what the
 	// handler emits to fn in order.
-	Comm(ctx context.Context, typ string, content map[string]any, fn func(worker.Event)) error
+	Comm(ctx context.Context, typ string, content map[string]any, fn func(proto.Event)) error
 	// OnIdle sets the function that receives what the interpreter emits
 	// while no Execute or Comm waits (goroutines a cell left running).
-	OnIdle(fn func(worker.Event))
+	OnIdle(fn func(proto.Event))
 	// Close kills the interpreter and waits for it.
 	Close() error
 	// Done is closed when the interpreter has exited.
@@ -54,7 +54,7 @@ type supervisor struct {
 	// onIdleDeath, when set (before the first launch), is called after a
 	// death between requests has been noted: the kernel reports it at
 	// once rather than with the next cell.
-	onIdleDeath func()
+	onIdleDeath func(p Interpreter)
 }
 
 type deathNotice struct {
@@ -120,7 +120,7 @@ func (s *supervisor) watch(p Interpreter) {
 		s.mu.Unlock()
 		s.log.Warn("the interpreter exited; starting a fresh one")
 		if s.onIdleDeath != nil {
-			s.onIdleDeath()
+			s.onIdleDeath(p)
 		}
 	}
 }

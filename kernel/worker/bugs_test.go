@@ -63,7 +63,12 @@ func TestStmtChunks(t *testing.T) {
 	}
 	for _, c := range cases {
 		var got []string
-		for _, ch := range stmtChunks(part{Kind: partStmt, Line: 1, Col: 1, Src: c.src}) {
+		p := part{Kind: partStmt, Line: 1, Col: 1, Src: c.src}
+		a, err := parseCell(c.src, []part{p})
+		if err != nil {
+			t.Fatalf("%q: %v", c.src, err)
+		}
+		for _, ch := range stmtChunks(&cellUnit{code: c.src, ast: a}, p) {
 			w := ""
 			if ch.wrap {
 				w = "w"

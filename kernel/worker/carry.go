@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/printer"
 	"go/token"
 	"reflect"
@@ -46,15 +45,10 @@ type varInfo struct {
 	deps map[string]bool // identifiers its value may depend on
 }
 
-// noteVars records the variables a statement part defines with := (and
-// the dependencies of those it assigns with =).
-func (s *session) noteVars(src string) {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {\n"+src+"\n}", parser.SkipObjectResolution)
-	if err != nil {
-		return
-	}
-	body := f.Decls[0].(*ast.FuncDecl).Body
-	for _, st := range body.List {
+// noteVars records the variables a statement part (its statements, list)
+// defines with := (and the dependencies of those it assigns with =).
+func (s *session) noteVars(list []ast.Stmt) {
+	for _, st := range list {
 		as, ok := st.(*ast.AssignStmt)
 		if !ok || (as.Tok != token.DEFINE && as.Tok != token.ASSIGN) {
 			continue
@@ -134,7 +128,7 @@ var predeclaredTypes = map[string]bool{
 // (collected in aliases: path -> alias). rt, the reflect type of the value,
 // disambiguates package names.
 func typeSource(str string, rt reflect.Type, aliases map[string]string) (src string, interpreted []string, ok bool) {
-	e, err := parser.ParseExpr(mainQualRE.ReplaceAllString(str, ""))
+	e, err := parseExpr(mainQualRE.ReplaceAllString(str, ""))
 	if err != nil {
 		return "", nil, false
 	}
@@ -354,8 +348,7 @@ func (s *session) rebuild(cellDecls []cellDecl, renamed []string) ([]string, err
 		for _, n := range d.names {
 			redefined[n] = true
 		}
-		items, _ := declItems(d.p)
-		for _, it := range items {
+		for _, it := range d.items {
 			if !s.keptSame(it) {
 				for _, n := range it.names {
 					tainted[n] = true

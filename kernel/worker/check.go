@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/constant"
@@ -84,12 +83,10 @@ type checked struct {
 	result   types.TypeAndValue
 	hasValue bool
 	generic  bool // the expression is a call of an instantiated generic function
-	// syntax holds the cell's syntax errors (the check did not run).
-	syntax scanner.ErrorList
-	fset   *token.FileSet
-	file   *ast.File
-	pkg    *types.Package
-	info   *types.Info
+	fset     *token.FileSet
+	file     *ast.File
+	pkg      *types.Package
+	info     *types.Info
 }
 
 // maxErrors is how many errors go build lists before "too many errors".
@@ -113,10 +110,10 @@ func qualifiedAlias(path string) string {
 	return b.String()
 }
 
-// checkCell type-checks the cell's parts against the session. decls are
-// the cell's declaration parts, imports the cell's own, auto the imports
-// the session adds for it.
-func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []importEntry) (out checked) {
+// checkCell type-checks the cell (its one parse a, its parts) against the
+// session. decls are the cell's declaration parts, imports the cell's own,
+// auto the imports the session adds for it.
+func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports, auto []importEntry) (out checked) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = checked{skipped: true}
@@ -222,64 +219,35 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 	}
 	writeVars(&sess, cs.vars)
 
-	// The cell file.
-	var cell strings.Builder
-	cell.WriteString("package main\n")
-	writeImports(&cell, cellImport)
-	at := func(line, col int) string { return fmt.Sprintf("/*line cell:%d:%d*/", line, col) }
-	for _, p := range parts {
-		if p.Kind == partImport {
-			cell.WriteString(at(p.Line, p.Col) + p.Src + "\n")
-		}
-	}
-	for _, p := range parts {
-		if p.Kind == partDecl {
-			cell.WriteString(at(p.Line, p.Col) + p.Src + "\n")
-		}
-	}
-	const bodyFunc = helperPrefix + "_cell"
-	cell.WriteString("/*line " + helperPrefix + ":1:1*/func " + bodyFunc + "() {\n")
-	exprLine, exprCol := 0, 0
-	for _, p := range parts {
-		if p.Kind != partStmt {
+	// The cell file: the cell's one parse, after the session's imports
+	// (declarations added to a copy of the file, without positions).
+	var sessDecls []ast.Decl
+	var sessSpecs []*ast.ImportSpec
+	for _, si := range sessImports {
+		name := si.nameOrDefault()
+		if cellImport[name] || packageNames[name] || declared[name] || name == "_" || name == "." {
 			continue
 		}
-		if strings.TrimSpace(p.Src) != "" {
-			cell.WriteString(at(p.Line, p.Col) + p.Src + "\n")
-		}
-		if p.Expr != "" {
-			cell.WriteString(at(p.ExprLine, p.ExprCol) + p.Expr + "\n")
-			exprLine, exprCol = p.ExprLine, p.ExprCol
-		}
+		spec := &ast.ImportSpec{Name: ast.NewIdent(name), Path: &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(si.path)}}
+		sessSpecs = append(sessSpecs, spec)
+		sessDecls = append(sessDecls, &ast.GenDecl{Tok: token.IMPORT, Specs: []ast.Spec{spec}})
 	}
-	cell.WriteString("/*line " + helperPrefix + ":1:1*/}\n")
+	cf := *a.file
+	cf.Decls = append(sessDecls, a.file.Decls...)
+	cf.Imports = append(sessSpecs, a.file.Imports...)
+	fset := a.fset
+	exprLine, exprCol := a.exprLine, a.exprCol
 
 	var typed checked
-	var syntax scanner.ErrorList
 	run := func(extra map[string]sessionVar) (errs []types.Error, defines map[string]types.Type, ok bool) {
-		fset := token.NewFileSet()
 		sessSrc := sess.String()
 		if len(extra) > 0 {
 			var b strings.Builder
 			writeVars(&b, extra)
 			sessSrc += b.String()
 		}
-		sf, err := parser.ParseFile(fset, helperPrefix+"_session.go", sessSrc, parser.SkipObjectResolution)
+		sf, err := parseFile(fset, helperPrefix+"_session.go", sessSrc, parser.SkipObjectResolution)
 		if err != nil {
-			return nil, nil, false
-		}
-		cf, err := parser.ParseFile(fset, helperPrefix+"_cell.go", cell.String(), parser.SkipObjectResolution)
-		if err != nil {
-			var list scanner.ErrorList
-			if errors.As(err, &list) {
-				// The cell's own syntax errors, at its positions (not
-				// those of the scaffolding they cause).
-				for _, e := range list {
-					if e.Pos.Filename == "cell" {
-						syntax = append(syntax, e)
-					}
-				}
-			}
 			return nil, nil, false
 		}
 		info := &types.Info{
@@ -299,7 +267,7 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 				}
 			},
 		}
-		pkg, _ := conf.Check(cellPkgPath, fset, []*ast.File{sf, cf}, info)
+		pkg, _ := conf.Check(cellPkgPath, fset, []*ast.File{sf, &cf}, info)
 		defines = map[string]types.Type{}
 		for _, d := range cf.Decls {
 			fd, ok := d.(*ast.FuncDecl)
@@ -314,12 +282,12 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 				}
 			}
 		}
-		typed = checked{fset: fset, file: cf, pkg: pkg, info: info}
+		typed = checked{fset: fset, file: &cf, pkg: pkg, info: info}
 		return errs, defines, true
 	}
 	errs, defines, ok := run(nil)
 	if !ok {
-		return checked{skipped: true, syntax: syntax}
+		return checked{skipped: true}
 	}
 	// A declaration of the cell may use a variable its statements define
 	// (yaegi's top level is global): declare those at package level too.
@@ -453,6 +421,41 @@ func (cs *checkState) noteDecls(names []string) {
 			delete(cs.vars, n)
 		}
 	}
+}
+
+// bodyFunc is the function of the checked cell file whose body holds the
+// cell's statements.
+const bodyFunc = helperPrefix + "_cell"
+
+// ranBefore returns the entries of defines that the cell could have
+// declared before its top-level statement at line stops (a panic there):
+// those declared on an earlier line, and those naming a variable the
+// session already has.
+func (cs *checkState) ranBefore(c *checked, defines map[string]types.Type, stop int) map[string]types.Type {
+	lines := map[string]int{}
+	if c.file != nil && c.info != nil {
+		for _, d := range c.file.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Name.Name != bodyFunc || fd.Recv != nil {
+				continue
+			}
+			if sc := c.info.Scopes[fd.Type]; sc != nil {
+				for _, n := range sc.Names() {
+					if pos := c.fset.Position(sc.Lookup(n).Pos()); pos.Filename == "cell" {
+						lines[n] = pos.Line
+					}
+				}
+			}
+		}
+	}
+	out := map[string]types.Type{}
+	for n, t := range defines {
+		_, had := cs.vars[n]
+		if l, ok := lines[n]; had || cs.opaque[n] || ok && l < stop {
+			out[n] = t
+		}
+	}
+	return out
 }
 
 // noteDefines records the variables a cell's statements defined. A
@@ -593,7 +596,7 @@ func topDefines(parts []part) []string {
 		if p.Kind != partStmt || strings.TrimSpace(p.Src) == "" {
 			continue
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", "package p;func _(){\n"+p.Src+"\n}", parser.SkipObjectResolution)
+		f, err := parseFile(token.NewFileSet(), "", "package p;func _(){\n"+p.Src+"\n}", parser.SkipObjectResolution)
 		if err != nil {
 			continue
 		}

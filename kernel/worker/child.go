@@ -7,32 +7,31 @@ import (
 	"os"
 	"sort"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/unetlab/unetlab/comm"
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/cell"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Main is the body of `unetlab worker`: it serves the parent over fd 3
 // (requests) and fd 4 (replies and events) until the parent closes fd 3.
 // Its fd 1 and 2 are the cell's stdout and stderr. It returns the exit code.
 func Main(args []string) int {
-	if os.Getenv(fdsEnv) != "3,4" {
+	if os.Getenv(proto.FDsEnv) != "3,4" {
 		fmt.Fprintln(os.Stderr, "unetlab worker: internal command: the kernel starts it with its control pipes on fd 3 and 4")
 		return 2
 	}
-	os.Unsetenv(fdsEnv) // not inherited by programs the cells start
+	os.Unsetenv(proto.FDsEnv) // not inherited by programs the cells start
 	tuneGC()
 	reqFile := os.NewFile(3, "worker-requests")
 	repFile := os.NewFile(4, "worker-replies")
 	c := &child{
-		enc:    newEncoder(repFile),
+		enc:    proto.NewEncoder(repFile),
 		stdout: os.Stdout,
 		stderr: os.Stderr,
-		input:  make(chan request, 1),
+		input:  make(chan proto.Request, 1),
 	}
 	sess, err := newSession(sessionOptions{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: &stdinReader{c: c}, FrameMarkers: true})
 	if err != nil {
@@ -45,25 +44,23 @@ func Main(args []string) int {
 	}
 	display.SetPublisher(c)
 	comm.SetTransport(c)
-	if err := c.enc.send(reply{Op: opReady}); err != nil {
+	if err := c.enc.Send(proto.Reply{Op: proto.OpReady}); err != nil {
 		return 1
 	}
 	// Comm messages are handled in order, off the request loop.
-	c.comms = make(chan commItem, 1024)
+	c.comms = make(chan proto.Request, 1024)
+	c.commCond = sync.NewCond(&c.commMu)
+	c.commWait = map[uint64]bool{}
 	go func() {
-		for it := range c.comms {
-			if it.reached != nil {
-				close(it.reached) // a cell waits for the comms before it
-				continue
-			}
-			c.serveComm(it.r)
-			c.commsPending.Add(-1)
+		for r := range c.comms {
+			c.serveComm(r)
+			c.commWaited(r.ID)
 		}
 	}()
-	dec := newDecoder(reqFile)
+	dec := proto.NewDecoder(reqFile)
 	for {
-		var r request
-		if err := dec.next(&r); err != nil {
+		var r proto.Request
+		if err := dec.Next(&r); err != nil {
 			if err == io.EOF {
 				return 0
 			}
@@ -71,32 +68,36 @@ func Main(args []string) int {
 			return 1
 		}
 		switch r.Op {
-		case opExecute:
+		case proto.OpExecute:
 			go c.execute(r)
-		case opComplete:
+		case proto.OpComplete:
 			go c.complete(r)
-		case opInspect:
+		case proto.OpInspect:
 			go c.inspect(r)
-		case opInput:
+		case proto.OpIsComplete:
+			res := isComplete(r.Code)
+			_ = c.enc.Send(proto.Reply{ID: r.ID, Op: proto.OpDone, IsComplete: &res})
+		case proto.OpInput:
 			select {
 			case c.input <- r:
 			default: // nobody waits: a late answer
 			}
-		case opInterrupt:
+		case proto.OpInterrupt:
 			c.interrupt()
-		case opComm:
-			c.commsPending.Add(1)
-			c.comms <- commItem{r: r}
+		case proto.OpComm:
+			c.commMu.Lock()
+			c.commWait[r.ID] = true
+			c.commMu.Unlock()
+			c.comms <- r
+		case proto.OpCommAbandon:
+			c.commWaited(r.ID)
 		}
 	}
 }
 
-// fdsEnv tells the child where its control pipes are ("3,4").
-const fdsEnv = "UNETLAB_WORKER_FDS"
-
 // child is the worker side of the pipes.
 type child struct {
-	enc            *encoder
+	enc            *proto.Encoder
 	stdout, stderr *os.File
 	sess           *session
 
@@ -111,20 +112,44 @@ type child struct {
 	ctx        context.Context
 	allowStdin bool
 
-	input chan request
+	input chan proto.Request
 
-	// commsPending counts comm messages from the front end not yet
-	// handled; a cell waits for them (a while), so that a cell sent after
-	// a comm message sees what its handler did.
-	commsPending atomic.Int64
-	comms        chan commItem
+	// commWait holds the comm messages from the front end whose handlers
+	// have not returned and whose sender still waits for them; a cell
+	// waits until there are none (commCond signals each change), so that
+	// it sees what the handlers did.
+	commMu   sync.Mutex
+	commCond *sync.Cond
+	commWait map[uint64]bool
+	comms    chan proto.Request
 }
 
-// commItem is a comm message to handle, or a marker closed when the comm
-// goroutine reaches it (every message queued before it was handled).
-type commItem struct {
-	r       request
-	reached chan struct{}
+// commWaited drops comm message id from those cells wait for: its handler
+// returned, or its sender stopped waiting (proto.OpCommAbandon).
+func (c *child) commWaited(id uint64) {
+	c.commMu.Lock()
+	delete(c.commWait, id)
+	c.commMu.Unlock()
+	c.commCond.Broadcast()
+}
+
+// waitComms waits until no comm handler that its sender waits for runs or
+// is queued, or until ctx ends.
+func (c *child) waitComms(ctx context.Context) {
+	if c.commCond == nil {
+		return
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.commMu.Lock()
+		c.commCond.Broadcast()
+		c.commMu.Unlock()
+	})
+	defer stop()
+	c.commMu.Lock()
+	for len(c.commWait) > 0 && ctx.Err() == nil {
+		c.commCond.Wait()
+	}
+	c.commMu.Unlock()
 }
 
 // ownerLocked is the request that output belongs to now: the running
@@ -137,46 +162,36 @@ func (c *child) ownerLocked() uint64 {
 	return c.commID
 }
 
-// Markers in the stdout and stderr pipes are markerCommon + kind + ";" +
-// payload + markerEnd. Kind "sync": the payload is the decimal sequence
-// number of the message that follows on the control channel. Kind
-// "frame": a panic frame in cell positions, kept for a crash report.
-const (
-	markerCommon = "\x1b]unetlab-"
-	markerPrefix = markerCommon + "sync;"
-	markerEnd    = '\a'
-)
-
 // send writes a sync marker on stdout and stderr, then the reply with the
 // marker's number and the owner of what follows: the parent delivers the
 // text before the marker first, to the owner of the message before. change,
 // when not nil, changes the owner (execID, commID) at the marker.
-func (c *child) send(r reply, change func()) error {
+func (c *child) send(r proto.Reply, change func()) error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	if change != nil {
 		change()
 	}
 	c.seq++
-	m := fmt.Sprintf("%s%d%c", markerPrefix, c.seq, markerEnd)
+	m := fmt.Sprintf("%s%d%c", proto.MarkerSync, c.seq, proto.MarkerEnd)
 	_, _ = c.stdout.WriteString(m)
 	_, _ = c.stderr.WriteString(m)
 	r.Sync = c.seq
 	r.Owner = c.ownerLocked()
-	return c.enc.send(r)
+	return c.enc.Send(r)
 }
 
 // event sends e; it belongs to the owner of the moment (see send).
-func (c *child) event(e wireEvent) error {
-	return c.send(reply{Op: opEvent, Event: &e}, nil)
+func (c *child) event(e proto.WireEvent) error {
+	return c.send(proto.Reply{Op: proto.OpEvent, Event: &e}, nil)
 }
 
 // serveComm runs the handler of a front-end comm message (package comm)
 // between a start and a done message, so that what the handler sends and
 // prints belongs to the message. A panic in the handler is written to
 // stderr; the worker goes on.
-func (c *child) serveComm(r request) {
-	_ = c.send(reply{ID: r.ID, Op: opStart}, func() { c.commID = r.ID })
+func (c *child) serveComm(r proto.Request) {
+	_ = c.send(proto.Reply{ID: r.ID, Op: proto.OpStart}, func() { c.commID = r.ID })
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
@@ -185,7 +200,7 @@ func (c *child) serveComm(r request) {
 		}()
 		comm.Deliver(r.CommType, r.CommContent)
 	}()
-	_ = c.send(reply{ID: r.ID, Op: opDone}, func() { c.commID = 0 })
+	_ = c.send(proto.Reply{ID: r.ID, Op: proto.OpDone}, func() { c.commID = 0 })
 }
 
 // Display implements display.Publisher.
@@ -199,22 +214,24 @@ func (c *child) Update(b display.Bundle, id string) error {
 }
 
 func (c *child) displayEvent(b display.Bundle, id string, update bool) error {
-	var e wireEvent
+	var e proto.WireEvent
 	e.Display = &struct {
-		Data      wireBundle     `json:"data"`
+		Data      proto.Bundle   `json:"data"`
 		Metadata  map[string]any `json:"metadata,omitempty"`
 		DisplayID string         `json:"display_id,omitempty"`
 		Update    bool           `json:"update,omitempty"`
-	}{Data: toWire(b), DisplayID: id, Update: update}
+	}{Data: proto.ToWire(b), DisplayID: id, Update: update}
 	return c.event(e)
 }
 
 // Clear implements display.Publisher.
-func (c *child) Clear(wait bool) error { return c.event(wireEvent{Clear: &ClearEvent{Wait: wait}}) }
+func (c *child) Clear(wait bool) error {
+	return c.event(proto.WireEvent{Clear: &proto.ClearEvent{Wait: wait}})
+}
 
 // SendComm implements comm.Transport.
 func (c *child) SendComm(typ string, content map[string]any) error {
-	return c.event(wireEvent{Comm: &CommEvent{Type: typ, Content: content}})
+	return c.event(proto.WireEvent{Comm: &proto.CommEvent{Type: typ, Content: content}})
 }
 
 func (c *child) interrupt() {
@@ -225,38 +242,31 @@ func (c *child) interrupt() {
 	}
 }
 
-func (c *child) execute(r request) {
+func (c *child) execute(r proto.Request) {
 	req := r.Execute
 	if req == nil {
-		req = &ExecuteRequest{}
-	}
-	if c.commsPending.Load() > 0 && c.comms != nil {
-		// Wait (for a second at most: a handler may block) until the comm
-		// messages sent before this cell were handled.
-		reached := make(chan struct{})
-		c.comms <- commItem{reached: reached}
-		t := time.NewTimer(time.Second)
-		select {
-		case <-reached:
-		case <-t.C:
-		}
-		t.Stop()
+		req = &proto.ExecuteRequest{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.mu.Lock()
 	c.cur, c.cancel, c.ctx, c.allowStdin = r.ID, cancel, ctx, req.AllowStdin
 	c.mu.Unlock()
+	// The cell sees what the handlers of the comm messages sent before it
+	// did: it waits until they returned or their senders stopped waiting
+	// for them (a handler may block), or until it is interrupted (it
+	// then stops at once).
+	c.waitComms(ctx)
 	cell.Set(ctx)
-	_ = c.send(reply{ID: r.ID, Op: opStart}, func() { c.execID = r.ID })
+	_ = c.send(proto.Reply{ID: r.ID, Op: proto.OpStart}, func() { c.execID = r.ID })
 
-	res := wireExecuteResult{Status: "ok"}
+	res := proto.WireExecuteResult{Status: "ok"}
 	out, err := c.sess.execute(ctx, req.Code)
 	res.Reset = out.reset
 	if err != nil {
 		ce := toCellError(err)
 		res.Status, res.EName, res.EValue, res.Traceback = "error", ce.EName, ce.EValue, ce.Traceback
 	} else if !req.Silent {
-		res.Result = toWire(out.result)
+		res.Result = proto.ToWire(out.result)
 	}
 	if len(req.UserExpressions) > 0 {
 		res.UserExpressions = map[string]wire.UserExpression{}
@@ -268,7 +278,7 @@ func (c *child) execute(r request) {
 		for _, n := range names {
 			v := c.sess.userExpression(ctx, req.UserExpressions[n])
 			if v.Data != nil {
-				v.Data = fromWireJSON(toWire(display.Bundle(v.Data)))
+				v.Data = fromWireJSON(proto.ToWire(display.Bundle(v.Data)))
 			}
 			res.UserExpressions[n] = v
 		}
@@ -277,12 +287,12 @@ func (c *child) execute(r request) {
 	c.mu.Lock()
 	c.cur, c.cancel, c.ctx = 0, nil, nil
 	c.mu.Unlock()
-	_ = c.send(reply{ID: r.ID, Op: opDone, Execute: &res}, func() { c.execID = 0 })
+	_ = c.send(proto.Reply{ID: r.ID, Op: proto.OpDone, Execute: &res}, func() { c.execID = 0 })
 }
 
 // fromWireJSON turns a wire bundle into plain JSON data for
 // user_expressions: bytes become base64 strings, as the protocol wants.
-func fromWireJSON(w wireBundle) map[string]any {
+func fromWireJSON(w proto.Bundle) map[string]any {
 	out := map[string]any{}
 	for k, v := range w {
 		if v.IsRaw {
@@ -294,14 +304,14 @@ func fromWireJSON(w wireBundle) map[string]any {
 	return out
 }
 
-func (c *child) complete(r request) {
+func (c *child) complete(r proto.Request) {
 	res := c.sess.complete(r.Code, r.Cursor)
-	_ = c.enc.send(reply{ID: r.ID, Op: opDone, Complete: &res})
+	_ = c.enc.Send(proto.Reply{ID: r.ID, Op: proto.OpDone, Complete: &res})
 }
 
-func (c *child) inspect(r request) {
+func (c *child) inspect(r proto.Request) {
 	res := c.sess.inspect(r.Code, r.Cursor, r.Detail)
-	_ = c.enc.send(reply{ID: r.ID, Op: opDone, Inspect: &wireInspect{Found: res.Found, Data: toWire(res.Data)}})
+	_ = c.enc.Send(proto.Reply{ID: r.ID, Op: proto.OpDone, Inspect: &proto.WireInspect{Found: res.Found, Data: proto.ToWire(res.Data)}})
 }
 
 // requestInput asks the front end for a line.
@@ -316,13 +326,13 @@ func (c *child) requestInput(prompt string, password bool) (string, error) {
 	case <-c.input:
 	default:
 	}
-	if err := c.event(wireEvent{Input: &InputEvent{Prompt: prompt, Password: password}}); err != nil {
+	if err := c.event(proto.WireEvent{Input: &proto.InputEvent{Prompt: prompt, Password: password}}); err != nil {
 		return "", err
 	}
 	select {
 	case r := <-c.input:
 		if r.Err != "" {
-			return "", inputError(r)
+			return "", proto.InputError(r)
 		}
 		return r.Value, nil
 	case <-ctx.Done():

@@ -15,6 +15,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"github.com/unetlab/unetlab/stdlib"
 )
 
@@ -83,7 +84,7 @@ func chainBefore(code string, off int) string {
 type completion struct{ text, kind string }
 
 // complete returns the completions at cursor (code points).
-func (s *session) complete(code string, cursor int) CompleteResult {
+func (s *session) complete(code string, cursor int) proto.CompleteResult {
 	off := byteOffset(code, cursor)
 	start := wordBefore(code, off)
 	prefix := code[start:off]
@@ -103,7 +104,7 @@ func (s *session) complete(code string, cursor int) CompleteResult {
 		cands = s.nameCompletions(prefix)
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].text < cands[j].text })
-	res := CompleteResult{
+	res := proto.CompleteResult{
 		CursorStart: utf8.RuneCountInString(code[:start]),
 		CursorEnd:   utf8.RuneCountInString(code[:off]),
 		Matches:     []string{},
@@ -369,7 +370,7 @@ func valueMembers(v reflect.Value) []completion {
 }
 
 // inspect returns help on the name at cursor.
-func (s *session) inspect(code string, cursor, detail int) InspectResult {
+func (s *session) inspect(code string, cursor, detail int) proto.InspectResult {
 	off := byteOffset(code, cursor)
 	// Extend over the rest of the name under the cursor.
 	end := off
@@ -385,7 +386,7 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 		chain = chainBefore(code, off-1)
 	}
 	if chain == "" {
-		return InspectResult{}
+		return proto.InspectResult{}
 	}
 	names := strings.Split(chain, ".")
 
@@ -443,7 +444,7 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 		if paths := s.packagePaths(names[0]); len(paths) > 0 {
 			return textResult(fmt.Sprintf("package %s (%s)", names[0], strings.Join(quoteAll(paths), ", ")))
 		}
-		return InspectResult{}
+		return proto.InspectResult{}
 	}
 	var texts []string
 	for _, path := range s.packagePaths(names[0]) {
@@ -456,7 +457,7 @@ func (s *session) inspect(code string, cursor, detail int) InspectResult {
 		}
 	}
 	if len(texts) == 0 {
-		return InspectResult{}
+		return proto.InspectResult{}
 	}
 	return textResult(strings.Join(texts, "\n\n----\n\n"))
 }
@@ -469,8 +470,8 @@ func quoteAll(ss []string) []string {
 	return out
 }
 
-func textResult(s string) InspectResult {
-	return InspectResult{Found: true, Data: display.Bundle{display.MIMEText: s}}
+func textResult(s string) proto.InspectResult {
+	return proto.InspectResult{Found: true, Data: display.Bundle{display.MIMEText: s}}
 }
 
 func typeString(v reflect.Value) string {
@@ -496,9 +497,9 @@ func valueString(v reflect.Value) string {
 }
 
 // isComplete classifies code for is_complete_request.
-func isComplete(code string) IsCompleteResult {
+func isComplete(code string) proto.IsCompleteResult {
 	if strings.TrimSpace(code) == "" {
-		return IsCompleteResult{Status: "complete"}
+		return proto.IsCompleteResult{Status: "complete"}
 	}
 	fset := token.NewFileSet()
 	file := fset.AddFile("cell", -1, len(code))
@@ -525,22 +526,22 @@ func isComplete(code string) IsCompleteResult {
 	}
 	for _, e := range errs {
 		if strings.Contains(e.Msg, "not terminated") {
-			return IsCompleteResult{Status: "incomplete", Indent: ""}
+			return proto.IsCompleteResult{Status: "incomplete", Indent: ""}
 		}
 	}
 	if errs.Len() > 0 || depth < 0 {
-		return IsCompleteResult{Status: "invalid"}
+		return proto.IsCompleteResult{Status: "invalid"}
 	}
 	if depth > 0 {
-		return IsCompleteResult{Status: "incomplete", Indent: strings.Repeat("\t", depth)}
+		return proto.IsCompleteResult{Status: "incomplete", Indent: strings.Repeat("\t", depth)}
 	}
 	if last.IsOperator() && last != token.RPAREN && last != token.RBRACE && last != token.RBRACK &&
 		last != token.INC && last != token.DEC && last != token.SEMICOLON {
-		return IsCompleteResult{Status: "incomplete", Indent: "\t"}
+		return proto.IsCompleteResult{Status: "incomplete", Indent: "\t"}
 	}
 	parts, err := splitCell(code)
 	if err != nil {
-		return IsCompleteResult{Status: "invalid"}
+		return proto.IsCompleteResult{Status: "invalid"}
 	}
 	for _, p := range parts {
 		var src string
@@ -550,9 +551,9 @@ func isComplete(code string) IsCompleteResult {
 		default:
 			src = "package p;" + p.Src
 		}
-		if _, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
-			return IsCompleteResult{Status: "invalid"}
+		if _, err := parseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
+			return proto.IsCompleteResult{Status: "invalid"}
 		}
 	}
-	return IsCompleteResult{Status: "complete"}
+	return proto.IsCompleteResult{Status: "complete"}
 }

@@ -74,7 +74,7 @@ func funcsOnly(p part) (src string, ok bool) {
 	full := padded(p.Src, p.Line, p.Col)
 	const clause = "package p;"
 	content := clause + full[1:]
-	f, err := parser.ParseFile(token.NewFileSet(), "", content, parser.SkipObjectResolution)
+	f, err := parseFile(token.NewFileSet(), "", content, parser.SkipObjectResolution)
 	if err != nil {
 		return "", false
 	}

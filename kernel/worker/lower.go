@@ -37,8 +37,10 @@ func (f funcError) Error() string { return f() }
 // import name __unetlab_help (see helperSrc).
 var cellHelpers = map[string]map[string]reflect.Value{
 	"unetlab/cellhelp/cellhelp": {
-		"String": reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
-		"Error":  reflect.ValueOf(func(f func() string) error { return funcError(f) }),
+		"String":   reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
+		"Error":    reflect.ValueOf(func(f func() string) error { return funcError(f) }),
+		"Index":    reflect.ValueOf(boundsIndex),
+		"SliceLow": reflect.ValueOf(sliceLow),
 	},
 }
 
@@ -191,6 +193,7 @@ func (u *cellUnit) applyEdits(edits []edit) {
 		}
 		return b.col - a.col
 	})
+	u.edits = append(u.edits, edits...)
 	code := u.code
 	for i := range u.parts {
 		p := &u.parts[i]

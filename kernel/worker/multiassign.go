@@ -44,7 +44,7 @@ func parenMulti(src string) string {
 			content += "\n}"
 		}
 		var err error
-		if f, err = parser.ParseFile(fset, "", content, parser.SkipObjectResolution); err == nil {
+		if f, err = parseFile(fset, "", content, parser.SkipObjectResolution); err == nil {
 			prefix = pre
 			break
 		}
@@ -53,17 +53,24 @@ func parenMulti(src string) string {
 	if f == nil {
 		return src
 	}
+	return parenMultiIn(src, []ast.Node{f}, nil, func(n ast.Node) (int, int, bool) {
+		start := fset.Position(n.Pos()).Offset - len(prefix)
+		end := fset.Position(n.End()).Offset - len(prefix)
+		return start, end, start >= 0 && end <= len(src) && start < end
+	})
+}
+
+// parenMultiIn is parenMulti over nodes, the syntax of src already parsed
+// (a file, or statements of the cell's one parse): span maps a node to its
+// offsets in src; listed are statements that stand in a statement list
+// although no node of nodes holds that list.
+func parenMultiIn(src string, nodes []ast.Node, listed []ast.Stmt, span func(ast.Node) (int, int, bool)) string {
 	// edit replaces src[off:end] by s; most are insertions (end == off).
 	type edit struct {
 		off, end int
 		s        string
 	}
 	var ins []edit
-	span := func(n ast.Node) (int, int, bool) {
-		start := fset.Position(n.Pos()).Offset - len(prefix)
-		end := fset.Position(n.End()).Offset - len(prefix)
-		return start, end, start >= 0 && end <= len(src) && start < end
-	}
 	wrap := func(rhs []ast.Expr) {
 		if len(rhs) < 2 {
 			return
@@ -79,8 +86,18 @@ func parenMulti(src string) string {
 	}
 	// Assignment statements that stand in a statement list, where one may
 	// become several.
-	listed := map[*ast.AssignStmt]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
+	inList := map[*ast.AssignStmt]bool{}
+	for _, st := range listed {
+		if as, ok := st.(*ast.AssignStmt); ok {
+			inList[as] = true
+		}
+	}
+	inspect := func(f func(ast.Node) bool) {
+		for _, n := range nodes {
+			ast.Inspect(n, f)
+		}
+	}
+	inspect(func(n ast.Node) bool {
 		var list []ast.Stmt
 		switch x := n.(type) {
 		case *ast.BlockStmt:
@@ -92,15 +109,15 @@ func parenMulti(src string) string {
 		}
 		for _, st := range list {
 			if as, ok := st.(*ast.AssignStmt); ok {
-				listed[as] = true
+				inList[as] = true
 			}
 		}
 		return true
 	})
-	ast.Inspect(f, func(n ast.Node) bool {
+	inspect(func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.AssignStmt:
-			if listed[x] {
+			if inList[x] {
 				if text, ok := splitNil(x, src, span); ok {
 					start, end, _ := span(x)
 					ins = append(ins, edit{start, end, text})

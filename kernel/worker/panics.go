@@ -37,6 +37,19 @@ var errPanicked = errors.New("worker: evaluation panicked")
 // yaegiPosRE is the position yaegi puts before some panic values.
 var yaegiPosRE = regexp.MustCompile(`^\d+:\d+: `)
 
+// panicLine returns the cell line of the top-level statement that
+// panicked: the line of the outermost frame of the cell's top level among
+// frames (innermost first, "cell (cell:L:C)"); 1 when there is none.
+func panicLine(frames []string) int {
+	for i := len(frames) - 1; i >= 0; i-- {
+		if m := frameRE.FindStringSubmatch(frames[i]); m != nil && m[1] == "cell" {
+			n, _ := strconv.Atoi(m[2])
+			return n
+		}
+	}
+	return 1
+}
+
 // frameRE reads a traceback frame: "name (cell:L:C)".
 var frameRE = regexp.MustCompile(`^(.*) \(cell:(\d+):(\d+)\)$`)
 

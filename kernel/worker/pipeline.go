@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"go/ast"
 	"slices"
 	"strings"
 )
@@ -11,6 +12,12 @@ import (
 // order, listed once in cellPasses. Each pass reads and extends the
 // cellUnit; an error stops the cell (before anything ran, for the passes up
 // to and including the check).
+//
+// The cell is parsed once, in "split" (parse.go): every later pass reads
+// that one tree (cellUnit.ast, and the check's typed copy of it), never the
+// source again. A pass that rewrites the source records its edits at cell
+// positions (cellUnit.applyEdits), through which the later passes map the
+// tree's positions into the rewritten parts (cellUnit.offIn).
 //
 // Where a new rewrite goes:
 //
@@ -29,6 +36,7 @@ type cellUnit struct {
 
 	// split
 	parts   []part
+	ast     *cellAST      // the cell parsed once (parse.go)
 	decls   []cellDecl    // the declaration parts, in order
 	imports []importEntry // the cell's own imports
 	rebuild bool          // a redefinition: the interpreter is rebuilt
@@ -36,6 +44,9 @@ type cellUnit struct {
 
 	// auto-import
 	auto []importEntry
+
+	// lowering: the edits applied to the parts' sources, at cell positions
+	edits []edit
 
 	// check
 	check checked
@@ -45,6 +56,8 @@ type cellUnit struct {
 	chunks  [][]stmtChunk // statement parts: their chunks (stmts.go)
 
 	out execOutcome
+	// err is the cell's error, set before the after functions run.
+	err error
 	// after runs once the cell ended (ran, failed or panicked), in order.
 	after []func()
 }
@@ -58,7 +71,8 @@ type pass struct {
 // cellPasses is the pipeline, in order.
 var cellPasses = []pass{
 	// Front end: one cell, split into imports, declarations and
-	// statements (split.go), the names it declares and redefines.
+	// statements (split.go) and parsed once (parse.go, its trailing
+	// expression split off), the names it declares and redefines.
 	{"split", (*session).passSplit},
 	// Package names used without import (fmt.Println) get their import.
 	{"auto-import", (*session).passAutoImport},
@@ -66,8 +80,9 @@ var cellPasses = []pass{
 	// of them, before anything runs.
 	{"check", (*session).passCheck},
 
-	// Lowering passes (lower.go), in order; new ones go here.
+	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
+	{"lower-bounds", (*session).passLowerBounds},
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},
@@ -85,6 +100,7 @@ func (s *session) runPipeline(ctx context.Context, code string) (execOutcome, er
 	}()
 	for _, p := range cellPasses {
 		if err := p.run(s, u); err != nil {
+			u.err = err
 			return u.out, err
 		}
 	}
@@ -96,9 +112,12 @@ func (s *session) runPipeline(ctx context.Context, code string) (execOutcome, er
 func (s *session) passSplit(u *cellUnit) error {
 	parts, err := splitCell(u.code)
 	if err != nil {
-		return syntaxError(err)
+		return syntaxError(err, u.code)
 	}
 	u.parts = parts
+	if u.ast, err = parseCell(u.code, parts); err != nil {
+		return syntaxError(err, u.code)
+	}
 	known := map[string]bool{}
 	for _, d := range s.decls {
 		for _, n := range d.names {
@@ -108,19 +127,24 @@ func (s *session) passSplit(u *cellUnit) error {
 	for _, p := range parts {
 		switch p.Kind {
 		case partDecl:
-			names, vars, err := declNames(p)
-			if err != nil {
-				return syntaxError(err)
+			items := u.ast.declItems(p)
+			var names, vars []string
+			line, col := 0, 0
+			for _, it := range items {
+				names = append(names, it.names...)
+				vars = append(vars, it.vars...)
+				if slices.Contains(it.names, "main") {
+					line, col = it.line, it.col
+				}
 			}
-			if slices.Contains(names, "main") {
-				line, col := mainPos(p)
+			if line > 0 {
 				msg := fmt.Sprintf("cell:%d:%d: a cell cannot declare main: the interpreter would call it after every cell; give the function another name", line, col)
 				return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
 			}
-			d := cellDecl{p: p, names: names, vars: vars}
+			d := cellDecl{p: p, names: names, vars: vars, items: items}
 			switch {
 			case !anyKnown(known, names):
-			case s.unchanged(p):
+			case s.unchanged(items):
 				// The same declarations again (the cell is re-run):
 				// keep them; only variables are initialised again.
 				d.skip = len(vars) == 0
@@ -131,10 +155,7 @@ func (s *session) passSplit(u *cellUnit) error {
 			}
 			u.decls = append(u.decls, d)
 		case partImport:
-			ims, err := importSpecs(p)
-			if err != nil {
-				return syntaxError(err)
-			}
+			ims := u.ast.importSpecs(p)
 			for _, im := range ims {
 				if old, ok := s.importedAs(im.nameOrDefault()); ok && old.path != im.path {
 					u.rebuild = true
@@ -148,17 +169,14 @@ func (s *session) passSplit(u *cellUnit) error {
 }
 
 func (s *session) passAutoImport(u *cellUnit) error {
-	u.auto = s.autoImports(u.parts, u.imports, u.decls)
+	u.auto = s.autoImports(u.ast, u.imports, u.decls)
 	return nil
 }
 
 // passCheck type-checks the cell; once the cell ended, the session's
 // checker learns what it declared and defined.
 func (s *session) passCheck(u *cellUnit) error {
-	u.check = s.checkCell(u.parts, u.decls, u.imports, u.auto)
-	if len(u.check.syntax) > 0 {
-		return syntaxError(u.check.syntax)
-	}
+	u.check = s.checkCell(u.ast, u.parts, u.decls, u.imports, u.auto)
 	if len(u.check.errs) > 0 {
 		return compileErrors(u.check.errs)
 	}
@@ -172,7 +190,19 @@ func (s *session) passCheck(u *cellUnit) error {
 			names = append(names, d.names...)
 		}
 		s.check.noteDecls(names)
-		s.check.noteDefines(u.check.defines)
+		defines := u.check.defines
+		if u.err != nil && toCellError(u.err).EName == "panic" {
+			// The statements after the one that panicked did not run:
+			// the variables they define stay undefined, not defined and
+			// empty (yaegi declared them all before running the cell).
+			// Those defined before it, and variables the session had,
+			// keep what the cell gave them.
+			s.framesMu.Lock()
+			stop := panicLine(s.frames)
+			s.framesMu.Unlock()
+			defines = s.check.ranBefore(&u.check, defines, stop)
+		}
+		s.check.noteDefines(defines)
 	})
 	return nil
 }
@@ -187,10 +217,20 @@ func (s *session) passWorkarounds(u *cellUnit) error {
 	for i, p := range u.parts {
 		switch p.Kind {
 		case partDecl:
-			u.declSrc[i] = parenMulti(padded(p.Src, p.Line, p.Col))
+			var nodes []ast.Node
+			for _, d := range u.ast.file.Decls {
+				if u.ast.inPart(p, d.Pos(), d.End()) {
+					nodes = append(nodes, d)
+				}
+			}
+			src := parenMultiIn(p.Src, nodes, nil, func(n ast.Node) (int, int, bool) {
+				s, e := u.offIn(p, n.Pos(), false), u.offIn(p, n.End(), true)
+				return s, e, s >= 0 && e <= len(p.Src) && s < e
+			})
+			u.declSrc[i] = padded(src, p.Line, p.Col)
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
-				u.chunks[i] = stmtChunks(p)
+				u.chunks[i] = stmtChunks(u, p)
 			}
 		}
 	}

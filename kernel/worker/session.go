@@ -24,6 +24,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/kernel/wire"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"github.com/unetlab/unetlab/stdlib"
 )
 
@@ -174,7 +175,7 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	// For the parent: not shown as output, but quoted when the panic ends
 	// the process (a panic in a goroutine the cell started).
 	if p.s.opt.FrameMarkers {
-		_, _ = fmt.Fprintf(p.w, "%sframe;%s%c", markerCommon, frame, markerEnd)
+		_, _ = fmt.Fprintf(p.w, "%s%s%c", proto.MarkerFrame, frame, proto.MarkerEnd)
 	}
 	return len(b), nil
 }
@@ -190,15 +191,8 @@ func (s *session) setWrapped(w bool) {
 // or in a var or const declaration, as a "definition loop" (or "constant
 // definition loop"); this gives the usual message instead.
 func (s *session) undefinedIn(p part) *cellError {
-	clause := "package p;func _(){"
-	content := clause + padded(p.Src, p.Line, p.Col)[1:] + "\n}"
-	if p.Kind == partDecl {
-		clause = "package p;"
-		content = clause + padded(p.Src, p.Line, p.Col)[1:]
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", content, 0)
-	if err != nil {
+	fset, unresolved := s.unresolvedIn(p)
+	if fset == nil {
 		return nil
 	}
 	known := map[string]bool{}
@@ -216,7 +210,7 @@ func (s *session) undefinedIn(p part) *cellError {
 	for _, b := range goBuiltins {
 		known[b] = true
 	}
-	for _, id := range f.Unresolved {
+	for _, id := range unresolved {
 		if known[id.Name] || s.vars[id.Name] != nil {
 			continue
 		}
@@ -224,14 +218,35 @@ func (s *session) undefinedIn(p part) *cellError {
 			continue
 		}
 		pos := fset.Position(id.Pos())
-		col := pos.Column
-		if pos.Line == 1 {
-			col -= len(clause)
-		}
-		msg := fmt.Sprintf("cell:%d:%d: undefined: %s", pos.Line, col, id.Name)
+		msg := fmt.Sprintf("cell:%d:%d: undefined: %s", pos.Line, pos.Column, id.Name)
 		return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
 	}
 	return nil
+}
+
+// unresolvedIn returns the identifiers of part p that the cell does not
+// define, from the cell's one parse; a part the lowering passes changed
+// is parsed again, as it now reads. A nil fset: p does not parse.
+func (s *session) unresolvedIn(p part) (*token.FileSet, []*ast.Ident) {
+	if u := s.unit; u != nil && u.ast != nil && !u.editedIn(p) {
+		var out []*ast.Ident
+		for _, id := range u.ast.file.Unresolved {
+			if u.ast.inPart(p, id.Pos(), id.End()) {
+				out = append(out, id)
+			}
+		}
+		return u.ast.fset, out
+	}
+	content := "package p;func _(){" + atCell(p) + "\n}"
+	if p.Kind == partDecl {
+		content = "package p;" + atCell(p)
+	}
+	fset := token.NewFileSet()
+	f, err := parseFile(fset, "cell", content, 0)
+	if err != nil {
+		return nil, nil
+	}
+	return fset, f.Unresolved
 }
 
 // globals returns the interpreter's global variables. yaegi's Globals
@@ -270,7 +285,8 @@ type cellDecl struct {
 	p     part
 	names []string
 	vars  []string
-	skip  bool // unchanged re-declaration of functions, types or constants
+	items []declItem // its declarations (cellAST.declItems)
+	skip  bool       // unchanged re-declaration of functions, types or constants
 }
 
 func anyKnown(known map[string]bool, names []string) bool {
@@ -282,13 +298,9 @@ func anyKnown(known map[string]bool, names []string) bool {
 	return false
 }
 
-// unchanged reports whether every declaration of part p is kept with the
-// same names and source.
-func (s *session) unchanged(p part) bool {
-	items, err := declItems(p)
-	if err != nil {
-		return false
-	}
+// unchanged reports whether every declaration of items (a part's) is kept
+// with the same names and source.
+func (s *session) unchanged(items []declItem) bool {
 	for _, it := range items {
 		found := false
 		for _, d := range s.decls {
@@ -358,24 +370,35 @@ func toCellError(err error) *cellError {
 }
 
 // syntaxError converts a go/scanner or go/parser error whose positions are
-// already the cell's.
-func syntaxError(err error) *cellError {
+// already those of code, the cell, into gc's wording (syntaxmsg.go): every
+// error, one a line, as go build lists them.
+func syntaxError(err error, code string) *cellError {
 	var list scanner.ErrorList
-	if errors.As(err, &list) && len(list) > 1 {
-		// Every error, one a line, as go build lists them.
-		list.RemoveMultiples()
-		var lines []string
-		for i, e := range list {
-			if i == maxErrors {
-				lines = append(lines, "too many errors")
-				break
-			}
-			lines = append(lines, fmt.Sprintf("cell:%d:%d: %s", e.Pos.Line, e.Pos.Column, e.Msg))
+	if !errors.As(err, &list) {
+		var one *scanner.Error
+		if !errors.As(err, &one) {
+			msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
+			return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 		}
-		msg := strings.Join(lines, "\n")
-		return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
+		list = scanner.ErrorList{one}
 	}
-	msg := posRE.ReplaceAllString(err.Error(), "cell:$2:$3: ")
+	list.RemoveMultiples()
+	var lines []string
+	for i, e := range list {
+		if i == maxErrors {
+			lines = append(lines, "too many errors")
+			break
+		}
+		col := e.Pos.Column
+		if e.Msg == "string literal not terminated" || e.Msg == "rune literal not terminated" {
+			// gc reports the newline, go/scanner the literal's start.
+			if ls := strings.Split(code, "\n"); e.Pos.Line >= 1 && e.Pos.Line <= len(ls) {
+				col = len(ls[e.Pos.Line-1]) + 1
+			}
+		}
+		lines = append(lines, fmt.Sprintf("cell:%d:%d: %s", e.Pos.Line, col, gcSyntax(e.Msg, code, e.Pos.Line, e.Pos.Column)))
+	}
+	msg := strings.Join(lines, "\n")
 	return &cellError{EName: "SyntaxError", EValue: msg, Traceback: strings.Split("SyntaxError: "+msg, "\n")}
 }
 
@@ -485,10 +508,9 @@ func (s *session) passRun(u *cellUnit) error {
 				return s.evalError(err, p)
 			}
 			s.forget(d.names)
-			items, _ := declItems(p)
-			for _, it := range items {
+			for _, it := range d.items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: parenMulti(padded(it.text, it.line, it.col)), text: it.text, doc: it.doc})
+					src: padded(u.ast.parenMultiDecl(it), it.line, it.col), text: it.text, doc: it.doc})
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
@@ -496,7 +518,7 @@ func (s *session) passRun(u *cellUnit) error {
 			}
 		case partStmt:
 			if strings.TrimSpace(p.Src) != "" {
-				s.noteVars(p.Src)
+				s.noteVars(u.ast.stmts(p))
 				chunks := u.chunks[pi]
 				if len(chunks) > 1 {
 					// yaegi no longer sees the whole part before running
@@ -555,9 +577,11 @@ func (s *session) evalError(err error, p part) error {
 // value cannot: interpreted methods are not in its reflect type).
 func (s *session) evalResult(ctx context.Context, expr string, line, col int, typed *checked) (display.Bundle, error) {
 	const v = helperPrefix + "_v"
-	n := s.resultCount(expr)
+	n := -1
 	checked, compiledOnly := false, false
-	if typed != nil && typed.hasValue && typed.result.Type != nil {
+	if typed == nil || !typed.hasValue || typed.result.Type == nil {
+		n = s.resultCount(expr) // the checker does not know it: parse it
+	} else {
 		// The checker knows the expression: its arity, and whether its
 		// value may have interpreted methods (else the bare value is the
 		// result, one evaluation, no helper variable).
@@ -747,7 +771,7 @@ var builtinResults = map[string]int{
 // resultCount returns how many values expr has: 1 for anything but a call,
 // the callee's result count for a call it can resolve, -1 when unknown.
 func (s *session) resultCount(expr string) int {
-	e, err := parser.ParseExpr(expr)
+	e, err := parseExpr(expr)
 	if err != nil {
 		return -1
 	}
@@ -839,7 +863,7 @@ func (s *session) funcDecl(name string) (int, bool) {
 		if !slices.Contains(d.names, name) {
 			continue
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
+		f, err := parseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
 		if err != nil {
 			return 0, false
 		}
@@ -944,7 +968,7 @@ func (s *session) forget(names []string) {
 // usesAny reports whether declaration d mentions any of names (as an
 // identifier anywhere, receiver types included).
 func usesAny(d declEntry, names map[string]bool) bool {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
+	f, err := parseFile(token.NewFileSet(), "", "package p;"+d.src[1:], parser.SkipObjectResolution)
 	if err != nil {
 		return true
 	}
@@ -993,60 +1017,65 @@ func mainPos(p part) (int, int) {
 // declItem is one top-level declaration of a declaration part.
 type declItem struct {
 	names, vars []string
-	text        string // its source
-	doc         string // its doc comment
-	line, col   int    // its position in the cell
+	text        string   // its source
+	doc         string   // its doc comment
+	line, col   int      // its position in the cell
+	node        ast.Decl // its syntax, for the current cell's (cellAST.declItems)
 }
 
 // declItems splits a declaration part into its top-level declarations, so
-// that a redefinition drops only the declaration it replaces.
+// that a redefinition drops only the declaration it replaces. (The current
+// cell's come from its one parse, cellAST.declItems; this parses the
+// declarations of a part alone.)
 func declItems(p part) ([]declItem, error) {
-	const clause = "package p;"
-	content := clause + padded(p.Src, p.Line, p.Col)[1:]
+	content := "package p;" + atCell(p)
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
+	f, err := parseFile(fset, "cell", content, parser.SkipObjectResolution|parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
 	var items []declItem
 	for _, d := range f.Decls {
-		var it declItem
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			it.doc = d.Doc.Text()
-			if d.Recv != nil && len(d.Recv.List) > 0 {
-				it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
-			} else if d.Name.Name != "init" && d.Name.Name != "_" {
-				it.names = append(it.names, d.Name.Name)
-			}
-		case *ast.GenDecl:
-			it.doc = d.Doc.Text()
-			for _, sp := range d.Specs {
-				switch sp := sp.(type) {
-				case *ast.TypeSpec:
-					it.names = append(it.names, sp.Name.Name)
-				case *ast.ValueSpec:
-					for _, n := range sp.Names {
-						if n.Name == "_" {
-							continue
-						}
-						it.names = append(it.names, n.Name)
-						if d.Tok == token.VAR {
-							it.vars = append(it.vars, n.Name)
-						}
+		it := declItemOf(d)
+		start, end := fset.Position(d.Pos()), fset.Position(d.End())
+		it.text = content[start.Offset:end.Offset]
+		it.line, it.col = start.Line, start.Column
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// declItemOf returns the names, variables and doc of declaration d.
+func declItemOf(d ast.Decl) declItem {
+	var it declItem
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		it.doc = d.Doc.Text()
+		if d.Recv != nil && len(d.Recv.List) > 0 {
+			it.names = append(it.names, recvName(d.Recv.List[0].Type)+"."+d.Name.Name)
+		} else if d.Name.Name != "init" && d.Name.Name != "_" {
+			it.names = append(it.names, d.Name.Name)
+		}
+	case *ast.GenDecl:
+		it.doc = d.Doc.Text()
+		for _, sp := range d.Specs {
+			switch sp := sp.(type) {
+			case *ast.TypeSpec:
+				it.names = append(it.names, sp.Name.Name)
+			case *ast.ValueSpec:
+				for _, n := range sp.Names {
+					if n.Name == "_" {
+						continue
+					}
+					it.names = append(it.names, n.Name)
+					if d.Tok == token.VAR {
+						it.vars = append(it.vars, n.Name)
 					}
 				}
 			}
 		}
-		start, end := fset.Position(d.Pos()), fset.Position(d.End())
-		it.text = content[start.Offset:end.Offset]
-		it.line, it.col = start.Line, start.Column
-		if it.line == 1 {
-			it.col -= len(clause)
-		}
-		items = append(items, it)
 	}
-	return items, nil
+	return it
 }
 
 func recvName(e ast.Expr) string {
@@ -1070,7 +1099,7 @@ func recvName(e ast.Expr) string {
 
 // importSpecs parses an import part.
 func importSpecs(p part) ([]importEntry, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "cell", "package p;"+padded(p.Src, p.Line, p.Col)[1:], parser.ImportsOnly)
+	f, err := parseFile(token.NewFileSet(), "cell", "package p;"+atCell(p), parser.ImportsOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -1191,10 +1220,10 @@ func packageFor(name, sel string) (string, bool) {
 	return "", false
 }
 
-// autoImports finds package selectors X.Sel in the cell whose X is not
-// defined anywhere (not imported, not a user name, not declared in the
-// cell) and names exactly one package of the tables.
-func (s *session) autoImports(parts []part, cellImports []importEntry, decls []cellDecl) []importEntry {
+// autoImports finds package selectors X.Sel in the cell (its one parse,
+// a) whose X is not defined anywhere (not imported, not a user name, not
+// declared in the cell) and names exactly one package of the tables.
+func (s *session) autoImports(a *cellAST, cellImports []importEntry, decls []cellDecl) []importEntry {
 	defined := map[string]bool{}
 	for _, im := range s.imports {
 		defined[im.nameOrDefault()] = true
@@ -1220,43 +1249,28 @@ func (s *session) autoImports(parts []part, cellImports []importEntry, decls []c
 	}
 	want := map[string]string{}
 	var order []string
-	for _, p := range parts {
-		var src string
-		switch p.Kind {
-		case partDecl:
-			src = "package p\n" + p.Src
-		case partStmt:
-			src = "package p\nfunc _() {\n" + p.Src + "\n" + p.Expr + "\n}"
-		default:
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
-		if err != nil {
-			continue
-		}
-		unresolved := map[*ast.Ident]bool{}
-		for _, id := range f.Unresolved {
-			unresolved[id] = true
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			x, ok := sel.X.(*ast.Ident)
-			if !ok || !unresolved[x] || defined[x.Name] {
-				return true
-			}
-			if _, seen := want[x.Name]; seen {
-				return true
-			}
-			if path, ok := packageFor(x.Name, sel.Sel.Name); ok {
-				want[x.Name] = path
-				order = append(order, x.Name)
-			}
-			return true
-		})
+	unresolved := map[*ast.Ident]bool{}
+	for _, id := range a.file.Unresolved {
+		unresolved[id] = true
 	}
+	ast.Inspect(a.file, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		x, ok := sel.X.(*ast.Ident)
+		if !ok || !unresolved[x] || defined[x.Name] {
+			return true
+		}
+		if _, seen := want[x.Name]; seen {
+			return true
+		}
+		if path, ok := packageFor(x.Name, sel.Sel.Name); ok {
+			want[x.Name] = path
+			order = append(order, x.Name)
+		}
+		return true
+	})
 	var out []importEntry
 	for _, n := range order {
 		out = append(out, importEntry{path: want[n]})

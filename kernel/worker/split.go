@@ -1,8 +1,7 @@
 package worker
 
 import (
-	"go/ast"
-	"go/parser"
+	"fmt"
 	"go/scanner"
 	"go/token"
 	"strings"
@@ -43,6 +42,14 @@ func padded(src string, line, col int) string {
 		line = 1
 	}
 	return strings.Repeat("\n", line) + strings.Repeat(" ", max(col-1, 0)) + src
+}
+
+// atCell returns p's source after a line directive that puts it at its
+// position in the cell, file "cell": parsed after a package clause (and
+// whatever else a wrapper needs), its nodes and errors have the cell's
+// positions, on the first line too.
+func atCell(p part) string {
+	return fmt.Sprintf("/*line cell:%d:%d*/", max(p.Line, 1), max(p.Col, 1)) + p.Src
 }
 
 // item is one top-level statement or declaration of a cell.
@@ -140,52 +147,36 @@ func splitCell(src string) ([]part, error) {
 		line, col := lineCol(src, it.start)
 		parts = append(parts, part{Kind: it.kind, Line: line, Col: col, Src: text})
 	}
-	// The trailing expression.
-	if n := len(parts); n > 0 && parts[n-1].Kind == partStmt {
-		p := &parts[n-1]
-		last := items[len(items)-1]
-		for i := len(items) - 1; i >= 0; i-- {
-			if strings.TrimSpace(src[items[i].start:items[i].end]) != "" {
-				last = items[i]
-				break
-			}
-		}
-		text := strings.TrimRight(src[last.start:last.end], " \t\r\n;")
-		if isExpr(text) {
-			p.Expr = text
-			p.ExprLine, p.ExprCol = lineCol(src, last.start)
-			pstart := offsetOf(src, p.Line, p.Col)
-			if last.start > pstart {
-				p.Src = strings.TrimRight(src[pstart:last.start], " \t\r\n;")
-			} else {
-				p.Src = ""
-			}
-		}
-	}
 	return parts, nil
 }
 
-// isExpr reports whether text is a single expression (a candidate result).
-func isExpr(text string) bool {
-	e, err := parser.ParseExpr(text)
-	if err != nil {
-		return false
-	}
-	// A func literal alone is an expression but never meant as a result
-	// display; still, it is a value: keep it.
-	_ = e
-	return true
-}
-
-// isFuncDecl reports whether text (starting with "func (") parses as a
-// method declaration rather than a func literal statement.
+// isFuncDecl reports whether text (starting with "func (") is a method
+// declaration rather than a func literal statement, by its tokens: a
+// method's receiver list is followed by its name and its parameters'
+// "(" (func (p P) Name(...)), which no func literal has after its
+// parameter list (a result type, then "{").
 func isFuncDecl(text string) bool {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+text, parser.SkipObjectResolution)
-	if err != nil || len(f.Decls) != 1 {
+	fset := token.NewFileSet()
+	var sc scanner.Scanner
+	sc.Init(fset.AddFile("", -1, len(text)), []byte(text), nil, 0)
+	next := func() token.Token {
+		_, tok, _ := sc.Scan()
+		return tok
+	}
+	if next() != token.FUNC || next() != token.LPAREN {
 		return false
 	}
-	_, ok := f.Decls[0].(*ast.FuncDecl)
-	return ok
+	for depth := 1; depth > 0; {
+		switch next() {
+		case token.LPAREN:
+			depth++
+		case token.RPAREN:
+			depth--
+		case token.EOF:
+			return false
+		}
+	}
+	return next() == token.IDENT && next() == token.LPAREN
 }
 
 // lineCol returns the 1-based line and byte column of offset off in src.

@@ -33,6 +33,10 @@ func TestSplitCell(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The parse splits the trailing expression off.
+			if _, err := parseCell(c.code, parts); err != nil {
+				t.Fatal(err)
+			}
 			var got []string
 			for _, p := range parts {
 				s := fmt.Sprintf("%s@%d:%d[%s]", p.Kind, p.Line, p.Col, p.Src)

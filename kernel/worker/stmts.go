@@ -36,12 +36,18 @@ type stmtChunk struct {
 	// ok, when not nil, is the chunk's only statement, a comma-ok :=
 	// (see commaOk).
 	ok *commaOkStmt
+	// text, when not "", is what src evaluates before wrapping: p.Src
+	// padded, with parenMulti's rewrite made on the cell's one parse.
+	text string
 }
 
 // src returns the chunk's source to evaluate, the statements on their own
 // lines and columns (see padded).
 func (c stmtChunk) src() string {
-	src := parenMulti(padded(c.p.Src, c.p.Line, c.p.Col)) // see multiassign.go
+	src := c.text
+	if src == "" {
+		src = parenMulti(padded(c.p.Src, c.p.Line, c.p.Col)) // see multiassign.go
+	}
 	if !c.wrap {
 		return src
 	}
@@ -56,29 +62,39 @@ func (c stmtChunk) src() string {
 // that uses goto or return (whose meaning a function literal would change)
 // or a top-level defer (which would run at the end of its chunk), is one
 // unwrapped chunk, as it always was.
-func stmtChunks(p part) []stmtChunk {
-	whole := []stmtChunk{{p: p}}
-	const head = "package p;func _(){\n"
-	content := head + p.Src + "\n}"
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", content, parser.SkipObjectResolution)
-	if err != nil || len(f.Decls) != 1 {
-		return whole // the interpreter reports the error
+//
+// The statements come from the cell's one parse (u.ast); p is the part as
+// the lowering passes left it (u.offIn maps the parse's positions into it).
+func stmtChunks(u *cellUnit, p part) []stmtChunk {
+	list := u.ast.stmts(p)
+	if len(list) == 0 {
+		return []stmtChunk{{p: p}}
 	}
-	body := f.Decls[0].(*ast.FuncDecl).Body
-	if len(body.List) == 0 {
-		return whole
+	// evalText is what a chunk c, p.Src[start:] holding the statements
+	// sts, evaluates (see stmtChunk.src).
+	evalText := func(c part, start int, sts []ast.Stmt) string {
+		nodes := make([]ast.Node, len(sts))
+		for i, st := range sts {
+			nodes[i] = st
+		}
+		text := parenMultiIn(c.Src, nodes, sts, func(n ast.Node) (int, int, bool) {
+			s, e := u.offIn(p, n.Pos(), false)-start, u.offIn(p, n.End(), true)-start
+			return s, e, s >= 0 && e <= len(c.Src) && s < e
+		})
+		return padded(text, c.Line, c.Col)
 	}
+	whole := []stmtChunk{{p: p, text: evalText(p, 0, list)}}
 	type span struct {
 		start, end int // offsets in p.Src
+		st         ast.Stmt
 		define     bool
 		scoped     bool
 		ok         *commaOkStmt
 	}
 	var spans []span
 	anyScoped := false
-	off := func(pos token.Pos) int { return fset.Position(pos).Offset - len(head) }
-	for _, st := range body.List {
+	off := func(pos token.Pos) int { return u.offIn(p, pos, false) }
+	for _, st := range list {
 		if _, ok := st.(*ast.EmptyStmt); ok {
 			continue
 		}
@@ -87,10 +103,7 @@ func stmtChunks(p part) []stmtChunk {
 			// the part would run it early.
 			return whole
 		}
-		sp := span{
-			start: fset.Position(st.Pos()).Offset - len(head),
-			end:   fset.Position(st.End()).Offset - len(head),
-		}
+		sp := span{start: u.offIn(p, st.Pos(), false), end: u.offIn(p, st.End(), true), st: st}
 		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
 			sp.define = true
 			if sp.ok = commaOk(as, p.Src, off); sp.ok != nil {
@@ -144,11 +157,12 @@ func stmtChunks(p part) []stmtChunk {
 			col += p.Col - 1
 		}
 		line += p.Line - 1
-		chunks = append(chunks, stmtChunk{
-			p:    part{Kind: partStmt, Line: line, Col: col, Src: p.Src[start:end]},
-			wrap: !spans[i].define && scoped,
-			ok:   spans[i].ok,
-		})
+		c := part{Kind: partStmt, Line: line, Col: col, Src: p.Src[start:end]}
+		var sts []ast.Stmt
+		for _, sp := range spans[i:j] {
+			sts = append(sts, sp.st)
+		}
+		chunks = append(chunks, stmtChunk{p: c, wrap: !spans[i].define && scoped, ok: spans[i].ok, text: evalText(c, start, sts)})
 		i = j
 	}
 	return chunks
@@ -299,7 +313,7 @@ func (s *session) evalTyped(ctx context.Context, p part) (bool, error) {
 	}
 	const head = "package p;func _(){\n"
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", head+p.Src+"\n}", parser.SkipObjectResolution)
+	f, err := parseFile(fset, "", head+p.Src+"\n}", parser.SkipObjectResolution)
 	if err != nil {
 		return false, nil
 	}
@@ -451,7 +465,7 @@ func (s *session) chanElem(name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("its element type %s cannot be written in a cell", str)
 	}
-	e, err := parser.ParseExpr(src)
+	e, err := parseExpr(src)
 	if err != nil {
 		return "", err
 	}

@@ -24,7 +24,11 @@ func (s *session) typeOfChain(chain string) (types.TypeAndValue, bool) {
 	}
 	defer s.mu.Unlock()
 	p := part{Kind: partStmt, Line: 1, Col: 1, Expr: chain, ExprLine: 1, ExprCol: 1}
-	c := s.checkCell([]part{p}, nil, nil, s.autoImports([]part{p}, nil, nil))
+	a, err := parseCell(chain, []part{p})
+	if err != nil {
+		return types.TypeAndValue{}, false
+	}
+	c := s.checkCell(a, []part{p}, nil, nil, s.autoImports(a, nil, nil))
 	if c.skipped || len(c.errs) > 0 || !c.hasValue || c.result.Type == nil || !c.result.IsValue() {
 		return types.TypeAndValue{}, false
 	}
@@ -112,7 +116,7 @@ const declHead = "package p\n"
 // parseDecl parses the text of a kept declaration.
 func parseDecl(text string) (*ast.File, *token.FileSet, bool) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", declHead+text, parser.SkipObjectResolution)
+	f, err := parseFile(fset, "", declHead+text, parser.SkipObjectResolution)
 	return f, fset, err == nil
 }
 

@@ -1,4 +1,4 @@
-package worker
+package host
 
 import (
 	"bytes"
@@ -12,7 +12,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Options say how to start the worker process.
@@ -47,7 +50,7 @@ const tailSize = 4 << 10
 // Its methods are safe for concurrent use; Execute calls run one at a time.
 type Process struct {
 	cmd  *exec.Cmd
-	enc  *encoder
+	enc  *proto.Encoder
 	opt  Options
 	done chan struct{}
 
@@ -61,24 +64,28 @@ type Process struct {
 	calls map[uint64]*call
 	// owner is the request that the stream text now flushable belongs to:
 	// the owner named by the last marked message delivered (see
-	// protocol.go); 0 when the child is idle.
+	// package proto); 0 when the child is idle.
 	owner uint64
 	// idle holds events whose owner nobody waits for, in order, for
 	// idleFn (run by idleLoop), or, while there is no idleFn, for the next
 	// Execute or Comm call. idleBusy: idleLoop is handing events out.
-	idle     []Event
-	idleFn   func(Event)
+	idle     []proto.Event
+	idleFn   func(proto.Event)
 	idleBusy bool
 	pending  [2][]segment // stream text not yet delivered: stdout, stderr
 	seen     [2]uint64    // last sync marker seen on each stream
 	// delivered is the last sync number whose message went out: text
 	// written after marker N waits until message N is delivered.
-	delivered  uint64
-	eof        [2]bool       // stream closed
-	streamsEOF chan struct{} // closed once both streams are closed
-	tail       []byte        // last tailSize bytes of stderr
-	fatal      []byte        // stderr from a fatal runtime error on, at most fatalSize bytes
-	stopped    bool          // control channel closed
+	delivered uint64
+	eof       [2]bool // stream closed
+	// drained: the stream holds nothing the child wrote (it reached end
+	// of file, or everything buffered in the pipe when the child exited
+	// was read); streamsDrained is closed once both are.
+	drained        [2]bool
+	streamsDrained chan struct{}
+	tail           []byte // last tailSize bytes of stderr
+	fatal          []byte // stderr from a fatal runtime error on, at most fatalSize bytes
+	stopped        bool   // control channel closed
 }
 
 // segment is stream text written after sync marker number after.
@@ -91,13 +98,13 @@ type segment struct {
 type call struct {
 	id     uint64
 	owns   bool // an Execute or a Comm: output owned by it goes to it
-	reply  chan reply
+	reply  chan proto.Reply
 	mu     sync.Mutex
-	events []Event
+	events []proto.Event
 	signal chan struct{}
 }
 
-func (c *call) push(e Event) {
+func (c *call) push(e proto.Event) {
 	c.mu.Lock()
 	c.events = append(c.events, e)
 	c.mu.Unlock()
@@ -107,7 +114,7 @@ func (c *call) push(e Event) {
 	}
 }
 
-func (c *call) take() []Event {
+func (c *call) take() []proto.Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ev := c.events
@@ -168,7 +175,7 @@ func Start(ctx context.Context, opt *Options) (*Process, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = append(env[:len(env):len(env)], fdsEnv+"=3,4")
+	cmd.Env = append(env[:len(env):len(env)], proto.FDsEnv+"=3,4")
 	cmd.Dir = opt.Dir
 	cmd.Stdout = outW
 	cmd.Stderr = errW
@@ -184,13 +191,13 @@ func Start(ctx context.Context, opt *Options) (*Process, error) {
 	}
 	p := &Process{
 		cmd:   cmd,
-		enc:   newEncoder(reqW),
+		enc:   proto.NewEncoder(reqW),
 		opt:   *opt,
 		done:  make(chan struct{}),
 		calls: map[uint64]*call{},
 	}
 	p.cond = sync.NewCond(&p.mu)
-	p.streamsEOF = make(chan struct{})
+	p.streamsDrained = make(chan struct{})
 	ready := make(chan error, 1)
 	go p.readStream(0, outR)
 	go p.readStream(1, errR)
@@ -200,6 +207,11 @@ func Start(ctx context.Context, opt *Options) (*Process, error) {
 	go func() {
 		err := cmd.Wait()
 		reqW.Close()
+		// Everything the child wrote is in the pipes now: the readers
+		// stop waiting for more (a grandchild may hold the pipes open),
+		// read what is buffered and say so (see readStream).
+		_ = outR.SetReadDeadline(pastDeadline)
+		_ = errR.SetReadDeadline(pastDeadline)
 		p.mu.Lock()
 		p.waitErr = err
 		p.mu.Unlock()
@@ -207,16 +219,24 @@ func Start(ctx context.Context, opt *Options) (*Process, error) {
 	}()
 	select {
 	case err := <-ready:
-		if err != nil {
+		switch {
+		case err == nil:
+			return p, nil
+		case errors.Is(err, proto.ErrCrashed):
+			// The child closed its end of the control channel: it is
+			// exiting.
 			select {
 			case <-p.done:
 				return nil, p.crashError("while starting")
-			case <-time.After(2 * time.Second):
+			case <-ctx.Done():
 				p.Close()
-				return nil, err
+				return nil, fmt.Errorf("worker: starting: %w", ctx.Err())
 			}
+		default:
+			// It speaks another protocol: it is no worker of ours.
+			p.Close()
+			return nil, err
 		}
-		return p, nil
 	case <-p.done:
 		return nil, p.crashError("while starting")
 	case <-ctx.Done():
@@ -240,10 +260,16 @@ func (p *Process) Close() error {
 	return nil
 }
 
+// pastDeadline is a read deadline in the past: a read with it returns at
+// once.
+var pastDeadline = time.Unix(1, 0)
+
 // crashError builds the ErrCrashed error: exit status and stderr tail. It
-// waits briefly for the stream readers to drain.
+// is called once the child exited and waits until the stream readers have
+// read everything the child wrote.
 func (p *Process) crashError(when string) error {
-	p.waitStreams(500 * time.Millisecond)
+	<-p.done
+	<-p.streamsDrained
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	status := "exited"
@@ -259,9 +285,9 @@ func (p *Process) crashError(when string) error {
 		tail = foldFatal(string(p.fatal))
 	}
 	if tail == "" {
-		return fmt.Errorf("%w (%s %s)", ErrCrashed, status, when)
+		return fmt.Errorf("%w (%s %s)", proto.ErrCrashed, status, when)
 	}
-	return fmt.Errorf("%w (%s %s); its last error output:\n%s", ErrCrashed, status, when, tail)
+	return fmt.Errorf("%w (%s %s); its last error output:\n%s", proto.ErrCrashed, status, when, tail)
 }
 
 // fatalSize bounds the head of a fatal runtime error's report that is kept.
@@ -397,24 +423,12 @@ func cleanTrace(tail string) string {
 	return strings.TrimSpace(strings.Join(kept, "\n"))
 }
 
-// waitStreams waits until both stream pipes reached EOF (the event), at
-// most d (a grandchild process may hold them open).
-func (p *Process) waitStreams(d time.Duration) {
-	if p.streamsEOF == nil {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-p.streamsEOF:
-	case <-t.C:
-	}
-}
-
 var streamNames = [2]string{"stdout", "stderr"}
 
 // readStream reads the child's stdout (i=0) or stderr (i=1), strips sync
-// markers and buffers the text for flushLoop.
+// markers and buffers the text for flushLoop. Once the child has exited
+// (the read deadline passes), it reads what the pipe holds without
+// waiting, marks the stream drained, and reads on until end of file.
 func (p *Process) readStream(i int, r *os.File) {
 	defer r.Close()
 	buf := make([]byte, 32<<10)
@@ -422,67 +436,18 @@ func (p *Process) readStream(i int, r *os.File) {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			data := append(carry, buf[:n]...)
-			carry = nil
+			carry = p.takeStream(i, carry, buf[:n])
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			_ = r.SetReadDeadline(time.Time{})
+			eof := readBuffered(r, buf, func(b []byte) { carry = p.takeStream(i, carry, b) })
 			p.mu.Lock()
-			for len(data) > 0 {
-				k := bytes.IndexByte(data, markerCommon[0])
-				if k < 0 {
-					p.appendText(i, data)
-					break
-				}
-				p.appendText(i, data[:k])
-				rest := data[k:]
-				if len(rest) < len(markerCommon) {
-					if bytes.HasPrefix([]byte(markerCommon), rest) {
-						carry = append([]byte(nil), rest...)
-						break
-					}
-					p.appendText(i, rest[:1])
-					data = rest[1:]
-					continue
-				}
-				if !bytes.HasPrefix(rest, []byte(markerCommon)) {
-					p.appendText(i, rest[:1])
-					data = rest[1:]
-					continue
-				}
-				end := bytes.IndexByte(rest, markerEnd)
-				if end < 0 {
-					if len(rest) > maxMarker { // not a marker after all
-						p.appendText(i, rest[:1])
-						data = rest[1:]
-						continue
-					}
-					carry = append([]byte(nil), rest...)
-					break
-				}
-				kind, payload, _ := strings.Cut(string(rest[len(markerCommon):end]), ";")
-				switch kind {
-				case "sync":
-					seq, perr := strconv.ParseUint(payload, 10, 64)
-					if perr != nil {
-						p.appendText(i, rest[:1])
-						data = rest[1:]
-						continue
-					}
-					if seq > p.seen[i] {
-						p.seen[i] = seq
-					}
-					p.cond.Broadcast()
-				case "frame":
-					p.addTail([]byte("at " + payload + "\n"))
-				default:
-					p.appendText(i, rest[:1])
-					data = rest[1:]
-					continue
-				}
-				data = rest[end+1:]
-			}
-			if pendingSize(p.pending[i]) > maxPending {
-				p.flushLocked()
-			}
+			p.markDrained(i)
 			p.mu.Unlock()
+			if !eof {
+				continue
+			}
+			err = io.EOF
 		}
 		if err != nil {
 			p.mu.Lock()
@@ -492,14 +457,93 @@ func (p *Process) readStream(i int, r *os.File) {
 			p.eof[i] = true
 			if p.eof[0] && p.eof[1] {
 				p.delivered = ^uint64(0) // the child is gone: nothing more to order
-				close(p.streamsEOF)
 			}
+			p.markDrained(i)
 			p.flushLocked()
 			p.cond.Broadcast()
 			p.mu.Unlock()
 			return
 		}
 	}
+}
+
+// markDrained notes that stream i holds nothing more of the child's; p.mu
+// is held.
+func (p *Process) markDrained(i int) {
+	if p.drained[i] {
+		return
+	}
+	p.drained[i] = true
+	if p.drained[0] && p.drained[1] {
+		close(p.streamsDrained)
+	}
+}
+
+// takeStream buffers data read from stream i, after carry (an incomplete
+// marker from the read before), and returns the new carry.
+func (p *Process) takeStream(i int, carry, read []byte) []byte {
+	data := append(carry, read...)
+	carry = nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(data) > 0 {
+		k := bytes.IndexByte(data, proto.MarkerCommon[0])
+		if k < 0 {
+			p.appendText(i, data)
+			break
+		}
+		p.appendText(i, data[:k])
+		rest := data[k:]
+		if len(rest) < len(proto.MarkerCommon) {
+			if bytes.HasPrefix([]byte(proto.MarkerCommon), rest) {
+				carry = append([]byte(nil), rest...)
+				break
+			}
+			p.appendText(i, rest[:1])
+			data = rest[1:]
+			continue
+		}
+		if !bytes.HasPrefix(rest, []byte(proto.MarkerCommon)) {
+			p.appendText(i, rest[:1])
+			data = rest[1:]
+			continue
+		}
+		end := bytes.IndexByte(rest, proto.MarkerEnd)
+		if end < 0 {
+			if len(rest) > maxMarker { // not a marker after all
+				p.appendText(i, rest[:1])
+				data = rest[1:]
+				continue
+			}
+			carry = append([]byte(nil), rest...)
+			break
+		}
+		kind, payload, _ := strings.Cut(string(rest[len(proto.MarkerCommon):end]), ";")
+		switch kind {
+		case "sync":
+			seq, perr := strconv.ParseUint(payload, 10, 64)
+			if perr != nil {
+				p.appendText(i, rest[:1])
+				data = rest[1:]
+				continue
+			}
+			if seq > p.seen[i] {
+				p.seen[i] = seq
+			}
+			p.cond.Broadcast()
+		case "frame":
+			p.addTail([]byte("at " + payload + "\n"))
+		default:
+			p.appendText(i, rest[:1])
+			data = rest[1:]
+			continue
+		}
+		data = rest[end+1:]
+	}
+	if pendingSize(p.pending[i]) > maxPending {
+		p.flushLocked()
+	}
+	return carry
 }
 
 // appendText buffers stream text; p.mu is held.
@@ -561,7 +605,7 @@ func (p *Process) flushLocked() {
 		}
 		p.pending[i] = p.pending[i][k:]
 		if len(text) > 0 {
-			p.deliverLocked(Event{Stream: &StreamEvent{Name: streamNames[i], Text: string(text)}}, p.owner)
+			p.deliverLocked(proto.Event{Stream: &proto.StreamEvent{Name: streamNames[i], Text: string(text)}}, p.owner)
 		}
 	}
 }
@@ -569,7 +613,7 @@ func (p *Process) flushLocked() {
 // deliverLocked hands an event to the Execute or Comm call that owns it,
 // or to the idle queue when the owner is 0 or nobody waits for it any
 // more; p.mu is held.
-func (p *Process) deliverLocked(e Event, owner uint64) {
+func (p *Process) deliverLocked(e proto.Event, owner uint64) {
 	if c := p.calls[owner]; owner != 0 && c != nil && c.owns {
 		c.push(e)
 		return
@@ -600,7 +644,7 @@ const maxIdle = 10000
 // Events that came before OnIdle was called go to fn too. fn must not call
 // Execute or Comm. Without an idle function (nil, the default) such events
 // are kept and delivered at the start of the next Execute or Comm call.
-func (p *Process) OnIdle(fn func(Event)) {
+func (p *Process) OnIdle(fn func(proto.Event)) {
 	p.mu.Lock()
 	p.idleFn = fn
 	p.cond.Broadcast()
@@ -659,23 +703,23 @@ func (p *Process) flushLoop() {
 // readReplies reads the control channel.
 func (p *Process) readReplies(r *os.File, ready chan<- error) {
 	defer r.Close()
-	dec := newDecoder(r)
+	dec := proto.NewDecoder(r)
 	first := true
 	for {
-		var rep reply
-		if err := dec.next(&rep); err != nil {
+		var rep proto.Reply
+		if err := dec.Next(&rep); err != nil {
 			p.mu.Lock()
 			p.stopped = true
 			p.cond.Broadcast()
 			p.mu.Unlock()
 			if first {
-				ready <- fmt.Errorf("worker: child closed its control channel before it was ready: %w", ErrCrashed)
+				ready <- fmt.Errorf("worker: child closed its control channel before it was ready: %w", proto.ErrCrashed)
 			}
 			return
 		}
 		if first {
 			first = false
-			if rep.Op != opReady {
+			if rep.Op != proto.OpReady {
 				ready <- fmt.Errorf("worker: child's first message is %q, want ready", rep.Op)
 				return
 			}
@@ -691,11 +735,11 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 			p.flushLocked()
 		}
 		switch rep.Op {
-		case opEvent:
+		case proto.OpEvent:
 			if rep.Event != nil {
-				p.deliverLocked(rep.Event.event(), rep.Owner)
+				p.deliverLocked(rep.Event.Event(), rep.Owner)
 			}
-		case opStart:
+		case proto.OpStart:
 			// Without an idle function, what came while idle goes out
 			// with the next cell.
 			if c := p.calls[rep.ID]; c != nil && c.owns && p.idleFn == nil {
@@ -704,7 +748,7 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 				}
 				p.idle = nil
 			}
-		case opDone:
+		case proto.OpDone:
 			if c := p.calls[rep.ID]; c != nil {
 				delete(p.calls, rep.ID)
 				c.reply <- rep
@@ -724,7 +768,7 @@ func (p *Process) readReplies(r *os.File, ready chan<- error) {
 // newCall registers a request waiting for its reply; events says whether
 // the output it owns goes to it (Execute, Comm).
 func (p *Process) newCall(events bool) *call {
-	c := &call{id: p.nextID.Add(1), owns: events, reply: make(chan reply, 1), signal: make(chan struct{}, 1)}
+	c := &call{id: p.nextID.Add(1), owns: events, reply: make(chan proto.Reply, 1), signal: make(chan struct{}, 1)}
 	p.mu.Lock()
 	p.calls[c.id] = c
 	p.mu.Unlock()
@@ -739,7 +783,7 @@ func (p *Process) dropCall(c *call) {
 }
 
 // drain hands c's events to fn, after the idle events emitted before them.
-func (p *Process) drain(c *call, fn func(Event)) {
+func (p *Process) drain(c *call, fn func(proto.Event)) {
 	events := c.take()
 	if len(events) == 0 {
 		return
@@ -756,28 +800,28 @@ func (p *Process) drain(c *call, fn func(Event)) {
 // any goroutine, between the start and the end of the cell; what comes
 // later goes to the idle function (see OnIdle). When the child dies the
 // error wraps ErrCrashed and carries the exit status and the end of the
-// child's stderr (the Go panic report). When ctx is cancelled the cell is
-// interrupted; a cell that does not stop within 2 s kills the child.
-func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event)) (ExecuteResult, error) {
+// child's stderr (the Go panic report). When ctx ends the cell is
+// interrupted (as by Interrupt) and Execute waits for its answer: a cell in
+// a compiled call that ignores its context answers when the call returns,
+// or ends when Close kills the child (the kernel does so on a second
+// interrupt and at shutdown).
+func (p *Process) Execute(ctx context.Context, req proto.ExecuteRequest, fn func(proto.Event)) (proto.ExecuteResult, error) {
 	p.execMu.Lock()
 	defer p.execMu.Unlock()
 	if fn == nil {
-		fn = func(Event) {}
+		fn = func(proto.Event) {}
 	}
 	c := p.newCall(true)
 	defer p.dropCall(c)
 
-	if err := p.enc.send(request{ID: c.id, Op: opExecute, Execute: &req}); err != nil {
-		select {
-		case <-p.done:
-			return ExecuteResult{}, p.crashError("before the cell ran")
-		case <-time.After(time.Second):
-			return ExecuteResult{}, fmt.Errorf("worker: sending the cell: %w", err)
+	if err := p.enc.Send(proto.Request{ID: c.id, Op: proto.OpExecute, Execute: &req}); err != nil {
+		if p.exiting(ctx, err) {
+			return proto.ExecuteResult{}, p.crashError("before the cell ran")
 		}
+		return proto.ExecuteResult{}, fmt.Errorf("worker: sending the cell: %w", err)
 	}
 	drain := func() { p.drain(c, fn) }
 	ctxDone := ctx.Done()
-	var killAt <-chan time.Time
 	for {
 		select {
 		case <-c.signal:
@@ -785,74 +829,97 @@ func (p *Process) Execute(ctx context.Context, req ExecuteRequest, fn func(Event
 		case rep := <-c.reply:
 			drain()
 			if rep.Execute == nil {
-				return ExecuteResult{}, fmt.Errorf("worker: reply without a result: %s", rep.Error)
+				return proto.ExecuteResult{}, fmt.Errorf("worker: proto.Reply without a result: %s", rep.Error)
 			}
-			return rep.Execute.result(), nil
+			return rep.Execute.ExecuteResult(), nil
 		case <-p.done:
 			err := p.crashError("while running the cell")
 			p.mu.Lock()
 			p.flushLocked()
 			p.mu.Unlock()
 			drain()
-			return ExecuteResult{}, err
+			return proto.ExecuteResult{}, err
 		case <-ctxDone:
 			ctxDone = nil
 			_ = p.Interrupt()
-			killAt = time.After(2 * time.Second)
-		case <-killAt:
-			p.Close()
-			drain()
-			return ExecuteResult{}, fmt.Errorf("worker: cell did not stop after its context ended (%w): %w", ctx.Err(), ErrCrashed)
 		}
 	}
 }
 
+// exiting reports whether a failed send (err) means that the child is
+// gone: the request pipe is broken (the child closed its end), and then it
+// waits for the child's exit (or ctx). Other errors (a value JSON cannot
+// encode) leave the child running.
+func (p *Process) exiting(ctx context.Context, err error) bool {
+	if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, os.ErrClosed) {
+		select {
+		case <-p.done:
+			return true
+		default:
+			return false
+		}
+	}
+	select {
+	case <-p.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // request sends a request without events and waits for its reply.
-func (p *Process) request(ctx context.Context, req request) (reply, error) {
+func (p *Process) request(ctx context.Context, req proto.Request) (proto.Reply, error) {
 	c := p.newCall(false)
 	defer p.dropCall(c)
 	req.ID = c.id
-	if err := p.enc.send(req); err != nil {
-		return reply{}, fmt.Errorf("worker: sending %s: %w", req.Op, err)
+	if err := p.enc.Send(req); err != nil {
+		return proto.Reply{}, fmt.Errorf("worker: sending %s: %w", req.Op, err)
 	}
 	select {
 	case rep := <-c.reply:
 		return rep, nil
 	case <-p.done:
-		return reply{}, p.crashError("during " + req.Op)
+		return proto.Reply{}, p.crashError("during " + req.Op)
 	case <-ctx.Done():
-		return reply{}, fmt.Errorf("worker: %s: %w", req.Op, ctx.Err())
+		return proto.Reply{}, fmt.Errorf("worker: %s: %w", req.Op, ctx.Err())
 	}
 }
 
 // Complete returns completions at cursorPos (in code points) of code.
-func (p *Process) Complete(ctx context.Context, code string, cursorPos int) (CompleteResult, error) {
-	rep, err := p.request(ctx, request{Op: opComplete, Code: code, Cursor: cursorPos})
+func (p *Process) Complete(ctx context.Context, code string, cursorPos int) (proto.CompleteResult, error) {
+	rep, err := p.request(ctx, proto.Request{Op: proto.OpComplete, Code: code, Cursor: cursorPos})
 	if err != nil {
-		return CompleteResult{}, err
+		return proto.CompleteResult{}, err
 	}
 	if rep.Complete == nil {
-		return CompleteResult{}, errors.New("worker: complete reply without a result")
+		return proto.CompleteResult{}, errors.New("worker: complete proto.Reply without a result")
 	}
 	return *rep.Complete, nil
 }
 
 // Inspect returns help for the name at cursorPos (in code points).
-func (p *Process) Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (InspectResult, error) {
-	rep, err := p.request(ctx, request{Op: opInspect, Code: code, Cursor: cursorPos, Detail: detailLevel})
+func (p *Process) Inspect(ctx context.Context, code string, cursorPos, detailLevel int) (proto.InspectResult, error) {
+	rep, err := p.request(ctx, proto.Request{Op: proto.OpInspect, Code: code, Cursor: cursorPos, Detail: detailLevel})
 	if err != nil {
-		return InspectResult{}, err
+		return proto.InspectResult{}, err
 	}
 	if rep.Inspect == nil {
-		return InspectResult{}, errors.New("worker: inspect reply without a result")
+		return proto.InspectResult{}, errors.New("worker: inspect proto.Reply without a result")
 	}
-	return InspectResult{Found: rep.Inspect.Found, Data: fromWire(rep.Inspect.Data)}, nil
+	return proto.InspectResult{Found: rep.Inspect.Found, Data: proto.FromWire(rep.Inspect.Data)}, nil
 }
 
-// IsComplete says whether code is a complete cell. It needs no interpreter
-// state and is answered in the calling process.
-func (p *Process) IsComplete(ctx context.Context, code string) (IsCompleteResult, error) {
-	return isComplete(code), nil
+// IsComplete says whether code is a complete cell (the child's splitter
+// decides; it answers while a cell runs).
+func (p *Process) IsComplete(ctx context.Context, code string) (proto.IsCompleteResult, error) {
+	rep, err := p.request(ctx, proto.Request{Op: proto.OpIsComplete, Code: code})
+	if err != nil {
+		return proto.IsCompleteResult{}, err
+	}
+	if rep.IsComplete == nil {
+		return proto.IsCompleteResult{}, errors.New("worker: is_complete reply without a result")
+	}
+	return *rep.IsComplete, nil
 }
 
 // Input answers the pending InputEvent with the user's line, or with err
@@ -861,16 +928,16 @@ func (p *Process) IsComplete(ctx context.Context, code string) (IsCompleteResult
 // wraps it in the cell too (errors.Is holds there); other errors arrive as
 // their text.
 func (p *Process) Input(value string, err error) {
-	r := request{Op: opInput, Value: value}
+	r := proto.Request{Op: proto.OpInput, Value: value}
 	if err != nil {
 		r.Err = err.Error()
-		for name, target := range inputSentinels {
+		for name, target := range proto.InputSentinels {
 			if errors.Is(err, target) {
 				r.ErrIs = name
 			}
 		}
 	}
-	_ = p.enc.send(r)
+	_ = p.enc.Send(r)
 }
 
 // Interrupt cancels the running cell's context. Interpreted loops stop at
@@ -878,10 +945,10 @@ func (p *Process) Input(value string, err error) {
 func (p *Process) Interrupt() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("worker: interrupt: %w", ErrCrashed)
+		return fmt.Errorf("worker: interrupt: %w", proto.ErrCrashed)
 	default:
 	}
-	return p.enc.send(request{Op: opInterrupt})
+	return p.enc.Send(proto.Request{Op: proto.OpInterrupt})
 }
 
 // Comm passes a comm_open, comm_msg or comm_close from the front end to the
@@ -894,19 +961,17 @@ func (p *Process) Interrupt() error {
 // returns ctx's error wrapped and the handler runs on: what it emits later
 // goes to the idle function (see OnIdle). When the child dies the error
 // wraps ErrCrashed.
-func (p *Process) Comm(ctx context.Context, typ string, content map[string]any, fn func(Event)) error {
+func (p *Process) Comm(ctx context.Context, typ string, content map[string]any, fn func(proto.Event)) error {
 	if fn == nil {
-		fn = func(Event) {}
+		fn = func(proto.Event) {}
 	}
 	c := p.newCall(true)
 	defer p.dropCall(c)
-	if err := p.enc.send(request{ID: c.id, Op: opComm, CommType: typ, CommContent: content}); err != nil {
-		select {
-		case <-p.done:
+	if err := p.enc.Send(proto.Request{ID: c.id, Op: proto.OpComm, CommType: typ, CommContent: content}); err != nil {
+		if p.exiting(ctx, err) {
 			return p.crashError("before the comm handler ran")
-		case <-time.After(time.Second):
-			return fmt.Errorf("worker: sending %s: %w", typ, err)
 		}
+		return fmt.Errorf("worker: sending %s: %w", typ, err)
 	}
 	for {
 		select {
@@ -927,6 +992,7 @@ func (p *Process) Comm(ctx context.Context, typ string, content map[string]any, 
 			return err
 		case <-ctx.Done():
 			p.dropCall(c)
+			_ = p.enc.Send(proto.Request{ID: c.id, Op: proto.OpCommAbandon})
 			p.drain(c, fn)
 			return fmt.Errorf("worker: waiting for the %s handler: %w", typ, ctx.Err())
 		}

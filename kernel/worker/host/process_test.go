@@ -1,4 +1,4 @@
-package worker
+package host
 
 import (
 	"context"
@@ -12,13 +12,15 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/kernel/cell"
+	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // TestMain lets the test binary serve as the worker: Start re-executes it
 // with UNETLAB_WORKER_TEST=1.
 func TestMain(m *testing.M) {
 	if os.Getenv("UNETLAB_WORKER_TEST") == "1" {
-		os.Exit(Main(os.Args[1:]))
+		os.Exit(worker.Main(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
@@ -36,18 +38,18 @@ func startWorker(t *testing.T) *Process {
 }
 
 // run executes code and returns the result and the events.
-func run(t *testing.T, p *Process, req ExecuteRequest) (ExecuteResult, []Event, error) {
+func run(t *testing.T, p *Process, req proto.ExecuteRequest) (proto.ExecuteResult, []proto.Event, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var events []Event
-	res, err := p.Execute(ctx, req, func(e Event) { events = append(events, e) })
+	var events []proto.Event
+	res, err := p.Execute(ctx, req, func(e proto.Event) { events = append(events, e) })
 	return res, events, err
 }
 
 // transcript renders events as text: stream text as is, displays as
 // [display TEXT], input requests as [input].
-func transcript(events []Event) string {
+func transcript(events []proto.Event) string {
 	var b strings.Builder
 	for _, e := range events {
 		switch {
@@ -91,7 +93,7 @@ display.Clear(true)`, "a\n[display <b>b</b>]c\n[display d][display e update][cle
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res, events, err := run(t, p, ExecuteRequest{Code: c.code})
+			res, events, err := run(t, p, proto.ExecuteRequest{Code: c.code})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,12 +114,12 @@ display.Clear(true)`, "a\n[display <b>b</b>]c\n[display d][display e update][cle
 func TestInterruptTightLoop(t *testing.T) {
 	p := startWorker(t)
 	type out struct {
-		res ExecuteResult
+		res proto.ExecuteResult
 		err error
 	}
 	done := make(chan out, 1)
 	go func() {
-		res, err := p.Execute(context.Background(), ExecuteRequest{Code: "n := 0\nfor {\n\tn++\n}"}, nil)
+		res, err := p.Execute(context.Background(), proto.ExecuteRequest{Code: "n := 0\nfor {\n\tn++\n}"}, nil)
 		done <- out{res, err}
 	}()
 	time.Sleep(300 * time.Millisecond)
@@ -142,13 +144,13 @@ func TestInterruptTightLoop(t *testing.T) {
 		t.Fatal("for {} did not stop within 5 s of the interrupt")
 	}
 	// The worker still works, with its state.
-	res, _, err := run(t, p, ExecuteRequest{Code: "n > 0"})
+	res, _, err := run(t, p, proto.ExecuteRequest{Code: "n > 0"})
 	if err != nil || res.Result["text/plain"] != "true" {
 		t.Errorf("after interrupt: %+v, %v; want true", res, err)
 	}
 	// The cell context: cancelled by the interrupt, reachable from cells.
 	go func() {
-		res, err := p.Execute(context.Background(), ExecuteRequest{Code: "<-cell.Context().Done()\n\"stopped\""}, nil)
+		res, err := p.Execute(context.Background(), proto.ExecuteRequest{Code: "<-cell.Context().Done()\n\"stopped\""}, nil)
 		done <- out{res, err}
 	}()
 	time.Sleep(300 * time.Millisecond)
@@ -165,12 +167,12 @@ func TestInterruptTightLoop(t *testing.T) {
 
 func TestCrashInGoroutine(t *testing.T) {
 	p := startWorker(t)
-	if _, _, err := run(t, p, ExecuteRequest{Code: "x := 1"}); err != nil {
+	if _, _, err := run(t, p, proto.ExecuteRequest{Code: "x := 1"}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := run(t, p, ExecuteRequest{Code: "go func() { panic(\"kaboom\") }()\ntime.Sleep(5 * time.Second)"})
-	if !errors.Is(err, ErrCrashed) {
-		t.Fatalf("error %v, want ErrCrashed", err)
+	_, _, err := run(t, p, proto.ExecuteRequest{Code: "go func() { panic(\"kaboom\") }()\ntime.Sleep(5 * time.Second)"})
+	if !errors.Is(err, proto.ErrCrashed) {
+		t.Fatalf("error %v, want proto.ErrCrashed", err)
 	}
 	if !strings.Contains(err.Error(), "kaboom") {
 		t.Errorf("error %q lacks the panic text", err)
@@ -185,12 +187,12 @@ func TestCrashInGoroutine(t *testing.T) {
 	}
 	// A panic in the cell itself is the cell's error, not a crash.
 	q := startWorker(t)
-	res, _, err := run(t, q, ExecuteRequest{Code: "panic(\"in the cell\")"})
+	res, _, err := run(t, q, proto.ExecuteRequest{Code: "panic(\"in the cell\")"})
 	if err != nil || res.Status != "error" || !strings.Contains(res.EValue, "in the cell") {
 		t.Errorf("panic in cell: %+v, %v; want an error result", res, err)
 	}
 	// os.Exit does not end the worker either.
-	res, _, err = run(t, q, ExecuteRequest{Code: "os.Exit(3)"})
+	res, _, err = run(t, q, proto.ExecuteRequest{Code: "os.Exit(3)"})
 	if err != nil || res.Status != "error" {
 		t.Errorf("os.Exit: %+v, %v; want an error result", res, err)
 	}
@@ -198,11 +200,11 @@ func TestCrashInGoroutine(t *testing.T) {
 
 func TestStdin(t *testing.T) {
 	p := startWorker(t)
-	var events []Event
-	res, err := p.Execute(context.Background(), ExecuteRequest{
+	var events []proto.Event
+	res, err := p.Execute(context.Background(), proto.ExecuteRequest{
 		Code:       "var name string\nfmt.Print(\"name? \")\nfmt.Scanln(&name)\n\"hello \" + name",
 		AllowStdin: true,
-	}, func(e Event) {
+	}, func(e proto.Event) {
 		events = append(events, e)
 		if e.Input != nil {
 			go p.Input("gopher", nil)
@@ -215,14 +217,14 @@ func TestStdin(t *testing.T) {
 		t.Errorf("result %v, want \"hello gopher\"", got)
 	}
 	if got := transcript(events); got != "name? [input]" {
-		t.Errorf("events %q, want the prompt then the input request", got)
+		t.Errorf("events %q, want the prompt then the input proto.Request", got)
 	}
 	// os.Stdin read directly, through bufio.
 	events = nil
-	res, err = p.Execute(context.Background(), ExecuteRequest{
+	res, err = p.Execute(context.Background(), proto.ExecuteRequest{
 		Code:       "r := bufio.NewReader(os.Stdin)\nline, _ := r.ReadString('\\n')\nline2, _ := r.ReadString('\\n')\nline + line2",
 		AllowStdin: true,
-	}, func(e Event) {
+	}, func(e proto.Event) {
 		events = append(events, e)
 		if e.Input != nil {
 			answers := []string{"dir", "ect"}
@@ -235,14 +237,14 @@ func TestStdin(t *testing.T) {
 	if got := res.Result["text/plain"]; got != `"dir\nect\n"` {
 		t.Errorf("bufio on os.Stdin: result %v (%s %s), want \"dir\\nect\\n\"", got, res.EName, res.EValue)
 	}
-	res, events, err = run(t, p, ExecuteRequest{Code: "_, err2 := r.ReadString('\\n')\nerr2"})
+	res, events, err = run(t, p, proto.ExecuteRequest{Code: "_, err2 := r.ReadString('\\n')\nerr2"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := res.Result["text/plain"]; got != "EOF" || !strings.Contains(transcript(events), "allow_stdin is false") {
 		t.Errorf("os.Stdin without allow_stdin: %v, events %q; want EOF and a note", got, transcript(events))
 	}
-	res, _, err = run(t, p, ExecuteRequest{Code: "_, err := fmt.Scanln(&name)\nerr"})
+	res, _, err = run(t, p, proto.ExecuteRequest{Code: "_, err := fmt.Scanln(&name)\nerr"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,12 +278,12 @@ func TestStdinSentinels(t *testing.T) {
 			code: "var s string\n_, err := fmt.Scanln(&s)", want: "false false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var events []Event
+			var events []proto.Event
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			res, err := p.Execute(ctx, ExecuteRequest{
+			res, err := p.Execute(ctx, proto.ExecuteRequest{
 				Code: tc.code + "\nfmt.Println(err)\nfmt.Println(" + check + ")", AllowStdin: tc.allow,
-			}, func(e Event) {
+			}, func(e proto.Event) {
 				events = append(events, e)
 				if e.Input != nil {
 					go p.Input("", tc.answer)
@@ -306,9 +308,9 @@ func TestLiveStreaming(t *testing.T) {
 	// The cell writes its clock every 40 ms; each line's delay is the time
 	// from its write to its delivery here.
 	var delays []time.Duration
-	_, err := p.Execute(context.Background(), ExecuteRequest{
+	_, err := p.Execute(context.Background(), proto.ExecuteRequest{
 		Code: "for i := 0; i < 10; i++ {\n\tfmt.Println(time.Now().UnixNano())\n\ttime.Sleep(40 * time.Millisecond)\n}",
-	}, func(e Event) {
+	}, func(e proto.Event) {
 		if e.Stream == nil {
 			return
 		}
@@ -335,7 +337,7 @@ func TestLiveStreaming(t *testing.T) {
 
 func TestUserExpressionsAndSilent(t *testing.T) {
 	p := startWorker(t)
-	res, _, err := run(t, p, ExecuteRequest{Code: "a := 6", UserExpressions: map[string]string{"double": "a * 2", "bad": "nope"}})
+	res, _, err := run(t, p, proto.ExecuteRequest{Code: "a := 6", UserExpressions: map[string]string{"double": "a * 2", "bad": "nope"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestUserExpressionsAndSilent(t *testing.T) {
 	if bad.Status != "error" || bad.EName == "" {
 		t.Errorf("user expression bad = %+v, want an error", bad)
 	}
-	res, _, err = run(t, p, ExecuteRequest{Code: "a", Silent: true})
+	res, _, err = run(t, p, proto.ExecuteRequest{Code: "a", Silent: true})
 	if err != nil || res.Result != nil {
 		t.Errorf("silent: %+v, %v; want no result", res, err)
 	}
@@ -355,12 +357,12 @@ func TestUserExpressionsAndSilent(t *testing.T) {
 
 func TestRestartAfterCrash(t *testing.T) {
 	p := startWorker(t)
-	_, _, err := run(t, p, ExecuteRequest{Code: "go func() {\n\tvar m map[string]int\n\tm[\"a\"] = 1\n}()\ntime.Sleep(2 * time.Second)"})
-	if !errors.Is(err, ErrCrashed) {
-		t.Fatalf("error %v, want ErrCrashed", err)
+	_, _, err := run(t, p, proto.ExecuteRequest{Code: "go func() {\n\tvar m map[string]int\n\tm[\"a\"] = 1\n}()\ntime.Sleep(2 * time.Second)"})
+	if !errors.Is(err, proto.ErrCrashed) {
+		t.Fatalf("error %v, want proto.ErrCrashed", err)
 	}
 	q := startWorker(t)
-	res, _, err := run(t, q, ExecuteRequest{Code: "1 + 2"})
+	res, _, err := run(t, q, proto.ExecuteRequest{Code: "1 + 2"})
 	if err != nil || res.Result["text/plain"] != "3" {
 		t.Errorf("fresh worker: %+v, %v", res, err)
 	}
@@ -369,7 +371,7 @@ func TestRestartAfterCrash(t *testing.T) {
 func TestComms(t *testing.T) {
 	p := startWorker(t)
 	// A cell opens a comm and sends on it.
-	res, events, err := run(t, p, ExecuteRequest{Code: `c, err := comm.Open("test.target", map[string]any{"n": 1})
+	res, events, err := run(t, p, proto.ExecuteRequest{Code: `c, err := comm.Open("test.target", map[string]any{"n": 1})
 if err != nil {
 	panic(err)
 }
@@ -386,7 +388,7 @@ c.Close(nil)`})
 	}
 	// The front end opens a comm to a target a cell registered, then sends
 	// on it; the handler echoes.
-	res, _, err = run(t, p, ExecuteRequest{Code: `comm.Register("echo", func(c *comm.Comm, data map[string]any) {
+	res, _, err = run(t, p, proto.ExecuteRequest{Code: `comm.Register("echo", func(c *comm.Comm, data map[string]any) {
 	c.OnMessage(func(data map[string]any) { c.Send(data) })
 })`})
 	if err != nil || res.Status != "ok" {
@@ -432,22 +434,22 @@ c.Close(nil)`})
 }
 
 // sendComm passes a front-end comm message and returns the handler's events.
-func sendComm(t *testing.T, p *Process, typ string, content map[string]any) ([]Event, error) {
+func sendComm(t *testing.T, p *Process, typ string, content map[string]any) ([]proto.Event, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var events []Event
-	err := p.Comm(ctx, typ, content, func(e Event) { events = append(events, e) })
+	var events []proto.Event
+	err := p.Comm(ctx, typ, content, func(e proto.Event) { events = append(events, e) })
 	return events, err
 }
 
 // eventLog collects events from another goroutine.
 type eventLog struct {
 	mu     sync.Mutex
-	events []Event
+	events []proto.Event
 }
 
-func (l *eventLog) add(e Event) {
+func (l *eventLog) add(e proto.Event) {
 	l.mu.Lock()
 	l.events = append(l.events, e)
 	l.mu.Unlock()
@@ -480,7 +482,7 @@ func TestInterruptCompiledCall(t *testing.T) {
 		cancel() // Execute's ctx ending interrupts the cell
 	}()
 	start := time.Now()
-	res, err := p.Execute(ctx, ExecuteRequest{Code: "time.Sleep(20 * time.Second)"}, nil)
+	res, err := p.Execute(ctx, proto.ExecuteRequest{Code: "time.Sleep(20 * time.Second)"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +504,7 @@ func BenchmarkExecute(b *testing.B) {
 	defer p.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := p.Execute(context.Background(), ExecuteRequest{Code: "1+1"}, nil); err != nil {
+		if _, err := p.Execute(context.Background(), proto.ExecuteRequest{Code: "1+1"}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -516,7 +518,7 @@ func BenchmarkComm(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	res, err := p.Execute(context.Background(), ExecuteRequest{Code: `comm.Register("bench", func(c *comm.Comm, data map[string]any) {
+	res, err := p.Execute(context.Background(), proto.ExecuteRequest{Code: `comm.Register("bench", func(c *comm.Comm, data map[string]any) {
 	c.OnMessage(func(d map[string]any) { c.Send(d) })
 })`}, nil)
 	if err != nil || res.Status != "ok" {
@@ -530,7 +532,7 @@ func BenchmarkComm(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		echoes := 0
-		if err := p.Comm(ctx, "comm_msg", msg, func(e Event) { echoes++ }); err != nil {
+		if err := p.Comm(ctx, "comm_msg", msg, func(e proto.Event) { echoes++ }); err != nil {
 			b.Fatal(err)
 		}
 		if echoes != 1 {
@@ -558,9 +560,9 @@ func TestInterruptWaitsInWorker(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start := time.Now()
-	res, err := p.Execute(ctx, ExecuteRequest{Code: "exec.Command(\"sleep\", \"1\").Run()\nfmt.Println(\"after\")"}, nil)
+	res, err := p.Execute(ctx, proto.ExecuteRequest{Code: "exec.Command(\"sleep\", \"1\").Run()\nfmt.Println(\"after\")"}, nil)
 	if err != nil {
-		t.Fatal(err) // the 2 s limit of Execute would end the worker: ErrCrashed
+		t.Fatal(err) // Execute waits for the cell's answer: no timer kills the worker
 	}
 	if res.EName != "Interrupted" {
 		t.Errorf("result %+v, want Interrupted", res)
@@ -568,7 +570,7 @@ func TestInterruptWaitsInWorker(t *testing.T) {
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Errorf("answered after %v, while the compiled call ran for 1 s", d)
 	}
-	res, _, err = run(t, p, ExecuteRequest{Code: "1+1"})
+	res, _, err = run(t, p, proto.ExecuteRequest{Code: "1+1"})
 	if err != nil || res.Result["text/plain"] != "2" {
 		t.Errorf("next cell: %+v %v", res, err)
 	}
@@ -580,7 +582,7 @@ func TestIdleOutput(t *testing.T) {
 	p := startWorker(t)
 	var idle eventLog
 	p.OnIdle(idle.add)
-	res, events, err := run(t, p, ExecuteRequest{Code: `go func() {
+	res, events, err := run(t, p, proto.ExecuteRequest{Code: `go func() {
 	time.Sleep(200 * time.Millisecond)
 	fmt.Println("a")
 	display.Show(display.Text("b"))
@@ -612,13 +614,13 @@ func TestIdleEventsPrecedeTheNextCell(t *testing.T) {
 	)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	p.OnIdle(func(e Event) {
+	p.OnIdle(func(e proto.Event) {
 		once.Do(func() { close(entered); <-release })
 		mu.Lock()
-		order = append(order, "idle:"+transcript([]Event{e}))
+		order = append(order, "idle:"+transcript([]proto.Event{e}))
 		mu.Unlock()
 	})
-	if _, _, err := run(t, p, ExecuteRequest{Code: `go func() { time.Sleep(50 * time.Millisecond); fmt.Println("bg") }()`}); err != nil {
+	if _, _, err := run(t, p, proto.ExecuteRequest{Code: `go func() { time.Sleep(50 * time.Millisecond); fmt.Println("bg") }()`}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -628,9 +630,9 @@ func TestIdleEventsPrecedeTheNextCell(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Execute(context.Background(), ExecuteRequest{Code: `fmt.Println("cell")`}, func(e Event) {
+		_, err := p.Execute(context.Background(), proto.ExecuteRequest{Code: `fmt.Println("cell")`}, func(e proto.Event) {
 			mu.Lock()
-			order = append(order, "cell:"+transcript([]Event{e}))
+			order = append(order, "cell:"+transcript([]proto.Event{e}))
 			mu.Unlock()
 		})
 		done <- err
@@ -650,11 +652,11 @@ func TestIdleEventsPrecedeTheNextCell(t *testing.T) {
 func TestIdleEventsWithoutIdleFunction(t *testing.T) {
 	// Without OnIdle, late output is kept for the next cell, ahead of it.
 	p := startWorker(t)
-	if _, _, err := run(t, p, ExecuteRequest{Code: `go func() { time.Sleep(50 * time.Millisecond); fmt.Println("late") }()`}); err != nil {
+	if _, _, err := run(t, p, proto.ExecuteRequest{Code: `go func() { time.Sleep(50 * time.Millisecond); fmt.Println("late") }()`}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	_, events, err := run(t, p, ExecuteRequest{Code: `fmt.Println("now")`})
+	_, events, err := run(t, p, proto.ExecuteRequest{Code: `fmt.Println("now")`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -667,7 +669,7 @@ func TestCommHandlerOutput(t *testing.T) {
 	p := startWorker(t)
 	var idle eventLog
 	p.OnIdle(idle.add)
-	res, _, err := run(t, p, ExecuteRequest{Code: `comm.Register("talk", func(c *comm.Comm, data map[string]any) {
+	res, _, err := run(t, p, proto.ExecuteRequest{Code: `comm.Register("talk", func(c *comm.Comm, data map[string]any) {
 	fmt.Println("opened", data["n"])
 	c.OnMessage(func(d map[string]any) {
 		if d["boom"] == true {
@@ -722,7 +724,7 @@ func TestCommHandlerOutput(t *testing.T) {
 	if got := idle.waitFor(t, "slow done", 5*time.Second); got != "slow done\n" {
 		t.Errorf("idle events %q", got)
 	}
-	res, events, err := run(t, p, ExecuteRequest{Code: "1 + 1"})
+	res, events, err := run(t, p, proto.ExecuteRequest{Code: "1 + 1"})
 	if err != nil || res.Result["text/plain"] != "2" || len(events) != 0 {
 		t.Errorf("next cell: %+v %q %v", res, transcript(events), err)
 	}

@@ -1,8 +1,10 @@
-package worker
+package host
 
 import (
 	"os"
 	"testing"
+
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 )
 
 // Cells see the real process environment (UNETLAB_SCALE, UNETLAB_DATA, HOME)
@@ -11,7 +13,7 @@ import (
 func TestCellEnvironment(t *testing.T) {
 	t.Setenv("UNETLAB_TEST_ENV", "from-parent")
 	p := startWorker(t)
-	res, _, err := run(t, p, ExecuteRequest{Code: `os.Getenv("UNETLAB_TEST_ENV") + "," + os.Getenv("HOME")`})
+	res, _, err := run(t, p, proto.ExecuteRequest{Code: `os.Getenv("UNETLAB_TEST_ENV") + "," + os.Getenv("HOME")`})
 	if err != nil || res.Status != "ok" {
 		t.Fatalf("Getenv: %+v, %v", res, err)
 	}
@@ -21,7 +23,7 @@ func TestCellEnvironment(t *testing.T) {
 	}
 	// Setenv in a cell changes the worker's real environment: exec.Command
 	// (compiled code) inherits it.
-	res, _, err = run(t, p, ExecuteRequest{Code: "os.Setenv(\"UNETLAB_TEST_SET\", \"42\")\nout, _ := exec.Command(\"sh\", \"-c\", \"echo $UNETLAB_TEST_SET\").Output()\nstrings.TrimSpace(string(out))"})
+	res, _, err = run(t, p, proto.ExecuteRequest{Code: "os.Setenv(\"UNETLAB_TEST_SET\", \"42\")\nout, _ := exec.Command(\"sh\", \"-c\", \"echo $UNETLAB_TEST_SET\").Output()\nstrings.TrimSpace(string(out))"})
 	if err != nil || res.Status != "ok" {
 		t.Fatalf("Setenv: %+v, %v", res, err)
 	}

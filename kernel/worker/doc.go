@@ -1,0 +1,85 @@
+// Package worker is the child side of the kernel's interpreter: [Main] is
+// the body of `unetlab worker`, the process that runs notebook cells.
+//
+// The kernel process (package kernel) owns the Jupyter sockets; it starts
+// the worker with package kernel/worker/host, which re-executes the running
+// binary as `unetlab worker`. The child hosts one yaegi interpreter session
+// (cell splitting, imports, redefinition, completion, inspection) and talks
+// to the parent over pipes (package kernel/worker/proto). A panic or crash
+// in the child ends only the child: the parent reports proto.ErrCrashed for
+// the running request and the kernel starts a fresh worker.
+//
+// # Cells
+//
+// A cell goes through the passes listed in pipeline.go (cellPasses), in
+// order: it is split (go/scanner) into imports, declarations (func,
+// method, type, var, const) and statements and parsed once (go/parser;
+// every later pass reads that one tree); type-checked with
+// go/types against the session (check.go; the packages come from the
+// symbol tables through package symtypes); then evaluated by yaegi in
+// order. A cell that does not type-check runs not at all; its errors are
+// the Go compiler's, at the cell's own line:column ("cell:3:5: undefined:
+// x"), up to 10, then "too many errors"; syntax errors are worded as gc
+// words them ("cell:2:16: syntax error: unexpected ), expected
+// expression", syntaxmsg.go). Runtime panics of yaegi's reflect
+// operations are worded as Go's ("runtime error: index out of range [5]
+// with length 3", panics.go; inside functions an index or a slice bound
+// is checked by a compiled call, lower_bounds.go). State persists between
+// cells; a cell that panics keeps the variables its statements before the
+// panicking one defined, and those defined after it stay undefined. Re-running a cell is harmless: imports already made are
+// skipped and unchanged declarations are kept. Redefining a function,
+// method, type or constant rebuilds the interpreter (yaegi keeps old types
+// and old function bodies otherwise) and replays the kept imports and
+// declarations. Variables keep their values across the rebuild when their
+// static type is made of predeclared types, types of the symbol tables and
+// interpreted types that were not redefined (int, string, slices, maps,
+// structs, *strings.Builder, a kept `type P`). A variable is reset, that
+// is declared again at the zero value of its (new) type and listed in
+// proto.ExecuteResult.Reset, when its type involves a redefined declaration,
+// when the statement that assigned it or the cell that defined it uses or
+// declares a redefined name (its value may come from the old code), or when
+// its value holds an interpreted function or interface value of the old
+// interpreter. A kept `var` declaration whose variables cannot be carried is
+// evaluated again (and listed too). See carry.go. A package name used without
+// import (fmt.Println, cell.Context) is imported when exactly one package
+// of the symbol tables (package stdlib) has that name and member.
+//
+// Top-level statements run in the interpreter's global scope, where yaegi
+// mishandles a := inside a block (`if _, err := os.Stat(p); err == nil`);
+// so a run of top-level statements that opens a block (if, for, switch,
+// select, {}) and defines no top-level variable runs inside a function
+// literal called at once (see stmts.go), unless the cell uses goto, return
+// or a top-level defer there. Such a part is evaluated chunk by chunk: an
+// undefined name is still reported before anything runs, but a type error
+// in a later chunk only once the chunks before it have run.
+// A top-level comma-ok `v, ok := m[k]` (also `x.(T)`, `<-c`), on which
+// yaegi panics with "nil type" in the global scope, runs as `v := zero;
+// ok := false; v, ok = m[k]`, each operand evaluated once. The variables
+// of a top-level `a, b := f()` or `var a, b = f()` are made global symbols
+// after each evaluation (yaegi leaves them local to the cell's frame, so a
+// function called from a function read them wrongly: "reflect: call of
+// reflect.Value.Method on zero Value"); see globalize.go.
+//
+// # Known limitations (yaegi v0.16.1)
+//
+//   - In an assignment of several values, a composite literal, a call or a
+//     receive on the right makes yaegi drop the other values: `a, b =
+//     [3]int{1, 2, 3}, 10` leaves b at 0 (also with := and var). The
+//     session puts such operands in parentheses, which yaegi evaluates
+//     correctly (multiassign.go); on such a line an error's column may be
+//     off by the parentheses added before it. Code run by other means
+//     (yaegi's own tools) still has the bug: pinned by
+//     TestYaegiUpstreamMultiAssignDropsValues.
+//   - A parenthesised operand beside an untyped nil panics in yaegi
+//     (`a, b = ([]int{1}), nil`: "reflect: New(nil)"), so such a statement
+//     is split into `a = []int{1}; b = nil` instead, where it stands in a
+//     statement list; in an if/for/switch init it still panics.
+//
+// The trailing expression of a cell is its result: text/plain always, plus
+// the bundle of a display.Renderer (interpreted types that implement it
+// too) and image/png for an image.Image. Calls with no or several results
+// only run.
+//
+// Output, input and interrupts, as the kernel sees them: see package
+// kernel/worker/host.
+package worker
