@@ -16,10 +16,12 @@ import (
 // toolchain would. A pass records edits (insertions at cell positions);
 // applyEdits puts them into the parts' source.
 
-// edit inserts text at a position of the cell.
+// edit inserts text at a position of the cell, in place of the del bytes
+// there (0: a pure insertion).
 type edit struct {
 	line, col int
 	text      string
+	del       int
 }
 
 // funcStringer is a compiled fmt.Stringer over an interpreted String
@@ -113,12 +115,19 @@ func (s *session) passLowerFmt(u *cellUnit) error {
 			if start.Filename != "cell" || end.Filename != "cell" {
 				continue
 			}
-			edits = append(edits, edit{start.Line, start.Column, helperPrefix + "_help." + conv + "(("},
-				edit{end.Line, end.Column, ")." + conv + ")"})
+			edits = append(edits, edit{start.Line, start.Column, helperPrefix + "_help." + conv + "((", 0},
+				edit{end.Line, end.Column, ")." + conv + ")", 0})
 		}
 		return true
 	})
-	u.applyEdits(edits)
+	u.edits = append(u.edits, edits...)
+	return nil
+}
+
+// passLowerApply puts the edits of all lowering passes into the parts'
+// source, at once (each pass computed its edits on the cell as written).
+func (s *session) passLowerApply(u *cellUnit) error {
+	u.applyEdits(u.edits)
 	return nil
 }
 
@@ -184,12 +193,16 @@ func (u *cellUnit) applyEdits(edits []edit) {
 	if len(edits) == 0 {
 		return
 	}
-	// Last first, so that earlier offsets stay valid.
+	// Last first, so that earlier offsets stay valid; at one position a
+	// replacement before the insertions, which then precede it.
 	slices.SortStableFunc(edits, func(a, b edit) int {
 		if a.line != b.line {
 			return b.line - a.line
 		}
-		return b.col - a.col
+		if a.col != b.col {
+			return b.col - a.col
+		}
+		return min(b.del, 1) - min(a.del, 1)
 	})
 	code := u.code
 	for i := range u.parts {
@@ -204,7 +217,7 @@ func (u *cellUnit) applyEdits(edits []edit) {
 				}
 				// the source may already carry later insertions
 				rel := off - start
-				src = src[:rel] + e.text + src[rel:]
+				src = src[:rel] + e.text + src[min(rel+e.del, len(src)):]
 			}
 			return src
 		}

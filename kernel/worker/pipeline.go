@@ -40,6 +40,9 @@ type cellUnit struct {
 	// check
 	check checked
 
+	// lowering: the edits of the lowering passes, applied by lower-apply
+	edits []edit
+
 	// yaegi-workarounds: per part, what the interpreter evaluates
 	declSrc []string      // declaration parts: padded source, multi-assign parenthesised
 	chunks  [][]stmtChunk // statement parts: their chunks (stmts.go)
@@ -59,6 +62,8 @@ type pass struct {
 var cellPasses = []pass{
 	// Front end: one cell, split into imports, declarations and
 	// statements (split.go), the names it declares and redefines.
+	// A pasted program (package main, func main) runs main once.
+	{"program", (*session).passProgram},
 	{"split", (*session).passSplit},
 	// Package names used without import (fmt.Println) get their import.
 	{"auto-import", (*session).passAutoImport},
@@ -68,6 +73,10 @@ var cellPasses = []pass{
 
 	// Lowering passes (lower.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
+	{"lower-defer-args", (*session).passLowerDefer},
+	{"lower-loopvar", (*session).passLowerLoopVar},
+	{"lower-builtins", (*session).passLowerBuiltins},
+	{"lower-apply", (*session).passLowerApply},
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},
