@@ -78,6 +78,7 @@ type testFile struct {
 type outcome struct {
 	pass   bool
 	reason string
+	detail string // the whole error and output, for -v
 }
 
 func suite(bin string, timeout time.Duration, jobs int, verbose bool, run string) error {
@@ -185,6 +186,9 @@ func suite(bin string, timeout time.Duration, jobs int, verbose bool, run string
 		}
 		if verbose {
 			fmt.Printf("%-40s kernel %-4s yaegi %-4s %s\n", f.name, passWord(k), passWord(p), f.excluded)
+			if k.detail != "" {
+				fmt.Println("    " + strings.ReplaceAll(strings.TrimSpace(k.detail), "\n", "\n    "))
+			}
 		}
 		if !k.pass {
 			tag := ""
@@ -307,9 +311,13 @@ func runKernel(bin string, f *testFile, timeout time.Duration) outcome {
 			return outcome{reason: "worker: " + firstLine(r.err.Error())}
 		}
 		if r.r.Status != "ok" {
-			return outcome{reason: r.r.EName + ": " + firstLine(r.r.EValue)}
+			return outcome{reason: r.r.EName + ": " + firstLine(r.r.EValue), detail: strings.Join(r.r.Traceback, "\n") + "\n" + got}
 		}
-		return compare(got, f.want)
+		o := compare(got, f.want)
+		if !o.pass {
+			o.detail = got
+		}
+		return o
 	case <-time.After(timeout):
 		return outcome{reason: fmt.Sprintf("timed out after %v", timeout)}
 	}
