@@ -9,11 +9,14 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 func init() {
 	// clear(x) of a map or slice: reflect's Clear on the value yaegi
 	// passes (its maps and slices are reflect values of real types).
+	// DecodeRune is utf8.DecodeRuneInString, for ranges over strings.
+	cellHelpers["unetlab/cellhelp/cellhelp"]["DecodeRune"] = reflect.ValueOf(utf8.DecodeRuneInString)
 	cellHelpers["unetlab/cellhelp/cellhelp"]["Clear"] = reflect.ValueOf(func(x any) {
 		v := reflect.ValueOf(x)
 		if v.Kind() == reflect.Map || v.Kind() == reflect.Slice {
@@ -28,11 +31,15 @@ func init() {
 //   - `for i := range n` over an integer n becomes a three-clause loop on a
 //     hidden counter, n evaluated once, i declared afresh in the body:
 //     `for c, m := T(0), n; c < m; c++ { i := c; ... }`;
+//   - `for i, r := range s` over a string decodes with
+//     utf8.DecodeRuneInString: yaegi advanced by the width of the rune it
+//     decoded, 3 bytes for each invalid byte (U+FFFD), instead of 1;
 //   - min and max: a constant call becomes its value; another a call of a
 //     function literal over the operands' type that compares them as Go
 //     does (a NaN wins, min(-0.0, 0.0) is -0.0);
 //   - clear(m) and clear(s) call the compiled helper Clear (reflect's
-//     Value.Clear on the map or slice yaegi passes).
+//     Value.Clear on the map or slice yaegi passes);
+//   - Go 1.26's new(expr) becomes a call of `func(v T) *T { return &v }`.
 func (s *session) passLowerBuiltins(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -46,6 +53,8 @@ func (s *session) passLowerBuiltins(u *cellUnit) error {
 		case *ast.RangeStmt:
 			if isIntRange(l.c.info, x) {
 				l.lowerIntRange(x)
+			} else if isStringRange(l.c.info, x) {
+				l.lowerStringRange(x)
 			}
 		case *ast.CallExpr:
 			id, ok := ast.Unparen(x.Fun).(*ast.Ident)
@@ -63,6 +72,8 @@ func (s *session) passLowerBuiltins(u *cellUnit) error {
 				}
 			case "clear":
 				l.replace(x.Fun, helperPrefix+"_help.Clear")
+			case "new":
+				l.lowerNewExpr(x)
 			}
 		}
 		return true
@@ -78,6 +89,46 @@ func isIntRange(info *types.Info, st *ast.RangeStmt) bool {
 	}
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && b.Info()&types.IsInteger != 0
+}
+
+// isStringRange reports whether st ranges over a string.
+func isStringRange(info *types.Info, st *ast.RangeStmt) bool {
+	t := info.Types[st.X].Type
+	if t == nil {
+		return false
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsString != 0
+}
+
+// lowerStringRange lowers a range over a string to a three-clause loop
+// that decodes each rune (continue still advances by its width):
+// `for s, i, w := x, 0, 0; i < len(s); i += w { var r rune; r, w =
+// DecodeRune(s[i:]); k, v := i, r; ... }`.
+func (l *lowerer) lowerStringRange(st *ast.RangeStmt) {
+	sv, iv, wv, rv := l.name("ss"), l.name("si"), l.name("sw"), l.name("sr")
+	head := fmt.Sprintf("for %s, %s, %s := %s, 0, 0; %s < len(%s); %s += %s ", sv, iv, wv, l.text(st.X), iv, sv, iv, wv)
+	l.replaceSpan(st.For, st.Body.Lbrace, head)
+	body := fmt.Sprintf(" var %s rune; %s, %s = %s_help.DecodeRune(%s[%s:]); _ = %s;", rv, rv, wv, helperPrefix, sv, iv, rv)
+	var lhs, rhs []string
+	for i, e := range []ast.Expr{st.Key, st.Value} {
+		if e == nil {
+			continue
+		}
+		if id, ok := e.(*ast.Ident); ok && id.Name == "_" {
+			continue
+		}
+		lhs = append(lhs, l.text(e))
+		rhs = append(rhs, []string{iv, rv}[i])
+	}
+	if len(lhs) > 0 {
+		op := " := "
+		if st.Tok == token.ASSIGN {
+			op = " = "
+		}
+		body += " " + strings.Join(lhs, ", ") + op + strings.Join(rhs, ", ") + ";"
+	}
+	l.insert(st.Body.Lbrace+1, body)
 }
 
 func (l *lowerer) lowerIntRange(st *ast.RangeStmt) {
@@ -189,4 +240,21 @@ func constLiteral(v constant.Value) (string, bool) {
 		return strconv.Quote(constant.StringVal(v)), true
 	}
 	return "", false
+}
+
+// lowerNewExpr lowers new(expr) (not new(T)).
+func (l *lowerer) lowerNewExpr(call *ast.CallExpr) {
+	if len(call.Args) != 1 || l.c.info.Types[call.Args[0]].IsType() {
+		return
+	}
+	pt, ok := l.c.info.Types[call].Type.(*types.Pointer)
+	if !ok {
+		return
+	}
+	ts, ok := l.typeString(pt.Elem())
+	if !ok {
+		l.fail(call, "cannot run faithfully: new of a value of type %s, which the cell cannot name", pt.Elem())
+		return
+	}
+	l.replace(call.Fun, "func(v "+ts+") *"+ts+" { return &v }")
 }

@@ -35,10 +35,15 @@ func (s *session) passLowerLoopVar(u *cellUnit) error {
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
 		switch st := n.(type) {
 		case *ast.RangeStmt:
-			if st.Tok != token.DEFINE || !l.inCell(st) || isIntRange(l.c.info, st) {
+			if !l.inCell(st) || isIntRange(l.c.info, st) || isStringRange(l.c.info, st) || isFuncRange(l.c.info, st) {
 				return true
 			}
-			l.lowerRangeVars(st)
+			switch st.Tok {
+			case token.DEFINE:
+				l.lowerRangeVars(st)
+			case token.ASSIGN:
+				l.lowerRangeAssign(st)
+			}
 		case *ast.ForStmt:
 			if !l.inCell(st) {
 				return true
@@ -84,6 +89,35 @@ func (l *lowerer) lowerRangeVars(st *ast.RangeStmt) {
 	}
 	list := strings.Join(names, ", ")
 	l.insert(st.Body.Lbrace+1, " "+list+" := "+list+";")
+}
+
+// lowerRangeAssign lowers `for k, v = range x` (yaegi v0.16.1 left k at
+// the wrong value after the loop) to fresh variables assigned at the top
+// of each iteration, as Go assigns them:
+// `for k_, v_ := range x { k, v = k_, v_; ... }`.
+func (l *lowerer) lowerRangeAssign(st *ast.RangeStmt) {
+	if st.Key == nil {
+		return
+	}
+	var fresh, lhs, rhs []string
+	for _, e := range []ast.Expr{st.Key, st.Value} {
+		if e == nil {
+			continue
+		}
+		if id, ok := e.(*ast.Ident); ok && id.Name == "_" {
+			fresh = append(fresh, "_")
+			continue
+		}
+		n := l.name("ra")
+		fresh = append(fresh, n)
+		lhs = append(lhs, l.text(e))
+		rhs = append(rhs, n)
+	}
+	if len(lhs) == 0 {
+		return
+	}
+	l.replaceSpan(st.Key.Pos(), st.TokPos+token.Pos(len(st.Tok.String())), strings.Join(fresh, ", ")+" :=")
+	l.insert(st.Body.Lbrace+1, " "+strings.Join(lhs, ", ")+" = "+strings.Join(rhs, ", ")+";")
 }
 
 func (l *lowerer) lowerForVars(st *ast.ForStmt) {

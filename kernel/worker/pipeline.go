@@ -75,6 +75,7 @@ var cellPasses = []pass{
 	{"lower-fmt-methods", (*session).passLowerFmt},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},
+	{"lower-range-func", (*session).passLowerRangeFunc},
 	{"lower-loopvar", (*session).passLowerLoopVar},
 	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-apply", (*session).passLowerApply},
