@@ -88,6 +88,7 @@ type checked struct {
 	syntax scanner.ErrorList
 	fset   *token.FileSet
 	file   *ast.File
+	sess   *ast.File // the session file: earlier cells' declarations (lower_generic.go)
 	pkg    *types.Package
 	info   *types.Info
 }
@@ -314,7 +315,7 @@ func (s *session) checkCell(parts []part, decls []cellDecl, imports, auto []impo
 				}
 			}
 		}
-		typed = checked{fset: fset, file: cf, pkg: pkg, info: info}
+		typed = checked{fset: fset, file: cf, sess: sf, pkg: pkg, info: info}
 		return errs, defines, true
 	}
 	errs, defines, ok := run(nil)

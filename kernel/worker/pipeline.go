@@ -73,6 +73,7 @@ var cellPasses = []pass{
 
 	// Lowering passes (lower.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
+	{"lower-generic", (*session).passLowerGeneric},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},
 	{"lower-range-func", (*session).passLowerRangeFunc},
