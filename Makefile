@@ -5,7 +5,7 @@ PYTHON    ?= /usr/bin/python3
 BENCHTIME ?= 1s
 export UNETLAB_SCALE ?= laptop
 
-.PHONY: all build lab test unit integration grid-integration notebooks browser deps-test cuda-tools check-cuda generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go clean
+.PHONY: all build lab test unit integration grid-integration notebooks browser deps-test cuda-tools check-cuda generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go gotests clean
 
 all: build
 
@@ -103,6 +103,12 @@ bench-engine:
 
 bench-volume:
 	$(GO) run ./bench/volume
+
+# gotests: Go's own test suite ($(go env GOROOT)/test, the "// run" files,
+# top level and typeparam/) through the kernel's worker and through plain
+# yaegi v0.16.1, counted side by side; kernel failures listed with reasons.
+gotests: build
+	$(GO) run ./bench/gotests -bin $(BIN)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./...

@@ -85,6 +85,7 @@ type checked struct {
 	generic  bool // the expression is a call of an instantiated generic function
 	fset     *token.FileSet
 	file     *ast.File
+	sess     *ast.File // the session file: earlier cells' declarations (lower_generic.go)
 	pkg      *types.Package
 	info     *types.Info
 }
@@ -282,7 +283,7 @@ func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports,
 				}
 			}
 		}
-		typed = checked{fset: fset, file: &cf, pkg: pkg, info: info}
+		typed = checked{fset: fset, file: &cf, sess: sf, pkg: pkg, info: info}
 		return errs, defines, true
 	}
 	errs, defines, ok := run(nil)

@@ -16,10 +16,12 @@ import (
 // toolchain would. A pass records edits (insertions at cell positions);
 // applyEdits puts them into the parts' source.
 
-// edit inserts text at a position of the cell.
+// edit inserts text at a position of the cell, in place of the del bytes
+// there (0: a pure insertion).
 type edit struct {
 	line, col int
 	text      string
+	del       int
 }
 
 // funcStringer is a compiled fmt.Stringer over an interpreted String
@@ -115,12 +117,20 @@ func (s *session) passLowerFmt(u *cellUnit) error {
 			if start.Filename != "cell" || end.Filename != "cell" {
 				continue
 			}
-			edits = append(edits, edit{start.Line, start.Column, helperPrefix + "_help." + conv + "(("},
-				edit{end.Line, end.Column, ")." + conv + ")"})
+			edits = append(edits, edit{start.Line, start.Column, helperPrefix + "_help." + conv + "((", 0},
+				edit{end.Line, end.Column, ")." + conv + ")", 0})
 		}
 		return true
 	})
-	u.applyEdits(edits)
+	u.pending = append(u.pending, edits...)
+	return nil
+}
+
+// passLowerApply puts the edits of all lowering passes into the parts'
+// source, at once (each pass computed its edits on the cell as written).
+func (s *session) passLowerApply(u *cellUnit) error {
+	u.applyEdits(u.pending)
+	u.pending = nil
 	return nil
 }
 
@@ -186,12 +196,16 @@ func (u *cellUnit) applyEdits(edits []edit) {
 	if len(edits) == 0 {
 		return
 	}
-	// Last first, so that earlier offsets stay valid.
+	// Last first, so that earlier offsets stay valid; at one position a
+	// replacement before the insertions, which then precede it.
 	slices.SortStableFunc(edits, func(a, b edit) int {
 		if a.line != b.line {
 			return b.line - a.line
 		}
-		return b.col - a.col
+		if a.col != b.col {
+			return b.col - a.col
+		}
+		return min(b.del, 1) - min(a.del, 1)
 	})
 	u.edits = append(u.edits, edits...)
 	code := u.code
@@ -207,9 +221,12 @@ func (u *cellUnit) applyEdits(edits []edit) {
 				}
 				// the source may already carry later insertions
 				rel := off - start
-				src = src[:rel] + e.text + src[rel:]
+				src = src[:rel] + e.text + src[min(rel+e.del, len(src)):]
 			}
 			return src
+		}
+		if p.cellLen == 0 {
+			p.cellLen = len(p.Src)
 		}
 		p.Src = apply(p.Src, p.Line, p.Col)
 		if p.Expr != "" {

@@ -58,7 +58,7 @@ func (s *session) passLowerBounds(u *cellUnit) error {
 		})
 	}
 	visit(c.file, false)
-	u.applyEdits(edits)
+	u.pending = append(u.pending, edits...)
 	return nil
 }
 
@@ -106,8 +106,8 @@ func boundsEdits(c *checked, code string, ix *ast.IndexExpr) ([]edit, bool) {
 		length = "len(" + code[offsetOf(code, xs.Line, xs.Column):offsetOf(code, xe.Line, xe.Column)] + ")"
 	}
 	return []edit{
-		{is.Line, is.Column, helperPrefix + "_help.Index(" + length + ", int("},
-		{ie.Line, ie.Column, "))"},
+		{line: is.Line, col: is.Column, text: helperPrefix + "_help.Index(" + length + ", int("},
+		{line: ie.Line, col: ie.Column, text: "))"},
 	}, true
 }
 
@@ -155,14 +155,14 @@ func sliceEdits(c *checked, code string, se *ast.SliceExpr) ([]edit, bool) {
 	if se.Low != nil {
 		// lo stays where it is, as the call's argument: evaluated once.
 		s, e := c.fset.Position(se.Low.Pos()), c.fset.Position(se.Low.End())
-		return []edit{{s.Line, s.Column, head + "int("}, {e.Line, e.Column, "), " + hi + ")"}}, true
+		return []edit{{line: s.Line, col: s.Column, text: head + "int("}, {line: e.Line, col: e.Column, text: "), " + hi + ")"}}, true
 	}
 	call := head + "0, " + hi + ")"
 	l := c.fset.Position(se.Lbrack)
 	if l.Filename != "cell" {
 		return nil, false
 	}
-	return []edit{{l.Line, l.Column + 1, call}}, true
+	return []edit{{line: l.Line, col: l.Column + 1, text: call}}, true
 }
 
 // pureOperand reports whether evaluating e twice is evaluating it once:

@@ -137,7 +137,7 @@ func (a *cellAST) inPart(p part, pos, end token.Pos) bool {
 		return false
 	}
 	start := offsetOf(a.code, p.Line, p.Col)
-	return offsetOf(a.code, s.Line, s.Column) >= start && offsetOf(a.code, e.Line, e.Column) <= start+len(p.Src)
+	return offsetOf(a.code, s.Line, s.Column) >= start && offsetOf(a.code, e.Line, e.Column) <= start+p.srcLen()
 }
 
 // text returns the cell's source from pos to end.
@@ -213,7 +213,7 @@ func (u *cellUnit) offIn(p part, pos token.Pos, end bool) int {
 	for _, e := range u.edits {
 		eo := offsetOf(u.code, e.line, e.col)
 		if eo >= base && (eo < orig || end && eo == orig) {
-			off += len(e.text)
+			off += len(e.text) - e.del
 		}
 	}
 	return off
@@ -224,7 +224,7 @@ func (u *cellUnit) offIn(p part, pos token.Pos, end bool) int {
 func (u *cellUnit) editedIn(p part) bool {
 	base := offsetOf(u.code, p.Line, p.Col)
 	for _, e := range u.edits {
-		if eo := offsetOf(u.code, e.line, e.col); eo >= base && eo <= base+len(p.Src) {
+		if eo := offsetOf(u.code, e.line, e.col); eo >= base && eo <= base+p.srcLen() {
 			return true
 		}
 	}

@@ -51,6 +51,10 @@ type cellUnit struct {
 	// check
 	check checked
 
+	// lowering: the edits of the lowering passes, applied by lower-apply
+	// (then recorded in edits)
+	pending []edit
+
 	// yaegi-workarounds: per part, what the interpreter evaluates
 	declSrc []string      // declaration parts: padded source, multi-assign parenthesised
 	chunks  [][]stmtChunk // statement parts: their chunks (stmts.go)
@@ -73,6 +77,8 @@ var cellPasses = []pass{
 	// Front end: one cell, split into imports, declarations and
 	// statements (split.go) and parsed once (parse.go, its trailing
 	// expression split off), the names it declares and redefines.
+	// A pasted program (package main, func main) runs main once.
+	{"program", (*session).passProgram},
 	{"split", (*session).passSplit},
 	// Package names used without import (fmt.Println) get their import.
 	{"auto-import", (*session).passAutoImport},
@@ -82,7 +88,14 @@ var cellPasses = []pass{
 
 	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
+	{"lower-generic", (*session).passLowerGeneric},
+	{"lower-errors", (*session).passLowerErrors},
+	{"lower-defer-args", (*session).passLowerDefer},
+	{"lower-range-func", (*session).passLowerRangeFunc},
+	{"lower-loopvar", (*session).passLowerLoopVar},
+	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-bounds", (*session).passLowerBounds},
+	{"lower-apply", (*session).passLowerApply},
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},

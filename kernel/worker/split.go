@@ -31,6 +31,17 @@ type part struct {
 	// and Expr the expression, at ExprLine:ExprCol.
 	Expr              string
 	ExprLine, ExprCol int
+	// cellLen is len(Src) as the cell has it, set when a lowering pass
+	// rewrites Src (cellUnit.applyEdits); 0 while Src is the cell's text.
+	cellLen int
+}
+
+// srcLen is the length of the part's span in the cell, before lowering.
+func (p part) srcLen() int {
+	if p.cellLen > 0 {
+		return p.cellLen
+	}
+	return len(p.Src)
 }
 
 // padded returns src preceded by newlines and spaces so that yaegi, which

@@ -1,0 +1,166 @@
+package worker
+
+import (
+	"go/ast"
+	"go/types"
+	"strings"
+)
+
+// passLowerDefer evaluates the function value and arguments of `defer` and
+// `go` statements at the statement, as Go does: yaegi v0.16.1 evaluates
+// them when the call runs, so `for i := 0; i < 3; i++ { defer
+// fmt.Println(i) }` printed 3 3 3, and a method value's receiver was read
+// late. The statement becomes a block that evaluates each non-constant
+// operand into a temporary, in order, then defers (or starts) the call on
+// the temporaries:
+//
+//	defer p.Show(i, s[j])  =>  { r := p; a1 := i; a2 := s[j]; defer r.Show(a1, a2) }
+//
+// (the temporaries are fresh __unetlab_ names). Statements among the
+// cell's top-level statements are left alone: they run in their own
+// function literal (stmts.go).
+func (s *session) passLowerDefer(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
+		var call *ast.CallExpr
+		switch st := n.(type) {
+		case *ast.DeferStmt:
+			call = st.Call
+		case *ast.GoStmt:
+			call = st.Call
+		default:
+			return true
+		}
+		if !l.inCell(n) || inCellBody(stack) {
+			return true
+		}
+		l.lowerDeferred(n, call)
+		return true
+	})
+	return l.done()
+}
+
+func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
+	info := l.c.info
+	var pre []string
+	var reps []func()
+	tmp := func(x ast.Expr, kind string) string {
+		n := l.name(kind)
+		pre = append(pre, n+" := "+l.text(x))
+		return n
+	}
+	fun := ast.Unparen(call.Fun)
+	switch f := fun.(type) {
+	case *ast.FuncLit:
+	case *ast.Ident:
+		switch obj := info.Uses[f].(type) {
+		case *types.Builtin:
+			if obj.Name() == "recover" {
+				// recover must be the deferred call itself.
+				return
+			}
+		case *types.Var:
+			n := tmp(f, "df")
+			reps = append(reps, func() { l.replace(f, n) })
+		}
+	case *ast.SelectorExpr:
+		if id, ok := f.X.(*ast.Ident); ok {
+			if _, ok := info.Uses[id].(*types.PkgName); ok {
+				break
+			}
+		}
+		if info.Types[f.X].IsType() {
+			break // a method expression
+		}
+		switch obj := info.Uses[f.Sel].(type) {
+		case *types.Func:
+			sig, _ := obj.Type().(*types.Signature)
+			if sig == nil || sig.Recv() == nil {
+				break
+			}
+			xt := info.Types[f.X].Type
+			_, recvPtr := sig.Recv().Type().(*types.Pointer)
+			_, xPtr := xt.Underlying().(*types.Pointer)
+			if recvPtr && !xPtr && !types.IsInterface(xt) {
+				// A pointer method of an addressable value: the
+				// receiver is its address.
+				n := l.name("dr")
+				pre = append(pre, n+" := &"+l.text(f.X))
+				reps = append(reps, func() { l.replace(f.X, n) })
+				break
+			}
+			n := tmp(f.X, "dr")
+			reps = append(reps, func() { l.replace(f.X, n) })
+		default:
+			n := tmp(f, "df")
+			reps = append(reps, func() { l.replace(f, n) })
+		}
+	case *ast.IndexExpr, *ast.IndexListExpr:
+		if id := genericFuncIdent(f); id != nil {
+			if _, ok := info.Uses[id].(*types.Func); ok {
+				break
+			}
+		}
+		n := tmp(f, "df")
+		reps = append(reps, func() { l.replace(f, n) })
+	default:
+		n := tmp(f, "df")
+		reps = append(reps, func() { l.replace(f, n) })
+	}
+	for _, a := range call.Args {
+		tv := info.Types[a]
+		if tv.Value != nil || tv.IsNil() || tv.IsType() {
+			continue
+		}
+		if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+			continue
+		}
+		if _, ok := ast.Unparen(a).(*ast.FuncLit); ok {
+			continue
+		}
+		if tup, ok := tv.Type.(*types.Tuple); ok {
+			// f(g()) with several results.
+			var names []string
+			for range tup.Len() {
+				names = append(names, l.name("da"))
+			}
+			pre = append(pre, strings.Join(names, ", ")+" := "+l.text(a))
+			reps = append(reps, func() { l.replace(a, strings.Join(names, ", ")) })
+			continue
+		}
+		n := tmp(a, "da")
+		reps = append(reps, func() { l.replace(a, n) })
+	}
+	if len(pre) == 0 {
+		return
+	}
+	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
+	for _, r := range reps {
+		r()
+	}
+	l.insert(stmt.End(), " }")
+}
+
+// genericFuncIdent is the function name of an instantiation f[T] or
+// pkg.f[T, U], or nil.
+func genericFuncIdent(x ast.Expr) *ast.Ident {
+	var base ast.Expr
+	switch e := x.(type) {
+	case *ast.IndexExpr:
+		base = e.X
+	case *ast.IndexListExpr:
+		base = e.X
+	default:
+		return nil
+	}
+	switch b := ast.Unparen(base).(type) {
+	case *ast.Ident:
+		return b
+	case *ast.SelectorExpr:
+		return b.Sel
+	}
+	return nil
+}

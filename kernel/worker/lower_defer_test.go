@@ -1,0 +1,22 @@
+package worker
+
+import "testing"
+
+func TestLowerDefer(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "argument", code: "func f() {\n\tfor i := 0; i < 3; i++ {\n\t\tdefer fmt.Println(\"d\", i)\n\t}\n}",
+			has: []string{`{ __unetlab_da1 := i; defer fmt.Println("d", __unetlab_da1) }`}},
+		{name: "constants stay", code: "func f() { defer fmt.Println(\"x\", 1, nil) }",
+			has: []string{`defer fmt.Println("x", 1, nil)`}, hasNot: []string{"__unetlab_da"}},
+		{name: "value receiver copied", code: "type T struct{ n int }\nfunc (t T) show() {}\nfunc f() { t := T{}; defer t.show(); t.n = 2 }",
+			has: []string{"__unetlab_dr1 := t; defer __unetlab_dr1.show()"}},
+		{name: "pointer receiver of a value", code: "type T struct{ n int }\nfunc (t *T) inc() {}\nfunc f() { var t T; defer t.inc() }",
+			has: []string{"__unetlab_dr1 := &t; defer __unetlab_dr1.inc()"}},
+		{name: "func variable", code: "func f() { g := func(int) {}; x := 1; go g(x) }",
+			has: []string{"__unetlab_df1 := g; __unetlab_da2 := x; go __unetlab_df1(__unetlab_da2)"}},
+		{name: "several results", code: "func two() (int, int) { return 1, 2 }\nfunc f() { defer fmt.Println(two()) }",
+			has: []string{"__unetlab_da1, __unetlab_da2 := two(); defer fmt.Println(__unetlab_da1, __unetlab_da2)"}},
+		{name: "recover left alone", code: "func f() { defer recover() }", has: []string{"defer recover()"}, hasNot: []string{"__unetlab"}},
+		{name: "top level left alone", code: "x := 1\ndefer fmt.Println(x)", hasNot: []string{"__unetlab_da"}},
+	})
+}

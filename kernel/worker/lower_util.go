@@ -1,0 +1,125 @@
+package worker
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strconv"
+)
+
+// lowerer is what the Go 1.26 lowering passes (lower_*.go) share: the
+// typed cell, the edits made so far and a counter for fresh names.
+type lowerer struct {
+	u     *cellUnit
+	c     *checked
+	edits []edit
+	fresh int
+	err   error // the first construct that cannot be lowered faithfully
+}
+
+// newLowerer returns nil when the cell was not type-checked (nothing to
+// lower with).
+func newLowerer(u *cellUnit) *lowerer {
+	c := &u.check
+	if c.skipped || c.file == nil || c.info == nil {
+		return nil
+	}
+	return &lowerer{u: u, c: c}
+}
+
+// done hands the pass's edits to lower-apply, or its error.
+func (l *lowerer) done() error {
+	if l.err != nil {
+		return l.err
+	}
+	l.u.pending = append(l.u.pending, l.edits...)
+	return nil
+}
+
+// inCell reports whether a node lies in the cell's own text (not in the
+// scaffolding of the checked file).
+func (l *lowerer) inCell(n ast.Node) bool {
+	return l.c.fset.Position(n.Pos()).Filename == "cell" && l.c.fset.Position(n.End()).Filename == "cell"
+}
+
+// offset is the byte offset of p in the cell's code.
+func (l *lowerer) offset(p token.Pos) int {
+	pos := l.c.fset.Position(p)
+	return offsetOf(l.u.code, pos.Line, pos.Column)
+}
+
+// text is n's source as the cell has it.
+func (l *lowerer) text(n ast.Node) string {
+	return l.u.code[l.offset(n.Pos()):l.offset(n.End())]
+}
+
+// insert puts text at p.
+func (l *lowerer) insert(p token.Pos, text string) {
+	pos := l.c.fset.Position(p)
+	l.edits = append(l.edits, edit{line: pos.Line, col: pos.Column, text: text})
+}
+
+// replace puts text in place of n.
+func (l *lowerer) replace(n ast.Node, text string) {
+	pos := l.c.fset.Position(n.Pos())
+	l.edits = append(l.edits, edit{line: pos.Line, col: pos.Column, text: text, del: l.offset(n.End()) - l.offset(n.Pos())})
+}
+
+// name is a fresh name for a temporary of the lowering.
+func (l *lowerer) name(kind string) string {
+	l.fresh++
+	return fmt.Sprintf("%s_%s%d", helperPrefix, kind, l.fresh)
+}
+
+// fail records that n cannot run faithfully, in the compiler's format.
+func (l *lowerer) fail(n ast.Node, format string, args ...any) {
+	if l.err != nil {
+		return
+	}
+	pos := l.c.fset.Position(n.Pos())
+	msg := fmt.Sprintf("cell:%d:%d: %s", pos.Line, pos.Column, fmt.Sprintf(format, args...))
+	l.err = &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+}
+
+// typeString writes t as the cell can spell it: cell types bare, other
+// packages' under the name the cell file imports them by; false when a
+// package of t is not imported there.
+func (l *lowerer) typeString(t types.Type) (string, bool) {
+	ok := true
+	s := types.TypeString(t, func(p *types.Package) string {
+		if p.Path() == cellPkgPath {
+			return ""
+		}
+		for _, im := range l.c.file.Imports {
+			path, _ := strconv.Unquote(im.Path.Value)
+			if path != p.Path() {
+				continue
+			}
+			if im.Name != nil {
+				if im.Name.Name == "_" || im.Name.Name == "." {
+					continue
+				}
+				return im.Name.Name
+			}
+			return p.Name()
+		}
+		ok = false
+		return p.Name()
+	})
+	return s, ok
+}
+
+// inCellBody reports whether stack (ast.PreorderStack's) has n directly in
+// the function that holds the cell's top-level statements.
+func inCellBody(stack []ast.Node) bool {
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch f := stack[i].(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.FuncDecl:
+			return f.Recv == nil && f.Name.Name == helperPrefix+"_cell"
+		}
+	}
+	return false
+}
