@@ -71,7 +71,7 @@ func toFloat(v any) float64 {
 // Min 0, Max 100 when Min and Max are both 0, Step 1.
 type IntSliderOptions struct {
 	Value, Min, Max, Step int
-	Description          string
+	Description           string
 	// Vertical turns the slider upright.
 	Vertical bool
 	// NoContinuousUpdate sends the value only when the handle is let go

@@ -303,7 +303,7 @@ func (m *Model) Close() error {
 // text/plain line for front ends without widgets.
 func (m *Model) Render() display.Bundle {
 	return display.Bundle{
-		MIMEView:          map[string]any{"model_id": m.ID(), "version_major": 2, "version_minor": 0},
+		MIMEView:         map[string]any{"model_id": m.ID(), "version_major": 2, "version_minor": 0},
 		display.MIMEText: fmt.Sprintf("%s(%s)", strings.TrimSuffix(m.spec.ModelName, "Model"), m.ID()),
 	}
 }

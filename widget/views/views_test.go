@@ -26,7 +26,7 @@ import (
 type fakeKernel struct {
 	mu    sync.Mutex
 	opens map[string]map[string]any // comm id to comm_open content
-	bufs  map[string][][]byte        // comm id to comm_open buffers
+	bufs  map[string][][]byte       // comm id to comm_open buffers
 }
 
 func (f *fakeKernel) SendComm(typ string, content map[string]any) error {
