@@ -16,6 +16,7 @@ func init() {
 		"Compare":     reflect.ValueOf(views.Compare),
 		"DiceText":    reflect.ValueOf(views.DiceText),
 		"ErrNoNiiVue": reflect.ValueOf(&views.ErrNoNiiVue).Elem(),
+		"Grid":        reflect.ValueOf(views.Grid),
 		"NewRender3D": reflect.ValueOf(views.NewRender3D),
 		"NewSlicer":   reflect.ValueOf(views.NewSlicer),
 		"NiiVuePath":  reflect.ValueOf(views.NiiVuePath),
@@ -23,6 +24,8 @@ func init() {
 		"Train":       reflect.ValueOf(views.Train),
 
 		// type definitions
+		"GridOptions":     reflect.ValueOf((*views.GridOptions)(nil)),
+		"GridProgress":    reflect.ValueOf((*views.GridProgress)(nil)),
 		"Panel":           reflect.ValueOf((*views.Panel)(nil)),
 		"Render3D":        reflect.ValueOf((*views.Render3D)(nil)),
 		"Render3DOptions": reflect.ValueOf((*views.Render3DOptions)(nil)),

@@ -2,8 +2,8 @@
 // widget): a volume's slices on three axes with a label overlay, window
 // and level, several volumes side by side scrolled together with the shown
 // slice's Dice ([NewSlicer], [Compare]); a 3D view rendered in the browser
-// by NiiVue through anywidget ([NewRender3D]); and a training run's
-// progress with a stop button ([Train]).
+// by NiiVue through anywidget ([NewRender3D]); a training run's progress
+// with a Stop button ([Train], [Resume]) and a grid's ([Grid]).
 //
 // The pictures are the library's own: each panel of a Slicer is exactly
 // viz.Slice's PNG for the shown plane, index, window, labels and opacity,
