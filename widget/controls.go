@@ -3,6 +3,7 @@ package widget
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/unetlab/unetlab/display"
@@ -49,7 +50,7 @@ type Widget interface {
 func (m *Model) SetLayout(props map[string]any) error {
 	ref, _ := m.Get("layout").(string)
 	liveMu.Lock()
-	l := live[ref[len("IPY_MODEL_"):]]
+	l := live[strings.TrimPrefix(ref, "IPY_MODEL_")]
 	liveMu.Unlock()
 	if l == nil {
 		return fmt.Errorf("widget: %s %s has no layout", m.spec.ModelName, m.ID())

@@ -57,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -468,8 +469,9 @@ func index(k any) (int, bool) {
 }
 
 // same reports whether a and b are the same state value: []byte by
-// content, numbers by value whatever their Go type, others by ==, maps and
-// lists never (an observer sees every set of one).
+// content, numbers by value whatever their Go type, other comparable
+// values by ==; maps, slices and other values that == cannot compare
+// never (an observer sees every set of one).
 func same(a, b any) bool {
 	if x, ok := a.([]byte); ok {
 		y, ok := b.([]byte)
@@ -479,14 +481,14 @@ func same(a, b any) bool {
 		y, ok := number(b)
 		return ok && x == y
 	}
-	switch a.(type) {
-	case map[string]any, []any, []string, []int, []float64:
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb || !ta.Comparable() {
 		return false
 	}
-	switch b.(type) {
-	case map[string]any, []any, []string, []int, []float64, []byte:
-		return false
-	}
+	defer func() { _ = recover() }() // an interface field holding a slice
 	return a == b
 }
 

@@ -394,3 +394,39 @@ func TestTransportWithoutBuffers(t *testing.T) {
 		t.Errorf("error %v, want comm.ErrNoBuffers", err)
 	}
 }
+
+func TestSame(t *testing.T) {
+	for _, tt := range []struct {
+		a, b any
+		want bool
+	}{
+		{1, 1.0, true}, {1, 2, false}, {"a", "a", true}, {"a", 1, false}, {nil, nil, true}, {nil, 0, false},
+		{[]byte("x"), []byte("x"), true}, {[]byte("x"), "x", false}, {true, true, true},
+		{map[string]string{"a": "b"}, map[string]string{"a": "b"}, false}, {[]any{1}, []any{1}, false},
+		{[2]int{1, 2}, [2]int{1, 2}, true}, {struct{ v any }{[]int{1}}, struct{ v any }{[]int{1}}, false},
+	} {
+		if got := same(tt.a, tt.b); got != tt.want {
+			t.Errorf("same(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestSetLayout(t *testing.T) {
+	f := install(t)
+	c, err := NewCheckbox("x", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.take()
+	if err := c.SetLayout(map[string]any{"width": "300px"}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.take()
+	if len(m) != 1 || m[0].content["comm_id"] != msgs[0].content["comm_id"] || state(m[0])["width"] != "300px" {
+		t.Errorf("layout update %+v", m)
+	}
+	l, _ := NewLink(c, "value", c, "value")
+	if err := l.SetLayout(map[string]any{"width": "1px"}); err == nil {
+		t.Error("a Link (no view, no layout) took a layout")
+	}
+}
