@@ -60,6 +60,113 @@ const interactCells = [
 	'fmt.Println("survived", 6*7)',
 	'',
 ];
+// widgets.ipynb: the cells the widget tests run, by index.
+const widgetCells = [
+	`import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/unetlab/unetlab/models"
+	"github.com/unetlab/unetlab/train"
+	"github.com/unetlab/unetlab/viz"
+	"github.com/unetlab/unetlab/volume"
+	"github.com/unetlab/unetlab/volume/decathlon"
+	"github.com/unetlab/unetlab/volume/phantom"
+	"github.com/unetlab/unetlab/widget"
+	"github.com/unetlab/unetlab/widget/views"
+)`,
+	// 1: image | truth | prediction, scrolled together.
+	`sh := [3]int{40, 36, 30}
+img, truth, pred := volume.New(sh, 1), volume.New(sh, 1), volume.New(sh, 1)
+for z := 0; z < sh[2]; z++ {
+	for y := 0; y < sh[1]; y++ {
+		for x := 0; x < sh[0]; x++ {
+			img.Set(0, x, y, z, float32(x+2*y+3*z))
+			dx, dy, dz := x-20, y-18, z-15
+			if dx*dx+dy*dy+dz*dz < 100 {
+				truth.Set(0, x, y, z, 1)
+			}
+			dx++
+			if dx*dx+dy*dy+dz*dz < 90 {
+				pred.Set(0, x, y, z, 1)
+			}
+		}
+	}
+}
+slicer, err := views.Compare(img, truth, pred, nil)
+if err != nil {
+	panic(err)
+}
+slicer`,
+	// 2: the library's PNGs of the slice the slider shows.
+	`func pngHash(panel int) string {
+	o := slicer.ViewOptions(panel)
+	v, err := viz.Slice(img, slicer.ShownPlane(), slicer.Index.Value(), &o)
+	if err != nil {
+		panic(err)
+	}
+	b, err := v.PNG()
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+fmt.Printf("index=%d image=%s truth=%s pred=%s\\n", slicer.Index.Value(), pngHash(0), pngHash(1), pngHash(2))`,
+	// 3: a Go callback writing into an Output widget; Play linked to a slider in the browser.
+	`out, _ := widget.NewOutput()
+hello, _ := widget.NewButton("Say hello", "primary", "")
+clicks := 0
+hello.OnClick(func() {
+	clicks++
+	out.Printf("hello %d from Go\\n", clicks)
+})
+play, _ := widget.NewPlay(&widget.PlayOptions{Max: 30, Interval: 50})
+follower, _ := widget.NewIntSlider(&widget.IntSliderOptions{Max: 30, Description: "linked"})
+widget.NewLink(play, "value", follower, "value")
+check, _ := widget.NewCheckbox("a checkbox", true)
+menu, _ := widget.NewDropdown("menu", []string{"one", "two"}, 1)
+fs, _ := widget.NewFloatSlider(&widget.FloatSliderOptions{Value: 0.5, Description: "float"})
+row, _ := widget.NewHBox(play, follower)
+controls, _ := widget.NewVBox(hello, out, row, check, menu, fs)
+controls`,
+	// 4: the 3D view with the labels opaque.
+	`c := viz.LabelColour(1)
+fmt.Printf("label colour %d %d %d\\n", c.R, c.G, c.B)
+view3d, err := views.NewRender3D(img, truth, &views.Render3DOptions{Opacity: 1, Height: 360})
+if err != nil {
+	panic(err)
+}
+view3d`,
+	// 5: a long training run, with its Stop button.
+	`dir, _ := os.MkdirTemp("", "unetlab-widgets")
+ds, _, err := phantom.Ensure(context.Background(), dir, "Heart", &phantom.Options{Shape: [3]int{16, 16, 16}, Training: 4})
+if err != nil {
+	panic(err)
+}
+cfg := models.Small(models.UNet)
+cfg.Channels = []int{2, 4}
+cfg.InputSize = [3]int{16, 16, 16}
+topt := &train.Options{Model: cfg, Data: ds.Prepare(&decathlon.PrepareOptions{Shape: [3]int{16, 16, 16}}),
+	Epochs: 1000, LR: 1e-3, Dir: filepath.Join(dir, "run"), Workers: 1}
+training, err := views.Train(topt)
+if err != nil {
+	panic(err)
+}
+training`,
+	// 6: resume the stopped run for one more epoch.
+	`stopped, err := training.Wait(context.Background())
+fmt.Println("stopped after", len(stopped.Epochs), "epochs:", err)
+more := *topt
+more.Epochs = len(stopped.Epochs) + 1
+resumed, err := views.Resume(&more)
+if err != nil {
+	panic(err)
+}
+resumed`,
+];
 function notebookJSON(cells) {
 	return JSON.stringify({
 		cells: cells.map((s) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: s })),
@@ -77,6 +184,7 @@ async function startServer(app) {
 	const work = join(tmp, 'notebooks');
 	cpSync(notebooksDir, work, { recursive: true, filter: (p) => !p.includes('.ipynb_checkpoints') });
 	writeFileSync(join(work, 'interact.ipynb'), notebookJSON(interactCells));
+	writeFileSync(join(work, 'widgets.ipynb'), notebookJSON(widgetCells));
 	const settings = join(tmp, 'settings');
 	// No windowing: every cell is in the DOM, so the checks see them all.
 	// No news or update checks: the machine is offline.
@@ -461,13 +569,148 @@ async function interactions(page, srv) {
 	});
 }
 
+// The widget tests, on widgets.ipynb (cells: see widgetCells).
+const out = (page, i) => cells(page).nth(i).locator('.jp-OutputArea').first();
+// imageHashes returns the SHA-256 (hex) of the bytes each widget image of
+// cell i shows (its blob URL fetched in the page).
+async function imageHashes(page, i) {
+	return page.evaluate(async (idx) => {
+		const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[idx];
+		const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+		const out = [];
+		for (const im of c.querySelectorAll('.widget-image')) {
+			const buf = await (await fetch(im.src)).arrayBuffer();
+			out.push(hex(await crypto.subtle.digest('SHA-256', buf)));
+		}
+		return out;
+	}, i);
+}
+// untilChanged waits until cell i's images differ from before and then
+// stay the same for 1 s (the kernel has drawn the last move).
+async function settledImages(page, i, before, timeout = 30000) {
+	const start = Date.now();
+	let last = null, since = Date.now();
+	for (;;) {
+		const h = JSON.stringify(await imageHashes(page, i));
+		if (h !== last) { last = h; since = Date.now(); }
+		if (h !== JSON.stringify(before) && Date.now() - since > 1000) return JSON.parse(h);
+		if (Date.now() - start > timeout) throw new Error(`cell ${i}: the images did not change in ${timeout / 1000} s`);
+		await sleep(200);
+	}
+}
+// moveSlider clicks the track of the n-th slider of cell i at fraction f
+// of its length (noUiSlider's tap), as a person moving it does.
+async function moveSlider(page, i, which, f) {
+	const track = cells(page).nth(i).locator('.widget-slider .noUi-target').nth(which);
+	await track.scrollIntoViewIfNeeded();
+	const b = await track.boundingBox();
+	await page.mouse.click(b.x + f * b.width, b.y + b.height / 2);
+}
+async function widgets(page, srv) {
+	const A = srv.app;
+	const run = async (i, timeout = 60000) => { await runCell(page, i); await waitDone(page, i, timeout); };
+	await test(`${A}: widgets: the slicer shows, its slider scrolls all panels to the library's PNG of the slice`, async () => {
+		await open(page, srv, 'widgets.ipynb');
+		await run(0, 120000);
+		await run(1);
+		await page.waitForFunction(() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .widget-image').length >= 3, null, { timeout: 30000 });
+		const before = await imageHashes(page, 1);
+		await moveSlider(page, 1, 0, 0.8);
+		const after = await settledImages(page, 1, before);
+		await waitIdle(page, 30000);
+		const shown = Number(await cells(page).nth(1).locator('.widget-readout').first().innerText());
+		await run(2);
+		const t = await outputText(page, 2);
+		const m = /index=(\d+) image=(\w+) truth=(\w+) pred=(\w+)/.exec(t);
+		assert(m, `cell 2 printed ${t}`);
+		await shot(page, `${A}-widgets-slicer`);
+		assert(Number(m[1]) === shown, `the kernel's index ${m[1]}, the slider shows ${shown}`);
+		assert(after[0] === m[2] && after[1] === m[3] && after[2] === m[4],
+			`browser images ${after.map((h) => h.slice(0, 12))} vs the library's ${[m[2], m[3], m[4]].map((h) => h.slice(0, 12))}`);
+		assert(before[1] !== after[1], 'the truth panel did not change with the slice');
+	});
+	await test(`${A}: widgets: the overlay opacity changes the label panels only`, async () => {
+		const before = await imageHashes(page, 1);
+		await moveSlider(page, 1, 1, 0.9);
+		const after = await settledImages(page, 1, before);
+		assert(after[0] === before[0], 'the image panel (no labels) changed with the opacity');
+		assert(after[1] !== before[1] && after[2] !== before[2], 'the truth and prediction panels did not change');
+		const dice = await cells(page).nth(1).locator('.widget-html').last().innerText();
+		assert(/Dice on this slice: class 1 \d\.\d{3}/.test(dice), `Dice line: ${dice}`);
+	});
+	await test(`${A}: widgets: a Go callback's output lands in its Output widget; Play drives a linked slider`, async () => {
+		await run(3);
+		const button = cells(page).nth(3).locator('button.widget-button:has-text("Say hello")');
+		await button.waitFor({ timeout: 30000 });
+		await button.click();
+		await button.click();
+		const o = cells(page).nth(3).locator('.widget-output');
+		await page.waitForFunction(() => /hello 2 from Go/.test(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[3]?.querySelector('.widget-output')?.innerText || ''), null, { timeout: 20000 });
+		const text = await o.innerText();
+		assert(/hello 1 from Go\s+hello 2 from Go/.test(text), `Output widget: ${text}`);
+		await cells(page).nth(3).locator('.widget-play button').first().click();
+		await page.waitForFunction(() => {
+			const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[3];
+			const r = [...c.querySelectorAll('.widget-readout')].map((e) => Number(e.innerText));
+			return r.some((v) => v >= 3);
+		}, null, { timeout: 20000 });
+		await shot(page, `${A}-widgets-controls`);
+	});
+	await test(`${A}: widgets: the 3D view (NiiVue, software WebGL) shows the label colour`, async () => {
+		await run(4);
+		const m = /label colour (\d+) (\d+) (\d+)/.exec(await outputText(page, 4));
+		assert(m, 'no label colour printed');
+		const want = [Number(m[1]), Number(m[2]), Number(m[3])];
+		const box = cells(page).nth(4).locator('.unetlab-render3d[data-ready="1"]');
+		await box.waitFor({ timeout: 60000 });
+		await sleep(1500);
+		await box.scrollIntoViewIfNeeded();
+		const png = await box.screenshot({ path: join(artifacts, `${A}-widgets-3d.png`) });
+		const count = await page.evaluate(async ([b64, want]) => {
+			const im = new Image();
+			im.src = `data:image/png;base64,${b64}`;
+			await im.decode();
+			const cv = document.createElement('canvas');
+			cv.width = im.width; cv.height = im.height;
+			const g = cv.getContext('2d');
+			g.drawImage(im, 0, 0);
+			const d = g.getImageData(0, 0, cv.width, cv.height).data;
+			let n = 0;
+			for (let k = 0; k < d.length; k += 4) {
+				if (Math.abs(d[k] - want[0]) < 30 && Math.abs(d[k + 1] - want[1]) < 30 && Math.abs(d[k + 2] - want[2]) < 30) n++;
+			}
+			return n;
+		}, [png.toString('base64'), want]);
+		log(`${A}: 3D view: ${count} pixels of the label colour ${want}`);
+		assert(count > 200, `${count} pixels near the label colour ${want}`);
+	});
+	await test(`${A}: widgets: the Stop button ends a training run, which then resumes`, async () => {
+		await run(5, 120000);
+		const status = () => cells(page).nth(5).locator('.widget-html').last().innerText();
+		await page.waitForFunction(() => /epoch \d+ of 1000/.test(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[5]?.querySelector('.widget-html')?.innerText || ''), null, { timeout: 120000 });
+		await cells(page).nth(5).locator('button.widget-button:has-text("Stop")').click();
+		await page.waitForFunction(() => /stopped/.test(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[5]?.querySelector('.widget-html')?.innerText || ''), null, { timeout: 60000 });
+		const st = await status();
+		assert(/context canceled/.test(st), `status after Stop: ${st}`);
+		await run(6, 120000);
+		await page.waitForFunction(() => /done: completed/.test(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[6]?.querySelector('.widget-html')?.innerText || ''), null, { timeout: 120000 });
+		const t = await outputText(page, 6);
+		assert(/stopped after \d+ epochs: .*context canceled/.test(t), `cell 6 printed: ${t}`);
+		await shot(page, `${A}-widgets-training`);
+		const errs = errorsOf(await saved(page, srv, 'widgets.ipynb'));
+		assert(errs.length === 0, `error outputs:\n${errs.join('\n')}`);
+	});
+}
+
 let browser;
 const servers = [];
 try {
 	browser = await chromium.launch({
 		executablePath: chromiumPath,
 		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+		// WebGL (NiiVue's 3D view) from SwiftShader, in software.
+		args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+			'--disable-background-networking', '--disable-component-update',
 			'--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
 	});
 	log(`Chromium ${browser.version()} (${chromiumPath})`);
@@ -478,6 +721,10 @@ try {
 		const page = await newPage(browser, app);
 		await interactions(page, srv);
 		await page.context().close();
+		await shutdownKernels(srv);
+		const wpage = await newPage(browser, app);
+		await widgets(wpage, srv);
+		await wpage.context().close();
 		await shutdownKernels(srv);
 		for (const nb of notebooks) {
 			const page = await newPage(browser, app);

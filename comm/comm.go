@@ -39,6 +39,19 @@ type Transport interface {
 	SendComm(typ string, content map[string]any) error
 }
 
+// MessageTransport is a [Transport] that also carries a message's
+// metadata (the message-level metadata, beside its header) and its binary
+// buffers (the frames after the content). The unetlab worker's transport
+// is one; [OpenWith] and [Comm.SendWith] need one.
+type MessageTransport interface {
+	Transport
+	SendCommMessage(typ string, content, metadata map[string]any, buffers [][]byte) error
+}
+
+// ErrNoBuffers is returned when metadata or buffers are to be sent and the
+// installed transport is not a [MessageTransport].
+var ErrNoBuffers = errors.New("comm: the transport carries no metadata or binary buffers")
+
 // Comm is one open comm channel.
 type Comm struct {
 	id, target string
@@ -67,25 +80,47 @@ func SetTransport(t Transport) Transport {
 }
 
 func send(typ string, content map[string]any) error {
+	return sendWith(typ, content, nil, nil)
+}
+
+func sendWith(typ string, content, metadata map[string]any, buffers [][]byte) error {
 	mu.Lock()
 	t := transport
 	mu.Unlock()
 	if t == nil {
 		return ErrNoKernel
 	}
-	return t.SendComm(typ, content)
+	if len(metadata) == 0 && len(buffers) == 0 {
+		return t.SendComm(typ, content)
+	}
+	mt, ok := t.(MessageTransport)
+	if !ok {
+		return ErrNoBuffers
+	}
+	return mt.SendCommMessage(typ, content, metadata, buffers)
 }
 
 // Open opens a comm to the front-end target with initial data (nil for
 // none).
 func Open(target string, data map[string]any) (*Comm, error) {
+	return OpenWith(target, data, nil, nil)
+}
+
+// OpenWith opens a comm as [Open] does, with the comm_open message's
+// metadata (nil for none) and binary buffers (nil for none). The comm is
+// registered before the message goes out, so a reply the front end sends
+// at once finds it.
+func OpenWith(target string, data, metadata map[string]any, buffers [][]byte) (*Comm, error) {
 	c := &Comm{id: uuid.NewString(), target: target}
-	if err := send("comm_open", map[string]any{"comm_id": c.id, "target_name": target, "data": orEmpty(data)}); err != nil {
-		return nil, fmt.Errorf("comm: open %q: %w", target, err)
-	}
 	mu.Lock()
 	comms[c.id] = c
 	mu.Unlock()
+	if err := sendWith("comm_open", map[string]any{"comm_id": c.id, "target_name": target, "data": orEmpty(data)}, metadata, buffers); err != nil {
+		mu.Lock()
+		delete(comms, c.id)
+		mu.Unlock()
+		return nil, fmt.Errorf("comm: open %q: %w", target, err)
+	}
 	return c, nil
 }
 
@@ -97,13 +132,19 @@ func (c *Comm) Target() string { return c.target }
 
 // Send sends data on the comm (comm_msg).
 func (c *Comm) Send(data map[string]any) error {
+	return c.SendWith(data, nil)
+}
+
+// SendWith sends data on the comm with binary buffers (comm_msg); nil
+// buffers send a plain message.
+func (c *Comm) SendWith(data map[string]any, buffers [][]byte) error {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return fmt.Errorf("%w: %s", ErrClosed, c.id)
 	}
-	return send("comm_msg", map[string]any{"comm_id": c.id, "data": orEmpty(data)})
+	return sendWith("comm_msg", map[string]any{"comm_id": c.id, "data": orEmpty(data)}, nil, buffers)
 }
 
 // Close closes the comm, sending data with the comm_close message.

@@ -32,6 +32,7 @@ fi
 
 stamp="$venv/.unetlab-requirements"
 if [ -x "$venv/bin/jupyter" ] && [ -f "$stamp" ] && cmp -s "$stamp" "$req" && lab4 "$venv/bin"; then
+	bash "$root/install/niivue.sh" "$venv" >&2
 	echo "$venv/bin"
 	exit 0
 fi
@@ -53,5 +54,6 @@ if ! lab4 "$venv/bin"; then
 	exit 1
 fi
 cp "$req" "$stamp"
+bash "$root/install/niivue.sh" "$venv" >&2
 echo "install/jupyter.sh: installed JupyterLab $("$venv/bin/jupyter" lab --version), Notebook $("$venv/bin/jupyter" notebook --version)" >&2
 echo "$venv/bin"

@@ -355,3 +355,44 @@ func TestCudaToolsRoot(t *testing.T) {
 	check(t, out, calls, ok, false, []string{"sudo -n true"}, []string{"apt-get"},
 		[]string{"cuda-tools: need root or passwordless sudo for apt-get"})
 }
+
+func TestNiiVueScript(t *testing.T) {
+	tests := []struct {
+		name    string
+		stubs   map[string]string
+		have    string // the version already installed, "" for none
+		ok      bool
+		calls   []string
+		noCalls []string
+		wantOut []string
+	}{
+		{name: "no npm: a note, no failure", ok: true, wantOut: []string{"no npm", "3D view"}},
+		{name: "already there", have: "0.69.0", stubs: map[string]string{"npm": "exit 1"}, ok: true, noCalls: []string{"npm"}},
+		{name: "another version: fetched, a bad checksum refused", have: "0.1.0",
+			stubs: map[string]string{"npm": `echo bogus >niivue-niivue-0.69.0.tgz`, "mktemp": `mkdir -p "$BIN/../tmp"; echo "$BIN/../tmp"`,
+				"rm": "exit 0", "python3": "echo Ym9ndXM="},
+			ok: false, calls: []string{"npm pack --silent @niivue/niivue@0.69.0", "python3 -c"}, wantOut: []string{"want the pinned sha512-YMjQ"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			for name, body := range tt.stubs {
+				s.stub(name, body)
+			}
+			venv := filepath.Join(filepath.Dir(s.bin), "venv")
+			if tt.have != "" {
+				dest := filepath.Join(venv, "share", "unetlab")
+				if err := os.MkdirAll(dest, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for name, body := range map[string]string{"niivue.js": "export {}", "niivue.version": tt.have + "\n"} {
+					if err := os.WriteFile(filepath.Join(dest, name), []byte(body), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			out, calls, ok := s.runArgs([]string{"niivue.sh", venv})
+			check(t, out, calls, ok, tt.ok, tt.calls, tt.noCalls, tt.wantOut)
+		})
+	}
+}

@@ -67,11 +67,19 @@ func (k *Kernel) replyError(ch *channel, req *wire.Message, ename, evalue string
 
 // publish sends a message on iopub; parent may be nil.
 func (k *Kernel) publish(parent *wire.Message, msgType string, content any) {
+	k.publishWith(parent, msgType, content, nil, nil)
+}
+
+// publishWith is publish with the message's metadata and binary buffers
+// (comm messages of the widget protocol carry both).
+func (k *Kernel) publishWith(parent *wire.Message, msgType string, content any, metadata map[string]any, buffers [][]byte) {
 	m, err := wire.NewMessage(msgType, k.session, username, nil, content)
 	if err != nil {
 		k.log.Error("encoding an iopub message", "msg_type", msgType, "err", err)
 		return
 	}
+	m.Metadata = metadata
+	m.Buffers = buffers
 	if parent != nil {
 		m.ParentHeader = parent.Header
 	}

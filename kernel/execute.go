@@ -260,7 +260,7 @@ func (k *Kernel) relay(parent *wire.Message, silent bool, ev proto.Event) {
 		}
 	case ev.Comm != nil:
 		k.comms.track(ev.Comm.Type, ev.Comm.Content)
-		k.publish(parent, ev.Comm.Type, ev.Comm.Content)
+		k.publishWith(parent, ev.Comm.Type, ev.Comm.Content, ev.Comm.Metadata, ev.Comm.Buffers)
 	}
 }
 

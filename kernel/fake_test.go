@@ -29,6 +29,7 @@ import (
 //	input PROMPT  ask for a line, print it
 //	reset         the result names reset variables a and b
 //	comm          open a comm "c1" to target "t"
+//	widget        open a widget comm "w1" with metadata and a binary buffer
 //	later TEXT    after the cell ended, stdout TEXT\n as idle output
 //
 // anything else becomes the result.
@@ -140,6 +141,11 @@ func (f *fake) Execute(ctx context.Context, req proto.ExecuteRequest, fn func(pr
 		case "comm":
 			fn(proto.Event{Comm: &proto.CommEvent{Type: "comm_open",
 				Content: map[string]any{"comm_id": "c1", "target_name": "t", "data": map[string]any{}}}})
+		case "widget":
+			fn(proto.Event{Comm: &proto.CommEvent{Type: "comm_open",
+				Content: map[string]any{"comm_id": "w1", "target_name": "jupyter.widget",
+					"data": map[string]any{"state": map[string]any{}, "buffer_paths": []any{[]any{"value"}}}},
+				Metadata: map[string]any{"version": "2.1.0"}, Buffers: [][]byte{[]byte("\x89PNG")}}})
 		case "later":
 			later = append(later, arg)
 		case "whoami":

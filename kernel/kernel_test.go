@@ -774,3 +774,29 @@ func TestDeathBetweenCellsReportedAtOnce(t *testing.T) {
 		t.Errorf("cell after the death ran on the dead interpreter (%v)", res)
 	}
 }
+
+// TestCommMetadataAndBuffers: a comm message's metadata and binary buffers
+// (the widget protocol's comm_open) go out on iopub as the message's
+// metadata and its frames after the content.
+func TestCommMetadataAndBuffers(t *testing.T) {
+	_, c, _ := startKernel(t, "tcp", nil, "")
+	_, out := c.execute("widget", nil)
+	var open *wire.Message
+	for _, m := range out {
+		if m.Header.MsgType == "comm_open" {
+			open = m
+		}
+	}
+	if open == nil {
+		t.Fatalf("no comm_open in %v", types(out))
+	}
+	if open.Metadata["version"] != "2.1.0" {
+		t.Errorf("metadata %v, want version 2.1.0", open.Metadata)
+	}
+	if len(open.Buffers) != 1 || string(open.Buffers[0]) != "\x89PNG" {
+		t.Errorf("buffers %q, want the PNG", open.Buffers)
+	}
+	if d := content(t, open)["data"].(map[string]any); !reflect.DeepEqual(d["buffer_paths"], []any{[]any{"value"}}) {
+		t.Errorf("data %v", d)
+	}
+}

@@ -12,19 +12,37 @@ func init() {
 		// function, constant and variable definitions
 		"Deliver":      reflect.ValueOf(comm.Deliver),
 		"ErrClosed":    reflect.ValueOf(&comm.ErrClosed).Elem(),
+		"ErrNoBuffers": reflect.ValueOf(&comm.ErrNoBuffers).Elem(),
 		"ErrNoKernel":  reflect.ValueOf(&comm.ErrNoKernel).Elem(),
 		"Open":         reflect.ValueOf(comm.Open),
+		"OpenWith":     reflect.ValueOf(comm.OpenWith),
 		"Register":     reflect.ValueOf(comm.Register),
 		"SetTransport": reflect.ValueOf(comm.SetTransport),
 		"Targets":      reflect.ValueOf(comm.Targets),
 
 		// type definitions
-		"Comm":      reflect.ValueOf((*comm.Comm)(nil)),
-		"Transport": reflect.ValueOf((*comm.Transport)(nil)),
+		"Comm":             reflect.ValueOf((*comm.Comm)(nil)),
+		"MessageTransport": reflect.ValueOf((*comm.MessageTransport)(nil)),
+		"Transport":        reflect.ValueOf((*comm.Transport)(nil)),
 
 		// interface wrapper definitions
-		"_Transport": reflect.ValueOf((*_github_com_unetlab_unetlab_comm_Transport)(nil)),
+		"_MessageTransport": reflect.ValueOf((*_github_com_unetlab_unetlab_comm_MessageTransport)(nil)),
+		"_Transport":        reflect.ValueOf((*_github_com_unetlab_unetlab_comm_Transport)(nil)),
 	}
+}
+
+// _github_com_unetlab_unetlab_comm_MessageTransport is an interface wrapper for MessageTransport type
+type _github_com_unetlab_unetlab_comm_MessageTransport struct {
+	IValue           interface{}
+	WSendComm        func(typ string, content map[string]any) error
+	WSendCommMessage func(typ string, content map[string]any, metadata map[string]any, buffers [][]byte) error
+}
+
+func (W _github_com_unetlab_unetlab_comm_MessageTransport) SendComm(typ string, content map[string]any) error {
+	return W.WSendComm(typ, content)
+}
+func (W _github_com_unetlab_unetlab_comm_MessageTransport) SendCommMessage(typ string, content map[string]any, metadata map[string]any, buffers [][]byte) error {
+	return W.WSendCommMessage(typ, content, metadata, buffers)
 }
 
 // _github_com_unetlab_unetlab_comm_Transport is an interface wrapper for Transport type

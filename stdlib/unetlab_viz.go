@@ -39,6 +39,7 @@ func init() {
 		"MontageIndices":   reflect.ValueOf(viz.MontageIndices),
 		"NewFigure":        reflect.ValueOf(viz.NewFigure),
 		"NewScroller":      reflect.ValueOf(viz.NewScroller),
+		"NormalAxis":       reflect.ValueOf(viz.NormalAxis),
 		"Orthogonal":       reflect.ValueOf(viz.Orthogonal),
 		"Palette":          reflect.ValueOf(&viz.Palette).Elem(),
 		"Sagittal":         reflect.ValueOf(viz.Sagittal),

@@ -119,6 +119,11 @@ type Options struct {
 	// Name labels the run in records and plots (default: the arch).
 	Name     string
 	Progress Progress
+	// OnEpoch, when set, is called with each finished epoch after its
+	// checkpoint is written, on the training goroutine (a progress widget
+	// follows the run through it; widget/views.Train). Fit and Resume
+	// both call it; it is not recorded.
+	OnEpoch func(Epoch)
 	// Workers is the number of samples loaded at once (0: GOMAXPROCS).
 	Workers int
 }
@@ -632,6 +637,9 @@ func (t *trainer) loop(ctx context.Context) (*Run, error) {
 			return t.run, err
 		}
 		t.progress.epochDone(e)
+		if t.opt.OnEpoch != nil {
+			t.opt.OnEpoch(e)
+		}
 		if stop {
 			break
 		}

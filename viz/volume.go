@@ -209,3 +209,19 @@ func (w Window) grey(x float32) uint8 {
 	}
 	return uint8(t*255 + 0.5)
 }
+
+// NormalAxis returns the voxel axis of v (0 = X, 1 = Y, 2 = Z, as in
+// volume.Volume.Shape) normal to plane: the axis whose index [Slice] takes
+// and along which stats.SliceDice cuts. For "RAS" volumes it is Z for
+// Axial, Y for Coronal and X for Sagittal.
+func NormalAxis(v *volume.Volume, plane Plane) (int, error) {
+	img, err := voxOf("image", v, 0)
+	if err != nil {
+		return 0, err
+	}
+	g, err := geometry(img, plane)
+	if err != nil {
+		return 0, err
+	}
+	return g.nAx, nil
+}

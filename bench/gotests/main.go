@@ -41,7 +41,8 @@ import (
 
 	"github.com/traefik/yaegi/interp"
 
-	"github.com/unetlab/unetlab/kernel/worker"
+	"github.com/unetlab/unetlab/kernel/worker/host"
+	"github.com/unetlab/unetlab/kernel/worker/proto"
 	"github.com/unetlab/unetlab/stdlib"
 )
 
@@ -280,7 +281,7 @@ func prepare(rel, path string, src []byte) *testFile {
 func runKernel(bin string, f *testFile, timeout time.Duration) outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
 	defer cancel()
-	p, err := worker.Start(ctx, &worker.Options{Exe: bin})
+	p, err := host.Start(ctx, &host.Options{Exe: bin})
 	if err != nil {
 		return outcome{reason: "worker start: " + err.Error()}
 	}
@@ -288,12 +289,12 @@ func runKernel(bin string, f *testFile, timeout time.Duration) outcome {
 	var out strings.Builder
 	var mu sync.Mutex
 	type res struct {
-		r   worker.ExecuteResult
+		r   proto.ExecuteResult
 		err error
 	}
 	done := make(chan res, 1)
 	go func() {
-		r, err := p.Execute(context.Background(), worker.ExecuteRequest{Code: f.cell}, func(e worker.Event) {
+		r, err := p.Execute(context.Background(), proto.ExecuteRequest{Code: f.cell}, func(e proto.Event) {
 			if e.Stream != nil {
 				mu.Lock()
 				out.WriteString(e.Stream.Text)

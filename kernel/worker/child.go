@@ -234,6 +234,12 @@ func (c *child) SendComm(typ string, content map[string]any) error {
 	return c.event(proto.WireEvent{Comm: &proto.CommEvent{Type: typ, Content: content}})
 }
 
+// SendCommMessage implements comm.MessageTransport: a comm message with
+// the message's metadata and binary buffers.
+func (c *child) SendCommMessage(typ string, content, metadata map[string]any, buffers [][]byte) error {
+	return c.event(proto.WireEvent{Comm: &proto.CommEvent{Type: typ, Content: content, Metadata: metadata, Buffers: buffers}})
+}
+
 func (c *child) interrupt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

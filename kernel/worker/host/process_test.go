@@ -729,3 +729,28 @@ func TestCommHandlerOutput(t *testing.T) {
 		t.Errorf("next cell: %+v %q %v", res, transcript(events), err)
 	}
 }
+
+// TestCommMetadataAndBuffers: metadata and binary buffers a cell sends on a
+// comm (comm.OpenWith, Comm.SendWith) cross the pipe intact.
+func TestCommMetadataAndBuffers(t *testing.T) {
+	p := startWorker(t)
+	res, events, err := run(t, p, proto.ExecuteRequest{Code: `c, err := comm.OpenWith("jupyter.widget", map[string]any{"state": map[string]any{}},
+	map[string]any{"version": "2.1.0"}, [][]byte{[]byte{0, 1, 255}})
+if err != nil {
+	panic(err)
+}
+c.SendWith(map[string]any{"method": "update"}, [][]byte{[]byte("b1"), []byte("b2")})`})
+	if err != nil || res.Status != "ok" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if got := transcript(events); got != "[comm_open][comm_msg]" {
+		t.Fatalf("events %q", got)
+	}
+	o, m := events[0].Comm, events[1].Comm
+	if o.Metadata["version"] != "2.1.0" || len(o.Buffers) != 1 || string(o.Buffers[0]) != "\x00\x01\xff" {
+		t.Errorf("comm_open metadata %v buffers %q", o.Metadata, o.Buffers)
+	}
+	if m.Metadata != nil || len(m.Buffers) != 2 || string(m.Buffers[1]) != "b2" {
+		t.Errorf("comm_msg metadata %v buffers %q", m.Metadata, m.Buffers)
+	}
+}

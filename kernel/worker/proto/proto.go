@@ -376,8 +376,12 @@ type InputEvent struct {
 
 // CommEvent is a comm message sent by cell code (package comm):
 // Type is "comm_open", "comm_msg" or "comm_close"; Content is the message
-// content as the protocol defines it.
+// content as the protocol defines it; Metadata is the message's metadata
+// (the widget protocol's comm_open carries {"version": "2.1.0"} there) and
+// Buffers its binary frames after the content, both optional.
 type CommEvent struct {
-	Type    string
-	Content map[string]any
+	Type     string
+	Content  map[string]any
+	Metadata map[string]any `json:",omitempty"`
+	Buffers  [][]byte       `json:",omitempty"`
 }
