@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,15 +14,25 @@ import (
 	"github.com/unetlab/unetlab/rng"
 )
 
-// devices opens the CPU and the emulated device for t (skipping t without
-// the emulator); both are closed when t ends.
+// testDevice names the device the device tests run on: UNETLAB_TEST_DEVICE
+// ("cuda" on a GPU machine: bench/gpu/check.sh), else "emulated". A device
+// that cannot be opened skips the tests, saying why.
+func testDevice() string {
+	if d := os.Getenv("UNETLAB_TEST_DEVICE"); d != "" {
+		return d
+	}
+	return "emulated"
+}
+
+// devices opens the CPU and the test device (testDevice) for t, skipping
+// t without it; both are closed when t ends.
 func devices(t *testing.T) (cpu, emu *nn.Device) {
 	t.Helper()
 	cpu, err := nn.OpenDevice("cpu")
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, err = nn.OpenDevice("emulated")
+	emu, err = nn.OpenDevice(testDevice())
 	if err != nil {
 		t.Skipf("skipped: %v", err)
 	}
@@ -76,7 +87,7 @@ func TestFitDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(got.Settings.Device, "emulated") {
+	if !strings.HasPrefix(got.Settings.Device, emu.Kind().String()) {
 		t.Errorf("emulated run's record: Device %q", got.Settings.Device)
 	}
 	rec, err := ReadRun(dir + "/emu")
@@ -178,7 +189,7 @@ func TestCVDevice(t *testing.T) {
 	for f := range res[0].Folds {
 		g, w := res[1].Folds[f].Run, res[0].Folds[f].Run
 		sameEpochs(t, fmt.Sprintf("fold %d", f+1), g, w, 1e-3)
-		if !strings.HasPrefix(g.Settings.Device, "emulated") {
+		if !strings.HasPrefix(g.Settings.Device, emu.Kind().String()) {
 			t.Errorf("fold %d record: Device %q", f+1, g.Settings.Device)
 		}
 	}
@@ -196,7 +207,7 @@ func TestCVDevice(t *testing.T) {
 // TestPredictDevice runs the Predictor on the emulated device and on the
 // CPU: the logits of a raw batch agree.
 func TestPredictDevice(t *testing.T) {
-	if _, err := nn.SetDevice("emulated"); err != nil {
+	if _, err := nn.SetDevice(testDevice()); err != nil {
 		t.Skipf("skipped: %v", err)
 	}
 	defer nn.SetDevice("cpu")
