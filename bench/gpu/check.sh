@@ -151,7 +151,7 @@ else
 	step grads 60 "$root" "$g" grads -device cuda -size 8
 	step unet-go 100 "$root" "$g" fit -device cuda -arch UNet -paper -size 128 -batch 2 -epochs 3 -steps 2
 	[ $havetorch = 1 ] && step unet-torch 45 "$root" "$py" bench/gpu/torch_step.py step --device cuda --arch UNet --paper --size 128 --batch 2 --epochs 3 --steps 2
-	step test-cuda 20 "$root/internal/cuda" "$work/cuda.test" -test.v
+	step test-cuda 20 "$root/internal/cuda" "$work/cuda.test" -test.v -test.run 'Driver|Fatbin'
 	step test-nn 40 "$root/models/nn" UNETLAB_TEST_DEVICES=cuda "$work/nn.test" -test.v -test.run 'Device'
 	step test-train 60 "$root/train" UNETLAB_TEST_DEVICE=cuda "$work/train.test" -test.v -test.run 'Device'
 	step grads32 45 "$root" "$g" grads -device cuda -size 32

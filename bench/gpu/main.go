@@ -54,6 +54,7 @@ func main() {
 		err = fmt.Errorf("unknown command %q (grads or fit)", os.Args[1])
 	}
 	if err != nil {
+		result("error", map[string]any{"command": strings.Join(os.Args[1:], " "), "error": err.Error()})
 		fmt.Fprintln(os.Stderr, "gpucheck:", err)
 		os.Exit(1)
 	}

@@ -94,6 +94,11 @@ def main(out):
         lines.append(f"| {key[0]} | {'paper' if key[3] else 'small'} | {key[1]}^3 x {key[2]} | {fmt(gs)} | {fmt(ts)} | "
                      f"{fmt(ratio, '%.2f')} | {fmt(g.get('_mem'), '%.0f')} | {fmt(t.get('_mem'), '%.0f')} | "
                      f"{fmt(t.get('peak_allocated_mib'), '%.0f')} | {gl} | {tl} |")
+    errs = [r for r in recs if r.get("kind") == "error"]
+    if errs:
+        lines += ["", "## Errors", ""]
+        for r in errs:
+            lines.append(f"- `{r.get('command')}`: {r.get('error')}")
     tests = [r for r in recs if r.get("kind") == "test"]
     if tests:
         lines += ["", "## Tests", ""]

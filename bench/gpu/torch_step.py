@@ -133,9 +133,13 @@ def main():
     s.add_argument("--steps", type=int, default=2)
     s.add_argument("--channels", default="", help="channels per level, comma-separated (default: the configuration's)")
     a = ap.parse_args()
-    if a.cmd == "info":
-        return info(a)
-    return step(a)
+    try:
+        if a.cmd == "info":
+            return info(a)
+        return step(a)
+    except Exception as ex:  # no GPU, a network that does not build: recorded
+        result("error", {"command": " ".join(sys.argv[1:]), "error": f"{type(ex).__name__}: {ex}"})
+        raise
 
 
 if __name__ == "__main__":
