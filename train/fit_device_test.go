@@ -246,3 +246,18 @@ func TestPredictDevice(t *testing.T) {
 	}
 	devtest.CompareF32(t, "logits", got, want, 1e-4, 1e-3)
 }
+
+// TestFitDeviceFloat64: a float64 run given a device computes on the CPU
+// (devices run float32) and its record says so.
+func TestFitDeviceFloat64(t *testing.T) {
+	_, emu := devices(t)
+	opt := deviceOptions(t, t.TempDir()+"/run", 1, emu)
+	opt.Float64 = true
+	run, err := Fit(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := run.Settings.Device; !strings.HasPrefix(d, "cpu (Float64: ") {
+		t.Errorf("record's Device %q, want the CPU and the reason", d)
+	}
+}
