@@ -24,7 +24,8 @@
 #   grads32   the step check again at the models.Small presets (32^3)
 #   bench     every other network's training step, Go beside PyTorch,
 #             paper configuration at 128^3 batch 2
-#   summary   $OUT/summary.md from the RESULT lines
+#   summary   $OUT/summary.md from the RESULT lines (a Go run killed at
+#             its limit reports the epochs it finished: "epoch" lines)
 #
 # Every Go and Python figure is a line "RESULT {json}"; the whole output is
 # appended to $OUT/log.txt as it comes, the RESULT lines to

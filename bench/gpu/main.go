@@ -342,10 +342,40 @@ func fit(args []string) error {
 	// step and the epochs done are still reported.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// Each epoch's figures as soon as its record is written, so that a run
+	// killed at its limit still reports the epochs it finished.
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		seen := 0
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			stopped := false
+			select {
+			case <-done:
+				stopped = true
+			case <-tick.C:
+			}
+			if r, err := train.ReadRun(runDir); err == nil {
+				for _, e := range r.Epochs[min(seen, len(r.Epochs)):] {
+					result("epoch", map[string]any{"arch": *arch, "size": *size, "batch": *bs, "epoch": e.Epoch,
+						"loss": e.TrainLoss, "steps": e.Steps, "step_seconds": e.TrainSeconds / float64(max(e.Steps, 1))})
+				}
+				seen = max(seen, len(r.Epochs))
+			}
+			if stopped {
+				return
+			}
+		}
+	}()
 	t0 := time.Now()
 	run, err := train.Fit(ctx, &train.Options{Model: cfg, Data: src, Train: idx, Val: []int{}, Epochs: *epochs,
 		BatchSize: *bs, LR: *lr, NoPlateau: true, Seed: 1, Dir: runDir, Progress: train.ProgressText, Device: dev})
 	rec["wall_seconds"] = time.Since(t0).Seconds()
+	close(done)
+	<-watched
 	if run != nil {
 		var losses, secs []float64
 		for _, e := range run.Epochs {

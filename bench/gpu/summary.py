@@ -30,14 +30,14 @@ def load(out):
 
 
 def peak_mib(mem, step):
-    """Peak GPU memory in use during a step, less what was in use before it."""
+    """Peak GPU memory in use during a step, less the idle GPU's (the least
+    sampled in the whole run: one process runs at a time)."""
     if not mem or "start" not in step:
         return None
-    before = [m for t, m in mem if t <= step["start"]]
     during = [m for t, m in mem if step["start"] <= t <= step["end"]]
     if not during:
         return None
-    return max(during) - (before[-1] if before else min(during))
+    return max(during) - min(m for _, m in mem)
 
 
 def fmt(x, f="%.3f"):
@@ -79,10 +79,25 @@ def main(out):
             key = (r["arch"], r["size"], r["batch"], r.get("paper"))
             r["_mem"] = peak_mib(mem, steps.get(owner.get(i), {}))
             (go if r["kind"] == "fit" else torch)[key] = r
+    # A Go run killed at its limit left only its epoch records: use them.
+    epochs = {}
+    for i, r in enumerate(recs):
+        if r.get("kind") == "epoch":
+            epochs.setdefault((r["arch"], r["size"], r["batch"]), []).append((i, r))
+    for (arch, size, batch), es in epochs.items():
+        if any(k[:3] == (arch, size, batch) for k in go):
+            continue
+        later = sorted(r["step_seconds"] for _, r in es if r["epoch"] > 1)
+        g = {"epoch_loss": [r["loss"] for _, r in es], "error": "killed at its limit after %d epochs" % len(es)}
+        if later:
+            g["step_seconds"] = later[len(later) // 2]
+        g["_mem"] = peak_mib(mem, steps.get(owner.get(es[0][0]), {}))
+        paper = next((k[3] for k in torch if k[:3] == (arch, size, batch)), None)
+        go[(arch, size, batch, paper)] = g
     lines += ["", "## Training step: the Go library (train.Fit) beside PyTorch eager", "",
               "Step time: median over the epochs after the first (Go: TrainSeconds / steps; PyTorch: each step to a "
-              "synchronize). Memory: the peak GPU memory in use during the step's process, less what was in use "
-              "before it (nvidia-smi every 0.2 s; the CUDA context included on both sides).", "",
+              "synchronize). Memory: the peak GPU memory in use while the step's process ran, less the idle GPU's "
+              "(nvidia-smi every 0.2 s; the CUDA context included on both sides).", "",
               "| network | config | input x batch | Go s/step | PyTorch s/step | Go / PyTorch | Go peak MiB | PyTorch peak MiB | PyTorch allocator peak MiB | losses Go | losses PyTorch |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(set(go) | set(torch), key=lambda k: (k[0] != "UNet", k)):
