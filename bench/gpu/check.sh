@@ -30,7 +30,10 @@
 # Every Go and Python figure is a line "RESULT {json}"; the whole output is
 # appended to $OUT/log.txt as it comes, the RESULT lines to
 # $OUT/results.jsonl after each step, GPU memory in use sampled every 0.2 s
-# to $OUT/gpumem.csv. Five files in $OUT in all (the device tool returns 8).
+# to $OUT/gpumem.csv. Four files in $OUT in all (the device tool returns 8).
+# The exit status is 1 when a step failed or was killed at its limit (the
+# summary's Steps table says which), 0 otherwise; steps skipped for the
+# budget are listed there, not failures.
 set -u -o pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -110,7 +113,9 @@ step() {
 	te=$(date +%s.%N)
 	record "{\"kind\":\"step\",\"step\":\"$name\",\"rc\":$rc,\"timed_out\":$([ $rc = 124 ] && echo true || echo false),\"seconds\":$((SECONDS - t0)),\"start\":$ts,\"end\":$te}"
 	echo "check.sh: $name: rc $rc in $((SECONDS - t0))s ($((budget - (SECONDS - start)))s left)"
+	[ $rc = 0 ] || failed="$failed $name"
 }
+failed=
 
 # GPU memory in use, every 0.2 s (the GPU machine only).
 if [ $dry = 0 ] && command -v nvidia-smi >/dev/null; then
@@ -169,3 +174,8 @@ fi
 # The summary needs only the standard library: any python3 will do.
 "$py" bench/gpu/summary.py "$OUT" 2>&1 | tee -a "$log"
 say "done in $((SECONDS - start))s; figures in $OUT"
+if [ -n "$failed" ]; then
+	say "FAILED (rc != 0 or killed at the limit):$failed"
+	exit 1
+fi
+say "every step that ran passed"
