@@ -5,7 +5,7 @@ PYTHON    ?= /usr/bin/python3
 BENCHTIME ?= 1s
 export UNETLAB_SCALE ?= laptop
 
-.PHONY: all build lab test unit integration grid-integration notebooks browser deps-test cuda-tools check-cuda generate symbols check-generated fuzz bench bench-kernel bench-engine bench-volume bench-go gotests clean
+.PHONY: all build lab test unit integration grid-integration notebooks browser deps-test cuda-tools check-cuda generate symbols check-generated gpu-build gpu-check fuzz bench bench-kernel bench-engine bench-volume bench-go gotests clean
 
 all: build
 
@@ -78,6 +78,26 @@ check-cuda: cuda-tools
 
 generate:
 	$(GO) generate ./...
+
+# gpu-build: what bench/gpu/check.sh runs on a GPU machine (no Go there):
+# gpucheck and the test binaries of internal/cuda, models/nn and train,
+# stripped, libstdc++ linked in, gzipped into build/gpu/ (the folder the
+# device tool carries; about 20 MB).
+GPU_LDFLAGS := -s -w -extldflags '-static-libstdc++ -static-libgcc'
+gpu-build:
+	@mkdir -p build/gpu && rm -f build/gpu/*.gz && set -e; \
+	$(GO) build -ldflags="$(GPU_LDFLAGS)" -o build/gpu/gpucheck ./bench/gpu; \
+	$(GO) test -c -ldflags="$(GPU_LDFLAGS)" -o build/gpu/cuda.test ./internal/cuda; \
+	$(GO) test -c -ldflags="$(GPU_LDFLAGS)" -o build/gpu/nn.test ./models/nn; \
+	$(GO) test -c -ldflags="$(GPU_LDFLAGS)" -o build/gpu/train.test ./train; \
+	gzip -9f build/gpu/gpucheck build/gpu/*.test; ls -l build/gpu/*.gz
+
+# gpu-check: gpu-build, then the same check on the emulated device here at
+# tiny sizes (check.sh --dry-run, figures in build/gpu/out-dry/), then the
+# command that runs it on a GPU (bench/gpu/README.md).
+gpu-check: gpu-build
+	./bench/gpu/check.sh --dry-run
+	@echo "gpu-check: dry run done. On a GPU machine (device tool): command 'bash bench/gpu/check.sh', carry [\"build/gpu\"], timeout_s 420"
 
 # symbols: regenerate only this module's yaegi symbol tables (fast); run it
 # after changing an exported API. `make generate` also redoes the standard

@@ -76,6 +76,7 @@ func init() {
 		"NormLayer":                      reflect.ValueOf(nn.NormLayer),
 		"NormLayerChannels":              reflect.ValueOf(nn.NormLayerChannels),
 		"NormNone":                       reflect.ValueOf(nn.NormNone),
+		"OpenDevice":                     reflect.ValueOf(nn.OpenDevice),
 		"PadChannelsLast":                reflect.ValueOf(nn.PadChannelsLast),
 		"Permute":                        reflect.ValueOf(nn.Permute),
 		"ReLU":                           reflect.ValueOf(nn.ReLU),

@@ -23,7 +23,7 @@ func BenchmarkStep(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			dice = dice[:0]
-			if _, err := tr.step(bt, &dice); err != nil {
+			if _, err := tr.step(context.Background(), bt, &dice); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -50,13 +50,13 @@ func BenchmarkArchStep(b *testing.B) {
 			tr, bt := benchTrainer(b, opt)
 			defer tr.close()
 			var dice []float64
-			if _, err := tr.step(bt, &dice); err != nil { // builds the machine's buffers
+			if _, err := tr.step(context.Background(), bt, &dice); err != nil { // builds the machine's buffers
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for range b.N {
 				dice = dice[:0]
-				if _, err := tr.step(bt, &dice); err != nil {
+				if _, err := tr.step(context.Background(), bt, &dice); err != nil {
 					b.Fatal(err)
 				}
 			}

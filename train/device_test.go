@@ -21,7 +21,7 @@ import (
 // parameter's gradient. No op may fall back to the CPU, and nothing is
 // copied to the host inside the step. SwinUNETR is left out (see below).
 func TestDeviceTrainingStepNetworks(t *testing.T) {
-	dev, err := nn.SetDevice("emulated")
+	dev, err := nn.SetDevice(testDevice())
 	if err != nil {
 		t.Skipf("skipped: %v", err)
 	}
@@ -174,7 +174,7 @@ func tinyStep(t *testing.T) *stepSide {
 // final parameters and moments; after the first step a step copies only
 // the batch in and the loss out.
 func TestDeviceTrainingSteps(t *testing.T) {
-	dev, err := nn.SetDevice("emulated")
+	dev, err := nn.SetDevice(testDevice())
 	if err != nil {
 		t.Skipf("skipped: %v", err)
 	}
@@ -296,7 +296,7 @@ func noiseParams(t *testing.T, params gorgonia.Nodes) map[int]bool {
 // computed the gradients fails with ErrShape and changes nothing, not even
 // the step count.
 func TestDeviceAdamBeforeRun(t *testing.T) {
-	dev, err := nn.SetDevice("emulated")
+	dev, err := nn.SetDevice(testDevice())
 	if err != nil {
 		t.Skipf("skipped: %v", err)
 	}

@@ -126,6 +126,14 @@ type Options struct {
 	OnEpoch func(Epoch)
 	// Workers is the number of samples loaded at once (0: GOMAXPROCS).
 	Workers int
+	// Device is where the run computes: nil means nn.CurrentDevice() (as
+	// UNETLAB_DEVICE or nn.SetDevice chose), else a device from
+	// nn.OpenDevice (open until the run returns). On a CUDA (or the emulated) device the parameters and
+	// Adam's moments stay in device memory between steps; each step copies
+	// the batch in and the loss and logits out, and each checkpoint the
+	// parameters and moments. A Float64 run computes on the CPU. Resume
+	// may run on another device than Fit did: checkpoints are the same.
+	Device *nn.Device
 }
 
 // badOption returns an error wrapping ErrOptions that names one field, its
@@ -358,6 +366,9 @@ type trainer struct {
 	trainLoader, valLoader *batch.Loader
 	partial                *partialEpoch
 	progress               *progress
+
+	dev        *onDevice // nil on the CPU engine (vm and vmVal run)
+	logitsHost []float32 // the step's logits copied from the device
 }
 
 // testHookStep, when set by a test, is called after every training step.
@@ -381,6 +392,8 @@ func newTrainer(run *Run, opt *Options) (*trainer, error) {
 		return nil, err
 	}
 	t := &trainer{run: run, opt: *opt, model: m, params: m.Parameters(), plateau: s.Plateau}
+	dev, desc := runDevice(opt, s.Float64)
+	run.Settings.Device = desc
 	cfg := m.Config()
 	d, h, w := cfg.InputSize[0], cfg.InputSize[1], cfg.InputSize[2]
 	g := m.Graph()
@@ -398,13 +411,19 @@ func newTrainer(run *Run, opt *Options) (*trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: gradient: %w", err)
 	}
-	roots := append(gorgonia.Nodes{t.loss, t.logits}, grads...)
-	t.vm = gorgonia.NewTapeMachine(g.SubgraphRoots(roots...), gorgonia.BindDualValues(m.Learnables()...))
 	t.xv = m.Input("xval", 1)
 	if t.logitsV, err = m.Forward(t.xv); err != nil {
 		return nil, err
 	}
-	t.vmVal = gorgonia.NewTapeMachine(g.SubgraphRoots(t.logitsV))
+	if dev != nil {
+		if t.dev, err = newOnDevice(t, dev, grads); err != nil {
+			return nil, err
+		}
+	} else {
+		roots := append(gorgonia.Nodes{t.loss, t.logits}, grads...)
+		t.vm = gorgonia.NewTapeMachine(g.SubgraphRoots(roots...), gorgonia.BindDualValues(m.Learnables()...))
+		t.vmVal = gorgonia.NewTapeMachine(g.SubgraphRoots(t.logitsV))
+	}
 	t.xBuf = tensor.New(tensor.Of(dt), tensor.WithShape(t.x.Shape().Clone()...))
 	t.yBuf = tensor.New(tensor.Of(dt), tensor.WithShape(t.y.Shape().Clone()...))
 	t.xvBuf = tensor.New(tensor.Of(dt), tensor.WithShape(t.xv.Shape().Clone()...))
@@ -427,6 +446,10 @@ func newTrainer(run *Run, opt *Options) (*trainer, error) {
 }
 
 func (t *trainer) close() {
+	if t.dev != nil {
+		t.dev.close()
+		return
+	}
 	t.vm.Close()
 	t.vmVal.Close()
 }
@@ -495,32 +518,42 @@ func sampleDice(logits, labels []float32, n, c, v int, pred, truth []uint8) ([]f
 
 // step runs one training step on b and returns the loss and the foreground
 // Dice of each sample.
-func (t *trainer) step(b *batch.Batch, dice *[]float64) (float64, error) {
+func (t *trainer) step(ctx context.Context, b *batch.Batch, dice *[]float64) (float64, error) {
 	if err := t.checkBatch(b, t.x); err != nil {
 		return 0, err
 	}
 	fill(t.xBuf, b.Images)
 	fill(t.yBuf, b.Labels)
-	if err := gorgonia.Let(t.x, t.xBuf); err != nil {
-		return 0, err
-	}
-	if err := gorgonia.Let(t.y, t.yBuf); err != nil {
-		return 0, err
-	}
-	defer t.vm.Reset()
-	if err := t.vm.RunAll(); err != nil {
-		return 0, fmt.Errorf("train: step on cases %v: %w", b.Indices, err)
-	}
-	l, err := scalarOf(t.loss.Value())
-	if err != nil {
-		return 0, err
+	var l float64
+	var lg []float32
+	if t.dev != nil {
+		var err error
+		if l, err = t.dev.step(ctx, t); err != nil {
+			return 0, fmt.Errorf("train: step on cases %v: %w", b.Indices, err)
+		}
+		lg = t.logitsHost
+	} else {
+		if err := gorgonia.Let(t.x, t.xBuf); err != nil {
+			return 0, err
+		}
+		if err := gorgonia.Let(t.y, t.yBuf); err != nil {
+			return 0, err
+		}
+		defer t.vm.Reset()
+		if err := t.vm.RunAll(); err != nil {
+			return 0, fmt.Errorf("train: step on cases %v: %w", b.Indices, err)
+		}
+		var err error
+		if l, err = scalarOf(t.loss.Value()); err != nil {
+			return 0, err
+		}
+		lg = logitsF32(t.logits, nil)
 	}
 	if math.IsNaN(l) || math.IsInf(l, 0) {
 		return 0, fmt.Errorf("train: loss is %g on cases %v (learning rate %g too high?)", l, b.Indices, t.adam.LR)
 	}
 	c := t.run.Settings.Classes
 	v := b.Shape[2] * b.Shape[3] * b.Shape[4]
-	lg := logitsF32(t.logits, nil)
 	pred, truth := make([]uint8, v), make([]uint8, v)
 	for n := range b.Shape[0] {
 		d, err := sampleDice(lg, b.Labels, n, c, v, pred, truth)
@@ -528,6 +561,12 @@ func (t *trainer) step(b *batch.Batch, dice *[]float64) (float64, error) {
 			return 0, err
 		}
 		*dice = append(*dice, stats.NanMean(d))
+	}
+	if t.dev != nil {
+		if err := t.dev.adamStep(t); err != nil {
+			return 0, err
+		}
+		return l, nil
 	}
 	if err := t.adam.Step(); err != nil {
 		return 0, err
@@ -558,16 +597,25 @@ func (t *trainer) validate(ctx context.Context, epoch int) (loss, dice float64, 
 			return 0, 0, nil, err
 		}
 		fill(t.xvBuf, b.Images)
-		if err := gorgonia.Let(t.xv, t.xvBuf); err != nil {
-			return 0, 0, nil, err
-		}
-		if err := t.vmVal.RunAll(); err != nil {
+		var lg []float32
+		if t.dev != nil {
+			out, err := t.dev.forward(ctx, t)
+			if err != nil {
+				return 0, 0, nil, fmt.Errorf("train: validation on case %v: %w", b.Indices, err)
+			}
+			lg = append([]float32(nil), out...)
+		} else {
+			if err := gorgonia.Let(t.xv, t.xvBuf); err != nil {
+				return 0, 0, nil, err
+			}
+			if err := t.vmVal.RunAll(); err != nil {
+				t.vmVal.Reset()
+				return 0, 0, nil, fmt.Errorf("train: validation on case %v: %w", b.Indices, err)
+			}
+			buf = logitsF32(t.logitsV, buf)
+			lg = append([]float32(nil), buf...)
 			t.vmVal.Reset()
-			return 0, 0, nil, fmt.Errorf("train: validation on case %v: %w", b.Indices, err)
 		}
-		buf = logitsF32(t.logitsV, buf)
-		lg := append([]float32(nil), buf...)
-		t.vmVal.Reset()
 		ls := b.LabelShape()
 		l, err := LossValue(lg, []int{1, c, ls[2], ls[3], ls[4]}, b.Labels, ls[:], &t.run.Settings.Loss)
 		if err != nil {
@@ -683,7 +731,7 @@ func (t *trainer) epoch(ctx context.Context, epoch int) (Epoch, error) {
 			return Epoch{}, err
 		}
 		dice = dice[:0]
-		l, err := t.step(it.Batch(), &dice)
+		l, err := t.step(ctx, it.Batch(), &dice)
 		if err != nil {
 			return Epoch{}, err
 		}
@@ -735,6 +783,11 @@ type checkpointState struct {
 // record.json; each file is complete or absent at every instant.
 func (t *trainer) checkpoint() error {
 	dir := t.run.Dir
+	if t.dev != nil {
+		if err := t.dev.sync(); err != nil {
+			return fmt.Errorf("train: checkpoint: %w", err)
+		}
+	}
 	t.run.Updated = time.Now().UTC()
 	st := checkpointState{Run: t.run, Plateau: t.plateau, SinceBest: t.sinceBest, Partial: t.partial}
 	b, err := json.MarshalIndent(st, "", " ")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/unetlab/unetlab/models"
+	"github.com/unetlab/unetlab/models/nn"
 	"github.com/unetlab/unetlab/volume"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -44,10 +45,14 @@ type Predictor struct {
 	x      *gorgonia.Node
 	logits *gorgonia.Node
 	vm     gorgonia.VM
+	dev    *devicePredictor // instead of vm on a CUDA or emulated device
 	buf    *tensor.Dense
 }
 
-// NewPredictor prepares inference with m at its Config.InputSize.
+// NewPredictor prepares inference with m at its Config.InputSize, on the
+// current device (nn.CurrentDevice; a float64 model on the CPU). On a CUDA
+// or emulated device the weights are copied there at the first prediction
+// and kept: load new weights into m before that, or make a new Predictor.
 func NewPredictor(m *models.Model) (*Predictor, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrOptions)
@@ -58,13 +63,25 @@ func NewPredictor(m *models.Model) (*Predictor, error) {
 	if p.logits, err = m.Forward(p.x); err != nil {
 		return nil, err
 	}
-	p.vm = gorgonia.NewTapeMachine(m.Graph().SubgraphRoots(p.logits))
+	if d := nn.CurrentDevice(); d.Kind() != nn.DeviceCPU && m.Dtype() == tensor.Float32 {
+		if p.dev, err = newDevicePredictor(d, p); err != nil {
+			return nil, err
+		}
+	} else {
+		p.vm = gorgonia.NewTapeMachine(m.Graph().SubgraphRoots(p.logits))
+	}
 	p.buf = tensor.New(tensor.Of(m.Dtype()), tensor.WithShape(p.x.Shape().Clone()...))
 	return p, nil
 }
 
-// Close releases the machine.
-func (p *Predictor) Close() { p.vm.Close() }
+// Close releases the machine (and the device memory).
+func (p *Predictor) Close() {
+	if p.dev != nil {
+		p.dev.e.Close()
+		return
+	}
+	p.vm.Close()
+}
 
 // gridFor returns the volume shape (X, Y, Z) whose tensor under axes is the
 // model's input (D, H, W).
@@ -147,11 +164,14 @@ func (p *Predictor) forward(ctx context.Context, x []float32) ([]float32, error)
 		return nil, fmt.Errorf("train: predict: %w", err)
 	}
 	fill(p.buf, x)
+	p.model.SetTraining(false)
+	defer p.model.SetTraining(true)
+	if p.dev != nil {
+		return p.dev.forward(ctx, p)
+	}
 	if err := gorgonia.Let(p.x, p.buf); err != nil {
 		return nil, err
 	}
-	p.model.SetTraining(false)
-	defer p.model.SetTraining(true)
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("train: predict: %w", err)

@@ -38,6 +38,10 @@ type Settings struct {
 	BLAS         string
 	Augmentation bool        // an augment.Pipeline was given
 	Axes         volume.Axes // X, Y, Z onto D, H, W
+	// Device is where the run last computed (Fit, or its latest Resume):
+	// "cpu", "cpu (no GPU: ...)", "cuda: <GPU name, sm, memory, driver>" or
+	// "emulated: ...".
+	Device string `json:",omitempty"`
 }
 
 // Epoch is one epoch of a run record. Losses are means over the epoch's

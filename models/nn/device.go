@@ -122,6 +122,21 @@ func openCUDA(k cuda.Kind) (*Device, error) {
 	return &Device{kind: kind, name: dev.Name(), dev: dev, kern: kern}, nil
 }
 
+// OpenDevice opens the named device ("auto", "cuda", "cpu" or "emulated",
+// as SetDevice takes them) without making it current, for a run that
+// computes elsewhere than the current device (train.Options.Device). The
+// caller closes it with Close when done with it.
+func OpenDevice(name string) (*Device, error) { return openDevice(name) }
+
+// Close releases a device from OpenDevice (its kernels and driver
+// context); closing the CPU device does nothing. Do not close the current
+// device: SetDevice closes the one it replaces.
+func (d *Device) Close() {
+	if d != nil {
+		d.close()
+	}
+}
+
 // SetDevice makes the named device current: "auto" (a GPU that answers,
 // else the CPU with the reason), "cuda" (a GPU or an error wrapping
 // ErrDevice that says why not), "cpu", or "emulated" (the test device). The
@@ -164,8 +179,10 @@ func CurrentDevice() *Device {
 func (d *Device) close() {
 	if d.kern != nil {
 		d.kern.Close()
+		d.kern = nil
 	}
 	if d.dev != nil {
 		d.dev.Close()
+		d.dev = nil
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/unetlab/unetlab/internal/cuda"
@@ -13,11 +15,16 @@ import (
 )
 
 // testDevices returns the emulated device and, where one answers, the GPU;
-// the GPU's absence is logged, never a failure.
+// the GPU's absence is logged, never a failure. UNETLAB_TEST_DEVICES (a
+// comma-separated list, e.g. "cuda" in bench/gpu/check.sh) picks others.
 func testDevices(t *testing.T) []*Device {
 	t.Helper()
 	var ds []*Device
-	for _, name := range []string{"emulated", "cuda"} {
+	names := []string{"emulated", "cuda"}
+	if env := os.Getenv("UNETLAB_TEST_DEVICES"); env != "" {
+		names = strings.Split(env, ",")
+	}
+	for _, name := range names {
 		d, err := openDevice(name)
 		if err != nil {
 			t.Logf("skipped on %s: %v", name, err)

@@ -56,6 +56,7 @@ type Executor struct {
 	uploaded map[*gorgonia.Node]bool // resident inputs and constants already on the device
 	host     map[*gorgonia.Node]*tensor.Dense
 	stats    ExecStats
+	subsets  map[string]gorgonia.Nodes // RunFor's node lists, by roots
 }
 
 // NewExecutor prepares to run the nodes that roots depend on, on d (a
@@ -468,4 +469,59 @@ func matmulGemm(o *matmulOp, a, b, c cuda.Ptr) cuda.Gemm {
 		g.Batch, g.SA, g.SB, g.SC = o.batch, m*k, k*n, m*n
 	}
 	return g
+}
+
+// RunFor evaluates, once and in order, only the nodes that roots depend on
+// (roots must be among the executor's), checking ctx between nodes; the
+// other nodes keep their last values. One executor built with the roots of
+// a training step and of a forward-only pass (validation) shares the
+// resident parameters between both: RunFor(ctx, stepRoots...) trains,
+// RunFor(ctx, logits) evaluates.
+func (e *Executor) RunFor(ctx context.Context, roots ...*gorgonia.Node) error {
+	key := make([]byte, 0, 8*len(roots))
+	for _, r := range roots {
+		key = fmt.Appendf(key, "%d,", r.ID())
+	}
+	if e.subsets == nil {
+		e.subsets = map[string]gorgonia.Nodes{}
+	}
+	sub, ok := e.subsets[string(key)]
+	if !ok {
+		need := map[*gorgonia.Node]bool{}
+		known := map[*gorgonia.Node]bool{}
+		for _, n := range e.order {
+			known[n] = true
+		}
+		stack := make([]*gorgonia.Node, 0, len(roots))
+		for _, r := range roots {
+			if !known[r] {
+				return fmt.Errorf("%w: Executor.RunFor: node %s is not one the executor runs", ErrConfig, r.Name())
+			}
+			stack = append(stack, r)
+		}
+		for len(stack) > 0 {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if need[n] {
+				continue
+			}
+			need[n] = true
+			stack = append(stack, e.inputs[n]...)
+		}
+		for _, n := range e.order {
+			if need[n] {
+				sub = append(sub, n)
+			}
+		}
+		e.subsets[string(key)] = sub
+	}
+	for _, n := range sub {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("nn: Executor: %w", err)
+		}
+		if err := e.runNode(n); err != nil {
+			return fmt.Errorf("nn: Executor on %s: %w", e.dev.Name(), err)
+		}
+	}
+	return e.dev.dev.Sync()
 }
