@@ -632,11 +632,11 @@ func (c *Collection) Table2() (*stats.ScoreTable, error) {
 // Searches returns the learning-rate searches that are done, in plan
 // order: the job and its result (Result.LR is the rate found,
 // Result.Trials every trial in the order TPE asked for it).
-func (c *Collection) Searches() []SearchResult {
-	var out []SearchResult
+func (c *Collection) Searches() []*SearchResult {
+	var out []*SearchResult
 	for _, j := range c.Plan.Jobs {
 		if r, ok := c.Results[j.Key]; ok && j.Stage == StageSearch {
-			out = append(out, SearchResult{Job: j, Result: r})
+			out = append(out, &SearchResult{Job: j, Result: r})
 		}
 	}
 	return out
@@ -651,7 +651,7 @@ type SearchResult struct {
 // Search returns the search as package train/search records it: its
 // trials table renders in a notebook, and Plot draws the objective (the
 // best validation foreground Dice of each trial) against the rate.
-func (s SearchResult) Search() *search.Result {
+func (s *SearchResult) Search() *search.Result {
 	r := &search.Result{Method: search.TPE, Trials: s.Result.Trials}
 	if sp := s.Job.Search; sp != nil {
 		r.Seed, r.Low, r.High = sp.Seed, sp.Low, sp.High

@@ -18,7 +18,6 @@ package paper
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/unetlab/unetlab/models"
@@ -29,8 +28,9 @@ import (
 const Folds = 5
 
 // na marks a value the paper leaves blank or prints as "NA." (the
-// baseline's fold-wise difference and p-value).
-var na = math.NaN()
+// baseline's fold-wise difference and p-value): 0 with Baseline set, as
+// stats.Table1Rows leaves them.
+const na = 0.0
 
 // row builds one Table 1 row: validation Dice, FWD and p, then the same on
 // the training folds, as the paper prints them (mean, sd pairs).
@@ -67,7 +67,8 @@ var table1 = []stats.Table1Row{
 // (Heart, then Lung) and design, the validation and training foreground
 // Dice over 5 folds (mean ± sd), the fold-wise difference with U-net
 // (mean ± sd) and its bootstrap p-value, as printed. The U-net rows are the
-// baseline: their FWD and p are NaN. Model is the design's
+// baseline (Baseline set): the paper prints their FWD and p as "NA." and
+// they hold 0, as in the rows of stats.Table1Rows. Model is the design's
 // models.Arch.PaperName.
 func Table1() []stats.Table1Row { return slices.Clone(table1) }
 
