@@ -339,6 +339,10 @@ func TestLocalRun(t *testing.T) {
 	if len(search.Trials) != 2 || search.LR != c.Results[k["fold 1 U-net Heart"]].LR {
 		t.Errorf("search %+v: the folds should train at its best rate", search)
 	}
+	if ss := c.Searches(); len(ss) != 2 || ss[0].Job.Key != k["search U-net Heart"] ||
+		len(ss[0].Search().Trials) != 2 || ss[0].Search().BestLR() != search.LR || ss[0].Search().Low != 1e-4 {
+		t.Errorf("Searches: %d, first %+v", len(ss), ss[0].Search())
+	}
 
 	rep, err = Run(ctx, root, p, &RunOptions{Executor: testLocal()})
 	if err != nil || len(rep.Started) != 0 || len(rep.Reused) != 10 {
