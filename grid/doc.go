@@ -3,7 +3,8 @@
 //
 // A Plan is data (JSON, plan.json): jobs in stages (Stages) with
 // dependencies. For every design and cross-validation task a learning-rate
-// search (StageSearch: TPE trials in order, one job), then the design's
+// search (StageSearch: TPE trials in order, one job that resumes at its
+// trial; StageSearch says why not a chain), then the design's
 // folds at the rate its search found (StageFold, the rate read from the
 // search's result when the fold runs), and for the final designs on every
 // task an epoch-choosing run with early stopping (StageEpochs) and the
@@ -32,6 +33,11 @@
 //	st, err := grid.Wait(cell.Context(), "grid", nil)       // a live table; attaches after a kernel restart
 //	c, err := grid.Collect("grid")
 //	rs, err := c.CV("Heart") // []*train.CVResult for train.Table1Rows
+//	t2, err := c.Table2()    // the final models' test Dice, for viz.Table2
+//
+// RunOptions.Stages runs part of a plan: notebook 02 the searches and
+// folds, notebook 03 the final models (and the searches they need), both
+// on one plan and one root, so each finds the other's results by key.
 //
 // From a shell: `unetlab grid plan|run|status|collect|cancel` (see
 // `unetlab grid help`).

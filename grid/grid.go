@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/internal/atomicfile"
+	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/train"
+	"github.com/unetlab/unetlab/train/search"
 )
 
 // State is where a job stands.
@@ -57,6 +60,38 @@ type RunOptions struct {
 	// Only runs just these jobs (keys or unique key prefixes), for example
 	// a failed one alone; nil means every job of the plan.
 	Only []string
+	// Stages runs just the jobs of these stages and the jobs they depend
+	// on (a fold's search, a final model's epoch count); nil means every
+	// stage. Notebook 02 runs the search and fold stages of the paper's
+	// grid, 03 the final models (with the searches they need).
+	Stages []Stage
+}
+
+// closure returns the keys of p's jobs of the given stages and of every job
+// they depend on, directly or not; nil stages give nil (every job).
+func closure(p *Plan, stages []Stage) map[string]bool {
+	if stages == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	var add func(key string)
+	add = func(key string) {
+		if out[key] {
+			return
+		}
+		out[key] = true
+		if j := p.Job(key); j != nil {
+			for _, d := range j.Deps() {
+				add(d)
+			}
+		}
+	}
+	for _, j := range p.Jobs {
+		if slices.Contains(stages, j.Stage) {
+			add(j.Key)
+		}
+	}
+	return out
 }
 
 // Report says what Run did with each job of the plan.
@@ -138,6 +173,16 @@ func Run(ctx context.Context, root string, p *Plan, opt *RunOptions) (*Report, e
 	only, err := resolveKeys(p, opt.Only)
 	if err != nil {
 		return nil, err
+	}
+	if sel := closure(p, opt.Stages); sel != nil {
+		if only == nil {
+			only = sel
+		}
+		for k := range only {
+			if !sel[k] {
+				delete(only, k)
+			}
+		}
 	}
 	active, err := ex.Active(ctx, root)
 	if err != nil {
@@ -346,6 +391,10 @@ type WaitOptions struct {
 	// Quiet shows nothing; otherwise a live status table inside the
 	// kernel (display.ShowLive).
 	Quiet bool
+	// Stages limits the status shown and returned to the jobs of these
+	// stages and those they depend on (as RunOptions.Stages selects them);
+	// nil means every job of the plan.
+	Stages []Stage
 }
 
 // Wait follows root's jobs until none is running or queued and returns
@@ -365,6 +414,14 @@ func Wait(ctx context.Context, root string, opt *WaitOptions) (*Status, error) {
 		st, err := ReadStatus(ctx, root, opt.Executor)
 		if err != nil {
 			return nil, err
+		}
+		if opt.Stages != nil {
+			p, err := ReadPlan(root)
+			if err != nil {
+				return nil, err
+			}
+			sel := closure(p, opt.Stages)
+			st.Jobs = slices.DeleteFunc(st.Jobs, func(j JobStatus) bool { return !sel[j.Job.Key] })
 		}
 		if !opt.Quiet && display.Interactive() {
 			if live == nil {
@@ -485,4 +542,119 @@ func (c *Collection) Scores() []ScoreRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// TestRow is a final model's score on one foreground label of a task's
+// held-out test cases.
+type TestRow struct {
+	Task, Design string
+	Label        int // 1-based, as in the task's dataset.json
+	// Dice and SurfaceDice (at SurfaceTolerance mm) are in [0, 1], HD95 in
+	// mm: means over the test cases (see Result).
+	Dice, HD95, SurfaceDice float64
+	Cases                   int // held-out test cases scored
+}
+
+// Tests returns the test scores of every final model that is done, one row
+// per task, design and foreground label, in the plan's order of tasks and
+// designs.
+func (c *Collection) Tests() []TestRow {
+	var rows []TestRow
+	for _, j := range c.Plan.Jobs {
+		r, ok := c.Results[j.Key]
+		if j.Stage != StageFinal || !ok {
+			continue
+		}
+		for k, d := range r.TestDice {
+			row := TestRow{Task: j.Task, Design: j.Design, Label: k + 1, Dice: float64(d),
+				HD95: math.NaN(), SurfaceDice: math.NaN(), Cases: len(r.TestCases)}
+			if k < len(r.TestHD95) {
+				row.HD95 = float64(r.TestHD95[k])
+			}
+			if k < len(r.TestSurfaceDice) {
+				row.SurfaceDice = float64(r.TestSurfaceDice[k])
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+// Table2 lays the final models' test Dice out as the paper's Table 2 (for
+// stats.ScoreTable.AverageRanks, viz.Table2 and viz.LabelBars): a row per
+// task and label ("L1" is label 1), a column per final design, tasks and
+// designs in the plan's order. Only tasks where every final design is done
+// are included; an error says when none is.
+func (c *Collection) Table2() (*stats.ScoreTable, error) {
+	var designs, tasks []string
+	for _, j := range c.Plan.Jobs {
+		if j.Stage != StageFinal {
+			continue
+		}
+		if !slices.Contains(designs, j.Design) {
+			designs = append(designs, j.Design)
+		}
+		if !slices.Contains(tasks, j.Task) {
+			tasks = append(tasks, j.Task)
+		}
+	}
+	score := map[[3]string]float64{}
+	labels := map[string]int{}
+	count := map[string]int{}
+	seen := map[[2]string]bool{}
+	for _, r := range c.Tests() {
+		score[[3]string{r.Task, r.Design, fmt.Sprint(r.Label)}] = r.Dice
+		labels[r.Task] = max(labels[r.Task], r.Label)
+		if !seen[[2]string{r.Task, r.Design}] {
+			seen[[2]string{r.Task, r.Design}] = true
+			count[r.Task]++
+		}
+	}
+	t := &stats.ScoreTable{Title: "Test Dice per task and label (held-out split)", Models: designs}
+	for _, task := range tasks {
+		if count[task] != len(designs) {
+			continue
+		}
+		for k := 1; k <= labels[task]; k++ {
+			row := stats.ScoreRow{Task: task, Label: fmt.Sprintf("L%d", k)}
+			for _, d := range designs {
+				row.Scores = append(row.Scores, score[[3]string{task, d, fmt.Sprint(k)}])
+			}
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	if len(t.Rows) == 0 {
+		return nil, fmt.Errorf("grid: %s: no task has every final model done (%d final designs)", c.Root, len(designs))
+	}
+	return t, nil
+}
+
+// Searches returns the learning-rate searches that are done, in plan
+// order: the job and its result (Result.LR is the rate found,
+// Result.Trials every trial in the order TPE asked for it).
+func (c *Collection) Searches() []*SearchResult {
+	var out []*SearchResult
+	for _, j := range c.Plan.Jobs {
+		if r, ok := c.Results[j.Key]; ok && j.Stage == StageSearch {
+			out = append(out, &SearchResult{Job: j, Result: r})
+		}
+	}
+	return out
+}
+
+// SearchResult is a done search job with its result.
+type SearchResult struct {
+	Job    *Job
+	Result *Result
+}
+
+// Search returns the search as package train/search records it: its
+// trials table renders in a notebook, and Plot draws the objective (the
+// best validation foreground Dice of each trial) against the rate.
+func (s *SearchResult) Search() *search.Result {
+	r := &search.Result{Method: search.TPE, Trials: s.Result.Trials}
+	if sp := s.Job.Search; sp != nil {
+		r.Seed, r.Low, r.High = sp.Seed, sp.Low, sp.High
+	}
+	return r
 }

@@ -326,12 +326,22 @@ func TestLocalRun(t *testing.T) {
 	}
 	k := keysByName(p)
 	fin := c.Results[k["final U-net Hippocampus"]]
-	if len(fin.TestDice) != 2 || len(fin.TestCases) != len(p.Job(k["final U-net Hippocampus"]).Test) {
-		t.Errorf("final test scores %v (%d cases)", fin.TestDice, len(fin.TestCases))
+	if len(fin.TestDice) != 2 || len(fin.TestCases) != len(p.Job(k["final U-net Hippocampus"]).Test) ||
+		len(fin.TestHD95) != 2 || len(fin.TestSurfaceDice) != 2 {
+		t.Errorf("final test scores %v, HD95 %v, surface Dice %v (%d cases)", fin.TestDice, fin.TestHD95, fin.TestSurfaceDice, len(fin.TestCases))
+	}
+	for k, v := range fin.TestSurfaceDice {
+		if !math.IsNaN(float64(v)) && (v < 0 || v > 1 || fin.TestHD95[k] < 0) {
+			t.Errorf("label %d: surface Dice %g, HD95 %g", k+1, v, fin.TestHD95[k])
+		}
 	}
 	search := c.Results[k["search U-net Heart"]]
 	if len(search.Trials) != 2 || search.LR != c.Results[k["fold 1 U-net Heart"]].LR {
 		t.Errorf("search %+v: the folds should train at its best rate", search)
+	}
+	if ss := c.Searches(); len(ss) != 2 || ss[0].Job.Key != k["search U-net Heart"] ||
+		len(ss[0].Search().Trials) != 2 || ss[0].Search().BestLR() != search.LR || ss[0].Search().Low != 1e-4 {
+		t.Errorf("Searches: %d, first %+v", len(ss), ss[0].Search())
 	}
 
 	rep, err = Run(ctx, root, p, &RunOptions{Executor: testLocal()})
@@ -480,7 +490,7 @@ func TestLocalSchedulerKilled(t *testing.T) {
 	ctx := context.Background()
 	root := localRoot(t)
 	s := testSpec(t, t.TempDir())
-	s.Designs, s.Final.Designs, s.Search.Epochs = s.Designs[:1], nil, 30
+	s.Designs, s.Final.Designs, s.Search.Epochs = s.Designs[:1], nil, 10
 	p, err := Build(ctx, s, filepath.Join(root, CacheDir))
 	if err != nil {
 		t.Fatal(err)
@@ -500,6 +510,19 @@ func TestLocalSchedulerKilled(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The worker is stopped until the second run has attached to it: with
+	// a search that simply runs long instead, a fast machine finished it
+	// before the second run, and a loaded one (-race at load 16) ran past
+	// the wait's deadline. A stopped process is alive (state T).
+	if err := syscall.Kill(w.PID, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			syscall.Kill(w.PID, syscall.SIGCONT)
+		}
+	}()
 	var sched workerProc
 	if err := readJSON(filepath.Join(root, localDir, "scheduler.json"), &sched); err != nil {
 		t.Fatal(err)
@@ -520,7 +543,11 @@ func TestLocalSchedulerKilled(t *testing.T) {
 	if len(rep.Attached) != 1 || rep.Attached[0].Key != search || len(rep.Started) != 2 {
 		t.Fatalf("second run: %s; attached %d", rep, len(rep.Attached))
 	}
-	wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	if err := syscall.Kill(w.PID, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	st, err := Wait(wctx, root, &WaitOptions{Executor: testLocal(), Every: 100 * time.Millisecond, Quiet: true})
 	if err != nil || st.Count(Done) != 3 {
@@ -528,5 +555,114 @@ func TestLocalSchedulerKilled(t *testing.T) {
 	}
 	if n, _ := os.ReadFile(filepath.Join(JobDir(root, search), "attempts")); strings.TrimSpace(string(n)) != "1" {
 		t.Errorf("the search ran %s times, want once", n)
+	}
+}
+
+// recorder is an executor that records what it is given and runs nothing.
+type recorder struct{ keys []string }
+
+func (r *recorder) Name() string { return "local" }
+func (r *recorder) Submit(ctx context.Context, root string, p *Plan, keys []string) error {
+	r.keys = append(r.keys, keys...)
+	return nil
+}
+func (r *recorder) Active(context.Context, string) (map[string]Activity, error) { return nil, nil }
+func (r *recorder) Cancel(context.Context, string) error                        { return nil }
+
+// TestRunStages: RunOptions.Stages submits the jobs of those stages and
+// the jobs they depend on, nothing else; with Only, the two intersect.
+func TestRunStages(t *testing.T) {
+	ctx := context.Background()
+	p, err := Build(ctx, testSpec(t, t.TempDir()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := keysByName(p)
+	names := func(keys []string) []string {
+		var out []string
+		for _, key := range keys {
+			out = append(out, p.Job(key).Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		stages []Stage
+		only   []string
+		want   []string
+	}{
+		{[]Stage{StageFinal}, nil, []string{"epochs Conv-Skip Hippocampus", "epochs U-net Hippocampus",
+			"final Conv-Skip Hippocampus", "final U-net Hippocampus", "search Conv-Skip Heart", "search U-net Heart"}},
+		{[]Stage{StageSearch, StageFold}, nil, []string{"fold 1 Conv-Skip Heart", "fold 1 U-net Heart",
+			"fold 2 Conv-Skip Heart", "fold 2 U-net Heart", "search Conv-Skip Heart", "search U-net Heart"}},
+		{[]Stage{StageFold}, []string{k["fold 2 U-net Heart"], k["final U-net Hippocampus"]}, []string{"fold 2 U-net Heart"}},
+		{nil, nil, names(slices.Collect(func(yield func(string) bool) {
+			for _, j := range p.Jobs {
+				if !yield(j.Key) {
+					return
+				}
+			}
+		}))},
+	} {
+		rec := &recorder{}
+		rep, err := Run(ctx, t.TempDir(), p, &RunOptions{Executor: rec, Stages: tc.stages, Only: tc.only})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(rec.keys); !slices.Equal(got, tc.want) || len(rep.Started) != len(tc.want) {
+			t.Errorf("stages %v only %d: submitted %q (report %d started), want %q", tc.stages, len(tc.only), got, len(rep.Started), tc.want)
+		}
+	}
+}
+
+// TestCollectTests: the final models' test scores come back as rows (Dice,
+// HD95, surface Dice per label) and as Table 2, only for tasks where every
+// final design is done.
+func TestCollectTests(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := testSpec(t, t.TempDir())
+	s.Final.Tasks = []string{"Hippocampus", "Heart"}
+	p, err := Build(ctx, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePlan(root, p); err != nil {
+		t.Fatal(err)
+	}
+	k := keysByName(p)
+	put := func(name string, dice, hd, sd []Score) {
+		r := &Result{Key: k[name], Stage: StageFinal, TestDice: dice, TestHD95: hd, TestSurfaceDice: sd, TestCases: [][]Score{dice, dice}}
+		if err := writeJSON(filepath.Join(JobDir(root, k[name]), ResultFile), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("final U-net Hippocampus", []Score{0.8, 0.7}, []Score{3, 4}, []Score{0.9, 0.85})
+	put("final Conv-Skip Hippocampus", []Score{0.82, 0.6}, []Score{2.5, 5}, []Score{0.92, 0.8})
+	put("final U-net Heart", []Score{0.5}, []Score{9}, []Score{0.4}) // Conv-Skip on Heart is not done
+	c, err := Collect(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := c.Tests()
+	if len(rows) != 5 || rows[1] != (TestRow{Task: "Hippocampus", Design: "U-net", Label: 2, Dice: 0.7, HD95: 4, SurfaceDice: 0.85, Cases: 2}) {
+		t.Fatalf("Tests: %+v", rows)
+	}
+	tab, err := c.Table2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Models, []string{"U-net", "Conv-Skip"}) || len(tab.Rows) != 2 ||
+		tab.Rows[1].Label != "L2" || !slices.Equal(tab.Rows[1].Scores, []float64{0.7, 0.6}) {
+		t.Fatalf("Table2: %+v", tab)
+	}
+	avg, err := tab.AverageRanks()
+	if err != nil || avg[0] != 1.5 || avg[1] != 1.5 {
+		t.Errorf("ranks %v, %v", avg, err)
+	}
+	os.Remove(filepath.Join(JobDir(root, k["final U-net Hippocampus"]), ResultFile))
+	c, _ = Collect(root)
+	if _, err := c.Table2(); err == nil {
+		t.Error("Table2 with no task complete: no error")
 	}
 }

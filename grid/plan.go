@@ -33,6 +33,17 @@ const (
 	// StageSearch is one design's learning-rate search on one
 	// cross-validation task: TPE trials in order, each a short training
 	// run on a train/validation split; its result is the best rate.
+	//
+	// The trials form one job, not a chain of jobs: TPE asks for trial
+	// n's rate only once trials 1..n-1 are told, so the trials cannot run
+	// side by side, and a chain would gain no parallelism while it added
+	// a queue wait per trial on Slurm (20 per search at the paper's
+	// scale) and 20 times the jobs to key and track. The job keeps the
+	// chain's resumability: the trials told so far are written after each
+	// one (trials.json) and every trial checkpoints its training run, so
+	// a killed or requeued search tells the searcher its trials again
+	// (TPE then asks for the same next rate) and resumes the trial that
+	// was running.
 	StageSearch Stage = "search"
 	// StageFold is one fold of a design's k-fold cross-validation at the
 	// rate its search found (read from the search's result at run time).

@@ -74,6 +74,12 @@ type Result struct {
 	// label 1) averaged over the test cases; TestCases per case.
 	TestDice  []Score   `json:",omitempty"`
 	TestCases [][]Score `json:",omitempty"`
+	// TestHD95 is the 95th-percentile Hausdorff distance in mm per
+	// foreground label, averaged over the test cases that have the label
+	// in both the prediction and the truth; TestSurfaceDice the normalised
+	// surface Dice at SurfaceTolerance mm, averaged as TestDice is.
+	TestHD95        []Score `json:",omitempty"`
+	TestSurfaceDice []Score `json:",omitempty"`
 	// Resumes counts the attempts that continued from a checkpoint.
 	Resumes  int
 	Seconds  float64 // wall time of the attempt that finished it

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/internal/atomicfile"
+	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/train/search"
+	"github.com/unetlab/unetlab/volume"
 	"github.com/unetlab/unetlab/volume/decathlon"
 )
 
@@ -181,10 +183,16 @@ func fitOrResume(ctx context.Context, opt train.Options) (*train.Run, error) {
 	return train.Fit(ctx, &opt)
 }
 
-// testScores scores a final model on the held-out test cases (Dice per
-// foreground label on the original grids) and writes its predictions as
-// NIfTI: the held-out cases to <job>/heldout/<case>.nii.gz, the task's
-// unlabelled test cases to <job>/predictions/<case>.nii.gz.
+// SurfaceTolerance is the tolerance, in millimetres, of the normalised
+// surface Dice that final models are scored with (stats.SurfaceDice).
+const SurfaceTolerance = 2.0
+
+// testScores scores a final model on the held-out test cases on their
+// original grids: per foreground label, the Dice, the 95th-percentile
+// Hausdorff distance (mm) and the surface Dice at SurfaceTolerance; it
+// writes the predictions as NIfTI: the held-out cases to
+// <job>/heldout/<case>.nii.gz, the task's unlabelled test cases to
+// <job>/predictions/<case>.nii.gz.
 func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test []int, res *Result) error {
 	m, err := train.LoadModel(runDir)
 	if err != nil {
@@ -195,39 +203,78 @@ func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test 
 		return err
 	}
 	defer p.Close()
-	cases, err := p.Evaluate(ctx, ds, test, nil)
-	if err != nil {
-		return err
-	}
+	classes := m.Config().Classes
+	labels := classes - 1
+	dice, hd, sd := newMean(labels), newMean(labels), newMean(labels)
 	out := filepath.Join(filepath.Dir(runDir), "heldout")
 	for _, i := range test {
-		c := ds.Training[i]
-		if err := p.PredictFile(ctx, c.Image, filepath.Join(out, c.ID+".nii.gz"), nil); err != nil {
+		s, err := ds.Load(ctx, i)
+		if err != nil {
 			return err
 		}
+		pred, err := p.Predict(ctx, s.Image, nil)
+		if err != nil {
+			return fmt.Errorf("case %s: %w", s.Case.ID, err)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		if err := volume.Write(filepath.Join(out, s.Case.ID+".nii.gz"), pred, &volume.WriteOptions{Datatype: volume.Uint8}); err != nil {
+			return err
+		}
+		d, err := stats.DicePerLabel(pred, s.Label, classes)
+		if err != nil {
+			return fmt.Errorf("case %s: %w", s.Case.ID, err)
+		}
+		row := make([]Score, labels)
+		for k := range labels {
+			row[k] = Score(d[k])
+			dice.add(k, d[k])
+			h, err := stats.HD95(pred, s.Label, k+1)
+			if err != nil {
+				return fmt.Errorf("case %s: %w", s.Case.ID, err)
+			}
+			hd.add(k, h) // +Inf (label in one map only) is left out of the mean
+			f, err := stats.SurfaceDice(pred, s.Label, k+1, SurfaceTolerance)
+			if err != nil {
+				return fmt.Errorf("case %s: %w", s.Case.ID, err)
+			}
+			sd.add(k, f)
+		}
+		res.TestCases = append(res.TestCases, row)
 	}
 	// The task's unlabelled test cases (imagesTs), as the paper submits
 	// them: label maps on their original grids.
 	if _, err := p.PredictTest(ctx, ds, filepath.Join(filepath.Dir(runDir), "predictions"), nil); err != nil {
 		return err
 	}
-	labels := ds.Classes() - 1
-	sum, n := make([]float64, labels), make([]int, labels)
-	for _, c := range cases {
-		row := make([]Score, len(c))
-		for k, d := range c {
-			row[k] = Score(d)
-			if !math.IsNaN(d) {
-				sum[k] += d
-				n[k]++
-			}
-		}
-		res.TestCases = append(res.TestCases, row)
-	}
-	for k := range sum {
-		res.TestDice = append(res.TestDice, Score(sum[k]/float64(n[k]))) // NaN when no case defines it
-	}
+	res.TestDice, res.TestHD95, res.TestSurfaceDice = dice.means(), hd.means(), sd.means()
 	return nil
+}
+
+// mean averages per-label scores over cases, leaving out NaN and infinite
+// values (a label absent from both maps, or a distance to an empty map).
+type mean struct {
+	sum []float64
+	n   []int
+}
+
+func newMean(labels int) *mean { return &mean{sum: make([]float64, labels), n: make([]int, labels)} }
+
+func (m *mean) add(k int, v float64) {
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		m.sum[k] += v
+		m.n[k]++
+	}
+}
+
+// means is NaN for a label no case defines.
+func (m *mean) means() []Score {
+	out := make([]Score, len(m.sum))
+	for k := range out {
+		out[k] = Score(m.sum[k] / float64(m.n[k]))
+	}
+	return out
 }
 
 // searchLR runs a search job: the trials of a TPE search in order, each a

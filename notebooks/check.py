@@ -17,6 +17,14 @@ text/plain) to match the Python regular expression PATTERN. A notebook may
 name further expectations in its own metadata under "unetlab" as
 {"expect_any": [...]}: each must be met by at least one cell.
 
+A notebook that sets the paper beside its rebuild names the tables in its
+metadata, {"unetlab": {"paper_tables": ["table1", "table2"]}}: some cell
+must then show the table titled "Table 1: the paper beside this rebuild"
+(or "Table 2: ..."), list every row of the paper's table, and its paper
+columns must equal the paper's values, read from the verbatim copy of the
+paper's table lines in paper/testdata/ (which package paper's tests check
+against the paper's text and against its Go transcription).
+
 Prints one line per failure and a summary; exits 1 when anything failed.
 """
 
@@ -58,6 +66,117 @@ def met(expect, cell):
     return expect in mime_types(cell)
 
 
+PAPER_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "paper", "testdata")
+
+# Names the paper's tables print that differ from the designs' paper names
+# (models.Arch.PaperName), and the task names its text garbles in Table 2.
+PAPER_NAMES = {"Unet": "U-net", "Half-Unet": "Half-UNet"}
+PAPER_TASKS = {"Livon": "Liver", "Hippocompus": "Hippocampus", "mppocampus": "Hippocampus",
+               "Prostato": "Prostate", "1 lostate": "Prostate", "Pananona": "Pancreas", "rancreas": "Pancreas",
+               "HenetieVessel": "HepaticVessel", "nepaticvessei": "HepaticVessel"}
+
+
+def mean_sd(s):
+    """(mean, sd) of a printed "0.81 ± 0.03" (or "$0.82 {\\pm} 0.02$"); None for NA."""
+    s = s.strip().strip("$").replace("{\\pm}", "±")
+    if s in ("NA", "NA.", ""):
+        return None
+    m, sd = s.split("±")
+    return float(m), float(sd)
+
+
+def paper_table1():
+    """{(dataset, design): (val, train, val FWD)} as (mean, sd) pairs or None."""
+    out, dataset = {}, ""
+    with open(os.path.join(PAPER_DATA, "table1.txt"), encoding="utf-8") as f:
+        lines = f.read().rstrip("\n").split("\n")[2:]
+    for line in lines:
+        f = line.split("\t")
+        dataset = f[0] or dataset
+        out[(dataset, PAPER_NAMES.get(f[1], f[1]))] = (mean_sd(f[2]), mean_sd(f[5]), mean_sd(f[3]))
+    return out
+
+
+def paper_table2():
+    """{(task, "L1"): [U-net, Swin-UNETR, Conv-Skip]} as printed."""
+    with open(os.path.join(PAPER_DATA, "table2.txt"), encoding="utf-8") as f:
+        rows = [line.split("\t") for line in f.read().rstrip("\n").split("\n")[1:-1]]
+    # The typeset table names a three-label task on its middle line only:
+    # a line without a name belongs to the next line's task when that line
+    # carries the task on (a higher label), otherwise to the previous one's.
+    names = [PAPER_TASKS.get(r[0], r[0]) for r in rows]
+    for i, r in enumerate(rows):
+        if not names[i]:
+            nxt = i + 1 < len(rows) and names[i + 1] and rows[i + 1][1] > r[1]
+            names[i] = names[i + 1] if nxt else names[i - 1]
+    return {(names[i], r[1]): [float(x) for x in r[2:5]] for i, r in enumerate(rows)}
+
+
+def table_rows(text, title):
+    """The rows of the viz.Table titled title in text, as lists of cells
+    (columns are at least two spaces apart); None when there is none."""
+    at = text.find(title)
+    if at < 0:
+        return None
+    rows = []
+    for line in text[at:].split("\n")[2:]:
+        if not line.strip():
+            break
+        if set(line.strip()) <= set("=-"):
+            continue
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def check_paper_tables(nb, code):
+    """Problems with the paper-beside-rebuild tables nb's metadata names."""
+    problems = []
+    want = nb.metadata.get("unetlab", {}).get("paper_tables", [])
+    texts = [cell_text(c) for _, c in code]
+    if "table1" in want:
+        title = "Table 1: the paper beside this rebuild"
+        rows = next((r for r in (table_rows(t, title) for t in texts) if r is not None), None)
+        if rows is None:
+            problems.append(f"notebook: no cell shows {title!r}")
+        else:
+            paper, seen = paper_table1(), set()
+            for r in rows:
+                if len(r) != 11:
+                    problems.append(f"paper Table 1: row {r}: {len(r)} cells, want 11")
+                    continue
+                key = (r[0], r[1])
+                if key not in paper:
+                    if r[2] != "not in the paper":
+                        problems.append(f"paper Table 1: {key}: the paper has no such row, the table shows {r[2]!r}")
+                    continue
+                seen.add(key)
+                for col, name, k in ((2, "val. Dice", 0), (5, "train Dice", 1), (8, "val. FWD", 2)):
+                    got = mean_sd(r[col]) if r[col] != "not in the paper" else "missing"
+                    if got != paper[key][k]:
+                        problems.append(f"paper Table 1: {key[0]} {key[1]} {name}: shown {r[col]!r}, the paper prints {paper[key][k]}")
+            for key in sorted(set(paper) - seen):
+                problems.append(f"paper Table 1: the paper's row {key} is missing")
+    if "table2" in want:
+        title = "Table 2: the paper beside this rebuild"
+        rows = next((r for r in (table_rows(t, title) for t in texts) if r is not None), None)
+        if rows is None:
+            problems.append(f"notebook: no cell shows {title!r}")
+        else:
+            paper, seen = paper_table2(), set()
+            for r in rows:
+                key = (r[0], r[1])
+                if key not in paper or len(r) != 11:
+                    problems.append(f"paper Table 2: row {r}: not a row of the paper's table, or not 11 cells")
+                    continue
+                seen.add(key)
+                shown = [float(r[2 + 3 * m]) for m in range(3)]
+                if shown != paper[key]:
+                    problems.append(f"paper Table 2: {key[0]} {key[1]}: shown {shown}, the paper prints {paper[key]}")
+            for key in sorted(set(paper) - seen):
+                problems.append(f"paper Table 2: the paper's row {key} is missing")
+    return problems
+
+
 def check(nb):
     """Returns the list of problems of an executed notebook."""
     problems = []
@@ -82,6 +201,7 @@ def check(nb):
     for want in nb.metadata.get("unetlab", {}).get("expect_any", []):
         if not any(met(want, c) for _, c in code):
             problems.append(f"notebook: no cell shows {want!r}")
+    problems += check_paper_tables(nb, code)
     return problems
 
 

@@ -50,7 +50,8 @@ if [ "${1:-}" = "--self-test" ]; then
 	fail=0
 	[ "$status" -eq 1 ] || { echo "self-test: bad.ipynb exit $status, want 1" >&2; fail=1; }
 	for want in "code cell 1 (cell 2): expected 'image/png'" "code cell 2 (cell 3): expected 're:Dice [0-9]'" \
-		"code cell 3 (cell 4): error" "code cell 4 (cell 5): error" "notebook: no cell shows 're:never printed'"; do
+		"code cell 3 (cell 4): error" "code cell 4 (cell 5): error" "notebook: no cell shows 're:never printed'" \
+		"paper Table 1: Heart U-net val. Dice: shown '0.9 ± 0.03'" "paper Table 1: the paper's row ('Lung', 'Conv-Skip') is missing"; do
 		grep -qF -- "$want" <<<"$out" || { echo "self-test: missing problem: $want" >&2; fail=1; }
 	done
 	[ "$fail" -eq 0 ] && echo "self-test passed"

@@ -27,7 +27,9 @@ type FoldDiffOptions struct {
 // per model), their mean as a black diamond with its bootstrap interval as
 // a bar, and a dashed zero line; training and validation side by side on a
 // common horizontal scale. Models are listed top to bottom in the
-// comparison's order.
+// comparison's order. A comparison without per-fold values and with Level 0
+// (the paper's published means ± sds, paper.Figure5) draws each mean with a
+// ± sd bar and says so in the legend.
 func FoldDiff(c *stats.FoldComparison, opt *FoldDiffOptions) (*Figure, error) {
 	o := valueOf(opt)
 	if err := checkSize("FoldDiffOptions", o.Width, o.Height); err != nil {
@@ -137,9 +139,19 @@ func FoldDiff(c *stats.FoldComparison, opt *FoldDiffOptions) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	fold := draw.GlyphStyle{Color: zeroGrey, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
-	fig.AddLegend("fold (model − baseline)", &plotter.Scatter{GlyphStyle: fold})
-	fig.AddLegend(fmt.Sprintf("mean and %g%% bootstrap interval", 100*c.Level),
+	folds := false
+	for _, r := range rows {
+		folds = folds || r.Train != nil && len(r.Train.Folds) > 0 || r.Val != nil && len(r.Val.Folds) > 0
+	}
+	if folds {
+		fold := draw.GlyphStyle{Color: zeroGrey, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		fig.AddLegend("fold (model − baseline)", &plotter.Scatter{GlyphStyle: fold})
+	}
+	interval := fmt.Sprintf("mean and %g%% bootstrap interval", 100*c.Level)
+	if c.Level == 0 {
+		interval = "mean ± sd" // published summaries (paper.Figure5): no interval was computed
+	}
+	fig.AddLegend(interval,
 		ciThumb{draw.LineStyle{Color: inkBlack, Width: vg.Points(1.5)}},
 		&plotter.Scatter{GlyphStyle: draw.GlyphStyle{Color: inkBlack, Radius: vg.Points(4), Shape: diamondGlyph{}}})
 	fig.Width, fig.Height = o.Width, o.Height

@@ -30,6 +30,7 @@ var layers = [][]string{
 	{"train/search"},
 	{"viz"},
 	{"train"},
+	{"paper"},
 	{"stats"},
 	{"models"},
 	{"models/safetensors"},
