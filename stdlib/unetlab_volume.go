@@ -34,6 +34,7 @@ func init() {
 		"Int8":           reflect.ValueOf(volume.Int8),
 		"LabelLinear":    reflect.ValueOf(volume.LabelLinear),
 		"LabelNearest":   reflect.ValueOf(volume.LabelNearest),
+		"LabelRound":     reflect.ValueOf(volume.LabelRound),
 		"MaxVoxels":      reflect.ValueOf(constant.MakeFromLiteral("2147483648", token.INT, 0)),
 		"MinMax":         reflect.ValueOf(volume.MinMax),
 		"New":            reflect.ValueOf(volume.New),
