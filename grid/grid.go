@@ -12,6 +12,7 @@ import (
 
 	"github.com/unetlab/unetlab/display"
 	"github.com/unetlab/unetlab/internal/atomicfile"
+	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/train"
 )
 
@@ -431,7 +432,7 @@ func (c *Collection) CV(task string) ([]*train.CVResult, error) {
 		}
 		cv, ok := byDesign[j.Design]
 		if !ok {
-			cv = &train.CVResult{Model: j.Design, Config: j.Model}
+			cv = &train.CVResult{Model: j.Design, Config: j.Model, Epoch: stats.EpochBest} // a job scores its best epoch (work.go)
 			byDesign[j.Design] = cv
 			out = append(out, cv)
 		}

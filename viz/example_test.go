@@ -116,8 +116,8 @@ func ExampleFoldBoxes() {
 
 func ExampleTable1() {
 	tb, err := viz.Table1([]stats.Table1Row{
-		{Dataset: "Heart", Model: "U-net", Folds: 5, Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
-		{Dataset: "Heart", Model: "Conv-Skip", Folds: 5, ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
+		{Dataset: "Heart", Model: "U-net", Folds: 5, Epoch: stats.EpochBest, Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
+		{Dataset: "Heart", Model: "Conv-Skip", Folds: 5, Epoch: stats.EpochBest, ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
 			TrainMean: 0.84, TrainSD: 0.01, TrainFWDMean: -0.006, TrainFWDSD: 0.017, TrainP: 0.93},
 	}, &viz.TableOptions{Digits: 2, Caption: "-"})
 	if err != nil {
@@ -126,7 +126,7 @@ func ExampleTable1() {
 	}
 	fmt.Print(tb)
 	// Output:
-	// Table 1: 5-fold cross-validation, foreground Dice
+	// Table 1: 5-fold cross-validation, foreground Dice at the best validation epoch
 	// Dataset  Model        Val. Dice         Val. FWD  Val. p   Train Dice       Train FWD  Train p
 	// ==============================================================================================
 	// Heart    U-net      0.81 ± 0.03*             NA.          0.84 ± 0.01             NA.
