@@ -13,7 +13,7 @@
 //	Task03_Liver         CT; liver with hypodense lesions inside, spleen and kidneys around
 //	Task04_Hippocampus   MRI crop; two small adjacent structures (anterior, posterior) in grey matter
 //	Task05_Prostate      2 MRI modalities (T2, ADC); peripheral and transition zones
-//	Task06_Lung          CT; a few small tumours in lungs full of vessels of the same density
+//	Task06_Lung          CT; one or two tumours, denser than the vessels, in lungs full of vessels
 //	Task07_Pancreas      CT; thin pancreas with a lesion inside, bowel loops around
 //	Task08_HepaticVessel CT; thin branching vessels and a tumour in the liver
 //	Task09_Spleen        CT; spleen beside a liver of similar density
@@ -360,7 +360,7 @@ func writeTo(ctx context.Context, dir string, t *taskInfo, opt *Options) error {
 // so that Ensure can tell whether a folder holds these very phantoms.
 func release(opt *Options) string {
 	train, test := opt.counts()
-	return fmt.Sprintf("unetlab phantom 1 seed=%d shape=%v training=%d test=%d", opt.Seed, opt.Shape, train, test)
+	return fmt.Sprintf("unetlab phantom 2 seed=%d shape=%v training=%d test=%d", opt.Seed, opt.Shape, train, test)
 }
 
 // Ensure returns the task found in root (root/TaskNN_Name/dataset.json),
