@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
@@ -274,4 +275,22 @@ func ExampleFigure_SaveAs() {
 	// boxes.pdf
 	// boxes.png
 	// boxes.svg
+}
+
+func ExampleArchitecture() {
+	// A 2-level U-net; models.Paper(models.ConvSkip) draws Figure 3's network.
+	d, err := viz.Architecture(models.Config{Arch: models.UNet, Channels: []int{8, 16}, InputSize: [3]int{16, 16, 16}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(d) // in a cell: d (an SVG drawing)
+	// Output:
+	// U-net: 18610 parameters, input 1 channel(s) of 16x16x16
+	// level 0 (1/1):
+	//   encoder  encoder.conv_blocks.0 [Conv3d InstanceNorm3d LeakyReLU] 8ch
+	//   decoder  decoder.upscaling_layers.0 [ConvTranspose3d] 8ch -> decoder.conv_blocks.0 [Concat Conv3d InstanceNorm3d LeakyReLU] 8ch -> output_layer [Conv3d] 2ch
+	//   skip     encoder => decoder (concat)
+	// level 1 (1/2):
+	//   encoder  encoder.downscaling_layers.0 [MaxPool3d] 8ch -> encoder.conv_blocks.1 [Conv3d InstanceNorm3d LeakyReLU] 16ch
 }
