@@ -41,7 +41,8 @@ grid-integration: build
 notebooks: build deps-test
 	./notebooks/check.sh --self-test
 	UNETLAB_SCALE=smoke ./notebooks/check.sh notebooks/00_quickstart.ipynb \
-		notebooks/01_designs.ipynb notebooks/02_cross_validation.ipynb notebooks/03_all_tasks.ipynb
+		notebooks/01_designs.ipynb notebooks/02_cross_validation.ipynb notebooks/03_all_tasks.ipynb \
+		notebooks/04_data.ipynb
 
 # browser: JupyterLab 4 and Notebook 7 in headless Chromium (browser/run.sh
 # installs Chromium, the venv and playwright-core); screenshots in

@@ -488,7 +488,7 @@ func (c *Collection) CV(task string) ([]*train.CVResult, error) {
 		}
 		cv, ok := byDesign[j.Design]
 		if !ok {
-			cv = &train.CVResult{Model: j.Design, Config: j.Model}
+			cv = &train.CVResult{Model: j.Design, Config: j.Model, Epoch: stats.EpochBest} // a job scores its best epoch (work.go)
 			byDesign[j.Design] = cv
 			out = append(out, cv)
 		}

@@ -332,7 +332,7 @@ func (b *builder) swinStage(p string, x val, depth, heads int) val {
 		m = b.linear(q+".mlp.linear2", m, dim, true)
 		y = b.add(q, y, m)
 	}
-	y = b.patchMerge(p+".downsample", y, s.LegacyMerging)
+	y = b.patchMerge(p+".downsample", y, s.Merging == MergingLegacy)
 	y = b.layerNorm(p+".downsample.norm", y, true, 1e-5)
 	y = b.linear(p+".downsample.reduction", y, 2*dim, false)
 	return b.channelsFirst(y)

@@ -183,10 +183,28 @@ type SwinOptions struct {
 	Window      int   // 0 means 7
 	Patch       int   // 0 means 2
 	MLPRatio    int   // 0 means 4
-	// LegacyMerging selects MONAI's legacy PatchMerging, which takes some
-	// neighbour slices twice; false takes each of the 8 neighbours once.
-	LegacyMerging bool
+	// Merging is the patch merging at the end of each stage ("" means
+	// MergingLegacy, what MONAI 1.1's SwinUNETR and so the paper used).
+	Merging SwinMerging
 }
+
+// SwinMerging selects SwinUNETR's patch merging, which gathers each 2x2x2
+// neighbourhood of a stage's (D, H, W, C) tokens into (D/2, H/2, W/2, 8C)
+// before LayerNorm and a Linear to 2C. The values are MONAI's names for its
+// downsample argument.
+type SwinMerging string
+
+const (
+	// MergingLegacy is MONAI's PatchMerging ("merging", the default of
+	// SwinUNETR in MONAI 1.1 and so the paper's): the 8 blocks are the
+	// offsets (d, h, w) = 000, 100, 010, 001, 101, 010, 001, 111, so 010 and
+	// 001 are taken twice and 110, 011 never.
+	MergingLegacy SwinMerging = "merging"
+	// MergingV2 is MONAI's PatchMergingV2 ("mergingv2"), the corrected
+	// merging: each of the 8 offsets once, in itertools.product order
+	// 000, 001, 010, 011, 100, 101, 110, 111.
+	MergingV2 SwinMerging = "mergingv2"
+)
 
 // Config describes one network. The zero value plus an Arch is the paper's
 // network; Small returns a CPU-sized preset.
@@ -337,6 +355,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if s.Patch == 0 {
 		s.Patch = 2
+	}
+	if s.Merging == "" {
+		s.Merging = MergingLegacy
 	}
 	if s.MLPRatio == 0 {
 		s.MLPRatio = 4
@@ -514,6 +535,9 @@ func (c Config) validateSwin() error {
 	}
 	if s.MLPRatio <= 0 {
 		return cfgErr("Swin.MLPRatio", "%d: want > 0", s.MLPRatio)
+	}
+	if s.Merging != MergingLegacy && s.Merging != MergingV2 {
+		return cfgErr("Swin.Merging", "%q: want %q or %q", s.Merging, MergingLegacy, MergingV2)
 	}
 	for i, v := range c.InputSize {
 		if v%32 != 0 {

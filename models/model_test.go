@@ -80,8 +80,8 @@ func variants() map[string]Config {
 	c.HalfUNet.Variant = HalfUNetLu
 	m["HalfUNet/lu"] = c
 	c = tiny(SwinUNETR)
-	c.Swin.LegacyMerging = true
-	m["SwinUNETR/legacy"] = c
+	c.Swin.Merging = MergingV2
+	m["SwinUNETR/mergingv2"] = c
 	c = tiny(UNet)
 	c.Norm, c.Up = nn.NormBatch, UpTrilinear
 	m["UNet/batchnorm-trilinear"] = c

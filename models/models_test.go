@@ -45,8 +45,8 @@ func fixtureConfigs() map[string]Config {
 	m["HalfUNet/lu/paper"] = lu(Config{Arch: HalfUNet})
 	m["HalfUNet/lu/small"] = lu(Small(HalfUNet))
 	leg := Small(SwinUNETR)
-	leg.Swin.LegacyMerging = true
-	m["SwinUNETR/legacy/small"] = leg
+	leg.Swin.Merging = MergingV2
+	m["SwinUNETR/mergingv2/small"] = leg
 	bn := Small(UNet)
 	bn.Norm, bn.Up = nn.NormBatch, UpTrilinear
 	m["UNet/batchnorm-affine-trilinear/small"] = bn

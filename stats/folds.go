@@ -16,6 +16,36 @@ import (
 type FoldScores struct {
 	Model      string
 	Train, Val []float64
+	// Epoch says which epoch of each fold's training the scores are from
+	// ("" when not stated).
+	Epoch ScoredEpoch
+}
+
+// ScoredEpoch names the epoch of each fold's training whose Dice a
+// cross-validation reports (the paper does not say which; Table 1 states
+// it). The zero value "" means not stated.
+type ScoredEpoch string
+
+const (
+	// EpochBest scores each fold by its epoch of best validation
+	// foreground Dice (the first such epoch on ties).
+	EpochBest ScoredEpoch = "best"
+	// EpochLast scores each fold by its last epoch.
+	EpochLast ScoredEpoch = "last"
+)
+
+// Describe says which epoch in words for titles and captions: "the best
+// validation epoch", "the last epoch", or "an epoch not stated".
+func (e ScoredEpoch) Describe() string {
+	switch e {
+	case EpochBest:
+		return "the best validation epoch"
+	case EpochLast:
+		return "the last epoch"
+	case "":
+		return "an epoch not stated"
+	}
+	return fmt.Sprintf("epoch %q", string(e))
 }
 
 // CompareOptions configures [CompareFolds]; nil or the zero value compares
@@ -172,6 +202,9 @@ type Table1Row struct {
 	// Folds is k, the number of cross-validation folds the means, sds and
 	// p-values are over (at least 2); 0 means not stated.
 	Folds int
+	// Epoch is the epoch of each fold the scores are from (the models'
+	// FoldScores.Epoch; "" when not stated).
+	Epoch ScoredEpoch
 	// Baseline marks the reference model: its FWD and p are not defined.
 	Baseline bool
 	// ValMean ± ValSD: validation Dice over folds.
@@ -192,7 +225,8 @@ type Table1Row struct {
 // validation and training foreground Dice, and for every model but
 // models[baseline] the fold-wise difference with the baseline and its
 // two-tailed bootstrap p-value ([BootstrapTest] with opt; nil means the
-// defaults).
+// defaults). Every model must be scored at the same epoch (FoldScores.Epoch),
+// which each row states.
 func Table1Rows(dataset string, models []FoldScores, baseline int, opt *BootstrapOptions) ([]Table1Row, error) {
 	if baseline < 0 || baseline >= len(models) {
 		return nil, fmt.Errorf("%w: Table1Rows: baseline %d of %d models", ErrInput, baseline, len(models))
@@ -200,12 +234,16 @@ func Table1Rows(dataset string, models []FoldScores, baseline int, opt *Bootstra
 	base := models[baseline]
 	var rows []Table1Row
 	for i, s := range models {
+		if s.Epoch != base.Epoch {
+			return nil, fmt.Errorf("%w: Table1Rows: %s is scored at %s, the baseline %s at %s",
+				ErrInput, s.Model, s.Epoch.Describe(), base.Model, base.Epoch.Describe())
+		}
 		if len(s.Val) != len(base.Val) || len(s.Train) != len(base.Train) {
 			return nil, fmt.Errorf("%w: Table1Rows: %s has %d validation and %d training folds, the baseline %s %d and %d",
 				ErrShape, s.Model, len(s.Val), len(s.Train), base.Model, len(base.Val), len(base.Train))
 		}
 		v, tr := Summarize(s.Val), Summarize(s.Train)
-		row := Table1Row{Dataset: dataset, Model: s.Model, Baseline: i == baseline, Folds: len(s.Val),
+		row := Table1Row{Dataset: dataset, Model: s.Model, Baseline: i == baseline, Folds: len(s.Val), Epoch: s.Epoch,
 			ValMean: v.Mean, ValSD: v.SD, TrainMean: tr.Mean, TrainSD: tr.SD}
 		if i != baseline {
 			for _, side := range []struct {

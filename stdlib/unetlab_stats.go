@@ -22,6 +22,8 @@ func init() {
 		"Dice":              reflect.ValueOf(stats.Dice),
 		"DicePerLabel":      reflect.ValueOf(stats.DicePerLabel),
 		"DicePerLabelFlat":  reflect.ValueOf(stats.DicePerLabelFlat),
+		"EpochBest":         reflect.ValueOf(stats.EpochBest),
+		"EpochLast":         reflect.ValueOf(stats.EpochLast),
 		"ErrInput":          reflect.ValueOf(&stats.ErrInput).Elem(),
 		"ErrOptions":        reflect.ValueOf(&stats.ErrOptions).Elem(),
 		"ErrShape":          reflect.ValueOf(&stats.ErrShape).Elem(),
@@ -45,6 +47,7 @@ func init() {
 		"FoldScores":       reflect.ValueOf((*stats.FoldScores)(nil)),
 		"ScoreRow":         reflect.ValueOf((*stats.ScoreRow)(nil)),
 		"ScoreTable":       reflect.ValueOf((*stats.ScoreTable)(nil)),
+		"ScoredEpoch":      reflect.ValueOf((*stats.ScoredEpoch)(nil)),
 		"Summary":          reflect.ValueOf((*stats.Summary)(nil)),
 		"Table1Row":        reflect.ValueOf((*stats.Table1Row)(nil)),
 	}

@@ -15,6 +15,8 @@ import (
 func init() {
 	Symbols["github.com/unetlab/unetlab/viz/viz"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"Architecture":     reflect.ValueOf(viz.Architecture),
+		"ArchitectureOf":   reflect.ValueOf(viz.ArchitectureOf),
 		"AutoWindow":       reflect.ValueOf(viz.AutoWindow),
 		"Axial":            reflect.ValueOf(viz.Axial),
 		"Colour":           reflect.ValueOf(viz.Colour),
@@ -43,6 +45,9 @@ func init() {
 		"Orthogonal":       reflect.ValueOf(viz.Orthogonal),
 		"Palette":          reflect.ValueOf(&viz.Palette).Elem(),
 		"Sagittal":         reflect.ValueOf(viz.Sagittal),
+		"SideDecoder":      reflect.ValueOf(viz.SideDecoder),
+		"SideEncoder":      reflect.ValueOf(viz.SideEncoder),
+		"SideSkip":         reflect.ValueOf(viz.SideSkip),
 		"Slice":            reflect.ValueOf(viz.Slice),
 		"Table1":           reflect.ValueOf(viz.Table1),
 		"Table2":           reflect.ValueOf(viz.Table2),
@@ -52,15 +57,18 @@ func init() {
 
 		// type definitions
 		"BarOptions":      reflect.ValueOf((*viz.BarOptions)(nil)),
+		"Block":           reflect.ValueOf((*viz.Block)(nil)),
 		"BoxOptions":      reflect.ValueOf((*viz.BoxOptions)(nil)),
 		"ComputeOptions":  reflect.ValueOf((*viz.ComputeOptions)(nil)),
 		"ComputePoint":    reflect.ValueOf((*viz.ComputePoint)(nil)),
 		"CurveOptions":    reflect.ValueOf((*viz.CurveOptions)(nil)),
+		"Diagram":         reflect.ValueOf((*viz.Diagram)(nil)),
 		"Figure":          reflect.ValueOf((*viz.Figure)(nil)),
 		"FoldDiffOptions": reflect.ValueOf((*viz.FoldDiffOptions)(nil)),
 		"Plane":           reflect.ValueOf((*viz.Plane)(nil)),
 		"ScrollOptions":   reflect.ValueOf((*viz.ScrollOptions)(nil)),
 		"Scroller":        reflect.ValueOf((*viz.Scroller)(nil)),
+		"Side":            reflect.ValueOf((*viz.Side)(nil)),
 		"Table":           reflect.ValueOf((*viz.Table)(nil)),
 		"TableOptions":    reflect.ValueOf((*viz.TableOptions)(nil)),
 		"View":            reflect.ValueOf((*viz.View)(nil)),

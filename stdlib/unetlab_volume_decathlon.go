@@ -7,19 +7,30 @@ package stdlib
 
 import (
 	"github.com/unetlab/unetlab/volume/decathlon"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/unetlab/unetlab/volume/decathlon/decathlon"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"ErrDataset": reflect.ValueOf(&decathlon.ErrDataset).Elem(),
-		"Open":       reflect.ValueOf(decathlon.Open),
-		"Tasks":      reflect.ValueOf(&decathlon.Tasks).Elem(),
+		"ArchiveOf":      reflect.ValueOf(decathlon.ArchiveOf),
+		"Archives":       reflect.ValueOf(&decathlon.Archives).Elem(),
+		"ErrArchive":     reflect.ValueOf(&decathlon.ErrArchive).Elem(),
+		"ErrDataset":     reflect.ValueOf(&decathlon.ErrDataset).Elem(),
+		"ErrMixed":       reflect.ValueOf(&decathlon.ErrMixed).Elem(),
+		"Extract":        reflect.ValueOf(decathlon.Extract),
+		"Open":           reflect.ValueOf(decathlon.Open),
+		"PhantomMarker":  reflect.ValueOf(constant.MakeFromLiteral("\".unetlab-phantom\"", token.STRING, 0)),
+		"PhantomRelease": reflect.ValueOf(constant.MakeFromLiteral("\"unetlab phantom\"", token.STRING, 0)),
+		"Tasks":          reflect.ValueOf(&decathlon.Tasks).Elem(),
 
 		// type definitions
+		"Archive":        reflect.ValueOf((*decathlon.Archive)(nil)),
 		"Case":           reflect.ValueOf((*decathlon.Case)(nil)),
 		"Dataset":        reflect.ValueOf((*decathlon.Dataset)(nil)),
+		"ExtractOptions": reflect.ValueOf((*decathlon.ExtractOptions)(nil)),
 		"PrepareOptions": reflect.ValueOf((*decathlon.PrepareOptions)(nil)),
 		"Prepared":       reflect.ValueOf((*decathlon.Prepared)(nil)),
 		"ProblemsError":  reflect.ValueOf((*decathlon.ProblemsError)(nil)),

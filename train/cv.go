@@ -25,8 +25,9 @@ type CVOptions struct {
 	// are resumed (or read back when complete), so a cross-validation that
 	// was interrupted continues where it stopped.
 	Dir string
-	// Last scores each fold by its last epoch instead of the epoch with the
-	// best validation Dice.
+	// Last scores each fold by its last epoch (stats.EpochLast) instead of
+	// the epoch with the best validation Dice (stats.EpochBest);
+	// CVResult.Rescore scores a finished cross-validation the other way.
 	Last bool
 }
 
@@ -47,6 +48,45 @@ type CVResult struct {
 	Model  string // name: Options.Name, or the arch
 	Config models.Config
 	Folds  []FoldResult
+	// Epoch is the epoch of each fold that the folds' TrainDice and
+	// ValDice are from: stats.EpochBest, stats.EpochLast (CVOptions.Last),
+	// or "" when not stated. Table1Rows states it in every row.
+	Epoch stats.ScoredEpoch
+}
+
+// scoredEpoch returns the epoch of run that epoch names: the best
+// validation epoch (the last one when no epoch was validated) or the last.
+func scoredEpoch(run *Run, epoch stats.ScoredEpoch) (Epoch, bool) {
+	e, ok := run.Best()
+	if epoch == stats.EpochLast || !ok {
+		if n := len(run.Epochs); n > 0 {
+			return run.Epochs[n-1], true
+		}
+	}
+	return e, ok
+}
+
+// Rescore returns a copy of r whose folds are scored at epoch
+// (stats.EpochBest or stats.EpochLast) from each fold's run record; r is
+// not changed. A fold without its Run cannot be rescored and is an error.
+func (r *CVResult) Rescore(epoch stats.ScoredEpoch) (*CVResult, error) {
+	if epoch != stats.EpochBest && epoch != stats.EpochLast {
+		return nil, badOption("epoch", epoch, fmt.Sprintf("must be %q or %q", stats.EpochBest, stats.EpochLast))
+	}
+	out := *r
+	out.Epoch = epoch
+	out.Folds = make([]FoldResult, len(r.Folds))
+	for i, f := range r.Folds {
+		if f.Run == nil {
+			return nil, fmt.Errorf("%w: %s fold %d has no run record to rescore", ErrOptions, r.Model, f.Fold+1)
+		}
+		f.TrainDice, f.ValDice = 0, 0
+		if e, ok := scoredEpoch(f.Run, epoch); ok {
+			f.TrainDice, f.ValDice = e.TrainDice, e.ValDice
+		}
+		out.Folds[i] = f
+	}
+	return &out, nil
 }
 
 // CrossValidate trains opt.Model on each fold of a shuffled k-fold split of
@@ -108,7 +148,11 @@ func CompareModels(ctx context.Context, opt *CVOptions, configs []models.Config,
 			return out, badOption(fmt.Sprintf("names[%d]", i), name, "must differ from the other models' names")
 		}
 		seen[name] = true
-		res := &CVResult{Model: name, Config: cfg.WithDefaults()}
+		epoch := stats.EpochBest
+		if opt.Last {
+			epoch = stats.EpochLast
+		}
+		res := &CVResult{Model: name, Config: cfg.WithDefaults(), Epoch: epoch}
 		out = append(out, res)
 		for _, f := range folds {
 			o := opt.Options
@@ -129,13 +173,7 @@ func CompareModels(ctx context.Context, opt *CVOptions, configs []models.Config,
 				}
 			}
 			fr := FoldResult{Fold: f.Index, Train: f.Train, Val: f.Val, Run: run}
-			e, ok := run.Best()
-			if opt.Last || !ok {
-				if n := len(run.Epochs); n > 0 {
-					e, ok = run.Epochs[n-1], true
-				}
-			}
-			if ok {
+			if e, ok := scoredEpoch(run, epoch); ok {
 				fr.TrainDice, fr.ValDice = e.TrainDice, e.ValDice
 			}
 			res.Folds = append(res.Folds, fr)
@@ -147,7 +185,7 @@ func CompareModels(ctx context.Context, opt *CVOptions, configs []models.Config,
 // FoldScores returns the per-fold foreground Dice of the scored epochs, for
 // stats.CompareFolds, stats.Table1Rows and viz.FoldBoxes.
 func (r *CVResult) FoldScores() stats.FoldScores {
-	s := stats.FoldScores{Model: r.Model}
+	s := stats.FoldScores{Model: r.Model, Epoch: r.Epoch}
 	for _, f := range r.Folds {
 		s.Train = append(s.Train, f.TrainDice)
 		s.Val = append(s.Val, f.ValDice)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
@@ -116,8 +117,8 @@ func ExampleFoldBoxes() {
 
 func ExampleTable1() {
 	tb, err := viz.Table1([]stats.Table1Row{
-		{Dataset: "Heart", Model: "U-net", Folds: 5, Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
-		{Dataset: "Heart", Model: "Conv-Skip", Folds: 5, ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
+		{Dataset: "Heart", Model: "U-net", Folds: 5, Epoch: stats.EpochBest, Baseline: true, ValMean: 0.81, ValSD: 0.03, TrainMean: 0.84, TrainSD: 0.009},
+		{Dataset: "Heart", Model: "Conv-Skip", Folds: 5, Epoch: stats.EpochBest, ValMean: 0.81, ValSD: 0.03, ValFWDMean: -0.0015, ValFWDSD: 0.022, ValP: 0.18,
 			TrainMean: 0.84, TrainSD: 0.01, TrainFWDMean: -0.006, TrainFWDSD: 0.017, TrainP: 0.93},
 	}, &viz.TableOptions{Digits: 2, Caption: "-"})
 	if err != nil {
@@ -126,7 +127,7 @@ func ExampleTable1() {
 	}
 	fmt.Print(tb)
 	// Output:
-	// Table 1: 5-fold cross-validation, foreground Dice
+	// Table 1: 5-fold cross-validation, foreground Dice at the best validation epoch
 	// Dataset  Model        Val. Dice         Val. FWD  Val. p   Train Dice       Train FWD  Train p
 	// ==============================================================================================
 	// Heart    U-net      0.81 ± 0.03*             NA.          0.84 ± 0.01             NA.
@@ -274,4 +275,22 @@ func ExampleFigure_SaveAs() {
 	// boxes.pdf
 	// boxes.png
 	// boxes.svg
+}
+
+func ExampleArchitecture() {
+	// A 2-level U-net; models.Paper(models.ConvSkip) draws Figure 3's network.
+	d, err := viz.Architecture(models.Config{Arch: models.UNet, Channels: []int{8, 16}, InputSize: [3]int{16, 16, 16}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(d) // in a cell: d (an SVG drawing)
+	// Output:
+	// U-net: 18610 parameters, input 1 channel(s) of 16x16x16
+	// level 0 (1/1):
+	//   encoder  encoder.conv_blocks.0 [Conv3d InstanceNorm3d LeakyReLU] 8ch
+	//   decoder  decoder.upscaling_layers.0 [ConvTranspose3d] 8ch -> decoder.conv_blocks.0 [Concat Conv3d InstanceNorm3d LeakyReLU] 8ch -> output_layer [Conv3d] 2ch
+	//   skip     encoder => decoder (concat)
+	// level 1 (1/2):
+	//   encoder  encoder.downscaling_layers.0 [MaxPool3d] 8ch -> encoder.conv_blocks.1 [Conv3d InstanceNorm3d LeakyReLU] 16ch
 }

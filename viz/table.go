@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -268,7 +269,8 @@ func (o TableOptions) text(s, def string) string {
 // The default title states the fold count from the rows' Folds: "Table 1:
 // 5-fold cross-validation, ..." when every row has the same k,
 // "cross-validation (3 to 5 folds)" when they differ, and no count when a
-// row leaves it 0.
+// row leaves it 0; and the epoch scored from the rows' Epoch: "... at the
+// best validation epoch", "at the last epoch", or "at an epoch not stated".
 func Table1(rows []stats.Table1Row, opt *TableOptions) (*Table, error) {
 	o, err := tableOptions(opt)
 	if err != nil {
@@ -299,7 +301,7 @@ func Table1(rows []stats.Table1Row, opt *TableOptions) (*Table, error) {
 	// Differences are small: one more decimal.
 	pmd := func(m, s float64) string { return fmt.Sprintf("%.*f ± %.*f", d+1, m, d+1, s) }
 	t := &Table{
-		Title: o.text(o.Title, "Table 1: "+cvText(rows)+", foreground Dice"),
+		Title: o.text(o.Title, "Table 1: "+cvText(rows)+", foreground Dice at "+epochText(rows)),
 		Caption: o.text(o.Caption, "Mean ± sd over folds. FWD: fold-wise difference with the baseline; "+
 			"p: two-tailed bootstrap p-value of that difference."+fewFoldsNote(rows)),
 		Header:      []string{"Dataset", "Model", "Val. Dice", "Val. FWD", "Val. p", "Train Dice", "Train FWD", "Train p"},
@@ -329,6 +331,22 @@ func Table1(rows []stats.Table1Row, opt *TableOptions) (*Table, error) {
 		t.Bold = append(t.Bold, b)
 	}
 	return t, nil
+}
+
+// epochText names the epoch the rows are scored at for Table 1's title:
+// stats.ScoredEpoch.Describe of the rows' Epoch, or "the epochs per row"
+// with the list when rows differ.
+func epochText(rows []stats.Table1Row) string {
+	var seen []string
+	for _, r := range rows {
+		if d := r.Epoch.Describe(); !slices.Contains(seen, d) {
+			seen = append(seen, d)
+		}
+	}
+	if len(seen) == 1 {
+		return seen[0]
+	}
+	return "different epochs (" + strings.Join(seen, ", ") + ")"
 }
 
 // cvText names the cross-validation of rows for Table 1's title: "5-fold

@@ -95,17 +95,28 @@ func TestTable1Title(t *testing.T) {
 		}
 		return out
 	}
+	epochs := func(es ...stats.ScoredEpoch) []stats.Table1Row {
+		out := rows(make([]int, len(es))...)
+		for i, e := range es {
+			out[i].Folds, out[i].Epoch = 5, e
+		}
+		return out
+	}
 	cases := []struct {
 		name  string
 		rows  []stats.Table1Row
 		title string // "" for an error
 	}{
-		{"five", rows(5, 5), "Table 1: 5-fold cross-validation, foreground Dice"},
-		{"three", rows(3, 3, 3), "Table 1: 3-fold cross-validation, foreground Dice"},
-		{"ten", rows(10), "Table 1: 10-fold cross-validation, foreground Dice"},
-		{"mixed", rows(5, 3, 4), "Table 1: cross-validation (3 to 5 folds), foreground Dice"},
-		{"not stated", rows(0, 0), "Table 1: cross-validation, foreground Dice"},
-		{"partly stated", rows(5, 0), "Table 1: cross-validation, foreground Dice"},
+		{"five", rows(5, 5), "Table 1: 5-fold cross-validation, foreground Dice at an epoch not stated"},
+		{"three", rows(3, 3, 3), "Table 1: 3-fold cross-validation, foreground Dice at an epoch not stated"},
+		{"ten", rows(10), "Table 1: 10-fold cross-validation, foreground Dice at an epoch not stated"},
+		{"mixed", rows(5, 3, 4), "Table 1: cross-validation (3 to 5 folds), foreground Dice at an epoch not stated"},
+		{"not stated", rows(0, 0), "Table 1: cross-validation, foreground Dice at an epoch not stated"},
+		{"partly stated", rows(5, 0), "Table 1: cross-validation, foreground Dice at an epoch not stated"},
+		{"best", epochs(stats.EpochBest, stats.EpochBest), "Table 1: 5-fold cross-validation, foreground Dice at the best validation epoch"},
+		{"last", epochs(stats.EpochLast), "Table 1: 5-fold cross-validation, foreground Dice at the last epoch"},
+		{"best and last", epochs(stats.EpochBest, stats.EpochLast),
+			"Table 1: 5-fold cross-validation, foreground Dice at different epochs (the best validation epoch, the last epoch)"},
 		{"one fold", rows(5, 1), ""},
 		{"negative", rows(-3), ""},
 	}

@@ -5,6 +5,11 @@
 // Detry, Gagne; MAIS 2023) prepares its data, and the conversion to the
 // (C, D, H, W) layout a network eats.
 //
+// Header extensions (Header.Extensions: a CIFTI-2 file's XML, comments,
+// AFNI or DICOM attributes) are read and written back, so a file read and
+// written again keeps them (TestNibabelReadsOurCIFTI: nibabel still reads a
+// written CIFTI-2 file as CIFTI).
+//
 // # Axis order
 //
 // A Volume keeps its voxels as NIfTI stores them: Data is the row-major

@@ -146,6 +146,47 @@ type Header struct {
 	SrowZ         [4]float64
 	IntentName    string // at most 15 bytes
 	Magic         string // "n+1", "ni1", "n+2" or "ni2"
+	// Extensions are the header extensions between the header and the
+	// voxels, in file order (nil when the extension flag is 0). Read
+	// keeps them and Write writes them back, so that a CIFTI file (its
+	// XML is extension ExtCIFTI) stays one.
+	Extensions []Extension
+}
+
+// Extension is one NIfTI header extension: esize (8 + len(Data), a
+// multiple of 16), ecode, then Data.
+type Extension struct {
+	// Code is the ecode, from the registry of NIfTI extension codes
+	// (ExtComment, ExtAFNI, ExtCIFTI, ...).
+	Code int32
+	// Data is the content (edata). As read it holds all esize-8 bytes,
+	// the writer's zero padding included; Write pads it with zeros to a
+	// multiple of 16 bytes (with the 8-byte esize and ecode).
+	Data []byte
+}
+
+// NIfTI extension codes (ecode) of the registry most often met.
+const (
+	ExtDICOM   int32 = 2  // DICOM attributes
+	ExtAFNI    int32 = 4  // AFNI attributes, XML
+	ExtComment int32 = 6  // plain ASCII text
+	ExtXCEDE   int32 = 8  // XCEDE metadata
+	ExtMIND    int32 = 18 // MIND diffusion data
+	ExtCIFTI   int32 = 32 // CIFTI-2 XML header (NIfTI-2 files)
+)
+
+// extensionBytes is the on-disk size of e (esize): 8 + len(Data) rounded
+// up to a multiple of 16.
+func extensionBytes(e Extension) int64 { return (8 + int64(len(e.Data)) + 15) / 16 * 16 }
+
+// ExtensionsSize returns the bytes the extensions take after the 4-byte
+// extension flag (the sum of their esize).
+func (h *Header) ExtensionsSize() int64 {
+	var n int64
+	for _, e := range h.Extensions {
+		n += extensionBytes(e)
+	}
+	return n
 }
 
 // Shape returns the number of voxels along X, Y and Z (1 for absent axes).
@@ -412,8 +453,31 @@ func (h *Header) validate(name string) error {
 }
 
 // encode returns the header as bytes in h.ByteOrder for h.Version (1 or 2),
-// followed by the 4-byte extension flag (no extensions).
+// followed by the 4-byte extension flag and the extensions, each padded
+// with zeros to its esize.
 func (h *Header) encode() []byte {
+	b := h.encodeFixed()
+	if len(h.Extensions) == 0 {
+		return b
+	}
+	o := h.ByteOrder
+	if o == nil {
+		o = binary.LittleEndian
+	}
+	b[len(b)-4] = 1
+	for _, e := range h.Extensions {
+		n := extensionBytes(e)
+		blk := make([]byte, n)
+		o.PutUint32(blk[0:], uint32(n))
+		o.PutUint32(blk[4:], uint32(e.Code))
+		copy(blk[8:], e.Data)
+		b = append(b, blk...)
+	}
+	return b
+}
+
+// encodeFixed returns the header and the 4-byte extension flag (0).
+func (h *Header) encodeFixed() []byte {
 	o := h.ByteOrder
 	if o == nil {
 		o = binary.LittleEndian

@@ -23,6 +23,16 @@ const (
 	LabelLinear LabelInterp = iota
 	// LabelNearest takes PyTorch's mode="nearest" source voxel.
 	LabelNearest
+	// LabelRound is the authors' preparation (PROTOCOL.md): each class's
+	// one-hot channel is resized trilinearly and rounded half to even
+	// (torch.round), as ResizeOneHot does, and the voxel takes the class
+	// whose channel rounded to 1. Where no channel reaches 1 (an exact
+	// 0.5 tie, or a corner where three or more classes meet and none has
+	// half the weight) the authors' target is all zeros, which a label map
+	// cannot hold: such a voxel becomes background 0, where LabelLinear
+	// would give the class of largest weight. With two classes the two
+	// differ only on exact ties.
+	LabelRound
 )
 
 // String names the interpolation.
@@ -32,6 +42,8 @@ func (l LabelInterp) String() string {
 		return "linear"
 	case LabelNearest:
 		return "nearest"
+	case LabelRound:
+		return "round"
 	}
 	return fmt.Sprintf("LabelInterp(%d)", int(l))
 }
@@ -76,8 +88,8 @@ func OneHot(lab *Volume, classes int) (*Volume, error) {
 }
 
 // ResizeLabels resizes the label map lab (one channel of class indices
-// 0..classes-1) to shape (X, Y, Z voxels) by interp; see LabelLinear and
-// LabelNearest. The result has one channel of class indices, with spacing
+// 0..classes-1) to shape (X, Y, Z voxels) by interp; see LabelLinear,
+// LabelNearest and LabelRound. The result has one channel of class indices, with spacing
 // and affine adjusted as Resize does.
 func ResizeLabels(ctx context.Context, lab *Volume, shape [3]int, classes int, interp LabelInterp) (*Volume, error) {
 	if err := checkTarget(lab, shape); err != nil {
@@ -89,7 +101,7 @@ func ResizeLabels(ctx context.Context, lab *Volume, shape [3]int, classes int, i
 	switch interp {
 	case LabelNearest:
 		return ResizeNearest(ctx, lab, shape)
-	case LabelLinear:
+	case LabelLinear, LabelRound:
 	default:
 		return nil, fmt.Errorf("volume: ResizeLabels: unknown interpolation %v", interp)
 	}
@@ -117,6 +129,17 @@ func ResizeLabels(ctx context.Context, lab *Volume, shape [3]int, classes int, i
 			continue // an absent class interpolates to 0 and never wins: the classes sum to 1
 		}
 		resizeLinear(res, ind, lab.Shape, shape)
+		if interp == LabelRound {
+			// Round as ResizeOneHot: the channel is 1 where its weight
+			// rounds (half to even) to 1; at most one channel can, as
+			// the weights sum to 1. best is unused.
+			for i, r := range res {
+				if math.RoundToEven(float64(r)) >= 1 {
+					out.Data[i] = float32(c)
+				}
+			}
+			continue
+		}
 		for i, r := range res {
 			if r > best[i] {
 				best[i] = r

@@ -165,8 +165,8 @@ func readData(r io.Reader, h *Header, name string, avail int64) (*Volume, error)
 		if avail >= 0 && avail&gzipHint == 0 && h.VoxOffset > avail {
 			return nil, fmt.Errorf("volume: %s: vox_offset %d beyond the file's %d bytes: %w", name, h.VoxOffset, avail, io.ErrUnexpectedEOF)
 		}
-		if n, err := io.CopyN(io.Discard, r, skip); err != nil {
-			return nil, truncated(name, fmt.Sprintf("extensions (vox_offset %d, got %d bytes)", h.VoxOffset, hdrSize+n), err)
+		if err := readExtensions(r, h, name, hdrSize, skip); err != nil {
+			return nil, err
 		}
 	}
 	nvox := h.NumVoxels()
@@ -223,6 +223,55 @@ func readData(r io.Reader, h *Header, name string, avail int64) (*Volume, error)
 		Header:   h,
 	}
 	return v, nil
+}
+
+// readExtensions reads the skip bytes between the header (hdrSize bytes)
+// and the voxels: the 4-byte extension flag and, when its first byte is
+// not 0, the extensions into h.Extensions. Bytes left after the last
+// extension (fewer than 8, or after a zero esize's end marker) are
+// skipped. An extension that does not fit before vox_offset is ErrFormat.
+func readExtensions(r io.Reader, h *Header, name string, hdrSize, skip int64) error {
+	pos := hdrSize // file offset, for errors
+	short := func(what string, err error) error {
+		return truncated(name, fmt.Sprintf("%s (vox_offset %d, at byte %d)", what, h.VoxOffset, pos), err)
+	}
+	h.Extensions = nil
+	if skip < 4 {
+		if _, err := io.CopyN(io.Discard, r, skip); err != nil {
+			return short("extension flag", err)
+		}
+		return nil
+	}
+	var flag [4]byte
+	if _, err := io.ReadFull(r, flag[:]); err != nil {
+		return short("extension flag", err)
+	}
+	pos += 4
+	o := h.ByteOrder
+	for flag[0] != 0 && h.VoxOffset-pos >= 8 {
+		var head [8]byte
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			return short("extension header", err)
+		}
+		esize, code := int64(int32(o.Uint32(head[0:]))), int32(o.Uint32(head[4:]))
+		if esize < 8 || esize > h.VoxOffset-pos {
+			return headerError(name, fmt.Sprintf("extension %d", len(h.Extensions)+1),
+				"esize %d at byte %d (ecode %d): want 8 to %d, the bytes left before vox_offset %d",
+				esize, pos, code, h.VoxOffset-pos, h.VoxOffset)
+		}
+		data := make([]byte, esize-8)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return short(fmt.Sprintf("extension %d data", len(h.Extensions)+1), err)
+		}
+		h.Extensions = append(h.Extensions, Extension{Code: code, Data: data})
+		pos += esize
+	}
+	if rest := h.VoxOffset - pos; rest > 0 {
+		if _, err := io.CopyN(io.Discard, r, rest); err != nil {
+			return short("bytes before the voxels", err)
+		}
+	}
+	return nil
 }
 
 // chunk is a block of raw voxel bytes read ahead.

@@ -6,6 +6,7 @@ import (
 	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/unetlab/unetlab/internal/atomicfile"
@@ -152,9 +153,12 @@ func writeHeader(v *Volume, opt *WriteOptions) (*Header, error) {
 		}
 	}
 	h.CalMin, h.CalMax = 0, 0
-	h.VoxOffset = sizeofHdr1 + 4
+	// The source's header extensions (CIFTI XML, comments, ...) go back
+	// between the header and the voxels.
+	h.Extensions = slices.Clone(h.Extensions)
+	h.VoxOffset = sizeofHdr1 + 4 + h.ExtensionsSize()
 	if h.Version == 2 {
-		h.VoxOffset = sizeofHdr2 + 4
+		h.VoxOffset = sizeofHdr2 + 4 + h.ExtensionsSize()
 	}
 	// The affine is in mm: say so, keeping the time unit.
 	h.XYZTUnits = h.XYZTUnits&^7 | 2
@@ -179,7 +183,8 @@ func writeHeader(v *Volume, opt *WriteOptions) (*Header, error) {
 	return h, nil
 }
 
-// encode writes the header, the empty extension flag and the voxels.
+// encode writes the header, the extension flag, the extensions and the
+// voxels.
 func encode(w io.Writer, h *Header, v *Volume) error {
 	if _, err := w.Write(h.encode()); err != nil {
 		return err

@@ -734,7 +734,7 @@ def config(arch, small, **kw):
                norm="instance", affine=False, act="leakyrelu", slope=0.01, up="convtranspose", skip="concat",
                cn_variant="authors", cn_kernel=3, cn_expansion=3, cn_scale=1e-6,
                query="skip", tokens=8, embed=64, heads=8, halfunet="authors",
-               feature=12 if small else 48, depths=[2, 2, 2, 2], swin_heads=[3, 6, 12, 24], window=7, legacy=False)
+               feature=12 if small else 48, depths=[2, 2, 2, 2], swin_heads=[3, 6, 12, 24], window=7, legacy=True)
     cfg.update(kw)
     if cfg["cn_variant"] == "original":
         cfg.setdefault("cn_kernel", 7)
@@ -788,7 +788,7 @@ CASES += [
     ("TransUNet/query-decoder/small", "TransUNet", True, dict(query="decoder")),
     ("HalfUNet/lu/paper", "HalfUNet", False, dict(halfunet="lu")),
     ("HalfUNet/lu/small", "HalfUNet", True, dict(halfunet="lu")),
-    ("SwinUNETR/legacy/small", "SwinUNETR", True, dict(legacy=True)),
+    ("SwinUNETR/mergingv2/small", "SwinUNETR", True, dict(legacy=False)),
     ("UNet/batchnorm-affine-trilinear/small", "UNet", True, dict(norm="batch", up="trilinear")),
     ("UNet/instance-affine-relu-add/small", "UNet", True, dict(affine=True, act="relu", skip="add")),
 ]

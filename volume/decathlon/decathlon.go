@@ -169,6 +169,10 @@ func Open(dir string) (*Dataset, error) {
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, fmt.Errorf("%w: %s: dataset.json: %w", ErrDataset, abs, err)
 	}
+	if _, err := os.Stat(filepath.Join(abs, PhantomMarker)); err == nil && !strings.HasPrefix(j.Release, PhantomRelease) {
+		return nil, fmt.Errorf("%w: %s holds a phantom's %s beside a real dataset.json (release %q): real data was unpacked over a phantom; remove the folder and unpack the archive again (Extract)",
+			ErrMixed, abs, PhantomMarker, j.Release)
+	}
 	p := &problems{dir: abs}
 	d := &Dataset{
 		Dir: abs, Name: j.Name, Description: j.Description, Reference: j.Reference,

@@ -122,6 +122,11 @@ func TestScanWithoutLists(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ds.Dir, "dataset.json"), []byte(js), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A real dataset.json now: without the phantom's marker, or Open
+	// refuses the mix (ErrMixed).
+	if err := os.Remove(filepath.Join(ds.Dir, decathlon.PhantomMarker)); err != nil {
+		t.Fatal(err)
+	}
 	got, err := decathlon.Open(ds.Dir)
 	if err != nil {
 		t.Fatal(err)

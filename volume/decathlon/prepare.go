@@ -16,7 +16,9 @@ type PrepareOptions struct {
 	// Intensity is the intensity normalisation (zero: z-score then
 	// min-max, volume.ZScoreMinMax).
 	Intensity volume.Intensity
-	// Labels is the label resampling (zero: one-hot trilinear, argmax).
+	// Labels is the label resampling (zero: one-hot trilinear, argmax;
+	// volume.LabelRound: one-hot trilinear, each channel rounded, as the
+	// authors' code prepares labels; volume.LabelNearest: nearest voxel).
 	Labels volume.LabelInterp
 	// NoCache turns off the in-memory cache of prepared cases (by default
 	// each case is read and resized once; 128^3 float32 is 8 MiB per

@@ -13,7 +13,7 @@
 //	Task03_Liver         CT; liver with hypodense lesions inside, spleen and kidneys around
 //	Task04_Hippocampus   MRI crop; two small adjacent structures (anterior, posterior) in grey matter
 //	Task05_Prostate      2 MRI modalities (T2, ADC); peripheral and transition zones
-//	Task06_Lung          CT; a few small tumours in lungs full of vessels of the same density
+//	Task06_Lung          CT; one or two tumours, denser than the vessels, in lungs full of vessels
 //	Task07_Pancreas      CT; thin pancreas with a lesion inside, bowel loops around
 //	Task08_HepaticVessel CT; thin branching vessels and a tumour in the liver
 //	Task09_Spleen        CT; spleen beside a liver of similar density
@@ -250,7 +250,7 @@ func Write(ctx context.Context, root, task string, opt *Options) (*decathlon.Dat
 func occupant(dir string) (release string, err error) {
 	ds, err := decathlon.Open(dir)
 	if err == nil {
-		if !strings.HasPrefix(ds.Release, "unetlab phantom") {
+		if !ds.Synthetic() {
 			return "", fmt.Errorf("%w: %s holds a dataset released as %q, not a phantom", ErrOccupied, dir, ds.Release)
 		}
 		return ds.Release, nil
@@ -268,7 +268,7 @@ func occupant(dir string) (release string, err error) {
 		// A phantom that no longer opens (a case file deleted, say) is
 		// still ours to replace.
 		var j struct{ Release string }
-		if json.Unmarshal(raw, &j) == nil && strings.HasPrefix(j.Release, "unetlab phantom") {
+		if json.Unmarshal(raw, &j) == nil && strings.HasPrefix(j.Release, decathlon.PhantomRelease) {
 			return j.Release + " (damaged: " + err.Error() + ")", nil
 		}
 		return "", fmt.Errorf("%w: %s: %w", ErrOccupied, dir, err)
@@ -283,6 +283,12 @@ func writeTo(ctx context.Context, dir string, t *taskInfo, opt *Options) error {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("phantom: %w", err)
 		}
+	}
+	// The marker makes a real archive unpacked over this folder an error
+	// (decathlon.ErrMixed) instead of a silent mix of the two.
+	marker := "unetlab synthetic phantom: real data must not be unpacked here (see decathlon.Extract)\n"
+	if err := os.WriteFile(filepath.Join(dir, decathlon.PhantomMarker), []byte(marker), 0o644); err != nil {
+		return fmt.Errorf("phantom: %w", err)
 	}
 	ntrain, ntest := opt.counts()
 	ds := &decathlon.Dataset{
@@ -360,7 +366,7 @@ func writeTo(ctx context.Context, dir string, t *taskInfo, opt *Options) error {
 // so that Ensure can tell whether a folder holds these very phantoms.
 func release(opt *Options) string {
 	train, test := opt.counts()
-	return fmt.Sprintf("unetlab phantom 1 seed=%d shape=%v training=%d test=%d", opt.Seed, opt.Shape, train, test)
+	return fmt.Sprintf("%s 2 seed=%d shape=%v training=%d test=%d", decathlon.PhantomRelease, opt.Seed, opt.Shape, train, test)
 }
 
 // Ensure returns the task found in root (root/TaskNN_Name/dataset.json),
@@ -384,7 +390,7 @@ func Ensure(ctx context.Context, root, task string, opt *Options) (ds *decathlon
 		return nil, false, err
 	}
 	dir := filepath.Join(root, t.name)
-	if ds, err := decathlon.Open(dir); err == nil && !strings.HasPrefix(ds.Release, "unetlab phantom") {
+	if ds, err := decathlon.Open(dir); err == nil && !ds.Synthetic() {
 		return ds, false, nil // real data
 	} else if err == nil && ds.Release == release(opt) {
 		return ds, true, nil

@@ -196,7 +196,7 @@ func TestEnsure(t *testing.T) {
 	if err != nil || !synthetic || len(ds3.Training) != 2 || len(ds3.Test) != 0 {
 		t.Fatalf("other options: %v %v %v", ds3, synthetic, err)
 	}
-	want := []string{"dataset.json", "imagesTr/spleen_001.nii.gz", "imagesTr/spleen_002.nii.gz",
+	want := []string{decathlon.PhantomMarker, "dataset.json", "imagesTr/spleen_001.nii.gz", "imagesTr/spleen_002.nii.gz",
 		"labelsTr/spleen_001.nii.gz", "labelsTr/spleen_002.nii.gz"}
 	if got := listTree(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("after replacing: %v, want %v", got, want)
@@ -241,11 +241,19 @@ func TestEnsure(t *testing.T) {
 		t.Errorf("replacing a damaged phantom said %q", log.String())
 	}
 
-	// A real dataset (no phantom release) is returned as it is and never
-	// overwritten.
+	// A real dataset.json beside the phantom's marker (an archive
+	// unpacked over a phantom) is a mix: neither used nor overwritten.
 	ds4, _ := decathlon.Open(dir)
 	ds4.Release = "1.0 04/05/2018"
 	if err := ds4.WriteJSON(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Ensure(ctx, root, "Spleen", five); !errors.Is(err, decathlon.ErrMixed) {
+		t.Errorf("Ensure over a mixed folder: %v, want decathlon.ErrMixed", err)
+	}
+	// A real dataset (no phantom release, no marker) is returned as it is
+	// and never overwritten.
+	if err := os.Remove(filepath.Join(dir, decathlon.PhantomMarker)); err != nil {
 		t.Fatal(err)
 	}
 	log.Reset()
