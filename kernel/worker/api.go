@@ -70,7 +70,7 @@
 // once. A construct a pass cannot lower faithfully is a CompileError
 // "cannot run faithfully: ...". Not lowered yet: fmt of cell types inside
 // structs or interfaces (their String is not seen; %T prints the
-// underlying struct), errors.As/Is with value-receiver cell error types
+// underlying struct), errors.As/Is with value-type cell error targets (refused)
 // and the Unwrap/Is/As methods of cell types, the generic standard library
 // beyond yaegi's own slices/maps/cmp, generic code calling other generic
 // functions of the cells (left to yaegi).
