@@ -12,7 +12,7 @@
 //
 // Usage (make gotests):
 //
-//	go run ./bench/gotests -bin bin/unetlab [-timeout 10s] [-j 2] [-v] [-run regexp]
+//	go run ./bench/gotests -bin bin/unetlab [-timeout 20s] [-j 2] [-v] [-run regexp]
 //
 // Files that import unsafe or a runtime/ sub-package, or carry a //go:build
 // line, are counted apart (the goal excludes them); every other failure is
@@ -52,7 +52,7 @@ const renamedMain = "gotestsMain__"
 func main() {
 	plain := flag.String("plain", "", "internal: run this cell file in plain yaegi and exit")
 	bin := flag.String("bin", "bin/unetlab", "the unetlab binary whose worker runs the cells")
-	timeout := flag.Duration("timeout", 10*time.Second, "limit per file and side")
+	timeout := flag.Duration("timeout", 20*time.Second, "limit per file and side")
 	jobs := flag.Int("j", runtime.NumCPU(), "files run at once")
 	verbose := flag.Bool("v", false, "print every file's outcome")
 	run := flag.String("run", "", "only files whose name (typeparam/x.go) matches this regexp")

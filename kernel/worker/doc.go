@@ -60,6 +60,23 @@
 // function called from a function read them wrongly: "reflect: call of
 // reflect.Value.Method on zero Value"); see globalize.go.
 //
+// # Go 1.26 on yaegi v0.16.1
+//
+// The lowering passes (lower_*.go, listed in cellPasses) rewrite a typed
+// cell into Go that yaegi runs as the Go toolchain would: per-iteration
+// loop variables, defer and go operands evaluated at the statement, range
+// over integers, strings and functions, min, max, clear, new(expr), generic
+// functions of the cells instantiated where used, %w and errors.Is/As with
+// cell error types, fmt of slices, arrays and maps of cell types with
+// String or Error. A pasted program (package main, func main) runs main
+// once. A construct a pass cannot lower faithfully is a CompileError
+// "cannot run faithfully: ...". Not lowered yet: fmt of cell types inside
+// structs or interfaces (their String is not seen; %T prints the
+// underlying struct), errors.As/Is with value-type cell error targets (refused)
+// and the Unwrap/Is/As methods of cell types, the generic standard library
+// beyond yaegi's own slices/maps/cmp, generic code calling other generic
+// functions of the cells (left to yaegi).
+//
 // # Known limitations (yaegi v0.16.1)
 //
 //   - In an assignment of several values, a composite literal, a call or a

@@ -44,12 +44,15 @@ func init() {
 //
 //   - An operand of %w whose static type is a cell type with Error() is
 //     converted to error first, which yaegi wraps with its method.
-//   - errors.As(err, target) whose target points to a cell type, and
-//     errors.Is(err, target) whose target has a cell type, call a function
+//   - errors.As(err, target) whose target points to a pointer to a cell
+//     type, and errors.Is(err, target) whose target is a pointer to a cell
+//     type, call a function
 //     literal instead that walks the tree of wrapped errors as package
 //     errors does (depth first, Unwrap() error and Unwrap() []error, the
 //     Is and As methods of cell types) with yaegi's own type assertions,
-//     which see through its wrappers.
+//     which see through its wrappers. A value-type target (whose wrapper
+//     yaegi's assertions do not see through) is refused with an error that
+//     says so.
 func (s *session) passLowerErrors(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -80,6 +83,10 @@ func (s *session) passLowerErrors(u *cellUnit) error {
 			if !ok || !isCellType(pt.Elem()) {
 				return true
 			}
+			if _, ptr := pt.Elem().(*types.Pointer); !ptr {
+				l.fail(call, "cannot run faithfully: errors.As with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(pt.Elem(), types.RelativeTo(l.c.pkg)))
+				return true
+			}
 			ts, ok := l.typeString(pt.Elem())
 			if !ok {
 				return true
@@ -93,17 +100,15 @@ func (s *session) passLowerErrors(u *cellUnit) error {
 			if !isCellType(t) {
 				return true
 			}
+			if _, ptr := t.(*types.Pointer); !ptr {
+				l.fail(call, "cannot run faithfully: errors.Is with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(t, types.RelativeTo(l.c.pkg)))
+				return true
+			}
 			ts, ok := l.typeString(t)
 			if !ok {
 				return true
 			}
-			match := "return true"
-			if types.Comparable(t) {
-				match = "if v == target { return true }"
-			} else {
-				match = "_ = v"
-			}
-			l.replace(call.Fun, errorsWalker("target "+ts, ts, match))
+			l.replace(call.Fun, errorsWalker("target "+ts, ts, "if v == target { return true }"))
 		}
 		return true
 	})

@@ -99,16 +99,17 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node) {
 		params = append(params, name+" "+ts)
 	}
 	// The enclosing function, for return.
-	var results *types.Tuple
+	var results *types.Tuple // nil for none
+	inFunc := false
 	for i := len(stack) - 1; i >= 0; i-- {
 		switch f := stack[i].(type) {
 		case *ast.FuncLit:
 			if s, ok := info.Types[f].Type.(*types.Signature); ok {
-				results = s.Results()
+				results, inFunc = s.Results(), true
 			}
 		case *ast.FuncDecl:
-			if obj, ok := info.Defs[f.Name].(*types.Func); ok {
-				results = obj.Type().(*types.Signature).Results()
+			if obj, ok := info.Defs[f.Name].(*types.Func); ok && !inCellBody(stack[:i+1]) {
+				results, inFunc = obj.Type().(*types.Signature).Results(), true
 			}
 		default:
 			continue
@@ -188,8 +189,8 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node) {
 					l.fail(x, "cannot run faithfully: goto in the body of a range over a function")
 				}
 			case *ast.ReturnStmt:
-				if results == nil {
-					l.fail(x, "cannot run faithfully: return from the body of a range over a function here")
+				if !inFunc {
+					l.fail(x, "cannot run faithfully: return from the body of a range over a function among the cell's statements")
 					return false
 				}
 				if retFlag == "" {

@@ -10,6 +10,8 @@ func TestLowerRangeFunc(t *testing.T) {
 		{name: "break in a switch stays", code: seq + "for x := range seq { switch x { case 1: break } }", has: []string{"case 1: break"}},
 		{name: "return", code: seq + "func first() (int, bool) { for x := range seq { return x, true }; return 0, false }",
 			has: []string{"var __unetlab_rfret2 bool; var __unetlab_rfv3 int; var __unetlab_rfv4 bool;", "{ __unetlab_rfret2 = true; __unetlab_rfdone1 = true; __unetlab_rfv3, __unetlab_rfv4 = x, true; return false }", "if __unetlab_rfret2 { return __unetlab_rfv3, __unetlab_rfv4 }"}},
+		{name: "return without results", code: seq + "func f() { for x := range seq { if x > 0 { return } } }",
+			has: []string{"if x > 0 { { __unetlab_rfret2 = true; __unetlab_rfdone1 = true; return false } }", "if __unetlab_rfret2 { return  }"}},
 		{name: "defer refused", code: seq + "func f() { for x := range seq { defer fmt.Println(x) } }", err: "cannot run faithfully: defer in the body of a range over a function"},
 		{name: "outer label refused", code: seq + "func f() {\nL:\n\tfor range 2 { for x := range seq { _ = x; continue L } }\n}", err: "cannot run faithfully: continue L out of a range over a function"},
 		{name: "goto refused", code: seq + "func f() { for x := range seq { _ = x; goto E }\nE:\n}", err: "cannot run faithfully: goto"},

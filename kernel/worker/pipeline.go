@@ -88,6 +88,7 @@ var cellPasses = []pass{
 
 	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
 	{"lower-fmt-methods", (*session).passLowerFmt},
+	{"lower-fmt-containers", (*session).passLowerFmtContainers},
 	{"lower-generic", (*session).passLowerGeneric},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},
