@@ -125,3 +125,34 @@ UB_KERNEL void ub_conv3d_bwd_weight(ub_conv_geom g, const float *__restrict__ sm
 	}
 	if (threadIdx.x == 0) dw[e] = part[0];
 }
+
+// ub_conv3d_bwd_weight_thread is ub_conv3d_bwd_weight with one thread per
+// weight element and no reduction across threads: for the deep layers,
+// where the weights are many and the positions (n times the small side)
+// few, a block per element would leave most of its threads idle.
+UB_KERNEL void ub_conv3d_bwd_weight_thread(ub_conv_geom g, const float *__restrict__ small,
+	const float *__restrict__ big, float *__restrict__ dw) {
+	int sN = g.small[0] * g.small[1] * g.small[2], bN = g.big[0] * g.big[1] * g.big[2];
+	int kvol = g.k[0] * g.k[1] * g.k[2];
+	int cbg = g.cb / g.groups, csg = g.cs / g.groups;
+	int total = g.cs * cbg * kvol;
+	for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += blockDim.x * gridDim.x) {
+		int kk = e % kvol, cig = (e / kvol) % cbg, co = e / (kvol * cbg);
+		int kw = kk % g.k[2], kh = (kk / g.k[2]) % g.k[1], kd = kk / (g.k[2] * g.k[1]);
+		int ci = (co / csg) * cbg + cig;
+		float acc = 0.0f;
+		for (int b = 0; b < g.n; b++) {
+			const float *yp = small + ((long long)b * g.cs + co) * sN;
+			const float *xp = big + ((long long)b * g.cb + ci) * bN;
+			for (int s = 0; s < sN; s++) {
+				int ow = s % g.small[2], oh = (s / g.small[2]) % g.small[1], od = s / (g.small[2] * g.small[1]);
+				int id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+				int ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+				int iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+				if (id < 0 || id >= g.big[0] || ih < 0 || ih >= g.big[1] || iw < 0 || iw >= g.big[2]) continue;
+				acc += yp[s] * xp[(id * g.big[1] + ih) * g.big[2] + iw];
+			}
+		}
+		dw[e] = acc;
+	}
+}

@@ -228,7 +228,7 @@ func (k *Kernels) AttentionSoftmax(rows, m int, scale float64, x, y Ptr) error {
 	if _, err := i32("attention softmax size", rows*m); err != nil {
 		return err
 	}
-	return k.launch1D(kAttnSoftmax, rows, int32(rows), int32(m), scale, x, y)
+	return k.launch1D(kAttnSoftmax, rows, int32(rows), int32(m), scale, AttnMask{}, x, y)
 }
 
 // AttentionSoftmaxGrad sets dx = mul * y*(dy - sum(dy*y)) per row.

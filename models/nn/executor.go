@@ -56,6 +56,14 @@ type Executor struct {
 	uploaded map[*gorgonia.Node]bool // resident inputs and constants already on the device
 	host     map[*gorgonia.Node]*tensor.Dense
 	stats    ExecStats
+
+	// Constant tables some ops need on the device (attention masks, gather
+	// indices), uploaded at the op's first run and kept, keyed by the op;
+	// scratch is one buffer of temporaries, grown as needed.
+	masks   map[*attnSoftmaxOp]cuda.AttnMask
+	gathers map[*gatherOp]*cuda.GatherIndex
+	scr     cuda.Ptr
+	scrLen  int
 }
 
 // NewExecutor prepares to run the nodes that roots depend on, on d (a
@@ -79,7 +87,8 @@ func NewExecutor(d *Device, resident gorgonia.Nodes, roots ...*gorgonia.Node) (*
 	}
 	e := &Executor{dev: d, order: order, inputs: map[*gorgonia.Node][]*gorgonia.Node{},
 		val: map[*gorgonia.Node]devTensor{}, resident: map[*gorgonia.Node]bool{}, uploaded: map[*gorgonia.Node]bool{},
-		host: map[*gorgonia.Node]*tensor.Dense{}, stats: ExecStats{Fallbacks: map[string]int{}}}
+		host: map[*gorgonia.Node]*tensor.Dense{}, stats: ExecStats{Fallbacks: map[string]int{}},
+		masks: map[*attnSoftmaxOp]cuda.AttnMask{}, gathers: map[*gatherOp]*cuda.GatherIndex{}}
 	for _, n := range resident {
 		e.resident[n] = true
 	}
@@ -116,7 +125,88 @@ func (e *Executor) Close() error {
 		}
 		delete(e.val, n)
 	}
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	for o, a := range e.masks {
+		keep(e.dev.dev.Free(a.Dense))
+		keep(e.dev.dev.Free(a.Regions))
+		delete(e.masks, o)
+	}
+	for o, g := range e.gathers {
+		keep(g.Free())
+		delete(e.gathers, o)
+	}
+	keep(e.dev.dev.Free(e.scr))
+	e.scr, e.scrLen = 0, 0
 	return first
+}
+
+// scratch returns device memory for n float32 temporaries, valid until the
+// next scratch call.
+func (e *Executor) scratch(n int) (cuda.Ptr, error) {
+	if n <= e.scrLen {
+		return e.scr, nil
+	}
+	if err := e.dev.dev.Free(e.scr); err != nil {
+		return 0, err
+	}
+	e.scr, e.scrLen = 0, 0
+	p, err := e.dev.dev.Alloc(cuda.F32Bytes(n))
+	if err != nil {
+		return 0, fmt.Errorf("nn: Executor scratch of %d values: %w", n, err)
+	}
+	e.scr, e.scrLen = p, n
+	return p, nil
+}
+
+// attnMask returns the device form of o's shifted-window mask (dense or
+// by regions), uploading it at o's first run (a host-to-device copy,
+// counted). The bias is the caller's to fill in.
+func (e *Executor) attnMask(o *attnSoftmaxOp) (cuda.AttnMask, error) {
+	if a, ok := e.masks[o]; ok {
+		return a, nil
+	}
+	var a cuda.AttnMask
+	if o.mask != nil || o.regions != nil {
+		a.Heads, a.L, a.NW = int32(o.xShape[1]), int32(o.xShape[2]), int32(o.nw)
+		var err error
+		if o.mask != nil {
+			a.Dense, err = e.dev.kern.UploadFloat64(o.mask)
+			e.countUpload(1, 8*len(o.mask))
+		} else {
+			a.Regions, err = e.dev.kern.UploadInt32(o.regions)
+			e.countUpload(1, 4*len(o.regions))
+		}
+		if err != nil {
+			return a, fmt.Errorf("%v: mask: %w", o, err)
+		}
+	}
+	e.masks[o] = a
+	return a, nil
+}
+
+// gatherIndex returns o's index (and its inverse, for the scatter-add) on
+// the device, uploading it at first use (counted).
+func (e *Executor) gatherIndex(o *gatherOp) (*cuda.GatherIndex, error) {
+	if g, ok := e.gathers[o]; ok {
+		return g, nil
+	}
+	g, err := e.dev.kern.NewGatherIndex(o.src, o.inShape.TotalSize())
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", o, err)
+	}
+	e.countUpload(3, int(g.Bytes())) // the index, its inverse's offsets and entries
+	e.gathers[o] = g
+	return g, nil
+}
+
+// countUpload counts copies host-to-device copies of n bytes in all.
+func (e *Executor) countUpload(copies, n int) {
+	e.stats.HostToDevice += copies
+	e.stats.BytesHtoD += int64(n)
 }
 
 // buffer returns node n's device tensor, allocating it at first use.
@@ -311,17 +401,51 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 		nb := out.size()
 		return kn.ChannelSum(in[0].size()/max(nb, 1), nb, 1, in[0].p, out.p)
 	case *attnSoftmaxOp:
-		if o.bShape != nil || o.mask != nil || o.regions != nil {
-			break // bias and shifted-window masks: not yet on the device
+		a, err := e.attnMask(o)
+		if err != nil {
+			return err
+		}
+		if o.bShape != nil {
+			a.Bias, a.NB = in[1].p, int32(in[1].size())
 		}
 		m := o.xShape[o.xShape.Dims()-1]
-		return kn.AttentionSoftmax(out.size()/m, m, o.scale, in[0].p, out.p)
+		return kn.AttentionSoftmaxMasked(out.size()/m, m, o.scale, a, in[0].p, out.p)
 	case *attnSoftmaxBackOp:
-		if !o.outShape.Eq(o.fwd.xShape) {
-			break // the bias gradient's reduction: not yet on the device
-		}
 		m := o.fwd.xShape[o.fwd.xShape.Dims()-1]
-		return kn.AttentionSoftmaxGrad(out.size()/m, m, o.mul, in[0].p, in[1].p, out.p)
+		n := o.fwd.xShape.TotalSize()
+		if o.outShape.Eq(o.fwd.xShape) {
+			return kn.AttentionSoftmaxGrad(n/m, m, o.mul, in[0].p, in[1].p, out.p)
+		}
+		// The bias gradient when the scale is 0: the softmax gradient in
+		// scratch memory, summed down to the bias.
+		tmp, err := e.scratch(n)
+		if err != nil {
+			return err
+		}
+		if err := kn.AttentionSoftmaxGrad(n/m, m, o.mul, in[0].p, in[1].p, tmp); err != nil {
+			return err
+		}
+		return kn.ReduceRows(out.size(), n/max(out.size(), 1), 1, tmp, out.p)
+	case *attnReduceOp:
+		return kn.ReduceRows(out.size(), in[0].size()/max(out.size(), 1), o.mul, in[0].p, out.p)
+	case *gatherOp:
+		gi, err := e.gatherIndex(o)
+		if err != nil {
+			return err
+		}
+		return kn.Gather(gi, in[0].p, out.p)
+	case *scatterAddOp:
+		gi, err := e.gatherIndex(o.fwd)
+		if err != nil {
+			return err
+		}
+		return kn.GatherSum(gi, in[0].p, out.p)
+	case *rollOp:
+		r, err := cuda.NewRoll(o.shape, o.shift)
+		if err != nil {
+			return err
+		}
+		return kn.RollForward(r, in[0].p, out.p)
 	case *stridedOp:
 		sv, err := cuda.NewStrided(o.iter, o.strides, o.offset)
 		if err != nil {
