@@ -104,17 +104,27 @@ UB_KERNEL void ub_conv3d_bwd_weight(ub_conv_geom g, const float *__restrict__ sm
 	int kk = e % kvol, cig = (e / kvol) % cbg, co = e / (kvol * cbg);
 	int kw = kk % g.k[2], kh = (kk / g.k[2]) % g.k[1], kd = kk / (g.k[2] * g.k[1]);
 	int ci = (co / csg) * cbg + cig;
+	// Each warp takes rows (od, oh) of the small side in turn, its 32 lanes
+	// the row's positions: reads stay coalesced along W and the row's
+	// bounds are checked once.
+	int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+	int rows = g.small[0] * g.small[1];
 	float acc = 0.0f;
 	for (int b = 0; b < g.n; b++) {
 		const float *yp = small + ((long long)b * g.cs + co) * sN;
 		const float *xp = big + ((long long)b * g.cb + ci) * bN;
-		for (int s = threadIdx.x; s < sN; s += blockDim.x) {
-			int ow = s % g.small[2], oh = (s / g.small[2]) % g.small[1], od = s / (g.small[2] * g.small[1]);
+		for (int row = warp; row < rows; row += warps) {
+			int oh = row % g.small[1], od = row / g.small[1];
 			int id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
 			int ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-			int iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
-			if (id < 0 || id >= g.big[0] || ih < 0 || ih >= g.big[1] || iw < 0 || iw >= g.big[2]) continue;
-			acc += yp[s] * xp[(id * g.big[1] + ih) * g.big[2] + iw];
+			if (id < 0 || id >= g.big[0] || ih < 0 || ih >= g.big[1]) continue;
+			const float *yr = yp + (long long)row * g.small[2];
+			const float *xr = xp + ((long long)id * g.big[1] + ih) * g.big[2];
+			for (int ow = lane; ow < g.small[2]; ow += 32) {
+				int iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+				if (iw < 0 || iw >= g.big[2]) continue;
+				acc += yr[ow] * xr[iw];
+			}
 		}
 	}
 	part[threadIdx.x] = acc;

@@ -59,5 +59,7 @@
 	X(ub_gather) \
 	X(ub_gather_sum) \
 	X(ub_conv3d_bwd_weight_thread) \
+	X(ub_norm_stats_thread) \
+	X(ub_norm_bwd_thread) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

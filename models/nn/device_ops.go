@@ -123,6 +123,28 @@ func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
 		default:
 			return kn.Conv3dBackwardWeight(cg, x.p, dy.p, out.p)
 		}
+	case *linearKernel:
+		// y (m, o) = x (m, i) w^T (w is (o, i)), plus the bias per column.
+		ws := in[1].shape
+		o, i := ws[0], ws[1]
+		m := in[0].size() / max(i, 1)
+		if err := kn.Sgemm(cuda.Gemm{M: m, N: o, K: i, Alpha: 1, A: in[0].p, LDA: i, TransB: true, B: in[1].p, LDB: i, C: out.p, LDC: o}); err != nil || !k.bias {
+			return err
+		}
+		return kn.AddBias(m, o, 1, in[2].p, out.p)
+	case *linearGradKernel:
+		ws := in[1].shape
+		o, i := ws[0], ws[1]
+		m := in[0].size() / max(i, 1)
+		dy := in[len(in)-1]
+		switch k.wrt {
+		case 0: // dx (m, i) = dy (m, o) w (o, i)
+			return kn.Sgemm(cuda.Gemm{M: m, N: i, K: o, Alpha: 1, A: dy.p, LDA: o, B: in[1].p, LDB: i, C: out.p, LDC: i})
+		case 1: // dw (o, i) = dy^T x
+			return kn.Sgemm(cuda.Gemm{TransA: true, M: o, N: i, K: m, Alpha: 1, A: dy.p, LDA: o, B: in[0].p, LDB: i, C: out.p, LDC: i})
+		default: // db (o) = dy summed over rows
+			return kn.ReduceRows(o, m, 1, dy.p, out.p)
+		}
 	case *concatKernel:
 		n := out.shape[0]
 		per, off := out.size()/max(n, 1), 0

@@ -291,3 +291,30 @@ func TestDevicePatchMerging(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceLinear: nn.Linear (the Swin blocks' MLP and patch-merging
+// reduction) on the device against the CPU, with and without a bias,
+// forward and its three gradients, at odd sizes.
+func TestDeviceLinear(t *testing.T) {
+	r := rand.New(rand.NewSource(35))
+	cases := []struct {
+		x    []int
+		out  int
+		bias bool
+	}{
+		{[]int{2, 3, 5, 7}, 9, true},
+		{[]int{13, 6}, 5, false},
+		{[]int{1, 3, 2, 5, 12}, 24, true},
+	}
+	for _, d := range testDevices(t) {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/%v to %d bias %v", d.Kind(), c.x, c.out, c.bias), func(t *testing.T) {
+				in := []*tensor.Dense{f32Tensor(r, c.x...), f32Tensor(r, c.out, c.x[len(c.x)-1])}
+				if c.bias {
+					in = append(in, f32Tensor(r, c.out))
+				}
+				checkDeviceKernel(t, d, r, &linearKernel{bias: c.bias}, in, 1e-5)
+			})
+		}
+	}
+}
