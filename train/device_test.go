@@ -18,8 +18,8 @@ import (
 // TestDeviceTrainingStepNetworks runs one forward and backward pass of each
 // network of the paper, at a tiny size, with the TapeMachine and with the
 // nn.Executor on the emulated device, and compares the loss and every
-// parameter's gradient. No op may fall back to the CPU, and nothing is
-// copied to the host inside the step. SwinUNETR runs at its least size
+// parameter's gradient. No op may fall back to the CPU, and nothing but
+// BatchNorm's statistics is copied to the host inside the step. SwinUNETR runs at its least size
 // (32x32x64, feature size 12; about two minutes on the emulator) with
 // window 4, so that its first stages shift and mask their windows.
 func TestDeviceTrainingStepNetworks(t *testing.T) {
@@ -120,8 +120,16 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 			if st.FallbackOps != 0 {
 				t.Errorf("%s: %d ops fell back to the CPU: %v", arch, st.FallbackOps, st.Fallbacks)
 			}
-			if st.DeviceToHost != 0 {
-				t.Errorf("%s: %d device->host copies inside the step", arch, st.DeviceToHost)
+			// The only copies inside the step: each training BatchNorm's batch
+			// mean and variance, down to update its running statistics.
+			bn := 0
+			for _, l := range m.Summary().Layers {
+				if l.Type == "BatchNorm3d" {
+					bn++
+				}
+			}
+			if st.DeviceToHost != 2*bn {
+				t.Errorf("%s: %d device->host copies inside the step, want %d (2 per BatchNorm)", arch, st.DeviceToHost, 2*bn)
 			}
 		})
 	}

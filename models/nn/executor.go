@@ -18,11 +18,21 @@ import (
 // ResetStats): the node evaluations on the device and on the CPU (the ops
 // without a device kernel yet, by name), and the copies between host and
 // device memory with their bytes.
+//
+// The copies include BatchNorm's running statistics: a training BatchNorm
+// copies its batch mean and variance to the host (2 copies of C float64
+// each) to update them, an eval-mode one uploads them. PeakBytes is the
+// most device memory in use at once during the runs (the device's, all
+// holders: parameters, node values, the optimiser's moments, temporaries),
+// and DeviceAllocs the allocations that reached the driver (the caching
+// allocator serves a step's repeated requests: a second step makes none).
 type ExecStats struct {
 	DeviceOps, FallbackOps     int
 	Fallbacks                  map[string]int
 	HostToDevice, DeviceToHost int
 	BytesHtoD, BytesDtoH       int64
+	PeakBytes                  int64
+	DeviceAllocs               int
 }
 
 // String summarises the counts in one line, the fallbacks by op name.
@@ -32,15 +42,19 @@ func (s ExecStats) String() string {
 		fb = append(fb, fmt.Sprintf("%s x%d", name, n))
 	}
 	sort.Strings(fb)
-	return fmt.Sprintf("%d device ops, %d CPU fallbacks [%s], %d host->device copies (%d B), %d device->host (%d B)",
-		s.DeviceOps, s.FallbackOps, strings.Join(fb, ", "), s.HostToDevice, s.BytesHtoD, s.DeviceToHost, s.BytesDtoH)
+	return fmt.Sprintf("%d device ops, %d CPU fallbacks [%s], %d host->device copies (%d B), %d device->host (%d B), peak %d B on the device, %d device allocations",
+		s.DeviceOps, s.FallbackOps, strings.Join(fb, ", "), s.HostToDevice, s.BytesHtoD, s.DeviceToHost, s.BytesDtoH, s.PeakBytes, s.DeviceAllocs)
 }
 
 // Executor runs a gorgonia graph on a CUDA (or the emulated) device: the
 // same topologically sorted nodes a TapeMachine runs, forward and symbolic
 // gradient nodes alike, each node's op dispatched to its device kernel.
-// Device memory is the executor's: one float32 buffer per node, kept across
-// runs. Resident input nodes (the parameters) are uploaded at the first Run
+// Device memory is the executor's: a float32 buffer per node, from the
+// device's caching allocator. A node's value is freed as soon as the last
+// node reading it has run, unless it is a root or an input (liveness over
+// the step's op list), so a step holds only the values still to be read;
+// the freed memory serves later nodes and the next run without new device
+// allocations. Resident input nodes (the parameters) are uploaded at the first Run
 // and stay on the device; the other inputs (the batch) are uploaded at each
 // Run; Value copies a node's result back. An op without a device kernel
 // runs on the CPU from host copies of its inputs, and its result goes back
@@ -56,6 +70,8 @@ type Executor struct {
 	uploaded map[*gorgonia.Node]bool // resident inputs and constants already on the device
 	host     map[*gorgonia.Node]*tensor.Dense
 	stats    ExecStats
+	last     map[*gorgonia.Node]int  // index in order of the last node reading it
+	keep     map[*gorgonia.Node]bool // roots: kept after Run
 
 	// Constant tables some ops need on the device (attention masks, gather
 	// indices), uploaded at the op's first run and kept, keyed by the op;
@@ -88,7 +104,11 @@ func NewExecutor(d *Device, resident gorgonia.Nodes, roots ...*gorgonia.Node) (*
 	e := &Executor{dev: d, order: order, inputs: map[*gorgonia.Node][]*gorgonia.Node{},
 		val: map[*gorgonia.Node]devTensor{}, resident: map[*gorgonia.Node]bool{}, uploaded: map[*gorgonia.Node]bool{},
 		host: map[*gorgonia.Node]*tensor.Dense{}, stats: ExecStats{Fallbacks: map[string]int{}},
-		masks: map[*attnSoftmaxOp]cuda.AttnMask{}, gathers: map[*gatherOp]*cuda.GatherIndex{}}
+		masks: map[*attnSoftmaxOp]cuda.AttnMask{}, gathers: map[*gatherOp]*cuda.GatherIndex{},
+		last: map[*gorgonia.Node]int{}, keep: map[*gorgonia.Node]bool{}}
+	for _, n := range roots {
+		e.keep[n] = true
+	}
 	for _, n := range resident {
 		e.resident[n] = true
 	}
@@ -98,6 +118,11 @@ func NewExecutor(d *Device, resident gorgonia.Nodes, roots ...*gorgonia.Node) (*
 		}
 		for _, c := range graph.NodesOf(g.From(n.ID())) {
 			e.inputs[n] = append(e.inputs[n], c.(*gorgonia.Node))
+		}
+	}
+	for i, n := range order {
+		for _, c := range e.inputs[n] {
+			e.last[c] = i
 		}
 	}
 	return e, nil
@@ -271,7 +296,7 @@ func (e *Executor) uploadValue(n *gorgonia.Node, v gorgonia.Value) error {
 func (e *Executor) download(n *gorgonia.Node) (*tensor.Dense, error) {
 	t, ok := e.val[n]
 	if !ok {
-		return nil, fmt.Errorf("%w: node %s has no device value (not run, or not in the executor)", ErrConfig, n.Name())
+		return nil, fmt.Errorf("%w: node %s has no device value (not run, not in the executor, or freed after its last use: only roots and inputs are kept)", ErrConfig, n.Name())
 	}
 	h := e.hostBuf(n)
 	if err := e.dev.download(h, t); err != nil {
@@ -306,17 +331,59 @@ func (e *Executor) SyncResident() error {
 	return nil
 }
 
-// Run evaluates every node once, in order, checking ctx between nodes.
+// Run evaluates every node once, in order, checking ctx between nodes, and
+// frees each value after its last use; roots are kept until the next Run,
+// inputs and constants for good.
 func (e *Executor) Run(ctx context.Context) error {
+	e.dev.mem.ResetPeak()
+	allocs := e.dev.mem.MemStats().Mallocs
+	defer func() {
+		m := e.dev.mem.MemStats()
+		e.stats.PeakBytes = max(e.stats.PeakBytes, m.PeakInUse)
+		e.stats.DeviceAllocs += m.Mallocs - allocs
+	}()
+	// The last run's roots go back to the cache first, so that each run
+	// makes the same requests in the same order and the cache, filled by
+	// the first run, serves all of them.
 	for _, n := range e.order {
+		if t, ok := e.val[n]; ok && n.Op() != nil && len(e.inputs[n]) > 0 {
+			delete(e.val, n)
+			if err := e.dev.free(t); err != nil {
+				return fmt.Errorf("nn: Executor on %s: node %s: %w", e.dev.Name(), n.Name(), err)
+			}
+		}
+	}
+	for i, n := range e.order {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("nn: Executor: %w", err)
 		}
 		if err := e.runNode(n); err != nil {
 			return fmt.Errorf("nn: Executor on %s: %w", e.dev.Name(), err)
 		}
+		if err := e.release(i, n); err != nil {
+			return fmt.Errorf("nn: Executor on %s: %w", e.dev.Name(), err)
+		}
 	}
 	return e.dev.dev.Sync()
+}
+
+// release frees the values that node n, at index i of the order, was the
+// last to read: not roots, not inputs or constants (uploaded once).
+func (e *Executor) release(i int, n *gorgonia.Node) error {
+	for _, c := range e.inputs[n] {
+		if e.last[c] != i || e.keep[c] || c.Op() == nil || len(e.inputs[c]) == 0 {
+			continue
+		}
+		t, ok := e.val[c]
+		if !ok {
+			continue
+		}
+		delete(e.val, c)
+		if err := e.dev.free(t); err != nil {
+			return fmt.Errorf("node %s: %w", c.Name(), err)
+		}
+	}
+	return nil
 }
 
 func (e *Executor) runNode(n *gorgonia.Node) error {
@@ -374,7 +441,7 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 	kn := e.dev.kern
 	switch o := gop.(type) {
 	case *op:
-		return e.dev.deviceForward(o.k, out, in)
+		return e.dev.deviceForwardCounted(o.k, out, in, &e.stats)
 	case *reduceOp:
 		scale := 1.0
 		if o.mean && in[0].size() > 0 {
