@@ -47,6 +47,20 @@ UB_KERNEL void ub_conv3d_fwd(ub_conv_geom g, const float *__restrict__ big, cons
 	}
 }
 
+// ub_conv_src sets o to the output position t/stride that reads offset t
+// of the big side and reports whether there is one (t >= 0, a multiple of
+// the stride, o < n); stride 1 needs no division.
+UB_DEVICE bool ub_conv_src(int t, int stride, int n, int &o) {
+	if (t < 0) return false;
+	if (stride == 1) {
+		o = t;
+	} else {
+		if (t % stride != 0) return false;
+		o = t / stride;
+	}
+	return o < n;
+}
+
 // ub_conv3d_bwd_data sets big (n, cb, big...) = conv^T(small (n, cs,
 // small...), w): the input gradient, or a transposed convolution's forward.
 // One thread per big element, gathering the outputs it contributed to.
@@ -66,20 +80,14 @@ UB_KERNEL void ub_conv3d_bwd_data(ub_conv_geom g, const float *__restrict__ smal
 			const float *wp = w + ((long long)co * cbg + cig) * kvol;
 			const float *yp = small + ((long long)b * g.cs + co) * sN;
 			for (int kd = 0; kd < g.k[0]; kd++) {
-				int td = id + g.pad[0] - kd * g.dil[0];
-				if (td < 0 || td % g.stride[0] != 0) continue;
-				int od = td / g.stride[0];
-				if (od >= g.small[0]) continue;
+				int od;
+				if (!ub_conv_src(id + g.pad[0] - kd * g.dil[0], g.stride[0], g.small[0], od)) continue;
 				for (int kh = 0; kh < g.k[1]; kh++) {
-					int th = ih + g.pad[1] - kh * g.dil[1];
-					if (th < 0 || th % g.stride[1] != 0) continue;
-					int oh = th / g.stride[1];
-					if (oh >= g.small[1]) continue;
+					int oh;
+					if (!ub_conv_src(ih + g.pad[1] - kh * g.dil[1], g.stride[1], g.small[1], oh)) continue;
 					for (int kw = 0; kw < g.k[2]; kw++) {
-						int tw = iw + g.pad[2] - kw * g.dil[2];
-						if (tw < 0 || tw % g.stride[2] != 0) continue;
-						int ow = tw / g.stride[2];
-						if (ow >= g.small[2]) continue;
+						int ow;
+						if (!ub_conv_src(iw + g.pad[2] - kw * g.dil[2], g.stride[2], g.small[2], ow)) continue;
 						acc += yp[(od * g.small[1] + oh) * g.small[2] + ow] * wp[(kd * g.k[1] + kh) * g.k[2] + kw];
 					}
 				}
