@@ -307,8 +307,9 @@ func (e *Executor) download(n *gorgonia.Node) (*tensor.Dense, error) {
 	return h, nil
 }
 
-// Value copies node n's result of the last Run to the host. The tensor is
-// the executor's, overwritten by the next Value of n.
+// Value copies node n's result of the last Run to the host: a root's, an
+// input's or a constant's (other values are freed after their last use).
+// The tensor is the executor's, overwritten by the next Value of n.
 func (e *Executor) Value(n *gorgonia.Node) (*tensor.Dense, error) { return e.download(n) }
 
 // SyncResident copies every resident node back into its host value (for a
@@ -581,9 +582,10 @@ type DeviceOp interface {
 	DeviceDo(k *cuda.Kernels, out DeviceTensor, in []DeviceTensor) error
 }
 
-// Tensor returns node n's device tensor (its value after the last Run; a
-// resident node's current value), for device code outside package nn such
-// as the optimiser.
+// Tensor returns node n's device tensor (a root's value after the last
+// Run, until the next; a resident node's current value), for device code
+// outside package nn such as the optimiser. ok is false for a node whose
+// value was freed after its last use.
 func (e *Executor) Tensor(n *gorgonia.Node) (DeviceTensor, bool) {
 	t, ok := e.val[n]
 	return DeviceTensor{Ptr: t.p, Shape: t.shape}, ok
