@@ -127,17 +127,10 @@ func (k *Kernels) NewGatherIndex(idx []int32, srcLen int) (*GatherIndex, error) 
 		ent[next[i]] = int32(k)
 		next[i]++
 	}
-	up := func(v []int32) (Ptr, error) {
-		p, err := k.dev.Alloc(4 * max(len(v), 1))
-		if err != nil || len(v) == 0 {
-			return p, err
-		}
-		return p, k.dev.CopyHtoD(p, unsafe.Pointer(&v[0]), 4*len(v))
-	}
 	var err error
-	if g.idx, err = up(idx); err == nil {
-		if g.off, err = up(off); err == nil {
-			g.ent, err = up(ent)
+	if g.idx, err = k.UploadInt32(idx); err == nil {
+		if g.off, err = k.UploadInt32(off); err == nil {
+			g.ent, err = k.UploadInt32(ent)
 		}
 	}
 	if err != nil {
