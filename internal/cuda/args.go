@@ -48,12 +48,12 @@ func argBytes(a any) ([]byte, error) {
 	return unsafe.Slice((*byte)(p.UnsafePointer()), rv.Type().Size()), nil
 }
 
-// plainStruct reports whether t holds only int32, uint32, float32, int64
-// and float64 values, so its Go layout is its C layout (64-bit platforms
+// plainStruct reports whether t holds only int32, uint32, float32, int64,
+// uint64 (a Ptr) and float64 values, so its Go layout is its C layout (64-bit platforms
 // align 8-byte values to 8 in both).
 func plainStruct(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.Int32, reflect.Uint32, reflect.Float32, reflect.Int64, reflect.Float64:
+	case reflect.Int32, reflect.Uint32, reflect.Float32, reflect.Int64, reflect.Uint64, reflect.Float64:
 		return true
 	case reflect.Array:
 		return plainStruct(t.Elem())

@@ -16,7 +16,9 @@
 // the sources it was built from, checked by TestFatbinCurrent.
 //
 // All kernels compute in float32 on NCDHW tensors; Kernels gives them typed
-// Go signatures.
+// Go signatures. Caching wraps any Device with a caching allocator (what
+// models/nn's devices use), so that repeated training steps stop
+// allocating device memory.
 package cuda
 
 import (

@@ -47,6 +47,20 @@ UB_KERNEL void ub_conv3d_fwd(ub_conv_geom g, const float *__restrict__ big, cons
 	}
 }
 
+// ub_conv_src sets o to the output position t/stride that reads offset t
+// of the big side and reports whether there is one (t >= 0, a multiple of
+// the stride, o < n); stride 1 needs no division.
+UB_DEVICE bool ub_conv_src(int t, int stride, int n, int &o) {
+	if (t < 0) return false;
+	if (stride == 1) {
+		o = t;
+	} else {
+		if (t % stride != 0) return false;
+		o = t / stride;
+	}
+	return o < n;
+}
+
 // ub_conv3d_bwd_data sets big (n, cb, big...) = conv^T(small (n, cs,
 // small...), w): the input gradient, or a transposed convolution's forward.
 // One thread per big element, gathering the outputs it contributed to.
@@ -66,20 +80,14 @@ UB_KERNEL void ub_conv3d_bwd_data(ub_conv_geom g, const float *__restrict__ smal
 			const float *wp = w + ((long long)co * cbg + cig) * kvol;
 			const float *yp = small + ((long long)b * g.cs + co) * sN;
 			for (int kd = 0; kd < g.k[0]; kd++) {
-				int td = id + g.pad[0] - kd * g.dil[0];
-				if (td < 0 || td % g.stride[0] != 0) continue;
-				int od = td / g.stride[0];
-				if (od >= g.small[0]) continue;
+				int od;
+				if (!ub_conv_src(id + g.pad[0] - kd * g.dil[0], g.stride[0], g.small[0], od)) continue;
 				for (int kh = 0; kh < g.k[1]; kh++) {
-					int th = ih + g.pad[1] - kh * g.dil[1];
-					if (th < 0 || th % g.stride[1] != 0) continue;
-					int oh = th / g.stride[1];
-					if (oh >= g.small[1]) continue;
+					int oh;
+					if (!ub_conv_src(ih + g.pad[1] - kh * g.dil[1], g.stride[1], g.small[1], oh)) continue;
 					for (int kw = 0; kw < g.k[2]; kw++) {
-						int tw = iw + g.pad[2] - kw * g.dil[2];
-						if (tw < 0 || tw % g.stride[2] != 0) continue;
-						int ow = tw / g.stride[2];
-						if (ow >= g.small[2]) continue;
+						int ow;
+						if (!ub_conv_src(iw + g.pad[2] - kw * g.dil[2], g.stride[2], g.small[2], ow)) continue;
 						acc += yp[(od * g.small[1] + oh) * g.small[2] + ow] * wp[(kd * g.k[1] + kh) * g.k[2] + kw];
 					}
 				}
@@ -104,17 +112,27 @@ UB_KERNEL void ub_conv3d_bwd_weight(ub_conv_geom g, const float *__restrict__ sm
 	int kk = e % kvol, cig = (e / kvol) % cbg, co = e / (kvol * cbg);
 	int kw = kk % g.k[2], kh = (kk / g.k[2]) % g.k[1], kd = kk / (g.k[2] * g.k[1]);
 	int ci = (co / csg) * cbg + cig;
+	// Each warp takes rows (od, oh) of the small side in turn, its 32 lanes
+	// the row's positions: reads stay coalesced along W and the row's
+	// bounds are checked once.
+	int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+	int rows = g.small[0] * g.small[1];
 	float acc = 0.0f;
 	for (int b = 0; b < g.n; b++) {
 		const float *yp = small + ((long long)b * g.cs + co) * sN;
 		const float *xp = big + ((long long)b * g.cb + ci) * bN;
-		for (int s = threadIdx.x; s < sN; s += blockDim.x) {
-			int ow = s % g.small[2], oh = (s / g.small[2]) % g.small[1], od = s / (g.small[2] * g.small[1]);
+		for (int row = warp; row < rows; row += warps) {
+			int oh = row % g.small[1], od = row / g.small[1];
 			int id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
 			int ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-			int iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
-			if (id < 0 || id >= g.big[0] || ih < 0 || ih >= g.big[1] || iw < 0 || iw >= g.big[2]) continue;
-			acc += yp[s] * xp[(id * g.big[1] + ih) * g.big[2] + iw];
+			if (id < 0 || id >= g.big[0] || ih < 0 || ih >= g.big[1]) continue;
+			const float *yr = yp + (long long)row * g.small[2];
+			const float *xr = xp + ((long long)id * g.big[1] + ih) * g.big[2];
+			for (int ow = lane; ow < g.small[2]; ow += 32) {
+				int iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+				if (iw < 0 || iw >= g.big[2]) continue;
+				acc += yr[ow] * xr[iw];
+			}
 		}
 	}
 	part[threadIdx.x] = acc;
@@ -124,4 +142,35 @@ UB_KERNEL void ub_conv3d_bwd_weight(ub_conv_geom g, const float *__restrict__ sm
 		__syncthreads();
 	}
 	if (threadIdx.x == 0) dw[e] = part[0];
+}
+
+// ub_conv3d_bwd_weight_thread is ub_conv3d_bwd_weight with one thread per
+// weight element and no reduction across threads: for the deep layers,
+// where the weights are many and the positions (n times the small side)
+// few, a block per element would leave most of its threads idle.
+UB_KERNEL void ub_conv3d_bwd_weight_thread(ub_conv_geom g, const float *__restrict__ small,
+	const float *__restrict__ big, float *__restrict__ dw) {
+	int sN = g.small[0] * g.small[1] * g.small[2], bN = g.big[0] * g.big[1] * g.big[2];
+	int kvol = g.k[0] * g.k[1] * g.k[2];
+	int cbg = g.cb / g.groups, csg = g.cs / g.groups;
+	int total = g.cs * cbg * kvol;
+	for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += blockDim.x * gridDim.x) {
+		int kk = e % kvol, cig = (e / kvol) % cbg, co = e / (kvol * cbg);
+		int kw = kk % g.k[2], kh = (kk / g.k[2]) % g.k[1], kd = kk / (g.k[2] * g.k[1]);
+		int ci = (co / csg) * cbg + cig;
+		float acc = 0.0f;
+		for (int b = 0; b < g.n; b++) {
+			const float *yp = small + ((long long)b * g.cs + co) * sN;
+			const float *xp = big + ((long long)b * g.cb + ci) * bN;
+			for (int s = 0; s < sN; s++) {
+				int ow = s % g.small[2], oh = (s / g.small[2]) % g.small[1], od = s / (g.small[2] * g.small[1]);
+				int id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+				int ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+				int iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+				if (id < 0 || id >= g.big[0] || ih < 0 || ih >= g.big[1] || iw < 0 || iw >= g.big[2]) continue;
+				acc += yp[s] * xp[(id * g.big[1] + ih) * g.big[2] + iw];
+			}
+		}
+		dw[e] = acc;
+	}
 }

@@ -154,3 +154,53 @@ UB_KERNEL void ub_affine_bwd_param(int p, int q, int t, int with_x, const float 
 	s = ub_block_sum(s);
 	if (threadIdx.x == 0) out[qq] = (float)s;
 }
+
+// ub_norm_stats_thread is ub_norm_stats_middle with one thread per q, for
+// many small groups (LayerNorm over channels last: a q per token, t its
+// channels), where a block per q would leave most threads idle.
+UB_KERNEL void ub_norm_stats_thread(int p, int q, int t, double eps, const float *__restrict__ x,
+	double *__restrict__ mean, double *__restrict__ var, double *__restrict__ rstd) {
+	double cnt = (double)p * t;
+	for (int qq = blockIdx.x * blockDim.x + threadIdx.x; qq < q; qq += blockDim.x * gridDim.x) {
+		double s = 0;
+		for (int pp = 0; pp < p; pp++) {
+			const float *r = x + ((long long)pp * q + qq) * t;
+			for (int i = 0; i < t; i++) s += r[i];
+		}
+		double m = s / cnt, s2 = 0;
+		for (int pp = 0; pp < p; pp++) {
+			const float *r = x + ((long long)pp * q + qq) * t;
+			for (int i = 0; i < t; i++) {
+				double d = r[i] - m;
+				s2 += d * d;
+			}
+		}
+		double v = s2 / cnt;
+		mean[qq] = m;
+		var[qq] = v;
+		rstd[qq] = 1 / sqrt(v + eps);
+	}
+}
+
+// ub_norm_bwd_thread is ub_norm_bwd_middle with one thread per q.
+UB_KERNEL void ub_norm_bwd_thread(int p, int q, int t, int fixed, const float *__restrict__ y,
+	const float *__restrict__ dy, const double *__restrict__ rstd, float *__restrict__ dx) {
+	double cnt = (double)p * t;
+	for (int qq = blockIdx.x * blockDim.x + threadIdx.x; qq < q; qq += blockDim.x * gridDim.x) {
+		double sd = 0, sdy = 0;
+		if (!fixed) {
+			for (int pp = 0; pp < p; pp++) {
+				long long o = ((long long)pp * q + qq) * t;
+				for (int i = 0; i < t; i++) {
+					sd += dy[o + i];
+					sdy += (double)dy[o + i] * y[o + i];
+				}
+			}
+		}
+		float md = (float)(sd / cnt), mdy = (float)(sdy / cnt), r = (float)rstd[qq];
+		for (int pp = 0; pp < p; pp++) {
+			long long o = ((long long)pp * q + qq) * t;
+			for (int i = 0; i < t; i++) dx[o + i] = r * (dy[o + i] - md - y[o + i] * mdy);
+		}
+	}
+}

@@ -41,22 +41,56 @@ UB_KERNEL void ub_softmax_bwd(int p, int q, int t, int log_, const float *__rest
 	}
 }
 
-// ub_attn_softmax sets each row of y (rows x m) to softmax(scale*x) of the
-// row (models/nn's AttentionSoftmax without bias or mask); a row whose
-// maximum is -Inf or NaN gives zeros. One thread per row.
-UB_KERNEL void ub_attn_softmax(int rows, int m, double scale, const float *__restrict__ x, float *__restrict__ y) {
+// ub_attn_mask mirrors cuda.AttnMask: what ub_attn_softmax adds to the
+// scaled scores besides them. Pointers may be null (nothing added).
+struct ub_attn_mask {
+	const float *bias;    // nb values; row r reads bias[(r*m) % nb ...]
+	const double *dense;  // (nw, l, m): row r adds dense[((w*l)+i)*m ...]
+	const int *regions;   // (nw, l) labels: -100 where labels differ
+	int nb, heads, l, nw; // w = (r / (l*heads)) % nw, i = r % l
+};
+
+// ub_attn_row_add returns what row r, column j gets added: the bias and
+// the shifted-window mask, as models/nn's attnSoftmaxKernel.
+UB_DEVICE double ub_attn_row_add(const ub_attn_mask &a, int r, int m, int j) {
+	double z = 0;
+	if (a.bias) z += a.bias[((long long)r * m) % a.nb + j];
+	if (a.dense || a.regions) {
+		int i = r % a.l, w = (r / (a.l * a.heads)) % a.nw;
+		if (a.dense) z += a.dense[((long long)w * a.l + i) * m + j];
+		else if (a.regions[w * a.l + j] != a.regions[w * a.l + i]) z += -100.0;
+	}
+	return z;
+}
+
+// ub_attn_softmax sets each row of y (rows x m) to softmax(scale*x + bias
+// + mask) of the row (models/nn's AttentionSoftmax); a row whose maximum is
+// -Inf or NaN gives zeros. One thread per row.
+UB_KERNEL void ub_attn_softmax(int rows, int m, double scale, ub_attn_mask a, const float *__restrict__ x,
+	float *__restrict__ y) {
 	for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += blockDim.x * gridDim.x) {
 		const float *xr = x + (long long)r * m;
 		float *yr = y + (long long)r * m;
 		double mx = -INFINITY;
-		for (int j = 0; j < m; j++) mx = fmax(mx, scale * xr[j]);
+		for (int j = 0; j < m; j++) mx = fmax(mx, scale * xr[j] + ub_attn_row_add(a, r, m, j));
 		if (isinf(mx) || isnan(mx)) {
 			for (int j = 0; j < m; j++) yr[j] = 0.0f;
 			continue;
 		}
 		double s = 0;
-		for (int j = 0; j < m; j++) s += exp(scale * xr[j] - mx);
-		for (int j = 0; j < m; j++) yr[j] = (float)(exp(scale * xr[j] - mx) / s);
+		for (int j = 0; j < m; j++) s += exp(scale * xr[j] + ub_attn_row_add(a, r, m, j) - mx);
+		for (int j = 0; j < m; j++) yr[j] = (float)(exp(scale * xr[j] + ub_attn_row_add(a, r, m, j) - mx) / s);
+	}
+}
+
+// ub_reduce_rows sets dst[i] = mul * sum over k < reps of x[k*n + i]: a
+// broadcast operand's gradient (the relative position bias). One thread
+// per output element, float64 accumulation.
+UB_KERNEL void ub_reduce_rows(int n, int reps, double mul, const float *__restrict__ x, float *__restrict__ dst) {
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+		double s = 0;
+		for (int k = 0; k < reps; k++) s += x[(long long)k * n + i];
+		dst[i] = (float)(mul * s);
 	}
 }
 

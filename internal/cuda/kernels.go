@@ -16,6 +16,8 @@ var kernelNames = []string{
 	"ub_affine_fwd", "ub_affine_bwd_x", "ub_affine_bwd_param", "ub_adam",
 	"ub_loss_dice_stats", "ub_loss_ce_partial", "ub_loss_final", "ub_loss_grad",
 	"ub_strided_gather", "ub_strided_scatter",
+	"ub_reduce_rows", "ub_roll_fwd", "ub_gather", "ub_gather_sum", "ub_conv3d_bwd_weight_thread",
+	"ub_norm_stats_thread", "ub_norm_bwd_thread",
 	"ub_selftest_reverse", "ub_selftest_early_exit",
 }
 
@@ -59,6 +61,13 @@ const (
 	kLossGrad
 	kStridedGather
 	kStridedScatter
+	kReduceRows
+	kRollFwd
+	kGather
+	kGatherSum
+	kConvBwdWeightThread
+	kNormStatsThread
+	kNormBwdThread
 	kSelftestReverse
 	kSelftestEarlyExit
 )
@@ -354,6 +363,11 @@ func (k *Kernels) Conv3dBackwardData(g ConvGeom, small, w, big Ptr) error {
 	return k.launch1D(kConvBwdData, n, g, small, w, big)
 }
 
+// wgThreadPositions is the most positions (batch times the small side)
+// for which Conv3dBackwardWeight gives each weight element a thread rather
+// than a block: the deep layers, with many weights and few positions.
+const wgThreadPositions = 4096
+
 // Conv3dBackwardWeight sets dw (CS, CB/Groups, K...) to the weight gradient
 // from small (the output gradient of a convolution; a transposed
 // convolution's input) and big (its input; a transposed convolution's
@@ -368,6 +382,9 @@ func (k *Kernels) Conv3dBackwardWeight(g ConvGeom, small, big, dw Ptr) error {
 	}
 	if n > math.MaxInt32 {
 		return fmt.Errorf("%w: conv3d weight of %d elements", ErrLaunch, n)
+	}
+	if int(g.N)*int(g.Small[0])*int(g.Small[1])*int(g.Small[2]) <= wgThreadPositions {
+		return k.launch1D(kConvBwdWeightThread, n, g, small, big, dw)
 	}
 	return k.dev.Launch(k.fn[kConvBwdWeight], Dim3{X: n}, Dim3{X: blockThreads}, 0, g, small, big, dw)
 }

@@ -54,5 +54,12 @@
 	X(ub_loss_grad) \
 	X(ub_strided_gather) \
 	X(ub_strided_scatter) \
+	X(ub_reduce_rows) \
+	X(ub_roll_fwd) \
+	X(ub_gather) \
+	X(ub_gather_sum) \
+	X(ub_conv3d_bwd_weight_thread) \
+	X(ub_norm_stats_thread) \
+	X(ub_norm_bwd_thread) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

@@ -228,7 +228,7 @@ func (k *Kernels) AttentionSoftmax(rows, m int, scale float64, x, y Ptr) error {
 	if _, err := i32("attention softmax size", rows*m); err != nil {
 		return err
 	}
-	return k.launch1D(kAttnSoftmax, rows, int32(rows), int32(m), scale, x, y)
+	return k.launch1D(kAttnSoftmax, rows, int32(rows), int32(m), scale, AttnMask{}, x, y)
 }
 
 // AttentionSoftmaxGrad sets dx = mul * y*(dy - sum(dy*y)) per row.
@@ -238,6 +238,11 @@ func (k *Kernels) AttentionSoftmaxGrad(rows, m int, mul float64, y, dy, dx Ptr) 
 	}
 	return k.launch1D(kAttnSoftmaxBwd, rows, int32(rows), int32(m), mul, y, dy, dx)
 }
+
+// normThreadGroup is the largest group (P*T values) whose statistics and
+// gradient NormStats and NormGrad give one thread rather than a block
+// (LayerNorm over the channels of each token).
+const normThreadGroup = 512
 
 // NormStats computes mean, var and rstd = 1/sqrt(var+eps) (float64 device
 // arrays of Q entries, or P*T when across) of x viewed as v.
@@ -250,6 +255,9 @@ func (k *Kernels) NormStats(v View, across bool, eps float64, x, mean, variance,
 	}
 	if v.Q == 0 {
 		return nil
+	}
+	if v.P*v.T <= normThreadGroup {
+		return k.launch1D(kNormStatsThread, v.Q, int32(v.P), int32(v.Q), int32(v.T), eps, x, mean, variance, rstd)
 	}
 	return k.dev.Launch(k.fn[kNormStatsMiddle], Dim3{X: v.Q}, Dim3{X: blockThreads}, 0,
 		int32(v.P), int32(v.Q), int32(v.T), eps, x, mean, variance, rstd)
@@ -274,6 +282,9 @@ func (k *Kernels) NormGrad(v View, across, fixed bool, y, dy, rstd, dx Ptr) erro
 	}
 	if v.Q == 0 {
 		return nil
+	}
+	if v.P*v.T <= normThreadGroup {
+		return k.launch1D(kNormBwdThread, v.Q, int32(v.P), int32(v.Q), int32(v.T), b32(fixed), y, dy, rstd, dx)
 	}
 	return k.dev.Launch(k.fn[kNormBwdMiddle], Dim3{X: v.Q}, Dim3{X: blockThreads}, 0,
 		int32(v.P), int32(v.Q), int32(v.T), b32(fixed), y, dy, rstd, dx)

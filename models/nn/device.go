@@ -46,8 +46,9 @@ var ErrDevice = errors.New("nn: device unavailable")
 type Device struct {
 	kind   DeviceKind
 	name   string
-	reason string // why auto chose the CPU; "" otherwise
-	dev    cuda.Device
+	reason string      // why auto chose the CPU; "" otherwise
+	dev    cuda.Device // mem, or nil on the CPU
+	mem    *cuda.Caching
 	kern   *cuda.Kernels
 }
 
@@ -106,10 +107,13 @@ func openDevice(name string) (*Device, error) {
 }
 
 func openCUDA(k cuda.Kind) (*Device, error) {
-	dev, err := cuda.Open(k)
+	raw, err := cuda.Open(k)
 	if err != nil {
 		return nil, err
 	}
+	// Every device allocation goes through the caching allocator: a
+	// training step's tensors, freed by liveness, serve the next step.
+	dev := cuda.NewCaching(raw)
 	kern, err := cuda.NewKernels(dev)
 	if err != nil {
 		dev.Close()
@@ -119,7 +123,7 @@ func openCUDA(k cuda.Kind) (*Device, error) {
 	if k == cuda.KindEmulated {
 		kind = DeviceEmulated
 	}
-	return &Device{kind: kind, name: dev.Name(), dev: dev, kern: kern}, nil
+	return &Device{kind: kind, name: dev.Name(), dev: dev, mem: dev, kern: kern}, nil
 }
 
 // OpenDevice opens the named device ("auto", "cuda", "cpu" or "emulated",

@@ -114,6 +114,9 @@ func TestDeviceNorms(t *testing.T) {
 		shape []int
 	}{
 		{&normKernel{layout: layoutGroups, groups: 3, eps: 1e-5, name: "InstanceNorm3d"}, []int{2, 3, 4, 5, 3}},
+		// Groups over 512 values: a block per group (above, a thread each).
+		{&normKernel{layout: layoutGroups, groups: 2, eps: 1e-5, name: "InstanceNorm3d, large groups"}, []int{2, 2, 9, 8, 8}},
+		{&normKernel{layout: layoutLast, eps: 1e-5, name: "LayerNorm, large groups"}, []int{3, 600}},
 		{&normKernel{layout: layoutGroups, groups: 2, eps: 1e-5, name: "GroupNorm"}, []int{2, 4, 3, 3, 5}},
 		{&normKernel{layout: layoutChannels, eps: 1e-5, name: "LayerNormChannels"}, []int{2, 5, 3, 4, 3}},
 		{&normKernel{layout: layoutLast, eps: 1e-5, name: "LayerNorm"}, []int{3, 7, 12}},

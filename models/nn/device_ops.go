@@ -81,6 +81,12 @@ func cudaGeom(g *convGeom) cuda.ConvGeom {
 // device tensors of the shapes the CPU kernel takes. It returns errNoDeviceOp
 // (wrapped) for kernels the device does not implement yet.
 func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
+	return d.deviceForwardCounted(k, out, in, nil)
+}
+
+// deviceForwardCounted is deviceForward counting in st (when not nil) the
+// host copies a kernel makes (BatchNorm's statistics).
+func (d *Device) deviceForwardCounted(k kernel, out devTensor, in []devTensor, st *ExecStats) error {
 	kn := d.kern
 	switch k := k.(type) {
 	case activation:
@@ -122,6 +128,28 @@ func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
 			return kn.Conv3dForward(cg, dy.p, w.p, out.p)
 		default:
 			return kn.Conv3dBackwardWeight(cg, x.p, dy.p, out.p)
+		}
+	case *linearKernel:
+		// y (m, o) = x (m, i) w^T (w is (o, i)), plus the bias per column.
+		ws := in[1].shape
+		o, i := ws[0], ws[1]
+		m := in[0].size() / max(i, 1)
+		if err := kn.Sgemm(cuda.Gemm{M: m, N: o, K: i, Alpha: 1, A: in[0].p, LDA: i, TransB: true, B: in[1].p, LDB: i, C: out.p, LDC: o}); err != nil || !k.bias {
+			return err
+		}
+		return kn.AddBias(m, o, 1, in[2].p, out.p)
+	case *linearGradKernel:
+		ws := in[1].shape
+		o, i := ws[0], ws[1]
+		m := in[0].size() / max(i, 1)
+		dy := in[len(in)-1]
+		switch k.wrt {
+		case 0: // dx (m, i) = dy (m, o) w (o, i)
+			return kn.Sgemm(cuda.Gemm{M: m, N: i, K: o, Alpha: 1, A: dy.p, LDA: o, B: in[1].p, LDB: i, C: out.p, LDC: i})
+		case 1: // dw (o, i) = dy^T x
+			return kn.Sgemm(cuda.Gemm{TransA: true, M: o, N: i, K: m, Alpha: 1, A: dy.p, LDA: o, B: in[0].p, LDB: i, C: out.p, LDC: i})
+		default: // db (o) = dy summed over rows
+			return kn.ReduceRows(o, m, 1, dy.p, out.p)
 		}
 	case *concatKernel:
 		n := out.shape[0]
@@ -168,11 +196,11 @@ func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
 		v := k.fwd.view(in[0].shape)
 		return kn.AffineGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.wrt, in[0].p, in[1].p, in[4].p, out.p)
 	case *normKernel:
-		return d.norm(k, in[0], true, func(v cuda.View, mean, rstd cuda.Ptr) error {
+		return d.norm(k, in[0], true, st, func(v cuda.View, mean, rstd cuda.Ptr) error {
 			return kn.NormApply(v, k.across(), in[0].p, mean, rstd, out.p)
 		})
 	case *normGradKernel:
-		return d.norm(k.fwd, in[0], false, func(v cuda.View, _, rstd cuda.Ptr) error {
+		return d.norm(k.fwd, in[0], false, st, func(v cuda.View, _, rstd cuda.Ptr) error {
 			return kn.NormGrad(v, k.fwd.across(), k.fwd.evalMode(), in[1].p, in[2].p, rstd, out.p)
 		})
 	}
@@ -213,8 +241,9 @@ func (d *Device) upsample(k *upsampleKernel, xs, ys tensor.Shape, f func(*cuda.U
 // BatchNorm's eval mode, uploads the running ones), runs f with the mean
 // and rstd, and frees them. With update (the forward pass), a training
 // BatchNorm's running statistics are updated on the host from a copy of
-// the batch statistics (C values each way).
-func (d *Device) norm(k *normKernel, x devTensor, update bool, f func(v cuda.View, mean, rstd cuda.Ptr) error) error {
+// the batch statistics (C values each way). st, when not nil, counts
+// those copies and eval mode's uploads.
+func (d *Device) norm(k *normKernel, x devTensor, update bool, st *ExecStats, f func(v cuda.View, mean, rstd cuda.Ptr) error) error {
 	v := k.view(x.shape)
 	cv := cuda.View{P: v.p, Q: v.q, T: v.t}
 	n := v.q
@@ -247,6 +276,10 @@ func (d *Device) norm(k *normKernel, x devTensor, update bool, f func(v cuda.Vie
 		if err := d.dev.CopyHtoD(rstd, unsafe.Pointer(&r[0]), 8*n); err != nil {
 			return err
 		}
+		if st != nil {
+			st.HostToDevice += 2
+			st.BytesHtoD += int64(2 * 8 * n)
+		}
 		return f(cv, mean, rstd)
 	}
 	if err := d.kern.NormStats(cv, k.across(), k.eps, x.p, mean, variance, rstd); err != nil {
@@ -259,6 +292,10 @@ func (d *Device) norm(k *normKernel, x devTensor, update bool, f func(v cuda.Vie
 		}
 		if err := d.dev.CopyDtoH(unsafe.Pointer(&va[0]), variance, 8*n); err != nil {
 			return err
+		}
+		if st != nil {
+			st.DeviceToHost += 2
+			st.BytesDtoH += int64(2 * 8 * n)
 		}
 		k.bn.update(m, va, v.p*v.t)
 	}

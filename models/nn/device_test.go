@@ -189,6 +189,10 @@ var deviceConvCases = []struct {
 	{"groups 2", 2, 4, 6, [3]int{5, 4, 3}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}, Groups: 2}, true, false},
 	{"depthwise", 1, 3, 3, [3]int{5, 5, 5}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}, Groups: 3}, false, false},
 	{"pointwise", 2, 5, 3, [3]int{3, 4, 5}, [3]int{1, 1, 1}, ConvOptions{}, true, false},
+	// Over 4096 output positions (batch times side): the weight gradient
+	// takes a block per weight element; the cases above a thread each.
+	{"weight gradient by blocks", 2, 2, 3, [3]int{9, 16, 16}, [3]int{3, 3, 3}, ConvOptions{Padding: [3]int{1, 1, 1}}, false, false},
+	{"transposed, weight gradient by blocks", 1, 2, 1, [3]int{17, 16, 16}, [3]int{2, 2, 2}, ConvOptions{Stride: [3]int{2, 2, 2}}, false, true},
 	{"transposed stride 2", 2, 4, 3, [3]int{3, 4, 5}, [3]int{2, 2, 2}, ConvOptions{Stride: [3]int{2, 2, 2}}, true, true},
 	{"transposed 3x3x3 output padding", 1, 3, 2, [3]int{3, 3, 4}, [3]int{3, 3, 3}, ConvOptions{Stride: [3]int{2, 2, 2}, Padding: [3]int{1, 1, 1}, OutputPadding: [3]int{1, 0, 1}}, false, true},
 	{"transposed groups 3", 1, 6, 3, [3]int{4, 3, 3}, [3]int{3, 1, 3}, ConvOptions{Stride: [3]int{1, 2, 2}, Padding: [3]int{1, 0, 1}, Groups: 3}, true, true},

@@ -18,11 +18,21 @@ import (
 // ResetStats): the node evaluations on the device and on the CPU (the ops
 // without a device kernel yet, by name), and the copies between host and
 // device memory with their bytes.
+//
+// The copies include BatchNorm's running statistics: a training BatchNorm
+// copies its batch mean and variance to the host (2 copies of C float64
+// each) to update them, an eval-mode one uploads them. PeakBytes is the
+// most device memory in use at once during the runs (the device's, all
+// holders: parameters, node values, the optimiser's moments, temporaries),
+// and DeviceAllocs the allocations that reached the driver (the caching
+// allocator serves a step's repeated requests: a second step makes none).
 type ExecStats struct {
 	DeviceOps, FallbackOps     int
 	Fallbacks                  map[string]int
 	HostToDevice, DeviceToHost int
 	BytesHtoD, BytesDtoH       int64
+	PeakBytes                  int64
+	DeviceAllocs               int
 }
 
 // String summarises the counts in one line, the fallbacks by op name.
@@ -32,15 +42,19 @@ func (s ExecStats) String() string {
 		fb = append(fb, fmt.Sprintf("%s x%d", name, n))
 	}
 	sort.Strings(fb)
-	return fmt.Sprintf("%d device ops, %d CPU fallbacks [%s], %d host->device copies (%d B), %d device->host (%d B)",
-		s.DeviceOps, s.FallbackOps, strings.Join(fb, ", "), s.HostToDevice, s.BytesHtoD, s.DeviceToHost, s.BytesDtoH)
+	return fmt.Sprintf("%d device ops, %d CPU fallbacks [%s], %d host->device copies (%d B), %d device->host (%d B), peak %d B on the device, %d device allocations",
+		s.DeviceOps, s.FallbackOps, strings.Join(fb, ", "), s.HostToDevice, s.BytesHtoD, s.DeviceToHost, s.BytesDtoH, s.PeakBytes, s.DeviceAllocs)
 }
 
 // Executor runs a gorgonia graph on a CUDA (or the emulated) device: the
 // same topologically sorted nodes a TapeMachine runs, forward and symbolic
 // gradient nodes alike, each node's op dispatched to its device kernel.
-// Device memory is the executor's: one float32 buffer per node, kept across
-// runs. Resident input nodes (the parameters) are uploaded at the first Run
+// Device memory is the executor's: a float32 buffer per node, from the
+// device's caching allocator. A node's value is freed as soon as the last
+// node reading it has run, unless it is a root or an input (liveness over
+// the step's op list), so a step holds only the values still to be read;
+// the freed memory serves later nodes and the next run without new device
+// allocations. Resident input nodes (the parameters) are uploaded at the first Run
 // and stay on the device; the other inputs (the batch) are uploaded at each
 // Run; Value copies a node's result back. An op without a device kernel
 // runs on the CPU from host copies of its inputs, and its result goes back
@@ -56,7 +70,17 @@ type Executor struct {
 	uploaded map[*gorgonia.Node]bool // resident inputs and constants already on the device
 	host     map[*gorgonia.Node]*tensor.Dense
 	stats    ExecStats
-	subsets  map[string]gorgonia.Nodes // RunFor's node lists, by roots
+	last     map[*gorgonia.Node]int  // index in order of the last node reading it
+	keep     map[*gorgonia.Node]bool // roots: kept after Run
+	subsets  map[string]*nodeRun     // RunFor's node lists and liveness, by roots
+
+	// Constant tables some ops need on the device (attention masks, gather
+	// indices), uploaded at the op's first run and kept, keyed by the op;
+	// scratch is one buffer of temporaries, grown as needed.
+	masks   map[*attnSoftmaxOp]cuda.AttnMask
+	gathers map[*gatherOp]*cuda.GatherIndex
+	scr     cuda.Ptr
+	scrLen  int
 }
 
 // NewExecutor prepares to run the nodes that roots depend on, on d (a
@@ -80,7 +104,12 @@ func NewExecutor(d *Device, resident gorgonia.Nodes, roots ...*gorgonia.Node) (*
 	}
 	e := &Executor{dev: d, order: order, inputs: map[*gorgonia.Node][]*gorgonia.Node{},
 		val: map[*gorgonia.Node]devTensor{}, resident: map[*gorgonia.Node]bool{}, uploaded: map[*gorgonia.Node]bool{},
-		host: map[*gorgonia.Node]*tensor.Dense{}, stats: ExecStats{Fallbacks: map[string]int{}}}
+		host: map[*gorgonia.Node]*tensor.Dense{}, stats: ExecStats{Fallbacks: map[string]int{}},
+		masks: map[*attnSoftmaxOp]cuda.AttnMask{}, gathers: map[*gatherOp]*cuda.GatherIndex{},
+		last: map[*gorgonia.Node]int{}, keep: map[*gorgonia.Node]bool{}}
+	for _, n := range roots {
+		e.keep[n] = true
+	}
 	for _, n := range resident {
 		e.resident[n] = true
 	}
@@ -90,6 +119,11 @@ func NewExecutor(d *Device, resident gorgonia.Nodes, roots ...*gorgonia.Node) (*
 		}
 		for _, c := range graph.NodesOf(g.From(n.ID())) {
 			e.inputs[n] = append(e.inputs[n], c.(*gorgonia.Node))
+		}
+	}
+	for i, n := range order {
+		for _, c := range e.inputs[n] {
+			e.last[c] = i
 		}
 	}
 	return e, nil
@@ -117,7 +151,88 @@ func (e *Executor) Close() error {
 		}
 		delete(e.val, n)
 	}
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	for o, a := range e.masks {
+		keep(e.dev.dev.Free(a.Dense))
+		keep(e.dev.dev.Free(a.Regions))
+		delete(e.masks, o)
+	}
+	for o, g := range e.gathers {
+		keep(g.Free())
+		delete(e.gathers, o)
+	}
+	keep(e.dev.dev.Free(e.scr))
+	e.scr, e.scrLen = 0, 0
 	return first
+}
+
+// scratch returns device memory for n float32 temporaries, valid until the
+// next scratch call.
+func (e *Executor) scratch(n int) (cuda.Ptr, error) {
+	if n <= e.scrLen {
+		return e.scr, nil
+	}
+	if err := e.dev.dev.Free(e.scr); err != nil {
+		return 0, err
+	}
+	e.scr, e.scrLen = 0, 0
+	p, err := e.dev.dev.Alloc(cuda.F32Bytes(n))
+	if err != nil {
+		return 0, fmt.Errorf("nn: Executor scratch of %d values: %w", n, err)
+	}
+	e.scr, e.scrLen = p, n
+	return p, nil
+}
+
+// attnMask returns the device form of o's shifted-window mask (dense or
+// by regions), uploading it at o's first run (a host-to-device copy,
+// counted). The bias is the caller's to fill in.
+func (e *Executor) attnMask(o *attnSoftmaxOp) (cuda.AttnMask, error) {
+	if a, ok := e.masks[o]; ok {
+		return a, nil
+	}
+	var a cuda.AttnMask
+	if o.mask != nil || o.regions != nil {
+		a.Heads, a.L, a.NW = int32(o.xShape[1]), int32(o.xShape[2]), int32(o.nw)
+		var err error
+		if o.mask != nil {
+			a.Dense, err = e.dev.kern.UploadFloat64(o.mask)
+			e.countUpload(1, 8*len(o.mask))
+		} else {
+			a.Regions, err = e.dev.kern.UploadInt32(o.regions)
+			e.countUpload(1, 4*len(o.regions))
+		}
+		if err != nil {
+			return a, fmt.Errorf("%v: mask: %w", o, err)
+		}
+	}
+	e.masks[o] = a
+	return a, nil
+}
+
+// gatherIndex returns o's index (and its inverse, for the scatter-add) on
+// the device, uploading it at first use (counted).
+func (e *Executor) gatherIndex(o *gatherOp) (*cuda.GatherIndex, error) {
+	if g, ok := e.gathers[o]; ok {
+		return g, nil
+	}
+	g, err := e.dev.kern.NewGatherIndex(o.src, o.inShape.TotalSize())
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", o, err)
+	}
+	e.countUpload(3, int(g.Bytes())) // the index, its inverse's offsets and entries
+	e.gathers[o] = g
+	return g, nil
+}
+
+// countUpload counts copies host-to-device copies of n bytes in all.
+func (e *Executor) countUpload(copies, n int) {
+	e.stats.HostToDevice += copies
+	e.stats.BytesHtoD += int64(n)
 }
 
 // buffer returns node n's device tensor, allocating it at first use.
@@ -182,7 +297,7 @@ func (e *Executor) uploadValue(n *gorgonia.Node, v gorgonia.Value) error {
 func (e *Executor) download(n *gorgonia.Node) (*tensor.Dense, error) {
 	t, ok := e.val[n]
 	if !ok {
-		return nil, fmt.Errorf("%w: node %s has no device value (not run, or not in the executor)", ErrConfig, n.Name())
+		return nil, fmt.Errorf("%w: node %s has no device value (not run, not in the executor, or freed after its last use: only roots and inputs are kept)", ErrConfig, n.Name())
 	}
 	h := e.hostBuf(n)
 	if err := e.dev.download(h, t); err != nil {
@@ -193,8 +308,9 @@ func (e *Executor) download(n *gorgonia.Node) (*tensor.Dense, error) {
 	return h, nil
 }
 
-// Value copies node n's result of the last Run to the host. The tensor is
-// the executor's, overwritten by the next Value of n.
+// Value copies node n's result of the last Run to the host: a root's, an
+// input's or a constant's (other values are freed after their last use).
+// The tensor is the executor's, overwritten by the next Value of n.
 func (e *Executor) Value(n *gorgonia.Node) (*tensor.Dense, error) { return e.download(n) }
 
 // SyncResident copies every resident node back into its host value (for a
@@ -217,17 +333,73 @@ func (e *Executor) SyncResident() error {
 	return nil
 }
 
-// Run evaluates every node once, in order, checking ctx between nodes.
+// Run evaluates every node once, in order, checking ctx between nodes, and
+// frees each value after its last use; roots are kept until the next Run,
+// inputs and constants for good.
 func (e *Executor) Run(ctx context.Context) error {
+	return e.runNodes(ctx, &nodeRun{nodes: e.order, last: e.last, keep: e.keep})
+}
+
+// nodeRun is a list of nodes to evaluate in order, with its liveness: the
+// index of the last node reading each value, and the values kept after the
+// run (its roots).
+type nodeRun struct {
+	nodes gorgonia.Nodes
+	last  map[*gorgonia.Node]int
+	keep  map[*gorgonia.Node]bool
+}
+
+// runNodes evaluates r's nodes (see Run).
+func (e *Executor) runNodes(ctx context.Context, r *nodeRun) error {
+	e.dev.mem.ResetPeak()
+	allocs := e.dev.mem.MemStats().Mallocs
+	defer func() {
+		m := e.dev.mem.MemStats()
+		e.stats.PeakBytes = max(e.stats.PeakBytes, m.PeakInUse)
+		e.stats.DeviceAllocs += m.Mallocs - allocs
+	}()
+	// The last run's roots go back to the cache first, so that each run
+	// makes the same requests in the same order and the cache, filled by
+	// the first run, serves all of them.
 	for _, n := range e.order {
+		if t, ok := e.val[n]; ok && n.Op() != nil && len(e.inputs[n]) > 0 {
+			delete(e.val, n)
+			if err := e.dev.free(t); err != nil {
+				return fmt.Errorf("nn: Executor on %s: node %s: %w", e.dev.Name(), n.Name(), err)
+			}
+		}
+	}
+	for i, n := range r.nodes {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("nn: Executor: %w", err)
 		}
 		if err := e.runNode(n); err != nil {
 			return fmt.Errorf("nn: Executor on %s: %w", e.dev.Name(), err)
 		}
+		if err := e.release(r, i, n); err != nil {
+			return fmt.Errorf("nn: Executor on %s: %w", e.dev.Name(), err)
+		}
 	}
 	return e.dev.dev.Sync()
+}
+
+// release frees the values that node n, at index i of r's nodes, was the
+// last to read: not r's roots, not inputs or constants (uploaded once).
+func (e *Executor) release(r *nodeRun, i int, n *gorgonia.Node) error {
+	for _, c := range e.inputs[n] {
+		if r.last[c] != i || r.keep[c] || c.Op() == nil || len(e.inputs[c]) == 0 {
+			continue
+		}
+		t, ok := e.val[c]
+		if !ok {
+			continue
+		}
+		delete(e.val, c)
+		if err := e.dev.free(t); err != nil {
+			return fmt.Errorf("node %s: %w", c.Name(), err)
+		}
+	}
+	return nil
 }
 
 func (e *Executor) runNode(n *gorgonia.Node) error {
@@ -285,7 +457,7 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 	kn := e.dev.kern
 	switch o := gop.(type) {
 	case *op:
-		return e.dev.deviceForward(o.k, out, in)
+		return e.dev.deviceForwardCounted(o.k, out, in, &e.stats)
 	case *reduceOp:
 		scale := 1.0
 		if o.mean && in[0].size() > 0 {
@@ -312,17 +484,51 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 		nb := out.size()
 		return kn.ChannelSum(in[0].size()/max(nb, 1), nb, 1, in[0].p, out.p)
 	case *attnSoftmaxOp:
-		if o.bShape != nil || o.mask != nil || o.regions != nil {
-			break // bias and shifted-window masks: not yet on the device
+		a, err := e.attnMask(o)
+		if err != nil {
+			return err
+		}
+		if o.bShape != nil {
+			a.Bias, a.NB = in[1].p, int32(in[1].size())
 		}
 		m := o.xShape[o.xShape.Dims()-1]
-		return kn.AttentionSoftmax(out.size()/m, m, o.scale, in[0].p, out.p)
+		return kn.AttentionSoftmaxMasked(out.size()/m, m, o.scale, a, in[0].p, out.p)
 	case *attnSoftmaxBackOp:
-		if !o.outShape.Eq(o.fwd.xShape) {
-			break // the bias gradient's reduction: not yet on the device
-		}
 		m := o.fwd.xShape[o.fwd.xShape.Dims()-1]
-		return kn.AttentionSoftmaxGrad(out.size()/m, m, o.mul, in[0].p, in[1].p, out.p)
+		n := o.fwd.xShape.TotalSize()
+		if o.outShape.Eq(o.fwd.xShape) {
+			return kn.AttentionSoftmaxGrad(n/m, m, o.mul, in[0].p, in[1].p, out.p)
+		}
+		// The bias gradient when the scale is 0: the softmax gradient in
+		// scratch memory, summed down to the bias.
+		tmp, err := e.scratch(n)
+		if err != nil {
+			return err
+		}
+		if err := kn.AttentionSoftmaxGrad(n/m, m, o.mul, in[0].p, in[1].p, tmp); err != nil {
+			return err
+		}
+		return kn.ReduceRows(out.size(), n/max(out.size(), 1), 1, tmp, out.p)
+	case *attnReduceOp:
+		return kn.ReduceRows(out.size(), in[0].size()/max(out.size(), 1), o.mul, in[0].p, out.p)
+	case *gatherOp:
+		gi, err := e.gatherIndex(o)
+		if err != nil {
+			return err
+		}
+		return kn.Gather(gi, in[0].p, out.p)
+	case *scatterAddOp:
+		gi, err := e.gatherIndex(o.fwd)
+		if err != nil {
+			return err
+		}
+		return kn.GatherSum(gi, in[0].p, out.p)
+	case *rollOp:
+		r, err := cuda.NewRoll(o.shape, o.shift)
+		if err != nil {
+			return err
+		}
+		return kn.RollForward(r, in[0].p, out.p)
 	case *stridedOp:
 		sv, err := cuda.NewStrided(o.iter, o.strides, o.offset)
 		if err != nil {
@@ -391,9 +597,10 @@ type DeviceOp interface {
 	DeviceDo(k *cuda.Kernels, out DeviceTensor, in []DeviceTensor) error
 }
 
-// Tensor returns node n's device tensor (its value after the last Run; a
-// resident node's current value), for device code outside package nn such
-// as the optimiser.
+// Tensor returns node n's device tensor (a root's value after the last
+// Run, until the next; a resident node's current value), for device code
+// outside package nn such as the optimiser. ok is false for a node whose
+// value was freed after its last use.
 func (e *Executor) Tensor(n *gorgonia.Node) (DeviceTensor, bool) {
 	t, ok := e.val[n]
 	return DeviceTensor{Ptr: t.p, Shape: t.shape}, ok
@@ -472,18 +679,19 @@ func matmulGemm(o *matmulOp, a, b, c cuda.Ptr) cuda.Gemm {
 }
 
 // RunFor evaluates, once and in order, only the nodes that roots depend on
-// (roots must be among the executor's), checking ctx between nodes; the
-// other nodes keep their last values. One executor built with the roots of
-// a training step and of a forward-only pass (validation) shares the
-// resident parameters between both: RunFor(ctx, stepRoots...) trains,
-// RunFor(ctx, logits) evaluates.
+// (roots must be among the executor's), checking ctx between nodes, with
+// Run's liveness: the values of the last Run or RunFor go back to the
+// cache, and this run's roots are kept until the next. One executor built
+// with the roots of a training step and of a forward-only pass (validation)
+// shares the resident parameters between both: RunFor(ctx, stepRoots...)
+// trains, RunFor(ctx, logits) evaluates.
 func (e *Executor) RunFor(ctx context.Context, roots ...*gorgonia.Node) error {
 	key := make([]byte, 0, 8*len(roots))
 	for _, r := range roots {
 		key = fmt.Appendf(key, "%d,", r.ID())
 	}
 	if e.subsets == nil {
-		e.subsets = map[string]gorgonia.Nodes{}
+		e.subsets = map[string]*nodeRun{}
 	}
 	sub, ok := e.subsets[string(key)]
 	if !ok {
@@ -493,11 +701,13 @@ func (e *Executor) RunFor(ctx context.Context, roots ...*gorgonia.Node) error {
 			known[n] = true
 		}
 		stack := make([]*gorgonia.Node, 0, len(roots))
+		sub = &nodeRun{last: map[*gorgonia.Node]int{}, keep: map[*gorgonia.Node]bool{}}
 		for _, r := range roots {
 			if !known[r] {
 				return fmt.Errorf("%w: Executor.RunFor: node %s is not one the executor runs", ErrConfig, r.Name())
 			}
 			stack = append(stack, r)
+			sub.keep[r] = true
 		}
 		for len(stack) > 0 {
 			n := stack[len(stack)-1]
@@ -510,18 +720,15 @@ func (e *Executor) RunFor(ctx context.Context, roots ...*gorgonia.Node) error {
 		}
 		for _, n := range e.order {
 			if need[n] {
-				sub = append(sub, n)
+				sub.nodes = append(sub.nodes, n)
+			}
+		}
+		for i, n := range sub.nodes {
+			for _, c := range e.inputs[n] {
+				sub.last[c] = i
 			}
 		}
 		e.subsets[string(key)] = sub
 	}
-	for _, n := range sub {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("nn: Executor: %w", err)
-		}
-		if err := e.runNode(n); err != nil {
-			return fmt.Errorf("nn: Executor on %s: %w", e.dev.Name(), err)
-		}
-	}
-	return e.dev.dev.Sync()
+	return e.runNodes(ctx, sub)
 }

@@ -197,9 +197,10 @@ func TestExecutorFallback(t *testing.T) {
 	}
 }
 
-// TestExecutorAttentionSoftmax compares the device attention softmax (no
-// bias, no mask) and its gradient with the CPU's at odd sizes, through the
-// executor; with a bias it must fall back (not yet on the device).
+// TestExecutorAttentionSoftmax compares the device attention softmax,
+// without and with a bias, and its gradients with the CPU's at odd sizes,
+// through the executor, with no CPU fallback (device_swin_test.go tests
+// the masks).
 func TestExecutorAttentionSoftmax(t *testing.T) {
 	d, err := openDevice("emulated")
 	if err != nil {
@@ -265,8 +266,146 @@ func TestExecutorAttentionSoftmax(t *testing.T) {
 			}
 			compareF32(t, "gradient of "+params[i].Name(), gv, wantG[i], 1e-5)
 		}
-		if withBias != (st.FallbackOps > 0) {
+		if st.FallbackOps > 0 {
 			t.Errorf("bias %v: %v", withBias, st)
+		}
+		e.Close()
+	}
+}
+
+// TestExecutorMemory: values are freed after their last use, so a step
+// holds less than all its nodes' values; the second run makes no device
+// allocation (the caching allocator serves it) and gives the same loss;
+// an intermediate node's value is gone after Run, a root's is kept.
+func TestExecutorMemory(t *testing.T) {
+	d, err := openDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer d.close()
+	r := rand.New(rand.NewSource(24))
+	x, params, loss, grads := execNet(t, r, true)
+	if err := gorgonia.Let(x, f32Tensor(r, x.Shape()...)); err != nil {
+		t.Fatal(err)
+	}
+	before := d.mem.MemStats().InUse
+	e, err := NewExecutor(d, params, append(gorgonia.Nodes{loss}, grads...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := int64(0) // every node's value, as the executor held them before liveness
+	for _, n := range e.order {
+		all += int64(4 * max(n.Shape().TotalSize(), 1))
+	}
+	var losses []float32
+	for run := 0; run < 2; run++ {
+		e.ResetStats()
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st := e.Stats()
+		t.Logf("run %d: %v (all values: %d B)", run, st, all)
+		if st.PeakBytes <= 0 || st.PeakBytes >= all {
+			t.Errorf("run %d: peak %d B on the device, want below the %d B of all node values", run, st.PeakBytes, all)
+		}
+		if run == 0 && st.DeviceAllocs == 0 {
+			t.Errorf("run 0: no device allocation counted")
+		}
+		if run == 1 && st.DeviceAllocs != 0 {
+			t.Errorf("run 1: %d device allocations, want 0 (cached)", st.DeviceAllocs)
+		}
+		l, err := e.Value(loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, l.Data().([]float32)[0])
+	}
+	if losses[0] != losses[1] {
+		t.Errorf("losses of two runs differ: %v", losses)
+	}
+	inner := 0
+	for _, n := range e.order {
+		if n.Op() != nil && len(e.inputs[n]) > 0 && !e.keep[n] {
+			inner++
+			if _, err := e.Value(n); err == nil {
+				t.Errorf("intermediate node %s still has a device value after Run", n.Name())
+			}
+		}
+	}
+	if inner == 0 {
+		t.Fatal("no intermediate nodes")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.kern.Close(); err != nil { // Sum's scratch, the kernels'
+		t.Fatal(err)
+	}
+	if m := d.mem.MemStats(); m.InUse != before {
+		t.Errorf("%d B in use after Close, %d B before the executor", m.InUse, before)
+	}
+}
+
+// TestExecutorBatchNormCopies: a training BatchNorm's running statistics
+// are updated on the host from copies of the batch mean and variance, and
+// ExecStats counts those copies (2 of C float64 values); in eval mode the
+// running statistics are uploaded (2 copies) instead. Both match the CPU.
+func TestExecutorBatchNormCopies(t *testing.T) {
+	d, err := openDevice("emulated")
+	if err != nil {
+		t.Skipf("skipped: %v", err)
+	}
+	defer d.close()
+	r := rand.New(rand.NewSource(25))
+	const c = 3
+	for _, training := range []bool{true, false} {
+		cpu, dev := NewBatchNormStats(c), NewBatchNormStats(c)
+		cpu.Training, dev.Training = training, training
+		xv := f32Tensor(r, 2, c, 3, 4, 5)
+		build := func(stats *BatchNormStats) (*gorgonia.Node, *gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(2, c, 3, 4, 5), gorgonia.WithName("x"), gorgonia.WithValue(xv))
+			y, err := BatchNorm3d(x, nil, nil, stats, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x, y
+		}
+		_, yc := build(cpu)
+		m := gorgonia.NewTapeMachine(yc.Graph())
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		want := yc.Value().(*tensor.Dense).Clone().(*tensor.Dense)
+		m.Close()
+		_, yd := build(dev)
+		e, err := NewExecutor(d, nil, yd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st := e.Stats()
+		got, err := e.Value(yd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareF32(t, fmt.Sprintf("training=%v", training), got, want, 1e-5)
+		for i := range cpu.Mean {
+			if diff(cpu.Mean[i], dev.Mean[i]) > 1e-9 || diff(cpu.Var[i], dev.Var[i]) > 1e-9 {
+				t.Errorf("training=%v: running statistics %v %v, CPU %v %v", training, dev.Mean, dev.Var, cpu.Mean, cpu.Var)
+				break
+			}
+		}
+		// The batch went up once; then the statistics: down in training
+		// (and y by Value), up in eval mode.
+		wantDown, wantUp := 1+2, 1
+		if !training {
+			wantDown, wantUp = 1, 1+2
+		}
+		if st.DeviceToHost+1 != wantDown || st.HostToDevice != wantUp || (training && st.BytesDtoH != 2*8*c) {
+			t.Errorf("training=%v: %v; want %d uploads and %d downloads (the statistics: %d B each way)", training, st, wantUp, wantDown-1, 2*8*c)
 		}
 		e.Close()
 	}
