@@ -283,17 +283,25 @@ func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content
 		k.relay(req, false, ev)
 	})
 	k.mu.Lock()
-	k.running = nil
 	killed := run.killed
 	k.mu.Unlock()
-	close(run.done)
-	if err != nil && (killed || errors.Is(err, proto.ErrCrashed) || !errors.Is(err, context.Canceled) && exited(p)) {
-		text := "the interpreter process died in a comm handler"
-		if killed {
-			text = "a second interrupt restarted the interpreter while a comm handler ran"
-		}
-		k.log.Warn(text+"; starting a fresh one", "msg_type", typ, "err", err)
+	// The death is claimed (sup.died) while the handler still counts as
+	// running, so that the supervisor's watch does not report it as an
+	// idle death too (see execute).
+	dead := err != nil && (killed || errors.Is(err, proto.ErrCrashed) || !errors.Is(err, context.Canceled) && exited(p))
+	text := "the interpreter process died in a comm handler"
+	if killed {
+		text = "a second interrupt restarted the interpreter while a comm handler ran"
+	}
+	if dead {
 		k.sup.died(p, text)
+	}
+	k.mu.Lock()
+	k.running = nil
+	k.mu.Unlock()
+	close(run.done)
+	if dead {
+		k.log.Warn(text+"; starting a fresh one", "msg_type", typ, "err", err)
 		k.forgetComms(req)
 		if !errors.Is(err, proto.ErrCrashed) {
 			err = fmt.Errorf("%w: %w", proto.ErrCrashed, err)

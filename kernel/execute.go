@@ -64,22 +64,29 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 		ExecutionCount:  count,
 	}, func(ev proto.Event) { k.onEvent(run, c, ev) })
 	k.mu.Lock()
-	k.running = nil
 	killed := run.killed
+	k.mu.Unlock()
+	// A death this request reports is claimed (sup.crashed) while it still
+	// counts as running, so that the supervisor's watch, seeing p exit,
+	// does not report it a second time as an idle death.
+	crashed := err != nil && (killed || errors.Is(err, proto.ErrCrashed) || exited(p))
+	if crashed {
+		k.sup.crashed(p)
+	}
+	k.mu.Lock()
+	k.running = nil
 	k.mu.Unlock()
 	close(run.done)
 
 	if err != nil {
 		if killed {
-			k.sup.crashed(p)
 			k.forgetComms(req)
 			k.executeError(ch, req, c, count, "KernelRestarted",
 				"the cell was still running after a second interrupt, so the interpreter was restarted; "+
 					"its state was reset (variables, functions and imports are gone)")
 			return
 		}
-		if errors.Is(err, proto.ErrCrashed) || exited(p) {
-			k.sup.crashed(p)
+		if crashed {
 			k.forgetComms(req)
 			k.executeError(ch, req, c, count, "InterpreterCrashed",
 				"the interpreter crashed and its state was reset (variables, functions and imports are gone); "+
