@@ -36,8 +36,8 @@ func TestArchitecture(t *testing.T) {
 	concat := func(b viz.Block) bool { return b.Merge == "concat" }
 	add := func(b viz.Block) bool { return b.Merge == "add" }
 	cases := []struct {
-		name                             string
-		cfg                              models.Config
+		name                            string
+		cfg                             models.Config
 		levels, skips, attn, cats, adds int
 	}{
 		{"U-net (Figure 1)", models.Small(models.UNet), 4, 0, 0, 3, 0},

@@ -334,8 +334,8 @@ func Table1(rows []stats.Table1Row, opt *TableOptions) (*Table, error) {
 }
 
 // epochText names the epoch the rows are scored at for Table 1's title:
-// stats.ScoredEpoch.Describe of the rows' Epoch, or "the epochs per row"
-// with the list when rows differ.
+// stats.ScoredEpoch.Describe of the rows' Epoch, or "different epochs
+// (...)" listing them when rows differ.
 func epochText(rows []stats.Table1Row) string {
 	var seen []string
 	for _, r := range rows {

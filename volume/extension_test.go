@@ -92,7 +92,9 @@ func TestExtensionsInvalid(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := buf.Bytes()
-	le := func(b []byte, off int, v uint32) { b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+	le := func(b []byte, off int, v uint32) {
+		b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	}
 	cases := []struct {
 		name string
 		edit func(b []byte)

@@ -2,6 +2,7 @@ package volume
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -259,10 +260,17 @@ func readExtensions(r io.Reader, h *Header, name string, hdrSize, skip int64) er
 				"esize %d at byte %d (ecode %d): want 8 to %d, the bytes left before vox_offset %d",
 				esize, pos, code, h.VoxOffset-pos, h.VoxOffset)
 		}
-		data := make([]byte, esize-8)
-		if _, err := io.ReadFull(r, data); err != nil {
-			return short(fmt.Sprintf("extension %d data", len(h.Extensions)+1), err)
+		// Read as the bytes arrive (a gzipped file's vox_offset is not
+		// checked against its size: a corrupt esize must not allocate
+		// up to 2 GiB before the read fails).
+		var buf bytes.Buffer
+		if n, err := io.CopyN(&buf, r, esize-8); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return short(fmt.Sprintf("extension %d data (%d of %d bytes)", len(h.Extensions)+1, n, esize-8), err)
 		}
+		data := buf.Bytes()
 		h.Extensions = append(h.Extensions, Extension{Code: code, Data: data})
 		pos += esize
 	}

@@ -114,7 +114,7 @@ step() {
 		while IFS= read -r l; do echo "{\"kind\":\"test\",\"step\":\"$name\",\"line\":\"$l\"}"; done >>"$results"
 	local te
 	te=$(date +%s.%N)
-	record "{\"kind\":\"step\",\"step\":\"$name\",\"rc\":$rc,\"timed_out\":$([ $rc = 124 ] && echo true || echo false),\"seconds\":$((SECONDS - t0)),\"start\":$ts,\"end\":$te}"
+	record "{\"kind\":\"step\",\"step\":\"$name\",\"rc\":$rc,\"timed_out\":$({ [ $rc = 124 ] || [ $rc = 137 ]; } && echo true || echo false),\"seconds\":$((SECONDS - t0)),\"start\":$ts,\"end\":$te}"
 	echo "check.sh: $name: rc $rc in $((SECONDS - t0))s ($((budget - (SECONDS - start)))s left)"
 	[ $rc = 0 ] || failed="$failed $name"
 }
