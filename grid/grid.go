@@ -553,6 +553,9 @@ type TestRow struct {
 	// mm: means over the test cases (see Result).
 	Dice, HD95, SurfaceDice float64
 	Cases                   int // held-out test cases scored
+	// HD95Missed is how many of them HD95 leaves out: the label is in
+	// only one of prediction and truth (see Result.TestHD95Missed).
+	HD95Missed int
 }
 
 // Tests returns the test scores of every final model that is done, one row
@@ -570,6 +573,9 @@ func (c *Collection) Tests() []TestRow {
 				HD95: math.NaN(), SurfaceDice: math.NaN(), Cases: len(r.TestCases)}
 			if k < len(r.TestHD95) {
 				row.HD95 = float64(r.TestHD95[k])
+			}
+			if k < len(r.TestHD95Missed) {
+				row.HD95Missed = r.TestHD95Missed[k]
 			}
 			if k < len(r.TestSurfaceDice) {
 				row.SurfaceDice = float64(r.TestSurfaceDice[k])

@@ -23,7 +23,7 @@ import (
 // it for speed-ups that leave every number equal (the tests that compare
 // against fixed references say whether they do), for docs, notebooks,
 // display or error messages.
-const ComputeVersion = "2026-12-06.2"
+const ComputeVersion = "2026-12-06.3"
 
 // Prep is the preprocessing of a job's volumes (decathlon.PrepareOptions
 // plus the axes that map a volume onto the network's input).

@@ -76,9 +76,14 @@ type Result struct {
 	TestCases [][]Score `json:",omitempty"`
 	// TestHD95 is the 95th-percentile Hausdorff distance in mm per
 	// foreground label, averaged over the test cases that have the label
-	// in both the prediction and the truth; TestSurfaceDice the normalised
-	// surface Dice at SurfaceTolerance mm, averaged as TestDice is.
+	// in both the prediction and the truth; TestHD95Missed counts, per
+	// label, the cases left out because the label is in only one of them
+	// (a missed or an invented structure: its distance is infinite), so a
+	// model that misses a structure does not look better than one that
+	// finds it badly. TestSurfaceDice is the normalised surface Dice at
+	// SurfaceTolerance mm, averaged as TestDice is.
 	TestHD95        []Score `json:",omitempty"`
+	TestHD95Missed  []int   `json:",omitempty"`
 	TestSurfaceDice []Score `json:",omitempty"`
 	// Resumes counts the attempts that continued from a checkpoint.
 	Resumes  int

@@ -206,6 +206,7 @@ func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test 
 	classes := m.Config().Classes
 	labels := classes - 1
 	dice, hd, sd := newMean(labels), newMean(labels), newMean(labels)
+	missed := make([]int, labels) // cases with HD95 +Inf, per label
 	out := filepath.Join(filepath.Dir(runDir), "heldout")
 	for _, i := range test {
 		s, err := ds.Load(ctx, i)
@@ -235,6 +236,9 @@ func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test 
 				return fmt.Errorf("case %s: %w", s.Case.ID, err)
 			}
 			hd.add(k, h) // +Inf (label in one map only) is left out of the mean
+			if math.IsInf(h, 1) {
+				missed[k]++
+			}
 			f, err := stats.SurfaceDice(pred, s.Label, k+1, SurfaceTolerance)
 			if err != nil {
 				return fmt.Errorf("case %s: %w", s.Case.ID, err)
@@ -249,6 +253,7 @@ func testScores(ctx context.Context, runDir string, ds *decathlon.Dataset, test 
 		return err
 	}
 	res.TestDice, res.TestHD95, res.TestSurfaceDice = dice.means(), hd.means(), sd.means()
+	res.TestHD95Missed = missed
 	return nil
 }
 

@@ -21,7 +21,7 @@ func init() {
 		"CacheDir":         reflect.ValueOf(constant.MakeFromLiteral("\"cache\"", token.STRING, 0)),
 		"Cancel":           reflect.ValueOf(grid.Cancel),
 		"Collect":          reflect.ValueOf(grid.Collect),
-		"ComputeVersion":   reflect.ValueOf(constant.MakeFromLiteral("\"2026-12-06.2\"", token.STRING, 0)),
+		"ComputeVersion":   reflect.ValueOf(constant.MakeFromLiteral("\"2026-12-06.3\"", token.STRING, 0)),
 		"DataIdentity":     reflect.ValueOf(grid.DataIdentity),
 		"Done":             reflect.ValueOf(grid.Done),
 		"ErrBusy":          reflect.ValueOf(&grid.ErrBusy).Elem(),
