@@ -292,4 +292,26 @@ func TestTrainStopAndResume(t *testing.T) {
 	if !strings.Contains(rr.Status.Value(), "done: completed") {
 		t.Errorf("status %q", rr.Status.Value())
 	}
+	// A Stop after the end changes nothing.
+	rr.StopRun()
+	if !strings.Contains(rr.Status.Value(), "done: completed") {
+		t.Errorf("status after a late Stop %q", rr.Status.Value())
+	}
+	// Resume without Epochs takes the run's total, and its bar starts at
+	// the epochs done.
+	zopt := *opt
+	zopt.Epochs = 0
+	zr, err := Resume(&zopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zr.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if mx, v := zr.Bar.Get("max"), zr.Bar.Get("value"); mx != float64(ropt.Epochs) || v != float64(ropt.Epochs) {
+		t.Errorf("resumed bar at %v of %v, want %d of %d", v, mx, ropt.Epochs, ropt.Epochs)
+	}
+	if _, err := Resume(&train.Options{Data: opt.Data, Dir: filepath.Join(root, "none")}); err == nil {
+		t.Error("Resume of a directory without a run accepted")
+	}
 }
