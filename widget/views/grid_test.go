@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -72,5 +73,43 @@ func TestGridStop(t *testing.T) {
 	}
 	if _, err := Grid("/g", &GridOptions{Every: -1}); err == nil {
 		t.Error("negative Every accepted")
+	}
+}
+
+func TestGridStatusErrors(t *testing.T) {
+	install(t)
+	f := &fakeGrid{}
+	var mu sync.Mutex
+	reads := 0
+	readStatus = func(ctx context.Context, root string, ex grid.Executor) (*grid.Status, error) {
+		mu.Lock()
+		reads++
+		n := reads
+		mu.Unlock()
+		if n == 1 {
+			return f.status(ctx, root, ex)
+		}
+		return nil, errors.New("status.json: unreadable")
+	}
+	t.Cleanup(func() { readStatus = grid.ReadStatus })
+	g, err := Grid("/grids/g2", &GridOptions{Every: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("still following after failed status reads")
+	}
+	if err := g.Err(); err == nil || !strings.Contains(err.Error(), "unreadable") {
+		t.Errorf("Err %v", err)
+	}
+	if !strings.Contains(g.Table.Value(), "unreadable") {
+		t.Errorf("table %q", g.Table.Value())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if reads != 1+maxStatusFailures {
+		t.Errorf("%d reads, want %d", reads, 1+maxStatusFailures)
 	}
 }
