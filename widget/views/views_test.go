@@ -171,6 +171,9 @@ func TestSlicerErrors(t *testing.T) {
 		{"half dice", []Panel{{Image: img}}, &SlicerOptions{Truth: truth}, "both"},
 		{"index", []Panel{{Image: img}}, &SlicerOptions{Index: 8}, "Index 8"},
 		{"opacity", []Panel{{Image: img}}, &SlicerOptions{Opacity: 2}, "Opacity"},
+		{"labels", []Panel{{Name: "a", Image: img, Labels: small}}, nil, "Labels shape [4 4 4], panel 0 image [12 10 8]"},
+		{"truth", []Panel{{Image: img}}, &SlicerOptions{Truth: small, Pred: truth}, "Truth shape [4 4 4]"},
+		{"pred", []Panel{{Image: img}}, &SlicerOptions{Truth: truth, Pred: small}, "Pred shape [4 4 4]"},
 	} {
 		if _, err := NewSlicer(tt.panels, tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one naming %q", tt.name, err, tt.want)
