@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unetlab/unetlab/comm"
+	"github.com/unetlab/unetlab/display"
 )
 
 // sent is one message the fake kernel saw, its content as the front end
@@ -505,5 +506,58 @@ func TestSetStateOrderAndFailure(t *testing.T) {
 	}
 	if s.Get("value") != 2 || told {
 		t.Errorf("after a failed send: value %v (want 2), observer told %v", s.Get("value"), told)
+	}
+}
+
+func TestOutputStreamsAndObservers(t *testing.T) {
+	f := install(t)
+	out, err := NewOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.take()
+	// An observer that writes to the same Output (once) must not deadlock.
+	wrote := false
+	out.Observe("outputs", func(Change) {
+		if !wrote {
+			wrote = true
+			_ = out.Printf("seen\n")
+		}
+	})
+	done := make(chan error, 1)
+	go func() {
+		if err := out.Printf("a\n"); err != nil {
+			done <- err
+			return
+		}
+		done <- out.Printf("b\n")
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an observer writing to its Output deadlocked")
+	}
+	if err := out.Show(display.Text("pic")); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = out.Write([]byte("c\n"))
+	got := out.Outputs()
+	want := []any{
+		map[string]any{"output_type": "stream", "name": "stdout", "text": "a\nseen\nb\n"},
+		nil,
+		map[string]any{"output_type": "stream", "name": "stdout", "text": "c\n"},
+	}
+	if len(got) != 3 || !reflect.DeepEqual(got[0], want[0]) || !reflect.DeepEqual(got[2], want[2]) {
+		t.Errorf("outputs %v, want the stream text joined around the picture", got)
+	}
+	m := f.take()
+	if last := state(m[len(m)-1])["outputs"].([]any); len(last) != 3 {
+		t.Errorf("last update sent %v", last)
+	}
+	if err := out.Clear(); err != nil || len(out.Outputs()) != 0 {
+		t.Errorf("Clear: %v, outputs %v", err, out.Outputs())
 	}
 }
