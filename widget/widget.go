@@ -84,9 +84,14 @@ const (
 	// MIMEView is the MIME type that displays a widget.
 	MIMEView = "application/vnd.jupyter.widget-view+json"
 
-	BaseModule     = "@jupyter-widgets/base"
+	// BaseModule is the JavaScript module of the base models (a DOM
+	// widget's Layout, the widget model classes the others extend).
+	BaseModule = "@jupyter-widgets/base"
+	// ControlsModule is the JavaScript module of the standard controls
+	// (sliders, buttons, boxes, progress bars, images, links).
 	ControlsModule = "@jupyter-widgets/controls"
-	OutputModule   = "@jupyter-widgets/output"
+	// OutputModule is the JavaScript module of the [Output] widget.
+	OutputModule = "@jupyter-widgets/output"
 	// BaseVersion, ControlsVersion and OutputVersion are the model
 	// versions of the three modules.
 	BaseVersion     = "2.0.0"
