@@ -2,7 +2,9 @@ package widget
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -497,10 +499,16 @@ func newLink(model string, source Widget, sk string, target Widget, tk string) (
 }
 
 // Output holds notebook outputs (text, pictures) that Go code appends:
-// callbacks write there instead of under the latest cell.
+// callbacks write there instead of under the latest cell. Text written
+// right after text of the same stream joins that output, as ipywidgets
+// does. An observer of the Output may write to it: that write is sent
+// after the one that called the observer.
 type Output struct {
 	*Model
-	mu sync.Mutex // serialises read-append-write of "outputs"
+	mu       sync.Mutex // guards the fields below
+	outs     []any      // the outputs to send, while flushing
+	flushing bool       // a goroutine is sending outs
+	pending  bool       // outs changed since the flushing goroutine took them
 }
 
 // NewOutput opens an empty Output.
@@ -514,12 +522,51 @@ func NewOutput() (*Output, error) {
 	return &Output{Model: m}, nil
 }
 
-func (o *Output) appendOutput(out map[string]any) error {
+// update applies change to the outputs and sends them. The goroutine that
+// finds no send under way sends, without o.mu held (observers run), and
+// sends again while others changed the outputs meanwhile; they return at
+// once.
+func (o *Output) update(change func([]any) []any) error {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	cur, _ := o.Get("outputs").([]any)
-	next := append(append([]any(nil), cur...), out)
-	return o.Set("outputs", next)
+	if !o.flushing {
+		cur, _ := o.Get("outputs").([]any)
+		o.outs = slices.Clone(cur)
+	}
+	o.outs = change(o.outs)
+	if o.flushing {
+		o.pending = true
+		o.mu.Unlock()
+		return nil
+	}
+	o.flushing = true
+	for {
+		next := slices.Clone(o.outs)
+		o.pending = false
+		o.mu.Unlock()
+		err := o.Set("outputs", next)
+		o.mu.Lock()
+		if err != nil || !o.pending {
+			o.flushing, o.outs = false, nil
+			o.mu.Unlock()
+			return err
+		}
+	}
+}
+
+func (o *Output) appendOutput(out map[string]any) error {
+	return o.update(func(outs []any) []any {
+		if n := len(outs); n > 0 && out["output_type"] == "stream" {
+			if last, ok := outs[n-1].(map[string]any); ok && last["output_type"] == "stream" && last["name"] == out["name"] {
+				a, _ := last["text"].(string)
+				b, _ := out["text"].(string)
+				joined := maps.Clone(last) // the old list keeps its map
+				joined["text"] = a + b
+				outs[n-1] = joined
+				return outs
+			}
+		}
+		return append(outs, out)
+	})
 }
 
 // Write appends p as standard output text (Output is an io.Writer).
@@ -544,9 +591,7 @@ func (o *Output) Show(r display.Renderer) error {
 
 // Clear removes every output.
 func (o *Output) Clear() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.Set("outputs", []any{})
+	return o.update(func([]any) []any { return []any{} })
 }
 
 // Outputs returns the outputs held, as notebook output objects.

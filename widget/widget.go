@@ -84,9 +84,14 @@ const (
 	// MIMEView is the MIME type that displays a widget.
 	MIMEView = "application/vnd.jupyter.widget-view+json"
 
-	BaseModule     = "@jupyter-widgets/base"
+	// BaseModule is the JavaScript module of the base models (a DOM
+	// widget's Layout, the widget model classes the others extend).
+	BaseModule = "@jupyter-widgets/base"
+	// ControlsModule is the JavaScript module of the standard controls
+	// (sliders, buttons, boxes, progress bars, images, links).
 	ControlsModule = "@jupyter-widgets/controls"
-	OutputModule   = "@jupyter-widgets/output"
+	// OutputModule is the JavaScript module of the [Output] widget.
+	OutputModule = "@jupyter-widgets/output"
 	// BaseVersion, ControlsVersion and OutputVersion are the model
 	// versions of the three modules.
 	BaseVersion     = "2.0.0"
@@ -135,6 +140,10 @@ type Model struct {
 	spec Spec
 	comm *comm.Comm
 
+	// sendMu orders the Go side's updates: it is held from applying a
+	// state change to sending it, so the front end sees the updates of a
+	// key in the order the local state took them.
+	sendMu    sync.Mutex
 	mu        sync.Mutex
 	state     map[string]any
 	observers map[string][]func(Change) // "" observes every key
@@ -220,21 +229,49 @@ func (m *Model) Set(name string, value any) error {
 	return m.SetState(map[string]any{name: value})
 }
 
-// SetState sets the keys of state, calls the observers of those that
-// changed (values compared as JSON would see them; []byte by content) and
-// sends them to the front end in one "update" message, []byte values as
-// binary buffers.
+// SetState sets the keys of state, sends them to the front end in one
+// "update" message ([]byte values as binary buffers) and then calls the
+// observers of those that changed (values compared as JSON would see them;
+// []byte by content). Updates from several goroutines reach the front end
+// in the order they changed the local state. When the send fails, the keys
+// get their earlier values back, no observer is called and the error names
+// the keys.
 func (m *Model) SetState(state map[string]any) error {
+	m.sendMu.Lock()
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
+		m.sendMu.Unlock()
 		return fmt.Errorf("%w: %s %s", ErrClosed, m.spec.ModelName, m.ID())
+	}
+	type prior struct {
+		v   any
+		had bool
+	}
+	before := make(map[string]prior, len(state))
+	for k := range state {
+		v, had := m.state[k]
+		before[k] = prior{v, had}
 	}
 	changes := m.applyLocked(state, false)
 	m.mu.Unlock()
 	st, paths, bufs := SplitBuffers(state)
-	if err := m.comm.SendWith(map[string]any{"method": "update", "state": st, "buffer_paths": paths}, bufs); err != nil {
-		return fmt.Errorf("widget: updating %s %s: %w", m.spec.ModelName, m.ID(), err)
+	err := m.comm.SendWith(map[string]any{"method": "update", "state": st, "buffer_paths": paths}, bufs)
+	if err != nil {
+		m.mu.Lock()
+		for k, p := range before {
+			if p.had {
+				m.state[k] = p.v
+			} else {
+				delete(m.state, k)
+			}
+		}
+		m.mu.Unlock()
+	}
+	m.sendMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("widget: updating %s of %s %s: %w",
+			strings.Join(slices.Sorted(maps.Keys(state)), ", "), m.spec.ModelName, m.ID(), err)
 	}
 	m.notify(changes)
 	return nil

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/unetlab/unetlab/comm"
+	"github.com/unetlab/unetlab/display"
 )
 
 // sent is one message the fake kernel saw, its content as the front end
@@ -428,5 +430,134 @@ func TestSetLayout(t *testing.T) {
 	l, _ := NewLink(c, "value", c, "value")
 	if err := l.SetLayout(map[string]any{"width": "1px"}); err == nil {
 		t.Error("a Link (no view, no layout) took a layout")
+	}
+}
+
+// gatedKernel is a fakeKernel whose comm_msg sends can be held (gate) or
+// made to fail (fail).
+type gatedKernel struct {
+	fakeKernel
+	gmu  sync.Mutex
+	gate func(content map[string]any) // called before a comm_msg is recorded
+	fail error
+}
+
+func (g *gatedKernel) SendComm(typ string, content map[string]any) error {
+	return g.SendCommMessage(typ, content, nil, nil)
+}
+
+func (g *gatedKernel) SendCommMessage(typ string, content, metadata map[string]any, buffers [][]byte) error {
+	g.gmu.Lock()
+	gate, fail := g.gate, g.fail
+	g.gmu.Unlock()
+	if typ == "comm_msg" {
+		if gate != nil {
+			gate(content)
+		}
+		if fail != nil {
+			return fail
+		}
+	}
+	return g.fakeKernel.SendCommMessage(typ, content, metadata, buffers)
+}
+
+func TestSetStateOrderAndFailure(t *testing.T) {
+	g := &gatedKernel{}
+	old := comm.SetTransport(g)
+	t.Cleanup(func() { comm.SetTransport(old) })
+	s, err := NewIntSlider(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.take()
+	// The send of value 1 is held until the other goroutine has had the
+	// time to set 2: the front end must still see 1 then 2.
+	release, held := make(chan struct{}), make(chan struct{})
+	g.gate = func(content map[string]any) {
+		d, _ := content["data"].(map[string]any)
+		st, _ := d["state"].(map[string]any)
+		if st["value"] == 1 {
+			close(held)
+			<-release
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = s.Set("value", 1) }()
+	<-held
+	go func() { defer wg.Done(); _ = s.Set("value", 2) }()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	m := g.take()
+	if len(m) != 2 || state(m[1])["value"] != 2.0 || s.Get("value") != 2 {
+		t.Errorf("updates %+v, local value %v: want 1 then 2, and 2", m, s.Get("value"))
+	}
+
+	// A failed send keeps the old value, tells no observer and names the key.
+	g.gmu.Lock()
+	g.gate, g.fail = nil, errors.New("socket gone")
+	g.gmu.Unlock()
+	told := false
+	s.Observe("value", func(Change) { told = true })
+	err = s.Set("value", 7)
+	if err == nil || !strings.Contains(err.Error(), "value") || !strings.Contains(err.Error(), "socket gone") {
+		t.Errorf("failed send: error %v", err)
+	}
+	if s.Get("value") != 2 || told {
+		t.Errorf("after a failed send: value %v (want 2), observer told %v", s.Get("value"), told)
+	}
+}
+
+func TestOutputStreamsAndObservers(t *testing.T) {
+	f := install(t)
+	out, err := NewOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.take()
+	// An observer that writes to the same Output (once) must not deadlock.
+	wrote := false
+	out.Observe("outputs", func(Change) {
+		if !wrote {
+			wrote = true
+			_ = out.Printf("seen\n")
+		}
+	})
+	done := make(chan error, 1)
+	go func() {
+		if err := out.Printf("a\n"); err != nil {
+			done <- err
+			return
+		}
+		done <- out.Printf("b\n")
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an observer writing to its Output deadlocked")
+	}
+	if err := out.Show(display.Text("pic")); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = out.Write([]byte("c\n"))
+	got := out.Outputs()
+	want := []any{
+		map[string]any{"output_type": "stream", "name": "stdout", "text": "a\nseen\nb\n"},
+		nil,
+		map[string]any{"output_type": "stream", "name": "stdout", "text": "c\n"},
+	}
+	if len(got) != 3 || !reflect.DeepEqual(got[0], want[0]) || !reflect.DeepEqual(got[2], want[2]) {
+		t.Errorf("outputs %v, want the stream text joined around the picture", got)
+	}
+	m := f.take()
+	if last := state(m[len(m)-1])["outputs"].([]any); len(last) != 3 {
+		t.Errorf("last update sent %v", last)
+	}
+	if err := out.Clear(); err != nil || len(out.Outputs()) != 0 {
+		t.Errorf("Clear: %v, outputs %v", err, out.Outputs())
 	}
 }

@@ -68,20 +68,8 @@ func Grid(root string, opt *GridOptions) (*GridProgress, error) {
 		return nil, fmt.Errorf("views: Grid: %w", err)
 	}
 	g := &GridProgress{root: root, ex: o.Executor, cancel: cancel, done: make(chan struct{}), last: st}
-	if g.Bar, err = widget.NewFloatProgress("jobs done", 0, 0, float64(max(len(st.Jobs), 1))); err != nil {
-		return nil, err
-	}
-	if g.Table, err = widget.NewHTML(""); err != nil {
-		return nil, err
-	}
-	if g.Stop, err = widget.NewButton("Stop", "danger", "stop"); err != nil {
-		return nil, err
-	}
-	row, err := widget.NewHBox(g.Bar, g.Stop)
-	if err != nil {
-		return nil, err
-	}
-	if g.Box, err = widget.NewVBox(row, g.Table); err != nil {
+	if err := g.open(st); err != nil {
+		cancel()
 		return nil, err
 	}
 	g.show(st)
@@ -90,9 +78,45 @@ func Grid(root string, opt *GridOptions) (*GridProgress, error) {
 	return g, nil
 }
 
+// open opens g's widgets; on an error it closes those it opened.
+func (g *GridProgress) open(st *grid.Status) (err error) {
+	var opened []interface{ Close() error }
+	defer func() {
+		if err != nil { // no live comm stays behind a failed start
+			for _, w := range opened {
+				_ = w.Close()
+			}
+		}
+	}()
+	if g.Bar, err = widget.NewFloatProgress("jobs done", 0, 0, float64(max(len(st.Jobs), 1))); err != nil {
+		return err
+	}
+	opened = append(opened, g.Bar)
+	if g.Table, err = widget.NewHTML(""); err != nil {
+		return err
+	}
+	opened = append(opened, g.Table)
+	if g.Stop, err = widget.NewButton("Stop", "danger", "stop"); err != nil {
+		return err
+	}
+	opened = append(opened, g.Stop)
+	row, err := widget.NewHBox(g.Bar, g.Stop)
+	if err != nil {
+		return err
+	}
+	opened = append(opened, row)
+	g.Box, err = widget.NewVBox(row, g.Table)
+	return err
+}
+
+// maxStatusFailures is the number of status reads in a row that may fail
+// before [GridProgress] stops following.
+const maxStatusFailures = 5
+
 func (g *GridProgress) follow(ctx context.Context, every time.Duration) {
 	defer close(g.done)
 	defer g.cancel()
+	failures := 0
 	for {
 		g.mu.Lock()
 		st := g.last
@@ -108,12 +132,25 @@ func (g *GridProgress) follow(ctx context.Context, every time.Duration) {
 		}
 		st, err := readStatus(ctx, g.root, g.ex)
 		if err != nil {
-			g.mu.Lock()
-			g.err = err
-			g.mu.Unlock()
-			_ = g.Table.SetValue("<b>error:</b> " + html.EscapeString(err.Error()))
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			msg := "<b>error:</b> " + html.EscapeString(err.Error())
+			if failures >= maxStatusFailures {
+				err = fmt.Errorf("views: Grid: %d status reads of %s failed in a row, the last: %w", failures, g.root, err)
+				g.mu.Lock()
+				g.err = err
+				g.mu.Unlock()
+				_ = g.Stop.SetDisabled(true)
+				_ = g.Bar.Set("bar_style", "danger")
+				_ = g.Table.SetValue("<b>stopped following:</b> " + html.EscapeString(err.Error()))
+				return
+			}
+			_ = g.Table.SetValue(msg)
 			continue
 		}
+		failures = 0
 		g.mu.Lock()
 		g.last = st
 		g.mu.Unlock()
@@ -158,9 +195,19 @@ func (g *GridProgress) Close() error {
 	return g.Box.Close()
 }
 
-// Done is closed when the grid has nothing running or queued (or Close
-// was called).
+// Done is closed when the grid has nothing running or queued, when
+// following stopped after failed status reads (see [GridProgress.Err]), or
+// when Close was called.
 func (g *GridProgress) Done() <-chan struct{} { return g.done }
+
+// Err returns the error that ended the following: the last status read's,
+// after several in a row failed (the jobs may go on; [Grid] follows them
+// again). It is nil while following and after the grid finished.
+func (g *GridProgress) Err() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
 
 // Status returns the last status read.
 func (g *GridProgress) Status() *grid.Status {

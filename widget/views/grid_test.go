@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/unetlab/unetlab/comm"
 	"github.com/unetlab/unetlab/grid"
+	"github.com/unetlab/unetlab/train"
 )
 
 // fakeGrid is a grid of two jobs that run until cancelled.
@@ -72,5 +74,107 @@ func TestGridStop(t *testing.T) {
 	}
 	if _, err := Grid("/g", &GridOptions{Every: -1}); err == nil {
 		t.Error("negative Every accepted")
+	}
+}
+
+func TestGridStatusErrors(t *testing.T) {
+	install(t)
+	f := &fakeGrid{}
+	var mu sync.Mutex
+	reads := 0
+	readStatus = func(ctx context.Context, root string, ex grid.Executor) (*grid.Status, error) {
+		mu.Lock()
+		reads++
+		n := reads
+		mu.Unlock()
+		if n == 1 {
+			return f.status(ctx, root, ex)
+		}
+		return nil, errors.New("status.json: unreadable")
+	}
+	t.Cleanup(func() { readStatus = grid.ReadStatus })
+	g, err := Grid("/grids/g2", &GridOptions{Every: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("still following after failed status reads")
+	}
+	if err := g.Err(); err == nil || !strings.Contains(err.Error(), "unreadable") {
+		t.Errorf("Err %v", err)
+	}
+	if !strings.Contains(g.Table.Value(), "unreadable") {
+		t.Errorf("table %q", g.Table.Value())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if reads != 1+maxStatusFailures {
+		t.Errorf("%d reads, want %d", reads, 1+maxStatusFailures)
+	}
+}
+
+// failingKernel refuses to open a model named refuse and records the
+// models opened and the comms closed.
+type failingKernel struct {
+	mu     sync.Mutex
+	refuse string
+	opened map[string]string // comm id to model name
+	closed map[string]bool
+}
+
+func (f *failingKernel) SendComm(typ string, content map[string]any) error {
+	return f.SendCommMessage(typ, content, nil, nil)
+}
+
+func (f *failingKernel) SendCommMessage(typ string, content, _ map[string]any, _ [][]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, _ := content["comm_id"].(string)
+	switch typ {
+	case "comm_open":
+		d, _ := content["data"].(map[string]any)
+		st, _ := d["state"].(map[string]any)
+		name, _ := st["_model_name"].(string)
+		if name == f.refuse {
+			return errors.New("refused")
+		}
+		f.opened[id] = name
+	case "comm_close":
+		f.closed[id] = true
+	}
+	return nil
+}
+
+// TestFailedStartCloses checks that Grid and Train close the widgets they
+// opened when a later one fails to open.
+func TestFailedStartCloses(t *testing.T) {
+	f := &failingKernel{refuse: "VBoxModel", opened: map[string]string{}, closed: map[string]bool{}}
+	old := comm.SetTransport(f)
+	t.Cleanup(func() { comm.SetTransport(old) })
+	fg := &fakeGrid{}
+	readStatus = fg.status
+	t.Cleanup(func() { readStatus = grid.ReadStatus })
+	if _, err := Grid("/grids/g3", nil); err == nil {
+		t.Fatal("Grid started without its box")
+	}
+	if _, err := Train(&train.Options{Epochs: 2}); err == nil {
+		t.Fatal("Train started without its box")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for id, name := range f.opened {
+		switch name {
+		case "FloatProgressModel", "HTMLModel", "ButtonModel", "HBoxModel":
+			n++
+			if !f.closed[id] {
+				t.Errorf("%s %s left open", name, id)
+			}
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d widgets opened, want 8", n)
 	}
 }

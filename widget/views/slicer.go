@@ -98,9 +98,20 @@ func NewSlicer(panels []Panel, opt *SlicerOptions) (*Slicer, error) {
 		if p.Image.Shape != panels[0].Image.Shape {
 			return nil, fmt.Errorf("views: NewSlicer: panel %d (%q) shape %v, panel 0 %v (X, Y, Z voxels)", i, p.Name, p.Image.Shape, panels[0].Image.Shape)
 		}
+		if p.Labels != nil && p.Labels.Shape != panels[0].Image.Shape {
+			return nil, fmt.Errorf("views: NewSlicer: panel %d (%q) Labels shape %v, panel 0 image %v (X, Y, Z voxels)", i, p.Name, p.Labels.Shape, panels[0].Image.Shape)
+		}
 	}
 	if (o.Truth == nil) != (o.Pred == nil) {
 		return nil, fmt.Errorf("views: NewSlicer: Dice needs both Truth and Pred")
+	}
+	for _, v := range []struct {
+		name string
+		vol  *volume.Volume
+	}{{"Truth", o.Truth}, {"Pred", o.Pred}} {
+		if v.vol != nil && v.vol.Shape != panels[0].Image.Shape {
+			return nil, fmt.Errorf("views: NewSlicer: SlicerOptions.%s shape %v, panel 0 image %v (X, Y, Z voxels)", v.name, v.vol.Shape, panels[0].Image.Shape)
+		}
 	}
 	if o.Opacity < 0 || o.Opacity > 1 {
 		return nil, fmt.Errorf("views: NewSlicer: Opacity %g: must be in [0, 1]", o.Opacity)

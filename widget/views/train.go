@@ -34,11 +34,12 @@ type Training struct {
 	done   chan struct{}
 	start  time.Time
 
-	mu      sync.Mutex
-	run     *train.Run
-	err     error
-	stopped bool
-	last    *train.Epoch
+	mu       sync.Mutex
+	run      *train.Run
+	err      error
+	stopped  bool
+	finished bool // the final status is written; a Stop changes nothing
+	last     *train.Epoch
 }
 
 // Train starts train.Fit with opt in a goroutine, with its own context
@@ -46,39 +47,64 @@ type Training struct {
 // opt.Progress is set to train.ProgressNone (the widget is the progress)
 // and opt.OnEpoch chained; the caller's opt is not changed.
 func Train(opt *train.Options) (*Training, error) {
-	return start(opt, train.Fit)
-}
-
-// Resume is [Train] for train.Resume: it continues the run in opt.Dir from
-// its last checkpoint (after a Stop, say).
-func Resume(opt *train.Options) (*Training, error) {
-	return start(opt, train.Resume)
-}
-
-func start(opt *train.Options, fit func(context.Context, *train.Options) (*train.Run, error)) (*Training, error) {
 	if opt == nil {
 		return nil, fmt.Errorf("views: Train: nil options (Data has no default)")
 	}
-	o := *opt
-	epochs := o.Epochs
+	epochs := opt.Epochs
 	if epochs == 0 {
 		epochs = 100
 	}
+	return start(opt, train.Fit, epochs, 0)
+}
+
+// Resume is [Train] for train.Resume: it continues the run in opt.Dir from
+// its last checkpoint (after a Stop, say). The bar's total is opt.Epochs
+// when set, else the run's own (its record's Settings.Epochs), and it
+// starts at the epochs the run has done.
+func Resume(opt *train.Options) (*Training, error) {
+	if opt == nil {
+		return nil, fmt.Errorf("views: Resume: nil options (Data has no default)")
+	}
+	run, err := train.ReadRun(opt.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("views: Resume: %w", err)
+	}
+	epochs := run.Settings.Epochs
+	if opt.Epochs > 0 {
+		epochs = opt.Epochs
+	}
+	return start(opt, train.Resume, epochs, len(run.Epochs))
+}
+
+// start opens the widget, its bar at done of epochs, and runs fit.
+func start(opt *train.Options, fit func(context.Context, *train.Options) (*train.Run, error), epochs, done int) (_ *Training, err error) {
+	o := *opt
 	t := &Training{done: make(chan struct{}), start: time.Now()}
-	var err error
-	if t.Bar, err = widget.NewFloatProgress("epoch", 0, 0, float64(epochs)); err != nil {
+	var opened []interface{ Close() error }
+	defer func() {
+		if err != nil { // no live comm stays behind a failed start
+			for _, w := range opened {
+				_ = w.Close()
+			}
+		}
+	}()
+	if t.Bar, err = widget.NewFloatProgress("epoch", float64(done), 0, float64(epochs)); err != nil {
 		return nil, err
 	}
+	opened = append(opened, t.Bar)
 	if t.Status, err = widget.NewHTML("starting"); err != nil {
 		return nil, err
 	}
+	opened = append(opened, t.Status)
 	if t.Stop, err = widget.NewButton("Stop", "danger", "stop"); err != nil {
 		return nil, err
 	}
+	opened = append(opened, t.Stop)
 	row, err := widget.NewHBox(t.Bar, t.Stop)
 	if err != nil {
 		return nil, err
 	}
+	opened = append(opened, row)
 	if t.Box, err = widget.NewVBox(row, t.Status); err != nil {
 		return nil, err
 	}
@@ -113,10 +139,11 @@ func (t *Training) epoch(e train.Epoch, total int) {
 
 func (t *Training) finish(run *train.Run, err error) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.run, t.err = run, err
+	t.finished = true
 	stopped := t.stopped
 	last := t.last
-	t.mu.Unlock()
 	_ = t.Stop.SetDisabled(true)
 	var msg, style string
 	switch {
@@ -134,12 +161,17 @@ func (t *Training) finish(run *train.Run, err error) {
 	_ = t.Status.SetValue(html.EscapeString(msg))
 }
 
-// StopRun cancels the run, as the Stop button does.
+// StopRun cancels the run, as the Stop button does; after the run has
+// ended it does nothing.
 func (t *Training) StopRun() {
 	t.mu.Lock()
+	if t.finished {
+		t.mu.Unlock()
+		return
+	}
 	t.stopped = true
-	t.mu.Unlock()
 	_ = t.Status.SetValue("stopping at the next step")
+	t.mu.Unlock()
 	t.cancel()
 }
 

@@ -171,6 +171,9 @@ func TestSlicerErrors(t *testing.T) {
 		{"half dice", []Panel{{Image: img}}, &SlicerOptions{Truth: truth}, "both"},
 		{"index", []Panel{{Image: img}}, &SlicerOptions{Index: 8}, "Index 8"},
 		{"opacity", []Panel{{Image: img}}, &SlicerOptions{Opacity: 2}, "Opacity"},
+		{"labels", []Panel{{Name: "a", Image: img, Labels: small}}, nil, "Labels shape [4 4 4], panel 0 image [12 10 8]"},
+		{"truth", []Panel{{Image: img}}, &SlicerOptions{Truth: small, Pred: truth}, "Truth shape [4 4 4]"},
+		{"pred", []Panel{{Image: img}}, &SlicerOptions{Truth: truth, Pred: small}, "Pred shape [4 4 4]"},
 	} {
 		if _, err := NewSlicer(tt.panels, tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one naming %q", tt.name, err, tt.want)
@@ -291,5 +294,27 @@ func TestTrainStopAndResume(t *testing.T) {
 	}
 	if !strings.Contains(rr.Status.Value(), "done: completed") {
 		t.Errorf("status %q", rr.Status.Value())
+	}
+	// A Stop after the end changes nothing.
+	rr.StopRun()
+	if !strings.Contains(rr.Status.Value(), "done: completed") {
+		t.Errorf("status after a late Stop %q", rr.Status.Value())
+	}
+	// Resume without Epochs takes the run's total, and its bar starts at
+	// the epochs done.
+	zopt := *opt
+	zopt.Epochs = 0
+	zr, err := Resume(&zopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zr.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if mx, v := zr.Bar.Get("max"), zr.Bar.Get("value"); mx != float64(ropt.Epochs) || v != float64(ropt.Epochs) {
+		t.Errorf("resumed bar at %v of %v, want %d of %d", v, mx, ropt.Epochs, ropt.Epochs)
+	}
+	if _, err := Resume(&train.Options{Data: opt.Data, Dir: filepath.Join(root, "none")}); err == nil {
+		t.Error("Resume of a directory without a run accepted")
 	}
 }
