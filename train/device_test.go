@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/unetlab/unetlab/internal/devtest"
@@ -18,8 +19,10 @@ import (
 // TestDeviceTrainingStepNetworks runs one forward and backward pass of each
 // network of the paper, at a tiny size, with the TapeMachine and with the
 // nn.Executor on the emulated device, and compares the loss and every
-// parameter's gradient. No op may fall back to the CPU, and nothing but
-// BatchNorm's statistics is copied to the host inside the step. SwinUNETR runs at its least size
+// parameter's gradient. No op may fall back to the CPU, and nothing is
+// copied to the host inside the step: BatchNorm's running statistics are
+// updated on the device, and after SyncResident they are the CPU engine's.
+// SwinUNETR runs at its least size
 // (32x32x64, feature size 12; about two minutes on the emulator) with
 // window 4, so that its first stages shift and mask their windows.
 func TestDeviceTrainingStepNetworks(t *testing.T) {
@@ -70,6 +73,10 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 			}
 			gorgonia.Let(x, xv)
 			gorgonia.Let(y, yv)
+			before, err := m.StateFile() // the running statistics before the CPU's step
+			if err != nil {
+				t.Fatal(err)
+			}
 			vm := gorgonia.NewTapeMachine(m.Graph().SubgraphRoots(append(gorgonia.Nodes{loss}, grads...)...),
 				gorgonia.BindDualValues(m.Learnables()...))
 			if err := vm.RunAll(); err != nil {
@@ -85,6 +92,13 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 				want = append(want, g.(*tensor.Dense).Clone().(*tensor.Dense))
 			}
 			vm.Close()
+			cpuState, err := m.StateFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.LoadStateFile(before); err != nil { // the device steps from the same statistics
+				t.Fatal(err)
+			}
 
 			e, err := nn.NewExecutor(dev, m.Learnables(), append(gorgonia.Nodes{loss}, grads...)...)
 			if err != nil {
@@ -120,16 +134,44 @@ func TestDeviceTrainingStepNetworks(t *testing.T) {
 			if st.FallbackOps != 0 {
 				t.Errorf("%s: %d ops fell back to the CPU: %v", arch, st.FallbackOps, st.Fallbacks)
 			}
-			// The only copies inside the step: each training BatchNorm's batch
-			// mean and variance, down to update its running statistics.
+			// Nothing comes down inside the step: BatchNorm's running
+			// statistics are updated on the device.
+			if st.DeviceToHost != 0 {
+				t.Errorf("%s: %d device->host copies inside the step, want none", arch, st.DeviceToHost)
+			}
+			if err := e.SyncResident(); err != nil {
+				t.Fatal(err)
+			}
+			devState, err := m.StateFile()
+			if err != nil {
+				t.Fatal(err)
+			}
 			bn := 0
-			for _, l := range m.Summary().Layers {
-				if l.Type == "BatchNorm3d" {
-					bn++
+			for _, w := range cpuState.Tensors {
+				if !strings.Contains(w.Name, ".running_") && !strings.HasSuffix(w.Name, ".num_batches_tracked") {
+					continue
+				}
+				bn++
+				g, ok := devState.Get(w.Name)
+				switch {
+				case !ok:
+					t.Errorf("%s: %s missing from the device's state", arch, w.Name)
+				case w.I64 != nil:
+					if g.I64[0] != w.I64[0] || w.I64[0] != 1 {
+						t.Errorf("%s: %s %d, CPU %d (one step)", arch, w.Name, g.I64[0], w.I64[0])
+					}
+				default:
+					devtest.CompareF32(t, string(arch)+" "+w.Name, g.F32, w.F32, 1e-5, 1e-6)
 				}
 			}
-			if st.DeviceToHost != 2*bn {
-				t.Errorf("%s: %d device->host copies inside the step, want %d (2 per BatchNorm)", arch, st.DeviceToHost, 2*bn)
+			nbn := 0
+			for _, l := range m.Summary().Layers {
+				if l.Type == "BatchNorm3d" {
+					nbn++
+				}
+			}
+			if bn != 3*nbn {
+				t.Errorf("%s: %d BatchNorm buffers in the state, want %d (3 per BatchNorm)", arch, bn, 3*nbn)
 			}
 		})
 	}

@@ -15,8 +15,9 @@
 // kernels.fatbin, embedded in the binary; kernels.sum records the hash of
 // the sources it was built from, checked by TestFatbinCurrent.
 //
-// All kernels compute in float32 on NCDHW tensors; Kernels gives them typed
-// Go signatures. Caching wraps any Device with a caching allocator (what
+// All kernels compute in float32 on NCDHW tensors (normalisation statistics,
+// BatchNorm's running statistics, which BNRunning keeps on the device, and
+// Adam's arithmetic in float64); Kernels gives them typed Go signatures. Caching wraps any Device with a caching allocator (what
 // models/nn's devices use), so that repeated training steps stop
 // allocating device memory.
 package cuda

@@ -325,3 +325,74 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestBNRunning: the running statistics update, bit for bit the formula of
+// models/nn's BatchNormStats.update (each product rounded), and eval
+// mode's rstd from the running variance, with and without an update.
+func TestBNRunning(t *testing.T) {
+	d, k := testDevice(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	up64 := func(v []float64) Ptr {
+		t.Helper()
+		p, err := d.Alloc(8 * max(len(v), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Free(p) })
+		if len(v) > 0 {
+			if err := d.CopyHtoD(p, unsafe.Pointer(&v[0]), 8*len(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	down64 := func(p Ptr, n int) []float64 {
+		t.Helper()
+		v := make([]float64, n)
+		if n > 0 {
+			if err := d.CopyDtoH(unsafe.Pointer(&v[0]), p, 8*n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return v
+	}
+	vec := func(n int, lo float64) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = lo + r.Float64()
+		}
+		return v
+	}
+	for _, c := range []struct {
+		n                     int
+		momentum, unbias, eps float64
+		update                bool
+	}{
+		{1, 0.1, 1, 1e-5, true},
+		{3, 0.1, 60.0 / 59, 1e-5, true},
+		{300, 0.37, 2, 1e-3, true},
+		{5, 0.1, 0, 1e-5, false},
+	} {
+		mean, variance, bmean, bvar := vec(c.n, -0.5), vec(c.n, 0.1), vec(c.n, -0.5), vec(c.n, 0.1)
+		pm, pv, prstd := up64(mean), up64(variance), up64(make([]float64, c.n))
+		var pbm, pbv Ptr
+		if c.update {
+			pbm, pbv = up64(bmean), up64(bvar)
+		}
+		if err := k.BNRunning(c.n, c.momentum, c.unbias, c.eps, pbm, pbv, pm, pv, prstd); err != nil {
+			t.Fatal(err)
+		}
+		gm, gv, grstd := down64(pm, c.n), down64(pv, c.n), down64(prstd, c.n)
+		for i := range gm {
+			wm, wv := mean[i], variance[i]
+			if c.update {
+				wm = float64((1-c.momentum)*mean[i]) + float64(c.momentum*bmean[i])
+				wv = float64((1-c.momentum)*variance[i]) + float64(c.momentum*bvar[i]*c.unbias)
+			}
+			wr := 1 / math.Sqrt(wv+c.eps)
+			if gm[i] != wm || gv[i] != wv || grstd[i] != wr {
+				t.Fatalf("%+v: [%d] mean %v var %v rstd %v, want %v %v %v", c, i, gm[i], gv[i], grstd[i], wm, wv, wr)
+			}
+		}
+	}
+}

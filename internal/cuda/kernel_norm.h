@@ -204,3 +204,37 @@ UB_KERNEL void ub_norm_bwd_thread(int p, int q, int t, int fixed, const float *_
 		}
 	}
 }
+
+// ub_bn_running updates BatchNorm's running statistics in place from a
+// batch's, as models/nn's BatchNormStats.update: mean = (1-m)*mean +
+// m*bmean, var = (1-m)*var + m*bvar*unbias (the unbiased batch variance),
+// each product rounded before the sum (no fused multiply-add, as the CPU);
+// with bmean null it only reads them. rstd (when not null) gets
+// 1/sqrt(var + eps) of the (updated) running variance, for eval mode.
+UB_DEVICE double ub_dmul(double a, double b) {
+#ifdef __CUDA_ARCH__
+	return __dmul_rn(a, b);
+#else
+	return a * b;
+#endif
+}
+UB_DEVICE double ub_dadd(double a, double b) {
+#ifdef __CUDA_ARCH__
+	return __dadd_rn(a, b);
+#else
+	return a + b;
+#endif
+}
+UB_KERNEL void ub_bn_running(int n, double momentum, double unbias, double eps, const double *__restrict__ bmean,
+	const double *__restrict__ bvar, double *__restrict__ mean, double *__restrict__ var, double *__restrict__ rstd) {
+	for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < n; e += blockDim.x * gridDim.x) {
+		double v = var[e];
+		if (bmean) {
+			double keep = 1 - momentum;
+			mean[e] = ub_dadd(ub_dmul(keep, mean[e]), ub_dmul(momentum, bmean[e]));
+			v = ub_dadd(ub_dmul(keep, v), ub_dmul(ub_dmul(momentum, bvar[e]), unbias));
+			var[e] = v;
+		}
+		if (rstd) rstd[e] = 1 / sqrt(v + eps);
+	}
+}

@@ -17,7 +17,7 @@ var kernelNames = []string{
 	"ub_loss_dice_stats", "ub_loss_ce_partial", "ub_loss_final", "ub_loss_grad",
 	"ub_strided_gather", "ub_strided_scatter",
 	"ub_reduce_rows", "ub_roll_fwd", "ub_gather", "ub_gather_sum", "ub_conv3d_bwd_weight_thread",
-	"ub_norm_stats_thread", "ub_norm_bwd_thread",
+	"ub_norm_stats_thread", "ub_norm_bwd_thread", "ub_bn_running",
 	"ub_selftest_reverse", "ub_selftest_early_exit",
 }
 
@@ -68,6 +68,7 @@ const (
 	kConvBwdWeightThread
 	kNormStatsThread
 	kNormBwdThread
+	kBNRunning
 	kSelftestReverse
 	kSelftestEarlyExit
 )

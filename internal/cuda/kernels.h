@@ -61,5 +61,6 @@
 	X(ub_conv3d_bwd_weight_thread) \
 	X(ub_norm_stats_thread) \
 	X(ub_norm_bwd_thread) \
+	X(ub_bn_running) \
 	X(ub_selftest_reverse) \
 	X(ub_selftest_early_exit)

@@ -386,3 +386,18 @@ func (k *Kernels) StridedScatter(s Strided, src, dst Ptr, dstLen int) error {
 	}
 	return k.launch1D(kStridedScatter, int(n), s, n, src, dst)
 }
+
+// BNRunning updates BatchNorm's running statistics mean and variance (n
+// float64 device values each) in place from a batch's bmean and bvar as
+// models/nn's CPU engine does: mean = (1-momentum)·mean + momentum·bmean,
+// variance = (1-momentum)·variance + momentum·bvar·unbias (unbias = N/(N-1)
+// for N values per channel), each product rounded. With bmean 0 the
+// statistics are only read. When rstd is not 0 it gets 1/sqrt(variance +
+// eps) of the (updated) running variance, as eval mode normalises.
+func (k *Kernels) BNRunning(n int, momentum, unbias, eps float64, bmean, bvar, mean, variance, rstd Ptr) error {
+	n32, err := i32("n", n)
+	if err != nil {
+		return err
+	}
+	return k.launch1D(kBNRunning, n, n32, momentum, unbias, eps, bmean, bvar, mean, variance, rstd)
+}

@@ -1,8 +1,8 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/unetlab/unetlab/internal/cuda"
@@ -79,14 +79,20 @@ func cudaGeom(g *convGeom) cuda.ConvGeom {
 
 // deviceForward runs a kernel's forward pass on the device: out from in,
 // device tensors of the shapes the CPU kernel takes. It returns errNoDeviceOp
-// (wrapped) for kernels the device does not implement yet.
+// (wrapped) for kernels the device does not implement yet. A BatchNorm's
+// running statistics go up for the call and come back to the host after it.
 func (d *Device) deviceForward(k kernel, out devTensor, in []devTensor) error {
-	return d.deviceForwardCounted(k, out, in, nil)
+	r := &bnResident{d: d}
+	err := d.deviceForwardWith(k, out, in, r)
+	if err == nil {
+		err = r.sync()
+	}
+	return errors.Join(err, r.free())
 }
 
-// deviceForwardCounted is deviceForward counting in st (when not nil) the
-// host copies a kernel makes (BatchNorm's statistics).
-func (d *Device) deviceForwardCounted(k kernel, out devTensor, in []devTensor, st *ExecStats) error {
+// deviceForwardWith is deviceForward with BatchNorm's running statistics
+// resident in r (see bnResident), which counts their copies.
+func (d *Device) deviceForwardWith(k kernel, out devTensor, in []devTensor, r *bnResident) error {
 	kn := d.kern
 	switch k := k.(type) {
 	case activation:
@@ -196,11 +202,11 @@ func (d *Device) deviceForwardCounted(k kernel, out devTensor, in []devTensor, s
 		v := k.fwd.view(in[0].shape)
 		return kn.AffineGrad(cuda.View{P: v.p, Q: v.q, T: v.t}, k.wrt, in[0].p, in[1].p, in[4].p, out.p)
 	case *normKernel:
-		return d.norm(k, in[0], true, st, func(v cuda.View, mean, rstd cuda.Ptr) error {
+		return d.norm(k, in[0], true, r, func(v cuda.View, mean, rstd cuda.Ptr) error {
 			return kn.NormApply(v, k.across(), in[0].p, mean, rstd, out.p)
 		})
 	case *normGradKernel:
-		return d.norm(k.fwd, in[0], false, st, func(v cuda.View, _, rstd cuda.Ptr) error {
+		return d.norm(k.fwd, in[0], false, r, func(v cuda.View, _, rstd cuda.Ptr) error {
 			return kn.NormGrad(v, k.fwd.across(), k.fwd.evalMode(), in[1].p, in[2].p, rstd, out.p)
 		})
 	}
@@ -237,18 +243,26 @@ func (d *Device) upsample(k *upsampleKernel, xs, ys tensor.Shape, f func(*cuda.U
 	return f(m)
 }
 
-// norm computes a normalisation's statistics of x on the device (or, in
-// BatchNorm's eval mode, uploads the running ones), runs f with the mean
-// and rstd, and frees them. With update (the forward pass), a training
-// BatchNorm's running statistics are updated on the host from a copy of
-// the batch statistics (C values each way). st, when not nil, counts
-// those copies and eval mode's uploads.
-func (d *Device) norm(k *normKernel, x devTensor, update bool, st *ExecStats, f func(v cuda.View, mean, rstd cuda.Ptr) error) error {
+// norm computes a normalisation's statistics of x on the device (in
+// BatchNorm's eval mode, rstd from the running variance), runs f with the
+// mean and rstd, and frees the temporaries. A BatchNorm's running
+// statistics are resident in r: with update (the forward pass), a training
+// BatchNorm updates them in place from the batch statistics (ub_bn_running,
+// the CPU engine's formula); eval mode normalises with them. Neither copies
+// anything between host and device.
+func (d *Device) norm(k *normKernel, x devTensor, update bool, r *bnResident, f func(v cuda.View, mean, rstd cuda.Ptr) error) error {
 	v := k.view(x.shape)
 	cv := cuda.View{P: v.p, Q: v.q, T: v.t}
 	n := v.q
 	if k.across() {
 		n = v.p * v.t
+	}
+	var run bnOnDevice
+	if k.bn != nil {
+		var err error
+		if run, err = r.get(k.bn, n); err != nil {
+			return fmt.Errorf("nn: %s: %w", k.name, err)
+		}
 	}
 	var bufs [3]cuda.Ptr
 	defer func() {
@@ -257,6 +271,9 @@ func (d *Device) norm(k *normKernel, x devTensor, update bool, st *ExecStats, f 
 		}
 	}()
 	for i := range bufs {
+		if i < 2 && k.evalMode() {
+			continue // eval mode needs rstd only
+		}
 		p, err := d.dev.Alloc(8 * max(n, 1))
 		if err != nil {
 			return fmt.Errorf("nn: %s statistics: %w", k.name, err)
@@ -265,39 +282,19 @@ func (d *Device) norm(k *normKernel, x devTensor, update bool, st *ExecStats, f 
 	}
 	mean, variance, rstd := bufs[0], bufs[1], bufs[2]
 	if k.evalMode() {
-		m, r := make([]float64, n), make([]float64, n)
-		for i := range r {
-			m[i] = k.bn.Mean[i]
-			r[i] = 1 / math.Sqrt(k.bn.Var[i]+k.eps)
-		}
-		if err := d.dev.CopyHtoD(mean, unsafe.Pointer(&m[0]), 8*n); err != nil {
+		if err := d.kern.BNRunning(n, 0, 0, k.eps, 0, 0, run.mean, run.variance, rstd); err != nil {
 			return err
 		}
-		if err := d.dev.CopyHtoD(rstd, unsafe.Pointer(&r[0]), 8*n); err != nil {
-			return err
-		}
-		if st != nil {
-			st.HostToDevice += 2
-			st.BytesHtoD += int64(2 * 8 * n)
-		}
-		return f(cv, mean, rstd)
+		return f(cv, run.mean, rstd)
 	}
 	if err := d.kern.NormStats(cv, k.across(), k.eps, x.p, mean, variance, rstd); err != nil {
 		return err
 	}
 	if update && k.bn != nil && k.bn.Training {
-		m, va := make([]float64, n), make([]float64, n)
-		if err := d.dev.CopyDtoH(unsafe.Pointer(&m[0]), mean, 8*n); err != nil {
+		if err := d.kern.BNRunning(n, k.bn.Momentum, unbiasFor(v.p*v.t), 0, mean, variance, run.mean, run.variance, 0); err != nil {
 			return err
 		}
-		if err := d.dev.CopyDtoH(unsafe.Pointer(&va[0]), variance, 8*n); err != nil {
-			return err
-		}
-		if st != nil {
-			st.DeviceToHost += 2
-			st.BytesDtoH += int64(2 * 8 * n)
-		}
-		k.bn.update(m, va, v.p*v.t)
+		k.bn.countBatch()
 	}
 	return f(cv, mean, rstd)
 }

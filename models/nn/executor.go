@@ -19,9 +19,10 @@ import (
 // without a device kernel yet, by name), and the copies between host and
 // device memory with their bytes.
 //
-// The copies include BatchNorm's running statistics: a training BatchNorm
-// copies its batch mean and variance to the host (2 copies of C float64
-// each) to update them, an eval-mode one uploads them. PeakBytes is the
+// BatchNorm's running statistics live on the device: uploaded at their
+// first use (2 copies of C float64 values), updated there by each training
+// pass and read there in eval mode, downloaded only by SyncResident; a
+// step makes no copies for them. PeakBytes is the
 // most device memory in use at once during the runs (the device's, all
 // holders: parameters, node values, the optimiser's moments, temporaries),
 // and DeviceAllocs the allocations that reached the driver (the caching
@@ -81,6 +82,8 @@ type Executor struct {
 	gathers map[*gatherOp]*cuda.GatherIndex
 	scr     cuda.Ptr
 	scrLen  int
+
+	bn bnResident // BatchNorm running statistics, resident on the device
 }
 
 // NewExecutor prepares to run the nodes that roots depend on, on d (a
@@ -107,6 +110,7 @@ func NewExecutor(d *Device, resident gorgonia.Nodes, roots ...*gorgonia.Node) (*
 		host: map[*gorgonia.Node]*tensor.Dense{}, stats: ExecStats{Fallbacks: map[string]int{}},
 		masks: map[*attnSoftmaxOp]cuda.AttnMask{}, gathers: map[*gatherOp]*cuda.GatherIndex{},
 		last: map[*gorgonia.Node]int{}, keep: map[*gorgonia.Node]bool{}}
+	e.bn = bnResident{d: d, st: &e.stats}
 	for _, n := range roots {
 		e.keep[n] = true
 	}
@@ -167,6 +171,7 @@ func (e *Executor) Close() error {
 	}
 	keep(e.dev.dev.Free(e.scr))
 	e.scr, e.scrLen = 0, 0
+	keep(e.bn.free())
 	return first
 }
 
@@ -313,9 +318,13 @@ func (e *Executor) download(n *gorgonia.Node) (*tensor.Dense, error) {
 // The tensor is the executor's, overwritten by the next Value of n.
 func (e *Executor) Value(n *gorgonia.Node) (*tensor.Dense, error) { return e.download(n) }
 
-// SyncResident copies every resident node back into its host value (for a
-// checkpoint or the CPU engine).
+// SyncResident copies every resident node back into its host value, and
+// every BatchNorm's running statistics (resident on the device since their
+// first use) into its BatchNormStats, for a checkpoint or the CPU engine.
 func (e *Executor) SyncResident() error {
+	if err := e.bn.sync(); err != nil {
+		return err
+	}
 	for n := range e.resident {
 		if !e.uploaded[n] {
 			continue
@@ -457,7 +466,7 @@ func (e *Executor) deviceOp(gop gorgonia.Op, out devTensor, in []devTensor) erro
 	kn := e.dev.kern
 	switch o := gop.(type) {
 	case *op:
-		return e.dev.deviceForwardCounted(o.k, out, in, &e.stats)
+		return e.dev.deviceForwardWith(o.k, out, in, &e.bn)
 	case *reduceOp:
 		scale := 1.0
 		if o.mean && in[0].size() > 0 {

@@ -346,10 +346,13 @@ func TestExecutorMemory(t *testing.T) {
 	}
 }
 
-// TestExecutorBatchNormCopies: a training BatchNorm's running statistics
-// are updated on the host from copies of the batch mean and variance, and
-// ExecStats counts those copies (2 of C float64 values); in eval mode the
-// running statistics are uploaded (2 copies) instead. Both match the CPU.
+// TestExecutorBatchNormCopies: BatchNorm's running statistics stay on the
+// device. They go up once (2 copies of C float64 values) at the first run;
+// later training steps update them in place and eval-mode runs read them
+// there, with no copies (only the batch goes up); SyncResident brings them
+// down (2 copies). After the same training steps the synced statistics are
+// the CPU engine's, and eval mode's output is the CPU's, on the executor
+// that trained and on a fresh one that uploads the synced statistics.
 func TestExecutorBatchNormCopies(t *testing.T) {
 	d, err := openDevice("emulated")
 	if err != nil {
@@ -357,56 +360,117 @@ func TestExecutorBatchNormCopies(t *testing.T) {
 	}
 	defer d.close()
 	r := rand.New(rand.NewSource(25))
-	const c = 3
-	for _, training := range []bool{true, false} {
-		cpu, dev := NewBatchNormStats(c), NewBatchNormStats(c)
-		cpu.Training, dev.Training = training, training
-		xv := f32Tensor(r, 2, c, 3, 4, 5)
-		build := func(stats *BatchNormStats) (*gorgonia.Node, *gorgonia.Node) {
-			g := gorgonia.NewGraph()
-			x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(2, c, 3, 4, 5), gorgonia.WithName("x"), gorgonia.WithValue(xv))
-			y, err := BatchNorm3d(x, nil, nil, stats, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return x, y
+	const c, steps = 3, 4
+	xs := make([]*tensor.Dense, steps+1)
+	for i := range xs {
+		xs[i] = f32Tensor(r, 2, c, 3, 4, 5)
+	}
+	build := func(stats *BatchNormStats) (*gorgonia.Node, *gorgonia.Node) {
+		g := gorgonia.NewGraph()
+		x := gorgonia.NewTensor(g, tensor.Float32, 5, gorgonia.WithShape(2, c, 3, 4, 5), gorgonia.WithName("x"), gorgonia.WithValue(xs[0].Clone()))
+		y, err := BatchNorm3d(x, nil, nil, stats, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		_, yc := build(cpu)
-		m := gorgonia.NewTapeMachine(yc.Graph())
+		return x, y
+	}
+	cpu, dev := NewBatchNormStats(c), NewBatchNormStats(c)
+	xc, yc := build(cpu)
+	m := gorgonia.NewTapeMachine(yc.Graph())
+	defer m.Close()
+	xd, yd := build(dev)
+	e, err := NewExecutor(d, nil, yd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	run := func(i int, what string) *tensor.Dense {
+		t.Helper()
+		if err := gorgonia.Let(xc, xs[i].Clone()); err != nil {
+			t.Fatal(err)
+		}
+		m.Reset()
 		if err := m.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		want := yc.Value().(*tensor.Dense).Clone().(*tensor.Dense)
-		m.Close()
-		_, yd := build(dev)
-		e, err := NewExecutor(d, nil, yd)
-		if err != nil {
+		if err := gorgonia.Let(xd, xs[i].Clone()); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		st := e.Stats()
 		got, err := e.Value(yd)
 		if err != nil {
 			t.Fatal(err)
 		}
-		compareF32(t, fmt.Sprintf("training=%v", training), got, want, 1e-5)
-		for i := range cpu.Mean {
-			if diff(cpu.Mean[i], dev.Mean[i]) > 1e-9 || diff(cpu.Var[i], dev.Var[i]) > 1e-9 {
-				t.Errorf("training=%v: running statistics %v %v, CPU %v %v", training, dev.Mean, dev.Var, cpu.Mean, cpu.Var)
-				break
+		compareF32(t, what, got, yc.Value().(*tensor.Dense), 1e-5)
+		return got
+	}
+	sameStats := func(what string, a, b *BatchNormStats) {
+		t.Helper()
+		for i := range a.Mean {
+			if diff(a.Mean[i], b.Mean[i]) > 1e-9 || diff(a.Var[i], b.Var[i]) > 1e-9 {
+				t.Errorf("%s: running statistics %v %v, CPU %v %v", what, b.Mean, b.Var, a.Mean, a.Var)
+				return
 			}
 		}
-		// The batch went up once; then the statistics: down in training
-		// (and y by Value), up in eval mode.
-		wantDown, wantUp := 1+2, 1
-		if !training {
-			wantDown, wantUp = 1, 1+2
+		if a.Batches != b.Batches {
+			t.Errorf("%s: %d batches tracked, CPU %d", what, b.Batches, a.Batches)
 		}
-		if st.DeviceToHost+1 != wantDown || st.HostToDevice != wantUp || (training && st.BytesDtoH != 2*8*c) {
-			t.Errorf("training=%v: %v; want %d uploads and %d downloads (the statistics: %d B each way)", training, st, wantUp, wantDown-1, 2*8*c)
+	}
+	// The first step uploads the statistics with the batch.
+	run(0, "training step 0")
+	if st := e.Stats(); st.HostToDevice != 1+2 || st.BytesHtoD != int64(4*xs[0].Size()+2*8*c) || st.DeviceToHost != 1 {
+		t.Errorf("first step: %v; want the batch and the 2 statistics up, y down", st)
+	}
+	for i := 1; i < steps; i++ {
+		e.ResetStats()
+		run(i, fmt.Sprintf("training step %d", i))
+		if st := e.Stats(); st.HostToDevice != 1 || st.DeviceToHost != 1 {
+			t.Errorf("training step %d: %v; want only the batch up and y down", i, st)
 		}
-		e.Close()
+	}
+	if cpu.Mean[0] == 0 || cpu.Var[0] == 1 {
+		t.Fatalf("CPU running statistics %v %v not updated", cpu.Mean, cpu.Var)
+	}
+	if dev.Mean[0] != 0 || dev.Var[0] != 1 {
+		t.Errorf("host running statistics %v %v changed before SyncResident", dev.Mean, dev.Var)
+	}
+	e.ResetStats()
+	if err := e.SyncResident(); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Stats(); st.DeviceToHost != 2 || st.BytesDtoH != 2*8*c || st.HostToDevice != 0 {
+		t.Errorf("SyncResident: %v; want the 2 statistics down", st)
+	}
+	sameStats(fmt.Sprintf("after %d steps", steps), cpu, dev)
+
+	// Eval mode reads the resident statistics: no copies for them.
+	cpu.Training, dev.Training = false, false
+	e.ResetStats()
+	want := run(steps, "eval mode").Clone().(*tensor.Dense)
+	if st := e.Stats(); st.HostToDevice != 1 || st.DeviceToHost != 1 {
+		t.Errorf("eval mode: %v; want only the batch up and y down", st)
+	}
+	// A fresh executor (a loaded checkpoint) uploads the host statistics.
+	_, y2 := build(dev)
+	e2, err := NewExecutor(d, nil, y2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if err := gorgonia.Let(y2.Graph().ByName("x")[0], xs[steps].Clone()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e2.Value(y2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareF32(t, "eval mode, fresh executor", got, want, 0)
+	if st := e2.Stats(); st.HostToDevice != 1+2 {
+		t.Errorf("fresh executor: %v; want the batch and the 2 statistics up", st)
 	}
 }

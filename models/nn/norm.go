@@ -319,15 +319,31 @@ func NewBatchNormStats(c int) *BatchNormStats {
 func (s *BatchNormStats) update(mean, variance []float64, count int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unbias := 1.0
-	if count > 1 {
-		unbias = float64(count) / float64(count-1)
-	}
+	unbias := unbiasFor(count)
+	// The explicit conversions round each product (no fused multiply-add),
+	// as the device's ub_bn_running does.
 	for c := range s.Mean {
-		s.Mean[c] = (1-s.Momentum)*s.Mean[c] + s.Momentum*mean[c]
-		s.Var[c] = (1-s.Momentum)*s.Var[c] + s.Momentum*variance[c]*unbias
+		s.Mean[c] = float64((1-s.Momentum)*s.Mean[c]) + float64(s.Momentum*mean[c])
+		s.Var[c] = float64((1-s.Momentum)*s.Var[c]) + float64(s.Momentum*variance[c]*unbias)
 	}
 	s.Batches++
+}
+
+// countBatch counts a training forward pass whose statistics were updated
+// elsewhere (on a device).
+func (s *BatchNormStats) countBatch() {
+	s.mu.Lock()
+	s.Batches++
+	s.mu.Unlock()
+}
+
+// unbiasFor is Bessel's correction count/(count-1) for a variance over
+// count values (1 for a single value).
+func unbiasFor(count int) float64 {
+	if count > 1 {
+		return float64(count) / float64(count-1)
+	}
+	return 1
 }
 
 // InstanceNorm3d normalises each channel of each sample of x (N, C, D, H, W)
