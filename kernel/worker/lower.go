@@ -3,7 +3,6 @@ package worker
 import (
 	"fmt"
 	"go/ast"
-	"go/constant"
 	"go/token"
 	"go/types"
 	"reflect"
@@ -62,46 +61,14 @@ func (s *session) passLowerFmt(u *cellUnit) error {
 	var edits []edit
 	ast.Inspect(c.file, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
-		if !ok || call.Ellipsis.IsValid() {
-			return true
-		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
 		if !ok {
 			return true
 		}
-		fn, ok := c.info.Uses[sel.Sel].(*types.Func)
-		if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "fmt" {
+		operands, ok := fmtOperands(c.info, call)
+		if !ok {
 			return true
 		}
-		args := call.Args
-		var verbs []rune
-		switch fn.Name() {
-		case "Print", "Println", "Sprint", "Sprintln":
-		case "Fprint", "Fprintln":
-			args = args[min(1, len(args)):]
-		case "Printf", "Sprintf", "Errorf", "Fprintf":
-			if fn.Name() == "Fprintf" {
-				args = args[min(1, len(args)):]
-			}
-			if len(args) == 0 {
-				return true
-			}
-			tv := c.info.Types[args[0]]
-			if tv.Value == nil || tv.Value.Kind() != constant.String {
-				return true
-			}
-			var ok bool
-			if verbs, ok = formatVerbs(constant.StringVal(tv.Value)); !ok {
-				return true
-			}
-			args = args[1:]
-		default:
-			return true
-		}
-		for i, a := range args {
-			if verbs != nil && (i >= len(verbs) || !strings.ContainsRune("vsqxX", verbs[i])) {
-				continue
-			}
+		for _, a := range operands {
 			conv := methodConversion(c.info.Types[a].Type)
 			if conv == "" {
 				continue

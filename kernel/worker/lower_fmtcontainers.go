@@ -2,9 +2,7 @@ package worker
 
 import (
 	"go/ast"
-	"go/constant"
 	"go/types"
-	"strings"
 )
 
 // passLowerFmtContainers extends lower-fmt-methods to slices, arrays and
@@ -23,45 +21,14 @@ func (s *session) passLowerFmtContainers(u *cellUnit) error {
 	info := l.c.info
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
-		if !ok || call.Ellipsis.IsValid() || !l.inCell(call) {
+		if !ok || !l.inCell(call) {
 			return true
 		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
+		operands, ok := fmtOperands(info, call)
 		if !ok {
 			return true
 		}
-		fn, ok := info.Uses[sel.Sel].(*types.Func)
-		if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "fmt" {
-			return true
-		}
-		args := call.Args
-		var verbs []rune
-		switch fn.Name() {
-		case "Print", "Println", "Sprint", "Sprintln":
-		case "Fprint", "Fprintln":
-			args = args[min(1, len(args)):]
-		case "Printf", "Sprintf", "Errorf", "Fprintf":
-			if fn.Name() == "Fprintf" {
-				args = args[min(1, len(args)):]
-			}
-			if len(args) == 0 {
-				return true
-			}
-			tv := info.Types[args[0]]
-			if tv.Value == nil || tv.Value.Kind() != constant.String {
-				return true
-			}
-			if verbs, ok = formatVerbs(constant.StringVal(tv.Value)); !ok {
-				return true
-			}
-			args = args[1:]
-		default:
-			return true
-		}
-		for i, a := range args {
-			if verbs != nil && (i >= len(verbs) || !strings.ContainsRune("vsqxX", verbs[i])) {
-				continue
-			}
+		for _, a := range operands {
 			if lit, ok := l.containerProxy(info.Types[a].Type); ok {
 				l.insert(a.Pos(), lit+"(")
 				l.insert(a.End(), ")")

@@ -3,9 +3,11 @@ package worker
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"strconv"
+	"strings"
 )
 
 // lowerer is what the Go 1.26 lowering passes (lower_*.go) share: the
@@ -122,4 +124,55 @@ func inCellBody(stack []ast.Node) bool {
 		}
 	}
 	return false
+}
+
+// fmtOperands returns the operands that fmt prints with its value
+// formatting (%v, %s, %q, %x, %X or a Print/Println operand) when call is
+// a call of fmt's Print, Sprint, Fprint, Errorf or their ln/f forms with a
+// constant format; ok is false for any other call. The lowering passes
+// that change how fmt sees a cell type (lower-fmt-methods,
+// lower-fmt-containers) rewrite these operands.
+func fmtOperands(info *types.Info, call *ast.CallExpr) (operands []ast.Expr, ok bool) {
+	if call.Ellipsis.IsValid() {
+		return nil, false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return nil, false
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "fmt" {
+		return nil, false
+	}
+	args := call.Args
+	var verbs []rune
+	switch fn.Name() {
+	case "Print", "Println", "Sprint", "Sprintln":
+	case "Fprint", "Fprintln":
+		args = args[min(1, len(args)):]
+	case "Printf", "Sprintf", "Errorf", "Fprintf":
+		if fn.Name() == "Fprintf" {
+			args = args[min(1, len(args)):]
+		}
+		if len(args) == 0 {
+			return nil, false
+		}
+		tv := info.Types[args[0]]
+		if tv.Value == nil || tv.Value.Kind() != constant.String {
+			return nil, false
+		}
+		if verbs, ok = formatVerbs(constant.StringVal(tv.Value)); !ok {
+			return nil, false
+		}
+		args = args[1:]
+	default:
+		return nil, false
+	}
+	for i, a := range args {
+		if verbs != nil && (i >= len(verbs) || !strings.ContainsRune("vsqxX", verbs[i])) {
+			continue
+		}
+		operands = append(operands, a)
+	}
+	return operands, true
 }
