@@ -93,7 +93,10 @@ func ArchitectureOf(s *models.Summary) (*Diagram, error) {
 			if ch > 0 {
 				b.Channels = ch
 			}
-			if b.Level < 0 {
+			if level >= 0 {
+				// A block sits where its output goes: Trans-Unet's
+				// attention embeds a skip into 8³ tokens first and
+				// returns to the skip's scale last.
 				b.Level = level
 			}
 			b.Params += l.NumParams()

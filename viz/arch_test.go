@@ -59,6 +59,18 @@ func TestArchitecture(t *testing.T) {
 					t.Errorf("%s: %d, want %d\n%s", name, got[i], want[i], d)
 				}
 			}
+			// Each skip block sits at its own skip's level (Trans-Unet's
+			// attention embeds into tokens first: not at the tokens' level).
+			levelOf := map[int]string{}
+			for _, b := range d.Blocks {
+				if b.Side != viz.SideSkip {
+					continue
+				}
+				if other, ok := levelOf[b.Level]; ok {
+					t.Errorf("skip blocks %s and %s both at level %d\n%s", other, b.Name, b.Level, d)
+				}
+				levelOf[b.Level] = b.Name
+			}
 			text := d.String()
 			if prev, ok := seen[text]; ok {
 				t.Errorf("draws as %s does", prev)
