@@ -243,7 +243,8 @@ func (d *Diagram) SVG() string {
 	width := colX[SideDecoder] + max(widest[SideDecoder], 1)*(boxW+gapX) + left
 	height := top + d.Levels*rowH + 30
 	var sb strings.Builder
-	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="10">`, width, height)
+	// The viewBox lets a narrower output area scale the drawing down.
+	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %[1]d %[2]d" font-family="sans-serif" font-size="10">`, width, height)
 	sb.WriteString(`<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#444"/></marker></defs>`)
 	fmt.Fprintf(&sb, `<text x="%d" y="18" font-size="13" font-weight="bold">%s</text>`, left, html.EscapeString(d.Title))
 	y := func(lv int) int { return top + lv*rowH }
