@@ -313,7 +313,14 @@ func (d *Diagram) SVG() string {
 	return sb.String()
 }
 
-// Render returns the diagram as SVG with the text outline.
+// Render returns the diagram as SVG with the text outline, and as HTML
+// holding the same SVG scaled to the output's width where it is wider
+// (front ends draw an image/svg+xml at its own size).
 func (d *Diagram) Render() display.Bundle {
-	return display.Bundle{display.MIMESVG: d.SVG(), display.MIMEText: d.String()}
+	svg := d.SVG()
+	return display.Bundle{
+		display.MIMEHTML: strings.Replace(svg, "<svg ", `<svg style="max-width:100%;height:auto" `, 1),
+		display.MIMESVG:  svg,
+		display.MIMEText: d.String(),
+	}
 }
