@@ -417,16 +417,7 @@ func SplitBuffers(state map[string]any) (map[string]any, [][]any, [][]byte) {
 func splitMap(m map[string]any, path []any, paths *[][]any, bufs *[][]byte) map[string]any {
 	out := make(map[string]any, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		p := append(slices.Clip(path), k)
-		switch v := m[k].(type) {
-		case []byte:
-			*paths = append(*paths, p)
-			*bufs = append(*bufs, v)
-		case map[string]any:
-			out[k] = splitMap(v, p, paths, bufs)
-		case []any:
-			out[k] = splitList(v, p, paths, bufs)
-		default:
+		if v, keep := splitValue(m[k], append(slices.Clip(path), k), paths, bufs); keep {
 			out[k] = v
 		}
 	}
@@ -436,20 +427,28 @@ func splitMap(m map[string]any, path []any, paths *[][]any, bufs *[][]byte) map[
 func splitList(l []any, path []any, paths *[][]any, bufs *[][]byte) []any {
 	out := make([]any, len(l))
 	for i, e := range l {
-		p := append(slices.Clip(path), i)
-		switch v := e.(type) {
-		case []byte:
-			*paths = append(*paths, p)
-			*bufs = append(*bufs, v)
-		case map[string]any:
-			out[i] = splitMap(v, p, paths, bufs)
-		case []any:
-			out[i] = splitList(v, p, paths, bufs)
-		default:
+		if v, keep := splitValue(e, append(slices.Clip(path), i), paths, bufs); keep {
 			out[i] = v
 		}
 	}
 	return out
+}
+
+// splitValue is one value of splitMap or splitList at path p: a []byte
+// goes to bufs (its path to paths) and is left out (keep false); maps and
+// lists are split in turn; anything else stays as it is.
+func splitValue(v any, p []any, paths *[][]any, bufs *[][]byte) (out any, keep bool) {
+	switch v := v.(type) {
+	case []byte:
+		*paths = append(*paths, p)
+		*bufs = append(*bufs, v)
+		return nil, false
+	case map[string]any:
+		return splitMap(v, p, paths, bufs), true
+	case []any:
+		return splitList(v, p, paths, bufs), true
+	}
+	return v, true
 }
 
 // PutBuffers puts buffers back into state at paths, the inverse of
