@@ -3,6 +3,7 @@ package viz_test
 import (
 	"math"
 
+	"github.com/unetlab/unetlab/paper"
 	"github.com/unetlab/unetlab/stats"
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
@@ -74,30 +75,13 @@ func fixtureRuns() []*train.Run {
 	}
 	return runs
 }
+
+// paperTable2 is the paper's Table 2 (package paper's transcription) under
+// the title the golden figures were drawn with.
 func paperTable2() *stats.ScoreTable {
-	return &stats.ScoreTable{
-		Title:  "Test Dice on the Medical Segmentation Decathlon",
-		Models: []string{"U-net", "Swin-UNETR", "Conv-Skip"},
-		Rows: []stats.ScoreRow{
-			{Task: "BrainTumour", Label: "L1", Scores: []float64{0.643, 0.627, 0.652}},
-			{Task: "BrainTumour", Label: "L2", Scores: []float64{0.432, 0.398, 0.436}},
-			{Task: "BrainTumour", Label: "L3", Scores: []float64{0.665, 0.628, 0.655}},
-			{Task: "Heart", Label: "L1", Scores: []float64{0.837, 0.819, 0.810}},
-			{Task: "Liver", Label: "L1", Scores: []float64{0.939, 0.929, 0.938}},
-			{Task: "Liver", Label: "L2", Scores: []float64{0.522, 0.376, 0.498}},
-			{Task: "Hippocampus", Label: "L1", Scores: []float64{0.873, 0.870, 0.885}},
-			{Task: "Hippocampus", Label: "L2", Scores: []float64{0.881, 0.873, 0.884}},
-			{Task: "Prostate", Label: "L1", Scores: []float64{0.630, 0.508, 0.621}},
-			{Task: "Prostate", Label: "L2", Scores: []float64{0.850, 0.797, 0.851}},
-			{Task: "Lung", Label: "L1", Scores: []float64{0.465, 0.275, 0.427}},
-			{Task: "Pancreas", Label: "L1", Scores: []float64{0.618, 0.501, 0.674}},
-			{Task: "Pancreas", Label: "L2", Scores: []float64{0.083, 0.088, 0.236}},
-			{Task: "HepaticVessel", Label: "L1", Scores: []float64{0.457, 0.423, 0.407}},
-			{Task: "HepaticVessel", Label: "L2", Scores: []float64{0.376, 0.310, 0.452}},
-			{Task: "Spleen", Label: "L1", Scores: []float64{0.757, 0.877, 0.913}},
-			{Task: "Colon", Label: "L1", Scores: []float64{0.209, 0.044, 0.121}},
-		},
-	}
+	t := paper.Table2()
+	t.Title = "Test Dice on the Medical Segmentation Decathlon"
+	return t
 }
 
 // fixtureCompute is an illustrative Figure 8: Dice from Table 1, compute

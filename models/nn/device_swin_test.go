@@ -48,20 +48,8 @@ func checkExecutorGraph(t *testing.T, r *rand.Rand, tol float64, build func(g *g
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(params...))
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	wantY := y.Value().(*tensor.Dense).Clone().(*tensor.Dense)
-	var wantG []*tensor.Dense
-	for _, p := range params {
-		gv, err := p.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantG = append(wantG, gv.(*tensor.Dense).Clone().(*tensor.Dense))
-	}
-	m.Close()
+	var wantY *tensor.Dense
+	wantG := tapeReference(t, g, params, func() { wantY = y.Value().(*tensor.Dense).Clone().(*tensor.Dense) })
 	e, err := NewExecutor(d, params, append(gorgonia.Nodes{y, loss}, grads...)...)
 	if err != nil {
 		t.Fatal(err)

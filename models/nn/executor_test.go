@@ -53,6 +53,31 @@ func execNet(t *testing.T, r *rand.Rand, affine bool) (x *gorgonia.Node, params 
 	return x, params, loss, grads
 }
 
+// tapeReference runs g once on gorgonia's TapeMachine with the gradients
+// of params bound, calls read (when not nil) while the machine's values are
+// live, and returns a copy of each param's gradient: the reference an
+// Executor's run is compared with.
+func tapeReference(t *testing.T, g *gorgonia.ExprGraph, params gorgonia.Nodes, read func()) []*tensor.Dense {
+	t.Helper()
+	m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(params...))
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if read != nil {
+		read()
+	}
+	grads := make([]*tensor.Dense, len(params))
+	for i, p := range params {
+		gv, err := p.Grad()
+		if err != nil {
+			t.Fatalf("gradient of %s: %v", p.Name(), err)
+		}
+		grads[i] = gv.(*tensor.Dense).Clone().(*tensor.Dense)
+	}
+	return grads
+}
+
 // TestExecutorTrainingStep runs the forward and backward pass of execNet
 // with a TapeMachine and with the Executor on the emulated device, twice
 // (the second run must upload only the batch), and compares the loss and
@@ -71,20 +96,8 @@ func TestExecutorTrainingStep(t *testing.T) {
 		if err := gorgonia.Let(x, xv); err != nil {
 			t.Fatal(err)
 		}
-		m := gorgonia.NewTapeMachine(x.Graph(), gorgonia.BindDualValues(params...))
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		wantLoss := loss.Value().Data().(float32)
-		var wantGrads []*tensor.Dense
-		for _, p := range params {
-			gv, err := p.Grad()
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantGrads = append(wantGrads, gv.(*tensor.Dense).Clone().(*tensor.Dense))
-		}
-		m.Close()
+		var wantLoss float32
+		wantGrads := tapeReference(t, x.Graph(), params, func() { wantLoss = loss.Value().Data().(float32) })
 
 		e, err := NewExecutor(d, params, append(gorgonia.Nodes{loss}, grads...)...)
 		if err != nil {
@@ -235,17 +248,8 @@ func TestExecutorAttentionSoftmax(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(params...))
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		wantY := y.Value().(*tensor.Dense).Clone().(*tensor.Dense)
-		var wantG []*tensor.Dense
-		for _, p := range params {
-			gv, _ := p.Grad()
-			wantG = append(wantG, gv.(*tensor.Dense).Clone().(*tensor.Dense))
-		}
-		m.Close()
+		var wantY *tensor.Dense
+		wantG := tapeReference(t, g, params, func() { wantY = y.Value().(*tensor.Dense).Clone().(*tensor.Dense) })
 		e, err := NewExecutor(d, params, append(gorgonia.Nodes{y, loss}, grads...)...)
 		if err != nil {
 			t.Fatal(err)
