@@ -11,9 +11,12 @@ Extra lines, no goal:
   first     time from launching to the execute_reply of the first `1+1`
             (includes whatever the kernel starts lazily, e.g. a worker);
   reply     `1+1`'s execute_request to its execute_reply;
-  wire      `1+1`'s execute_request to the arrival of its idle status,
-            before the client decodes it: the kernel's share of the round
-            trip, without the client's decoding of the messages.
+  idle arrives
+            `1+1`'s execute_request to the client's taking in the frames
+            of its idle status, before decoding them: closer to the
+            kernel's share of the round trip (the client takes in what has
+            arrived whenever it polls, so decoding earlier messages can
+            still delay it).
 It prints a table with the ratios unetlab / ipykernel and the verdicts.
 
 Both kernels see the user's usual environment (ipykernel its ~/.ipython);
