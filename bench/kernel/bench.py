@@ -267,7 +267,7 @@ def main():
             fig.update(goal=GOAL, met=met)
             verdict = f"<= {GOAL:.2f}: {'met' if met else 'NOT MET'}"
         figures[label] = fig
-        print(f"{label:<30} {how:<14} {a*1000:>9.2f}ms {b*1000:>9.2f}ms {b/a:>7.2f}  {verdict}")
+        print(f"{label:<30} {how:<14} {a*1000:>9.2f}ms {b*1000:>9.2f}ms {b/a:>7.3f}  {verdict}")
     print(f"goals (ratio <= {GOAL:.2f} for launch -> kernel_info_reply and execute 1+1 -> status idle): "
           f"{'met' if met_all else 'NOT MET'}")
     print("(idle arrives: the idle's frames received, not yet decoded; the other round trips include the client's decoding)")
