@@ -13,10 +13,11 @@ import (
 const username = "kernel"
 
 // handle serves one request from ch (shell or control) between a busy and
-// an idle status on iopub.
+// an idle status on iopub. On shell, the work a handler left for after the
+// idle status (k.afterIdle) runs once the idle is out.
 func (k *Kernel) handle(ch *channel, req *wire.Message) {
 	k.publish(req, "status", wire.Status{ExecutionState: "busy"})
-	defer k.publish(req, "status", wire.Status{ExecutionState: "idle"})
+	defer k.finish(ch, req)
 	typ := req.Header.MsgType
 	switch {
 	case typ == "kernel_info_request":
@@ -44,6 +45,21 @@ func (k *Kernel) handle(ch *channel, req *wire.Message) {
 	default:
 		k.log.Warn("unsupported request on the shell socket", "msg_type", typ)
 	}
+}
+
+// finish publishes req's idle status; on shell it then runs the work left
+// in k.afterIdle, in order.
+func (k *Kernel) finish(ch *channel, req *wire.Message) {
+	k.publish(req, "status", wire.Status{ExecutionState: "idle"})
+	if ch != k.socks.shell {
+		return
+	}
+	for len(k.afterIdle) > 0 {
+		f := k.afterIdle[0]
+		k.afterIdle = k.afterIdle[1:]
+		f()
+	}
+	k.afterIdle = nil
 }
 
 // reply sends the answer to req on the socket req came in on.

@@ -108,7 +108,9 @@ func (k *Kernel) handleExecute(ch *channel, req *wire.Message) {
 			ExecutionCount: count, Data: data, Metadata: map[string]any{}})
 	}
 	if storeHistory {
-		k.hist.add(count, c.Code, output)
+		if persist := k.hist.record(count, c.Code, output); persist != nil {
+			k.afterIdle = append(k.afterIdle, persist)
+		}
 	}
 	userExpr := res.UserExpressions
 	if userExpr == nil {

@@ -158,13 +158,36 @@ func (h *history) rewrite() {
 
 // add records cell line of this session and appends it to the file.
 func (h *history) add(line int, input, output string) {
+	if persist := h.record(line, input, output); persist != nil {
+		persist()
+	}
+}
+
+// record keeps cell line of this session in memory (history_request sees
+// it at once) and returns the function that appends it to the file, nil
+// when history is kept in memory only. The kernel calls that function
+// once the request's idle status is out: the append (a stat, an open, a
+// write, a close) then costs the front end no wait. Calls of the returned
+// functions must keep the order of the record calls.
+func (h *history) record(line int, input, output string) func() {
 	h.wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e := historyEntry{Session: h.session, Line: line, Input: input, Output: output}
 	h.entries = append(h.entries, e)
 	if h.path == "" {
-		return
+		return nil
+	}
+	return func() { h.appendFile(e) }
+}
+
+// appendFile appends e to the history file. The file is opened for each
+// entry: another kernel may have replaced it (see rewrite) meanwhile.
+func (h *history) appendFile(e historyEntry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.path == "" {
+		return // an earlier append failed
 	}
 	b, _ := json.Marshal(e)
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {

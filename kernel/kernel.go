@@ -92,6 +92,10 @@ type Kernel struct {
 
 	// count is the execution count; only the shell goroutine touches it.
 	count int
+	// afterIdle is work a shell request's handler leaves for after its
+	// idle status (appending to the history file), run by finish; only the
+	// shell goroutine touches it.
+	afterIdle []func()
 
 	mu      sync.Mutex
 	running *cellRun // the cell (or comm handler) now running, or nil

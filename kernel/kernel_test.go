@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -335,6 +336,13 @@ func TestHistoryRequests(t *testing.T) {
 	func() {
 		_, c, _ := startKernel(t, "tcp", nil, file)
 		c.execute("result old", nil)
+		// The cell goes to the file after its idle status, before the
+		// shell serves its next request: this reply means it is there.
+		c.reply(c.shell, c.send(c.shell, "kernel_info_request", map[string]any{}))
+		b, err := os.ReadFile(file)
+		if err != nil || !strings.Contains(string(b), `"input":"result old"`) {
+			t.Fatalf("history file after the cell: %q, %v", b, err)
+		}
 	}()
 	_, c, _ := startKernel(t, "tcp", nil, file)
 	c.execute("result a1", nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -20,8 +21,24 @@ import (
 // sends on it.
 type channel struct {
 	name string // "shell", "control", "iopub", "stdin", "hb"
-	sock zmq4.Socket
+	sock socket
 	mu   sync.Mutex
+}
+
+// socket is what the kernel uses of a socket: zmq4's, or the iopub
+// socket of pub.go.
+type socket interface {
+	SendMulti(zmq4.Msg) error
+	Addr() net.Addr
+	Close() error
+}
+
+// zmqSocket is a zmq4 socket that listens through the guarded transports.
+type zmqSocket interface {
+	socket
+	Listen(endpoint string) error
+	Recv() (zmq4.Msg, error)
+	Send(zmq4.Msg) error
 }
 
 // sockets holds the five sockets of a kernel.
@@ -42,7 +59,7 @@ func bind(ctx context.Context, conn *wire.ConnectionInfo, log *slog.Logger) (*so
 	s := &sockets{
 		shell:   &channel{name: "shell", sock: zmq4.NewRouter(ctx, opts...)},
 		control: &channel{name: "control", sock: zmq4.NewRouter(ctx, opts...)},
-		iopub:   &channel{name: "iopub", sock: zmq4.NewPub(ctx, opts...)},
+		iopub:   &channel{name: "iopub"}, // bound below (pub.go)
 		stdin:   &channel{name: "stdin", sock: zmq4.NewRouter(ctx, opts...)},
 		hb:      &channel{name: "hb", sock: zmq4.NewRep(ctx, opts...)},
 	}
@@ -57,7 +74,16 @@ func bind(ctx context.Context, conn *wire.ConnectionInfo, log *slog.Logger) (*so
 			removeStaleSocket(path)
 			s.paths = append(s.paths, path)
 		}
-		if err := ch.sock.Listen("unetlab-" + ep); err != nil {
+		var err error
+		if ch == s.iopub {
+			var pub *pubSocket
+			if pub, err = listenPub(ep, log); err == nil {
+				ch.sock = pub
+			}
+		} else {
+			err = ch.sock.(zmqSocket).Listen("unetlab-" + ep)
+		}
+		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("kernel: binding the %s socket to %s: %w", ch.name, ep, err)
 		}
@@ -90,7 +116,7 @@ func removeStaleSocket(path string) {
 
 func (s *sockets) close() {
 	for _, ch := range s.all() {
-		if ch != nil {
+		if ch != nil && ch.sock != nil {
 			ch.sock.Close()
 		}
 	}
@@ -121,7 +147,7 @@ func (k *Kernel) send(ch *channel, m *wire.Message) error {
 // correctly signed one to deliver. Bad messages are logged and dropped.
 func (k *Kernel) receive(ctx context.Context, ch *channel, deliver func(*wire.Message)) {
 	for {
-		zm, err := ch.sock.Recv()
+		zm, err := ch.sock.(zmqSocket).Recv()
 		if ctx.Err() != nil {
 			return
 		}
@@ -149,7 +175,8 @@ func (k *Kernel) receive(ctx context.Context, ch *channel, deliver func(*wire.Me
 // heartbeat echoes every ping on the hb socket.
 func (k *Kernel) heartbeat(ctx context.Context) {
 	for {
-		m, err := k.socks.hb.sock.Recv()
+		hb := k.socks.hb.sock.(zmqSocket)
+		m, err := hb.Recv()
 		if ctx.Err() != nil {
 			return
 		}
@@ -157,7 +184,7 @@ func (k *Kernel) heartbeat(ctx context.Context) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if err := k.socks.hb.sock.Send(m); err != nil && ctx.Err() == nil {
+		if err := hb.Send(m); err != nil && ctx.Err() == nil {
 			k.log.Warn("heartbeat echo failed", "err", err)
 		}
 	}

@@ -1,20 +1,33 @@
 """Kernel latency, unetlab against ipykernel, side by side in one run.
 
-Measures, for each kernel:
+The two goals (issue 13: each at most 0.3 x ipykernel's, in the same run):
   startup   time from launching the process to the kernel_info_reply
             (median over --starts launches, alternating the two kernels);
+  idle      round trip of `1+1`: from sending its execute_request to
+            having the iopub status idle that closes it (median of --n
+            after --warmup, the two kernels running side by side and
+            served in turns).
+Extra lines, no goal:
   first     time from launching to the execute_reply of the first `1+1`
             (includes whatever the kernel starts lazily, e.g. a worker);
-  rtt       round trip of execute_request `1+1` to its execute_reply
-            (median of --n after --warmup, the two kernels running side by
-            side and served in turns), and to the iopub status idle that
-            closes it.
-and prints a table with the ratios unetlab / ipykernel (goal: <= 0.3).
+  reply     `1+1`'s execute_request to its execute_reply;
+  idle arrives
+            `1+1`'s execute_request to the client's taking in the frames
+            of its idle status, before decoding them: closer to the
+            kernel's share of the round trip (the client takes in what has
+            arrived whenever it polls, so decoding earlier messages can
+            still delay it).
+It prints a table with the ratios unetlab / ipykernel and the verdicts.
 
 Both kernels see the user's usual environment (ipykernel its ~/.ipython);
 the machine's load shows in both columns alike, since launches alternate.
 The client is lean on purpose (raw pyzmq sockets, jupyter_client's Session
-for signing) so its own overhead weighs little against either kernel.
+for signing and decoding) so its own overhead weighs little against either
+kernel. It reads shell and iopub as messages arrive, as a front end does
+(JupyterLab handles each message on arrival; jupyter_client's
+execute_interactive reads iopub as it comes, then the reply), and decodes
+each one with Session.deserialize (HMAC check, JSON, dates: 0.1 to 0.4 ms a
+message on a 2-core machine, a fixed cost per message for both kernels).
 
 Run with Debian's python, which has ipykernel and jupyter_client:
   /usr/bin/python3 bench/kernel/bench.py --bin bin/unetlab
@@ -33,6 +46,11 @@ import uuid
 import zmq
 from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session
+
+
+# GOAL is the largest ratio unetlab / ipykernel the issue accepts for the
+# startup and for the round trip to the status idle.
+GOAL = 0.30
 
 
 class Kernel:
@@ -80,12 +98,39 @@ class Kernel:
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg
 
-    def idle_of(self, msg_id, timeout=60):
-        while True:
-            msg = self.recv(self.iopub, timeout)
-            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                    and msg["content"]["execution_state"] == "idle"):
-                return msg
+    def round_trip(self, msg_id, t0, timeout=60):
+        """Reads shell and iopub in arrival order until the reply to msg_id
+        and its iopub status idle are in; returns the reply and the seconds
+        since t0 (a perf_counter reading) at which the reply was decoded, the
+        idle was decoded and the idle's frames had arrived."""
+        poller = zmq.Poller()
+        poller.register(self.shell, zmq.POLLIN)
+        poller.register(self.iopub, zmq.POLLIN)
+        reply = t_reply = t_idle = t_wire = None
+        while t_reply is None or t_idle is None:
+            ready = dict(poller.poll(timeout * 1000))
+            if not ready:
+                raise TimeoutError(f"{' '.join(self.argv[:2])}: no message within {timeout} s")
+            # Take in what has arrived, noting when, then decode it in turn.
+            arrived = []
+            for sock in ready:
+                while True:
+                    try:
+                        raw = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+                    except zmq.Again:
+                        break
+                    arrived.append((sock, raw, time.perf_counter() - t0))
+            for sock, raw, t_arrived in arrived:
+                _, frames = self.session.feed_identities(raw, copy=True)
+                msg = self.session.deserialize(frames, content=True, copy=True)
+                decoded = time.perf_counter() - t0
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if sock is self.shell:
+                    reply, t_reply = msg, decoded
+                elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    t_idle, t_wire = decoded, t_arrived
+        return reply, t_reply, t_idle, t_wire
 
     def execute(self, code):
         return self.request(self.shell, "execute_request",
@@ -129,8 +174,12 @@ def measure_startup(argv_for, workdir):
 
 def measure_rtt(argv_fors, workdir, n, warmup):
     """Runs the kernels side by side, alternating one `1+1` on each, and
-    returns per kernel the seconds from execute_request to execute_reply
-    and to the status idle."""
+    returns three dicts, kernel name -> seconds from sending the
+    execute_request to: the decoded execute_reply, the decoded iopub status
+    idle, and the arrival of that idle's frames (before decoding).
+
+    Messages are read from shell and iopub as they arrive and each is
+    decoded in full (see the module's doc)."""
     ks = {name: Kernel(argv_for, workdir) for name, argv_for in argv_fors.items()}
     try:
         for k in ks.values():
@@ -141,20 +190,19 @@ def measure_rtt(argv_fors, workdir, n, warmup):
         time.sleep(0.3)  # let iopub's subscription settle
         to_reply = {name: [] for name in ks}
         to_idle = {name: [] for name in ks}
+        to_wire = {name: [] for name in ks}
         for i in range(warmup + n):
             for name, k in ks.items():
                 t0 = time.perf_counter()
                 mid = k.execute("1+1")
-                rep = k.reply_to(k.shell, mid)
-                t1 = time.perf_counter()
-                k.idle_of(mid)
-                t2 = time.perf_counter()
+                rep, t_reply, t_idle, t_wire = k.round_trip(mid, t0)
                 if rep["content"]["status"] != "ok":
                     raise RuntimeError(f"{k.argv[0]}: 1+1 failed: {rep['content']}")
                 if i >= warmup:
-                    to_reply[name].append(t1 - t0)
-                    to_idle[name].append(t2 - t0)
-        return to_reply, to_idle
+                    to_reply[name].append(t_reply)
+                    to_idle[name].append(t_idle)
+                    to_wire[name].append(t_wire)
+        return to_reply, to_idle, to_wire
     finally:
         for k in ks.values():
             k.close()
@@ -192,23 +240,37 @@ def main():
                 a, b = measure_startup(argv_for, workdir)
                 startup[name].append(a)
                 first[name].append(b)
-        rtt, idle = measure_rtt(kernels, workdir, args.n, args.warmup)
+        reply, idle, wire = measure_rtt(kernels, workdir, args.n, args.warmup)
 
     med = statistics.median
-    rows = [
+    goals = [
         ("launch -> kernel_info_reply", f"median of {args.starts}", startup),
-        ("launch -> first 1+1 reply", f"median of {args.starts}", first),
-        ("execute 1+1 -> execute_reply", f"median of {args.n}", rtt),
         ("execute 1+1 -> status idle", f"median of {args.n}", idle),
     ]
-    print(f"kernel latency, {os.cpu_count()} CPUs; {env_note}")
-    print(f"{'measure':<30} {'':<14} {'ipykernel':>11} {'unetlab':>11} {'ratio':>7}")
+    extras = [
+        ("launch -> first 1+1 reply", f"median of {args.starts}", first),
+        ("execute 1+1 -> execute_reply", f"median of {args.n}", reply),
+        ("execute 1+1 -> idle arrives", f"median of {args.n}", wire),
+    ]
+    load = os.getloadavg()
+    print(f"kernel latency, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {env_note}")
+    print(f"{'measure':<30} {'':<14} {'ipykernel':>11} {'unetlab':>11} {'ratio':>7}  goal")
     figures = {}
-    for label, how, data in rows:
+    met_all = True
+    for i, (label, how, data) in enumerate(goals + extras):
         a, b = med(data["ipykernel"]), med(data["unetlab"])
-        figures[label] = {"ipykernel_s": a, "unetlab_s": b, "ratio": b / a}
-        print(f"{label:<30} {how:<14} {a*1000:>9.2f}ms {b*1000:>9.2f}ms {b/a:>7.2f}")
-    print("goal: ratio <= 0.30 for launch -> kernel_info_reply and execute 1+1 -> execute_reply")
+        fig = {"ipykernel_s": a, "unetlab_s": b, "ratio": b / a}
+        verdict = ""
+        if i < len(goals):
+            met = b / a <= GOAL
+            met_all = met_all and met
+            fig.update(goal=GOAL, met=met)
+            verdict = f"<= {GOAL:.2f}: {'met' if met else 'NOT MET'}"
+        figures[label] = fig
+        print(f"{label:<30} {how:<14} {a*1000:>9.2f}ms {b*1000:>9.2f}ms {b/a:>7.3f}  {verdict}")
+    print(f"goals (ratio <= {GOAL:.2f} for launch -> kernel_info_reply and execute 1+1 -> status idle): "
+          f"{'met' if met_all else 'NOT MET'}")
+    print("(idle arrives: the idle's frames received, not yet decoded; the other round trips include the client's decoding)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)

@@ -66,6 +66,40 @@ type checkState struct {
 	opaque  map[string]bool // variables of unknown type
 	order   map[string]int  // last definition order of kept declaration names
 	counter int
+	parsed  parsedSession // the session file of the last check
+}
+
+// parsedSession is the session file as parsed for an earlier cell: its
+// text changes only when the declarations or variables do (or with the
+// names a cell redeclares), so a run of cells mostly parses it once. Its
+// positions start at sessionBase, past any of a cell's file set, so the
+// file joins each cell's file set as it is (token.FileSet.AddExistingFiles).
+type parsedSession struct {
+	src  string
+	file *ast.File
+	tf   *token.File
+}
+
+// sessionBase is where the positions of a cached session file start.
+const sessionBase = 1 << 30
+
+// sessionFile returns the parsed session file of text src, added to fset;
+// it parses src only when it differs from the text of the cached file.
+// The callers hold the session's mu.
+func (cs *checkState) sessionFile(fset *token.FileSet, src string) (*ast.File, error) {
+	c := &cs.parsed
+	if c.file == nil || c.src != src {
+		own := token.NewFileSet()
+		own.AddFile("", -1, sessionBase) // the cells' positions
+		f, err := parseFile(own, helperPrefix+"_session.go", src, parser.SkipObjectResolution)
+		if err != nil {
+			*c = parsedSession{}
+			return nil, err
+		}
+		*c = parsedSession{src: src, file: f, tf: own.File(f.FileStart)}
+	}
+	fset.AddExistingFiles(c.tf)
+	return c.file, nil
 }
 
 // checked is the outcome of the check pass for one cell.
@@ -241,13 +275,15 @@ func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports,
 
 	var typed checked
 	run := func(extra map[string]sessionVar) (errs []types.Error, defines map[string]types.Type, ok bool) {
-		sessSrc := sess.String()
-		if len(extra) > 0 {
+		var sf *ast.File
+		var err error
+		if len(extra) == 0 {
+			sf, err = cs.sessionFile(fset, sess.String())
+		} else {
 			var b strings.Builder
 			writeVars(&b, extra)
-			sessSrc += b.String()
+			sf, err = parseFile(fset, helperPrefix+"_session.go", sess.String()+b.String(), parser.SkipObjectResolution)
 		}
-		sf, err := parseFile(fset, helperPrefix+"_session.go", sessSrc, parser.SkipObjectResolution)
 		if err != nil {
 			return nil, nil, false
 		}

@@ -32,6 +32,7 @@ func Main(args []string) int {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		input:  make(chan proto.Request, 1),
+		began:  make(chan struct{}, 1),
 	}
 	sess, err := newSession(sessionOptions{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: &stdinReader{c: c}, FrameMarkers: true})
 	if err != nil {
@@ -113,6 +114,9 @@ type child struct {
 	allowStdin bool
 
 	input chan proto.Request
+	// began gets a value when a cell starts (dropped when one is already
+	// there): the watcher of fd 0 (stdin_linux.go) waits on it.
+	began chan struct{}
 
 	// commWait holds the comm messages from the front end whose handlers
 	// have not returned and whose sender still waits for them; a cell
@@ -257,6 +261,10 @@ func (c *child) execute(r proto.Request) {
 	c.mu.Lock()
 	c.cur, c.cancel, c.ctx, c.allowStdin = r.ID, cancel, ctx, req.AllowStdin
 	c.mu.Unlock()
+	select {
+	case c.began <- struct{}{}:
+	default:
+	}
 	// The cell sees what the handlers of the comm messages sent before it
 	// did: it waits until they returned or their senders stopped waiting
 	// for them (a handler may block), or until it is interrupted (it

@@ -25,8 +25,10 @@ var readSyscall = map[string]string{"amd64": "0", "arm64": "63"}[runtime.GOARCH]
 // anything reading fd 0 directly) from the front end. fd 0 is a blocking
 // pipe, so a reader waits inside read(2) on a thread, where
 // /proc/self/task/*/syscall shows it; while a cell runs, a watcher looks
-// for such a thread and answers it with a line from an input request (or
-// with end of file when the front end does not allow input).
+// for such a thread every 30 ms (no event tells of a read(2) that
+// blocks) and answers it with a line from an input request (or with end of
+// file when the front end does not allow input). Between cells the
+// watcher sleeps until the next one starts.
 type fdStdin struct {
 	c  *child
 	mu sync.Mutex
@@ -71,7 +73,11 @@ func (s *fdStdin) watch() {
 		s.c.mu.Lock()
 		running := s.c.cur != 0
 		s.c.mu.Unlock()
-		if !running || unread() > 0 || !readingFD0() {
+		if !running {
+			<-s.c.began // until a cell starts
+			continue
+		}
+		if unread() > 0 || !readingFD0() {
 			continue // a line given earlier is not taken yet
 		}
 		line, err := s.c.requestInput("", false)

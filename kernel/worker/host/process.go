@@ -36,8 +36,11 @@ type Options struct {
 	Stderr io.Writer
 }
 
-// flushInterval is how often buffered stream text goes out as a
-// StreamEvent: text is at most this old (plus scheduling) when delivered.
+// flushInterval is how long buffered stream text waits to go out as a
+// StreamEvent, with the text that joins it meanwhile: the first text
+// buffered arms a timer of this length (no timer runs while nothing is
+// buffered), and text is at most this old (plus scheduling) when delivered
+// unless it waits for its message (see package proto's sync markers).
 const flushInterval = 50 * time.Millisecond
 
 // maxPending is the buffered stream text that triggers an early flush.
@@ -83,6 +86,8 @@ type Process struct {
 	// was read); streamsDrained is closed once both are.
 	drained        [2]bool
 	streamsDrained chan struct{}
+	flushTimer     *time.Timer // runs timedFlush; armed while flushArmed
+	flushArmed     bool
 	tail           []byte // last tailSize bytes of stderr
 	fatal          []byte // stderr from a fatal runtime error on, at most fatalSize bytes
 	stopped        bool   // control channel closed
@@ -202,7 +207,6 @@ func Start(ctx context.Context, opt *Options) (*Process, error) {
 	go p.readStream(0, outR)
 	go p.readStream(1, errR)
 	go p.readReplies(repR, ready)
-	go p.flushLoop()
 	go p.idleLoop()
 	go func() {
 		err := cmd.Wait()
@@ -426,7 +430,7 @@ func cleanTrace(tail string) string {
 var streamNames = [2]string{"stdout", "stderr"}
 
 // readStream reads the child's stdout (i=0) or stderr (i=1), strips sync
-// markers and buffers the text for flushLoop. Once the child has exited
+// markers and buffers the text for timedFlush. Once the child has exited
 // (the read deadline passes), it reads what the pipe holds without
 // waiting, marks the stream drained, and reads on until end of file.
 func (p *Process) readStream(i int, r *os.File) {
@@ -557,6 +561,7 @@ func (p *Process) appendText(i int, b []byte) {
 	} else {
 		p.pending[i] = append(segs, segment{after: p.seen[i], text: append([]byte(nil), b...)})
 	}
+	p.armFlush()
 	if i == 1 {
 		p.addTail(b)
 		if p.opt.Stderr != nil {
@@ -685,18 +690,34 @@ func (p *Process) waitIdle() {
 	p.mu.Unlock()
 }
 
-func (p *Process) flushLoop() {
-	t := time.NewTicker(flushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			p.mu.Lock()
-			p.flushLocked()
-			p.mu.Unlock()
-		case <-p.done:
-			return
-		}
+// armFlush makes timedFlush run flushInterval from now unless it is
+// already due; p.mu is held.
+func (p *Process) armFlush() {
+	if p.flushArmed {
+		return
+	}
+	p.flushArmed = true
+	if p.flushTimer == nil {
+		p.flushTimer = time.AfterFunc(flushInterval, p.timedFlush)
+		return
+	}
+	p.flushTimer.Reset(flushInterval)
+}
+
+// timedFlush delivers the buffered text that may go out; text that waits
+// for its message arms the timer again while the child runs.
+func (p *Process) timedFlush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flushArmed = false
+	p.flushLocked()
+	if len(p.pending[0])+len(p.pending[1]) == 0 {
+		return
+	}
+	select {
+	case <-p.done:
+	default:
+		p.armFlush()
 	}
 }
 
