@@ -20,10 +20,11 @@ import (
 
 // pubSocket is the kernel's iopub socket: a ZeroMQ PUB socket (ZMTP 3.0,
 // NULL security) over the guarded transports of guard.go. zmq4's PUB socket
-// queues each message for a writer goroutine of its own, a goroutine hop
-// (often a thread wake-up) per message; pubSocket writes a message to each
-// subscriber from the publishing goroutine, in one write, so when SendMulti
-// returns the message is in the kernel's socket buffers, in order.
+// queues each message for a goroutine of its own that writes it later; on
+// a loaded machine that hop delayed the status idle closing a request by
+// a tenth of a millisecond and more. pubSocket writes a message to each
+// subscriber from the publishing goroutine, so when send returns the
+// message is in the kernel's socket buffers, in order.
 //
 // A subscriber that does not read is not waited for long: a write that
 // does not complete within pubWriteWait leaves the rest of the message,
