@@ -24,17 +24,10 @@ var handshakeTimeout = 5 * time.Second
 // looks like ZMTP, and bound the rest of the handshake by a deadline.
 var registerGuards = sync.OnceValue(func() error {
 	return errors.Join(
-		zmq4.RegisterTransport("unetlab-tcp", tcpGuard),
-		zmq4.RegisterTransport("unetlab-ipc", ipcGuard),
+		zmq4.RegisterTransport("unetlab-tcp", guardedTransport{transport.New("tcp"), "tcp"}),
+		zmq4.RegisterTransport("unetlab-ipc", guardedTransport{transport.New("unix"), "unix"}),
 	)
 })
-
-// The guarded transports; the iopub socket (pub.go) listens through them
-// directly.
-var (
-	tcpGuard = guardedTransport{transport.New("tcp"), "tcp"}
-	ipcGuard = guardedTransport{transport.New("unix"), "unix"}
-)
 
 type guardedTransport struct {
 	transport.Transport

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -21,24 +20,8 @@ import (
 // sends on it.
 type channel struct {
 	name string // "shell", "control", "iopub", "stdin", "hb"
-	sock socket
+	sock zmq4.Socket
 	mu   sync.Mutex
-}
-
-// socket is what the kernel uses of a socket: zmq4's, or the iopub
-// socket of pub.go.
-type socket interface {
-	SendMulti(zmq4.Msg) error
-	Addr() net.Addr
-	Close() error
-}
-
-// zmqSocket is a zmq4 socket that listens through the guarded transports.
-type zmqSocket interface {
-	socket
-	Listen(endpoint string) error
-	Recv() (zmq4.Msg, error)
-	Send(zmq4.Msg) error
 }
 
 // sockets holds the five sockets of a kernel.
@@ -59,7 +42,7 @@ func bind(ctx context.Context, conn *wire.ConnectionInfo, log *slog.Logger) (*so
 	s := &sockets{
 		shell:   &channel{name: "shell", sock: zmq4.NewRouter(ctx, opts...)},
 		control: &channel{name: "control", sock: zmq4.NewRouter(ctx, opts...)},
-		iopub:   &channel{name: "iopub"}, // bound below (pub.go)
+		iopub:   &channel{name: "iopub", sock: zmq4.NewPub(ctx, opts...)},
 		stdin:   &channel{name: "stdin", sock: zmq4.NewRouter(ctx, opts...)},
 		hb:      &channel{name: "hb", sock: zmq4.NewRep(ctx, opts...)},
 	}
@@ -74,16 +57,7 @@ func bind(ctx context.Context, conn *wire.ConnectionInfo, log *slog.Logger) (*so
 			removeStaleSocket(path)
 			s.paths = append(s.paths, path)
 		}
-		var err error
-		if ch == s.iopub {
-			var pub *pubSocket
-			if pub, err = listenPub(ep, log); err == nil {
-				ch.sock = pub
-			}
-		} else {
-			err = ch.sock.(zmqSocket).Listen("unetlab-" + ep)
-		}
-		if err != nil {
+		if err := ch.sock.Listen("unetlab-" + ep); err != nil {
 			s.close()
 			return nil, fmt.Errorf("kernel: binding the %s socket to %s: %w", ch.name, ep, err)
 		}
@@ -116,7 +90,7 @@ func removeStaleSocket(path string) {
 
 func (s *sockets) close() {
 	for _, ch := range s.all() {
-		if ch != nil && ch.sock != nil {
+		if ch != nil {
 			ch.sock.Close()
 		}
 	}
@@ -147,7 +121,7 @@ func (k *Kernel) send(ch *channel, m *wire.Message) error {
 // correctly signed one to deliver. Bad messages are logged and dropped.
 func (k *Kernel) receive(ctx context.Context, ch *channel, deliver func(*wire.Message)) {
 	for {
-		zm, err := ch.sock.(zmqSocket).Recv()
+		zm, err := ch.sock.Recv()
 		if ctx.Err() != nil {
 			return
 		}
@@ -175,8 +149,7 @@ func (k *Kernel) receive(ctx context.Context, ch *channel, deliver func(*wire.Me
 // heartbeat echoes every ping on the hb socket.
 func (k *Kernel) heartbeat(ctx context.Context) {
 	for {
-		hb := k.socks.hb.sock.(zmqSocket)
-		m, err := hb.Recv()
+		m, err := k.socks.hb.sock.Recv()
 		if ctx.Err() != nil {
 			return
 		}
@@ -184,7 +157,7 @@ func (k *Kernel) heartbeat(ctx context.Context) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if err := hb.Send(m); err != nil && ctx.Err() == nil {
+		if err := k.socks.hb.sock.Send(m); err != nil && ctx.Err() == nil {
 			k.log.Warn("heartbeat echo failed", "err", err)
 		}
 	}
