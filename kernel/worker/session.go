@@ -211,8 +211,8 @@ func (s *session) undefinedIn(p part) *cellError {
 		known[b] = true
 	}
 	for _, id := range unresolved {
-		if known[id.Name] || s.vars[id.Name] != nil {
-			continue
+		if known[id.Name] || s.vars[id.Name] != nil || id.Name == helperPrefix+"_help" {
+			continue // (the lowering passes' helpers are always there)
 		}
 		if _, ok := packageName(id.Name); ok {
 			continue
