@@ -88,6 +88,7 @@ var cellPasses = []pass{
 
 	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
 	{"lower-fmt-values", (*session).passLowerFmtValues},
+	{"lower-json", (*session).passLowerJSON},
 	{"lower-generic", (*session).passLowerGeneric},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},
