@@ -40,6 +40,24 @@ func init() {
 	})
 	h["FmtDyn"] = reflect.ValueOf(fmtDyn)
 	h["FmtDynType"] = reflect.ValueOf(fmtDynType)
+	h["FmtSprint"] = reflect.ValueOf(func(isString []bool, args ...any) string {
+		// isString: whether each operand's static type is a string type,
+		// for the stand-ins; other operands are what Print would see.
+		var b strings.Builder
+		prev := false
+		for i, a := range args {
+			str := isString[i]
+			if _, ok := a.(*fmtValue); !ok {
+				str = a != nil && reflect.TypeOf(a).Kind() == reflect.String
+			}
+			if i > 0 && !str && !prev {
+				b.WriteByte(' ')
+			}
+			fmt.Fprint(&b, a)
+			prev = str
+		}
+		return b.String()
+	})
 	h["FmtTypeName"] = reflect.ValueOf(func(name string, _ any) string { return name })
 }
 

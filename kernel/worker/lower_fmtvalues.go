@@ -81,6 +81,23 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 			}
 		}
 		var typeVerbs []int
+		converted := false
+		defer func() {
+			// Print, Sprint, Fprint put a space between operands where
+			// neither is a string: a stand-in is not one, so the operands
+			// are joined as the originals would be.
+			if !converted || format >= 0 || !l.printSpacing(call) {
+				return
+			}
+			var flags []string
+			for _, a := range operands {
+				_, isStr := info.Types[a].Type.Underlying().(*types.Basic)
+				isStr = isStr && info.Types[a].Type.Underlying().(*types.Basic).Info()&types.IsString != 0 && !types.IsInterface(info.Types[a].Type)
+				flags = append(flags, strconv.FormatBool(isStr))
+			}
+			l.insert(operands[0].Pos(), helperPrefix+"_help.FmtSprint([]bool{"+strings.Join(flags, ", ")+"}, ")
+			l.insert(operands[len(operands)-1].End(), ")")
+		}()
 		for i, a := range operands {
 			t := info.Types[a].Type
 			if verbs[i] == 'T' && mentionsCell(t, map[types.Type]bool{}) && !types.IsInterface(t) {
@@ -105,6 +122,7 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 			if !ok {
 				return true
 			}
+			converted = true
 			l.insert(a.Pos(), pre)
 			l.insert(a.End(), ")")
 		}
@@ -130,6 +148,20 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 		return true
 	})
 	return l.done()
+}
+
+// printSpacing reports whether call is fmt's Print, Sprint, Fprint or
+// log's Print, Fatal, Panic (operands spaced unless strings).
+func (l *lowerer) printSpacing(call *ast.CallExpr) bool {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	switch sel.Sel.Name {
+	case "Print", "Sprint", "Fprint", "Append", "Fatal", "Panic":
+		return true
+	}
+	return false
 }
 
 func containsInt(s []int, v int) bool {
