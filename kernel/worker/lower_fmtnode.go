@@ -397,7 +397,27 @@ func (p *fmtPrinter) catchPanic(v *fmtValue, method string) {
 		fmt.Fprintf(p.s, "%"+p.flagsNoSharp+"s", "<nil>")
 		return
 	}
-	fmt.Fprintf(p.s, "%%!%c(PANIC=%s method: %v)", p.verb, method, err)
+	fmt.Fprintf(p.s, "%%!%c(PANIC=%s method: %v)", p.verb, method, methodPanic(err))
+}
+
+// methodPanic is the panic value of a cell method as Go words it: yaegi's
+// reflect panics of a nil dereference are the runtime's error (panics.go).
+func methodPanic(err any) any {
+	msg, ok := err.(string)
+	if !ok {
+		if e, isErr := err.(error); isErr {
+			msg = e.Error()
+		} else {
+			return err
+		}
+	}
+	msg = yaegiPosRE.ReplaceAllString(msg, "")
+	for _, g := range goPanics {
+		if (g.kind == "nil" || g.kind == "deref") && g.re.MatchString(msg) {
+			return g.msg
+		}
+	}
+	return err
 }
 
 // node prints a stand-in.
