@@ -58,6 +58,12 @@ func init() {
 		}
 		return b.String()
 	})
+	h["FmtResult"] = reflect.ValueOf(func(x any) string {
+		if v, ok := x.(*fmtValue); ok && (v.errorM != nil || v.stringM != nil) {
+			return fmt.Sprintf("%v", x)
+		}
+		return fmt.Sprintf("%+v", x)
+	})
 	h["FmtTypeName"] = reflect.ValueOf(func(name string, _ any) string { return name })
 }
 

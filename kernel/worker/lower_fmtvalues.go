@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"go/ast"
 	"go/constant"
 	"go/types"
@@ -148,6 +149,32 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 		return true
 	})
 	return l.done()
+}
+
+// resultText is the text/plain of a cell's result held in the helper
+// variable v, of a type that involves cell types (not an interface), as
+// %+v prints it through the stand-in (formatValue's form, with the
+// String and Error methods of the cell types inside it); false when the
+// stand-in cannot be built or the value is better left to formatValue.
+func (s *session) resultText(ctx context.Context, typed *checked, v string) (string, bool) {
+	t := typed.result.Type
+	if t == nil || types.IsInterface(t) || s.unit == nil || !involvesCell(t, map[types.Type]bool{}) {
+		return "", false
+	}
+	if b, ok := t.Underlying().(*types.Basic); ok && b.Info()&types.IsString != 0 {
+		return "", false // formatValue quotes it
+	}
+	l := &lowerer{u: s.unit, c: typed}
+	pre, ok := l.fmtConverter(typed.file, t)
+	if !ok || l.err != nil {
+		return "", false
+	}
+	r, err := s.evalCtx(ctx, helperPrefix+"_help.FmtResult("+pre+v+"))")
+	if err != nil || !r.IsValid() || !r.CanInterface() {
+		return "", false
+	}
+	text, ok := r.Interface().(string)
+	return text, ok
 }
 
 // printSpacing reports whether call is fmt's Print, Sprint, Fprint or
@@ -385,7 +412,7 @@ type fmtGen struct {
 
 // fmtConverter is the text that goes before operand a (of type t), which
 // then takes a closing parenthesis, so that it becomes its stand-in.
-func (l *lowerer) fmtConverter(a ast.Expr, t types.Type) (string, bool) {
+func (l *lowerer) fmtConverter(a ast.Node, t types.Type) (string, bool) {
 	if types.IsInterface(t) {
 		return helperPrefix + "_help.FmtDyn(" + strconv.Quote(goTypeName(t)) + ", " + l.cellShapes() + ", ", true
 	}

@@ -54,3 +54,17 @@ func TestGoTypeName(t *testing.T) {
 			has: []string{`struct { F func(...main.P) (int, error); C <-chan main.P }`}},
 	})
 }
+
+// A cell's result of a type holding cell types shows their String and
+// Error methods, as fmt's %+v of it would under go run.
+func TestResultTextOfCellTypes(t *testing.T) {
+	runSteps(t, []step{
+		{code: "type P struct{ X, Y int }\nfunc (p P) String() string { return fmt.Sprintf(\"(%d,%d)\", p.X, p.Y) }\ntype W struct {\n\tIn P\n\tN  int\n}\ntype E struct{ C int }\nfunc (e *E) Error() string { return \"E!\" }"},
+		{code: "W{P{1, 2}, 3}", result: "{In:(1,2) N:3}"},
+		{code: "[]P{{1, 2}}", result: "[(1,2)]"},
+		{code: "&E{1}", result: "E!"},
+		{code: "P{5, 6}", result: "(5,6)"},
+		{code: "map[string]W{\"a\": {}}", result: "map[a:{In:(0,0) N:0}]"},
+		{code: "struct{ A []*E }{[]*E{{2}}}", result: "{A:[E!]}"},
+	})
+}

@@ -683,6 +683,13 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int, ty
 	if x == nil && b == nil {
 		return nil, nil // a nil interface, such as a nil error: no result
 	}
+	if b == nil && checked && !compiledOnly {
+		if _, ok := x.(fmt.Stringer); !ok {
+			if text, ok := s.resultText(ctx, typed, v); ok {
+				b = display.Bundle{display.MIMEText: text}
+			}
+		}
+	}
 	return resultBundle(x, b), nil
 }
 
