@@ -96,7 +96,9 @@
 // targets (refused: yaegi cannot pass such a value as an error) and with
 // two cell error types of the same structure (refused: yaegi's type
 // assertions match structure); a cell value held in an interface inside a
-// compiled container (an any holding []P prints its elements' fields); a
+// compiled container (an any holding []P prints its elements' fields) or
+// printed by a function declared before the value's type (the refusal
+// knows the struct types declared up to the function); a
 // named cell type over a basic type held in an interface (%T prints the
 // basic type); %T with a format that is not a literal; json of embedded
 // fields and of pointer-receiver Marshal methods below the top level
