@@ -85,10 +85,12 @@
 // sort.Interface, heap.Interface, io.Reader, io.Writer and the other
 // interfaces of the symbol tables are yaegi's own wrappers, which call the
 // cell type's methods (testdata/cells/stdlibifaces.txt). A value held in
-// an interface (var s fmt.Stringer = p) is printed through the methods of
+// an interface (var s Shape = Circle{1}) is printed as its dynamic cell
+// type where yaegi's type switch places it, else through the methods of
 // yaegi's wrapper where fmt calls them; where fmt would print its type or
-// structure instead (%T, %#v, %d, a cell value in an any) the output says
-// "cannot run faithfully" (a panic for %T).
+// structure instead (%T, %#v, %d, a cell value with methods in an any
+// inside a container) the output says "cannot run faithfully" (a panic
+// for %T).
 //
 // Not lowered yet: errors.AsType and the generic standard library beyond
 // yaegi's own slices/maps/cmp (the checker does not know generic
@@ -104,6 +106,11 @@
 // fields and of pointer-receiver Marshal methods below the top level
 // (refused), encoding/xml, gob and text/template with cell types; generic
 // code calling other generic functions of the cells (left to yaegi).
+// Inside a function or method a cell declares, the type switches of
+// lower-fmt-values and the method calls of lower-errors name only the
+// types that cell declares (a kept declaration must not depend on another
+// cell's types when the interpreter is rebuilt): there, errors.Is/As do
+// not see the Unwrap, Is and As methods of other cells' types.
 //
 // # Known limitations (yaegi v0.16.1)
 //

@@ -73,12 +73,13 @@ func (s *session) passLowerErrors(u *cellUnit) error {
 		return nil
 	}
 	info := l.c.info
-	methods := l.cellErrorMethods()
-	ast.Inspect(l.c.file, func(n ast.Node) bool {
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok || !l.inCell(call) || call.Ellipsis.IsValid() {
 			return true
 		}
+		l.onlyTypes = cellTypesFor(u, stack)
+		methods := l.cellErrorMethods()
 		sel, ok := call.Fun.(*ast.SelectorExpr)
 		if !ok {
 			return true
@@ -130,6 +131,9 @@ func (l *lowerer) cellErrorMethods() []cellErrMethods {
 		}
 		named, ok := tn.Type().(*types.Named)
 		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
+			continue
+		}
+		if l.onlyTypes != nil && !l.onlyTypes[n] {
 			continue
 		}
 		pt := types.NewPointer(named)

@@ -566,7 +566,10 @@ func (p *fmtPrinter) iface(v *fmtValue, depth int, ro bool) {
 		}
 		return
 	case *fmtValue:
-		p.node(x, depth+1, ro)
+		if depth > 0 {
+			depth++ // (the operand itself is its dynamic value)
+		}
+		p.node(x, depth, ro)
 		return
 	}
 	if !yaegiHidden(v.leaf) && !fmtMaybeCell(v.names[0], v.leaf) {
@@ -578,7 +581,9 @@ func (p *fmtPrinter) iface(v *fmtValue, depth int, ro bool) {
 		fmt.Fprintf(p.s, p.directive(p.verb), v.leaf)
 		return
 	}
-	panic(fmt.Sprintf("cannot run faithfully: %%%c of a value of type %s that holds a cell type's value (give the operand its static type)", p.verb, v.typ))
+	// Said in place of the value (as fmt says a bad verb), so that the
+	// values around it still print.
+	fmt.Fprintf(p.s, "%%!%c(cannot run faithfully: a value of type %s that holds a cell type's value; give the operand its static type)", p.verb, v.typ)
 }
 
 // pointer prints a pointer that fmt does not follow (fmtPointer).

@@ -23,10 +23,15 @@ import (
 // GoString, Error and String methods, and the parts that are cell types;
 // fmt prints the stand-in through its Format method by fmt's own rules.
 // An operand at a %T verb becomes the Go name of its static type (the
-// verb becomes %s). An operand of an interface type is checked when it is
-// printed: a cell value in it is printed through the methods of yaegi's
-// wrapper where fmt would call them and is refused otherwise ("cannot run
-// faithfully", in the output); %T of it panics so.
+// verb becomes %s). An operand (or part) of an interface type goes through
+// a type switch over the cell struct types that implement it (when no two
+// have the same structure, which yaegi's type switch does not tell apart)
+// to the stand-in of its dynamic type; a value the switch does not place
+// is checked when printed: a cell value in it is printed through the
+// methods of yaegi's wrapper where fmt would call them and is refused
+// otherwise ("%!v(cannot run faithfully: ...)" in the output); %T of it
+// panics so. A spread operand (fmt.Println(xs...)) is converted element by
+// element.
 //
 // Not lowered: Print/Sprint/Fprint's spacing treats an operand of a cell
 // type over string as a non-string; a cell value held in an interface
@@ -38,16 +43,21 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 		return nil
 	}
 	info := l.c.info
-	ast.Inspect(l.c.file, func(n ast.Node) bool {
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		if fd, ok := n.(*ast.FuncDecl); ok && (fd.Type.TypeParams != nil || (fd.Recv != nil && recvHasTypeParams(fd))) {
 			return false // generic code: its operands' types are not known here
 		}
 		call, ok := n.(*ast.CallExpr)
-		if !ok || !l.inCell(call) || call.Ellipsis.IsValid() {
+		if !ok || !l.inCell(call) {
 			return true
 		}
+		l.onlyTypes = cellTypesFor(u, stack)
 		format, first, ok := printCall(info, call)
 		if !ok || first > len(call.Args) {
+			return true
+		}
+		if call.Ellipsis.IsValid() {
+			l.lowerPrintSpread(call, format)
 			return true
 		}
 		operands := call.Args[first:]
@@ -112,7 +122,11 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 			case 'T':
 				typeVerbs = append(typeVerbs, i)
 				if types.IsInterface(t) {
-					l.insert(a.Pos(), helperPrefix+"_help.FmtDynType("+l.cellShapes()+", ")
+					if sw, ok := l.dynTypeSwitch(t); ok {
+						l.insert(a.Pos(), sw)
+					} else {
+						l.insert(a.Pos(), helperPrefix+"_help.FmtDynType("+l.cellShapes()+", ")
+					}
 				} else {
 					l.insert(a.Pos(), helperPrefix+"_help.FmtTypeName("+strconv.Quote(goTypeName(t))+", ")
 				}
@@ -175,6 +189,62 @@ func (s *session) resultText(ctx context.Context, typed *checked, v string) (str
 	}
 	text, ok := r.Interface().(string)
 	return text, ok
+}
+
+// lowerPrintSpread converts the elements of a spread operand (fmt.Println(xs...))
+// whose element type involves cell types, each to its stand-in.
+func (l *lowerer) lowerPrintSpread(call *ast.CallExpr, format int) {
+	arg := call.Args[len(call.Args)-1]
+	st, ok := l.c.info.Types[arg].Type.Underlying().(*types.Slice)
+	if !ok || !l.fmtInvolvesCell(st.Elem()) {
+		return
+	}
+	if format >= 0 {
+		tv := l.c.info.Types[call.Args[format]]
+		if tv.Value == nil || tv.Value.Kind() != constant.String || strings.Contains(constant.StringVal(tv.Value), "T") {
+			return // a %T (or a format not known) among the spread: left as it is
+		}
+	}
+	es, ok := l.typeString(st.Elem())
+	if !ok {
+		return
+	}
+	pre, ok := l.fmtConverter(arg, st.Elem())
+	if !ok {
+		return
+	}
+	l.insert(arg.Pos(), "func(s []"+es+") []any { r := make([]any, len(s)); for i := range s { r[i] = "+pre+"s[i]) }; return r }(")
+	l.insert(arg.End(), ")")
+}
+
+// cellTypesFor is lowerer.onlyTypes for code at stack: nil (every type of
+// the session) in the cell's top-level statements, which run once, after
+// the declarations; the types the cell itself declares inside a
+// declaration of the cell, which is kept and evaluated again when the
+// interpreter is rebuilt, where another cell's type may be gone or
+// different.
+func cellTypesFor(u *cellUnit, stack []ast.Node) map[string]bool {
+	if inTopLevel(stack) {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, d := range u.decls {
+		for _, n := range d.names {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// inTopLevel reports whether stack has its node in the cell's top-level
+// statements (a function literal there included).
+func inTopLevel(stack []ast.Node) bool {
+	for i := len(stack) - 1; i >= 0; i-- {
+		if f, ok := stack[i].(*ast.FuncDecl); ok {
+			return f.Recv == nil && f.Name.Name == helperPrefix+"_cell"
+		}
+	}
+	return false
 }
 
 // printSpacing reports whether call is fmt's Print, Sprint, Fprint or
@@ -413,7 +483,7 @@ type fmtGen struct {
 // fmtConverter is the text that goes before operand a (of type t), which
 // then takes a closing parenthesis, so that it becomes its stand-in.
 func (l *lowerer) fmtConverter(a ast.Node, t types.Type) (string, bool) {
-	if types.IsInterface(t) {
+	if types.IsInterface(t) && len(l.dynCandidates(t)) == 0 {
 		return helperPrefix + "_help.FmtDyn(" + strconv.Quote(goTypeName(t)) + ", " + l.cellShapes() + ", ", true
 	}
 	g := &fmtGen{l: l, at: a, ok: true}
@@ -468,16 +538,110 @@ func (g *fmtGen) part(t types.Type, expr string) string {
 	if !involvesCell(t, map[types.Type]bool{}) {
 		return h + "FmtLeaf(" + expr + ")"
 	}
-	if types.IsInterface(t) {
+	if types.IsInterface(t) && len(g.l.dynCandidates(t)) == 0 {
 		return h + "FmtDyn(" + strconv.Quote(goTypeName(t)) + ", " + g.l.cellShapes() + ", " + expr + ")"
 	}
 	return g.closure(t) + "(" + expr + ")"
+}
+
+// dynCandidates are the cell types (and pointers to them) a value of the
+// interface type t may hold that a type switch tells apart: struct types
+// that implement t, none of the same structure as another cell type
+// (yaegi's type switch matches structure), t spelled in the cell. Empty
+// when there are none or any is ambiguous.
+func (l *lowerer) dynCandidates(t types.Type) []types.Type {
+	iface, ok := t.Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	if _, ok := l.typeString(t); !ok {
+		return nil
+	}
+	sc := l.c.pkg.Scope()
+	var out []types.Type
+	var structs []*types.Named
+	for _, n := range sc.Names() {
+		tn, ok := sc.Lookup(n).(*types.TypeName)
+		if !ok || tn.IsAlias() {
+			continue
+		}
+		named, ok := tn.Type().(*types.Named)
+		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
+			continue
+		}
+		if l.onlyTypes != nil && !l.onlyTypes[n] {
+			if _, isStruct := named.Underlying().(*types.Struct); isStruct {
+				structs = append(structs, named) // (for the ambiguity check)
+			}
+			continue
+		}
+		if _, isStruct := named.Underlying().(*types.Struct); !isStruct {
+			if types.Implements(named, iface) || types.Implements(types.NewPointer(named), iface) {
+				if !iface.Empty() {
+					return nil // a named basic type: its values match other types' cases
+				}
+			}
+			continue
+		}
+		structs = append(structs, named)
+		for _, c := range []types.Type{named, types.NewPointer(named)} {
+			if types.Implements(c, iface) {
+				out = append(out, c)
+			}
+		}
+	}
+	for i, a := range structs {
+		for _, b := range structs[i+1:] {
+			if types.Identical(a.Underlying(), b.Underlying()) {
+				return nil
+			}
+		}
+	}
+	return out
+}
+
+// dynTypeSwitch is the text before a %T operand of the interface type t
+// (then a closing parenthesis): the Go name of its dynamic type, from a
+// type switch over dynCandidates, else FmtDynType.
+func (l *lowerer) dynTypeSwitch(t types.Type) (string, bool) {
+	cands := l.dynCandidates(t)
+	ts, ok := l.typeString(t)
+	if len(cands) == 0 || !ok {
+		return "", false
+	}
+	var b strings.Builder
+	// (yaegi's type switch without a bound variable matches nothing)
+	b.WriteString("func(x " + ts + ") string { switch v := x.(type) { ")
+	for _, c := range cands {
+		cs, ok := l.typeString(c)
+		if !ok {
+			return "", false
+		}
+		b.WriteString("case " + cs + ": _ = v; return " + strconv.Quote(goTypeName(c)) + "; ")
+	}
+	b.WriteString("}; return " + helperPrefix + "_help.FmtDynType(" + l.cellShapes() + ", x) }(")
+	return b.String(), true
 }
 
 // bodyOf is the body of the closure for t, over its parameter x.
 func (g *fmtGen) bodyOf(t types.Type) string {
 	h := helperPrefix + "_help."
 	name := strconv.Quote(goTypeName(t))
+	if types.IsInterface(t) {
+		// The dynamic value through its own closure (dynCandidates).
+		var b strings.Builder
+		b.WriteString("switch v := x.(type) { ")
+		for _, c := range g.l.dynCandidates(t) {
+			cs, ok := g.l.typeString(c)
+			if !ok {
+				g.fail("cannot run faithfully: printing a value of type %s", types.TypeString(c, types.RelativeTo(g.l.c.pkg)))
+				return ""
+			}
+			b.WriteString("case " + cs + ": return " + h + "FmtDyn(" + name + ", \"\", " + g.closure(c) + "(v)); ")
+		}
+		b.WriteString("}; return " + h + "FmtDyn(" + name + ", " + g.l.cellShapes() + ", x)")
+		return b.String()
+	}
 	switch u := types.Unalias(t).(type) {
 	case *types.Named:
 		methods := g.methods(t)

@@ -68,3 +68,10 @@ func TestResultTextOfCellTypes(t *testing.T) {
 		{code: "struct{ A []*E }{[]*E{{2}}}", result: "{A:[E!]}"},
 	})
 }
+
+func TestLowerFmtDynSwitch(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "any field", code: "type Rect struct{ W, H float64 }\ntype L struct{ Any any }\nfmt.Println(L{Rect{4, 5}})",
+			has: []string{"case Rect: return"}},
+	})
+}
