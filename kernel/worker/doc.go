@@ -66,16 +66,51 @@
 // cell into Go that yaegi runs as the Go toolchain would: per-iteration
 // loop variables, defer and go operands evaluated at the statement, range
 // over integers, strings and functions, min, max, clear, new(expr), generic
-// functions of the cells instantiated where used, %w and errors.Is/As with
-// cell error types, fmt of slices, arrays and maps of cell types with
-// String or Error. A pasted program (package main, func main) runs main
-// once. A construct a pass cannot lower faithfully is a CompileError
-// "cannot run faithfully: ...". Not lowered yet: fmt of cell types inside
-// structs or interfaces (their String is not seen; %T prints the
-// underlying struct), errors.As/Is with value-type cell error targets (refused)
-// and the Unwrap/Is/As methods of cell types, the generic standard library
-// beyond yaegi's own slices/maps/cmp, generic code calling other generic
-// functions of the cells (left to yaegi).
+// functions of the cells instantiated where used. A pasted program
+// (package main, func main) runs main once. A construct a pass cannot
+// lower faithfully is a CompileError "cannot run faithfully: ...".
+//
+// Cell types in the standard library: yaegi hands compiled code a value of
+// a cell type as its underlying structure, without its name and methods.
+// Where the static type is known, the passes build what the library
+// needs from it. fmt and log (lower_fmtvalues.go, lower_fmtnode.go) print
+// through a compiled stand-in: the String, Error, Format and GoString
+// methods of cell types at any depth (struct fields, pointers, slices,
+// arrays, maps), %T and %#v with Go's names (main.P, []main.P), %+v field
+// names, unexported fields without methods, as go run prints them.
+// encoding/json (lower_json.go) calls MarshalJSON, MarshalText,
+// UnmarshalJSON and UnmarshalText and leaves out unexported fields. %w
+// wraps cell errors; errors.Is, As and Unwrap walk the tree with the
+// Unwrap, Is and As methods of cell error types (lower_errors.go).
+// sort.Interface, heap.Interface, io.Reader, io.Writer and the other
+// interfaces of the symbol tables are yaegi's own wrappers, which call the
+// cell type's methods (testdata/cells/stdlibifaces.txt). A value held in
+// an interface (var s Shape = Circle{1}) is printed as its dynamic cell
+// type where yaegi's type switch places it, else through the methods of
+// yaegi's wrapper where fmt calls them; where fmt would print its type or
+// structure instead (%T, %#v, %d, a cell value with methods in an any
+// inside a container) the output says "cannot run faithfully" (a panic
+// for %T).
+//
+// Not lowered yet: errors.AsType and the generic standard library beyond
+// yaegi's own slices/maps/cmp (the checker does not know generic
+// functions of the symbol tables); errors.As/Is with value-type cell error
+// targets (refused: yaegi cannot pass such a value as an error) and with
+// two cell error types of the same structure (refused: yaegi's type
+// assertions match structure); a cell value held in an interface inside a
+// compiled container (an any holding []P prints its elements' fields) or
+// printed by a function declared before the value's type (the refusal
+// knows the struct types declared up to the function); a
+// named cell type over a basic type held in an interface (%T prints the
+// basic type); %T with a format that is not a literal; json of embedded
+// fields and of pointer-receiver Marshal methods below the top level
+// (refused), encoding/xml, gob and text/template with cell types; generic
+// code calling other generic functions of the cells (left to yaegi).
+// Inside a function or method a cell declares, the type switches of
+// lower-fmt-values and the method calls of lower-errors name only the
+// types that cell declares (a kept declaration must not depend on another
+// cell's types when the interpreter is rebuilt): there, errors.Is/As do
+// not see the Unwrap, Is and As methods of other cells' types.
 //
 // # Known limitations (yaegi v0.16.1)
 //

@@ -1,9 +1,6 @@
 package worker
 
 import (
-	"fmt"
-	"go/ast"
-	"go/token"
 	"go/types"
 	"reflect"
 	"slices"
@@ -23,74 +20,13 @@ type edit struct {
 	del       int
 }
 
-// funcStringer is a compiled fmt.Stringer over an interpreted String
-// method value.
-type funcStringer func() string
-
-func (f funcStringer) String() string { return f() }
-
-// funcError is a compiled error over an interpreted Error method value.
-type funcError func() string
-
-func (f funcError) Error() string { return f() }
-
 // cellHelpers are the compiled helpers the lowering passes call, under
 // import name __unetlab_help (see helperSrc).
 var cellHelpers = map[string]map[string]reflect.Value{
 	"unetlab/cellhelp/cellhelp": {
-		"String":   reflect.ValueOf(func(f func() string) fmt.Stringer { return funcStringer(f) }),
-		"Error":    reflect.ValueOf(func(f func() string) error { return funcError(f) }),
 		"Index":    reflect.ValueOf(boundsIndex),
 		"SliceLow": reflect.ValueOf(sliceLow),
 	},
-}
-
-// passLowerFmt makes fmt honour the String and Error methods of cell
-// types: yaegi passes a value of an interpreted type to compiled code as a
-// plain struct (its methods are not in its reflect type), so
-// fmt.Println(p) printed the fields. An operand of fmt's printing
-// functions whose static type is a cell type with String() string (or
-// Error() string) is converted to fmt.Stringer (or error) in place, which
-// yaegi wraps with the interpreted method. For the Printf family only
-// operands of the verbs that call String (%v %s %q %x %X) are converted.
-func (s *session) passLowerFmt(u *cellUnit) error {
-	c := &u.check
-	if c.skipped || c.file == nil || c.info == nil {
-		return nil
-	}
-	var edits []edit
-	ast.Inspect(c.file, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		operands, ok := fmtOperands(c.info, call)
-		if !ok {
-			return true
-		}
-		for _, a := range operands {
-			conv := methodConversion(c.info.Types[a].Type)
-			if conv == "" {
-				continue
-			}
-			if _, isPtr := c.info.Types[a].Type.(*types.Pointer); isPtr {
-				// A nil pointer prints "<nil>" in Go; only &x is known
-				// not to be nil.
-				if ue, ok := ast.Unparen(a).(*ast.UnaryExpr); !ok || ue.Op != token.AND {
-					continue
-				}
-			}
-			start, end := c.fset.Position(a.Pos()), c.fset.Position(a.End())
-			if start.Filename != "cell" || end.Filename != "cell" {
-				continue
-			}
-			edits = append(edits, edit{start.Line, start.Column, helperPrefix + "_help." + conv + "((", 0},
-				edit{end.Line, end.Column, ")." + conv + ")", 0})
-		}
-		return true
-	})
-	u.pending = append(u.pending, edits...)
-	return nil
 }
 
 // passLowerApply puts the edits of all lowering passes into the parts'
@@ -103,9 +39,6 @@ func (s *session) passLowerApply(u *cellUnit) error {
 
 // methodConversion is the method of a value of static type t, a cell type
 // (or pointer to one), that fmt must call: "Error", "String", or "".
-// The operand x becomes __unetlab_help.String((x).String): a compiled
-// fmt.Stringer (or error) calling the interpreted method (see
-// cellHelpers).
 func methodConversion(t types.Type) string {
 	if t == nil || types.IsInterface(t) {
 		return ""

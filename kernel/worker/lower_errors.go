@@ -20,20 +20,34 @@ func init() {
 		}
 		return nil
 	})
+	// ErrEqual is errors.Is's comparison of an error with its target:
+	// the cell values inside yaegi's wrappers compared, when comparable.
+	cellHelpers["unetlab/cellhelp/cellhelp"]["ErrEqual"] = reflect.ValueOf(func(err, target error) bool {
+		a, b := errInner(err), errInner(target)
+		if a == nil || b == nil {
+			return a == nil && b == nil
+		}
+		ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+		return ta == tb && ta.Comparable() && a == b
+	})
 	// Inner is the cell value inside yaegi's wrapper of it (a compiled
 	// struct with an IValue field), or err itself.
-	cellHelpers["unetlab/cellhelp/cellhelp"]["Inner"] = reflect.ValueOf(func(err error) any {
-		v := reflect.ValueOf(err)
-		if v.Kind() == reflect.Pointer && !v.IsNil() {
-			v = v.Elem()
+	cellHelpers["unetlab/cellhelp/cellhelp"]["Inner"] = reflect.ValueOf(errInner)
+}
+
+// errInner is the cell value inside yaegi's wrapper of it (a compiled
+// struct with an IValue field), or err itself.
+func errInner(err error) any {
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.Struct {
+		if f := v.FieldByName("IValue"); f.IsValid() && f.CanInterface() {
+			return f.Interface()
 		}
-		if v.Kind() == reflect.Struct {
-			if f := v.FieldByName("IValue"); f.IsValid() && f.CanInterface() {
-				return f.Interface()
-			}
-		}
-		return err
-	})
+	}
+	return err
 }
 
 // passLowerErrors makes errors of cell types wrap and match as compiled
@@ -59,11 +73,13 @@ func (s *session) passLowerErrors(u *cellUnit) error {
 		return nil
 	}
 	info := l.c.info
-	ast.Inspect(l.c.file, func(n ast.Node) bool {
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok || !l.inCell(call) || call.Ellipsis.IsValid() {
 			return true
 		}
+		l.onlyTypes = cellTypesFor(u, stack)
+		methods := l.cellErrorMethods()
 		sel, ok := call.Fun.(*ast.SelectorExpr)
 		if !ok {
 			return true
@@ -76,43 +92,217 @@ func (s *session) passLowerErrors(u *cellUnit) error {
 		case "fmt.Errorf":
 			l.lowerErrorfWrap(call)
 		case "errors.As":
-			if len(call.Args) != 2 {
-				return true
+			if len(call.Args) == 2 {
+				l.lowerErrorsAs(call, methods)
 			}
-			pt, ok := info.Types[call.Args[1]].Type.(*types.Pointer)
-			if !ok || !isCellType(pt.Elem()) {
-				return true
-			}
-			if _, ptr := pt.Elem().(*types.Pointer); !ptr {
-				l.fail(call, "cannot run faithfully: errors.As with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(pt.Elem(), types.RelativeTo(l.c.pkg)))
-				return true
-			}
-			ts, ok := l.typeString(pt.Elem())
-			if !ok {
-				return true
-			}
-			l.replace(call.Fun, errorsWalker("target *"+ts, ts, "*target = v; return true"))
 		case "errors.Is":
-			if len(call.Args) != 2 {
-				return true
+			if len(call.Args) == 2 {
+				l.lowerErrorsIs(call, methods)
 			}
-			t := info.Types[call.Args[1]].Type
-			if !isCellType(t) {
-				return true
+		case "errors.Unwrap":
+			if len(call.Args) == 1 {
+				l.lowerErrorsUnwrap(call, methods)
 			}
-			if _, ptr := t.(*types.Pointer); !ptr {
-				l.fail(call, "cannot run faithfully: errors.Is with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(t, types.RelativeTo(l.c.pkg)))
-				return true
-			}
-			ts, ok := l.typeString(t)
-			if !ok {
-				return true
-			}
-			l.replace(call.Fun, errorsWalker("target "+ts, ts, "if v == target { return true }"))
 		}
 		return true
 	})
 	return l.done()
+}
+
+// cellErrMethods is a cell type whose pointer is an error with methods
+// that package errors calls: Unwrap() error or Unwrap() []error, Is(error)
+// bool, As(any) bool.
+type cellErrMethods struct {
+	ts                         string // *T, as the cell spells it
+	typ                        types.Type
+	unwrap, unwrapMany, is, as bool
+}
+
+// cellErrorMethods lists the cell types (of the session and the cell)
+// whose pointers are errors with Unwrap, Is or As methods.
+func (l *lowerer) cellErrorMethods() []cellErrMethods {
+	var out []cellErrMethods
+	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+	sc := l.c.pkg.Scope()
+	for _, n := range sc.Names() {
+		tn, ok := sc.Lookup(n).(*types.TypeName)
+		if !ok || tn.IsAlias() {
+			continue
+		}
+		named, ok := tn.Type().(*types.Named)
+		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
+			continue
+		}
+		if l.onlyTypes != nil && !l.onlyTypes[n] {
+			continue
+		}
+		pt := types.NewPointer(named)
+		if !types.Implements(pt, errType) {
+			continue
+		}
+		m := cellErrMethods{ts: "*" + n, typ: pt}
+		ms := types.NewMethodSet(pt)
+		sig := func(name string) *types.Signature {
+			if sel := ms.Lookup(nil, name); sel != nil {
+				s, _ := sel.Type().(*types.Signature)
+				return s
+			}
+			return nil
+		}
+		isErr := func(t types.Type) bool { return types.Identical(t, types.Universe.Lookup("error").Type()) }
+		if s := sig("Unwrap"); s != nil && s.Params().Len() == 0 && s.Results().Len() == 1 {
+			r := s.Results().At(0).Type()
+			if isErr(r) {
+				m.unwrap = true
+			} else if sl, ok := r.(*types.Slice); ok && isErr(sl.Elem()) {
+				m.unwrapMany = true
+			}
+		}
+		if s := sig("Is"); s != nil && s.Params().Len() == 1 && isErr(s.Params().At(0).Type()) && s.Results().Len() == 1 && types.Identical(s.Results().At(0).Type(), types.Typ[types.Bool]) {
+			m.is = true
+		}
+		if s := sig("As"); s != nil && s.Params().Len() == 1 && types.IsInterface(s.Params().At(0).Type()) && s.Params().At(0).Type().Underlying().(*types.Interface).Empty() && s.Results().Len() == 1 && types.Identical(s.Results().At(0).Type(), types.Typ[types.Bool]) {
+			m.as = true
+		}
+		if m.unwrap || m.unwrapMany || m.is || m.as {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ambiguous names a cell type that the interpreter's type assertions do
+// not tell apart from t (the same underlying type: yaegi matches the
+// structure), or "".
+func (l *lowerer) ambiguous(t types.Type) string {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, ok := t.(*types.Named)
+	if !ok {
+		return ""
+	}
+	sc := l.c.pkg.Scope()
+	for _, n := range sc.Names() {
+		tn, ok := sc.Lookup(n).(*types.TypeName)
+		if !ok || tn.IsAlias() || tn == named.Obj() {
+			continue
+		}
+		if o, ok := tn.Type().(*types.Named); ok && o.TypeParams() == nil && types.Identical(o.Underlying(), named.Underlying()) {
+			return n
+		}
+	}
+	return ""
+}
+
+// checkAmbiguous refuses a walk whose type assertions could match the
+// wrong cell type.
+func (l *lowerer) checkAmbiguous(call ast.Node, ts []types.Type) bool {
+	for _, t := range ts {
+		if o := l.ambiguous(t); o != "" {
+			l.fail(call, "cannot run faithfully: package errors with the cell types %s and %s, which have the same structure (the interpreter's type assertions do not tell them apart); give one of them a field of its own", types.TypeString(derefType(t), types.RelativeTo(l.c.pkg)), o)
+			return false
+		}
+	}
+	return true
+}
+
+func (l *lowerer) methodTypes(methods []cellErrMethods) []types.Type {
+	var ts []types.Type
+	for _, m := range methods {
+		ts = append(ts, m.typ)
+	}
+	return ts
+}
+
+// lowerErrorsAs lowers errors.As(err, target) whose target points to a
+// pointer to a cell type, or any errors.As while cell types have Unwrap or
+// As methods.
+func (l *lowerer) lowerErrorsAs(call *ast.CallExpr, methods []cellErrMethods) {
+	info := l.c.info
+	pt, ok := info.Types[call.Args[1]].Type.(*types.Pointer)
+	if !ok {
+		return
+	}
+	elem := pt.Elem()
+	cell := isCellType(elem)
+	if !cell && len(methods) == 0 {
+		return
+	}
+	if cell {
+		if _, ptr := elem.(*types.Pointer); !ptr {
+			l.fail(call, "cannot run faithfully: errors.As with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(elem, types.RelativeTo(l.c.pkg)))
+			return
+		}
+	} else if types.IsInterface(elem) {
+		l.fail(call, "cannot run faithfully: errors.As with an interface target while cell types have Unwrap or As methods (yaegi's assertions do not see a cell value's methods)")
+		return
+	}
+	ts, ok := l.typeString(elem)
+	if !ok {
+		return
+	}
+	check := append(l.methodTypes(methods), elem)
+	if !l.checkAmbiguous(call, check) {
+		return
+	}
+	subject := helperPrefix + "_help.Inner(e)"
+	if !cell {
+		subject = "e"
+	}
+	l.replace(call.Fun, errorsWalker("target *"+ts, "if v, ok := "+subject+".("+ts+"); ok { *target = v; return true }", "As(target)", methods, false))
+}
+
+// lowerErrorsIs lowers errors.Is(err, target) whose target is a pointer
+// to a cell type, or any errors.Is while cell types have Unwrap or Is
+// methods.
+func (l *lowerer) lowerErrorsIs(call *ast.CallExpr, methods []cellErrMethods) {
+	t := l.c.info.Types[call.Args[1]].Type
+	cell := isCellType(t)
+	if !cell && len(methods) == 0 {
+		return
+	}
+	if cell {
+		if _, ptr := t.(*types.Pointer); !ptr {
+			l.fail(call, "cannot run faithfully: errors.Is with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(t, types.RelativeTo(l.c.pkg)))
+			return
+		}
+		ts, ok := l.typeString(t)
+		if !ok {
+			return
+		}
+		if !l.checkAmbiguous(call, append(l.methodTypes(methods), t)) {
+			return
+		}
+		l.replace(call.Fun, errorsWalker("target "+ts, "if v, ok := "+helperPrefix+"_help.Inner(e).("+ts+"); ok && v == target { return true }", "Is(target)", methods, true))
+		return
+	}
+	if !l.checkAmbiguous(call, l.methodTypes(methods)) {
+		return
+	}
+	l.replace(call.Fun, errorsWalker("target error", "if "+helperPrefix+"_help.ErrEqual(e, target) { return true }", "Is(target)", methods, false))
+}
+
+// lowerErrorsUnwrap lowers errors.Unwrap(err) while cell types have
+// Unwrap() error methods.
+func (l *lowerer) lowerErrorsUnwrap(call *ast.CallExpr, methods []cellErrMethods) {
+	var b strings.Builder
+	b.WriteString("func(e error) error { ")
+	n := 0
+	for _, m := range methods {
+		if m.unwrap {
+			n++
+			b.WriteString("if x, ok := " + helperPrefix + "_help.Inner(e).(" + m.ts + "); ok { return x.Unwrap() }; ")
+		}
+	}
+	if n == 0 {
+		return
+	}
+	if !l.checkAmbiguous(call, l.methodTypes(methods)) {
+		return
+	}
+	b.WriteString("return " + l.text(call.Fun) + "(e) }")
+	l.replace(call.Fun, b.String())
 }
 
 // isCellType reports whether t is a type the cell declared (or a pointer
@@ -129,10 +319,13 @@ func isCellType(t types.Type) bool {
 }
 
 // errorsWalker is a function literal (err error, <param>) bool that walks
-// err's tree, depth first, and on an error of type ts runs match (v is the
-// error as ts). It unwraps through compiled code (Unwraps), so the Unwrap,
-// Is and As methods of cell types are not seen (documented in api.go).
-func errorsWalker(param, ts, match string) string {
+// err's tree as package errors does: depth first, at each error first
+// match, then the Is or As method of a cell type (call: "Is(target)" or
+// "As(target)"; Is with the target as an error), then its Unwrap() error or
+// Unwrap() []error (a cell type's, or a compiled error's through
+// Unwraps). A cell value is asserted on the value inside yaegi's wrapper
+// (Inner), where yaegi's type assertions see it.
+func errorsWalker(param, match, call string, methods []cellErrMethods, typedTarget bool) string {
 	h := helperPrefix + "_help."
 	var b strings.Builder
 	b.WriteString("func(err error, " + param + ") bool { ")
@@ -140,8 +333,33 @@ func errorsWalker(param, ts, match string) string {
 	b.WriteString("for len(stack) > 0 { ")
 	b.WriteString("e := stack[len(stack)-1]; stack = stack[:len(stack)-1]; ")
 	b.WriteString("if e == nil { continue }; ")
-	b.WriteString("if v, ok := " + h + "Inner(e).(" + ts + "); ok { " + match + " }; ")
-	b.WriteString("kids := " + h + "Unwraps(e); ")
+	b.WriteString(match + "; ")
+	b.WriteString("var kids []error; own := false; ")
+	isCall := strings.HasPrefix(call, "Is")
+	for _, m := range methods {
+		var body []string
+		if isCall && m.is {
+			if typedTarget {
+				body = append(body, "if x.Is(error(target)) { return true }")
+			} else {
+				body = append(body, "if x."+call+" { return true }")
+			}
+		}
+		if !isCall && m.as {
+			body = append(body, "if x."+call+" { return true }")
+		}
+		if m.unwrap {
+			body = append(body, "kids = []error{x.Unwrap()}; own = true")
+		}
+		if m.unwrapMany {
+			body = append(body, "kids = x.Unwrap(); own = true")
+		}
+		if len(body) == 0 {
+			continue
+		}
+		b.WriteString("if x, ok := " + h + "Inner(e).(" + m.ts + "); ok { " + strings.Join(body, "; ") + " }; ")
+	}
+	b.WriteString("if !own { kids = " + h + "Unwraps(e) }; ")
 	b.WriteString("for i := len(kids) - 1; i >= 0; i-- { stack = append(stack, kids[i]) } ")
 	b.WriteString("}; return false }")
 	return b.String()

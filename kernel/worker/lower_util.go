@@ -18,6 +18,11 @@ type lowerer struct {
 	edits []edit
 	fresh int
 	err   error // the first construct that cannot be lowered faithfully
+	// onlyTypes, when not nil, limits the cell types a pass may name in
+	// code it writes where the cell did not name them (lower-fmt-values'
+	// type switches, lower-errors' method calls) to these: code kept as a
+	// declaration must not depend on other cells' types (cellTypesFor).
+	onlyTypes map[string]bool
 }
 
 // newLowerer returns nil when the cell was not type-checked (nothing to

@@ -87,8 +87,8 @@ var cellPasses = []pass{
 	{"check", (*session).passCheck},
 
 	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
-	{"lower-fmt-methods", (*session).passLowerFmt},
-	{"lower-fmt-containers", (*session).passLowerFmtContainers},
+	{"lower-fmt-values", (*session).passLowerFmtValues},
+	{"lower-json", (*session).passLowerJSON},
 	{"lower-generic", (*session).passLowerGeneric},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},

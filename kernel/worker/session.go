@@ -211,8 +211,8 @@ func (s *session) undefinedIn(p part) *cellError {
 		known[b] = true
 	}
 	for _, id := range unresolved {
-		if known[id.Name] || s.vars[id.Name] != nil {
-			continue
+		if known[id.Name] || s.vars[id.Name] != nil || id.Name == helperPrefix+"_help" {
+			continue // (the lowering passes' helpers are always there)
 		}
 		if _, ok := packageName(id.Name); ok {
 			continue
@@ -682,6 +682,13 @@ func (s *session) evalResult(ctx context.Context, expr string, line, col int, ty
 	}
 	if x == nil && b == nil {
 		return nil, nil // a nil interface, such as a nil error: no result
+	}
+	if b == nil && checked && !compiledOnly {
+		if _, ok := x.(fmt.Stringer); !ok {
+			if text, ok := s.resultText(ctx, typed, v); ok {
+				b = display.Bundle{display.MIMEText: text}
+			}
+		}
 	}
 	return resultBundle(x, b), nil
 }
