@@ -86,6 +86,7 @@ type checked struct {
 	fset     *token.FileSet
 	file     *ast.File
 	sess     *ast.File // the session file: earlier cells' declarations (lower_generic.go)
+	sessSrc  string    // its source
 	pkg      *types.Package
 	info     *types.Info
 }
@@ -283,7 +284,7 @@ func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports,
 				}
 			}
 		}
-		typed = checked{fset: fset, file: &cf, sess: sf, pkg: pkg, info: info}
+		typed = checked{fset: fset, file: &cf, sess: sf, sessSrc: sessSrc, pkg: pkg, info: info}
 		return errs, defines, true
 	}
 	errs, defines, ok := run(nil)
@@ -535,8 +536,12 @@ func localNamed(t types.Type, seen map[types.Type]bool) bool {
 		if obj.Pkg() != nil && obj.Pkg().Path() == cellPkgPath && obj.Parent() != obj.Pkg().Scope() {
 			return true
 		}
-		if t.TypeArgs().Len() > 0 {
-			return true
+		// An instance of a generic type is modelled (lower_generic.go
+		// monomorphizes those of the cells) when its type arguments are.
+		for a := range t.TypeArgs().Types() {
+			if localNamed(a, seen) {
+				return true
+			}
 		}
 		return false
 	case *types.Pointer:
