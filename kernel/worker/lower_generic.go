@@ -102,7 +102,7 @@ func encodeGenericChars(b *strings.Builder, s string) {
 		if r == ' ' && i > 0 && s[i-1] == ',' {
 			continue // ", " is one separator
 		}
-		if r == '_' || r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+		if r == '_' || r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') || string(r) == localMark {
 			b.WriteRune(r)
 			continue
 		}
@@ -217,6 +217,9 @@ type genLowerer struct {
 	queue      []pendingInst
 	out        []declEntry
 	instInfo   map[string]genInst
+	hoisted    map[types.Object]string // function-local types moved to the top level
+	hoistOut   []declEntry
+	hoistSpecs map[types.Object]*ast.TypeSpec
 }
 
 type pendingInst struct {
@@ -240,7 +243,7 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		return nil
 	}
 	g := &genLowerer{lowerer: l, s: s, funcs: map[types.Object]*genDecl{}, methods: map[types.Object][]*genDecl{},
-		redeclared: map[string]bool{}, emitted: map[string]bool{}, instInfo: map[string]genInst{}, sessSrc: l.c.sessSrc}
+		hoistSpecs: map[types.Object]*ast.TypeSpec{}, redeclared: map[string]bool{}, emitted: map[string]bool{}, instInfo: map[string]genInst{}, sessSrc: l.c.sessSrc}
 	for _, d := range u.decls {
 		if d.skip && !u.rebuild {
 			continue
@@ -321,10 +324,11 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		g.queue = g.queue[1:]
 		g.instantiate(p)
 	}
+	g.unhoist()
 	if l.err != nil {
 		return l.err
 	}
-	u.genInsts = g.out
+	u.genInsts = append(g.hoistOut, g.out...)
 	// The templates of the cell's generic declarations, for later cells.
 	u.after = append(u.after, func() {
 		if u.err != nil {

@@ -174,6 +174,11 @@ func (g *genLowerer) requeue(gi genInst) {
 // need is the name of the instance of generic obj with args, queued for
 // instantiation unless the session has it.
 func (g *genLowerer) need(obj types.Object, args []types.Type, at ast.Node) string {
+	for _, a := range args {
+		if !g.hoistIn(a, at) {
+			return obj.Name()
+		}
+	}
 	var disp, cell []string
 	for _, a := range args {
 		d, ok := g.spell(a, nil, spellDisplay)
@@ -906,8 +911,20 @@ func (g *genLowerer) spell(t types.Type, env map[*types.TypeParam]types.Type, mo
 					b.WriteByte(']')
 					return
 				}
-				if mode != spellEmit && obj.Parent() != nil && obj.Parent() != obj.Pkg().Scope() {
-					ok = false // a function's own type: not at the top level
+				if obj.Parent() != nil && obj.Parent() != obj.Pkg().Scope() {
+					// A function's own type: hoisted (see hoist), or
+					// one of the generic code being instantiated.
+					switch h, found := g.hoisted[obj]; {
+					case mode == spellDisplay:
+						b.WriteString(obj.Name() + localMark + strconv.Itoa(g.c.fset.Position(obj.Pos()).Line))
+					case found:
+						b.WriteString(h)
+					case mode == spellEmit:
+						b.WriteString(obj.Name())
+					default:
+						ok = false
+					}
+					return
 				}
 				b.WriteString(obj.Name())
 				return
@@ -1070,4 +1087,195 @@ func substDepth(t types.Type, env map[*types.TypeParam]types.Type, depth int) ty
 func isEmptyInterface(t types.Type) bool {
 	it, ok := t.Underlying().(*types.Interface)
 	return ok && it.Empty()
+}
+
+// localMark joins a type declared in a function to the line of its
+// declaration in the name of its top-level copy (see hoist): large
+// declared on line 73 is largeᐧ73.
+const localMark = "ᐧ" // U+1427 CANADIAN SYLLABICS FINAL MIDDLE DOT
+
+// hoistIn hoists the cell's function-local types in t (see hoist); false
+// (and the lowering's error) when one cannot be.
+func (g *genLowerer) hoistIn(t types.Type, at ast.Node) bool {
+	ok := true
+	var walk func(t types.Type, depth int)
+	walk = func(t types.Type, depth int) {
+		if depth > 20 || !ok {
+			return
+		}
+		switch t := t.(type) {
+		case *types.Named:
+			obj := t.Obj()
+			if obj.Pkg() != nil && obj.Pkg().Path() == cellPkgPath && obj.Parent() != nil && obj.Parent() != obj.Pkg().Scope() {
+				if _, done := g.hoisted[obj]; !done && !g.hoist(obj) {
+					g.failAt(at, "cannot run faithfully: type argument %s is declared in a function and cannot be moved to the cell's top level", obj.Name())
+					ok = false
+					return
+				}
+			}
+			for a := range t.TypeArgs().Types() {
+				walk(a, depth+1)
+			}
+		case *types.Alias:
+			walk(types.Unalias(t), depth+1)
+		case *types.Pointer:
+			walk(t.Elem(), depth+1)
+		case *types.Slice:
+			walk(t.Elem(), depth+1)
+		case *types.Array:
+			walk(t.Elem(), depth+1)
+		case *types.Chan:
+			walk(t.Elem(), depth+1)
+		case *types.Map:
+			walk(t.Key(), depth+1)
+			walk(t.Elem(), depth+1)
+		case *types.Signature:
+			for v := range t.Params().Variables() {
+				walk(v.Type(), depth+1)
+			}
+			for v := range t.Results().Variables() {
+				walk(v.Type(), depth+1)
+			}
+		case *types.Struct:
+			for v := range t.Fields() {
+				walk(v.Type(), depth+1)
+			}
+		}
+	}
+	walk(t, 0)
+	return ok
+}
+
+// hoist moves a type declared in a function of the cell (not generic
+// code) to the top level, where instances of generic code can name it:
+// the top-level copy is named after it (localMark) and the local
+// declaration becomes an alias of it (`type large = largeᐧ73`), the same
+// type. A local type that uses other local names (constants, variables)
+// stays; false.
+func (g *genLowerer) hoist(tn *types.TypeName) bool {
+	var spec *ast.TypeSpec
+	var fn *ast.FuncDecl
+	for _, d := range g.c.file.Decls {
+		fd, isFunc := d.(*ast.FuncDecl)
+		if !isFunc || fd.Body == nil {
+			continue
+		}
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			if ts, isSpec := n.(*ast.TypeSpec); isSpec && g.c.info.Defs[ts.Name] == tn {
+				spec, fn = ts, fd
+			}
+			return spec == nil
+		})
+		if spec != nil {
+			break
+		}
+	}
+	if spec == nil || !g.inCell(spec) || spec.TypeParams != nil || spec.Assign.IsValid() || fn.Type.TypeParams != nil || fn.Recv != nil && recvHasTypeParams(fn) {
+		return false
+	}
+	name := tn.Name() + localMark + strconv.Itoa(g.c.fset.Position(tn.Pos()).Line)
+	if g.hoisted == nil {
+		g.hoisted = map[types.Object]string{}
+	}
+	g.hoisted[tn] = name
+	r := &genRewriter{g: g, src: g.u.code, off: g.offset}
+	ok := true
+	pkgScope := g.c.pkg.Scope()
+	ast.Inspect(spec.Type, func(n ast.Node) bool {
+		id, isIdent := n.(*ast.Ident)
+		if !isIdent || !ok {
+			return ok
+		}
+		obj := g.c.info.Uses[id]
+		if obj == nil || obj.Parent() == nil || obj.Parent() == pkgScope || obj.Parent() == types.Universe || isFileScope(obj.Parent()) {
+			return true
+		}
+		if _, isField := obj.(*types.Var); isField && obj.(*types.Var).IsField() {
+			return true
+		}
+		other, isType := obj.(*types.TypeName)
+		if !isType {
+			ok = false
+			return false
+		}
+		if _, done := g.hoisted[other]; !done && !g.hoist(other) {
+			ok = false
+			return false
+		}
+		r.replace(id, g.hoisted[other])
+		return true
+	})
+	if !ok {
+		delete(g.hoisted, tn)
+		return false
+	}
+	r.walk(spec.Type)
+	start := r.off(spec.Type.Pos())
+	var edits []relEdit
+	for _, e := range r.edits {
+		edits = append(edits, relEdit{start: e.start - start, end: e.end - start, text: e.text, mine: true})
+	}
+	text := applyRel(g.u.code[start:r.off(spec.Type.End())], edits)
+	g.hoistOut = append(g.hoistOut, declEntry{names: []string{name}, src: "\ntype " + name + " " + text})
+	g.hoistSpecs[tn] = spec
+	return true
+}
+
+// unhoist takes the hoisted types' local declarations out of the cell and
+// names their top-level copies where the cell names them (yaegi has no
+// local aliases).
+func (g *genLowerer) unhoist() {
+	if len(g.hoisted) == 0 {
+		return
+	}
+	var stmts []ast.Node
+	for tn, spec := range g.hoistSpecs {
+		var decl ast.Node
+		ast.Inspect(g.c.file, func(n ast.Node) bool {
+			if ds, ok := n.(*ast.DeclStmt); ok {
+				if gd := ds.Decl.(*ast.GenDecl); len(gd.Specs) == 1 && gd.Specs[0] == spec {
+					decl = ds
+				}
+			}
+			return decl == nil
+		})
+		if decl == nil {
+			g.failAt(spec, "cannot run faithfully: type %s, declared in a group in a function, as a type argument", tn.Name())
+			return
+		}
+		stmts = append(stmts, decl)
+		text := g.text(decl)
+		g.replace(decl, strings.Repeat("\n", strings.Count(text, "\n")))
+	}
+	inside := func(off int) bool {
+		for _, e := range g.edits {
+			s := offsetOf(g.u.code, e.line, e.col)
+			if e.del > 0 && off >= s && off < s+e.del {
+				return true
+			}
+		}
+		return false
+	}
+	var reps []edit
+	ast.Inspect(g.c.file, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || !g.inCell(id) {
+			return true
+		}
+		tn, ok := g.c.info.Uses[id].(*types.TypeName)
+		if !ok {
+			return true
+		}
+		if name, found := g.hoisted[tn]; found && !inside(g.offset(id.Pos())) {
+			pos := g.c.fset.Position(id.Pos())
+			reps = append(reps, edit{line: pos.Line, col: pos.Column, text: name, del: len(id.Name)})
+		}
+		return true
+	})
+	g.edits = append(g.edits, reps...)
+}
+
+// isFileScope reports whether s is a file's scope (its imports).
+func isFileScope(s *types.Scope) bool {
+	return s.Parent() != nil && s.Parent().Parent() == types.Universe
 }
