@@ -272,6 +272,8 @@ func (g *genLowerer) instantiate(p pendingInst) {
 					menv[rtps.At(i)] = p.args[i]
 				}
 			}
+			// The instance goes with each method of its generic too.
+			p.deps = append(p.deps, d.obj.Name()+"."+fd.Name.Name)
 			b.WriteString("\n")
 			b.WriteString(g.instanceText(m, menv, func(r *genRewriter) {
 				t := fd.Recv.List[0].Type
@@ -507,6 +509,14 @@ func (r *genRewriter) walk(root ast.Node) {
 						}
 					}
 				}
+			}
+		case *ast.SwitchStmt:
+			if len(r.env) > 0 && r.dedupCases(x) {
+				return false
+			}
+		case *ast.CompositeLit:
+			if len(r.env) > 0 && r.dedupKeys(x) {
+				return false
 			}
 		case *ast.TypeAssertExpr:
 			// x.(T) that cannot hold once T is known is no error in
@@ -1278,4 +1288,121 @@ func (g *genLowerer) unhoist() {
 // isFileScope reports whether s is a file's scope (its imports).
 func isFileScope(s *types.Scope) bool {
 	return s.Parent() != nil && s.Parent().Parent() == types.Universe
+}
+
+// constKey identifies a constant case value or map key of generic code
+// once its type parameters are replaced (T(0) with T int is int(0)).
+func (r *genRewriter) constKey(e ast.Expr) (string, bool) {
+	info := r.g.c.info
+	tv := info.Types[e]
+	if tv.Value != nil {
+		ts, ok := r.g.spell(subst(tv.Type, r.env), r.env, spellGo)
+		return ts + ":" + tv.Value.ExactString(), ok
+	}
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 || !info.Types[call.Fun].IsType() {
+		return "", false
+	}
+	av := info.Types[call.Args[0]].Value
+	if av == nil {
+		return "", false
+	}
+	ts, ok := r.g.spell(subst(info.Types[call.Fun].Type, r.env), r.env, spellGo)
+	return ts + ":" + av.ExactString(), ok
+}
+
+// dedupCases drops the constant case values of a switch of generic code
+// that an earlier case has once the type parameters are replaced (Go
+// allows them there; the first matching case wins). It reports whether
+// it rewrote the switch (then its parts are walked).
+func (r *genRewriter) dedupCases(x *ast.SwitchStmt) bool {
+	seen := map[string]bool{}
+	type clause struct {
+		cc   *ast.CaseClause
+		kept []ast.Expr
+	}
+	var cs []clause
+	dup := false
+	for _, st := range x.Body.List {
+		cc := st.(*ast.CaseClause)
+		c := clause{cc: cc}
+		for _, e := range cc.List {
+			if k, ok := r.constKey(e); ok {
+				if seen[k] {
+					dup = true
+					continue
+				}
+				seen[k] = true
+			}
+			c.kept = append(c.kept, e)
+		}
+		cs = append(cs, c)
+	}
+	if !dup {
+		return false
+	}
+	if x.Init != nil {
+		r.walk(x.Init)
+	}
+	if x.Tag != nil {
+		r.walk(x.Tag)
+	}
+	for _, c := range cs {
+		switch {
+		case len(c.kept) == len(c.cc.List):
+			r.walk(c.cc)
+		case len(c.kept) == 0:
+			r.edits = append(r.edits, relEdit{start: r.off(c.cc.Pos()), end: r.off(c.cc.End()), text: ""})
+		default:
+			var parts []string
+			for _, e := range c.kept {
+				parts = append(parts, r.sub(e))
+			}
+			r.edits = append(r.edits, relEdit{start: r.off(c.cc.List[0].Pos()), end: r.off(c.cc.List[len(c.cc.List)-1].End()), text: strings.Join(parts, ", ")})
+			for _, st := range c.cc.Body {
+				r.walk(st)
+			}
+		}
+	}
+	return true
+}
+
+// dedupKeys drops the elements of a map literal of generic code whose
+// constant key a later element has once the type parameters are replaced
+// (the later one is the map's), when their value has no effect.
+func (r *genRewriter) dedupKeys(x *ast.CompositeLit) bool {
+	info := r.g.c.info
+	if _, ok := subst(info.Types[x].Type, r.env).Underlying().(*types.Map); !ok || len(x.Elts) < 2 {
+		return false
+	}
+	last := map[string]int{}
+	keys := make([]string, len(x.Elts))
+	for i, e := range x.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			return false
+		}
+		if k, ok := r.constKey(kv.Key); ok {
+			keys[i] = k
+			last[k] = i
+		}
+	}
+	var kept []string
+	dropped := false
+	for i, e := range x.Elts {
+		kv := e.(*ast.KeyValueExpr)
+		if keys[i] != "" && last[keys[i]] != i && info.Types[kv.Value].Value != nil {
+			dropped = true
+			continue
+		}
+		kept = append(kept, r.sub(e))
+	}
+	if !dropped {
+		return false
+	}
+	if x.Type != nil {
+		r.walk(x.Type)
+	}
+	r.edits = append(r.edits, relEdit{start: r.off(x.Elts[0].Pos()), end: r.off(x.Elts[len(x.Elts)-1].End()), text: strings.Join(kept, ", ")})
+	return true
 }
