@@ -66,7 +66,9 @@
 // cell into Go that yaegi runs as the Go toolchain would: per-iteration
 // loop variables, defer and go operands evaluated at the statement, range
 // over integers, strings and functions, min, max, clear, new(expr), generic
-// functions of the cells instantiated where used, %w and errors.Is/As with
+// functions and types of the cells monomorphized (lower_generic.go: each
+// instance a concrete declaration, List[int] named Listᐸintᐳ, kept across
+// cells; yaegi never sees a generic declaration), %w and errors.Is/As with
 // cell error types, fmt of slices, arrays and maps of cell types with
 // String or Error. A pasted program (package main, func main) runs main
 // once. A construct a pass cannot lower faithfully is a CompileError
@@ -74,8 +76,8 @@
 // structs or interfaces (their String is not seen; %T prints the
 // underlying struct), errors.As/Is with value-type cell error targets (refused)
 // and the Unwrap/Is/As methods of cell types, the generic standard library
-// beyond yaegi's own slices/maps/cmp, generic code calling other generic
-// functions of the cells (left to yaegi).
+// beyond yaegi's own slices/maps/cmp, generic types declared in functions,
+// a function-local type argument of generic code in another function.
 //
 // # Known limitations (yaegi v0.16.1)
 //

@@ -319,16 +319,21 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		}
 	}
 	// Instantiate, transitively.
-	for len(g.queue) > 0 && l.err == nil {
-		p := g.queue[0]
-		g.queue = g.queue[1:]
-		g.instantiate(p)
+	drain := func() {
+		for len(g.queue) > 0 && l.err == nil {
+			p := g.queue[0]
+			g.queue = g.queue[1:]
+			g.instantiate(p)
+		}
 	}
+	drain()
+	g.addMethods()
+	drain()
 	g.unhoist()
 	if l.err != nil {
 		return l.err
 	}
-	u.genInsts = append(g.hoistOut, g.out...)
+	u.genInsts = orderInsts(append(g.hoistOut, g.out...))
 	// The templates of the cell's generic declarations, for later cells.
 	u.after = append(u.after, func() {
 		if u.err != nil {
@@ -506,4 +511,57 @@ func (s *session) genFailure(u *cellUnit, msg string) error {
 	}
 	text := fmt.Sprintf("cell:1:1: cannot run faithfully: the instances %s of the cell's generic code: %s", strings.Join(names, ", "), msg)
 	return &cellError{EName: "CompileError", EValue: text, Traceback: []string{"CompileError: " + text}}
+}
+
+// orderInsts puts each instance after the instances its text names, where
+// they do not name each other (yaegi does not resolve a type embedded
+// before its declaration).
+func orderInsts(list []declEntry) []declEntry {
+	index := map[string]int{}
+	for i, d := range list {
+		index[d.names[0]] = i
+	}
+	uses := make([][]int, len(list))
+	for i, d := range list {
+		for _, id := range identsIn(d.src) {
+			if j, ok := index[id]; ok && j != i {
+				uses[i] = append(uses[i], j)
+			}
+		}
+	}
+	state := make([]int, len(list)) // 0 new, 1 visiting, 2 done
+	var out []declEntry
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != 0 {
+			return
+		}
+		state[i] = 1
+		for _, j := range uses[i] {
+			visit(j)
+		}
+		state[i] = 2
+		out = append(out, list[i])
+	}
+	for i := range list {
+		visit(i)
+	}
+	return out
+}
+
+// identsIn lists the identifiers of Go source src.
+func identsIn(src string) []string {
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", -1, len(src)), []byte(src), func(token.Position, string) {}, 0)
+	var out []string
+	for {
+		_, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			return out
+		}
+		if tok == token.IDENT {
+			out = append(out, lit)
+		}
+	}
 }

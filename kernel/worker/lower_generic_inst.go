@@ -264,27 +264,85 @@ func (g *genLowerer) instantiate(p pendingInst) {
 			r.replace(n.TypeParams, "")
 		}))
 		for _, m := range g.methods[d.obj] {
-			fd := m.node.(*ast.FuncDecl)
-			menv := maps2(env)
-			if fn, ok := m.obj.(*types.Func); ok {
-				rtps := fn.Type().(*types.Signature).RecvTypeParams()
-				for i := range min(rtps.Len(), len(p.args)) {
-					menv[rtps.At(i)] = p.args[i]
-				}
-			}
 			// The instance goes with each method of its generic too.
-			p.deps = append(p.deps, d.obj.Name()+"."+fd.Name.Name)
+			p.deps = append(p.deps, d.obj.Name()+"."+m.node.(*ast.FuncDecl).Name.Name)
 			b.WriteString("\n")
-			b.WriteString(g.instanceText(m, menv, func(r *genRewriter) {
-				t := fd.Recv.List[0].Type
-				if s, ok := ast.Unparen(t).(*ast.StarExpr); ok {
-					t = s.X
-				}
-				r.replace(t, p.name)
-			}))
+			b.WriteString(g.methodText(m, env, p.args, p.name))
 		}
 	}
 	g.out = append(g.out, declEntry{names: append([]string{p.name}, p.deps...), src: "\n" + b.String()})
+}
+
+// methodText is method m of generic type instance name (type arguments
+// args, env the type's own substitution).
+func (g *genLowerer) methodText(m *genDecl, env map[*types.TypeParam]types.Type, args []types.Type, name string) string {
+	fd := m.node.(*ast.FuncDecl)
+	menv := maps2(env)
+	if fn, ok := m.obj.(*types.Func); ok {
+		rtps := fn.Type().(*types.Signature).RecvTypeParams()
+		for i := range min(rtps.Len(), len(args)) {
+			menv[rtps.At(i)] = args[i]
+		}
+	}
+	return g.instanceText(m, menv, func(r *genRewriter) {
+		t := fd.Recv.List[0].Type
+		if s, ok := ast.Unparen(t).(*ast.StarExpr); ok {
+			t = s.X
+		}
+		r.replace(t, name)
+	})
+}
+
+// addMethods instantiates, for the instances the session has, the methods
+// the cell adds to their generic type (a method new to it): yaegi takes a
+// method declared after its type.
+func (g *genLowerer) addMethods() {
+	known := map[string]bool{}
+	for _, d := range g.s.decls {
+		for _, n := range d.names {
+			known[n] = true
+		}
+	}
+	for obj, ms := range g.methods {
+		for _, m := range ms {
+			if !m.inCell {
+				continue
+			}
+			mname := obj.Name() + "." + m.node.(*ast.FuncDecl).Name.Name
+			if known[mname] {
+				continue // a redefinition: its instances are made again
+			}
+			named, ok := obj.Type().(*types.Named)
+			if !ok {
+				continue
+			}
+			for _, d := range g.s.decls {
+				if len(d.names) < 2 || d.names[1] != obj.Name() || strings.Contains(d.names[0], ".") || g.emitted[d.names[0]] {
+					continue
+				}
+				gi, ok := g.s.gen.insts[d.names[0]]
+				if !ok || len(gi.args) != named.TypeParams().Len() {
+					continue
+				}
+				var args []types.Type
+				env := map[*types.TypeParam]types.Type{}
+				for i, a := range gi.args {
+					tv, err := types.Eval(g.c.fset, g.c.pkg, token.NoPos, a)
+					if err != nil || !tv.IsType() {
+						args = nil
+						break
+					}
+					args = append(args, tv.Type)
+					env[named.TypeParams().At(i)] = tv.Type
+				}
+				if len(args) != len(gi.args) {
+					continue
+				}
+				g.out = append(g.out, declEntry{names: []string{d.names[0] + "." + m.node.(*ast.FuncDecl).Name.Name, obj.Name(), mname},
+					src: "\n" + g.methodText(m, env, args, d.names[0])})
+			}
+		}
+	}
 }
 
 func maps2(m map[*types.TypeParam]types.Type) map[*types.TypeParam]types.Type {
