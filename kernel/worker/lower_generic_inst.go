@@ -728,21 +728,43 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 	body := func(cc *ast.CaseClause, bind string) {
 		b.WriteString("{ ")
 		if sym != "" && sym != "_" {
-			fmt.Fprintf(&b, "%s; _ = %s\n", bind, sym)
+			if bind != "" {
+				b.WriteString(bind + "; ")
+			}
+			fmt.Fprintf(&b, "_ = %s\n", sym)
 		}
 		for _, st := range cc.Body {
 			b.WriteString(r.sub(st) + "\n")
 		}
 		b.WriteString("}")
 	}
-	var def *ast.CaseClause
-	first := true
+	var def, nilCase *ast.CaseClause
+	for _, c := range cases {
+		if c.isDefault {
+			def = c.cc
+		}
+		if slices.Contains(c.types, nil) && !c.isDefault {
+			nilCase = c.cc
+		}
+	}
+	// A nil operand matches the nil case only (yaegi's v.(I) panics on
+	// it): tested first.
+	fmt.Fprintf(&b, "if %s == nil ", v)
+	switch {
+	case nilCase != nil:
+		body(nilCase, sym+" := "+v)
+	case def != nil:
+		body(def, sym+" := "+v)
+	default:
+		b.WriteString("{ }")
+	}
+	first := false
 	for _, c := range cases {
 		if c.isDefault {
 			def = c.cc
 			continue
 		}
-		if len(c.kept) == 0 {
+		if len(c.kept) == 0 || len(c.kept) == 1 && c.types[0] == nil {
 			continue
 		}
 		if !first {
@@ -753,7 +775,6 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 			ok := r.g.name("ok")
 			bind := ""
 			if sym != "" && sym != "_" {
-				bind = sym + " := " + sym
 				fmt.Fprintf(&b, "if %s, %s := %s.(%s); %s ", sym, ok, v, r.sub(c.kept[0]), ok)
 			} else {
 				fmt.Fprintf(&b, "if _, %s := %s.(%s); %s ", ok, v, r.sub(c.kept[0]), ok)
@@ -764,8 +785,7 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 		var conds []string
 		for i, e := range c.kept {
 			if c.types[i] == nil {
-				conds = append(conds, v+" == nil")
-				continue
+				continue // tested first
 			}
 			if isEmptyInterface(c.types[i]) {
 				// yaegi's v.(any) fails on a non-nil value.

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"unicode"
 )
@@ -67,4 +69,51 @@ func isIdent(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// TestGenericInstances checks the instances lower-generic writes.
+func TestGenericInstances(t *testing.T) {
+	for _, c := range []struct {
+		name, code  string
+		has, hasNot []string
+	}{
+		{name: "method of a generic type", code: "type B[T any] struct{ v T }\nfunc (b *B[T]) Set(v T) { b.v = v }\nvar b B[string]\nb.Set(\"x\")",
+			has: []string{"type Bᐸstringᐳ struct{ v string }", "func (b *Bᐸstringᐳ) Set(v string) { b.v = v }"}},
+		{name: "generic calling generic", code: "func Id[T any](x T) T { return x }\nfunc Two[T any](x T) []T { return []T{Id(x), Id[T](x)} }\n_ = Two(1.5)",
+			has: []string{"func Twoᐸfloat64ᐳ(x float64) []float64 { return []float64{Idᐸfloat64ᐳ(x), Idᐸfloat64ᐳ(x)} }", "func Idᐸfloat64ᐳ(x float64) float64"}},
+		{name: "duplicate type case dropped", code: "func K[T any](x any) string { switch x.(type) { case int: return \"int\"; case T: return \"T\" }; return \"\" }\n_ = K[int](1)",
+			has: []string{"case int: return \"int\";  }"}, hasNot: []string{"return \"T\""}},
+		{name: "interface case: an if chain in case order", code: "func K[T any](x any) string { switch x.(type) { case T: return \"T\"; case int: return \"int\" }; return \"\" }\n_ = K[any](1)",
+			has: []string{" != nil", "(int); __unetlab_ok"}, hasNot: []string{"switch x.(type)"}},
+		{name: "duplicate constant case dropped", code: "func F[T ~int]() int { switch any(0) { case int(0): return 1; case T(0): return 2 }; return 0 }\n_ = F[int]()",
+			has: []string{"case int(0): return 1;  }"}},
+		{name: "impossible assertion through any", code: "type S struct{}\nfunc F[T any](i interface{ M() }) bool { _, ok := i.(T); return ok }\n_ = F[S](nil)",
+			has: []string{"any(i).(S)"}},
+		{name: "function-local type argument", code: "func Id[T any](x T) T { return x }\nfunc g() { type loc struct{ a int }; _ = Id(loc{1}) }",
+			has: []string{"type locᐧ2 struct{ a int }", "func Idᐸlocᐧ2ᐳ(x locᐧ2) locᐧ2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := newTestSession(t)
+			u := &cellUnit{ctx: context.Background(), code: c.code}
+			for _, p := range cellPasses {
+				if err := p.run(s, u); err != nil {
+					t.Fatal(err)
+				}
+				if p.name == "lower-apply" {
+					break
+				}
+			}
+			got := genSource(u)
+			for _, h := range c.has {
+				if !strings.Contains(got, h) {
+					t.Errorf("instances lack %q:\n%s", h, got)
+				}
+			}
+			for _, h := range c.hasNot {
+				if strings.Contains(got, h) {
+					t.Errorf("instances have %q:\n%s", h, got)
+				}
+			}
+		})
+	}
 }
