@@ -568,6 +568,10 @@ func (r *genRewriter) walk(root ast.Node) {
 					}
 				}
 			}
+		case *ast.CallExpr:
+			if len(r.env) > 0 {
+				r.fmtOperands(x)
+			}
 		case *ast.SwitchStmt:
 			if len(r.env) > 0 && r.dedupCases(x) {
 				return false
@@ -1483,4 +1487,32 @@ func (r *genRewriter) dedupKeys(x *ast.CompositeLit) bool {
 	}
 	r.edits = append(r.edits, relEdit{start: r.off(x.Elts[0].Pos()), end: r.off(x.Elts[len(x.Elts)-1].End()), text: strings.Join(kept, ", ")})
 	return true
+}
+
+// fmtOperands makes fmt see the String and Error methods of the type
+// arguments, as lower-fmt-methods (lower.go) does for the cell's own
+// operands: an operand of a type parameter's type that is a cell type with
+// String (or Error) once instantiated is converted in place.
+func (r *genRewriter) fmtOperands(call *ast.CallExpr) {
+	info := r.g.c.info
+	operands, ok := fmtOperands(info, call)
+	if !ok {
+		return
+	}
+	for _, a := range operands {
+		t := info.Types[a].Type
+		if _, isTP := t.(*types.TypeParam); !isTP {
+			continue
+		}
+		st := subst(t, r.env)
+		conv := methodConversion(st)
+		if conv == "" {
+			continue
+		}
+		if _, isPtr := st.(*types.Pointer); isPtr {
+			continue // a nil pointer prints "<nil>"
+		}
+		r.edits = append(r.edits, relEdit{start: r.off(a.Pos()), end: r.off(a.Pos()), text: helperPrefix + "_help." + conv + "(("},
+			relEdit{start: r.off(a.End()), end: r.off(a.End()), text: ")." + conv + ")"})
+	}
 }
