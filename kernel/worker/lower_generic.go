@@ -45,8 +45,11 @@ import (
 // declares the generic or a type argument again drops them and
 // instantiates again those that earlier cells' code still needs.
 //
-// Instance names: genericInstanceName builds them, genericSourceName maps
-// them back to Go's spelling (List[int]) for messages and %T.
+// Instance names: genericInstanceName builds them; genericSourceName maps
+// them back to Go's spelling (List[int]) for messages, genericReflectName
+// to the name Go's reflect and %T give the type (List[main.P]).
+// Function-local types that are type arguments are moved to the top level
+// (hoist, lower_generic_inst.go), named with localMark.
 
 // Characters of instance names: identifier letters (Unicode Lo or Lm) in
 // place of the characters of a type's Go spelling that an identifier
@@ -565,3 +568,60 @@ func identsIn(src string) []string {
 		}
 	}
 }
+
+// genericReflectName is how Go's reflect (and so fmt's %T and %v of a
+// type) names the type an identifier of the cells names, the package
+// qualifier left out: an instance name as Go's runtime writes instances,
+// type arguments joined by "," and the cells' own types in them qualified
+// with "main." (Pairᐸstringˌintᐳ is Pair[string,int], Fᐸfooᐳ is
+// F[main.foo]); a function-local type moved to the top level (largeᐧ73)
+// as its own name (large). Any other identifier is returned as it is.
+// The printing of cell types (%T, %v) calls it on the names of the cells'
+// types; with "main." before it, it is what go run prints.
+func genericReflectName(id string) string {
+	src, ok := genericSourceName(id)
+	if !ok {
+		if i := strings.Index(id, localMark); i > 0 {
+			return id[:i]
+		}
+		return id
+	}
+	open := strings.IndexByte(src, '[')
+	var b strings.Builder
+	b.WriteString(src[:open])
+	args := src[open:]
+	for i := 0; i < len(args); {
+		c := args[i]
+		switch {
+		case c == ',' && i+1 < len(args) && args[i+1] == ' ':
+			b.WriteByte(',')
+			i += 2
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(args) && (args[j] == '_' || args[j] >= 'a' && args[j] <= 'z' || args[j] >= 'A' && args[j] <= 'Z' || args[j] >= '0' && args[j] <= '9' || strings.HasPrefix(args[j:], localMark)) {
+				if strings.HasPrefix(args[j:], localMark) {
+					j += len(localMark)
+					continue
+				}
+				j++
+			}
+			word := args[i:j]
+			qualified := j < len(args) && args[j] == '.' || i > 0 && args[i-1] == '.'
+			if k := strings.Index(word, localMark); k > 0 {
+				word = word[:k]
+			}
+			if !qualified && types.Universe.Lookup(word) == nil && !typeKeywords[word] {
+				b.WriteString("main.")
+			}
+			b.WriteString(word)
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// typeKeywords are the keywords a type's spelling may hold.
+var typeKeywords = map[string]bool{"struct": true, "interface": true, "func": true, "map": true, "chan": true}

@@ -117,3 +117,19 @@ func TestGenericInstances(t *testing.T) {
 		})
 	}
 }
+
+func TestGenericReflectName(t *testing.T) {
+	for _, c := range []struct{ id, want string }{
+		{genericInstanceName("Pair", []string{"string", "int"}), "Pair[string,int]"},
+		{genericInstanceName("F", []string{"foo"}), "F[main.foo]"},
+		{genericInstanceName("L", []string{"[]*time.Duration", "List[P]"}), "L[[]*time.Duration,main.List[main.P]]"},
+		{genericInstanceName("S", []string{"large" + localMark + "73"}), "S[main.large]"},
+		{genericInstanceName("M", []string{"map[string]interface{}"}), "M[map[string]interface{}]"},
+		{"large" + localMark + "73", "large"},
+		{"P", "P"},
+	} {
+		if got := genericReflectName(c.id); got != c.want {
+			t.Errorf("genericReflectName(%s) = %q, want %q", c.id, got, c.want)
+		}
+	}
+}
