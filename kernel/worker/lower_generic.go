@@ -282,6 +282,7 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		}
 		g.rewriteCell(d)
 	}
+	g.carryIntoCopies()
 	// Instances earlier cells' code needs whose generic the cell
 	// declares again.
 	for _, d := range s.decls {
@@ -625,3 +626,53 @@ func genericReflectName(id string) string {
 
 // typeKeywords are the keywords a type's spelling may hold.
 var typeKeywords = map[string]bool{"struct": true, "interface": true, "func": true, "map": true, "chan": true}
+
+// carryIntoCopies gives lower-generic's edits of the cell's own code to the
+// copies other passes make of it: an edit inside another pass's
+// replacement (lower-defer moves `defer f(G(x))`'s G(x) into a temporary)
+// is made in the texts of the other passes instead. Two different
+// instances under one spelling there cannot be told apart: an error.
+func (g *genLowerer) carryIntoCopies() {
+	code := g.u.code
+	type span struct{ start, end int }
+	var others []span
+	for _, e := range g.u.pending {
+		if e.del > 0 {
+			s := offsetOf(code, e.line, e.col)
+			others = append(others, span{s, s + e.del})
+		}
+	}
+	if len(others) == 0 {
+		return
+	}
+	repl := map[string]string{}
+	keep := g.edits[:0]
+	for _, m := range g.edits {
+		ms := offsetOf(code, m.line, m.col)
+		me := ms + m.del
+		inside := false
+		for _, o := range others {
+			if ms >= o.start && me <= o.end && !(ms == o.start && me == o.end) {
+				inside = true
+			}
+		}
+		if !inside {
+			keep = append(keep, m)
+			continue
+		}
+		orig := code[ms:me]
+		if r, seen := repl[orig]; seen && r != m.text {
+			line, col := lineColOf(code, ms)
+			msg := fmt.Sprintf("cell:%d:%d: cannot run faithfully: %s names two instances in one statement that another lowering moves", line, col, orig)
+			g.err = &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			return
+		}
+		repl[orig] = m.text
+	}
+	g.edits = keep
+	for i := range g.u.pending {
+		for orig, r := range repl {
+			g.u.pending[i].text = substCopy(g.u.pending[i].text, orig, r)
+		}
+	}
+}

@@ -395,6 +395,25 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 // another pass's, the other's is dropped, and where another pass replaces
 // a span, lower-generic's edits inside it are.
 func applyRel(src string, edits []relEdit) string {
+	// Another pass's replacement may move the text it replaces (lower-
+	// defer: `defer f(G(x))` becomes `{ d := G(x); defer f(d) }`): the
+	// copies get lower-generic's edits of that text.
+	for _, m := range edits {
+		if !m.mine || m.end <= m.start {
+			continue
+		}
+		for _, o := range edits {
+			if o.mine || o.end <= o.start || !(m.start >= o.start && m.end <= o.end) {
+				continue
+			}
+			orig := src[m.start:m.end]
+			for i := range edits {
+				if !edits[i].mine {
+					edits[i].text = substCopy(edits[i].text, orig, m.text)
+				}
+			}
+		}
+	}
 	var keep []relEdit
 	for _, e := range edits {
 		drop := false
@@ -1514,5 +1533,38 @@ func (r *genRewriter) fmtOperands(call *ast.CallExpr) {
 		}
 		r.edits = append(r.edits, relEdit{start: r.off(a.Pos()), end: r.off(a.Pos()), text: helperPrefix + "_help." + conv + "(("},
 			relEdit{start: r.off(a.End()), end: r.off(a.End()), text: ")." + conv + ")"})
+	}
+}
+
+// substCopy replaces, in text (another pass's), the occurrences of orig
+// (an identifier or an expression's source) that stand as whole tokens.
+func substCopy(text, orig, repl string) string {
+	if orig == repl || !strings.Contains(text, orig) {
+		return text
+	}
+	isIdentByte := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, orig)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		j := i + len(orig)
+		whole := (i == 0 || !isIdentByte(text[i-1]) || !isIdentByte(orig[0])) &&
+			(j == len(text) || !isIdentByte(text[j]) || !isIdentByte(orig[len(orig)-1]))
+		// An identifier followed by [ is an instantiation of its own.
+		if whole && j < len(text) && text[j] == '[' && !strings.Contains(orig, "[") {
+			whole = false
+		}
+		b.WriteString(text[:i])
+		if whole {
+			b.WriteString(repl)
+		} else {
+			b.WriteString(orig)
+		}
+		text = text[j:]
 	}
 }

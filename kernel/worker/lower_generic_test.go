@@ -16,6 +16,8 @@ func TestLowerGeneric(t *testing.T) {
 			has: []string{"f := Twiceᐸstringᐳ"}, hasNot: []string{"[string]"}},
 		{name: "generic type", code: "type L[T any] struct{ v []T }\nfunc (l *L[T]) Add(v T) { l.v = append(l.v, v) }\nvar l L[float64]\nl.Add(1)",
 			has: []string{"var l Lᐸfloat64ᐳ"}, hasNot: []string{"L[T]"}},
+		{name: "an argument lower-defer moves", code: twice + "func f() { defer fmt.Println(Twice(3)) }",
+			has: []string{":= Twiceᐸintᐳ(3); defer fmt.Println(__unetlab_da"}, hasNot: []string{"Twice(3)"}},
 		{name: "constraint interface left out", code: "type Num interface{ ~int | ~float64 }\nfunc Sum[N Num](s ...N) (t N) { for _, v := range s { t += v }; return }\nx := Sum(1, 2)\n_ = x",
 			has: []string{"x := Sumᐸintᐳ(1, 2)"}, hasNot: []string{"~int"}},
 	})
