@@ -256,7 +256,13 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		}
 	}
 	strip := g.index()
-	if len(g.funcs) == 0 && len(strip) == 0 {
+	cellInstances := false
+	for id := range l.c.info.Instances {
+		if obj := l.c.info.Uses[id]; obj != nil && obj.Pkg() != nil && obj.Pkg().Path() == cellPkgPath {
+			cellInstances = true
+		}
+	}
+	if len(g.funcs) == 0 && len(strip) == 0 && !cellInstances {
 		return nil
 	}
 	// The cell's own code: instances named.

@@ -559,6 +559,10 @@ func (r *genRewriter) walk(root ast.Node) {
 				r.replace(x, r.instance(obj, inst, x))
 				return false
 			}
+			if _, ok := info.Instances[x]; ok && obj != nil && obj.Pkg() != nil && obj.Pkg().Path() == cellPkgPath && !r.g.cellGeneric(obj) {
+				r.g.failAt(x, "cannot run faithfully: generic %s is declared in a function (only the cells' top-level generic code is instantiated)", x.Name)
+				return false
+			}
 			switch o := obj.(type) {
 			case *types.TypeName:
 				if tp, ok := o.Type().(*types.TypeParam); ok {

@@ -18,6 +18,8 @@ func TestLowerGeneric(t *testing.T) {
 			has: []string{"var l Lᐸfloat64ᐳ"}, hasNot: []string{"L[T]"}},
 		{name: "an argument lower-defer moves", code: twice + "func f() { defer fmt.Println(Twice(3)) }",
 			has: []string{":= Twiceᐸintᐳ(3); defer fmt.Println(__unetlab_da"}, hasNot: []string{"Twice(3)"}},
+		{name: "generic type of a function refused", code: "func one() any { type T[_ any] int; return T[int](0) }",
+			err: "cannot run faithfully: generic T is declared in a function"},
 		{name: "constraint interface left out", code: "type Num interface{ ~int | ~float64 }\nfunc Sum[N Num](s ...N) (t N) { for _, v := range s { t += v }; return }\nx := Sum(1, 2)\n_ = x",
 			has: []string{"x := Sumᐸintᐳ(1, 2)"}, hasNot: []string{"~int"}},
 	})
