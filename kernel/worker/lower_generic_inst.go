@@ -624,51 +624,33 @@ func (r *genRewriter) walk(root ast.Node) {
 			if r.ifChain(x) {
 				return false
 			}
-			var seen []types.Type
-			sawNil := false
-			for _, st := range x.Body.List {
-				cc := st.(*ast.CaseClause)
-				if cc.List == nil {
-					r.walk(cc)
-					continue
-				}
-				var kept []ast.Expr
-				for _, e := range cc.List {
-					tv := info.Types[e]
-					if tv.IsNil() {
-						if !sawNil {
-							kept = append(kept, e)
-						}
-						sawNil = true
-						continue
-					}
-					t := subst(tv.Type, r.env)
-					if slices.ContainsFunc(seen, func(s types.Type) bool { return types.Identical(s, t) }) {
-						continue
-					}
-					seen = append(seen, t)
-					kept = append(kept, e)
-				}
-				switch {
-				case len(kept) == len(cc.List):
-					r.walk(cc)
-				case len(kept) == 0:
-					r.edits = append(r.edits, relEdit{start: r.off(cc.Pos()), end: r.off(cc.End()), text: ""})
-				default:
-					var parts []string
-					for _, e := range kept {
-						parts = append(parts, r.sub(e))
-					}
-					r.edits = append(r.edits, relEdit{start: r.off(cc.List[0].Pos()), end: r.off(cc.List[len(cc.List)-1].End()), text: strings.Join(parts, ", ")})
-					for _, s := range cc.Body {
-						r.walk(s)
-					}
-				}
-			}
+			r.keepCases(r.typeSwitchCases(x))
 			return false
 		}
 		return true
 	})
+}
+
+// keepCases writes the clauses of a type switch with the cases kept.
+func (r *genRewriter) keepCases(cases []typeSwitchCase) {
+	for _, c := range cases {
+		cc := c.cc
+		switch {
+		case c.isDefault || len(c.kept) == len(cc.List):
+			r.walk(cc)
+		case len(c.kept) == 0:
+			r.edits = append(r.edits, relEdit{start: r.off(cc.Pos()), end: r.off(cc.End()), text: ""})
+		default:
+			var parts []string
+			for _, e := range c.kept {
+				parts = append(parts, r.sub(e))
+			}
+			r.edits = append(r.edits, relEdit{start: r.off(cc.List[0].Pos()), end: r.off(cc.List[len(cc.List)-1].End()), text: strings.Join(parts, ", ")})
+			for _, st := range cc.Body {
+				r.walk(st)
+			}
+		}
+	}
 }
 
 // typeSwitchCases are the cases of a type switch in generic code that
