@@ -120,6 +120,7 @@ type checked struct {
 	fset     *token.FileSet
 	file     *ast.File
 	sess     *ast.File // the session file: earlier cells' declarations (lower_generic.go)
+	sessSrc  string    // its source
 	pkg      *types.Package
 	info     *types.Info
 }
@@ -277,12 +278,14 @@ func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports,
 	run := func(extra map[string]sessionVar) (errs []types.Error, defines map[string]types.Type, ok bool) {
 		var sf *ast.File
 		var err error
+		sessSrc := sess.String()
 		if len(extra) == 0 {
-			sf, err = cs.sessionFile(fset, sess.String())
+			sf, err = cs.sessionFile(fset, sessSrc)
 		} else {
 			var b strings.Builder
 			writeVars(&b, extra)
-			sf, err = parseFile(fset, helperPrefix+"_session.go", sess.String()+b.String(), parser.SkipObjectResolution)
+			sessSrc += b.String()
+			sf, err = parseFile(fset, helperPrefix+"_session.go", sessSrc, parser.SkipObjectResolution)
 		}
 		if err != nil {
 			return nil, nil, false
@@ -319,7 +322,7 @@ func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports,
 				}
 			}
 		}
-		typed = checked{fset: fset, file: &cf, sess: sf, pkg: pkg, info: info}
+		typed = checked{fset: fset, file: &cf, sess: sf, sessSrc: sessSrc, pkg: pkg, info: info}
 		return errs, defines, true
 	}
 	errs, defines, ok := run(nil)
@@ -571,8 +574,12 @@ func localNamed(t types.Type, seen map[types.Type]bool) bool {
 		if obj.Pkg() != nil && obj.Pkg().Path() == cellPkgPath && obj.Parent() != obj.Pkg().Scope() {
 			return true
 		}
-		if t.TypeArgs().Len() > 0 {
-			return true
+		// An instance of a generic type is modelled (lower_generic.go
+		// monomorphizes those of the cells) when its type arguments are.
+		for a := range t.TypeArgs().Types() {
+			if localNamed(a, seen) {
+				return true
+			}
 		}
 		return false
 	case *types.Pointer:

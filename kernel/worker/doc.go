@@ -66,7 +66,9 @@
 // cell into Go that yaegi runs as the Go toolchain would: per-iteration
 // loop variables, defer and go operands evaluated at the statement, range
 // over integers, strings and functions, min, max, clear, new(expr), generic
-// functions of the cells instantiated where used. A pasted program
+// functions and types of the cells monomorphized (lower_generic.go: each
+// instance a concrete declaration, List[int] named Listᐸintᐳ, kept across
+// cells; yaegi never sees a generic declaration). A pasted program
 // (package main, func main) runs main once. A construct a pass cannot
 // lower faithfully is a CompileError "cannot run faithfully: ...".
 //
@@ -105,7 +107,8 @@
 // basic type); %T with a format that is not a literal; json of embedded
 // fields and of pointer-receiver Marshal methods below the top level
 // (refused), encoding/xml, gob and text/template with cell types; generic
-// code calling other generic functions of the cells (left to yaegi).
+// types declared in functions, a function-local type argument of generic
+// code in another function.
 // Inside a function or method a cell declares, the type switches of
 // lower-fmt-values and the method calls of lower-errors name only the
 // types that cell declares (a kept declaration must not depend on another

@@ -93,6 +93,12 @@ func (l *lowerer) fail(n ast.Node, format string, args ...any) {
 // packages' under the name the cell file imports them by; false when a
 // package of t is not imported there.
 func (l *lowerer) typeString(t types.Type) (string, bool) {
+	if mentionsCellInstance(t, map[types.Type]bool{}) {
+		// Instances of the cells' generic types go by the names
+		// lower-generic gives them (Listᐸintᐳ): yaegi sees no List[int].
+		g := &genLowerer{lowerer: l}
+		return g.spell(t, nil, spellKnown)
+	}
 	ok := true
 	s := types.TypeString(t, func(p *types.Package) string {
 		if p.Path() == cellPkgPath {
@@ -180,4 +186,58 @@ func fmtOperands(info *types.Info, call *ast.CallExpr) (operands []ast.Expr, ok 
 		operands = append(operands, a)
 	}
 	return operands, true
+}
+
+// mentionsCellInstance reports whether t mentions an instance of a generic
+// type the cells declare (List[int], []*Pair[string, P]).
+func mentionsCellInstance(t types.Type, seen map[types.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t := types.Unalias(t).(type) {
+	case *types.Named:
+		if t.TypeArgs().Len() == 0 {
+			return false
+		}
+		if t.Obj().Pkg() != nil && t.Obj().Pkg().Path() == cellPkgPath {
+			return true
+		}
+		for a := range t.TypeArgs().Types() {
+			if mentionsCellInstance(a, seen) {
+				return true
+			}
+		}
+	case *types.Pointer:
+		return mentionsCellInstance(t.Elem(), seen)
+	case *types.Slice:
+		return mentionsCellInstance(t.Elem(), seen)
+	case *types.Array:
+		return mentionsCellInstance(t.Elem(), seen)
+	case *types.Chan:
+		return mentionsCellInstance(t.Elem(), seen)
+	case *types.Map:
+		return mentionsCellInstance(t.Key(), seen) || mentionsCellInstance(t.Elem(), seen)
+	case *types.Struct:
+		for i := range t.NumFields() {
+			if mentionsCellInstance(t.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	case *types.Signature:
+		for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
+			for i := range tu.Len() {
+				if mentionsCellInstance(tu.At(i).Type(), seen) {
+					return true
+				}
+			}
+		}
+	case *types.Interface:
+		for i := range t.NumMethods() {
+			if mentionsCellInstance(t.Method(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -54,6 +54,9 @@ type cellUnit struct {
 	// lowering: the edits of the lowering passes, applied by lower-apply
 	// (then recorded in edits)
 	pending []edit
+	// lower-generic: the instances of generic code the cell needs
+	// (lower_generic.go), evaluated before its first part
+	genInsts []declEntry
 
 	// yaegi-workarounds: per part, what the interpreter evaluates
 	declSrc []string      // declaration parts: padded source, multi-assign parenthesised
@@ -89,13 +92,15 @@ var cellPasses = []pass{
 	// Lowering passes (lower.go, lower_*.go), in order; new ones go here.
 	{"lower-fmt-values", (*session).passLowerFmtValues},
 	{"lower-json", (*session).passLowerJSON},
-	{"lower-generic", (*session).passLowerGeneric},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},
 	{"lower-range-func", (*session).passLowerRangeFunc},
 	{"lower-loopvar", (*session).passLowerLoopVar},
 	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-bounds", (*session).passLowerBounds},
+	// Generic code monomorphized, the other passes' edits inside generic
+	// declarations going into their instances: last before lower-apply.
+	{"lower-generic", (*session).passLowerGeneric},
 	{"lower-apply", (*session).passLowerApply},
 
 	// Back end: yaegi v0.16.1.

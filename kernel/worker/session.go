@@ -99,6 +99,8 @@ type session struct {
 	unit *cellUnit
 	// check is what the type checker knows of the session (check.go).
 	check checkState
+	// gen is what lower-generic keeps of the cells' generic code.
+	gen genState
 	// intr is closed when the running cell is interrupted (see wait.go).
 	intrMu sync.Mutex
 	intr   chan struct{}
@@ -478,6 +480,14 @@ func (s *session) passRun(u *cellUnit) error {
 	for _, d := range decls {
 		cellNames = append(cellNames, d.names...)
 	}
+	// The instances of generic code the cell needs (lower_generic.go):
+	// with its first declaration part evaluated, or now.
+	genWith := s.genPlace(u)
+	if genWith < 0 {
+		if err := s.evalGen(ctx, u); err != nil {
+			return err
+		}
+	}
 	di := 0
 	for pi, p := range parts {
 		if err := ctx.Err(); err != nil {
@@ -498,6 +508,9 @@ func (s *session) passRun(u *cellUnit) error {
 				continue
 			}
 			src := u.declSrc[pi]
+			if pi == genWith {
+				src = withGen(src, u)
+			}
 			_, err := s.evalCtx(ctx, src)
 			if s.globalizeVars() > 0 && err == nil {
 				if fsrc, ok := funcsOnly(p); ok {
@@ -505,12 +518,18 @@ func (s *session) passRun(u *cellUnit) error {
 				}
 			}
 			if err != nil {
+				if pi == genWith {
+					return s.genError(err, u, p)
+				}
 				return s.evalError(err, p)
 			}
 			s.forget(d.names)
 			for _, it := range d.items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: padded(u.ast.parenMultiDecl(it), it.line, it.col), text: it.text, doc: it.doc})
+					src: padded(u.keptSrc(p, it), it.line, it.col), text: it.text, doc: it.doc})
+			}
+			if pi == genWith {
+				s.keepGen(u)
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
