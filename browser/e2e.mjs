@@ -60,7 +60,8 @@ const interactCells = [
 	'fmt.Println("survived", 6*7)',
 	'',
 ];
-// widgets.ipynb: the cells the widget tests run, by index.
+// widgets.ipynb: the cells the widget tests run, by index. A test that
+// ONLY picks alone runs cell 0 and the earlier cells it uses itself.
 const widgetCells = [
 	`import (
 	"context"
@@ -68,7 +69,9 @@ const widgetCells = [
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/unetlab/unetlab/grid"
 	"github.com/unetlab/unetlab/models"
 	"github.com/unetlab/unetlab/train"
 	"github.com/unetlab/unetlab/viz"
@@ -166,6 +169,93 @@ if err != nil {
 	panic(err)
 }
 resumed`,
+	// 7: binary buffers from JavaScript to Go: a custom message with an
+	// ArrayBuffer, a state key set to a DataView; the Go callbacks write
+	// what they got back into the widget's "reply".
+	`bytesESM := \`export default {
+	render({ model, el }) {
+		const b = document.createElement("button");
+		b.className = "unetlab-bytes-send";
+		b.textContent = "send bytes";
+		const out = document.createElement("span");
+		out.className = "unetlab-bytes-reply";
+		const show = () => { out.textContent = model.get("reply"); };
+		model.on("change:reply", show);
+		show();
+		b.onclick = () => {
+			model.send({ kind: "bytes" }, undefined, [new Uint8Array([0, 1, 2, 250, 255]).buffer]);
+			model.set("data", new DataView(new Uint8Array([7, 8, 9]).buffer));
+			model.save_changes();
+		};
+		el.append(b, out);
+	},
+};\`
+bytesW, err := widget.NewAnyWidget("unetlab-bytes", bytesESM, "", map[string]any{"reply": "waiting", "data": []byte{}})
+if err != nil {
+	panic(err)
+}
+reply := ""
+bytesW.OnCustom(func(content map[string]any, bufs [][]byte) {
+	reply += fmt.Sprintf("custom %v %x; ", content["kind"], bufs)
+	bytesW.Set("reply", reply)
+})
+bytesW.Observe("data", func(c widget.Change) {
+	if b, ok := c.New.([]byte); ok && c.FromFrontEnd {
+		reply += fmt.Sprintf("state %x; ", b)
+		bytesW.Set("reply", reply)
+	}
+})
+bytesW`,
+	// 8: the state holds the bytes.
+	`b, ok := bytesW.Get("data").([]byte)
+fmt.Printf("data is []byte: %v, %x\\n", ok, b)`,
+	// 9: a tiny grid (two folds of a tiny U-net on a 16^3 phantom) on the
+	// local executor, followed by its progress widget.
+	`gdir, _ := os.MkdirTemp("", "unetlab-grid")
+groot := filepath.Join(gdir, "grid")
+gcfg := models.Small(models.UNet)
+gcfg.Channels = []int{2, 4}
+gspec := &grid.Spec{Scale: "browser", Designs: []grid.Design{{Name: "U-net", Config: gcfg}}, Tasks: []string{"Heart"},
+	Data: filepath.Join(gdir, "data"), Phantom: &phantom.Options{Shape: [3]int{16, 16, 16}, Training: 4},
+	InputSize: 16, Folds: 2, Epochs: 200, LR: map[string]float64{"U-net": 1e-3}, Seed: 1}
+gplan, err := grid.Build(context.Background(), gspec, filepath.Join(groot, grid.CacheDir))
+if err != nil {
+	panic(err)
+}
+folds := &grid.RunOptions{Stages: []grid.Stage{grid.StageFold}}
+if _, err := grid.Run(context.Background(), groot, gplan, folds); err != nil {
+	panic(err)
+}
+gp, err := views.Grid(groot, &views.GridOptions{Every: 300 * time.Millisecond})
+if err != nil {
+	panic(err)
+}
+gp`,
+	// 10: after Stop, the grid runs again: its jobs resume.
+	`<-gp.Done()
+for _, j := range gp.Status().Jobs {
+	n := 0 // a cancelled job is pending again; its record holds its epochs
+	if r, err := grid.ReadRun(groot, j.Job.Key); err == nil {
+		n = len(r.Epochs)
+	}
+	fmt.Printf("stopped: %s %s %d/%d\\n", j.Job.Name, j.State, n, j.Of)
+}
+if _, err := grid.Run(context.Background(), groot, gplan, folds); err != nil {
+	panic(err)
+}
+gp2, err := views.Grid(groot, &views.GridOptions{Every: 300 * time.Millisecond})
+if err != nil {
+	panic(err)
+}
+gp2`,
+	// 11: each fold's training record.
+	`for _, j := range gplan.Jobs {
+	r, err := grid.ReadRun(groot, j.Key)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("record: %s %d epochs, %d resumes\\n", j.Name, len(r.Epochs), r.Resumes)
+}`,
 ];
 function notebookJSON(cells) {
 	return JSON.stringify({
@@ -185,6 +275,7 @@ async function startServer(app) {
 	cpSync(notebooksDir, work, { recursive: true, filter: (p) => !p.includes('.ipynb_checkpoints') });
 	writeFileSync(join(work, 'interact.ipynb'), notebookJSON(interactCells));
 	writeFileSync(join(work, 'widgets.ipynb'), notebookJSON(widgetCells));
+	mkdirSync(join(tmp, 'tmp'));
 	const settings = join(tmp, 'settings');
 	// No windowing: every cell is in the DOM, so the checks see them all.
 	// No news or update checks: the machine is offline.
@@ -203,6 +294,8 @@ async function startServer(app) {
 		JUPYTERLAB_SETTINGS_DIR: settings,
 		JUPYTERLAB_WORKSPACES_DIR: join(tmp, 'workspaces'),
 		UNETLAB_RUNS: join(tmp, 'runs'),
+		// What cells make with os.MkdirTemp goes when the server's folder does.
+		TMPDIR: join(tmp, 'tmp'),
 		UNETLAB_SCALE: env.UNETLAB_SCALE || 'smoke',
 		UNETLAB_DATA: env.UNETLAB_DATA || join(root, 'data'),
 	};
@@ -598,6 +691,19 @@ async function settledImages(page, i, before, timeout = 30000) {
 		await sleep(200);
 	}
 }
+// stableImages returns cell i's image hashes once they have stayed the
+// same for 1 s (a slicer just shown may still be drawing).
+async function stableImages(page, i, timeout = 30000) {
+	const start = Date.now();
+	let last = null, since = Date.now();
+	for (;;) {
+		const h = JSON.stringify(await imageHashes(page, i));
+		if (h !== last) { last = h; since = Date.now(); }
+		if (Date.now() - since > 1000) return JSON.parse(h);
+		if (Date.now() - start > timeout) throw new Error(`cell ${i}: the images did not settle in ${timeout / 1000} s`);
+		await sleep(200);
+	}
+}
 // moveSlider clicks the track of the n-th slider of cell i at fraction f
 // of its length (noUiSlider's tap), as a person moving it does.
 async function moveSlider(page, i, which, f) {
@@ -608,10 +714,21 @@ async function moveSlider(page, i, which, f) {
 }
 async function widgets(page, srv) {
 	const A = srv.app;
-	const run = async (i, timeout = 60000) => { await runCell(page, i); await waitDone(page, i, timeout); };
+	const ran = new Set();
+	const run = async (i, timeout = 60000) => { await runCell(page, i); await waitDone(page, i, timeout); ran.add(i); };
+	// need opens widgets.ipynb and runs its imports (once), then the cells
+	// given that have not run: each test starts with it, so that one
+	// picked alone by ONLY has what it uses.
+	let opened = false;
+	const need = async (...idx) => {
+		if (!opened) {
+			await open(page, srv, 'widgets.ipynb');
+			opened = true;
+		}
+		for (const i of [0, ...idx]) if (!ran.has(i)) await run(i, 120000);
+	};
 	await test(`${A}: widgets: the slicer shows, its slider scrolls all panels to the library's PNG of the slice`, async () => {
-		await open(page, srv, 'widgets.ipynb');
-		await run(0, 120000);
+		await need();
 		await run(1);
 		await page.waitForFunction(() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .widget-image').length >= 3, null, { timeout: 30000 });
 		const before = await imageHashes(page, 1);
@@ -630,7 +747,9 @@ async function widgets(page, srv) {
 		assert(before[1] !== after[1], 'the truth panel did not change with the slice');
 	});
 	await test(`${A}: widgets: the overlay opacity changes the label panels only`, async () => {
-		const before = await imageHashes(page, 1);
+		await need(1);
+		await page.waitForFunction(() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .widget-image').length >= 3, null, { timeout: 30000 });
+		const before = await stableImages(page, 1);
 		await moveSlider(page, 1, 1, 0.9);
 		const after = await settledImages(page, 1, before);
 		assert(after[0] === before[0], 'the image panel (no labels) changed with the opacity');
@@ -639,6 +758,7 @@ async function widgets(page, srv) {
 		assert(/Dice on this slice: class 1 \d\.\d{3}/.test(dice), `Dice line: ${dice}`);
 	});
 	await test(`${A}: widgets: a Go callback's output lands in its Output widget; Play drives a linked slider`, async () => {
+		await need();
 		await run(3);
 		const button = cells(page).nth(3).locator('button.widget-button:has-text("Say hello")');
 		await button.waitFor({ timeout: 30000 });
@@ -657,6 +777,7 @@ async function widgets(page, srv) {
 		await shot(page, `${A}-widgets-controls`);
 	});
 	await test(`${A}: widgets: the 3D view (NiiVue, software WebGL) shows the label colour`, async () => {
+		await need(1);
 		await run(4);
 		const m = /label colour (\d+) (\d+) (\d+)/.exec(await outputText(page, 4));
 		assert(m, 'no label colour printed');
@@ -685,6 +806,7 @@ async function widgets(page, srv) {
 		assert(count > 200, `${count} pixels near the label colour ${want}`);
 	});
 	await test(`${A}: widgets: the Stop button ends a training run, which then resumes`, async () => {
+		await need();
 		await run(5, 120000);
 		const status = () => cells(page).nth(5).locator('.widget-html').last().innerText();
 		await page.waitForFunction(() => /epoch \d+ of 1000/.test(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[5]?.querySelector('.widget-html')?.innerText || ''), null, { timeout: 120000 });
@@ -697,6 +819,73 @@ async function widgets(page, srv) {
 		const t = await outputText(page, 6);
 		assert(/stopped after \d+ epochs: .*context canceled/.test(t), `cell 6 printed: ${t}`);
 		await shot(page, `${A}-widgets-training`);
+		const errs = errorsOf(await saved(page, srv, 'widgets.ipynb'));
+		assert(errs.length === 0, `error outputs:\n${errs.join('\n')}`);
+	});
+	await test(`${A}: widgets: binary buffers from JavaScript reach Go callbacks and the widget's state`, async () => {
+		await need();
+		await run(7);
+		const send = cells(page).nth(7).locator('button.unetlab-bytes-send');
+		await send.waitFor({ timeout: 30000 });
+		await send.click();
+		await page.waitForFunction(() => {
+			const t = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[7]?.querySelector('.unetlab-bytes-reply')?.textContent || '';
+			return /custom/.test(t) && /state/.test(t);
+		}, null, { timeout: 20000 });
+		const reply = await cells(page).nth(7).locator('.unetlab-bytes-reply').innerText();
+		assert(reply.includes('custom bytes [000102faff]') && reply.includes('state 070809'), `the Go callbacks replied: ${reply}`);
+		await waitIdle(page, 30000);
+		await run(8);
+		const t = await outputText(page, 8);
+		assert(t.includes('data is []byte: true, 070809'), `cell 8 printed: ${t}`);
+		await shot(page, `${A}-widgets-bytes`);
+	});
+	await test(`${A}: widgets: the grid's progress updates in place; Stop ends its jobs, which then resume`, async () => {
+		await need();
+		await run(9, 120000);
+		const gridState = (i) => page.evaluate((idx) => {
+			const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[idx];
+			return { n: c.querySelectorAll('.jp-OutputArea-child').length, text: c.querySelector('.widget-html')?.innerText || '' };
+		}, i);
+		const epochs = (text) => [...text.matchAll(/(\d+)\/200/g)].map((m) => Number(m[1]));
+		// Two different states of running jobs in the one output.
+		const seen = new Set();
+		for (const start = Date.now(); seen.size < 2;) {
+			const st = await gridState(9);
+			assert(st.n === 1, `${st.n} outputs in the grid's cell, want 1 updated in place`);
+			assert(!/2 done/.test(st.text), `the grid finished before Stop: ${st.text}`);
+			assert(Date.now() - start < 120000, `no progress of running jobs in 120 s: ${st.text}`);
+			if (/running/.test(st.text) && epochs(st.text).some((e) => e > 0)) seen.add(epochs(st.text).join(','));
+			await sleep(100);
+		}
+		await cells(page).nth(9).locator('button.widget-button:has-text("Stop")').click();
+		await page.waitForFunction(() => {
+			const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[9];
+			return /stopped/.test(c?.querySelector('.widget-html')?.innerText || '') && c.querySelector('button.widget-button:disabled');
+		}, null, { timeout: 60000 });
+		const stopped = await gridState(9);
+		await shot(page, `${A}-widgets-grid-stopped`);
+		assert(stopped.n === 1 && !/running|queued/.test(stopped.text) && /pending/.test(stopped.text), `after Stop: ${stopped.text}`);
+		assert(epochs(stopped.text).some((e) => e > 0), `after Stop the table shows no epochs trained: ${stopped.text}`);
+		await run(10, 120000);
+		const before = {};
+		for (const m of (await outputText(page, 10)).matchAll(/stopped: (.+?) (\w+) (\d+)\/200/g)) before[m[1]] = Number(m[3]);
+		assert(Object.keys(before).length === 2, `cell 10 printed: ${await outputText(page, 10)}`);
+		await page.waitForFunction(() => /2 jobs: 2 done/.test(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[10]?.querySelector('.widget-html')?.innerText || ''), null, { timeout: 240000, polling: 250 });
+		const after = await gridState(10);
+		assert(after.n === 2, `${after.n} outputs in cell 10, want its printout and the widget`);
+		await shot(page, `${A}-widgets-grid-resumed`);
+		await run(11);
+		const records = {};
+		for (const m of (await outputText(page, 11)).matchAll(/record: (.+?) (\d+) epochs, (\d+) resumes/g)) records[m[1]] = { epochs: Number(m[2]), resumes: Number(m[3]) };
+		log(`${A}: grid: stopped at ${JSON.stringify(before)}, then ${JSON.stringify(records)}`);
+		const started = Object.keys(before).filter((k) => before[k] > 0);
+		assert(started.length > 0, `no job had trained before Stop: ${JSON.stringify(before)}`);
+		for (const name of Object.keys(before)) {
+			const r = records[name];
+			assert(r && r.epochs === 200, `${name}: record ${JSON.stringify(r)}, want 200 epochs`);
+			if (before[name] > 0) assert(r.resumes >= 1, `${name} stopped at epoch ${before[name]} but was not resumed: ${JSON.stringify(r)}`);
+		}
 		const errs = errorsOf(await saved(page, srv, 'widgets.ipynb'));
 		assert(errs.length === 0, `error outputs:\n${errs.join('\n')}`);
 	});

@@ -13,6 +13,10 @@
 //		c.OnMessage(func(data map[string]any) { fmt.Println("got", data) })
 //	})
 //
+// A message from the front end may carry binary buffers (the frames after
+// its content: an ArrayBuffer or DataView that JavaScript sent);
+// [Comm.OnMessageWith] receives them as [][]byte beside the data.
+//
 // Inside the unetlab kernel the worker installs the [Transport]; outside a
 // kernel Open returns [ErrNoKernel].
 package comm
@@ -58,7 +62,7 @@ type Comm struct {
 
 	mu      sync.Mutex
 	closed  bool
-	onMsg   func(data map[string]any)
+	onMsg   func(data map[string]any, buffers [][]byte)
 	onClose func(data map[string]any)
 }
 
@@ -162,8 +166,24 @@ func (c *Comm) Close(data map[string]any) error {
 	return send("comm_close", map[string]any{"comm_id": c.id, "data": orEmpty(data)})
 }
 
-// OnMessage sets the handler of messages the front end sends on c.
+// OnMessage sets the handler of messages the front end sends on c; the
+// messages' binary buffers, if any, are not passed (see
+// [Comm.OnMessageWith]). It replaces the handler OnMessageWith set.
 func (c *Comm) OnMessage(f func(data map[string]any)) {
+	var h func(map[string]any, [][]byte)
+	if f != nil {
+		h = func(data map[string]any, _ [][]byte) { f(data) }
+	}
+	c.mu.Lock()
+	c.onMsg = h
+	c.mu.Unlock()
+}
+
+// OnMessageWith sets the handler of messages the front end sends on c,
+// called with each message's data and its binary buffers (nil when it has
+// none), in the order the front end sent them. It replaces the handler
+// OnMessage set.
+func (c *Comm) OnMessageWith(f func(data map[string]any, buffers [][]byte)) {
 	c.mu.Lock()
 	c.onMsg = f
 	c.mu.Unlock()
@@ -201,10 +221,20 @@ func Targets() []string {
 }
 
 // Deliver hands a message from the front end to the comms of this
-// process: typ is "comm_open", "comm_msg" or "comm_close". The kernel's
-// worker calls it. A comm_open to an unknown target is answered with a
-// comm_close, as the protocol asks.
+// process: typ is "comm_open", "comm_msg" or "comm_close". A comm_open to
+// an unknown target is answered with a comm_close, as the protocol asks.
+// It is [DeliverWith] without buffers.
 func Deliver(typ string, content map[string]any) {
+	DeliverWith(typ, content, nil)
+}
+
+// DeliverWith hands a message from the front end with its binary buffers
+// (the frames after its content; nil for none) to the comms of this
+// process, as [Deliver] does; the kernel's worker calls it. The buffers of
+// a comm_msg go to the handler [Comm.OnMessageWith] set; those of a
+// comm_open or comm_close are not passed on (a target's function and
+// OnClose take the data only).
+func DeliverWith(typ string, content map[string]any, buffers [][]byte) {
 	id, _ := content["comm_id"].(string)
 	data, _ := content["data"].(map[string]any)
 	switch typ {
@@ -234,14 +264,16 @@ func Deliver(typ string, content map[string]any) {
 			return
 		}
 		c.mu.Lock()
-		h := c.onMsg
+		onMsg, onClose := c.onMsg, c.onClose
 		if typ == "comm_close" {
-			h = c.onClose
 			c.closed = true
 		}
 		c.mu.Unlock()
-		if h != nil {
-			h(data)
+		switch {
+		case typ == "comm_msg" && onMsg != nil:
+			onMsg(data, buffers)
+		case typ == "comm_close" && onClose != nil:
+			onClose(data)
 		}
 	}
 }

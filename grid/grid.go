@@ -238,7 +238,8 @@ type JobStatus struct {
 	Job    *Job
 	State  State
 	Detail string
-	// Epochs is the number of epochs its training record holds so far, Of
+	// Epochs is the number of epochs its training record holds so far (a
+	// pending job that was cancelled shows those it resumes from), Of
 	// the number planned (a search's trials times their epochs; the cap of
 	// a StageEpochs job; 0 for a final model before its count is chosen).
 	Epochs, Of int
@@ -316,9 +317,7 @@ func ReadStatus(ctx context.Context, root string, ex Executor) (*Status, error) 
 		if js.State == Failed {
 			js.Log = LogTail(root, j.Key, 15)
 		}
-		if js.State != Pending && js.State != Blocked {
-			js.Epochs = recordEpochs(root, j)
-		}
+		js.Epochs = recordEpochs(root, j)
 		js.Of = plannedEpochs(root, j)
 		state[j.Key] = js.State
 		st.Jobs = append(st.Jobs, js)

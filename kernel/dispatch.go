@@ -291,7 +291,7 @@ func (k *Kernel) serveComm(req *wire.Message, p Interpreter, typ string, content
 		case <-run.done:
 		}
 	}()
-	err := p.Comm(ctx, typ, content, func(ev proto.Event) {
+	err := p.Comm(ctx, typ, content, req.Buffers, func(ev proto.Event) {
 		if ev.Input != nil {
 			p.Input("", fmt.Errorf("%w (a comm handler asked)", errNoCellForInput))
 			return

@@ -195,8 +195,8 @@ func (f *fake) Interrupt() error {
 // Comm answers like the real worker's handlers: an unknown target is
 // refused, "deferred-unknown" is closed by the handler, "slow" is waited
 // for until ctx ends, "crash" kills the interpreter, a comm_msg is echoed
-// with a line of output.
-func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn func(proto.Event)) error {
+// with its binary buffers and a line of output.
+func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, buffers [][]byte, fn func(proto.Event)) error {
 	if typ == "comm_open" {
 		switch t, _ := content["target_name"].(string); {
 		case t == "deferred-unknown":
@@ -217,7 +217,7 @@ func (f *fake) Comm(ctx context.Context, typ string, content map[string]any, fn 
 	}
 	if typ == "comm_msg" {
 		fn(proto.Event{Comm: &proto.CommEvent{Type: "comm_msg",
-			Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{"echo": true}}}})
+			Content: map[string]any{"comm_id": content["comm_id"], "data": map[string]any{"echo": true}}, Buffers: buffers}})
 		fn(proto.Event{Stream: &proto.StreamEvent{Name: "stdout", Text: "handler ran\n"}})
 	}
 	f.mu.Lock()

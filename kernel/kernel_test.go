@@ -406,6 +406,18 @@ func TestComms(t *testing.T) {
 	if out = c.outputs(msg); !reflect.DeepEqual(types(out), []string{"comm_msg", "stream"}) {
 		t.Errorf("handler output %v", types(out))
 	}
+	// The binary buffers of a front end's comm_msg (the frames after its
+	// content) reach the worker's handler, which echoes them.
+	bufs := [][]byte{{0, 1, 2, 0xff}, []byte("second")}
+	withBufs, err := wire.NewMessage("comm_msg", c.session, "tester", nil, map[string]any{"comm_id": "f1", "data": map[string]any{"method": "custom"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withBufs.Buffers = bufs
+	c.sendMsg(c.shell, withBufs)
+	if out = c.outputs(withBufs); len(out) == 0 || out[0].Header.MsgType != "comm_msg" || !reflect.DeepEqual(out[0].Buffers, bufs) {
+		t.Errorf("handler output for a message with buffers: %v, buffers %q; want a comm_msg echoing %q", types(out), firstBuffers(out), bufs)
+	}
 	c.outputs(c.send(c.shell, "comm_msg", map[string]any{"comm_id": "zz", "data": map[string]any{}}))
 	// A comm the cell opens is published and tracked.
 	_, out = c.execute("comm", nil)
@@ -423,9 +435,17 @@ func TestComms(t *testing.T) {
 	f.mu.Lock()
 	got := f.comms
 	f.mu.Unlock()
-	if want := []string{"comm_open f1", "comm_msg f1", "comm_close f1"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"comm_open f1", "comm_msg f1", "comm_msg f1", "comm_close f1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("worker saw %v, want %v", got, want)
 	}
+}
+
+// firstBuffers returns the binary buffers of the first message of out.
+func firstBuffers(out []*wire.Message) [][]byte {
+	if len(out) == 0 {
+		return nil
+	}
+	return out[0].Buffers
 }
 
 func TestIdleOutput(t *testing.T) {

@@ -22,10 +22,10 @@ type Interpreter interface {
 	Input(value string, err error)
 	// Interrupt cancels the running cell's context.
 	Interrupt() error
-	// Comm forwards a front end's comm_open, comm_msg or comm_close and
-	// waits until its handler returns (or ctx ends), handing what the
-	// handler emits to fn in order.
-	Comm(ctx context.Context, typ string, content map[string]any, fn func(proto.Event)) error
+	// Comm forwards a front end's comm_open, comm_msg or comm_close with
+	// its binary buffers (nil for none) and waits until its handler
+	// returns (or ctx ends), handing what the handler emits to fn in order.
+	Comm(ctx context.Context, typ string, content map[string]any, buffers [][]byte, fn func(proto.Event)) error
 	// OnIdle sets the function that receives what the interpreter emits
 	// while no Execute or Comm waits (goroutines a cell left running).
 	OnIdle(fn func(proto.Event))

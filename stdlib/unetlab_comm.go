@@ -11,6 +11,7 @@ func init() {
 	Symbols["github.com/unetlab/unetlab/comm/comm"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Deliver":      reflect.ValueOf(comm.Deliver),
+		"DeliverWith":  reflect.ValueOf(comm.DeliverWith),
 		"ErrClosed":    reflect.ValueOf(&comm.ErrClosed).Elem(),
 		"ErrNoBuffers": reflect.ValueOf(&comm.ErrNoBuffers).Elem(),
 		"ErrNoKernel":  reflect.ValueOf(&comm.ErrNoKernel).Elem(),

@@ -47,16 +47,24 @@
 // that. Output a callback prints goes to the latest cell; to put it under
 // a control, write to an [Output] widget.
 //
-// Messages from the front end with binary buffers (none of the standard
-// controls here sends any) are delivered without their buffers: the
-// worker's comm path carries the front end's buffers no further than the
-// kernel.
+// # Binary buffers from the front end
+//
+// A front-end message's binary buffers (an ArrayBuffer, DataView or typed
+// array that JavaScript put in a model's state or sent with a custom
+// message) reach Go as []byte. In an "update" the message's buffer_paths
+// put each buffer back into the state at its path, so [Model.Get], the
+// [Change] an observer sees and the echo to other front ends hold the
+// bytes where JavaScript had the buffer (an Image's "value", an
+// anywidget's model.set("data", new DataView(buf)) then save_changes).
+// A "custom" message's buffers go to the [Model.OnCustom] handlers with
+// its content (anywidget's model.send(content, callbacks, [buf])).
 package widget
 
 import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -180,7 +188,7 @@ func New(spec *Spec, state map[string]any) (*Model, error) {
 		return nil, fmt.Errorf("widget: opening a %s: %w", spec.ModelName, err)
 	}
 	m.comm = c
-	c.OnMessage(m.handle)
+	c.OnMessageWith(m.handle)
 	c.OnClose(func(map[string]any) {
 		m.mu.Lock()
 		m.closed = true
@@ -312,7 +320,8 @@ func (m *Model) Observe(name string, f func(Change)) {
 }
 
 // OnCustom calls f with each custom message from the front end (a
-// Button's {"event": "click"}).
+// Button's {"event": "click"}) and the message's binary buffers (nil when
+// it has none).
 func (m *Model) OnCustom(f func(content map[string]any, buffers [][]byte)) {
 	m.mu.Lock()
 	m.custom = append(m.custom, f)
@@ -346,12 +355,26 @@ func (m *Model) Render() display.Bundle {
 	}
 }
 
-// handle serves one message from the front end on the model's comm.
-func (m *Model) handle(data map[string]any) {
+// handle serves one message from the front end on the model's comm, with
+// its binary buffers.
+func (m *Model) handle(data map[string]any, buffers [][]byte) {
 	method, _ := data["method"].(string)
 	switch method {
 	case "update":
 		state, _ := data["state"].(map[string]any)
+		if state == nil {
+			state = map[string]any{}
+		}
+		paths, err := bufferPaths(data["buffer_paths"])
+		if err == nil {
+			err = PutBuffers(state, paths, buffers)
+		}
+		if err != nil {
+			// A malformed message: nothing of it is applied, and the
+			// cause goes where the handler's output goes.
+			fmt.Fprintf(os.Stderr, "widget: an update of %s %s from the front end is dropped: %v\n", m.spec.ModelName, m.ID(), err)
+			return
+		}
 		if len(state) == 0 {
 			return
 		}
@@ -373,9 +396,28 @@ func (m *Model) handle(data map[string]any) {
 		fs := slices.Clone(m.custom)
 		m.mu.Unlock()
 		for _, f := range fs {
-			f(content, nil)
+			f(content, buffers)
 		}
 	}
+}
+
+// bufferPaths reads a message's "buffer_paths" as JSON decoded it (a list
+// of lists of keys and indices; absent means none).
+func bufferPaths(v any) ([][]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("buffer_paths %v: not a list", v)
+	}
+	paths := make([][]any, len(list))
+	for i, p := range list {
+		if paths[i], ok = p.([]any); !ok {
+			return nil, fmt.Errorf("buffer_paths[%d] %v: not a list", i, p)
+		}
+	}
+	return paths, nil
 }
 
 // openControl serves a comm the front end opens on the control target:

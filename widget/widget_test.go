@@ -226,6 +226,103 @@ func TestRequestStateAndCustom(t *testing.T) {
 	}
 }
 
+// fromFrontJSON delivers a comm_msg whose content is msg, JSON text as a
+// front end sends it, with the message's binary buffers.
+func fromFrontJSON(t *testing.T, msg string, buffers [][]byte) {
+	t.Helper()
+	var content map[string]any
+	if err := json.Unmarshal([]byte(msg), &content); err != nil {
+		t.Fatal(err)
+	}
+	comm.DeliverWith("comm_msg", content, buffers)
+}
+
+// TestBuffersFromFrontEnd: the binary buffers of a front end's update are
+// put back into the state at their buffer_paths (top level, in a nested
+// object, in a list), observers see []byte, the echo carries them back;
+// a custom message's buffers reach OnCustom; a malformed update changes
+// nothing.
+func TestBuffersFromFrontEnd(t *testing.T) {
+	f := install(t)
+	w, err := NewAnyWidget("bytes", "export default { render() {} }", "", map[string]any{
+		"data": []byte{}, "meta": map[string]any{"frames": []any{nil, "keep"}}, "n": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.take()
+	var seen []Change
+	w.Observe("", func(c Change) { seen = append(seen, c) })
+
+	// What ipywidgets 8's remove_buffers makes of
+	// {data: DataView, meta: {frames: [ArrayBuffer, "keep"], blob: Uint8Array}, n: 3}:
+	// the map keys are dropped, the list element becomes null.
+	msg := `{"comm_id": "` + w.ID() + `", "data": {"method": "update",
+		"state": {"meta": {"frames": [null, "keep"]}, "n": 3},
+		"buffer_paths": [["data"], ["meta", "frames", 0], ["meta", "blob"]]}}`
+	bufs := [][]byte{{0, 1, 2, 0xff}, []byte("frame0"), {}}
+	fromFrontJSON(t, msg, bufs)
+
+	if got, ok := w.Get("data").([]byte); !ok || string(got) != "\x00\x01\x02\xff" {
+		t.Errorf("data %#v, want the first buffer as []byte", w.Get("data"))
+	}
+	meta, _ := w.Get("meta").(map[string]any)
+	frames, _ := meta["frames"].([]any)
+	if len(frames) != 2 || !reflect.DeepEqual(frames[0], []byte("frame0")) || frames[1] != "keep" {
+		t.Errorf("meta.frames %#v, want [frame0 keep]", meta["frames"])
+	}
+	if b, ok := meta["blob"].([]byte); !ok || len(b) != 0 {
+		t.Errorf("meta.blob %#v, want an empty []byte", meta["blob"])
+	}
+	names := []string{}
+	for _, c := range seen {
+		names = append(names, c.Name)
+		if c.Name == "data" && (!c.FromFrontEnd || string(c.New.([]byte)) != string(bufs[0])) {
+			t.Errorf("change of data %+v", c)
+		}
+	}
+	if !reflect.DeepEqual(names, []string{"data", "meta", "n"}) {
+		t.Errorf("observed changes of %v, want data, meta, n", names)
+	}
+	echo := f.take()
+	if len(echo) != 1 || data(echo[0])["method"] != "echo_update" {
+		t.Fatalf("echo %+v", echo)
+	}
+	wantPaths := []any{[]any{"data"}, []any{"meta", "blob"}, []any{"meta", "frames", 0.0}}
+	if got := data(echo[0])["buffer_paths"]; !reflect.DeepEqual(got, wantPaths) {
+		t.Errorf("echo buffer_paths %v, want %v", got, wantPaths)
+	}
+	if want := [][]byte{bufs[0], bufs[2], bufs[1]}; !reflect.DeepEqual(echo[0].buffers, want) {
+		t.Errorf("echo buffers %q, want %q", echo[0].buffers, want)
+	}
+
+	// A custom message with buffers (anywidget's model.send(content, {}, [buf])).
+	var gotContent map[string]any
+	var gotBufs [][]byte
+	w.OnCustom(func(content map[string]any, buffers [][]byte) { gotContent, gotBufs = content, buffers })
+	fromFrontJSON(t, `{"comm_id": "`+w.ID()+`", "data": {"method": "custom", "content": {"kind": "bytes"}}}`, [][]byte{[]byte("abc"), {9}})
+	if gotContent["kind"] != "bytes" || !reflect.DeepEqual(gotBufs, [][]byte{[]byte("abc"), {9}}) {
+		t.Errorf("custom: content %v buffers %q", gotContent, gotBufs)
+	}
+
+	// Malformed updates: nothing applied, nothing echoed.
+	for _, bad := range []struct {
+		paths string
+		n     int
+	}{
+		{`[["data"]]`, 2},              // more buffers than paths
+		{`[["nope", "x"]]`, 1},         // through a missing object
+		{`[["meta", "frames", 5]]`, 1}, // past the list's end
+		{`"data"`, 1},                  // not a list of paths
+	} {
+		seen = nil
+		msg := `{"comm_id": "` + w.ID() + `", "data": {"method": "update", "state": {"n": 99}, "buffer_paths": ` + bad.paths + `}}`
+		fromFrontJSON(t, msg, make([][]byte, bad.n))
+		if len(seen) != 0 || w.Get("n") != 3.0 || len(f.take()) != 0 {
+			t.Errorf("paths %s with %d buffers: changes %v, n %v; want none and 3", bad.paths, bad.n, seen, w.Get("n"))
+		}
+	}
+}
+
 func TestControlTarget(t *testing.T) {
 	f := install(t)
 	im, err := NewImage([]byte("pix"), "png", "", "")

@@ -202,7 +202,7 @@ func (c *child) serveComm(r proto.Request) {
 				fmt.Fprintf(c.stderr, "unetlab: panic in the comm handler for %s %v: %v\n", r.CommType, r.CommContent["comm_id"], v)
 			}
 		}()
-		comm.Deliver(r.CommType, r.CommContent)
+		comm.DeliverWith(r.CommType, r.CommContent, r.CommBuffers)
 	}()
 	_ = c.send(proto.Reply{ID: r.ID, Op: proto.OpDone}, func() { c.commID = 0 })
 }

@@ -109,7 +109,7 @@ comm.Register("block", func(c *comm.Comm, data map[string]any) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	bg := context.Background()
-	if err := p.Comm(bg, "comm_open", map[string]any{"comm_id": "b1", "target_name": "block", "data": map[string]any{}}, nil); err != nil {
+	if err := p.Comm(bg, "comm_open", map[string]any{"comm_id": "b1", "target_name": "block", "data": map[string]any{}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	type out struct {
@@ -128,7 +128,7 @@ comm.Register("block", func(c *comm.Comm, data map[string]any) {
 	ctx, cancel := context.WithCancel(bg)
 	commDone := make(chan error, 1)
 	go func() {
-		commDone <- p.Comm(ctx, "comm_msg", map[string]any{"comm_id": "b1", "data": map[string]any{}}, nil)
+		commDone <- p.Comm(ctx, "comm_msg", map[string]any{"comm_id": "b1", "data": map[string]any{}}, nil, nil)
 	}()
 	time.Sleep(200 * time.Millisecond)
 	cell := execute(`"ran"`)

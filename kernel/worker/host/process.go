@@ -972,8 +972,9 @@ func (p *Process) Interrupt() error {
 	return p.enc.Send(proto.Request{Op: proto.OpInterrupt})
 }
 
-// Comm passes a comm_open, comm_msg or comm_close from the front end to the
-// worker (package comm's targets and handlers) and waits until the handler
+// Comm passes a comm_open, comm_msg or comm_close from the front end, with
+// its binary buffers (nil for none), to the worker (package comm's targets
+// and handlers) and waits until the handler
 // it runs has returned. What the handler sends and prints (its comm_msg
 // replies, a comm_close for an unknown target, output) is delivered in
 // order to fn on the calling goroutine before Comm returns, as Execute
@@ -982,13 +983,13 @@ func (p *Process) Interrupt() error {
 // returns ctx's error wrapped and the handler runs on: what it emits later
 // goes to the idle function (see OnIdle). When the child dies the error
 // wraps ErrCrashed.
-func (p *Process) Comm(ctx context.Context, typ string, content map[string]any, fn func(proto.Event)) error {
+func (p *Process) Comm(ctx context.Context, typ string, content map[string]any, buffers [][]byte, fn func(proto.Event)) error {
 	if fn == nil {
 		fn = func(proto.Event) {}
 	}
 	c := p.newCall(true)
 	defer p.dropCall(c)
-	if err := p.enc.Send(proto.Request{ID: c.id, Op: proto.OpComm, CommType: typ, CommContent: content}); err != nil {
+	if err := p.enc.Send(proto.Request{ID: c.id, Op: proto.OpComm, CommType: typ, CommContent: content, CommBuffers: buffers}); err != nil {
 		if p.exiting(ctx, err) {
 			return p.crashError("before the comm handler ran")
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -390,6 +391,19 @@ c.Close(nil)`})
 	// on it; the handler echoes.
 	res, _, err = run(t, p, proto.ExecuteRequest{Code: `comm.Register("echo", func(c *comm.Comm, data map[string]any) {
 	c.OnMessage(func(data map[string]any) { c.Send(data) })
+})
+comm.Register("bytes", func(c *comm.Comm, data map[string]any) {
+	c.OnMessageWith(func(data map[string]any, buffers [][]byte) {
+		sizes := []any{}
+		for i := len(buffers) - 1; i >= 0; i-- {
+			sizes = append(sizes, len(buffers[i]))
+		}
+		rev := make([][]byte, 0, len(buffers))
+		for i := len(buffers) - 1; i >= 0; i-- {
+			rev = append(rev, buffers[i])
+		}
+		c.SendWith(map[string]any{"sizes": sizes}, rev)
+	})
 })`})
 	if err != nil || res.Status != "ok" {
 		t.Fatalf("%+v, %v", res, err)
@@ -401,16 +415,20 @@ c.Close(nil)`})
 	cases := []struct {
 		typ     string
 		content map[string]any
+		buffers [][]byte
 		want    string
 	}{
-		{"comm_open", map[string]any{"comm_id": "c1", "target_name": "echo", "data": map[string]any{}}, ""},
-		{"comm_msg", map[string]any{"comm_id": "c1", "data": map[string]any{"ping": "pong"}}, "[comm_msg]"},
+		{"comm_open", map[string]any{"comm_id": "c1", "target_name": "echo", "data": map[string]any{}}, nil, ""},
+		{"comm_msg", map[string]any{"comm_id": "c1", "data": map[string]any{"ping": "pong"}}, nil, "[comm_msg]"},
 		// A comm_open to an unknown target is closed.
-		{"comm_open", map[string]any{"comm_id": "c2", "target_name": "nobody"}, "[comm_close]"},
-		{"comm_msg", map[string]any{"comm_id": "nonesuch", "data": map[string]any{}}, ""},
+		{"comm_open", map[string]any{"comm_id": "c2", "target_name": "nobody"}, nil, "[comm_close]"},
+		{"comm_msg", map[string]any{"comm_id": "nonesuch", "data": map[string]any{}}, nil, ""},
+		// Binary buffers reach the handler as [][]byte, byte for byte.
+		{"comm_open", map[string]any{"comm_id": "c3", "target_name": "bytes", "data": map[string]any{}}, nil, ""},
+		{"comm_msg", map[string]any{"comm_id": "c3", "data": map[string]any{}}, [][]byte{{0, 1, 0xfe, 0xff}, []byte("\x00abc\n")}, "[comm_msg]"},
 	}
 	for _, tc := range cases {
-		events, err := sendComm(t, p, tc.typ, tc.content)
+		events, err := sendComm(t, p, tc.typ, tc.content, tc.buffers)
 		if err != nil {
 			t.Fatalf("%s %v: %v", tc.typ, tc.content["comm_id"], err)
 		}
@@ -419,6 +437,14 @@ c.Close(nil)`})
 		}
 		switch tc.want {
 		case "[comm_msg]":
+			if tc.buffers != nil {
+				want := [][]byte{tc.buffers[1], tc.buffers[0]}
+				sizes := events[0].Comm.Content["data"].(map[string]any)["sizes"]
+				if !reflect.DeepEqual(events[0].Comm.Buffers, want) || !reflect.DeepEqual(sizes, []any{5.0, 4.0}) {
+					t.Errorf("the handler got or sent back buffers %q, sizes %v; want %q, [5 4]", events[0].Comm.Buffers, sizes, want)
+				}
+				break
+			}
 			if events[0].Comm.Content["data"].(map[string]any)["ping"] != "pong" || events[0].Comm.Content["comm_id"] != "c1" {
 				t.Errorf("echo %+v", events[0].Comm.Content)
 			}
@@ -434,12 +460,12 @@ c.Close(nil)`})
 }
 
 // sendComm passes a front-end comm message and returns the handler's events.
-func sendComm(t *testing.T, p *Process, typ string, content map[string]any) ([]proto.Event, error) {
+func sendComm(t *testing.T, p *Process, typ string, content map[string]any, buffers [][]byte) ([]proto.Event, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var events []proto.Event
-	err := p.Comm(ctx, typ, content, func(e proto.Event) { events = append(events, e) })
+	err := p.Comm(ctx, typ, content, buffers, func(e proto.Event) { events = append(events, e) })
 	return events, err
 }
 
@@ -525,14 +551,14 @@ func BenchmarkComm(b *testing.B) {
 		b.Fatalf("%+v %v", res, err)
 	}
 	ctx := context.Background()
-	if err := p.Comm(ctx, "comm_open", map[string]any{"comm_id": "b1", "target_name": "bench", "data": map[string]any{}}, nil); err != nil {
+	if err := p.Comm(ctx, "comm_open", map[string]any{"comm_id": "b1", "target_name": "bench", "data": map[string]any{}}, nil, nil); err != nil {
 		b.Fatal(err)
 	}
 	msg := map[string]any{"comm_id": "b1", "data": map[string]any{"x": 1}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		echoes := 0
-		if err := p.Comm(ctx, "comm_msg", msg, func(e proto.Event) { echoes++ }); err != nil {
+		if err := p.Comm(ctx, "comm_msg", msg, nil, func(e proto.Event) { echoes++ }); err != nil {
 			b.Fatal(err)
 		}
 		if echoes != 1 {
@@ -703,7 +729,7 @@ func TestCommHandlerOutput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			events, err := sendComm(t, p, tc.typ, tc.content)
+			events, err := sendComm(t, p, tc.typ, tc.content, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -717,7 +743,7 @@ func TestCommHandlerOutput(t *testing.T) {
 	// its later output goes to the idle function, not to the next cell.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err = p.Comm(ctx, "comm_msg", map[string]any{"comm_id": "t1", "data": map[string]any{"slow": true}}, nil)
+	err = p.Comm(ctx, "comm_msg", map[string]any{"comm_id": "t1", "data": map[string]any{"slow": true}}, nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("slow handler: error %v, want DeadlineExceeded", err)
 	}

@@ -78,9 +78,10 @@ type Request struct {
 	Value string `json:"value,omitempty"`
 	Err   string `json:"err,omitempty"`
 	ErrIs string `json:"err_is,omitempty"` // a key of InputSentinels that Err wraps
-	// Comm from the front end.
+	// Comm from the front end, with the message's binary buffers.
 	CommType    string         `json:"comm_type,omitempty"`
 	CommContent map[string]any `json:"comm_content,omitempty"`
+	CommBuffers [][]byte       `json:"comm_buffers,omitempty"`
 }
 
 // Reply is one message from the child to the parent.
