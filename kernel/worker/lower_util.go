@@ -51,9 +51,11 @@ func (l *lowerer) offset(p token.Pos) int {
 	return offsetOf(l.u.code, pos.Line, pos.Column)
 }
 
-// text is n's source as the cell has it.
+// text is n's source as the cell has it, for an edit's text: a span
+// marker that lower-apply replaces by n's source with the other passes'
+// edits inside n applied (see applyEdits).
 func (l *lowerer) text(n ast.Node) string {
-	return l.u.code[l.offset(n.Pos()):l.offset(n.End())]
+	return spanMarker(l.offset(n.Pos()), l.offset(n.End()))
 }
 
 // insert puts text at p.

@@ -210,6 +210,8 @@ func (s *session) undefinedIn(p part) *cellError {
 	for _, b := range goBuiltins {
 		known[b] = true
 	}
+	// The lowering passes' helper package, imported by helperSrc.
+	known[helperPrefix+"_help"] = true
 	for _, id := range unresolved {
 		if known[id.Name] || s.vars[id.Name] != nil {
 			continue
