@@ -68,8 +68,11 @@
 // over integers, strings and functions, min, max, clear, new(expr), generic
 // functions of the cells instantiated where used, %w and errors.Is/As with
 // cell error types, fmt of slices, arrays and maps of cell types with
-// String or Error. A pasted program (package main, func main) runs main
-// once. A construct a pass cannot lower faithfully is a CompileError
+// String or Error, print and println in the runtime's formats on standard
+// error (lower_print.go). A pasted program (package main, func main) runs
+// main once. os.Exit ends the cell, not the kernel: os.Exit(0) as a cell
+// that ran to its end, another code as the error "exit status N"; it
+// unwinds like a panic, so deferred calls still run (exit.go). A construct a pass cannot lower faithfully is a CompileError
 // "cannot run faithfully: ...". Not lowered yet: fmt of cell types inside
 // structs or interfaces (their String is not seen; %T prints the
 // underlying struct), errors.As/Is with value-type cell error targets (refused)

@@ -95,6 +95,7 @@ var cellPasses = []pass{
 	{"lower-range-func", (*session).passLowerRangeFunc},
 	{"lower-loopvar", (*session).passLowerLoopVar},
 	{"lower-builtins", (*session).passLowerBuiltins},
+	{"lower-print", (*session).passLowerPrint},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-apply", (*session).passLowerApply},
 

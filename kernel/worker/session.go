@@ -127,6 +127,14 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 	if err := in.Use(cellHelpers); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
+	// print and println write to the cell's standard error (lower_print.go).
+	if err := in.Use(interp.Exports{"unetlab/cellhelp/cellhelp": printHelpers(s.opt.Stderr)}); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
+	// os.Exit ends the cell, not the worker (exit.go).
+	if err := in.Use(exitSymbols()); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -344,6 +352,9 @@ func toCellError(err error) *cellError {
 		return &cellError{EName: "Interrupted", EValue: "the cell was interrupted (its context was cancelled)",
 			Traceback: []string{"Interrupted: the cell was interrupted (its context was cancelled)"}}
 	}
+	if ex, ok := exitOf(err); ok {
+		return exitError(ex.code)
+	}
 	var p interp.Panic
 	if errors.As(err, &p) {
 		if e, ok := p.Value.(error); ok && strings.Contains(e.Error(), "CFG") {
@@ -420,6 +431,9 @@ func (s *session) execute(ctx context.Context, code string) (execOutcome, error)
 	s.framesMu.Unlock()
 	var out execOutcome
 	out, err := s.executeLocked(ctx, code)
+	if exitedCleanly(err) {
+		err = nil // os.Exit(0) (exit.go)
+	}
 	if err != nil {
 		// A failed compilation may leave names without storage.
 		s.settle()
