@@ -96,6 +96,7 @@ var cellPasses = []pass{
 	{"lower-loopvar", (*session).passLowerLoopVar},
 	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-print", (*session).passLowerPrint},
+	{"lower-consts", (*session).passLowerConsts},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-apply", (*session).passLowerApply},
 
