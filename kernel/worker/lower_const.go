@@ -23,7 +23,7 @@ import (
 //     lower-builtins);
 //   - a const spec that repeats the one before it implicitly (`s =
 //     string(iota + 'a'); t` was "constant definition loop") or whose
-//     values index, dereference or take len or cap (len(m[""]) of a map of
+//     values use iota, index, dereference or take len or cap (len(m[""]) of a map of
 //     arrays evaluated m[""], len(s[10]) panicked) declares each name with
 //     its value as a literal, keeping the type (`t string = "b"`, `n2 int
 //     = 20`). Untyped floats stay exact
@@ -192,7 +192,8 @@ func (l *lowerer) lowerConstDecl(d *ast.GenDecl) {
 
 // constSpecNeedsLowering reports whether the values of a const spec hold
 // what yaegi evaluates as code, not as a constant: an operand of len or
-// cap, an index or a dereference.
+// cap, an index, a dereference or iota (string(iota + 'a') was "constant
+// definition loop").
 func (l *lowerer) constSpecNeedsLowering(vs *ast.ValueSpec) bool {
 	found := false
 	for _, v := range vs.Values {
@@ -200,6 +201,10 @@ func (l *lowerer) constSpecNeedsLowering(vs *ast.ValueSpec) bool {
 			switch x := n.(type) {
 			case *ast.IndexExpr, *ast.StarExpr:
 				found = true
+			case *ast.Ident:
+				if c, ok := l.c.info.Uses[x].(*types.Const); ok && c.Parent() == types.Universe && c.Name() == "iota" {
+					found = true
+				}
 			case *ast.CallExpr:
 				if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok {
 					if b, ok := l.c.info.Uses[id].(*types.Builtin); ok && (b.Name() == "len" || b.Name() == "cap") {

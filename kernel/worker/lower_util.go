@@ -178,3 +178,19 @@ func fmtOperands(info *types.Info, call *ast.CallExpr) (operands []ast.Expr, ok 
 	}
 	return operands, true
 }
+
+// loweredDecl is the source of declaration it of part p as the lowering
+// passes left it, multiple assignments parenthesised: what a rebuild of
+// the interpreter replays (the cell's own text would lose the lowering:
+// `const (a = string(iota + 'a'); b)` no longer compiled, a function's
+// loops lost their per-iteration variables).
+func (u *cellUnit) loweredDecl(p part, it declItem) string {
+	if it.node == nil || !u.editedIn(p) {
+		return u.ast.parenMultiDecl(it)
+	}
+	from, to := u.offIn(p, it.node.Pos(), false), u.offIn(p, it.node.End(), true)
+	if from < 0 || to > len(p.Src) || from >= to {
+		return u.ast.parenMultiDecl(it)
+	}
+	return parenMulti(p.Src[from:to])
+}

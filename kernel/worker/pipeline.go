@@ -97,6 +97,8 @@ var cellPasses = []pass{
 	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-print", (*session).passLowerPrint},
 	{"lower-consts", (*session).passLowerConsts},
+	{"lower-select-vars", (*session).passLowerSelectVars},
+	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-apply", (*session).passLowerApply},
 

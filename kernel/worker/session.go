@@ -526,7 +526,7 @@ func (s *session) passRun(u *cellUnit) error {
 			s.forget(d.names)
 			for _, it := range d.items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: padded(u.ast.parenMultiDecl(it), it.line, it.col), text: it.text, doc: it.doc})
+					src: padded(u.loweredDecl(p, it), it.line, it.col), text: it.text, doc: it.doc})
 			}
 			if pi == lastDecl {
 				pending = s.retry(pending)
