@@ -23,7 +23,8 @@ import (
 //     lower-builtins);
 //   - a const spec that repeats the one before it implicitly (`s =
 //     string(iota + 'a'); t` was "constant definition loop") or whose
-//     values use iota, index, dereference or take len or cap (len(m[""]) of a map of
+//     values use iota or integers beyond int64, index, dereference or
+//     take len or cap (len(m[""]) of a map of
 //     arrays evaluated m[""], len(s[10]) panicked) declares each name with
 //     its value as a literal, keeping the type (`t string = "b"`, `n2 int
 //     = 20`). Untyped floats stay exact
@@ -103,16 +104,25 @@ func (l *lowerer) constNeedsLowering(x ast.Expr, tv types.TypeAndValue) bool {
 	case *ast.BasicLit:
 		return false
 	case *ast.Ident, *ast.SelectorExpr:
-		// A name: only an integer beyond int64 (yaegi converts it).
-		if tv.Value.Kind() != constant.Int {
+		// A name: only of an integer beyond int64 (yaegi converts it in
+		// int64, also to a float).
+		id, _ := e.(*ast.Ident)
+		if sel, ok := e.(*ast.SelectorExpr); ok {
+			id = sel.Sel
+		}
+		val := tv.Value
+		if c, ok := l.c.info.Uses[id].(*types.Const); ok {
+			val = c.Val()
+		}
+		if val.Kind() != constant.Int {
 			return false
 		}
-		_, exact := constant.Int64Val(tv.Value)
+		_, exact := constant.Int64Val(val)
 		if exact {
 			return false
 		}
 		if b, ok := tv.Type.Underlying().(*types.Basic); ok && b.Info()&types.IsUnsigned != 0 {
-			_, exact = constant.Uint64Val(tv.Value)
+			_, exact = constant.Uint64Val(val)
 			return !exact
 		}
 		return true
@@ -192,8 +202,8 @@ func (l *lowerer) lowerConstDecl(d *ast.GenDecl) {
 
 // constSpecNeedsLowering reports whether the values of a const spec hold
 // what yaegi evaluates as code, not as a constant: an operand of len or
-// cap, an index, a dereference or iota (string(iota + 'a') was "constant
-// definition loop").
+// cap, an index, a dereference, iota (string(iota + 'a') was "constant
+// definition loop") or an integer beyond int64 (chuge - 1 overflowed).
 func (l *lowerer) constSpecNeedsLowering(vs *ast.ValueSpec) bool {
 	found := false
 	for _, v := range vs.Values {
@@ -201,6 +211,14 @@ func (l *lowerer) constSpecNeedsLowering(vs *ast.ValueSpec) bool {
 			switch x := n.(type) {
 			case *ast.IndexExpr, *ast.StarExpr:
 				found = true
+			case ast.Expr:
+				if tv := l.c.info.Types[x]; tv.Value != nil && constant.ToInt(tv.Value).Kind() == constant.Int {
+					if _, exact := constant.Int64Val(constant.ToInt(tv.Value)); !exact {
+						found = true // yaegi computes in int64
+					}
+				}
+			}
+			switch x := n.(type) {
 			case *ast.Ident:
 				if c, ok := l.c.info.Uses[x].(*types.Const); ok && c.Parent() == types.Universe && c.Name() == "iota" {
 					found = true
