@@ -99,6 +99,7 @@ var cellPasses = []pass{
 	{"lower-consts", (*session).passLowerConsts},
 	{"lower-select-vars", (*session).passLowerSelectVars},
 	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
+	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-apply", (*session).passLowerApply},
 
