@@ -52,6 +52,11 @@ func (s *session) passLowerPrint(u *cellUnit) error {
 		kinds := make([]byte, 0, len(call.Args))
 		for _, a := range call.Args {
 			t := l.c.info.Types[a].Type
+			if _, ok := t.(*types.Tuple); ok {
+				// println(f()) of a function with several results:
+				// left to yaegi (the helper takes more arguments).
+				return true
+			}
 			k := printKind(t)
 			if k == 0 {
 				// gc's words, for println too.
