@@ -68,9 +68,20 @@
 // over integers, strings and functions, min, max, clear, new(expr), generic
 // functions and types of the cells monomorphized (lower_generic.go: each
 // instance a concrete declaration, List[int] named Listᐸintᐳ, kept across
-// cells; yaegi never sees a generic declaration). A pasted program
-// (package main, func main) runs main once. A construct a pass cannot
-// lower faithfully is a CompileError "cannot run faithfully: ...".
+// cells; yaegi never sees a generic declaration), print and println in
+// the runtime's formats on standard error (lower_print.go). A pasted
+// program (package main, func main) runs main once. os.Exit ends the cell,
+// not the kernel: os.Exit(0) as a cell that ran to its end, another code
+// as the error "exit status N"; it unwinds like a panic, so deferred calls
+// still run (exit.go). Constant expressions yaegi would compute at run
+// time in int64 (beyond it, or iota repeated implicitly) become go/types'
+// exact values (lower_const.go); select case variables are fresh per
+// execution; &p[i] of a pointer to an array, len of a nil one, and method
+// expressions of interface types (I.m) are spelled as yaegi runs them. The
+// passes compose: an edit inside a span another pass moves applies to the
+// moved copy (applyEdits), and a rebuild replays declarations as lowered.
+// A construct a pass cannot lower faithfully is a CompileError "cannot run
+// faithfully: ...".
 //
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.

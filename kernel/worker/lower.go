@@ -4,6 +4,7 @@ import (
 	"go/types"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -92,38 +93,40 @@ func formatVerbs(format string) ([]rune, bool) {
 }
 
 // applyEdits inserts edits into the sources of the parts that hold them.
+//
+// The passes compute their edits on the cell as written, so one pass's
+// edit may lie inside the span another pass replaces (lower-defer moves
+// `a[i]` into a temporary, lower-bounds checks the i in it). A
+// replacement's text names the cell's text it copies by a span marker
+// (lowerer.text), and the edits inside a replaced span apply to its copies
+// in the replacement's text, not to the cell where the span no longer is
+// (see spanMarker).
 func (u *cellUnit) applyEdits(edits []edit) {
 	if len(edits) == 0 {
 		return
 	}
-	// Last first, so that earlier offsets stay valid; at one position a
-	// replacement before the insertions, which then precede it.
-	slices.SortStableFunc(edits, func(a, b edit) int {
-		if a.line != b.line {
-			return b.line - a.line
-		}
-		if a.col != b.col {
-			return b.col - a.col
-		}
-		return min(b.del, 1) - min(a.del, 1)
-	})
-	u.edits = append(u.edits, edits...)
 	code := u.code
+	all := make([]offEdit, len(edits))
+	for i, e := range edits {
+		all[i] = offEdit{off: offsetOf(code, e.line, e.col), del: e.del, text: e.text, line: e.line, col: e.col}
+	}
 	for i := range u.parts {
 		p := &u.parts[i]
 		apply := func(src string, line, col int) string {
 			start := offsetOf(code, line, col)
 			end := start + len(src)
-			for _, e := range edits {
-				off := offsetOf(code, e.line, e.col)
-				if off < start || off > end {
-					continue
+			var in []int
+			for j, e := range all {
+				if e.off >= start && e.off <= end {
+					in = append(in, j)
 				}
-				// the source may already carry later insertions
-				rel := off - start
-				src = src[:rel] + e.text + src[min(rel+e.del, len(src)):]
 			}
-			return src
+			out, top := renderEdits(code, all, src, start, in)
+			for _, j := range top {
+				e := all[j]
+				u.edits = append(u.edits, edit{line: e.line, col: e.col, text: expandSpans(code, all, e.text), del: e.del})
+			}
+			return out
 		}
 		if p.cellLen == 0 {
 			p.cellLen = len(p.Src)
@@ -132,5 +135,97 @@ func (u *cellUnit) applyEdits(edits []edit) {
 		if p.Expr != "" {
 			p.Expr = apply(p.Expr, p.ExprLine, p.ExprCol)
 		}
+	}
+}
+
+// offEdit is an edit at a byte offset of the cell.
+type offEdit struct {
+	off, del  int
+	text      string
+	line, col int
+}
+
+// nestedIn reports whether edit e lies inside the span that r replaces:
+// strictly inside, or a shorter replacement at its start. An insertion at
+// either end of the span stays outside it.
+func (e offEdit) nestedIn(r offEdit) bool {
+	if r.del == 0 {
+		return false
+	}
+	return r.off < e.off && e.off < r.off+r.del || e.off == r.off && e.del > 0 && e.del < r.del
+}
+
+// renderEdits applies the edits all[in] to src, the cell's text from
+// offset base: those nested in another of them are left to that one's
+// span markers. It returns the text and the edits it applied at the top.
+func renderEdits(code string, all []offEdit, src string, base int, in []int) (string, []int) {
+	var top []int
+	for _, j := range in {
+		nested := false
+		for _, k := range in {
+			if k != j && all[j].nestedIn(all[k]) {
+				nested = true
+				break
+			}
+		}
+		if !nested {
+			top = append(top, j)
+		}
+	}
+	// Last first, so that earlier offsets stay valid; at one position a
+	// replacement before the insertions, which then precede it.
+	slices.SortStableFunc(top, func(a, b int) int {
+		ea, eb := all[a], all[b]
+		if ea.off != eb.off {
+			return eb.off - ea.off
+		}
+		return min(eb.del, 1) - min(ea.del, 1)
+	})
+	for _, j := range top {
+		e := all[j]
+		rel := e.off - base
+		src = src[:rel] + expandSpans(code, all, e.text) + src[min(rel+e.del, len(src)):]
+	}
+	return src, top
+}
+
+// spanMarker is how a replacement's text names the cell's text from
+// offset from to offset to: it is replaced by that text with the edits
+// inside the span applied. Go source holds no NUL byte.
+func spanMarker(from, to int) string {
+	return "\x00" + strconv.Itoa(from) + ":" + strconv.Itoa(to) + "\x00"
+}
+
+// expandSpans replaces the span markers of text.
+func expandSpans(code string, all []offEdit, text string) string {
+	if !strings.Contains(text, "\x00") {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(text, 0)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		j := strings.IndexByte(text[i+1:], 0)
+		if j < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		b.WriteString(text[:i])
+		fs, ts, _ := strings.Cut(text[i+1:i+1+j], ":")
+		from, _ := strconv.Atoi(fs)
+		to, _ := strconv.Atoi(ts)
+		span := offEdit{off: from, del: to - from}
+		var in []int
+		for k, e := range all {
+			if e.nestedIn(span) {
+				in = append(in, k)
+			}
+		}
+		out, _ := renderEdits(code, all, code[from:to], from, in)
+		b.WriteString(out)
+		text = text[i+1+j+1:]
 	}
 }

@@ -288,7 +288,6 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		}
 		g.rewriteCell(d)
 	}
-	g.carryIntoCopies()
 	// Instances earlier cells' code needs whose generic the cell
 	// declares again.
 	for _, d := range s.decls {
@@ -321,10 +320,10 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		if !gd.inCell {
 			continue
 		}
-		end := gd.base + len(l.text(gd.top))
+		end := gd.base + len(l.source(gd.top))
 		for _, e := range templates {
 			if e.start >= gd.base && e.start < end {
-				gd.edits = append(gd.edits, relEdit{start: e.start - gd.base, end: e.end - gd.base, text: e.text})
+				gd.edits = append(gd.edits, relEdit{start: e.start - gd.base, end: e.end - gd.base, text: rebaseSpans(e.text, -gd.base)})
 			}
 		}
 	}
@@ -354,7 +353,7 @@ func (s *session) passLowerGeneric(u *cellUnit) error {
 		}
 		for _, gd := range g.all() {
 			if gd.inCell {
-				s.gen.templates[l.text(gd.top)] = gd.edits
+				s.gen.templates[l.source(gd.top)] = gd.edits
 			}
 		}
 		for _, d := range g.out {
@@ -477,20 +476,6 @@ func (s *session) keepGen(u *cellUnit) {
 		s.forget(d.names[:1])
 		s.decls = append(s.decls, d)
 	}
-}
-
-// keptSrc is the source the session keeps of declaration it of part p: as
-// the lowering passes left it (instances of generic code named, generic
-// declarations blank), parenthesised as multiassign.go does.
-func (u *cellUnit) keptSrc(p part, it declItem) string {
-	if it.node == nil || !u.editedIn(p) {
-		return u.ast.parenMultiDecl(it)
-	}
-	start, end := u.offIn(p, it.node.Pos(), false), u.offIn(p, it.node.End(), true)
-	if start < 0 || end > len(p.Src) || start > end {
-		return u.ast.parenMultiDecl(it)
-	}
-	return parenMulti(p.Src[start:end])
 }
 
 // genErrorRE finds the line of yaegi's position in an error message.
@@ -632,53 +617,3 @@ func genericReflectName(id string) string {
 
 // typeKeywords are the keywords a type's spelling may hold.
 var typeKeywords = map[string]bool{"struct": true, "interface": true, "func": true, "map": true, "chan": true}
-
-// carryIntoCopies gives lower-generic's edits of the cell's own code to the
-// copies other passes make of it: an edit inside another pass's
-// replacement (lower-defer moves `defer f(G(x))`'s G(x) into a temporary)
-// is made in the texts of the other passes instead. Two different
-// instances under one spelling there cannot be told apart: an error.
-func (g *genLowerer) carryIntoCopies() {
-	code := g.u.code
-	type span struct{ start, end int }
-	var others []span
-	for _, e := range g.u.pending {
-		if e.del > 0 {
-			s := offsetOf(code, e.line, e.col)
-			others = append(others, span{s, s + e.del})
-		}
-	}
-	if len(others) == 0 {
-		return
-	}
-	repl := map[string]string{}
-	keep := g.edits[:0]
-	for _, m := range g.edits {
-		ms := offsetOf(code, m.line, m.col)
-		me := ms + m.del
-		inside := false
-		for _, o := range others {
-			if ms >= o.start && me <= o.end && !(ms == o.start && me == o.end) {
-				inside = true
-			}
-		}
-		if !inside {
-			keep = append(keep, m)
-			continue
-		}
-		orig := code[ms:me]
-		if r, seen := repl[orig]; seen && r != m.text {
-			line, col := lineColOf(code, ms)
-			msg := fmt.Sprintf("cell:%d:%d: cannot run faithfully: %s names two instances in one statement that another lowering moves", line, col, orig)
-			g.err = &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
-			return
-		}
-		repl[orig] = m.text
-	}
-	g.edits = keep
-	for i := range g.u.pending {
-		for orig, r := range repl {
-			g.u.pending[i].text = substCopy(g.u.pending[i].text, orig, r)
-		}
-	}
-}

@@ -391,55 +391,60 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 	return applyRel(top, edits)
 }
 
-// applyRel applies edits to src: where an edit of lower-generic covers
-// another pass's, the other's is dropped, and where another pass replaces
-// a span, lower-generic's edits inside it are.
+// applyRel applies edits to src (a declaration's text), as applyEdits
+// applies a cell's: an edit inside another's replaced span goes into that
+// replacement's copies of the span (its span markers, relative to src), or
+// nowhere when the replacement holds none. Where lower-generic and another
+// pass replace the same span, lower-generic's edit wins.
 func applyRel(src string, edits []relEdit) string {
-	// Another pass's replacement may move the text it replaces (lower-
-	// defer: `defer f(G(x))` becomes `{ d := G(x); defer f(d) }`): the
-	// copies get lower-generic's edits of that text.
-	for _, m := range edits {
-		if !m.mine || m.end <= m.start {
+	var all []offEdit
+	for _, e := range edits {
+		if e.start < 0 || e.end > len(src) || e.start > e.end {
 			continue
 		}
+		same := false
 		for _, o := range edits {
-			if o.mine || o.end <= o.start || !(m.start >= o.start && m.end <= o.end) {
-				continue
+			if !e.mine && o.mine && o.end > o.start && o.start == e.start && o.end == e.end {
+				same = true
 			}
-			orig := src[m.start:m.end]
-			for i := range edits {
-				if !edits[i].mine {
-					edits[i].text = substCopy(edits[i].text, orig, m.text)
-				}
-			}
+		}
+		if !same {
+			all = append(all, offEdit{off: e.start, del: e.end - e.start, text: e.text})
 		}
 	}
-	var keep []relEdit
-	for _, e := range edits {
-		drop := false
-		for _, o := range edits {
-			if o.mine == e.mine || o.end <= o.start {
-				continue
-			}
-			inside := e.start > o.start && e.start < o.end || e.start == o.start && e.end > e.start && e.end <= o.end && !e.mine
-			if inside && (e.mine != o.mine) {
-				drop = true
-			}
-		}
-		if !drop && e.start >= 0 && e.end <= len(src) && e.start <= e.end {
-			keep = append(keep, e)
-		}
+	in := make([]int, len(all))
+	for k := range in {
+		in[k] = k
 	}
-	slices.SortStableFunc(keep, func(a, b relEdit) int {
-		if a.start != b.start {
-			return b.start - a.start
-		}
-		return min(b.end-b.start, 1) - min(a.end-a.start, 1)
-	})
-	for _, e := range keep {
-		src = src[:e.start] + e.text + src[e.end:]
+	out, _ := renderEdits(src, all, src, 0, in)
+	return out
+}
+
+// rebaseSpans shifts the offsets of text's span markers by delta: the
+// markers of an edit made relative to a declaration (relEdit).
+func rebaseSpans(text string, delta int) string {
+	if !strings.Contains(text, "\x00") {
+		return text
 	}
-	return src
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(text, 0)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		j := strings.IndexByte(text[i+1:], 0)
+		if j < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		b.WriteString(text[:i])
+		fs, ts, _ := strings.Cut(text[i+1:i+1+j], ":")
+		from, _ := strconv.Atoi(fs)
+		to, _ := strconv.Atoi(ts)
+		b.WriteString(spanMarker(from+delta, to+delta))
+		text = text[i+1+j+1:]
+	}
 }
 
 // substNames replaces the identifiers of text named in names.
@@ -1358,7 +1363,7 @@ func (g *genLowerer) unhoist() {
 			return
 		}
 		stmts = append(stmts, decl)
-		text := g.text(decl)
+		text := g.source(decl)
 		g.replace(decl, strings.Repeat("\n", strings.Count(text, "\n")))
 	}
 	inside := func(off int) bool {
@@ -1535,38 +1540,5 @@ func (r *genRewriter) fmtOperands(call *ast.CallExpr) {
 		}
 		r.edits = append(r.edits, relEdit{start: r.off(a.Pos()), end: r.off(a.Pos()), text: pre},
 			relEdit{start: r.off(a.End()), end: r.off(a.End()), text: ")"})
-	}
-}
-
-// substCopy replaces, in text (another pass's), the occurrences of orig
-// (an identifier or an expression's source) that stand as whole tokens.
-func substCopy(text, orig, repl string) string {
-	if orig == repl || !strings.Contains(text, orig) {
-		return text
-	}
-	isIdentByte := func(c byte) bool {
-		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(text, orig)
-		if i < 0 {
-			b.WriteString(text)
-			return b.String()
-		}
-		j := i + len(orig)
-		whole := (i == 0 || !isIdentByte(text[i-1]) || !isIdentByte(orig[0])) &&
-			(j == len(text) || !isIdentByte(text[j]) || !isIdentByte(orig[len(orig)-1]))
-		// An identifier followed by [ is an instantiation of its own.
-		if whole && j < len(text) && text[j] == '[' && !strings.Contains(orig, "[") {
-			whole = false
-		}
-		b.WriteString(text[:i])
-		if whole {
-			b.WriteString(repl)
-		} else {
-			b.WriteString(orig)
-		}
-		text = text[j:]
 	}
 }

@@ -56,8 +56,15 @@ func (l *lowerer) offset(p token.Pos) int {
 	return offsetOf(l.u.code, pos.Line, pos.Column)
 }
 
-// text is n's source as the cell has it.
+// text is n's source as the cell has it, for an edit's text: a span
+// marker that lower-apply replaces by n's source with the other passes'
+// edits inside n applied (see applyEdits).
 func (l *lowerer) text(n ast.Node) string {
+	return spanMarker(l.offset(n.Pos()), l.offset(n.End()))
+}
+
+// source is n's source as the cell has it, before the lowering.
+func (l *lowerer) source(n ast.Node) string {
 	return l.u.code[l.offset(n.Pos()):l.offset(n.End())]
 }
 
@@ -240,4 +247,21 @@ func mentionsCellInstance(t types.Type, seen map[types.Type]bool) bool {
 		}
 	}
 	return false
+}
+
+// loweredDecl is the source of declaration it of part p as the lowering
+// passes left it, multiple assignments parenthesised: what a rebuild of
+// the interpreter replays (the cell's own text would lose the lowering:
+// `const (a = string(iota + 'a'); b)` no longer compiled, a function's
+// loops lost their per-iteration variables). It is empty where the passes
+// removed the declaration (a generic one: its instances are kept instead).
+func (u *cellUnit) loweredDecl(p part, it declItem) string {
+	if it.node == nil || !u.editedIn(p) {
+		return u.ast.parenMultiDecl(it)
+	}
+	from, to := u.offIn(p, it.node.Pos(), false), u.offIn(p, it.node.End(), true)
+	if from < 0 || to > len(p.Src) || from > to {
+		return u.ast.parenMultiDecl(it)
+	}
+	return parenMulti(p.Src[from:to])
 }

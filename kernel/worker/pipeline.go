@@ -97,6 +97,11 @@ var cellPasses = []pass{
 	{"lower-range-func", (*session).passLowerRangeFunc},
 	{"lower-loopvar", (*session).passLowerLoopVar},
 	{"lower-builtins", (*session).passLowerBuiltins},
+	{"lower-print", (*session).passLowerPrint},
+	{"lower-consts", (*session).passLowerConsts},
+	{"lower-select-vars", (*session).passLowerSelectVars},
+	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
+	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-bounds", (*session).passLowerBounds},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.

@@ -129,6 +129,14 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 	if err := in.Use(cellHelpers); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
+	// print and println write to the cell's standard error (lower_print.go).
+	if err := in.Use(interp.Exports{"unetlab/cellhelp/cellhelp": printHelpers(s.opt.Stderr)}); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
+	// os.Exit ends the cell, not the worker (exit.go).
+	if err := in.Use(exitSymbols()); err != nil {
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -212,9 +220,11 @@ func (s *session) undefinedIn(p part) *cellError {
 	for _, b := range goBuiltins {
 		known[b] = true
 	}
+	// The lowering passes' helper package, imported by helperSrc.
+	known[helperPrefix+"_help"] = true
 	for _, id := range unresolved {
-		if known[id.Name] || s.vars[id.Name] != nil || id.Name == helperPrefix+"_help" {
-			continue // (the lowering passes' helpers are always there)
+		if known[id.Name] || s.vars[id.Name] != nil {
+			continue
 		}
 		if _, ok := packageName(id.Name); ok {
 			continue
@@ -344,6 +354,9 @@ func toCellError(err error) *cellError {
 		return &cellError{EName: "Interrupted", EValue: "the cell was interrupted (its context was cancelled)",
 			Traceback: []string{"Interrupted: the cell was interrupted (its context was cancelled)"}}
 	}
+	if ex, ok := exitOf(err); ok {
+		return exitError(ex.code)
+	}
 	var p interp.Panic
 	if errors.As(err, &p) {
 		if e, ok := p.Value.(error); ok && strings.Contains(e.Error(), "CFG") {
@@ -420,6 +433,9 @@ func (s *session) execute(ctx context.Context, code string) (execOutcome, error)
 	s.framesMu.Unlock()
 	var out execOutcome
 	out, err := s.executeLocked(ctx, code)
+	if exitedCleanly(err) {
+		err = nil // os.Exit(0) (exit.go)
+	}
 	if err != nil {
 		// A failed compilation may leave names without storage.
 		s.settle()
@@ -526,7 +542,7 @@ func (s *session) passRun(u *cellUnit) error {
 			s.forget(d.names)
 			for _, it := range d.items {
 				s.decls = append(s.decls, declEntry{names: it.names, vars: it.vars,
-					src: padded(u.keptSrc(p, it), it.line, it.col), text: it.text, doc: it.doc})
+					src: padded(u.loweredDecl(p, it), it.line, it.col), text: it.text, doc: it.doc})
 			}
 			if pi == genWith {
 				s.keepGen(u)
