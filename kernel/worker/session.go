@@ -711,12 +711,8 @@ var noValueType = reflect.TypeOf((*any)(nil))
 // rendering by the interpreter.
 func resultBundle(x any, b display.Bundle) display.Bundle {
 	if b == nil {
-		switch r := x.(type) {
-		case display.Renderer:
-			b = r.Render()
-		case image.Image:
-			b = display.Image(r)
-		}
+		// A Renderer, an image.Image, a gonum *plot.Plot.
+		b, _ = display.Rich(x)
 	}
 	out := display.Bundle{}
 	for k, v := range b {
