@@ -119,7 +119,9 @@ func newSession(opt sessionOptions) (*session, error) {
 
 // fresh returns a new interpreter with the symbol tables and helpers.
 func (s *session) fresh() (*interp.Interpreter, error) {
-	in := interp.New(interp.Options{Unrestricted: true, Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin})
+	in := interp.New(interp.Options{Unrestricted: true, Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin,
+		// Packages fetched with the go command, read as source (modules.go).
+		GoPath: modulesGoPath, SourcecodeFilesystem: modulesFS{}, BuildTags: fetchTags})
 	if err := in.Use(stdlib.Symbols); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -1117,6 +1119,9 @@ func (im importEntry) nameOrDefault() string {
 		return im.name
 	}
 	if n, ok := packageName(im.path); ok {
+		return n
+	}
+	if n, ok := fetchedName(im.path); ok {
 		return n
 	}
 	return im.path[strings.LastIndexByte(im.path, '/')+1:]
