@@ -56,7 +56,12 @@
 // file system that holds only the files go list selected (yaegi v0.16.1
 // alone ignores //go:build lines), and is type-checked from source for the
 // check pass (cellImporter), so cells using it are checked and lowered as
-// any other; the fetched code itself runs as yaegi runs it. A package with
+// any other. The fetched code itself runs as yaegi runs it, except that
+// the builtins min and max and range over an integer, which yaegi lacks,
+// are lowered in its source (modules_lower.go); a package yaegi still
+// cannot run is a CompileError that names it and quotes yaegi at the
+// package's file and line. Build tags purego, noasm and safe pick the
+// pure-Go build of packages that have assembly. A package with
 // assembly and no pure-Go build, cgo, or an import of a standard package
 // outside the tables (unsafe, syscall) is refused by name. Without a go
 // command (PATH, then $GOROOT/bin) the import is a CompileError that names

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -44,9 +45,10 @@ import (
 const envModulesDir = "UNETLAB_GOMODULES"
 
 // fetchTags are the build tags of fetched packages (go list's -tags and the
-// interpreter's BuildTags): purego selects the pure-Go build of packages
-// that also have assembly.
-var fetchTags = []string{"purego"}
+// interpreter's BuildTags): the usual names of the pure-Go build of
+// packages that also have assembly (purego; noasm, as gonum and klauspost
+// name it) or use unsafe (safe, as gonum names it).
+var fetchTags = []string{"purego", "noasm", "safe"}
 
 // modulesGoPath is the GOPATH the interpreter is given: a name only, served
 // by modulesFS ($GOPATH/src/<import path>).
@@ -56,10 +58,15 @@ const modulesGoPath = "/unetlab-modules"
 // source.
 type fetchedPkg struct {
 	path, name, dir string
-	files           []string // the .go files go list selected, in order
+	files           []string // the .go files go list selected, sorted
 	module          string   // module path@version, for messages
 	typed           *types.Package
 	typeErr         error
+	// served are the files the interpreter reads (sorted): files, and
+	// the files lowering added; lowered holds the source of those that
+	// lowering changed or added (modules_lower.go).
+	served  []string
+	lowered map[string][]byte
 }
 
 // moduleRegistry is what the process fetched. fetchMu is held across a
@@ -206,7 +213,7 @@ func (r *moduleRegistry) fetch(ctx context.Context, p string, stderr io.Writer) 
 			return fmt.Errorf("package %s is not built into the kernel, and `go get %s` failed: %s", p, p, lastLines(out, gerr))
 		}
 		for _, l := range strings.Split(out, "\n") {
-			if strings.HasPrefix(l, "go: added ") || strings.HasPrefix(l, "go: upgraded ") {
+			if strings.HasPrefix(l, "go: added ") || strings.HasPrefix(l, "go: upgraded ") && !strings.HasPrefix(l, "go: upgraded go ") {
 				fmt.Fprintln(stderr, l)
 			}
 		}
@@ -224,6 +231,13 @@ func (r *moduleRegistry) fetch(ctx context.Context, p string, stderr io.Writer) 
 	batch := batchImporter{base: typesImporter(), pkgs: map[string]*fetchedPkg{}}
 	for _, fp := range add {
 		fp.typed, fp.typeErr = typeCheckFetched(fp, batch)
+		fp.served = fp.files
+		for name := range fp.lowered {
+			if !slices.Contains(fp.served, name) {
+				fp.served = append(slices.Clone(fp.served), name)
+			}
+		}
+		slices.Sort(fp.served)
 		batch.pkgs[fp.path] = fp
 	}
 	r.mu.Lock()
@@ -283,7 +297,7 @@ func (r *moduleRegistry) usable(pkgs []listedPkg, p string) ([]*fetchedPkg, erro
 		}
 		via := ""
 		if lp.ImportPath != p {
-			via = fmt.Sprintf(" (imported through %s)", lp.ImportPath)
+			via = fmt.Sprintf(" (a dependency of %s)", p)
 		}
 		if len(lp.SFiles) > 0 {
 			return nil, fmt.Errorf("package %s%s has assembly (%s) and no pure-Go build: the kernel interprets Go source only", lp.ImportPath, via, strings.Join(lp.SFiles, ", "))
@@ -379,7 +393,8 @@ func lastLines(out string, err error) string {
 }
 
 // typeCheckFetched type-checks a fetched package from its files, importing
-// through im (the tables, then packages fetched before it).
+// through im (the tables, then packages fetched before it), and lowers its
+// source for yaegi (fp.lowered).
 func typeCheckFetched(fp *fetchedPkg, im types.ImporterFrom) (*types.Package, error) {
 	fset := token.NewFileSet()
 	var files []*ast.File
@@ -391,7 +406,15 @@ func typeCheckFetched(fp *fetchedPkg, im types.ImporterFrom) (*types.Package, er
 		files = append(files, f)
 	}
 	conf := types.Config{Importer: im}
-	return conf.Check(fp.path, fset, files, nil)
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
+	pkg, err := conf.Check(fp.path, fset, files, info)
+	if err != nil {
+		return nil, err
+	}
+	if fp.lowered, err = lowerFetched(fp, fset, files, info); err != nil {
+		return nil, err
+	}
+	return pkg, nil
 }
 
 // cellImporter is the checker's importer: the symbol tables' packages
@@ -450,8 +473,8 @@ func (modulesFS) resolve(name string) (*fetchedPkg, string, bool) {
 	}
 	dir, file := path.Split(rel)
 	if p := modules.get(strings.TrimSuffix(dir, "/")); p != nil {
-		i := sort.SearchStrings(p.files, file)
-		if i < len(p.files) && p.files[i] == file {
+		i := sort.SearchStrings(p.served, file)
+		if i < len(p.served) && p.served[i] == file {
 			return p, file, true
 		}
 	}
@@ -463,6 +486,9 @@ func (m modulesFS) Open(name string) (fs.File, error) {
 	if !ok || file == "" {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
+	if src, ok := p.lowered[file]; ok {
+		return newMemFile(file, src), nil
+	}
 	return os.Open(filepath.Join(p.dir, file))
 }
 
@@ -470,6 +496,9 @@ func (m modulesFS) Stat(name string) (fs.FileInfo, error) {
 	p, file, ok := m.resolve(name)
 	if !ok {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	if src, ok := p.lowered[file]; ok {
+		return memInfo{file, int64(len(src))}, nil
 	}
 	return os.Stat(filepath.Join(p.dir, file))
 }
@@ -480,8 +509,8 @@ func (m modulesFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
 	}
 	var out []fs.DirEntry
-	for _, f := range p.files {
-		st, err := os.Stat(filepath.Join(p.dir, f))
+	for _, f := range p.served {
+		st, err := m.Stat(name + "/" + f)
 		if err != nil {
 			return nil, err
 		}
@@ -511,4 +540,19 @@ func fetchedFor(name, sel string) (string, bool) {
 func fetchedHas(path, sel string) bool {
 	p := modules.get(path)
 	return p != nil && p.typed != nil && p.typed.Scope().Lookup(sel) != nil
+}
+
+// yaegiImportRE matches the prefix of yaegi's error for an import.
+var yaegiImportRE = regexp.MustCompile(`^(\d+:\d+: )?import "[^"]*" error: `)
+
+// fetchedImportError is the error of a fetched package that yaegi could
+// not import: its positions are in the package's files, not the cell's.
+func fetchedImportError(fp *fetchedPkg, line, col int, err error) *cellError {
+	module := ""
+	if fp.module != "" {
+		module = ", from " + fp.module
+	}
+	msg := fmt.Sprintf("cell:%d:%d: package %s (fetched%s) does not run under yaegi v0.16.1, which interprets it: %s (a position in the package's files)",
+		line, col, fp.path, module, yaegiImportRE.ReplaceAllString(err.Error(), ""))
+	return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
 }

@@ -129,6 +129,11 @@ func TestFetchModules(t *testing.T) {
 		// A dependency, imported by the cell too; build tags as go build's.
 		{code: "import \"example.com/geom\"\ngeom.Build()", result: `"pure Go"`},
 		{code: `geom.Sum([]float64{1, 2, 3.5})`, result: "6.5"},
+		// Go 1.21 and 1.22 in the fetched source, lowered for yaegi.
+		{code: `geom.Clamp(5, 0, 1)`, result: "1"},
+		{code: `geom.Clamp(math.NaN(), 0, 1)`, result: "NaN"},
+		{code: `geom.Squares(4)`, result: "[0 1 4 9]"},
+		{code: `geom.Count(5)`, result: "5"},
 		// The package name is not the path's last element.
 		{code: "import \"example.com/go-greet\"\ngreet.Hello(\"go\")", result: `"hello, go"`},
 		// A rebuild of the interpreter replays the imports.
@@ -196,6 +201,7 @@ func main() {
 		defer fmt.Println(p.Dist(geom.Point{}))
 	}
 	fmt.Println(geom.Sum([]int{1, 2, 3}))
+	fmt.Println(geom.Squares(5), geom.Count(3), geom.Clamp(-2, -1, 1), geom.Clamp(0.5, -1, 1))
 }
 `
 	s, out := newTestSession(t)

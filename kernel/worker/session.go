@@ -1149,6 +1149,9 @@ func (s *session) importOne(im importEntry, line, col int) error {
 	}
 	src += strconv.Quote(im.path)
 	if _, err := s.eval(padded(src, line, col)); err != nil {
+		if fp := modules.get(im.path); fp != nil {
+			return fetchedImportError(fp, line, col, err) // modules.go
+		}
 		return err
 	}
 	if im.name != "_" {

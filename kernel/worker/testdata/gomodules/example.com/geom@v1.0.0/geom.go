@@ -20,3 +20,25 @@ func Sum[T int | float64](xs []T) T {
 
 // Build says which file of the package was built.
 func Build() string { return impl() }
+
+// Clamp limits x to [lo, hi] with the builtins min and max (Go 1.21).
+func Clamp(x, lo, hi float64) float64 { return max(lo, min(x, hi)) }
+
+// Squares are the squares of 0 to n-1, ranging over an integer (Go 1.22).
+func Squares(n int) []int {
+	var out []int
+	for i := range n {
+		for range 1 {
+			out = append(out, i*i)
+		}
+	}
+	return out
+}
+
+// Count counts to n.
+func Count(n int64) (c int64) {
+	for range n {
+		c++
+	}
+	return c
+}
