@@ -61,22 +61,24 @@ func fixtureProxy(t *testing.T) string {
 			t.Fatal(err)
 		}
 		zw := zip.NewWriter(zf)
-		entries, err := os.ReadDir(dir)
+		err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			name, _ := filepath.Rel(dir, p)
+			w, err := zw.Create(modVer + "/" + filepath.ToSlash(name))
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(data)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
-		}
-		for _, e := range entries {
-			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := zw.Create(modVer + "/" + e.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.Write(data); err != nil {
-				t.Fatal(err)
-			}
 		}
 		if err := zw.Close(); err != nil {
 			t.Fatal(err)
@@ -141,6 +143,12 @@ func TestFetchModules(t *testing.T) {
 		{code: "func f() int { return 2 }\nsq.Perimeter() + float64(f())", result: "6"},
 		{code: `import "example.com/nothere"`, err: "cell:1:8: package example.com/nothere is not built into the kernel, and `go get example.com/nothere` failed"},
 		{code: `import "foo/bar"`, err: "cell:1:8: package foo/bar is not in the standard library the kernel serves to cells"},
+		// What the kernel cannot run is an error naming the package.
+		{code: `import "example.com/odd/cleaner"`, err: "package example.com/odd/cleaner (fetched, from example.com/odd@v0.1.0) does not run under yaegi v0.16.1, which interprets it: " +
+			modulesGoPath + "/src/example.com/odd/cleaner/cleaner.go:6:32: undefined: clear"},
+		{code: `import "example.com/odd/asm"`, err: "cell:1:8: package example.com/odd/asm has assembly (sum.s) and no pure-Go build"},
+		{code: `import "example.com/odd/unsafeptr"`, err: "cell:1:8: package example.com/odd/unsafeptr imports unsafe, which the kernel does not offer"},
+		{code: `geom.Count(2)`, result: "2"},
 	})
 }
 
