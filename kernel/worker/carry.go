@@ -153,10 +153,13 @@ func typeSource(str string, rt reflect.Type, aliases map[string]string) (src str
 				path, found = packageFor(pkg.Name, x.Sel.Name)
 			}
 			if !found {
+				path, found = fetchedFor(pkg.Name, x.Sel.Name) // modules.go
+			}
+			if !found {
 				ok = false
 				return false
 			}
-			if _, known := stdlib.Symbols[path+"/"+nameOfPath(path)][x.Sel.Name]; !known {
+			if _, known := stdlib.Symbols[path+"/"+nameOfPath(path)][x.Sel.Name]; !known && !fetchedHas(path, x.Sel.Name) {
 				ok = false
 				return false
 			}

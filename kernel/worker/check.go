@@ -44,12 +44,13 @@ import (
 // tables), or when the check itself fails to run.
 
 // typesImporter is built once per process and shared by every session:
-// packages are converted from the symbol tables on first import.
-var typesImporter = sync.OnceValue(func() *symtypes.Importer {
+// packages are converted from the symbol tables on first import; packages
+// fetched with the go command are checked from their source (modules.go).
+var typesImporter = sync.OnceValue(func() cellImporter {
 	tables := make(map[string]map[string]reflect.Value, len(stdlib.Symbols)+len(cellHelpers))
 	maps.Copy(tables, stdlib.Symbols)
 	maps.Copy(tables, cellHelpers)
-	return symtypes.New(tables)
+	return cellImporter{symtypes.New(tables)} // and fetched packages (modules.go)
 })
 
 // sessionVar is a variable an earlier cell defined with :=, as the checker

@@ -44,6 +44,30 @@
 // import (fmt.Println, cell.Context) is imported when exactly one package
 // of the symbol tables (package stdlib) has that name and member.
 //
+// # Imports
+//
+// The packages of the symbol tables (package stdlib: the standard library,
+// this module, gonum and gonum/plot) are compiled in. An import of any
+// other path runs the go command first (pass "fetch-modules", modules.go):
+// `go get` in the kernel's own module (UNETLAB_GOMODULES, default the
+// user's cache directory/unetlab/gomodules, which pins the versions first
+// fetched), then `go list -deps` with the purego tag and no cgo. Each
+// dependency the tables do not serve is read by yaegi as source, through a
+// file system that holds only the files go list selected (yaegi v0.16.1
+// alone ignores //go:build lines), and is type-checked from source for the
+// check pass (cellImporter), so cells using it are checked and lowered as
+// any other. The fetched code itself runs as yaegi runs it, except that
+// the builtins min and max and range over an integer, which yaegi lacks,
+// are lowered in its source (modules_lower.go); a package yaegi still
+// cannot run is a CompileError that names it and quotes yaegi at the
+// package's file and line. Build tags purego, noasm and safe pick the
+// pure-Go build of packages that have assembly. A package with
+// assembly and no pure-Go build, cgo, or an import of a standard package
+// outside the tables (unsafe, syscall) is refused by name. Without a go
+// command (PATH, then $GOROOT/bin) the import is a CompileError that names
+// the package and says to install Go. Completion and inspection do not
+// list the members of fetched packages yet.
+//
 // Top-level statements run in the interpreter's global scope, where yaegi
 // mishandles a := inside a block (`if _, err := os.Stat(p); err == nil`);
 // so a run of top-level statements that opens a block (if, for, switch,
@@ -143,7 +167,8 @@
 //
 // The trailing expression of a cell is its result: text/plain always, plus
 // the bundle of a display.Renderer (interpreted types that implement it
-// too) and image/png for an image.Image. Calls with no or several results
+// too), and image/png for an image.Image or a gonum *plot.Plot
+// (display.Rich). Calls with no or several results
 // only run.
 //
 // Output, input and interrupts, as the kernel sees them: see package

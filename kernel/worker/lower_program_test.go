@@ -42,9 +42,7 @@ func TestCellProgramsMatchGoRun(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module corpus\n\ngo 1.26\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeCorpusModule(t, dir) // gonum at the kernel's versions
 			cmd := exec.CommandContext(context.Background(), gobin, "run", ".")
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")

@@ -83,6 +83,9 @@ var cellPasses = []pass{
 	// A pasted program (package main, func main) runs main once.
 	{"program", (*session).passProgram},
 	{"split", (*session).passSplit},
+	// Imports the symbol tables do not serve: fetched with the go
+	// command and read as source (modules.go), or an error saying why not.
+	{"fetch-modules", (*session).passFetch},
 	// Package names used without import (fmt.Println) get their import.
 	{"auto-import", (*session).passAutoImport},
 	// go/types against the session (check.go): the compiler's errors, all

@@ -40,3 +40,21 @@ p.Add(h)
 len(p.Title.Text)`, result: "0"},
 	})
 }
+
+// TestPlotResultInline: a gonum *plot.Plot as a cell's last expression is
+// shown inline (display.Plot: a PNG of one notebook column), also when the
+// cell imports nothing (plot and plotter are imported on first use).
+func TestPlotResultInline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports the plotting packages")
+	}
+	runSteps(t, []step{
+		{code: `p := plot.New()
+p.Title.Text = "inline"
+s, _ := plotter.NewScatter(plotter.XYs{{X: 1, Y: 1}, {X: 2, Y: 4}})
+p.Add(s)
+p`, result: `<plot.Plot "inline" 768x432>`, mime: "image/png"},
+		{code: `var q *plot.Plot
+q`, result: "<plot.Plot nil>"},
+	})
+}

@@ -121,7 +121,9 @@ func newSession(opt sessionOptions) (*session, error) {
 
 // fresh returns a new interpreter with the symbol tables and helpers.
 func (s *session) fresh() (*interp.Interpreter, error) {
-	in := interp.New(interp.Options{Unrestricted: true, Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin})
+	in := interp.New(interp.Options{Unrestricted: true, Stdout: s.opt.Stdout, Stderr: &panicWriter{s: s, w: s.opt.Stderr}, Stdin: s.opt.Stdin,
+		// Packages fetched with the go command, read as source (modules.go).
+		GoPath: modulesGoPath, SourcecodeFilesystem: modulesFS{}, BuildTags: fetchTags})
 	if err := in.Use(stdlib.Symbols); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
@@ -753,12 +755,8 @@ var noValueType = reflect.TypeOf((*any)(nil))
 // rendering by the interpreter.
 func resultBundle(x any, b display.Bundle) display.Bundle {
 	if b == nil {
-		switch r := x.(type) {
-		case display.Renderer:
-			b = r.Render()
-		case image.Image:
-			b = display.Image(r)
-		}
+		// A Renderer, an image.Image, a gonum *plot.Plot.
+		b, _ = display.Rich(x)
 	}
 	out := display.Bundle{}
 	for k, v := range b {
@@ -1165,6 +1163,9 @@ func (im importEntry) nameOrDefault() string {
 	if n, ok := packageName(im.path); ok {
 		return n
 	}
+	if n, ok := fetchedName(im.path); ok {
+		return n
+	}
 	return im.path[strings.LastIndexByte(im.path, '/')+1:]
 }
 
@@ -1190,6 +1191,9 @@ func (s *session) importOne(im importEntry, line, col int) error {
 	}
 	src += strconv.Quote(im.path)
 	if _, err := s.eval(padded(src, line, col)); err != nil {
+		if fp := modules.get(im.path); fp != nil {
+			return fetchedImportError(fp, line, col, err) // modules.go
+		}
 		return err
 	}
 	if im.name != "_" {

@@ -77,22 +77,47 @@ var moduleExcluded = []string{
 }
 
 // thirdParty are packages of other modules (listed in go.mod) that cells may
-// import: gonum/plot, so that a cell can build its own figure and pass it to
-// viz.NewFigure or display it. They carry no generic exported API (yaegi
-// extract would skip it). Their tables are library tables (built without
+// import: gonum's numerics (matrices, statistics and distributions,
+// optimisation, integration, interpolation, graphs, FFT, 3D vectors) and
+// gonum/plot, so that a cell can compute with gonum and build its own figure
+// (shown inline, or passed to viz.NewFigure). None of them has generic
+// exported API (yaegi extract skips generic functions and types; a test of
+// this command keeps it so). Their tables are library tables (built without
 // them under the unetlab_stdonly tag) and are named after the flattened
 // import path, gonum_org_v1_plot_plotter.go.
 var thirdParty = []string{
+	"gonum.org/v1/gonum/dsp/fourier",
+	"gonum.org/v1/gonum/floats",
+	"gonum.org/v1/gonum/floats/scalar",
+	"gonum.org/v1/gonum/graph",
+	"gonum.org/v1/gonum/graph/path",
+	"gonum.org/v1/gonum/graph/simple",
+	"gonum.org/v1/gonum/graph/topo",
+	"gonum.org/v1/gonum/graph/traverse",
+	"gonum.org/v1/gonum/integrate",
+	"gonum.org/v1/gonum/integrate/quad",
+	"gonum.org/v1/gonum/interp",
+	"gonum.org/v1/gonum/mat",
+	"gonum.org/v1/gonum/optimize",
+	"gonum.org/v1/gonum/spatial/r3",
+	"gonum.org/v1/gonum/stat",
+	"gonum.org/v1/gonum/stat/combin",
+	"gonum.org/v1/gonum/stat/distuv",
 	"gonum.org/v1/plot",
 	"gonum.org/v1/plot/font",
 	"gonum.org/v1/plot/palette",
+	"gonum.org/v1/plot/palette/brewer",
+	"gonum.org/v1/plot/palette/moreland",
 	"gonum.org/v1/plot/plotter",
 	"gonum.org/v1/plot/plotutil",
 	"gonum.org/v1/plot/text",
 	"gonum.org/v1/plot/vg",
 	"gonum.org/v1/plot/vg/draw",
+	"gonum.org/v1/plot/vg/vgeps",
 	"gonum.org/v1/plot/vg/vgimg",
+	"gonum.org/v1/plot/vg/vgpdf",
 	"gonum.org/v1/plot/vg/vgsvg",
+	"gonum.org/v1/plot/vg/vgtex",
 }
 
 var stdExtract, printNames bool

@@ -1,0 +1,5 @@
+//go:build !purego
+
+package geom
+
+func impl() string { return "not pure Go" }

@@ -1,0 +1,3 @@
+module example.com/go-greet
+
+go 1.21
