@@ -209,7 +209,7 @@ func Scale() string {
 // Preset returns the protocol at a scale (smoke, render, laptop or paper;
 // "" reads UNETLAB_SCALE), sized as notebooks 02 and 03 size it: smoke runs
 // in minutes on 2 CPU cores, render (the notebooks' shipped outputs) in
-// about an hour and a quarter there, paper is the authors' protocol (9 designs, 20 TPE
+// about an hour there, paper is the authors' protocol (9 designs, 20 TPE
 // trials of 50 epochs, 5 folds of 100 epochs on Heart and Lung, final
 // models of U-net, Swin-UNETR and Conv-Skip on the ten tasks with patience
 // 30 and at most 1000 epochs). data is the Decathlon folder (UNETLAB_DATA).
@@ -245,11 +245,13 @@ func Preset(scale, data string) (*Spec, error) {
 			StageFinal: {CPUs: 1, MemMiB: 2048, Time: 15 * time.Minute}}
 	case "render":
 		// The outputs the notebooks ship with (make notebooks-render): the
-		// eight convolutional designs, sized so that all five notebooks
-		// render in about 80 minutes on 2 quiet cores (bench/render's
-		// estimate from measured epoch times; README, "The notebooks").
-		// Swin-UNETR is left out: at its least input, 64^3, one epoch
-		// costs tens of times a 32^3 U-net's.
+		// eight convolutional designs, sized so that the grid's jobs take
+		// about an hour on 2 quiet cores and all five notebooks about 75
+		// minutes, within two hours with room for the estimate's error
+		// (bench/render's estimate from measured epoch CPU times; README,
+		// "The notebooks and their shipped outputs"). Swin-UNETR is left
+		// out: at its least input, 64^3, one epoch costs about 30 times a
+		// 32^3 U-net's (3.6 against 0.12 CPU seconds per training case).
 		var convs []models.Arch
 		for _, a := range models.Archs {
 			if a != models.SwinUNETR {
