@@ -35,9 +35,9 @@ outputs and the render's scale and date,
 
     "metadata": {"unetlab": {"render": {"source_sha256": "...", "scale": "render", "date": "..."}}}
 
-the notebook the render's stamp ({"unetlab": {"render": {"scale": ..., "date": ...,
-"seconds": ..., "commit": ...}}}), and the shipped outputs meet the same
-checks as a fresh run (no error, every cell run, the expected outputs, the
+the notebook carries the render's stamp ({"unetlab": {"render": {"scale": ...,
+"date": ..., "seconds": ..., "commit": ...}}}), and the shipped outputs meet
+the same checks as a fresh run (no error, every cell run, the expected outputs, the
 paper's tables). A cell whose source changed since the render fails, named
 by its number, until the notebook is rendered again. With --require-rendered
 a notebook without shipped outputs fails too; --shipped-only checks the
