@@ -273,6 +273,17 @@ async function startServer(app) {
 	const tmp = mkdtempSync(join(tmpdir(), `unetlab-${app}-`));
 	const work = join(tmp, 'notebooks');
 	cpSync(notebooksDir, work, { recursive: true, filter: (p) => !p.includes('.ipynb_checkpoints') });
+	// The shipped notebooks carry their rendered outputs (make
+	// notebooks-render). Run All starts from none, as `make notebooks`
+	// does: the checks then see this run's outputs only, and a prompt
+	// with a number means a cell this run ran.
+	for (const f of readdirSync(work).filter((f) => f.endsWith('.ipynb'))) {
+		const nb = JSON.parse(readFileSync(join(work, f), 'utf8'));
+		for (const c of nb.cells) {
+			if (c.cell_type === 'code') Object.assign(c, { outputs: [], execution_count: null });
+		}
+		writeFileSync(join(work, f), `${JSON.stringify(nb, null, 1)}\n`);
+	}
 	writeFileSync(join(work, 'interact.ipynb'), notebookJSON(interactCells));
 	writeFileSync(join(work, 'widgets.ipynb'), notebookJSON(widgetCells));
 	mkdirSync(join(tmp, 'tmp'));

@@ -23,12 +23,35 @@ must then show the table titled "Table 1: the paper beside this rebuild"
 (or "Table 2: ..."), list every row of the paper's table, and its paper
 columns must equal the paper's values, read from the verbatim copy of the
 paper's table lines in paper/testdata/ (which package paper's tests check
-against the paper's text and against its Go transcription).
+against the paper's text and against its Go transcription). A floor on a
+rebuilt validation Dice, {"unetlab": {"table1_val_dice_above": [["Lung",
+"U-net", 0.1]]}}, fails the notebook when that row's rebuilt mean is not
+above it.
+
+Before it runs a notebook, it checks the outputs the notebook ships with
+(`make notebooks-render`, render.py, writes them): every code cell with a
+source carries in its metadata the sha256 of the source that made its
+outputs and the render's scale and date,
+
+    "metadata": {"unetlab": {"render": {"source_sha256": "...", "scale": "render", "date": "..."}}}
+
+the notebook carries the render's stamp ({"unetlab": {"render": {"scale": ...,
+"date": ..., "seconds": ..., "commit": ...}}}), and the shipped outputs meet
+the same checks as a fresh run (no error, every cell run, the expected outputs, the
+paper's tables). A cell whose source changed since the render fails, named
+by its number, until the notebook is rendered again. With --require-rendered
+a notebook without shipped outputs fails too; --shipped-only checks the
+shipped outputs and runs nothing.
+
+The run itself starts from the notebook with its outputs cleared
+(nbconvert's ClearOutputPreprocessor runs before the execution), so no
+shipped output can stand in for one the run failed to make.
 
 Prints one line per failure and a summary; exits 1 when anything failed.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import subprocess
@@ -156,6 +179,7 @@ def check_paper_tables(nb, code):
                         problems.append(f"paper Table 1: {key[0]} {key[1]} {name}: shown {r[col]!r}, the paper prints {paper[key][k]}")
             for key in sorted(set(paper) - seen):
                 problems.append(f"paper Table 1: the paper's row {key} is missing")
+            problems += check_val_dice_above(nb, rows)
     if "table2" in want:
         title = "Table 2: the paper beside this rebuild"
         rows = next((r for r in (table_rows(t, title) for t in texts) if r is not None), None)
@@ -174,6 +198,26 @@ def check_paper_tables(nb, code):
                     problems.append(f"paper Table 2: {key[0]} {key[1]}: shown {shown}, the paper prints {paper[key]}")
             for key in sorted(set(paper) - seen):
                 problems.append(f"paper Table 2: the paper's row {key} is missing")
+    return problems
+
+
+def check_val_dice_above(nb, rows):
+    """Problems with the floors on rebuilt validation Dice a notebook names,
+    {"unetlab": {"table1_val_dice_above": [["Lung", "U-net", 0.1]]}}: the
+    mean of the rebuilt column of that row of the Table 1 side by side must
+    be above the floor (02: the smoke phantoms are large enough to learn)."""
+    problems = []
+    for dataset, design, floor in nb.metadata.get("unetlab", {}).get("table1_val_dice_above", []):
+        row = next((r for r in rows if len(r) == 11 and (r[0], r[1]) == (dataset, design)), None)
+        if row is None:
+            problems.append(f"paper Table 1: no row {dataset} {design} to check its rebuilt validation Dice against {floor}")
+            continue
+        try:
+            got = mean_sd(row[3])
+        except ValueError:
+            got = None
+        if got is None or not got[0] > floor:
+            problems.append(f"paper Table 1: {dataset} {design} rebuilt val. Dice {row[3]!r}, want a mean above {floor}")
     return problems
 
 
@@ -205,6 +249,54 @@ def check(nb):
     return problems
 
 
+def source_sha256(cell):
+    """The hex sha256 of a cell's source, as render.py stamps it."""
+    return hashlib.sha256(cell.source.encode("utf-8")).hexdigest()
+
+
+def printed_scale(nb):
+    """The scale a notebook's settings cell printed ("scale smoke: ..."), or None."""
+    for c in nb.cells:
+        if c.cell_type == "code":
+            m = re.search(r"^scale (\w+)\b", cell_text(c), re.M)
+            if m:
+                return m.group(1)
+    return None
+
+
+def check_shipped(nb, require_rendered=False):
+    """Problems with the outputs a notebook ships with (see the module doc)."""
+    stamp = nb.metadata.get("unetlab", {}).get("render")
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    has_outputs = any(c.get("outputs") or c.get("execution_count") is not None for _, c in code)
+    if not stamp and not has_outputs:
+        return ["no outputs: run `make notebooks-render`"] if require_rendered else []
+    if not stamp:
+        return ["shipped outputs without the render's stamp (notebook metadata unetlab.render): run `make notebooks-render`"]
+    problems = []
+    scale = stamp.get("scale")
+    for n, (i, c) in enumerate(code, 1):
+        where = f"code cell {n} (cell {i + 1})"
+        if not c.source.strip():
+            if c.get("outputs"):
+                problems.append(f"{where}: has outputs but no source")
+            continue
+        r = c.metadata.get("unetlab", {}).get("render")
+        if not r:
+            problems.append(f"{where}: shipped without a render stamp (cell metadata unetlab.render): run `make notebooks-render`")
+        elif r.get("source_sha256") != source_sha256(c):
+            problems.append(f"{where}: its source changed since its outputs were rendered "
+                            f"(source sha256 {source_sha256(c)[:12]}, outputs made by {str(r.get('source_sha256'))[:12]}): "
+                            "run `make notebooks-render`")
+        elif r.get("scale") != scale or r.get("date") != stamp.get("date"):
+            problems.append(f"{where}: rendered at {r.get('scale')} on {r.get('date')}, the notebook at {scale} on {stamp.get('date')}")
+    shown = printed_scale(nb)
+    if shown is not None and shown != scale:
+        problems.append(f"the outputs print scale {shown}, the render's stamp says {scale}")
+    problems += check(nb)
+    return problems
+
+
 def run(path, kernel, budget, keep):
     """Executes path; returns (problems, seconds)."""
     path = os.path.abspath(path)
@@ -215,6 +307,9 @@ def run(path, kernel, budget, keep):
         out = os.path.join(outdir, name + ".out.ipynb")
         cmd = [
             sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
+            # Run from the notebook with its outputs cleared: a cell that
+            # fails to run cannot keep a shipped output.
+            "--ClearOutputPreprocessor.enabled=True",
             f"--ExecutePreprocessor.kernel_name={kernel}",
             f"--ExecutePreprocessor.timeout={int(budget)}",
             "--allow-errors",  # run every cell, so that all faults are reported
@@ -245,12 +340,23 @@ def main():
     ap.add_argument("--budget", type=float, default=300, help="seconds per notebook (default 300)")
     ap.add_argument("--keep", help="write the executed notebooks into this folder")
     ap.add_argument("--kernel", default=os.environ.get("UNETLAB_KERNEL", "unetlab"))
+    ap.add_argument("--require-rendered", action="store_true",
+                    help="fail a notebook that ships without outputs (make notebooks-render)")
+    ap.add_argument("--shipped-only", action="store_true", help="check the shipped outputs only; run nothing")
     args = ap.parse_args()
     failed = 0
     for path in args.notebooks:
-        problems, secs = run(path, args.kernel, args.budget, args.keep)
+        shipped = nbformat.read(path, as_version=4)
+        stamp = shipped.metadata.get("unetlab", {}).get("render")
+        problems = ["shipped: " + p for p in check_shipped(shipped, args.require_rendered)]
+        what = f"shipped outputs {stamp.get('scale')} {stamp.get('date')}" if stamp else "no shipped outputs"
+        secs = 0
+        if not args.shipped_only:
+            ran, secs = run(path, args.kernel, args.budget, args.keep)
+            problems += ran
+            what += f"; ran {secs:.0f} s at UNETLAB_SCALE={os.environ.get('UNETLAB_SCALE', '')}"
         status = "ok" if not problems else "FAIL"
-        print(f"{status} {path} ({secs:.0f} s, UNETLAB_SCALE={os.environ.get('UNETLAB_SCALE', '')})", flush=True)
+        print(f"{status} {path} ({what})", flush=True)
         for p in problems:
             print("  " + p.replace("\n", "\n    "), flush=True)
         failed += bool(problems)

@@ -29,18 +29,18 @@ Commands:
   cancel   stop the jobs in flight (their checkpoints stay)
 
 Options of plan and run:
-  --scale smoke|laptop|paper   the preset (default $UNETLAB_SCALE, else laptop)
-  --spec FILE                  a grid.Spec as JSON instead of a preset
-  --data DIR                   the Decathlon tasks (default $UNETLAB_DATA, else data)
-  --lr NAME=RATE               fix a design's learning rate (its search is left out); repeatable
+  --scale smoke|render|laptop|paper  the preset (default $UNETLAB_SCALE, else laptop)
+  --spec FILE                        a grid.Spec as JSON instead of a preset
+  --data DIR                         the Decathlon tasks (default $UNETLAB_DATA, else data)
+  --lr NAME=RATE                     fix a design's learning rate (its search is left out); repeatable
 Options of run:
-  --executor local|slurm       (default local)
-  --cpus N                     local: CPUs the jobs share (default all)
-  --partition P                slurm: the partition
-  --only KEY[,KEY]             run just these jobs (keys or unique prefixes), e.g. a failed one
-  --wait                       follow the jobs until none is running or queued
+  --executor local|slurm             (default local)
+  --cpus N                           local: CPUs the jobs share (default all)
+  --partition P                      slurm: the partition
+  --only KEY[,KEY]                   run just these jobs (keys or unique prefixes), e.g. a failed one
+  --wait                             follow the jobs until none is running or queued
 Options of all:
-  --root DIR                   the grid's folder (default $UNETLAB_GRID, else grid)
+  --root DIR                         the grid's folder (default $UNETLAB_GRID, else grid)
 `
 
 // runGrid is the body of `unetlab grid`.
