@@ -56,7 +56,8 @@ func exitOf(err error) (*cellExit, bool) {
 // exitError is the cell's error for an os.Exit with code.
 func exitError(code int) *cellError {
 	msg := fmt.Sprintf("exit status %d", code)
-	return &cellError{EName: exitEName, EValue: msg, Traceback: []string{msg}}
+	why := fmt.Sprintf("os.Exit(%d) ended the cell (as go run reports it); the kernel and the session's variables remain", code)
+	return &cellError{EName: exitEName, EValue: msg, Traceback: []string{msg, why}}
 }
 
 // exitedCleanly reports whether err is the error of os.Exit(0): the cell
