@@ -198,6 +198,21 @@ func spanMarker(from, to int) string {
 
 // expandSpans replaces the span markers of text.
 func expandSpans(code string, all []offEdit, text string) string {
+	return mapSpans(text, func(from, to int) string {
+		span := offEdit{off: from, del: to - from}
+		var in []int
+		for k, e := range all {
+			if e.nestedIn(span) {
+				in = append(in, k)
+			}
+		}
+		out, _ := renderEdits(code, all, code[from:to], from, in)
+		return out
+	})
+}
+
+// mapSpans replaces each span marker of text by repl of its offsets.
+func mapSpans(text string, repl func(from, to int) string) string {
 	if !strings.Contains(text, "\x00") {
 		return text
 	}
@@ -217,15 +232,7 @@ func expandSpans(code string, all []offEdit, text string) string {
 		fs, ts, _ := strings.Cut(text[i+1:i+1+j], ":")
 		from, _ := strconv.Atoi(fs)
 		to, _ := strconv.Atoi(ts)
-		span := offEdit{off: from, del: to - from}
-		var in []int
-		for k, e := range all {
-			if e.nestedIn(span) {
-				in = append(in, k)
-			}
-		}
-		out, _ := renderEdits(code, all, code[from:to], from, in)
-		b.WriteString(out)
+		b.WriteString(repl(from, to))
 		text = text[i+1+j+1:]
 	}
 }

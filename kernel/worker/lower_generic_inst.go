@@ -423,28 +423,7 @@ func applyRel(src string, edits []relEdit) string {
 // rebaseSpans shifts the offsets of text's span markers by delta: the
 // markers of an edit made relative to a declaration (relEdit).
 func rebaseSpans(text string, delta int) string {
-	if !strings.Contains(text, "\x00") {
-		return text
-	}
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(text, 0)
-		if i < 0 {
-			b.WriteString(text)
-			return b.String()
-		}
-		j := strings.IndexByte(text[i+1:], 0)
-		if j < 0 {
-			b.WriteString(text)
-			return b.String()
-		}
-		b.WriteString(text[:i])
-		fs, ts, _ := strings.Cut(text[i+1:i+1+j], ":")
-		from, _ := strconv.Atoi(fs)
-		to, _ := strconv.Atoi(ts)
-		b.WriteString(spanMarker(from+delta, to+delta))
-		text = text[i+1+j+1:]
-	}
+	return mapSpans(text, func(from, to int) string { return spanMarker(from+delta, to+delta) })
 }
 
 // substNames replaces the identifiers of text named in names.
