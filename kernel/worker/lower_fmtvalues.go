@@ -44,7 +44,7 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 	}
 	info := l.c.info
 	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
-		if fd, ok := n.(*ast.FuncDecl); ok && (fd.Type.TypeParams != nil || (fd.Recv != nil && recvHasTypeParams(fd))) {
+		if fd, ok := n.(*ast.FuncDecl); ok && isGenericFunc(fd) {
 			return false // generic code: its operands' types are not known here
 		}
 		call, ok := n.(*ast.CallExpr)

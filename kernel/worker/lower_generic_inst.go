@@ -105,6 +105,15 @@ func (g *genLowerer) index() (strip []ast.Node) {
 	return strip
 }
 
+// isGenericFunc reports whether fd declares a generic function or a
+// method of a generic type: code whose operands' types are known only in
+// its instances.
+func isGenericFunc(fd *ast.FuncDecl) bool {
+	return fd.Type.TypeParams != nil || recvHasTypeParams(fd)
+}
+
+// recvHasTypeParams reports whether fd is a method of a generic type
+// (its receiver type is written with type parameters).
 func recvHasTypeParams(fd *ast.FuncDecl) bool {
 	if fd.Recv == nil || len(fd.Recv.List) == 0 {
 		return false
@@ -1268,7 +1277,7 @@ func (g *genLowerer) hoist(tn *types.TypeName) bool {
 			break
 		}
 	}
-	if spec == nil || !g.inCell(spec) || spec.TypeParams != nil || spec.Assign.IsValid() || fn.Type.TypeParams != nil || fn.Recv != nil && recvHasTypeParams(fn) {
+	if spec == nil || !g.inCell(spec) || spec.TypeParams != nil || spec.Assign.IsValid() || isGenericFunc(fn) {
 		return false
 	}
 	name := tn.Name() + localMark + strconv.Itoa(g.c.fset.Position(tn.Pos()).Line)

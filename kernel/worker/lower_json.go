@@ -36,7 +36,7 @@ func (s *session) passLowerJSON(u *cellUnit) error {
 	}
 	info := l.c.info
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
-		if fd, ok := n.(*ast.FuncDecl); ok && (fd.Type.TypeParams != nil || (fd.Recv != nil && recvHasTypeParams(fd))) {
+		if fd, ok := n.(*ast.FuncDecl); ok && isGenericFunc(fd) {
 			return false
 		}
 		call, ok := n.(*ast.CallExpr)
