@@ -9,6 +9,13 @@
 // in the child ends only the child: the parent reports proto.ErrCrashed for
 // the running request and the kernel starts a fresh worker.
 //
+// One goroutine at a time reads the requests (child.go): an execute
+// request runs on the goroutine that read it, which first hands the
+// reading on, so that a cell starts without a goroutine to wake and
+// interrupts and input answers are read while it runs. Cells, their
+// evaluations, completions and inspections run on goroutines kept from one
+// request to the next (warm.go), whose stacks stay grown.
+//
 // # Cells
 //
 // A cell goes through the passes listed in pipeline.go (cellPasses), in
