@@ -136,7 +136,12 @@
 // errors.AsType walks the tree as errors.As does (lower-errors). Method
 // values evaluate and copy their receiver where they are written, a nil
 // one panicking there (lower_methodvalue.go); method expressions of cell
-// types ((*T).M, struct{ T }.M) become function literals.
+// types ((*T).M, struct{ T }.M) become function literals. reflect cannot
+// see the methods of cell types (yaegi gives `type M int` the reflect type
+// int): Method, MethodByName and NumMethod of a reflect.Type or
+// reflect.Value whose type is one the interpreter gives a cell type with
+// exported methods, or yaegi's wrapper of an interpreted value, panic with
+// "cannot run faithfully: ..." (lower_reflect.go).
 //
 // Not lowered yet: members of those packages imported under another name
 // (import sl "slices": sl.Sort is undefined), or in a cell that also uses

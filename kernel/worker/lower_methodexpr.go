@@ -47,8 +47,10 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 		if !ok {
 			return true
 		}
+		recv0 := helperPrefix + "_a0"
+		pre := s.reflectExprCheck(l.c.info, sel, recv0) // lower_reflect.go
 		nilCheck := ""
-		if !types.IsInterface(xt.Type) {
+		if !types.IsInterface(xt.Type) && pre == "" {
 			if m.Pkg() == nil || m.Pkg().Path() != cellPkgPath || mentionsTypeParam(xt.Type) || mentionsTypeParam(sig) {
 				return true
 			}
@@ -65,7 +67,10 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 				}
 			}
 		}
-		if text, ok := l.methodExprFunc(sel.Sel.Name, sig, nilCheck); ok {
+		if nilCheck != "" {
+			pre = fmt.Sprintf("if %s == nil { %s }", recv0, nilCheck)
+		}
+		if text, ok := l.methodExprFunc(sel.Sel.Name, sig, pre); ok {
 			l.replace(sel, text)
 			return false
 		}
@@ -75,9 +80,10 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 }
 
 // methodExprFunc writes the function literal of method expression .name
-// whose function type is sig (the receiver its first parameter); a nil
-// receiver runs nilCheck (a panic) when it is not empty.
-func (l *lowerer) methodExprFunc(name string, sig *types.Signature, nilCheck string) (string, bool) {
+// whose function type is sig (the receiver its first parameter); the
+// statement pre, when not empty, runs first (a nil receiver's panic, a
+// check of lower-reflect-methods).
+func (l *lowerer) methodExprFunc(name string, sig *types.Signature, pre string) (string, bool) {
 	params := sig.Params()
 	if params.Len() == 0 {
 		return "", false
@@ -116,8 +122,8 @@ func (l *lowerer) methodExprFunc(name string, sig *types.Signature, nilCheck str
 		results = " (" + strings.Join(res, ", ") + ")"
 		call = "return " + call
 	}
-	if nilCheck != "" {
-		call = fmt.Sprintf("if %s_a0 == nil { %s }; %s", helperPrefix, nilCheck, call)
+	if pre != "" {
+		call = pre + "; " + call
 	}
 	return fmt.Sprintf("(func(%s)%s { %s })", strings.Join(decl, ", "), results, call), true
 }

@@ -107,6 +107,7 @@ var cellPasses = []pass{
 	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-method-values", (*session).passLowerMethodValues},
+	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
