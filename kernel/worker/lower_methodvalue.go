@@ -156,7 +156,19 @@ func (l *lowerer) methodValueFunc(sel *ast.SelectorExpr) (string, bool) {
 		if !f.Exported() && (f.Pkg() == nil || f.Pkg().Path() != cellPkgPath) {
 			return "", false
 		}
-		cur, curT = cur+"."+f.Name(), f.Type()
+		name := f.Name()
+		if f.Embedded() && mentionsCellInstance(f.Type(), map[types.Type]bool{}) {
+			// An embedded instance of a cell generic: its field goes by
+			// the instance's name (Stackᐸintᐳ), as lower-generic spells it.
+			ft := f.Type()
+			if p, ok := ft.(*types.Pointer); ok {
+				ft = p.Elem()
+			}
+			if name, ok = l.typeString(ft); !ok {
+				return "", false
+			}
+		}
+		cur, curT = cur+"."+name, f.Type()
 	}
 	rv := h + "_rv"
 	_, curPtr := curT.Underlying().(*types.Pointer)
