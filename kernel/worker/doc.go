@@ -141,7 +141,11 @@
 // int): Method, MethodByName and NumMethod of a reflect.Type or
 // reflect.Value whose type is one the interpreter gives a cell type with
 // exported methods, or yaegi's wrapper of an interpreted value, panic with
-// "cannot run faithfully: ..." (lower_reflect.go).
+// "cannot run faithfully: ..." (lower_reflect.go); so do reflect.TypeOf
+// and ValueOf of an interface holding that wrapper (a cell value with
+// methods passed as an any inside a function, whose reflect type and kind
+// would be the wrapper's). reflect still names a cell type by its
+// structure (struct { X int } for main.P).
 //
 // Not lowered yet: members of those packages imported under another name
 // (import sl "slices": sl.Sort is undefined), or in a cell that also uses

@@ -17,6 +17,30 @@ func init() {
 	h["CellMethods"] = reflect.ValueOf(registerCellMethods)
 	h["CheckReflect"] = reflect.ValueOf(checkReflectType)
 	h["CheckReflectValue"] = reflect.ValueOf(checkReflectValue)
+	h["ReflectArg"] = reflect.ValueOf(reflectArg)
+}
+
+// reflectArg is __unetlab_help.ReflectArg: x, the operand of reflect.TypeOf
+// or reflect.ValueOf (what) of an interface type, unless it is yaegi's
+// wrapper of an interpreted value (a cell value with methods passed as an
+// any inside a function), whose reflect type and kind are the wrapper's:
+// then it panics with "cannot run faithfully".
+func reflectArg(x any, what string) any {
+	t := reflect.TypeOf(x)
+	if t != nil && (t.PkgPath() == yaegiInterpPath || t.Kind() == reflect.Pointer && t.Elem().PkgPath() == yaegiInterpPath) {
+		panic(reflectWrapped{what: what, rtype: t})
+	}
+	return x
+}
+
+// reflectWrapped is reflectArg's panic.
+type reflectWrapped struct {
+	what  string
+	rtype reflect.Type
+}
+
+func (e reflectWrapped) Error() string {
+	return fmt.Sprintf("cannot run faithfully: %s of an interpreted value held in an interface: the interpreter hands reflect its wrapper %s, not the value's type", e.what, e.rtype)
 }
 
 // cellMethodTypes are, by session (its reflectID), the reflect types the
@@ -236,6 +260,18 @@ func (s *session) passLowerReflectMethods(u *cellUnit) error {
 	marked := false
 	// Queries.
 	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && l.inCell(n) && len(call.Args) == 1 && !call.Ellipsis.IsValid() {
+			// reflect.TypeOf(x), reflect.ValueOf(x) of an interface x.
+			if fsel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+				fn, _ := info.Uses[fsel.Sel].(*types.Func)
+				at := info.Types[call.Args[0]].Type
+				if fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "reflect" && (fn.Name() == "TypeOf" || fn.Name() == "ValueOf") &&
+					at != nil && types.IsInterface(at) && !isTypeParam(at) {
+					l.insert(call.Args[0].Pos(), h+"ReflectArg(")
+					l.insert(call.Args[0].End(), fmt.Sprintf(", %q)", "reflect."+fn.Name()))
+				}
+			}
+		}
 		sel, ok := n.(*ast.SelectorExpr)
 		if !ok || !l.inCell(n) {
 			return true
@@ -431,4 +467,10 @@ func (l *lowerer) registerCellMethods(st *reflectState) (pending string, mark fu
 		l.u.after = append(l.u.after, mark)
 	}
 	return pending, mark
+}
+
+// isTypeParam reports whether t is a type parameter.
+func isTypeParam(t types.Type) bool {
+	_, ok := t.(*types.TypeParam)
+	return ok
 }
