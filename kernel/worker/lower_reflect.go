@@ -40,7 +40,7 @@ type reflectWrapped struct {
 }
 
 func (e reflectWrapped) Error() string {
-	return fmt.Sprintf("cannot run faithfully: %s of an interpreted value held in an interface: the interpreter hands reflect its wrapper %s, not the value's type", e.what, e.rtype)
+	return fmt.Sprintf("cannot run faithfully: %s of an interpreted value held in an interface: the interpreter hands reflect its own %s in place of the value (a cell value with methods, an interpreted function)", e.what, e.rtype)
 }
 
 // cellMethodTypes are, by session (its reflectID), the reflect types the
