@@ -136,9 +136,27 @@
 // inside a container) the output says "cannot run faithfully" (a panic
 // for %T).
 //
-// Not lowered yet: errors.AsType and the generic standard library beyond
-// yaegi's own slices/maps/cmp (the checker does not know generic
-// functions of the symbol tables); errors.As/Is with value-type cell error
+// The generic standard library (slices, maps, cmp, iter, errors.AsType,
+// atomic.Pointer[T]) is the kernel's own generic code (stdgeneric.go):
+// pass std-generic rewrites slices.Sort to the prelude's slices_Sort before
+// the check, and lower-generic monomorphizes it as the cells' own;
+// errors.AsType walks the tree as errors.As does (lower-errors). Method
+// values evaluate and copy their receiver where they are written, a nil
+// one panicking there (lower_methodvalue.go); method expressions of cell
+// types ((*T).M, struct{ T }.M) become function literals. reflect cannot
+// see the methods of cell types (yaegi gives `type M int` the reflect type
+// int): Method, MethodByName and NumMethod of a reflect.Type or
+// reflect.Value whose type is one the interpreter gives a cell type with
+// exported methods, or yaegi's wrapper of an interpreted value, panic with
+// "cannot run faithfully: ..." (lower_reflect.go); so do reflect.TypeOf
+// and ValueOf of an interface holding that wrapper (a cell value with
+// methods passed as an any inside a function, whose reflect type and kind
+// would be the wrapper's). reflect still names a cell type by its
+// structure (struct { X int } for main.P).
+//
+// Not lowered yet: members of those packages imported under another name
+// (import sl "slices": sl.Sort is undefined), or in a cell that also uses
+// the package's name otherwise (a parameter named cmp); errors.As/Is with value-type cell error
 // targets (refused: yaegi cannot pass such a value as an error) and with
 // two cell error types of the same structure (refused: yaegi's type
 // assertions match structure); a cell value held in an interface inside a

@@ -113,6 +113,12 @@ func (u *cellUnit) applyEdits(edits []edit) {
 	for i := range u.parts {
 		p := &u.parts[i]
 		apply := func(src string, line, col int) string {
+			if src == "" {
+				// An empty statement part before the trailing
+				// expression starts where it does: its edits are
+				// the expression's.
+				return src
+			}
 			start := offsetOf(code, line, col)
 			end := start + len(src)
 			var in []int

@@ -7,16 +7,22 @@ import (
 	"strings"
 )
 
-// passLowerMethodExprs lowers method expressions of interface types to
-// function literals: yaegi v0.16.1 took `I.m(x)` and
-// `interface{ m1(string) }.m1(x, "b")` for a call without the receiver
-// ("too many arguments"). The expression becomes a function of the
-// receiver and the method's parameters that calls the method:
+// passLowerMethodExprs lowers method expressions of interface types and
+// of the cell's methods to function literals: yaegi v0.16.1 took `I.m(x)`
+// and `interface{ m1(string) }.m1(x, "b")` for a call without the
+// receiver ("too many arguments"), `(*S).val(&s)` of a value method failed
+// ("reflect.Set: value of type *string is not assignable to type string")
+// and `struct{ T }.m2` of a promoted method had the wrong type. The
+// expression becomes a function of the receiver and the method's
+// parameters that calls the method:
 //
 //	I.m  =>  func(r I, a0 string) int { return r.m(a0) }
 //
-// (a variadic method passes its last parameter on with ...). A method
-// expression whose types the cell cannot spell is left to yaegi.
+// (a variadic method passes its last parameter on with ...); a value
+// method of a pointer type dereferences the receiver as Go does, a nil
+// one panicking with the runtime's error. A method expression whose types
+// the cell cannot spell, or that involves type parameters of a concrete
+// type, is left to yaegi.
 func (s *session) passLowerMethodExprs(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -30,17 +36,41 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 		// A method expression: a type, then a method (the check keeps
 		// no Selections).
 		xt := l.c.info.Types[sel.X]
-		if !xt.IsType() || !types.IsInterface(xt.Type) {
+		if !xt.IsType() {
 			return true
 		}
-		if _, ok := l.c.info.Uses[sel.Sel].(*types.Func); !ok {
+		m, ok := l.c.info.Uses[sel.Sel].(*types.Func)
+		if !ok {
 			return true
 		}
 		sig, ok := l.c.info.Types[sel].Type.(*types.Signature)
 		if !ok {
 			return true
 		}
-		if text, ok := l.methodExprFunc(sel.Sel.Name, sig); ok {
+		recv0 := helperPrefix + "_a0"
+		pre := s.reflectExprCheck(l.c.info, sel, recv0) // lower_reflect.go
+		nilCheck := ""
+		if !types.IsInterface(xt.Type) && pre == "" {
+			if m.Pkg() == nil || m.Pkg().Path() != cellPkgPath || mentionsTypeParam(xt.Type) || mentionsTypeParam(sig) {
+				return true
+			}
+			// A value method of a pointer type: the receiver is *r.
+			if _, ptr := xt.Type.Underlying().(*types.Pointer); ptr {
+				recv := m.Type().(*types.Signature).Recv().Type()
+				if _, mptr := recv.(*types.Pointer); !mptr {
+					// Go's wrapper of a method declared on the type
+					// itself names it; a promoted one dereferences.
+					nilCheck = helperPrefix + "_help.NilDeref()"
+					if n, ok := recv.(*types.Named); ok && types.Identical(xt.Type.Underlying().(*types.Pointer).Elem(), recv) {
+						nilCheck = fmt.Sprintf("%s_help.NilMethod(%q, %q)", helperPrefix, n.Obj().Name(), m.Name())
+					}
+				}
+			}
+		}
+		if nilCheck != "" {
+			pre = fmt.Sprintf("if %s == nil { %s }", recv0, nilCheck)
+		}
+		if text, ok := l.methodExprFunc(sel.Sel.Name, sig, pre); ok {
 			l.replace(sel, text)
 			return false
 		}
@@ -50,8 +80,10 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 }
 
 // methodExprFunc writes the function literal of method expression .name
-// whose function type is sig (the receiver its first parameter).
-func (l *lowerer) methodExprFunc(name string, sig *types.Signature) (string, bool) {
+// whose function type is sig (the receiver its first parameter); the
+// statement pre, when not empty, runs first (a nil receiver's panic, a
+// check of lower-reflect-methods).
+func (l *lowerer) methodExprFunc(name string, sig *types.Signature, pre string) (string, bool) {
 	params := sig.Params()
 	if params.Len() == 0 {
 		return "", false
@@ -89,6 +121,9 @@ func (l *lowerer) methodExprFunc(name string, sig *types.Signature) (string, boo
 	default:
 		results = " (" + strings.Join(res, ", ") + ")"
 		call = "return " + call
+	}
+	if pre != "" {
+		call = pre + "; " + call
 	}
 	return fmt.Sprintf("(func(%s)%s { %s })", strings.Join(decl, ", "), results, call), true
 }

@@ -82,6 +82,7 @@ var cellPasses = []pass{
 	// expression split off), the names it declares and redefines.
 	// A pasted program (package main, func main) runs main once.
 	{"program", (*session).passProgram},
+	{"std-generic", (*session).passStdGeneric},
 	{"split", (*session).passSplit},
 	// Imports the symbol tables do not serve: fetched with the go
 	// command and read as source (modules.go), or an error saying why not.
@@ -105,6 +106,8 @@ var cellPasses = []pass{
 	{"lower-select-vars", (*session).passLowerSelectVars},
 	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
+	{"lower-method-values", (*session).passLowerMethodValues},
+	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
@@ -205,7 +208,7 @@ func (s *session) passAutoImport(u *cellUnit) error {
 func (s *session) passCheck(u *cellUnit) error {
 	u.check = s.checkCell(u.ast, u.parts, u.decls, u.imports, u.auto)
 	if len(u.check.errs) > 0 {
-		return compileErrors(u.check.errs)
+		return compileErrors(unmangleStdGeneric(u.check.errs))
 	}
 	u.after = append(u.after, func() {
 		if u.check.skipped {
