@@ -142,8 +142,10 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
-	if _, err := in.EvalWithContext(context.Background(), helperSrc); err != nil {
-		return nil, fmt.Errorf("worker: loading helpers: %w", err)
+	for _, src := range []string{helperSrc, panicSrc} {
+		if _, err := in.EvalWithContext(context.Background(), src); err != nil {
+			return nil, fmt.Errorf("worker: loading helpers: %w", err)
+		}
 	}
 	return in, nil
 }
@@ -168,6 +170,9 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	fn := strings.TrimPrefix(string(m[3]), "main.")
 	if fn == "main" {
 		fn = "cell"
+	}
+	if strings.HasPrefix(fn, helperPrefix) {
+		return len(b), nil // a helper of the session's (panicSrc)
 	}
 	p.s.framesMu.Lock()
 	if p.s.wrapped && line == 1 {
@@ -225,7 +230,7 @@ func (s *session) undefinedIn(p part) *cellError {
 	// The lowering passes' helper package, imported by helperSrc.
 	known[helperPrefix+"_help"] = true
 	for _, id := range unresolved {
-		if known[id.Name] || s.vars[id.Name] != nil {
+		if known[id.Name] || s.vars[id.Name] != nil || strings.HasPrefix(id.Name, helperPrefix) {
 			continue
 		}
 		if _, ok := packageName(id.Name); ok {

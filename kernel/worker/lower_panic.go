@@ -1,0 +1,229 @@
+package worker
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+	"reflect"
+	"runtime"
+	"strings"
+)
+
+// This file makes panic and recover of cells carry Go's values.
+//
+// yaegi v0.16.1 panics with the reflect.Value of panic's operand, so
+// recover() hands the cell a reflect.Value (recover() == 1 is false, and
+// v.(error) fails), and the cell's own type of the value is lost. Panics
+// of yaegi's reflect operations carry reflect's strings ("reflect: slice
+// index out of range"), and its failed type assertions yaegi's own
+// compile-error type, where Go's recover returns a runtime.Error.
+//
+// passLowerPanics rewrites, in the cell's code:
+//
+//   - panic(x) (the builtin) into __unetlab_panic(x), an interpreted
+//     function of panicSrc: x is held in an interpreted variable of type
+//     any (which keeps its cell type), and a compiled panicking call
+//     carries a *cellPanic that points to it;
+//   - recover() (not itself deferred) into __unetlab_recovered(recover()),
+//     which gives back the cell's value of a *cellPanic, and turns a panic
+//     of yaegi's reflect operations into the runtime.Error Go would have
+//     raised.
+//
+// recover() stays a direct call of the deferred function, so yaegi's rule
+// of which frame recovers is untouched.
+func (s *session) passLowerPanics(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	info := l.c.info
+	deferred := map[*ast.CallExpr]bool{}
+	ast.Inspect(l.c.file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.DeferStmt:
+			deferred[n.Call] = true
+		case *ast.GoStmt:
+			deferred[n.Call] = true
+		case *ast.CallExpr:
+			id, ok := ast.Unparen(n.Fun).(*ast.Ident)
+			if !ok || !l.inCell(n) {
+				return true
+			}
+			b, ok := info.Uses[id].(*types.Builtin)
+			if !ok {
+				return true
+			}
+			switch b.Name() {
+			case "panic":
+				l.replace(id, helperPrefix+"_panic")
+			case "recover":
+				if !deferred[n] {
+					l.insert(n.Pos(), helperPrefix+"_recovered(")
+					l.insert(n.End(), ")")
+				}
+			}
+		}
+		return true
+	})
+	return l.done()
+}
+
+// panicSrc is evaluated in every fresh interpreter, after helperSrc: the
+// interpreted half of the panic and recover lowering.
+const panicSrc = `import __unetlab_sync "sync"
+
+var (
+	__unetlab_pmu   __unetlab_sync.Mutex
+	__unetlab_pvals = map[int]any{}
+	__unetlab_pnext int
+)
+
+func __unetlab_panic(v any) {
+	if v == nil {
+		__unetlab_help.PanicNil()
+	}
+	__unetlab_pmu.Lock()
+	__unetlab_pnext++
+	id := __unetlab_pnext
+	__unetlab_pvals[id] = v
+	__unetlab_pmu.Unlock()
+	__unetlab_help.Panic(id, func() string { return __unetlab_panicmsg(v) })
+}
+
+func __unetlab_panicmsg(v any) string {
+	switch x := v.(type) {
+	case error:
+		return x.Error()
+	case __unetlab_fmt.Stringer:
+		return x.String()
+	}
+	return __unetlab_help.PanicPrint(v)
+}
+
+func __unetlab_recovered(r any) any {
+	if id, ok := __unetlab_help.PanicValue(r); ok {
+		__unetlab_pmu.Lock()
+		v := __unetlab_pvals[id]
+		delete(__unetlab_pvals, id)
+		__unetlab_pmu.Unlock()
+		return v
+	}
+	return __unetlab_help.RuntimeError(r)
+}
+`
+
+// cellPanic is the value a cell's panic carries through the interpreter
+// and the compiled code between (see passLowerPanics).
+type cellPanic struct {
+	id  int           // the key of the cell's value in __unetlab_pvals
+	msg func() string // Go's wording of the value, from the interpreter
+}
+
+// String is how Go prints the panic's value, "panic: " after it: also
+// what the Go runtime prints when the panic ends the process.
+func (p *cellPanic) String() (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("panic value %d (its message panicked: %v)", p.id, r)
+		}
+	}()
+	return p.msg()
+}
+
+func init() {
+	h := cellHelpers["unetlab/cellhelp/cellhelp"]
+	h["Panic"] = reflect.ValueOf(func(id int, msg func() string) {
+		panic(&cellPanic{id: id, msg: msg})
+	})
+	h["PanicNil"] = reflect.ValueOf(func() {
+		var v any
+		panic(v) // *runtime.PanicNilError, as Go 1.21 and later raise
+	})
+	h["PanicValue"] = reflect.ValueOf(func(r any) (int, bool) {
+		if p, ok := r.(*cellPanic); ok {
+			return p.id, true
+		}
+		return 0, false
+	})
+	h["PanicPrint"] = reflect.ValueOf(panicPrint)
+	h["RuntimeError"] = reflect.ValueOf(runtimeErrorOf)
+}
+
+// panicPrint is Go's printing of a panic value that is neither an error
+// nor a Stringer (runtime.printpanicval): basic values as print prints
+// them, others as "(T) value".
+func panicPrint(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr,
+		float32, float64, complex64, complex128:
+		var b strings.Builder
+		printOperand(&b, 'v', x)
+		return b.String()
+	}
+	return fmt.Sprintf("(%T) %v", v, v)
+}
+
+// runtimeError is a runtime.Error the Go runtime raises with a message
+// only it can make (errorString's wording, "runtime error: " before it).
+type runtimeError struct{ msg string }
+
+func (e runtimeError) Error() string { return "runtime error: " + e.msg }
+
+// RuntimeError marks e as a runtime.Error.
+func (runtimeError) RuntimeError() {}
+
+// typeAssertionError is Go's *runtime.TypeAssertionError of a failed
+// type assertion that yaegi reported in its own words.
+type typeAssertionError struct{ msg string }
+
+func (e *typeAssertionError) Error() string { return e.msg }
+
+// RuntimeError marks e as a runtime.Error.
+func (*typeAssertionError) RuntimeError() {}
+
+// runtimeErrorOf is the value Go's recover would give for r, a panic value
+// of yaegi or reflect: the runtime.Error of the fault they report, or r.
+func runtimeErrorOf(r any) any {
+	var msg string
+	switch x := r.(type) {
+	case nil:
+		return nil
+	case runtime.Error:
+		return r
+	case *reflect.ValueError:
+		if x.Kind == reflect.Invalid {
+			return nilDerefError()
+		}
+		return r
+	case string:
+		msg = x
+	case error:
+		msg = x.Error()
+	default:
+		return r
+	}
+	msg = yaegiPosRE.ReplaceAllString(msg, "")
+	if strings.HasPrefix(msg, "interface conversion: ") {
+		return &typeAssertionError{msg}
+	}
+	for _, p := range goPanics {
+		if p.re.MatchString(msg) {
+			if p.kind == "nil" || p.kind == "deref" {
+				return nilDerefError()
+			}
+			return runtimeError{strings.TrimPrefix(p.msg, "runtime error: ")}
+		}
+	}
+	return r
+}
+
+// nilDerefError is the Go runtime's own error of a nil pointer
+// dereference.
+func nilDerefError() (err error) {
+	defer func() { err, _ = recover().(error) }()
+	var p *int
+	_ = *p
+	return nil
+}
