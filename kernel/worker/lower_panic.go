@@ -55,7 +55,7 @@ func (s *session) passLowerPanics(u *cellUnit) error {
 			}
 			switch b.Name() {
 			case "panic":
-				l.replace(id, helperPrefix+"_panic")
+				l.replace(id, panicFunc(l, n))
 			case "recover":
 				if !deferred[n] {
 					l.insert(n.Pos(), helperPrefix+"_recovered(")
@@ -67,6 +67,37 @@ func (s *session) passLowerPanics(u *cellUnit) error {
 	})
 	return l.done()
 }
+
+// panicFunc is what replaces the builtin panic of call: the helper of
+// panicSrc whose parameter has the static type that words the value as
+// Go does (an error's Error, a Stringer's String). yaegi hands a value of
+// a cell type to compiled code without its methods unless the static type
+// there is an interface that has them, and its own assertions of an any
+// to error fail for some cell types.
+func panicFunc(l *lowerer, call *ast.CallExpr) string {
+	plain := helperPrefix + "_panic"
+	if len(call.Args) != 1 {
+		return plain
+	}
+	tv, ok := l.c.info.Types[call.Args[0]]
+	if !ok || tv.Type == nil {
+		return plain
+	}
+	errT := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+	switch {
+	case types.Implements(tv.Type, errT):
+		return helperPrefix + "_panicerr"
+	case types.Implements(tv.Type, stringerType):
+		return helperPrefix + "_panicstr"
+	}
+	return plain
+}
+
+// stringerType is fmt.Stringer's method set.
+var stringerType = types.NewInterfaceType([]*types.Func{
+	types.NewFunc(0, nil, "String", types.NewSignatureType(nil, nil, nil, nil,
+		types.NewTuple(types.NewVar(0, nil, "", types.Typ[types.String])), false)),
+}, nil).Complete()
 
 // panicSrc is evaluated in every fresh interpreter, after helperSrc: the
 // interpreted half of the panic and recover lowering.
@@ -82,22 +113,29 @@ func __unetlab_panic(v any) {
 	if v == nil {
 		__unetlab_help.PanicNil()
 	}
-	__unetlab_pmu.Lock()
-	__unetlab_pnext++
-	id := __unetlab_pnext
-	__unetlab_pvals[id] = v
-	__unetlab_pmu.Unlock()
-	__unetlab_help.Panic(id, func() string { return __unetlab_panicmsg(v) })
+	__unetlab_help.Panic(__unetlab_keep(v), v)
 }
 
-func __unetlab_panicmsg(v any) string {
-	switch x := v.(type) {
-	case error:
-		return x.Error()
-	case __unetlab_fmt.Stringer:
-		return x.String()
+func __unetlab_panicerr(v error) {
+	if v == nil {
+		__unetlab_help.PanicNil()
 	}
-	return __unetlab_help.PanicPrint(v)
+	__unetlab_help.Panic(__unetlab_keep(v), v)
+}
+
+func __unetlab_panicstr(v __unetlab_fmt.Stringer) {
+	if v == nil {
+		__unetlab_help.PanicNil()
+	}
+	__unetlab_help.Panic(__unetlab_keep(v), v)
+}
+
+func __unetlab_keep(v any) int {
+	__unetlab_pmu.Lock()
+	defer __unetlab_pmu.Unlock()
+	__unetlab_pnext++
+	__unetlab_pvals[__unetlab_pnext] = v
+	return __unetlab_pnext
 }
 
 func __unetlab_recovered(r any) any {
@@ -115,8 +153,8 @@ func __unetlab_recovered(r any) any {
 // cellPanic is the value a cell's panic carries through the interpreter
 // and the compiled code between (see passLowerPanics).
 type cellPanic struct {
-	id  int           // the key of the cell's value in __unetlab_pvals
-	msg func() string // Go's wording of the value, from the interpreter
+	id  int // the key of the cell's value in __unetlab_pvals
+	val any // the value as yaegi hands it to compiled code
 }
 
 // String is how Go prints the panic's value, "panic: " after it: also
@@ -124,16 +162,16 @@ type cellPanic struct {
 func (p *cellPanic) String() (s string) {
 	defer func() {
 		if r := recover(); r != nil {
-			s = fmt.Sprintf("panic value %d (its message panicked: %v)", p.id, r)
+			s = fmt.Sprintf("%v [its Error or String method panicked: %v]", p.val, r)
 		}
 	}()
-	return p.msg()
+	return panicPrint(p.val)
 }
 
 func init() {
 	h := cellHelpers["unetlab/cellhelp/cellhelp"]
-	h["Panic"] = reflect.ValueOf(func(id int, msg func() string) {
-		panic(&cellPanic{id: id, msg: msg})
+	h["Panic"] = reflect.ValueOf(func(id int, v any) {
+		panic(&cellPanic{id: id, val: v})
 	})
 	h["PanicNil"] = reflect.ValueOf(func() {
 		var v any
@@ -145,7 +183,6 @@ func init() {
 		}
 		return 0, false
 	})
-	h["PanicPrint"] = reflect.ValueOf(panicPrint)
 	h["RuntimeError"] = reflect.ValueOf(runtimeErrorOf)
 }
 
@@ -154,6 +191,10 @@ func init() {
 // them, others as "(T) value".
 func panicPrint(v any) string {
 	switch x := v.(type) {
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
 	case string:
 		return x
 	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr,
