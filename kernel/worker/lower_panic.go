@@ -6,6 +6,7 @@ import (
 	"go/types"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -267,4 +268,31 @@ func nilDerefError() (err error) {
 	var p *int
 	_ = *p
 	return nil
+}
+
+// cellColumn maps column col of line, in the source the lowering passes
+// rewrote, back to the cell's column: the text that the edits on the line
+// before col inserted is taken off (edits whose text spans lines are not
+// followed).
+func (u *cellUnit) cellColumn(line, col int) int {
+	var on []edit
+	for _, e := range u.edits {
+		if e.line == line && !strings.Contains(e.text, "\n") {
+			on = append(on, e)
+		}
+	}
+	slices.SortStableFunc(on, func(a, b edit) int { return a.col - b.col })
+	shift := 0
+	for _, e := range on {
+		if e.col+shift >= col {
+			break
+		}
+		d := len(e.text) - e.del
+		if e.col+shift+len(e.text) > col {
+			// col lies in the inserted text: the edit's own position.
+			return e.col
+		}
+		shift += d
+	}
+	return max(col-shift, 1)
 }

@@ -186,7 +186,11 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 		p.s.framesMu.Unlock()
 		return len(b), nil
 	}
-	frame := fmt.Sprintf("%s (cell:%d:%s)", fn, max(line-1, 1), m[2])
+	col, _ := strconv.Atoi(string(m[2]))
+	if u := p.s.unit; u != nil {
+		col = u.cellColumn(max(line-1, 1), col)
+	}
+	frame := fmt.Sprintf("%s (cell:%d:%d)", fn, max(line-1, 1), col)
 	p.s.frames = append(p.s.frames, frame)
 	p.s.framesMu.Unlock()
 	// For the parent: not shown as output, but quoted when the panic ends
