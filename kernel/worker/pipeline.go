@@ -108,6 +108,8 @@ var cellPasses = []pass{
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-panics", (*session).passLowerPanics},
 	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
+	{"lower-compiled-vars", (*session).passLowerCompiledVars},
+	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
