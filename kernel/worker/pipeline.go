@@ -110,6 +110,7 @@ var cellPasses = []pass{
 	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
 	{"lower-compiled-vars", (*session).passLowerCompiledVars},
 	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
+	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
