@@ -111,6 +111,7 @@ var cellPasses = []pass{
 	{"lower-compiled-vars", (*session).passLowerCompiledVars},
 	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
 	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
+	{"lower-recv-return", (*session).passLowerRecvReturn},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
