@@ -49,7 +49,7 @@ func (s *session) passLowerRangeArrayPtr(u *cellUnit) error {
 		if !ok {
 			return true
 		}
-		l.replace(r.X, "[" + strconv.FormatInt(a.Len(), 10) + "]struct{}{}")
+		l.replace(r.X, "["+strconv.FormatInt(a.Len(), 10)+"]struct{}{}")
 		return true
 	})
 	return l.done()
