@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/types"
 	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -250,6 +251,9 @@ func runtimeErrorOf(r any) any {
 	if strings.HasPrefix(msg, "interface conversion: ") {
 		return &typeAssertionError{msg}
 	}
+	if m := sliceConvRE.FindStringSubmatch(msg); m != nil {
+		return runtimeError{"cannot convert slice with length " + m[1] + " to array or pointer to array with length " + m[2]}
+	}
 	for _, p := range goPanics {
 		if p.re.MatchString(msg) {
 			if p.kind == "nil" || p.kind == "deref" {
@@ -260,6 +264,10 @@ func runtimeErrorOf(r any) any {
 	}
 	return r
 }
+
+// sliceConvRE is reflect's panic converting a slice to an array or a
+// pointer to one that is longer.
+var sliceConvRE = regexp.MustCompile(`^reflect: cannot convert slice with length (\d+) to (?:pointer to )?array with length (\d+)$`)
 
 // nilDerefError is the Go runtime's own error of a nil pointer
 // dereference.
