@@ -118,9 +118,13 @@
 // (runtime.MemProfileRate = n) and range over a nil pointer to an array
 // run as Go runs them. runtime.Callers, CallersFrames, FuncForPC and the
 // profiles are refused: they would name the interpreter's frames.
-// Not lowered yet: a panic inside a deferred call skips the deferred
-// calls after it (yaegi stops its frame's deferred list there), and
-// recover inside nested panics follows yaegi's frames.
+// A panic inside a deferred call runs the calls deferred before it
+// (lower_deferchain.go: each later defer statement starts a function
+// literal with the rest of the body), where the defer statements are in
+// the body's own statement list. Not lowered yet: defer statements in
+// loops or branches with a panicking deferred call (yaegi stops its
+// frame's deferred list there), `defer recover()` under a nested panic,
+// and recover in functions that reflect.MakeFunc made.
 //
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.

@@ -112,6 +112,7 @@ var cellPasses = []pass{
 	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
 	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
 	{"lower-recv-return", (*session).passLowerRecvReturn},
+	{"lower-defer-chain", (*session).passLowerDeferChain},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
