@@ -114,7 +114,8 @@
 // (nil dereference, index and slice bounds, interface conversion). An
 // uncaught panic is worded by x's static type (Error, String, the value).
 // A top-level func() { ... }() runs once (yaegi ran it again with every
-// later cell); return <-c, assignments to a compiled package's variables
+// later cell); return <-c and xs[i] = <-c (lower_recvreturn.go),
+// assignments to a compiled package's variables
 // (runtime.MemProfileRate = n) and range over a nil pointer to an array
 // run as Go runs them. runtime.Callers, CallersFrames, FuncForPC and the
 // profiles are refused: they would name the interpreter's frames.
