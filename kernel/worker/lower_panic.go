@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -29,7 +30,9 @@ import (
 //   - recover() (not itself deferred) into __unetlab_recovered(recover()),
 //     which gives back the cell's value of a *cellPanic, and turns a panic
 //     of yaegi's reflect operations into the runtime.Error Go would have
-//     raised.
+//     raised. In a cell that imports reflect, whose own reflect calls
+//     panic with the same values, __unetlab_recoveredvalue leaves them as
+//     they are.
 //
 // recover() stays a direct call of the deferred function, so yaegi's rule
 // of which frame recovers is untouched.
@@ -39,6 +42,14 @@ func (s *session) passLowerPanics(u *cellUnit) error {
 		return nil
 	}
 	info := l.c.info
+	// A cell that imports reflect may recover reflect's own panics:
+	// those stay as reflect raised them.
+	recovered := helperPrefix + "_recovered"
+	for _, im := range l.c.file.Imports {
+		if path, _ := strconv.Unquote(im.Path.Value); path == "reflect" {
+			recovered = helperPrefix + "_recoveredvalue"
+		}
+	}
 	deferred := map[*ast.CallExpr]bool{}
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -60,7 +71,7 @@ func (s *session) passLowerPanics(u *cellUnit) error {
 				l.replace(id, panicFunc(l, n))
 			case "recover":
 				if !deferred[n] {
-					l.insert(n.Pos(), helperPrefix+"_recovered(")
+					l.insert(n.Pos(), recovered+"(")
 					l.insert(n.End(), ")")
 				}
 			}
@@ -149,6 +160,17 @@ func __unetlab_recovered(r any) any {
 		return v
 	}
 	return __unetlab_help.RuntimeError(r)
+}
+
+func __unetlab_recoveredvalue(r any) any {
+	if id, ok := __unetlab_help.PanicValue(r); ok {
+		__unetlab_pmu.Lock()
+		v := __unetlab_pvals[id]
+		delete(__unetlab_pvals, id)
+		__unetlab_pmu.Unlock()
+		return v
+	}
+	return r
 }
 `
 
