@@ -111,7 +111,8 @@
 // cell type, and unwinds with a compiled value that refers to it;
 // recover() gives x back (yaegi's own gave a reflect.Value), and turns the
 // panics of yaegi's reflect operations into the runtime.Error Go raises
-// (nil dereference, index and slice bounds, interface conversion). An
+// (nil dereference, index and slice bounds, interface conversion; not in
+// a cell that itself imports reflect, whose reflect calls panic alike). An
 // uncaught panic is worded by x's static type (Error, String, the value).
 // A top-level func() { ... }() runs once (yaegi ran it again with every
 // later cell); return <-c and xs[i] = <-c (lower_recvreturn.go),

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -30,9 +29,9 @@ import (
 //   - recover() (not itself deferred) into __unetlab_recovered(recover()),
 //     which gives back the cell's value of a *cellPanic, and turns a panic
 //     of yaegi's reflect operations into the runtime.Error Go would have
-//     raised. In a cell that imports reflect, whose own reflect calls
-//     panic with the same values, __unetlab_recoveredvalue leaves them as
-//     they are.
+//     raised. In a cell that itself imports reflect, whose own reflect
+//     calls panic with the same values, __unetlab_recoveredvalue leaves
+//     them as they are.
 //
 // recover() stays a direct call of the deferred function, so yaegi's rule
 // of which frame recovers is untouched.
@@ -42,11 +41,11 @@ func (s *session) passLowerPanics(u *cellUnit) error {
 		return nil
 	}
 	info := l.c.info
-	// A cell that imports reflect may recover reflect's own panics:
-	// those stay as reflect raised them.
+	// A cell that imports reflect itself may recover reflect's own
+	// panics: those stay as reflect raised them.
 	recovered := helperPrefix + "_recovered"
-	for _, im := range l.c.file.Imports {
-		if path, _ := strconv.Unquote(im.Path.Value); path == "reflect" {
+	for _, im := range u.imports {
+		if im.path == "reflect" {
 			recovered = helperPrefix + "_recoveredvalue"
 		}
 	}
