@@ -299,13 +299,23 @@ func nilDerefError() (err error) {
 	return nil
 }
 
+// passFrameColumns hands the cell's lowering edits, all applied by now,
+// to panicWriter (under framesMu: a goroutine of an earlier cell may be
+// unwinding).
+func (s *session) passFrameColumns(u *cellUnit) error {
+	s.framesMu.Lock()
+	s.frameEdits = slices.Clone(u.edits)
+	s.framesMu.Unlock()
+	return nil
+}
+
 // cellColumn maps column col of line, in the source the lowering passes
-// rewrote, back to the cell's column: the text that the edits on the line
-// before col inserted is taken off (edits whose text spans lines are not
-// followed).
-func (u *cellUnit) cellColumn(line, col int) int {
+// rewrote with edits, back to the cell's column: the text that the edits
+// on the line before col inserted is taken off (edits whose text spans
+// lines are not followed).
+func cellColumn(edits []edit, line, col int) int {
 	var on []edit
-	for _, e := range u.edits {
+	for _, e := range edits {
 		if e.line == line && !strings.Contains(e.text, "\n") {
 			on = append(on, e)
 		}

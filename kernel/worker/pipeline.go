@@ -120,6 +120,7 @@ var cellPasses = []pass{
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},
+	{"frame-columns", (*session).passFrameColumns},
 	{"yaegi-run", (*session).passRun},
 }
 

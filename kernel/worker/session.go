@@ -88,6 +88,9 @@ type session struct {
 	// stmts.go): that literal's call, on the evaluated source's first
 	// line, is the cell's top level.
 	wrapped bool
+	// frameEdits are the running cell's lowering edits, by which
+	// panicWriter gives frames the cell's columns (frame-columns).
+	frameEdits []edit
 	// pendingAfterRebuild holds kept declarations that failed to replay
 	// after a rebuild; they are retried after each declaration of the cell
 	// that caused it.
@@ -187,9 +190,7 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	col, _ := strconv.Atoi(string(m[2]))
-	if u := p.s.unit; u != nil {
-		col = u.cellColumn(max(line-1, 1), col)
-	}
+	col = cellColumn(p.s.frameEdits, max(line-1, 1), col)
 	frame := fmt.Sprintf("%s (cell:%d:%d)", fn, max(line-1, 1), col)
 	p.s.frames = append(p.s.frames, frame)
 	p.s.framesMu.Unlock()
