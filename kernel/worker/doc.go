@@ -114,6 +114,27 @@
 // A construct a pass cannot lower faithfully is a CompileError "cannot run
 // faithfully: ...".
 //
+// Panics (lower_panic.go): panic(x) keeps x in the interpreter, with its
+// cell type, and unwinds with a compiled value that refers to it;
+// recover() gives x back (yaegi's own gave a reflect.Value), and turns the
+// panics of yaegi's reflect operations into the runtime.Error Go raises
+// (nil dereference, index and slice bounds, interface conversion; not in
+// a cell that itself imports reflect, whose reflect calls panic alike). An
+// uncaught panic is worded by x's static type (Error, String, the value).
+// A top-level func() { ... }() runs once (yaegi ran it again with every
+// later cell); return <-c and xs[i] = <-c (lower_recvreturn.go),
+// assignments to a compiled package's variables
+// (runtime.MemProfileRate = n) and range over a nil pointer to an array
+// run as Go runs them. runtime.Callers, CallersFrames, FuncForPC and the
+// profiles are refused: they would name the interpreter's frames.
+// A panic inside a deferred call runs the calls deferred before it
+// (lower_deferchain.go: each later defer statement starts a function
+// literal with the rest of the body), where the defer statements are in
+// the body's own statement list. Not lowered yet: defer statements in
+// loops or branches with a panicking deferred call (yaegi stops its
+// frame's deferred list there), `defer recover()` under a nested panic,
+// and recover in functions that reflect.MakeFunc made.
+//
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.
 // Where the static type is known, the passes build what the library

@@ -109,6 +109,13 @@ var cellPasses = []pass{
 	{"lower-method-values", (*session).passLowerMethodValues},
 	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
+	{"lower-panics", (*session).passLowerPanics},
+	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
+	{"lower-compiled-vars", (*session).passLowerCompiledVars},
+	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
+	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
+	{"lower-recv-return", (*session).passLowerRecvReturn},
+	{"lower-defer-chain", (*session).passLowerDeferChain},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
@@ -116,6 +123,7 @@ var cellPasses = []pass{
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},
+	{"frame-columns", (*session).passFrameColumns},
 	{"yaegi-run", (*session).passRun},
 }
 
