@@ -371,7 +371,7 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 	top := d.src[d.base:d.off(d.top.End())]
 	var edits []relEdit
 	for _, e := range r.edits {
-		edits = append(edits, relEdit{start: e.start - d.base, end: e.end - d.base, text: e.text, mine: true})
+		edits = append(edits, relEdit{start: e.start - d.base, end: e.end - d.base, text: rebaseSpans(e.text, -d.base), mine: true})
 	}
 	names := map[string]string{}
 	for tp, t := range env {
@@ -392,6 +392,7 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 			if e.start >= start && e.end <= end {
 				e.start -= start
 				e.end -= start
+				e.text = rebaseSpans(e.text, -start)
 				in = append(in, e)
 			}
 		}
@@ -482,8 +483,9 @@ type genRewriter struct {
 	env   map[*types.TypeParam]types.Type
 	src   string
 	off   func(token.Pos) int
-	edits []relEdit
-	done  map[ast.Node]bool
+	edits   []relEdit
+	done    map[ast.Node]bool
+	spanned map[ast.Node]bool // statement lists given a span marker (spanStmts)
 }
 
 // replace puts text in place of n (nothing when n is nil).
@@ -508,6 +510,32 @@ func isNilNode(n ast.Node) bool {
 	return false
 }
 
+// span is a span marker for n's text with every edit inside it applied:
+// lower-generic's own (n walked first unless walked is set, as its
+// enclosing statement was) and the other passes' (the declaration's
+// templates), where sub has lower-generic's only.
+func (r *genRewriter) span(n ast.Node, walked bool) string {
+	if !walked {
+		r.walk(n)
+	}
+	return spanMarker(r.off(n.Pos()), r.off(n.End()))
+}
+
+// spanStmts is span for a non-empty statement list, walked once however
+// often its marker is written.
+func (r *genRewriter) spanStmts(list []ast.Stmt) string {
+	if r.spanned == nil {
+		r.spanned = map[ast.Node]bool{}
+	}
+	if !r.spanned[list[0]] {
+		r.spanned[list[0]] = true
+		for _, st := range list {
+			r.walk(st)
+		}
+	}
+	return spanMarker(r.off(list[0].Pos()), r.off(list[len(list)-1].End()))
+}
+
 // sub is the text of n with this rewriter's substitution.
 func (r *genRewriter) sub(n ast.Node) string {
 	s := &genRewriter{g: r.g, env: r.env, src: r.src, off: r.off}
@@ -515,7 +543,7 @@ func (r *genRewriter) sub(n ast.Node) string {
 	start := r.off(n.Pos())
 	var edits []relEdit
 	for _, e := range s.edits {
-		edits = append(edits, relEdit{start: e.start - start, end: e.end - start, text: e.text, mine: true})
+		edits = append(edits, relEdit{start: e.start - start, end: e.end - start, text: rebaseSpans(e.text, -start), mine: true})
 	}
 	return applyRel(r.src[start:r.off(n.End())], edits)
 }
@@ -693,20 +721,27 @@ func (r *genRewriter) typeSwitchCases(x *ast.TypeSwitchStmt) []typeSwitchCase {
 }
 
 // ifChain rewrites a type switch of generic code that has an interface
-// case into a chain of type assertions, in the order of its cases: yaegi
-// tries the concrete cases first (f[any](6) with `case T: ... case int:`
-// took the int case). It reports whether it did.
+// case (or one of an unnamed struct type) into a chain of type
+// assertions, in the order of its cases: yaegi tries the concrete cases
+// first (f[any](6) with `case T: ... case int:` took the int case). It
+// reports whether it did.
 func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 	cases := r.typeSwitchCases(x)
-	iface := false
+	chain := false
 	for _, c := range cases {
 		for _, t := range c.types {
-			if t != nil && types.IsInterface(t) {
-				iface = true
+			if t == nil {
+				continue
+			}
+			_, unnamedStruct := types.Unalias(t).(*types.Struct)
+			// yaegi's type switch matches no value to a case of an
+			// unnamed struct type (its type assertion does).
+			if types.IsInterface(t) || unnamedStruct {
+				chain = true
 			}
 		}
 	}
-	if !iface {
+	if !chain {
 		return false
 	}
 	var operand ast.Expr
@@ -724,9 +759,9 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 	var b strings.Builder
 	b.WriteString("{ ")
 	if x.Init != nil {
-		b.WriteString(r.sub(x.Init) + "; ")
+		b.WriteString(r.span(x.Init, false) + "; ")
 	}
-	fmt.Fprintf(&b, "%s := %s; switch { default: ", v, r.sub(operand))
+	fmt.Fprintf(&b, "%s := %s; switch { default: ", v, r.span(operand, false))
 	body := func(cc *ast.CaseClause, bind string) {
 		b.WriteString("{ ")
 		if sym != "" && sym != "_" {
@@ -735,8 +770,8 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 			}
 			fmt.Fprintf(&b, "_ = %s\n", sym)
 		}
-		for _, st := range cc.Body {
-			b.WriteString(r.sub(st) + "\n")
+		if len(cc.Body) > 0 {
+			b.WriteString(r.spanStmts(cc.Body) + "\n")
 		}
 		b.WriteString("}")
 	}
