@@ -633,6 +633,15 @@ func (r *genRewriter) walk(root ast.Node) {
 					r.edits = append(r.edits, relEdit{start: r.off(x.X.Pos()), end: r.off(x.X.Pos()), text: "any("},
 						relEdit{start: r.off(x.X.End()), end: r.off(x.X.End()), text: ")"})
 				}
+				// x.(T) of an empty interface, T an interface of the
+				// cells: as lower-iface-assert writes it.
+				if isTypeParam(info.Types[x.Type].Type) && isEmptyInterface(xt) && !isTypeParam(tt) && interpretedIface(tt) {
+					if r.g.commaOk == nil {
+						r.g.commaOk = commaOkAsserts(r.g.c.file, r.g.c.sess)
+					}
+					r.edits = append(r.edits, relEdit{start: r.off(x.Pos()), end: r.off(x.End()),
+						text: ifaceAssertCall(spanMarker(r.off(x.Type.Pos()), r.off(x.Type.End())), spanMarker(r.off(x.X.Pos()), r.off(x.X.End())), r.g.commaOk[x])})
+				}
 			}
 		case *ast.TypeSwitchStmt:
 			if len(r.env) == 0 {
@@ -756,6 +765,15 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 		return false
 	}
 	v := r.g.name("ts")
+	// v.(t): where v is an empty interface and t an interface of the
+	// cells, as lower-iface-assert writes it (yaegi's own loses it).
+	emptySrc := isEmptyInterface(subst(r.g.c.info.Types[operand].Type, r.env))
+	assert := func(t types.Type, text string, commaOk bool) string {
+		if emptySrc && interpretedIface(t) {
+			return ifaceAssertCall(text, v, commaOk)
+		}
+		return v + ".(" + text + ")"
+	}
 	var b strings.Builder
 	b.WriteString("{ ")
 	if x.Init != nil {
@@ -811,11 +829,11 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 		if len(c.kept) == 1 && c.types[0] != nil && !isEmptyInterface(c.types[0]) {
 			ok := r.g.name("ok")
 			bind := ""
+			lhs := "_"
 			if sym != "" && sym != "_" {
-				fmt.Fprintf(&b, "if %s, %s := %s.(%s); %s ", sym, ok, v, r.sub(c.kept[0]), ok)
-			} else {
-				fmt.Fprintf(&b, "if _, %s := %s.(%s); %s ", ok, v, r.sub(c.kept[0]), ok)
+				lhs = sym
 			}
+			fmt.Fprintf(&b, "if %s, %s := %s; %s ", lhs, ok, assert(c.types[0], r.sub(c.kept[0]), true), ok)
 			body(c.cc, bind)
 			continue
 		}
@@ -829,7 +847,7 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 				conds = append(conds, v+" != nil")
 				continue
 			}
-			conds = append(conds, fmt.Sprintf("func() bool { _, ok := %s.(%s); return ok }()", v, r.sub(e)))
+			conds = append(conds, fmt.Sprintf("func() bool { _, ok := %s; return ok }()", assert(c.types[i], r.sub(e), true)))
 		}
 		fmt.Fprintf(&b, "if %s ", strings.Join(conds, " || "))
 		body(c.cc, sym+" := "+v)

@@ -106,6 +106,7 @@ var cellPasses = []pass{
 	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-bounds", (*session).passLowerBounds},
+	{"lower-iface-assert", (*session).passLowerIfaceAssert},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
