@@ -479,10 +479,10 @@ func parenType(s string) string {
 
 // genRewriter collects lower-generic's edits in one piece of code.
 type genRewriter struct {
-	g     *genLowerer
-	env   map[*types.TypeParam]types.Type
-	src   string
-	off   func(token.Pos) int
+	g       *genLowerer
+	env     map[*types.TypeParam]types.Type
+	src     string
+	off     func(token.Pos) int
 	edits   []relEdit
 	done    map[ast.Node]bool
 	spanned map[ast.Node]bool // statement lists given a span marker (spanStmts)
