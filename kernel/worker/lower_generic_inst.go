@@ -612,6 +612,21 @@ func (r *genRewriter) walk(root ast.Node) {
 					}
 				}
 			}
+		case *ast.SelectorExpr:
+			// A method expression whose types hold type parameters
+			// (lower-method-exprs writes the others).
+			if xt := info.Types[x.X]; len(r.env) > 0 && xt.IsType() {
+				sig, isSig := info.Types[x].Type.(*types.Signature)
+				if _, isFunc := info.Uses[x.Sel].(*types.Func); isFunc && isSig && subst(sig, r.env) != types.Type(sig) {
+					text, ok := methodExprText(x.Sel.Name, subst(sig, r.env).(*types.Signature), func(t types.Type) (string, bool) {
+						return r.g.spell(t, r.env, spellEmit)
+					})
+					if ok {
+						r.replace(x, text)
+						return false
+					}
+				}
+			}
 		case *ast.CallExpr:
 			if len(r.env) > 0 {
 				r.fmtOperands(x)

@@ -7,11 +7,13 @@ import (
 	"strings"
 )
 
-// passLowerMethodExprs lowers method expressions of interface types to
-// function literals: yaegi v0.16.1 took `I.m(x)` and
-// `interface{ m1(string) }.m1(x, "b")` for a call without the receiver
-// ("too many arguments"). The expression becomes a function of the
-// receiver and the method's parameters that calls the method:
+// passLowerMethodExprs lowers method expressions to function literals:
+// yaegi v0.16.1 took `I.m(x)` and `interface{ m1(string) }.m1(x, "b")`
+// for a call without the receiver ("too many arguments"), and `S.get` of
+// a struct type S for the method value of a zero S ("reflect.Set: value
+// of type func() int is not assignable to type func(struct { Xn int })
+// int"). The expression becomes a function of the receiver and the
+// method's parameters that calls the method:
 //
 //	I.m  =>  func(r I, a0 string) int { return r.m(a0) }
 //
@@ -30,7 +32,7 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 		// A method expression: a type, then a method (the check keeps
 		// no Selections).
 		xt := l.c.info.Types[sel.X]
-		if !xt.IsType() || !types.IsInterface(xt.Type) {
+		if !xt.IsType() {
 			return true
 		}
 		if _, ok := l.c.info.Uses[sel.Sel].(*types.Func); !ok {
@@ -52,13 +54,18 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 // methodExprFunc writes the function literal of method expression .name
 // whose function type is sig (the receiver its first parameter).
 func (l *lowerer) methodExprFunc(name string, sig *types.Signature) (string, bool) {
+	return methodExprText(name, sig, l.typeString)
+}
+
+// methodExprText is methodExprFunc with the types written by spell.
+func methodExprText(name string, sig *types.Signature, spell func(types.Type) (string, bool)) (string, bool) {
 	params := sig.Params()
 	if params.Len() == 0 {
 		return "", false
 	}
 	var decl, args []string
 	for i := range params.Len() {
-		ts, ok := l.typeString(params.At(i).Type())
+		ts, ok := spell(params.At(i).Type())
 		if !ok {
 			return "", false
 		}
@@ -73,7 +80,7 @@ func (l *lowerer) methodExprFunc(name string, sig *types.Signature) (string, boo
 	}
 	var res []string
 	for i := range sig.Results().Len() {
-		ts, ok := l.typeString(sig.Results().At(i).Type())
+		ts, ok := spell(sig.Results().At(i).Type())
 		if !ok {
 			return "", false
 		}
@@ -90,5 +97,7 @@ func (l *lowerer) methodExprFunc(name string, sig *types.Signature) (string, boo
 		results = " (" + strings.Join(res, ", ") + ")"
 		call = "return " + call
 	}
-	return fmt.Sprintf("(func(%s)%s { %s })", strings.Join(decl, ", "), results, call), true
+	// No parentheses around it: yaegi's `return (func(...) {...})`
+	// panicked ("call of MakeFunc with non-Func type").
+	return fmt.Sprintf("func(%s)%s { %s }", strings.Join(decl, ", "), results, call), true
 }
