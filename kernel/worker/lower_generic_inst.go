@@ -629,6 +629,9 @@ func (r *genRewriter) walk(root ast.Node) {
 			}
 		case *ast.CallExpr:
 			if len(r.env) > 0 {
+				if r.constLen(x) {
+					return false
+				}
 				r.fmtOperands(x)
 			}
 		case *ast.SwitchStmt:
@@ -1597,4 +1600,50 @@ func (r *genRewriter) fmtOperands(call *ast.CallExpr) {
 		r.edits = append(r.edits, relEdit{start: r.off(a.Pos()), end: r.off(a.Pos()), text: pre},
 			relEdit{start: r.off(a.End()), end: r.off(a.End()), text: ")"})
 	}
+}
+
+// constLen writes len(a) and cap(a) of generic code as the constant they
+// are in an instance where a is an array or a pointer to one (Go does
+// not evaluate a then, nor dereference the pointer; yaegi's len of a nil
+// *[16]byte panicked), when a holds no call or receive (which Go would
+// evaluate). It reports whether it did.
+func (r *genRewriter) constLen(call *ast.CallExpr) bool {
+	info := r.g.c.info
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok || len(call.Args) != 1 {
+		return false
+	}
+	if b, ok := info.Uses[id].(*types.Builtin); !ok || b.Name() != "len" && b.Name() != "cap" {
+		return false
+	}
+	if info.Types[call].Value != nil {
+		return false // constant in the generic code already
+	}
+	t := subst(info.Types[call.Args[0]].Type, r.env).Underlying()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem().Underlying()
+	}
+	arr, ok := t.(*types.Array)
+	if !ok {
+		return false
+	}
+	pure := true
+	ast.Inspect(call.Args[0], func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.CallExpr:
+			if !info.Types[x.Fun].IsType() {
+				pure = false
+			}
+		case *ast.UnaryExpr:
+			if x.Op == token.ARROW {
+				pure = false
+			}
+		}
+		return pure
+	})
+	if !pure {
+		return false
+	}
+	r.replace(call, "int("+strconv.FormatInt(arr.Len(), 10)+")")
+	return true
 }
