@@ -107,6 +107,7 @@ var cellPasses = []pass{
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-iface-assert", (*session).passLowerIfaceAssert},
+	{"lower-named-results", (*session).passLowerNamedResults},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
