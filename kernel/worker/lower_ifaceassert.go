@@ -105,11 +105,11 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 			switch {
 			case emptyIface(tv.Type) && losesMethods(at):
 				box(tv.Type, x.Args[0])
-			case !isTypeParam(tv.Type) && interpretedIface(tv.Type) && at != nil && !types.IsInterface(at):
+			case !isTypeParam(tv.Type) && interpretedIface(tv.Type) && at != nil && (isTypeParam(at) || !types.IsInterface(at)):
 				// I(t) is held bare; a parameter of type I holds t
 				// with its type. (Insertions, as in box.)
 				const a = helperPrefix + "_av"
-				if ts, ok := l.typeString(tv.Type); ok && !generic {
+				if ts, ok := l.typeString(tv.Type); ok {
 					l.insert(x.Args[0].Pos(), "func("+a+" "+ts+") "+ts+" { return "+a+" }(")
 					l.insert(x.Args[0].End(), ")")
 				}
