@@ -108,6 +108,7 @@ var cellPasses = []pass{
 	{"lower-bounds", (*session).passLowerBounds},
 	{"lower-iface-assert", (*session).passLowerIfaceAssert},
 	{"lower-named-results", (*session).passLowerNamedResults},
+	{"lower-make-chan", (*session).passLowerMakeChan},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
