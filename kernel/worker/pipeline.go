@@ -109,6 +109,7 @@ var cellPasses = []pass{
 	{"lower-iface-assert", (*session).passLowerIfaceAssert},
 	{"lower-named-results", (*session).passLowerNamedResults},
 	{"lower-make-chan", (*session).passLowerMakeChan},
+	{"lower-recv", (*session).passLowerRecv},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
