@@ -632,6 +632,7 @@ func (r *genRewriter) walk(root ast.Node) {
 				if r.constLen(x) {
 					return false
 				}
+				r.printOperands(x)
 				r.fmtOperands(x)
 			}
 		case *ast.SwitchStmt:
@@ -1646,4 +1647,40 @@ func (r *genRewriter) constLen(call *ast.CallExpr) bool {
 	}
 	r.replace(call, "int("+strconv.FormatInt(arr.Len(), 10)+")")
 	return true
+}
+
+// printOperands lowers print and println of generic code with an operand
+// of a type parameter's type, which lower-print leaves (it cannot tell
+// how the runtime prints it), as lower-print does once the type is known.
+func (r *genRewriter) printOperands(call *ast.CallExpr) {
+	info := r.g.c.info
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return
+	}
+	b, ok := info.Uses[id].(*types.Builtin)
+	if !ok || b.Name() != "print" && b.Name() != "println" {
+		return
+	}
+	tp := false
+	var kinds []byte
+	for _, a := range call.Args {
+		t := info.Types[a].Type
+		if _, ok := t.(*types.Tuple); ok {
+			return
+		}
+		if isTypeParam(t) {
+			tp = true
+		}
+		k := printKind(subst(t, r.env))
+		if k == 0 || k == '?' {
+			return
+		}
+		kinds = append(kinds, k)
+	}
+	if !tp {
+		return // lower-print's
+	}
+	r.replace(call.Fun, helperPrefix+"_help.Print")
+	r.edits = append(r.edits, relEdit{start: r.off(call.Lparen + 1), end: r.off(call.Lparen + 1), text: strconv.Quote(string(kinds)) + ", " + strconv.FormatBool(b.Name() == "println") + ", "})
 }
