@@ -153,7 +153,9 @@ func interpretedIface(t types.Type) bool {
 func typeSwitchHasIface(info *types.Info, x *ast.TypeSwitchStmt) bool {
 	for _, st := range x.Body.List {
 		for _, e := range st.(*ast.CaseClause).List {
-			if tv := info.Types[e]; !tv.IsNil() && interpretedIface(tv.Type) {
+			// A type parameter that is an interface in an instance:
+			// lower-generic's if-chain.
+			if tv := info.Types[e]; !tv.IsNil() && !isTypeParam(tv.Type) && interpretedIface(tv.Type) {
 				return true
 			}
 		}
