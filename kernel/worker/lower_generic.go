@@ -224,6 +224,7 @@ type genLowerer struct {
 	hoisted    map[types.Object]string // function-local types moved to the top level
 	hoistOut   []declEntry
 	hoistSpecs map[types.Object]*ast.TypeSpec
+	commaOk    map[*ast.TypeAssertExpr]bool // comma-ok assertions (commaOkAsserts), once needed
 }
 
 type pendingInst struct {

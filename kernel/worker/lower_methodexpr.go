@@ -7,27 +7,41 @@ import (
 	"strings"
 )
 
-// passLowerMethodExprs lowers method expressions of interface types and
-// of the cell's methods to function literals: yaegi v0.16.1 took `I.m(x)`
-// and `interface{ m1(string) }.m1(x, "b")` for a call without the
-// receiver ("too many arguments"), `(*S).val(&s)` of a value method failed
-// ("reflect.Set: value of type *string is not assignable to type string")
-// and `struct{ T }.m2` of a promoted method had the wrong type. The
-// expression becomes a function of the receiver and the method's
-// parameters that calls the method:
+// passLowerMethodExprs lowers method expressions to function literals:
+// yaegi v0.16.1 took `I.m(x)` and `interface{ m1(string) }.m1(x, "b")` for
+// a call without the receiver ("too many arguments"), `(*S).val(&s)` of a
+// value method failed ("reflect.Set: value of type *string is not
+// assignable to type string"), `struct{ T }.m2` of a promoted method had
+// the wrong type, and `S.get` of a struct type S was the method value of a
+// zero S ("reflect.Set: value of type func() int is not assignable to type
+// func(struct { Xn int }) int"). The expression becomes a function of the
+// receiver and the method's parameters that calls the method:
 //
 //	I.m  =>  func(r I, a0 string) int { return r.m(a0) }
 //
 // (a variadic method passes its last parameter on with ...); a value
 // method of a pointer type dereferences the receiver as Go does, a nil
 // one panicking with the runtime's error. A method expression whose types
-// the cell cannot spell, or that involves type parameters of a concrete
-// type, is left to yaegi.
+// the cell cannot spell is left to yaegi; one that involves type
+// parameters of a concrete type is lower-generic's, in each instance. The
+// literal is parenthesized (a statement or trailing expression that starts
+// with `func` is one yaegi runs again with every later cell) except as a
+// result of a return statement, where yaegi's `return (func...)` panicked
+// ("call of MakeFunc with non-Func type").
 func (s *session) passLowerMethodExprs(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
 		return nil
 	}
+	results := map[ast.Expr]bool{} // the results of return statements
+	ast.Inspect(l.c.file, func(n ast.Node) bool {
+		if r, ok := n.(*ast.ReturnStmt); ok {
+			for _, e := range r.Results {
+				results[e] = true
+			}
+		}
+		return true
+	})
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
 		sel, ok := n.(*ast.SelectorExpr)
 		if !ok || !l.inCell(n) {
@@ -51,7 +65,7 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 		pre := s.reflectExprCheck(l.c.info, sel, recv0) // lower_reflect.go
 		nilCheck := ""
 		if !types.IsInterface(xt.Type) && pre == "" {
-			if m.Pkg() == nil || m.Pkg().Path() != cellPkgPath || mentionsTypeParam(xt.Type) || mentionsTypeParam(sig) {
+			if m.Pkg() == nil || mentionsTypeParam(xt.Type) || mentionsTypeParam(sig) {
 				return true
 			}
 			// A value method of a pointer type: the receiver is *r.
@@ -70,7 +84,7 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 		if nilCheck != "" {
 			pre = fmt.Sprintf("if %s == nil { %s }", recv0, nilCheck)
 		}
-		if text, ok := l.methodExprFunc(sel.Sel.Name, sig, pre); ok {
+		if text, ok := methodExprText(sel.Sel.Name, sig, pre, !results[sel], l.typeString); ok {
 			l.replace(sel, text)
 			return false
 		}
@@ -79,18 +93,19 @@ func (s *session) passLowerMethodExprs(u *cellUnit) error {
 	return l.done()
 }
 
-// methodExprFunc writes the function literal of method expression .name
-// whose function type is sig (the receiver its first parameter); the
+// methodExprText writes the function literal of method expression .name
+// whose function type is sig (the receiver its first parameter), in
+// parentheses when paren is true, with the types written by spell; the
 // statement pre, when not empty, runs first (a nil receiver's panic, a
 // check of lower-reflect-methods).
-func (l *lowerer) methodExprFunc(name string, sig *types.Signature, pre string) (string, bool) {
+func methodExprText(name string, sig *types.Signature, pre string, paren bool, spell func(types.Type) (string, bool)) (string, bool) {
 	params := sig.Params()
 	if params.Len() == 0 {
 		return "", false
 	}
 	var decl, args []string
 	for i := range params.Len() {
-		ts, ok := l.typeString(params.At(i).Type())
+		ts, ok := spell(params.At(i).Type())
 		if !ok {
 			return "", false
 		}
@@ -105,7 +120,7 @@ func (l *lowerer) methodExprFunc(name string, sig *types.Signature, pre string) 
 	}
 	var res []string
 	for i := range sig.Results().Len() {
-		ts, ok := l.typeString(sig.Results().At(i).Type())
+		ts, ok := spell(sig.Results().At(i).Type())
 		if !ok {
 			return "", false
 		}
@@ -125,5 +140,9 @@ func (l *lowerer) methodExprFunc(name string, sig *types.Signature, pre string) 
 	if pre != "" {
 		call = pre + "; " + call
 	}
-	return fmt.Sprintf("(func(%s)%s { %s })", strings.Join(decl, ", "), results, call), true
+	text := fmt.Sprintf("func(%s)%s { %s }", strings.Join(decl, ", "), results, call)
+	if paren {
+		text = "(" + text + ")"
+	}
+	return text, true
 }

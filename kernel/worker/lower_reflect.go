@@ -468,9 +468,3 @@ func (l *lowerer) registerCellMethods(st *reflectState) (pending string, mark fu
 	}
 	return pending, mark
 }
-
-// isTypeParam reports whether t is a type parameter.
-func isTypeParam(t types.Type) bool {
-	_, ok := t.(*types.TypeParam)
-	return ok
-}

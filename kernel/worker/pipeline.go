@@ -116,6 +116,10 @@ var cellPasses = []pass{
 	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
 	{"lower-recv-return", (*session).passLowerRecvReturn},
 	{"lower-defer-chain", (*session).passLowerDeferChain},
+	{"lower-iface-assert", (*session).passLowerIfaceAssert},
+	{"lower-named-results", (*session).passLowerNamedResults},
+	{"lower-make-chan", (*session).passLowerMakeChan},
+	{"lower-select-recv", (*session).passLowerSelectRecv},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
