@@ -106,6 +106,11 @@ var cellPasses = []pass{
 	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-bounds", (*session).passLowerBounds},
+	{"refuse-unfaithful", (*session).passRefuseUnfaithful},
+	{"lower-switches", (*session).passLowerSwitches},
+	{"lower-func-values", (*session).passLowerFuncValues},
+	{"lower-shifts", (*session).passLowerShifts},
+	{"lower-predeclared", (*session).passLowerPredeclared},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},

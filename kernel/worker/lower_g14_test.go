@@ -1,0 +1,53 @@
+package worker
+
+import "testing"
+
+func TestLowerShifts(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "typed operand", code: "var val uint64\npos := 3\nval = val | 1<<uint(pos)", has: []string{"(uint64(1) << uint(pos))"}},
+		{name: "float count", code: "x := 1\ny := x << 1.\n_ = y", has: []string{"(x << uint(1))"}},
+		{name: "complex count", code: "x := 1\ny := x << (1 + 0i)\n_ = y", has: []string{"(x << uint(1))"}},
+		{name: "assign", code: "x := 1\nx <<= 2.", has: []string{"x <<= uint(2)"}},
+		{name: "int literal", code: "x := 1\ny := x << 2\n_ = y", hasNot: []string{"uint(2)"}},
+	})
+}
+
+func TestLowerShiftCount(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "shift as count", code: "x := 1\ny := x << (1 << x)\n_ = y", has: []string{"x << ((uint(1) << x))"}},
+	})
+}
+
+func TestLowerSwitches(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "interface tag", code: "var i any = \"a\"\nswitch i {\ncase 42, \"a\":\n}", has: []string{"switch __unetlab_sw1 := i; {", "case __unetlab_sw1 == 42 || __unetlab_sw1 == \"a\":"}},
+		{name: "init", code: "switch i := any(1.0); i {\ncase nil:\n}", has: []string{"switch i := any(1.0); { default: switch __unetlab_sw1 := i; {", "case __unetlab_sw1 == nil:", "} }"}},
+		{name: "tagless several", code: "x := 3\nswitch {\ncase x == 2, x == 3:\n}", has: []string{"case x == 2 || x == 3:"}},
+		{name: "bool tag several", code: "x := 3\nswitch true {\ncase x == 2, x == 3:\n}", has: []string{"case __unetlab_sw1 == (x == 2) || __unetlab_sw1 == (x == 3):"}},
+		{name: "tagless interface", code: "i := any(true)\nswitch {\ncase i:\n}", has: []string{"case true == i:"}},
+		{name: "same type", code: "x := 3\nswitch x {\ncase 1, 2:\n}", hasNot: []string{"__unetlab_sw"}},
+	})
+}
+
+func TestLowerFuncValues(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "value", code: "func f(i int) any { return f }\nvar e any = f\n_ = e", has: []string{"return (func(i int) any)(f)", "var e any = (func(i int) any)(f)"}},
+		{name: "call", code: "func g() int { return 1 }\nx := g()\n_ = x", hasNot: []string{")(g)"}},
+	})
+}
+
+func TestLowerPredeclared(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "const", code: "const len = 20\nx := len\n_ = x\ny := cap([]int{})\n_ = y", has: []string{"const __unetlab_pd_len = 20", "x := __unetlab_pd_len", "cap([]int{})"}},
+		{name: "field", code: "type T struct{ len int }\nt := T{len: 1}\n_ = t.len", hasNot: []string{"__unetlab_pd_"}},
+	})
+}
+
+func TestRefuseUnfaithful(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "finalizer", code: "x := new(int)\nruntime.SetFinalizer(x, func(*int) {})", err: "cannot run faithfully: runtime.SetFinalizer"},
+		{name: "recursive pointer", code: "type Number *Number", err: "cannot run faithfully: type Number refers to itself"},
+		{name: "recursive func", code: "type F func(string) F", err: "cannot run faithfully: type F refers to itself"},
+		{name: "through struct", code: "type S struct{ next *S }\ntype L []S\nvar l L\n_ = l", has: []string{"type L []S"}},
+	})
+}

@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"go/ast"
+	"go/types"
+)
+
+// passLowerPredeclared renames the cell's constants, variables, types and
+// functions that redeclare a predeclared identifier (`const len = 20`,
+// `var nil = 23`, `type error int`): yaegi v0.16.1 resolved some of their
+// uses to the builtin, and a package-level redeclaration failed to
+// compile ("CFG post-order panic: index out of range"). Every declaration
+// and use of such an object becomes __unetlab_pd_<name>; the uses go/types
+// resolves to the builtin stay as they are. The rename is the same in
+// every cell, so that a later cell's use of an earlier cell's `len`
+// (resolved by the check against the declarations as written) finds it.
+// Fields and methods live in their type, not in a scope, and keep their
+// names.
+func (s *session) passLowerPredeclared(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	rename := func(id *ast.Ident, obj types.Object) {
+		if obj == nil || id.Name == "_" || types.Universe.Lookup(id.Name) == nil || !l.inCell(id) {
+			return
+		}
+		if obj.Pkg() == nil || obj.Pkg().Path() != cellPkgPath || obj.Parent() == nil || obj.Parent() == types.Universe {
+			return
+		}
+		switch o := obj.(type) {
+		case *types.Var:
+			if o.IsField() {
+				return
+			}
+		case *types.Func:
+			if sig, ok := o.Type().(*types.Signature); ok && sig.Recv() != nil {
+				return
+			}
+		case *types.Const, *types.TypeName:
+		default:
+			return
+		}
+		l.replace(id, predeclaredName(id.Name))
+	}
+	for id, obj := range l.c.info.Defs {
+		rename(id, obj)
+	}
+	for id, obj := range l.c.info.Uses {
+		rename(id, obj)
+	}
+	return l.done()
+}
+
+// predeclaredName is the name a cell's redeclaration of the predeclared
+// identifier name goes by.
+func predeclaredName(name string) string {
+	return helperPrefix + "_pd_" + name
+}

@@ -1,0 +1,88 @@
+package worker
+
+import (
+	"go/ast"
+	"go/types"
+)
+
+// passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
+// cannot run as Go does and no rewrite makes faithful:
+//
+//   - runtime.SetFinalizer and runtime.AddCleanup: the interpreter's
+//     frames and nodes keep the cell's values reachable after the program
+//     dropped them, so finalizers and cleanups run late or never (a
+//     program that waits for one hangs, one that counts them counts
+//     wrong);
+//   - a type that refers to itself other than through a struct
+//     (`type Number *Number`, `type F func(string) F`, `type L []L`):
+//     yaegi builds its types with reflect, which cannot make such a type,
+//     and panicked ("interface conversion: reflect.Type is nil").
+func (s *session) passRefuseUnfaithful(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	ast.Inspect(l.c.file, func(n ast.Node) bool {
+		if l.err != nil {
+			return false
+		}
+		if n == nil || !l.inCell(n) {
+			return true
+		}
+		switch x := n.(type) {
+		case *ast.SelectorExpr:
+			fn, ok := l.c.info.Uses[x.Sel].(*types.Func)
+			if ok && fn.Pkg() != nil && fn.Pkg().Path() == "runtime" && (fn.Name() == "SetFinalizer" || fn.Name() == "AddCleanup") {
+				l.fail(x, "cannot run faithfully: runtime.%s (the interpreter keeps the cell's values reachable, so finalizers and cleanups run late or never)", fn.Name())
+			}
+		case *ast.TypeSpec:
+			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
+			if !ok {
+				return true
+			}
+			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) {
+				l.fail(x, "cannot run faithfully: type %s refers to itself other than through a struct (the interpreter cannot build such a type)", tn.Name())
+			}
+		}
+		return true
+	})
+	return l.done()
+}
+
+// refersToItself reports whether t mentions named other than inside a
+// struct, looking through the underlying types of the named types it
+// mentions.
+func refersToItself(named *types.Named, t types.Type, seen map[types.Type]bool) bool {
+	switch t := t.(type) {
+	case *types.Named:
+		if t == named {
+			return true
+		}
+		if seen[t] {
+			return false
+		}
+		seen[t] = true
+		return refersToItself(named, t.Underlying(), seen)
+	case *types.Alias:
+		return refersToItself(named, types.Unalias(t), seen)
+	case *types.Pointer:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Slice:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Array:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Map:
+		return refersToItself(named, t.Key(), seen) || refersToItself(named, t.Elem(), seen)
+	case *types.Chan:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Signature:
+		for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+			for i := range tup.Len() {
+				if refersToItself(named, tup.At(i).Type(), seen) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
