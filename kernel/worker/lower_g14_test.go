@@ -51,3 +51,12 @@ func TestRefuseUnfaithful(t *testing.T) {
 		{name: "through struct", code: "type S struct{ next *S }\ntype L []S\nvar l L\n_ = l", has: []string{"type L []S"}},
 	})
 }
+
+func TestLowerIfaceCompare(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "concrete first", code: "type U uint16\nfunc (U) M() {}\nu := U(1)\nvar i any = u\nfmt.Println(u != i)",
+			has: []string{"(!func(__unetlab_ec U, __unetlab_ei any) bool { __unetlab_ev, __unetlab_eok := __unetlab_ei.(U); return __unetlab_eok && __unetlab_ev == __unetlab_ec }(u, i))"}},
+		{name: "nil", code: "type U uint16\nvar i any\nfmt.Println(i == nil)", hasNot: []string{"__unetlab_ei"}},
+		{name: "not cell type", code: "var i any\nfmt.Println(i == 3)", hasNot: []string{"__unetlab_ei"}},
+	})
+}

@@ -5,9 +5,9 @@ import (
 	"go/types"
 )
 
-// passLowerPredeclared renames the cell's constants, variables, types and
+// passLowerPredeclared renames the cell's constants, variables and
 // functions that redeclare a predeclared identifier (`const len = 20`,
-// `var nil = 23`, `type error int`): yaegi v0.16.1 resolved some of their
+// `var nil = 23`, `const int = 15`): yaegi v0.16.1 resolved some of their
 // uses to the builtin, and a package-level redeclaration failed to
 // compile ("CFG post-order panic: index out of range"). Every declaration
 // and use of such an object becomes __unetlab_pd_<name>; the uses go/types
@@ -15,7 +15,8 @@ import (
 // every cell, so that a later cell's use of an earlier cell's `len`
 // (resolved by the check against the declarations as written) finds it.
 // Fields and methods live in their type, not in a scope, and keep their
-// names.
+// names; so do types (`type error int`), which the other passes spell by
+// their name.
 func (s *session) passLowerPredeclared(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -37,8 +38,8 @@ func (s *session) passLowerPredeclared(u *cellUnit) error {
 			if sig, ok := o.Type().(*types.Signature); ok && sig.Recv() != nil {
 				return
 			}
-		case *types.Const, *types.TypeName:
-		default:
+		case *types.Const:
+		default: // a type keeps its name: the passes spell types by name
 			return
 		}
 		l.replace(id, predeclaredName(id.Name))

@@ -111,6 +111,7 @@ var cellPasses = []pass{
 	{"lower-func-values", (*session).passLowerFuncValues},
 	{"lower-shifts", (*session).passLowerShifts},
 	{"lower-predeclared", (*session).passLowerPredeclared},
+	{"lower-iface-compare", (*session).passLowerIfaceCompare},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
