@@ -107,6 +107,17 @@
 // A construct a pass cannot lower faithfully is a CompileError "cannot run
 // faithfully: ...".
 //
+// Values at run time: a switch on an interface or with case values of
+// other types than its tag, and a case of several conditions, become
+// comparisons joined by || (lower_switch.go); a cell function used as a
+// value is converted to its type (lower_funcvalue.go); the constant
+// operands of non-constant shifts get their types (lower_shift.go); an
+// interface compared with a value of a cell type is a type assertion and
+// a comparison (lower_ifaceeq.go); redeclarations of predeclared names
+// (const len = 20) are renamed (lower_predeclared.go). Finalizers and
+// cleanups, and types that refer to themselves other than through a
+// struct (type F func() F), are refused (lower_unfaithful.go).
+//
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.
 // Where the static type is known, the passes build what the library

@@ -21,11 +21,13 @@ import (
 //
 //     (without init, `switch t := x; { ... }`; the extra switch keeps
 //     break, fallthrough and labels meaning what they meant);
+//
 //   - a tagless switch, or one on a boolean, with a case of several
 //     conditions (`case x == 2, x == 3:`) matched none of them: they
 //     become one condition joined by ||, which evaluates them in Go's
 //     order and stops at the first true one (a boolean tag is compared
 //     as above);
+//
 //   - a tagless switch's case of an interface value (`case i:`, i an any
 //     holding true) panicked ("call of reflect.Value.Bool on interface
 //     Value"): it is compared with true, as Go does (true == i).
