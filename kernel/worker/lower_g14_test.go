@@ -40,12 +40,14 @@ func TestLowerPredeclared(t *testing.T) {
 	runLowerCases(t, []lowerCase{
 		{name: "const", code: "const len = 20\nx := len\n_ = x\ny := cap([]int{})\n_ = y", has: []string{"const __unetlab_pd_len = 20", "x := __unetlab_pd_len", "cap([]int{})"}},
 		{name: "field", code: "type T struct{ len int }\nt := T{len: 1}\n_ = t.len", hasNot: []string{"__unetlab_pd_"}},
+		{name: "iota in its own spec", code: "func f() int {\nconst (\nA = iota\niota = iota\nB\n)\nreturn B + iota\n}", has: []string{"__unetlab_pd_iota = iota", "B = 1"}},
 	})
 }
 
 func TestRefuseUnfaithful(t *testing.T) {
 	runLowerCases(t, []lowerCase{
-		{name: "finalizer", code: "x := new(int)\nruntime.SetFinalizer(x, func(*int) {})", err: "cannot run faithfully: runtime.SetFinalizer"},
+		{name: "finalizer literal", code: "x := new(int)\nruntime.SetFinalizer(x, func(*int) {})", err: "cannot run faithfully: runtime.SetFinalizer"},
+		{name: "finalizer function", code: "func fin(*int) {}\nx := new(int)\nruntime.SetFinalizer(x, fin)", err: "cannot run faithfully: runtime.SetFinalizer"},
 		{name: "recursive pointer", code: "type Number *Number", err: "cannot run faithfully: type Number refers to itself"},
 		{name: "recursive func", code: "type F func(string) F", err: "cannot run faithfully: type F refers to itself"},
 		{name: "through struct", code: "type S struct{ next *S }\ntype L []S\nvar l L\n_ = l", has: []string{"type L []S"}},

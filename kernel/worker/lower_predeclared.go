@@ -44,11 +44,37 @@ func (s *session) passLowerPredeclared(u *cellUnit) error {
 		}
 		l.replace(id, predeclaredName(id.Name))
 	}
+	// A constant's own spec lies outside its scope: an implicit
+	// repetition of `iota = iota` checks the value again where the
+	// constant iota is in scope, and go/types records that use (want: the
+	// predeclared iota, which the spec's own value is).
+	inOwnSpec := map[*ast.Ident]bool{}
+	ast.Inspect(l.c.file, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		own := map[types.Object]bool{}
+		for _, name := range vs.Names {
+			own[l.c.info.Defs[name]] = true
+		}
+		for _, v := range vs.Values {
+			ast.Inspect(v, func(m ast.Node) bool {
+				if id, ok := m.(*ast.Ident); ok && own[l.c.info.Uses[id]] {
+					inOwnSpec[id] = true
+				}
+				return true
+			})
+		}
+		return true
+	})
 	for id, obj := range l.c.info.Defs {
 		rename(id, obj)
 	}
 	for id, obj := range l.c.info.Uses {
-		rename(id, obj)
+		if !inOwnSpec[id] {
+			rename(id, obj)
+		}
 	}
 	return l.done()
 }

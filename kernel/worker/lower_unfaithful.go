@@ -8,11 +8,12 @@ import (
 // passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
 // cannot run as Go does and no rewrite makes faithful:
 //
-//   - runtime.SetFinalizer and runtime.AddCleanup: the interpreter's
-//     frames and nodes keep the cell's values reachable after the program
-//     dropped them, so finalizers and cleanups run late or never (a
-//     program that waits for one hangs, one that counts them counts
-//     wrong);
+//   - runtime.SetFinalizer and runtime.AddCleanup: yaegi's frames and
+//     closures keep values the program dropped reachable, so finalizers
+//     and cleanups run late or never (100 objects dropped in a loop, a
+//     finalizer each, runtime.GC: go run ran 100 finalizers, the kernel
+//     none; a program that waits for them hangs, one that counts them
+//     counts wrong);
 //   - a type that refers to itself other than through a struct
 //     (`type Number *Number`, `type F func(string) F`, `type L []L`):
 //     yaegi builds its types with reflect, which cannot make such a type,
@@ -30,11 +31,16 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 			return true
 		}
 		switch x := n.(type) {
-		case *ast.SelectorExpr:
-			fn, ok := l.c.info.Uses[x.Sel].(*types.Func)
-			if ok && fn.Pkg() != nil && fn.Pkg().Path() == "runtime" && (fn.Name() == "SetFinalizer" || fn.Name() == "AddCleanup") {
-				l.fail(x, "cannot run faithfully: runtime.%s (the interpreter keeps the cell's values reachable, so finalizers and cleanups run late or never)", fn.Name())
+		case *ast.CallExpr:
+			sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr)
+			if !ok {
+				return true
 			}
+			fn, ok := l.c.info.Uses[sel.Sel].(*types.Func)
+			if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "runtime" || (fn.Name() != "SetFinalizer" && fn.Name() != "AddCleanup") {
+				return true
+			}
+			l.fail(x, "cannot run faithfully: runtime.%s (the interpreter keeps values the program dropped reachable from its frames and closures, so finalizers and cleanups run late or never)", fn.Name())
 		case *ast.TypeSpec:
 			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
 			if !ok {
