@@ -25,6 +25,7 @@ func TestLowerSwitches(t *testing.T) {
 		{name: "tagless several", code: "x := 3\nswitch {\ncase x == 2, x == 3:\n}", has: []string{"case x == 2 || x == 3:"}},
 		{name: "bool tag several", code: "x := 3\nswitch true {\ncase x == 2, x == 3:\n}", has: []string{"case __unetlab_sw1 == (x == 2) || __unetlab_sw1 == (x == 3):"}},
 		{name: "tagless interface", code: "i := any(true)\nswitch {\ncase i:\n}", has: []string{"case true == i:"}},
+		{name: "only default", code: "var i any\nswitch i {\ndefault:\n}", hasNot: []string{"__unetlab_sw"}},
 		{name: "same type", code: "x := 3\nswitch x {\ncase 1, 2:\n}", hasNot: []string{"__unetlab_sw"}},
 	})
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"go/ast"
 	"go/types"
+	"slices"
 )
 
 // passLowerSwitches lowers the expression switches yaegi v0.16.1 runs
@@ -85,8 +86,11 @@ func (s *session) passLowerSwitches(u *cellUnit) error {
 // boolean tag: `switch true { case x == 2, x == 3: }`).
 func (l *lowerer) switchNeedsLowering(sw *ast.SwitchStmt) bool {
 	tt := l.c.info.Types[sw.Tag].Type
-	if tt == nil {
-		return false
+	if tt == nil || !slices.ContainsFunc(sw.Body.List, func(st ast.Stmt) bool {
+		cc, ok := st.(*ast.CaseClause)
+		return ok && len(cc.List) > 0
+	}) {
+		return false // no case compares the tag
 	}
 	if types.IsInterface(tt) {
 		return true
