@@ -112,11 +112,17 @@
 // comparisons joined by || (lower_switch.go); a cell function used as a
 // value is converted to its type (lower_funcvalue.go); the constant
 // operands of non-constant shifts get their types (lower_shift.go); an
-// interface compared with a value of a cell type is a type assertion and
-// a comparison (lower_ifaceeq.go); redeclarations of predeclared names
-// (const len = 20) are renamed (lower_predeclared.go). Finalizers and
-// cleanups, and types that refer to themselves other than through a
-// struct (type F func() F), are refused (lower_unfaithful.go).
+// interface compared with a value of a cell type, in an expression or a
+// switch, is a type assertion and a comparison (lower_ifaceeq.go);
+// redeclarations of predeclared names (const len = 20) are renamed
+// (lower_predeclared.go). Types that refer to themselves other than
+// through a struct (type F func() F) are refused (lower_unfaithful.go).
+// Finalizers of interpreted values (runtime.SetFinalizer) are accepted
+// and never run: yaegi's frames and closures keep the values reachable.
+// Go does not promise that a finalizer runs, so a program that does not
+// depend on it runs as under go run; one that waits for its finalizers
+// waits forever or fails. The same will hold for runtime.AddCleanup,
+// which cells cannot call yet (the generic standard library, below).
 //
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.

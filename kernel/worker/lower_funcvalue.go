@@ -14,7 +14,11 @@ import (
 // ("reflect.Set: value of type *interp.node is not assignable"). The
 // conversion (func(int) any)(f) makes the function value:
 //
-//	return f  =>  return (func(i int) interface{})(f)
+//	return f  =>  return (func(int) any)(f)
+//
+// The type is written without parameter names, which would otherwise
+// stand in the cell's text (a parameter len that lower-predeclared
+// renames, a parameter named as another parameter's type).
 //
 // Generic functions (instantiated by lower-generic) and functions whose
 // type the cell cannot spell are left alone.
@@ -44,7 +48,7 @@ func (s *session) passLowerFuncValues(u *cellUnit) error {
 		if tv, ok := l.c.info.Types[id]; !ok || !tv.IsValue() {
 			continue
 		}
-		ts, ok := l.typeString(sig)
+		ts, ok := l.typeString(unnamedSignature(sig))
 		if !ok {
 			continue
 		}
@@ -52,4 +56,18 @@ func (s *session) passLowerFuncValues(u *cellUnit) error {
 		l.insert(id.End(), ")")
 	}
 	return l.done()
+}
+
+// unnamedSignature is the type of a function of signature sig (no
+// receiver, no type parameters) without its parameter and result names.
+func unnamedSignature(sig *types.Signature) *types.Signature {
+	unnamed := func(t *types.Tuple) *types.Tuple {
+		vars := make([]*types.Var, t.Len())
+		for i := range vars {
+			v := t.At(i)
+			vars[i] = types.NewParam(v.Pos(), v.Pkg(), "", v.Type())
+		}
+		return types.NewTuple(vars...)
+	}
+	return types.NewSignatureType(nil, nil, nil, unnamed(sig.Params()), unnamed(sig.Results()), sig.Variadic())
 }

@@ -8,6 +8,7 @@ func TestLowerShifts(t *testing.T) {
 		{name: "float count", code: "x := 1\ny := x << 1.\n_ = y", has: []string{"(x << uint(1))"}},
 		{name: "complex count", code: "x := 1\ny := x << (1 + 0i)\n_ = y", has: []string{"(x << uint(1))"}},
 		{name: "assign", code: "x := 1\nx <<= 2.", has: []string{"x <<= uint(2)"}},
+		{name: "assign keeps lowering its left operand", code: "m := map[uint64]uint64{}\nvar v uint64\nk := 3\nm[v|1<<k] <<= 2.", has: []string{"m[v|(uint64(1) << k)] <<= uint(2)"}},
 		{name: "int literal", code: "x := 1\ny := x << 2\n_ = y", hasNot: []string{"uint(2)"}},
 	})
 }
@@ -25,6 +26,8 @@ func TestLowerSwitches(t *testing.T) {
 		{name: "tagless several", code: "x := 3\nswitch {\ncase x == 2, x == 3:\n}", has: []string{"case x == 2 || x == 3:"}},
 		{name: "bool tag several", code: "x := 3\nswitch true {\ncase x == 2, x == 3:\n}", has: []string{"case __unetlab_sw1 == (x == 2) || __unetlab_sw1 == (x == 3):"}},
 		{name: "tagless interface", code: "i := any(true)\nswitch {\ncase i:\n}", has: []string{"case true == i:"}},
+		{name: "cell type case", code: "type W uint16\nfunc (W) M() {}\nvar i any = W(1)\nswitch i {\ncase W(1), nil:\n}",
+			has: []string{"case func(__unetlab_ei any, __unetlab_ec W) bool {", "}(__unetlab_sw1, W(1)) || __unetlab_sw1 == nil:"}},
 		{name: "only default", code: "var i any\nswitch i {\ndefault:\n}", hasNot: []string{"__unetlab_sw"}},
 		{name: "same type", code: "x := 3\nswitch x {\ncase 1, 2:\n}", hasNot: []string{"__unetlab_sw"}},
 	})
@@ -32,7 +35,9 @@ func TestLowerSwitches(t *testing.T) {
 
 func TestLowerFuncValues(t *testing.T) {
 	runLowerCases(t, []lowerCase{
-		{name: "value", code: "func f(i int) any { return f }\nvar e any = f\n_ = e", has: []string{"return (func(i int) any)(f)", "var e any = (func(i int) any)(f)"}},
+		{name: "value", code: "func f(i int) any { return f }\nvar e any = f\n_ = e", has: []string{"return (func(int) any)(f)", "var e any = (func(int) any)(f)"}},
+		{name: "parameter named as predeclared", code: "func g(len int) int { return len }\nh := g\n_ = h", has: []string{"h := (func(int) int)(g)"}},
+		{name: "variadic", code: "func v(xs ...int) {}\nw := v\n_ = w", has: []string{"w := (func(...int))(v)"}},
 		{name: "call", code: "func g() int { return 1 }\nx := g()\n_ = x", hasNot: []string{")(g)"}},
 	})
 }
@@ -40,6 +45,7 @@ func TestLowerFuncValues(t *testing.T) {
 func TestLowerPredeclared(t *testing.T) {
 	runLowerCases(t, []lowerCase{
 		{name: "const", code: "const len = 20\nx := len\n_ = x\ny := cap([]int{})\n_ = y", has: []string{"const __unetlab_pd_len = 20", "x := __unetlab_pd_len", "cap([]int{})"}},
+		{name: "type switch name", code: "var x any = 3\nswitch len := x.(type) {\ncase int:\n_ = len + 1\n}", has: []string{"switch __unetlab_pd_len := x.(type)", "_ = __unetlab_pd_len + 1"}},
 		{name: "field", code: "type T struct{ len int }\nt := T{len: 1}\n_ = t.len", hasNot: []string{"__unetlab_pd_"}},
 		{name: "iota in its own spec", code: "func f() int {\nconst (\nA = iota\niota = iota\nB\n)\nreturn B + iota\n}", has: []string{"__unetlab_pd_iota = iota", "B = 1"}},
 	})
@@ -47,8 +53,9 @@ func TestLowerPredeclared(t *testing.T) {
 
 func TestRefuseUnfaithful(t *testing.T) {
 	runLowerCases(t, []lowerCase{
-		{name: "finalizer literal", code: "x := new(int)\nruntime.SetFinalizer(x, func(*int) {})", err: "cannot run faithfully: runtime.SetFinalizer"},
-		{name: "finalizer function", code: "func fin(*int) {}\nx := new(int)\nruntime.SetFinalizer(x, fin)", err: "cannot run faithfully: runtime.SetFinalizer"},
+		{name: "finalizer accepted", code: "x := new(int)\nruntime.SetFinalizer(x, func(*int) {})", has: []string{"runtime.SetFinalizer(x, func(*int) {})"}},
+		{name: "recursive slice", code: "type L []L", err: "cannot run faithfully: type L refers to itself"},
+		{name: "recursive through named", code: "type A []B\ntype B map[string]A", err: "refers to itself"},
 		{name: "recursive pointer", code: "type Number *Number", err: "cannot run faithfully: type Number refers to itself"},
 		{name: "recursive func", code: "type F func(string) F", err: "cannot run faithfully: type F refers to itself"},
 		{name: "through struct", code: "type S struct{ next *S }\ntype L []S\nvar l L\n_ = l", has: []string{"type L []S"}},

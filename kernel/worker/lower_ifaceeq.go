@@ -16,9 +16,10 @@ import (
 //
 //	u != i  =>  !func(a U, b any) bool { v, ok := b.(U); return ok && v == a }(u, i)
 //
-// (yaegi's assertion takes a value of the type's underlying type for one
-// of the type, as it does for any value of a named type without methods:
-// those comparisons stay as they were.)
+// The comparisons a switch makes are lowered by lower-switches with the
+// same ifaceEqual. What this cannot mend: yaegi's assertion b.(U) also
+// accepts a value of U's underlying type (an any holding uint16(1) equals
+// U(1)).
 func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -30,34 +31,13 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 			return true
 		}
 		xt, yt := l.c.info.Types[b.X], l.c.info.Types[b.Y]
-		if xt.Type == nil || yt.Type == nil || xt.IsNil() || yt.IsNil() {
+		if xt.IsNil() || yt.IsNil() {
 			return true
 		}
-		var concrete, iface types.Type
-		concreteFirst := false
-		switch {
-		case types.IsInterface(xt.Type) && !types.IsInterface(yt.Type):
-			iface, concrete = xt.Type, yt.Type
-		case !types.IsInterface(xt.Type) && types.IsInterface(yt.Type):
-			concrete, iface = xt.Type, yt.Type
-			concreteFirst = true
-		default:
+		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
+		if !ok {
 			return true
 		}
-		if !isCellNamedOrPtr(concrete) {
-			return true
-		}
-		cs, ok1 := l.typeString(concrete)
-		is, ok2 := l.typeString(iface)
-		if !ok1 || !ok2 {
-			return true
-		}
-		a, c, v, okv := helperPrefix+"_ei", helperPrefix+"_ec", helperPrefix+"_ev", helperPrefix+"_eok"
-		params := a + " " + is + ", " + c + " " + cs
-		if concreteFirst {
-			params = c + " " + cs + ", " + a + " " + is
-		}
-		text := "func(" + params + ") bool { " + v + ", " + okv + " := " + a + ".(" + cs + "); return " + okv + " && " + v + " == " + c + " }(" + l.text(b.X) + ", " + l.text(b.Y) + ")"
 		if b.Op == token.NEQ {
 			text = "!" + text
 		}
@@ -65,6 +45,44 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 		return true
 	})
 	return l.done()
+}
+
+// ifaceEqual writes the comparison x == y, of the operands' source x and
+// y of types xt and yt, as Go defines it where one is an interface and
+// the other a value of a cell's named type (or a pointer to one): a
+// call of a function literal that asserts the interface to the other's
+// type and compares the values, the operands evaluated once and in
+// order. It reports false for any other comparison, and where a type
+// cannot be spelled in the cell.
+func (l *lowerer) ifaceEqual(x string, xt types.Type, y string, yt types.Type) (string, bool) {
+	if xt == nil || yt == nil {
+		return "", false
+	}
+	var concrete, iface types.Type
+	concreteFirst := false
+	switch {
+	case types.IsInterface(xt) && !types.IsInterface(yt):
+		iface, concrete = xt, yt
+	case !types.IsInterface(xt) && types.IsInterface(yt):
+		concrete, iface = xt, yt
+		concreteFirst = true
+	default:
+		return "", false
+	}
+	if _, ok := iface.(*types.TypeParam); ok || !isCellNamedOrPtr(concrete) {
+		return "", false // a type parameter's value cannot be asserted on
+	}
+	cs, ok1 := l.typeString(concrete)
+	is, ok2 := l.typeString(iface)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	a, c, v, okv := helperPrefix+"_ei", helperPrefix+"_ec", helperPrefix+"_ev", helperPrefix+"_eok"
+	params := a + " " + is + ", " + c + " " + cs
+	if concreteFirst {
+		params = c + " " + cs + ", " + a + " " + is
+	}
+	return "func(" + params + ") bool { " + v + ", " + okv + " := " + a + ".(" + cs + "); return " + okv + " && " + v + " == " + c + " }(" + x + ", " + y + ")", true
 }
 
 // isCellNamedOrPtr reports whether t is a (not generic) named type of

@@ -50,6 +50,22 @@ func (s *session) passLowerPredeclared(u *cellUnit) error {
 	// predeclared iota, which the spec's own value is).
 	inOwnSpec := map[*ast.Ident]bool{}
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
+		if ts, ok := n.(*ast.TypeSwitchStmt); ok {
+			// switch len := x.(type): go/types defines no object for
+			// the name, one implicit variable per clause (which the
+			// clauses' uses resolve to): the name goes with them.
+			if as, ok := ts.Assign.(*ast.AssignStmt); ok && len(as.Lhs) == 1 {
+				if id, ok := as.Lhs[0].(*ast.Ident); ok {
+					for _, st := range ts.Body.List {
+						if obj := l.c.info.Implicits[st]; obj != nil {
+							rename(id, obj)
+							break
+						}
+					}
+				}
+			}
+			return true
+		}
 		vs, ok := n.(*ast.ValueSpec)
 		if !ok {
 			return true

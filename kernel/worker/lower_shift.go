@@ -62,8 +62,9 @@ func (s *session) passLowerShifts(u *cellUnit) error {
 				return true
 			}
 			if count, ok := l.shiftCount(x.Rhs[0]); ok {
+				// The count is a constant: no edit of this pass lies in
+				// it, and the left operand is still visited.
 				l.replaceSpan(x.TokPos, x.Rhs[0].End(), x.Tok.String()+" "+count)
-				return false
 			}
 		}
 		return true

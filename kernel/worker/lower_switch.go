@@ -54,7 +54,7 @@ func (s *session) passLowerSwitches(u *cellUnit) error {
 					}
 				}
 				if len(cc.List) > 1 {
-					l.joinCase(cc, "")
+					l.joinCase(cc, "", nil)
 				}
 			}
 			return true
@@ -70,9 +70,10 @@ func (s *session) passLowerSwitches(u *cellUnit) error {
 			l.insert(sw.Tag.Pos(), t+" := ")
 		}
 		l.insert(sw.Tag.End(), ";")
+		tt := types.Default(l.c.info.Types[sw.Tag].Type)
 		for _, st := range sw.Body.List {
 			if cc, ok := st.(*ast.CaseClause); ok && len(cc.List) > 0 {
-				l.joinCase(cc, t)
+				l.joinCase(cc, t, tt)
 			}
 		}
 		return true
@@ -118,16 +119,25 @@ func (l *lowerer) switchNeedsLowering(sw *ast.SwitchStmt) bool {
 }
 
 // joinCase writes the expressions of case clause cc as one condition:
-// each compared with the temporary tag (tag == e) when tag is not "",
-// joined by ||. Only a binary operation is parenthesised (|| is the
-// weakest operator; yaegi took (nil) for a value of its own).
-func (l *lowerer) joinCase(cc *ast.CaseClause, tag string) {
+// each compared with the temporary tag (tag == e) of type tagType when
+// tag is not "", joined by ||. Only a binary operation is parenthesised
+// (|| is the weakest operator; yaegi took (nil) for a value of its own).
+// An interface compared with a value of a cell type is written as
+// lower-iface-compare writes it (ifaceEqual): that pass sees only the
+// comparisons the cell wrote.
+func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType types.Type) {
 	for i, e := range cc.List {
 		if i > 0 {
 			l.replaceSpan(cc.List[i-1].End(), e.Pos(), " || ")
 		}
 		if tag == "" {
 			continue
+		}
+		if tv := l.c.info.Types[e]; !tv.IsNil() {
+			if eq, ok := l.ifaceEqual(tag, tagType, l.text(e), tv.Type); ok {
+				l.replace(e, eq)
+				continue
+			}
 		}
 		if _, ok := e.(*ast.BinaryExpr); ok {
 			l.insert(e.Pos(), tag+" == (")

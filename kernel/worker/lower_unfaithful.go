@@ -6,18 +6,17 @@ import (
 )
 
 // passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
-// cannot run as Go does and no rewrite makes faithful:
+// cannot run as Go does and no rewrite makes faithful: a type that refers
+// to itself other than through a struct (`type Number *Number`,
+// `type F func(string) F`, `type L []L`). yaegi builds its types with
+// reflect, which cannot make such a type, and panicked ("interface
+// conversion: reflect.Type is nil").
 //
-//   - runtime.SetFinalizer and runtime.AddCleanup: yaegi's frames and
-//     closures keep values the program dropped reachable, so finalizers
-//     and cleanups run late or never (100 objects dropped in a loop, a
-//     finalizer each, runtime.GC: go run ran 100 finalizers, the kernel
-//     none; a program that waits for them hangs, one that counts them
-//     counts wrong);
-//   - a type that refers to itself other than through a struct
-//     (`type Number *Number`, `type F func(string) F`, `type L []L`):
-//     yaegi builds its types with reflect, which cannot make such a type,
-//     and panicked ("interface conversion: reflect.Type is nil").
+// runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
+// and closures keep the values a cell dropped reachable, so their
+// finalizers and cleanups never run, which Go's contract allows ("there is
+// no guarantee that finalizers will run"); a program that tolerates it
+// runs as under go run.
 func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -30,18 +29,7 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 		if n == nil || !l.inCell(n) {
 			return true
 		}
-		switch x := n.(type) {
-		case *ast.CallExpr:
-			sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			fn, ok := l.c.info.Uses[sel.Sel].(*types.Func)
-			if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "runtime" || (fn.Name() != "SetFinalizer" && fn.Name() != "AddCleanup") {
-				return true
-			}
-			l.fail(x, "cannot run faithfully: runtime.%s (the interpreter keeps values the program dropped reachable from its frames and closures, so finalizers and cleanups run late or never)", fn.Name())
-		case *ast.TypeSpec:
+		if x, ok := n.(*ast.TypeSpec); ok {
 			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
 			if !ok {
 				return true
