@@ -43,13 +43,13 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 	return l.done()
 }
 
-// refersToItself reports whether t mentions named other than inside a
-// struct, looking through the underlying types of the named types it
-// mentions.
+// refersToItself reports whether t mentions named (or, named being
+// generic, an instance of it) other than inside a struct, looking through
+// the underlying types of the named types it mentions.
 func refersToItself(named *types.Named, t types.Type, seen map[types.Type]bool) bool {
 	switch t := t.(type) {
 	case *types.Named:
-		if t == named {
+		if t == named || t.Origin() == named {
 			return true
 		}
 		if seen[t] {
