@@ -121,8 +121,8 @@
 // and never run: yaegi's frames and closures keep the values reachable.
 // Go does not promise that a finalizer runs, so a program that does not
 // depend on it runs as under go run; one that waits for its finalizers
-// waits forever or fails. The same will hold for runtime.AddCleanup,
-// which cells cannot call yet (the generic standard library, below).
+// waits forever or fails. runtime.AddCleanup, a generic function, cells
+// cannot call yet (the generic standard library, below).
 //
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.
