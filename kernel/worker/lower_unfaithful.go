@@ -13,10 +13,10 @@ import (
 // conversion: reflect.Type is nil").
 //
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
-// and closures keep the values a cell dropped reachable, so their
-// finalizers and cleanups never run, which Go's contract allows ("there is
-// no guarantee that finalizers will run"); a program that tolerates it
-// runs as under go run.
+// and closures can keep the values a cell dropped reachable, so their
+// finalizers and cleanups may run late or never, which Go's contract
+// allows ("there is no guarantee that finalizers will run"); a program
+// that tolerates it runs as under go run.
 func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
