@@ -135,6 +135,25 @@
 // frame's deferred list there), `defer recover()` under a nested panic,
 // and recover in functions that reflect.MakeFunc made.
 //
+// Values at run time: a switch on an interface or with case values of
+// other types than its tag, and a case of several conditions, become
+// comparisons joined by || (lower_switch.go); a cell function used as a
+// value is converted to its type (lower_funcvalue.go); the constant
+// operands of non-constant shifts get their types (lower_shift.go); an
+// interface compared with a value of a cell type, in an expression or a
+// switch, is a type assertion and a comparison (lower_ifaceeq.go);
+// redeclarations of predeclared names (const len = 20) are renamed
+// (lower_predeclared.go). Types that refer to themselves other than
+// through a struct (type F func() F) are refused (lower_unfaithful.go).
+// Finalizers of interpreted values (runtime.SetFinalizer) are accepted
+// and may never run: yaegi's frames and closures can keep the values a
+// cell dropped reachable (of 100 objects dropped in a loop, a finalizer
+// each, none ran; Go's test/mallocfin.go sees most of its run). Go does
+// not promise that a finalizer runs, so a program that does not depend on
+// it runs as under go run; one that waits for all of them (test/tinyfin.go,
+// deferfin.go) waits forever or fails. runtime.AddCleanup, a generic function, cells
+// cannot call yet (the generic standard library, below).
+//
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.
 // Where the static type is known, the passes build what the library

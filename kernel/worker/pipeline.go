@@ -109,6 +109,7 @@ var cellPasses = []pass{
 	{"lower-method-values", (*session).passLowerMethodValues},
 	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
+	{"refuse-unfaithful", (*session).passRefuseUnfaithful},
 	{"lower-panics", (*session).passLowerPanics},
 	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
 	{"lower-compiled-vars", (*session).passLowerCompiledVars},
@@ -120,6 +121,11 @@ var cellPasses = []pass{
 	{"lower-named-results", (*session).passLowerNamedResults},
 	{"lower-make-chan", (*session).passLowerMakeChan},
 	{"lower-select-recv", (*session).passLowerSelectRecv},
+	{"lower-switches", (*session).passLowerSwitches},
+	{"lower-func-values", (*session).passLowerFuncValues},
+	{"lower-shifts", (*session).passLowerShifts},
+	{"lower-predeclared", (*session).passLowerPredeclared},
+	{"lower-iface-compare", (*session).passLowerIfaceCompare},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
