@@ -10,7 +10,10 @@ import (
 // to itself other than through a struct (`type Number *Number`,
 // `type F func(string) F`, `type L []L`). yaegi builds its types with
 // reflect, which cannot make such a type, and panicked ("interface
-// conversion: reflect.Type is nil").
+// conversion: reflect.Type is nil"); and a defer statement among a cell's
+// top-level statements, which yaegi ran when a part of the cell ended and
+// then again after every later cell ("defer fmt.Println(1)" printed 1
+// before the next statement, at the cell's end and in each cell after).
 //
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
 // and closures can keep the values a cell dropped reachable, so their
@@ -22,12 +25,16 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 	if l == nil {
 		return nil
 	}
-	ast.Inspect(l.c.file, func(n ast.Node) bool {
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		if l.err != nil {
 			return false
 		}
-		if n == nil || !l.inCell(n) {
+		if !l.inCell(n) {
 			return true
+		}
+		if x, ok := n.(*ast.DeferStmt); ok && inCellBody(stack) {
+			l.fail(x, "cannot run faithfully: defer at a cell's top level (the interpreter would run it again after later cells); put the statements and their defer in a function and call it")
+			return false
 		}
 		if x, ok := n.(*ast.TypeSpec); ok {
 			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
