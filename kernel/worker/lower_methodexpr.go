@@ -118,24 +118,9 @@ func methodExprText(name string, sig *types.Signature, pre string, paren bool, s
 		}
 		decl = append(decl, p+" "+ts)
 	}
-	var res []string
-	for i := range sig.Results().Len() {
-		ts, ok := spell(sig.Results().At(i).Type())
-		if !ok {
-			return "", false
-		}
-		res = append(res, ts)
-	}
-	call := fmt.Sprintf("%s_a0.%s(%s)", helperPrefix, name, strings.Join(args, ", "))
-	results := ""
-	switch len(res) {
-	case 0:
-	case 1:
-		results = " " + res[0]
-		call = "return " + call
-	default:
-		results = " (" + strings.Join(res, ", ") + ")"
-		call = "return " + call
+	results, call, ok := returning(sig, spell, fmt.Sprintf("%s_a0.%s(%s)", helperPrefix, name, strings.Join(args, ", ")))
+	if !ok {
+		return "", false
 	}
 	if pre != "" {
 		call = pre + "; " + call
@@ -145,4 +130,23 @@ func methodExprText(name string, sig *types.Signature, pre string, paren bool, s
 		text = "(" + text + ")"
 	}
 	return text, true
+}
+
+// returning spells the results of sig with spell, as a function literal's
+// result list (" T", " (T, U)" or ""), and the body that calls call: the
+// call returned when sig has results.
+func returning(sig *types.Signature, spell func(types.Type) (string, bool), call string) (results, body string, ok bool) {
+	res := make([]string, sig.Results().Len())
+	for i := range res {
+		if res[i], ok = spell(sig.Results().At(i).Type()); !ok {
+			return "", "", false
+		}
+	}
+	switch len(res) {
+	case 0:
+		return "", call, true
+	case 1:
+		return " " + res[0], "return " + call, true
+	}
+	return " (" + strings.Join(res, ", ") + ")", "return " + call, true
 }

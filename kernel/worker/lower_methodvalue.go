@@ -225,24 +225,9 @@ func (l *lowerer) funcTypeCall(sig *types.Signature, fun string) (funcSig, strin
 		types_ = append(types_, ts)
 		decl = append(decl, p+" "+ts)
 	}
-	var res []string
-	for i := range sig.Results().Len() {
-		ts, ok := l.typeString(sig.Results().At(i).Type())
-		if !ok {
-			return funcSig{}, "", false
-		}
-		res = append(res, ts)
-	}
-	call := fun + "(" + strings.Join(args, ", ") + ")"
-	results := ""
-	switch len(res) {
-	case 0:
-	case 1:
-		results = " " + res[0]
-		call = "return " + call
-	default:
-		results = " (" + strings.Join(res, ", ") + ")"
-		call = "return " + call
+	results, call, ok := returning(sig, l.typeString, fun+"("+strings.Join(args, ", ")+")")
+	if !ok {
+		return funcSig{}, "", false
 	}
 	return funcSig{
 		sig:  "(" + strings.Join(types_, ", ") + ")" + results,
