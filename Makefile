@@ -55,8 +55,12 @@ notebooks: build deps-test
 # sha256, the scale and the date. UNETLAB_SCALE=smoke renders in minutes.
 # Results go to data/ and runs/, so a second render reuses the grid's jobs.
 RENDER_NOTEBOOKS ?= $(SHIPPED_NOTEBOOKS)
+# The render's scale is render unless UNETLAB_SCALE comes from the command
+# line or the environment: the Makefile's own default (laptop, above) is for
+# the other targets.
+RENDER_SCALE = $(if $(filter file,$(origin UNETLAB_SCALE)),render,$(UNETLAB_SCALE))
 notebooks-render: build deps-test
-	UNETLAB_SCALE=$${UNETLAB_SCALE:-render} ./notebooks/check.sh --render $(RENDER_NOTEBOOKS)
+	UNETLAB_SCALE=$(RENDER_SCALE) ./notebooks/check.sh --render $(RENDER_NOTEBOOKS)
 
 # browser: JupyterLab 4 and Notebook 7 in headless Chromium (browser/run.sh
 # installs Chromium, the venv and playwright-core); screenshots in

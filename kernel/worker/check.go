@@ -68,6 +68,9 @@ type checkState struct {
 	order   map[string]int  // last definition order of kept declaration names
 	counter int
 	parsed  parsedSession // the session file of the last check
+	// stdGeneric: a cell used the generic standard library (stdgeneric.go),
+	// whose declarations the session file holds from then on.
+	stdGeneric bool
 }
 
 // parsedSession is the session file as parsed for an earlier cell: its
@@ -233,6 +236,9 @@ func (s *session) checkCell(a *cellAST, parts []part, decls []cellDecl, imports,
 	writeImports(&sess, nil)
 	// Kept declarations carry the lowering passes' calls (lower.go).
 	sess.WriteString("import " + helperPrefix + "_help \"unetlab/cellhelp\"\n")
+	if cs.stdGeneric {
+		sess.WriteString(stdGenericPrelude)
+	}
 	for a, p := range aliases {
 		fmt.Fprintf(&sess, "import %s %s\n", a, strconv.Quote(p))
 	}

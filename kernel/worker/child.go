@@ -59,22 +59,37 @@ func Main(args []string) int {
 		}
 	}()
 	dec := proto.NewDecoder(reqFile)
+	exit := make(chan int, 1)
+	goWarm(func() { c.serveRequests(dec, exit) })
+	return <-exit
+}
+
+// serveRequests reads and serves requests until the parent closes fd 3; it
+// then sends the exit code on exit. An execute request runs on the
+// goroutine that read it, which first hands the reading on to another
+// goroutine (interrupts and input answers come while the cell runs): the
+// cell starts without waiting for a goroutine to wake.
+func (c *child) serveRequests(dec *proto.Decoder, exit chan<- int) {
 	for {
 		var r proto.Request
 		if err := dec.Next(&r); err != nil {
 			if err == io.EOF {
-				return 0
+				exit <- 0
+				return
 			}
 			fmt.Fprintln(os.Stderr, "unetlab worker: bad request:", err)
-			return 1
+			exit <- 1
+			return
 		}
 		switch r.Op {
 		case proto.OpExecute:
-			go c.execute(r)
+			goWarm(func() { c.serveRequests(dec, exit) })
+			c.execute(r)
+			return
 		case proto.OpComplete:
-			go c.complete(r)
+			goWarm(func() { c.complete(r) })
 		case proto.OpInspect:
-			go c.inspect(r)
+			goWarm(func() { c.inspect(r) })
 		case proto.OpIsComplete:
 			res := isComplete(r.Code)
 			_ = c.enc.Send(proto.Reply{ID: r.ID, Op: proto.OpDone, IsComplete: &res})

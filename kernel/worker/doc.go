@@ -9,6 +9,13 @@
 // in the child ends only the child: the parent reports proto.ErrCrashed for
 // the running request and the kernel starts a fresh worker.
 //
+// One goroutine at a time reads the requests (child.go): an execute
+// request runs on the goroutine that read it, which first hands the
+// reading on, so that a cell starts without a goroutine to wake and
+// interrupts and input answers are read while it runs. Cells, their
+// evaluations, completions and inspections run on goroutines kept from one
+// request to the next (warm.go), whose stacks stay grown.
+//
 // # Cells
 //
 // A cell goes through the passes listed in pipeline.go (cellPasses), in
@@ -73,7 +80,7 @@
 // so a run of top-level statements that opens a block (if, for, switch,
 // select, {}) and defines no top-level variable runs inside a function
 // literal called at once (see stmts.go), unless the cell uses goto, return
-// or a top-level defer there. Such a part is evaluated chunk by chunk: an
+// or a top-level defer there (refused: refuse-unfaithful). Such a part is evaluated chunk by chunk: an
 // undefined name is still reported before anything runs, but a type error
 // in a later chunk only once the chunks before it have run.
 // A top-level comma-ok `v, ok := m[k]` (also `x.(T)`, `<-c`), on which
@@ -107,6 +114,46 @@
 // A construct a pass cannot lower faithfully is a CompileError "cannot run
 // faithfully: ...".
 //
+// Panics (lower_panic.go): panic(x) keeps x in the interpreter, with its
+// cell type, and unwinds with a compiled value that refers to it;
+// recover() gives x back (yaegi's own gave a reflect.Value), and turns the
+// panics of yaegi's reflect operations into the runtime.Error Go raises
+// (nil dereference, index and slice bounds, interface conversion; not in
+// a cell that itself imports reflect, whose reflect calls panic alike). An
+// uncaught panic is worded by x's static type (Error, String, the value).
+// A top-level func() { ... }() runs once (yaegi ran it again with every
+// later cell); return <-c and xs[i] = <-c (lower_recvreturn.go),
+// assignments to a compiled package's variables
+// (runtime.MemProfileRate = n) and range over a nil pointer to an array
+// run as Go runs them. runtime.Callers, CallersFrames, FuncForPC and the
+// profiles are refused: they would name the interpreter's frames.
+// A panic inside a deferred call runs the calls deferred before it
+// (lower_deferchain.go: each later defer statement starts a function
+// literal with the rest of the body), where the defer statements are in
+// the body's own statement list. Not lowered yet: defer statements in
+// loops or branches with a panicking deferred call (yaegi stops its
+// frame's deferred list there), `defer recover()` under a nested panic,
+// and recover in functions that reflect.MakeFunc made.
+//
+// Values at run time: a switch on an interface or with case values of
+// other types than its tag, and a case of several conditions, become
+// comparisons joined by || (lower_switch.go); a cell function used as a
+// value is converted to its type (lower_funcvalue.go); the constant
+// operands of non-constant shifts get their types (lower_shift.go); an
+// interface compared with a value of a cell type, in an expression or a
+// switch, is a type assertion and a comparison (lower_ifaceeq.go);
+// redeclarations of predeclared names (const len = 20) are renamed
+// (lower_predeclared.go). Types that refer to themselves other than
+// through a struct (type F func() F) are refused (lower_unfaithful.go).
+// Finalizers of interpreted values (runtime.SetFinalizer) are accepted
+// and may never run: yaegi's frames and closures can keep the values a
+// cell dropped reachable (of 100 objects dropped in a loop, a finalizer
+// each, none ran; Go's test/mallocfin.go sees most of its run). Go does
+// not promise that a finalizer runs, so a program that does not depend on
+// it runs as under go run; one that waits for all of them (test/tinyfin.go,
+// deferfin.go) waits forever or fails. runtime.AddCleanup, a generic function, cells
+// cannot call yet (the generic standard library, below).
+//
 // Cell types in the standard library: yaegi hands compiled code a value of
 // a cell type as its underlying structure, without its name and methods.
 // Where the static type is known, the passes build what the library
@@ -129,9 +176,27 @@
 // inside a container) the output says "cannot run faithfully" (a panic
 // for %T).
 //
-// Not lowered yet: errors.AsType and the generic standard library beyond
-// yaegi's own slices/maps/cmp (the checker does not know generic
-// functions of the symbol tables); errors.As/Is with value-type cell error
+// The generic standard library (slices, maps, cmp, iter, errors.AsType,
+// atomic.Pointer[T]) is the kernel's own generic code (stdgeneric.go):
+// pass std-generic rewrites slices.Sort to the prelude's slices_Sort before
+// the check, and lower-generic monomorphizes it as the cells' own;
+// errors.AsType walks the tree as errors.As does (lower-errors). Method
+// values evaluate and copy their receiver where they are written, a nil
+// one panicking there (lower_methodvalue.go); method expressions of cell
+// types ((*T).M, struct{ T }.M) become function literals. reflect cannot
+// see the methods of cell types (yaegi gives `type M int` the reflect type
+// int): Method, MethodByName and NumMethod of a reflect.Type or
+// reflect.Value whose type is one the interpreter gives a cell type with
+// exported methods, or yaegi's wrapper of an interpreted value, panic with
+// "cannot run faithfully: ..." (lower_reflect.go); so do reflect.TypeOf
+// and ValueOf of an interface holding that wrapper (a cell value with
+// methods passed as an any inside a function, whose reflect type and kind
+// would be the wrapper's). reflect still names a cell type by its
+// structure (struct { X int } for main.P).
+//
+// Not lowered yet: members of those packages imported under another name
+// (import sl "slices": sl.Sort is undefined), or in a cell that also uses
+// the package's name otherwise (a parameter named cmp); errors.As/Is with value-type cell error
 // targets (refused: yaegi cannot pass such a value as an error) and with
 // two cell error types of the same structure (refused: yaegi's type
 // assertions match structure); a cell value held in an interface inside a

@@ -112,12 +112,14 @@ func (u *cellUnit) applyEdits(edits []edit) {
 	}
 	for i := range u.parts {
 		p := &u.parts[i]
-		apply := func(src string, line, col int) string {
+		apply := func(src string, line, col int, exprAt int) string {
 			start := offsetOf(code, line, col)
 			end := start + len(src)
 			var in []int
 			for j, e := range all {
-				if e.off >= start && e.off <= end {
+				// An edit where the trailing expression starts is the
+				// expression's, not the statements' before it.
+				if e.off >= start && e.off <= end && e.off != exprAt {
 					in = append(in, j)
 				}
 			}
@@ -131,9 +133,13 @@ func (u *cellUnit) applyEdits(edits []edit) {
 		if p.cellLen == 0 {
 			p.cellLen = len(p.Src)
 		}
-		p.Src = apply(p.Src, p.Line, p.Col)
+		exprAt := -1
 		if p.Expr != "" {
-			p.Expr = apply(p.Expr, p.ExprLine, p.ExprCol)
+			exprAt = offsetOf(code, p.ExprLine, p.ExprCol)
+		}
+		p.Src = apply(p.Src, p.Line, p.Col, exprAt)
+		if p.Expr != "" {
+			p.Expr = apply(p.Expr, p.ExprLine, p.ExprCol, -1)
 		}
 	}
 }

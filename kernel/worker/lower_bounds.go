@@ -69,9 +69,13 @@ func boundsEdits(c *checked, code string, ix *ast.IndexExpr) ([]edit, bool) {
 	if !ok || !tv.IsValue() {
 		return nil, false
 	}
-	if itv, ok := c.info.Types[ix.Index]; !ok || !itv.IsValue() || itv.Value != nil {
-		// A constant index is checked by the compiler (arrays, strings
-		// of constant length) or rare enough to leave to yaegi.
+	itv, ok := c.info.Types[ix.Index]
+	if !ok || !itv.IsValue() {
+		return nil, false
+	}
+	if _, slice := tv.Type.Underlying().(*types.Slice); itv.Value != nil && !slice {
+		// A constant index of an array is checked by the compiler; of
+		// a string, rare enough to leave to yaegi.
 		return nil, false
 	}
 	length := "" // an array's length is a constant: x is not evaluated again

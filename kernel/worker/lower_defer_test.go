@@ -17,6 +17,6 @@ func TestLowerDefer(t *testing.T) {
 		{name: "several results", code: "func two() (int, int) { return 1, 2 }\nfunc f() { defer fmt.Println(two()) }",
 			has: []string{"__unetlab_da1, __unetlab_da2 := two(); defer fmt.Println(__unetlab_da1, __unetlab_da2)"}},
 		{name: "recover left alone", code: "func f() { defer recover() }", has: []string{"defer recover()"}, hasNot: []string{"__unetlab"}},
-		{name: "top level left alone", code: "x := 1\ndefer fmt.Println(x)", hasNot: []string{"__unetlab_da"}},
+		{name: "top level refused", code: "x := 1\ndefer fmt.Println(x)", err: "cannot run faithfully: defer at a cell's top level"},
 	})
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/types"
@@ -80,6 +81,16 @@ func (s *session) passLowerErrors(u *cellUnit) error {
 		}
 		l.onlyTypes = cellTypesFor(u, stack)
 		methods := l.cellErrorMethods()
+		if ix, ok := ast.Unparen(call.Fun).(*ast.IndexExpr); ok && len(call.Args) == 1 {
+			if id, ok := ix.X.(*ast.Ident); ok && id.Name == "errors_AsType" {
+				if fn, ok := info.Uses[id].(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == cellPkgPath && l.c.fset.Position(fn.Pos()).Filename != "cell" {
+					if inst, ok := info.Instances[id]; ok && inst.TypeArgs.Len() == 1 {
+						l.lowerErrorsAsType(call, inst.TypeArgs.At(0), methods)
+					}
+				}
+			}
+			return true
+		}
 		sel, ok := call.Fun.(*ast.SelectorExpr)
 		if !ok {
 			return true
@@ -224,33 +235,57 @@ func (l *lowerer) lowerErrorsAs(call *ast.CallExpr, methods []cellErrMethods) {
 	if !ok {
 		return
 	}
-	elem := pt.Elem()
+	if walker, ok := l.errorsAsWalker(call, "errors.As", pt.Elem(), methods); ok {
+		l.replace(call.Fun, walker)
+	}
+}
+
+// errorsAsWalker is the function literal (err error, target *elem) bool
+// that does what errors.As does for a target of type *elem, where the
+// compiled errors.As cannot (a cell type elem, or cell types with Unwrap or
+// As methods); false where the compiled one can, or where the cell cannot
+// run faithfully (l.err says so). what names the call in messages.
+func (l *lowerer) errorsAsWalker(call ast.Node, what string, elem types.Type, methods []cellErrMethods) (string, bool) {
 	cell := isCellType(elem)
 	if !cell && len(methods) == 0 {
-		return
+		return "", false
 	}
 	if cell {
 		if _, ptr := elem.(*types.Pointer); !ptr {
-			l.fail(call, "cannot run faithfully: errors.As with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[1]s", types.TypeString(elem, types.RelativeTo(l.c.pkg)))
-			return
+			l.fail(call, "cannot run faithfully: %s with a target of the value type %s (yaegi's wrapper hides it); give its methods a pointer receiver and use *%[2]s", what, types.TypeString(elem, types.RelativeTo(l.c.pkg)))
+			return "", false
 		}
 	} else if types.IsInterface(elem) {
-		l.fail(call, "cannot run faithfully: errors.As with an interface target while cell types have Unwrap or As methods (yaegi's assertions do not see a cell value's methods)")
+		l.fail(call, "cannot run faithfully: %s with an interface target while cell types have Unwrap or As methods (yaegi's assertions do not see a cell value's methods)", what)
+		return "", false
+	}
+	ts, ok := l.typeString(elem)
+	if !ok {
+		return "", false
+	}
+	check := append(l.methodTypes(methods), elem)
+	if !l.checkAmbiguous(call, check) {
+		return "", false
+	}
+	subject := helperPrefix + "_help.Inner(e)"
+	if !cell {
+		subject = "e"
+	}
+	return errorsWalker("target *"+ts, "if v, ok := "+subject+".("+ts+"); ok { *target = v; return true }", "As(target)", methods, false), true
+}
+
+// lowerErrorsAsType lowers errors.AsType[E](err) (the prelude's
+// errors_AsType, stdgeneric.go) as errors.As(err, &t) with a t of type E.
+func (l *lowerer) lowerErrorsAsType(call *ast.CallExpr, elem types.Type, methods []cellErrMethods) {
+	walker, ok := l.errorsAsWalker(call, "errors.AsType", elem, methods)
+	if !ok {
 		return
 	}
 	ts, ok := l.typeString(elem)
 	if !ok {
 		return
 	}
-	check := append(l.methodTypes(methods), elem)
-	if !l.checkAmbiguous(call, check) {
-		return
-	}
-	subject := helperPrefix + "_help.Inner(e)"
-	if !cell {
-		subject = "e"
-	}
-	l.replace(call.Fun, errorsWalker("target *"+ts, "if v, ok := "+subject+".("+ts+"); ok { *target = v; return true }", "As(target)", methods, false))
+	l.replace(call, fmt.Sprintf("func(err error) (%s, bool) { var t %[1]s; ok := %s(err, &t); return t, ok }(%s)", ts, walker, l.text(call.Args[0])))
 }
 
 // lowerErrorsIs lowers errors.Is(err, target) whose target is a pointer

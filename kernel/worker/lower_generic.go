@@ -7,6 +7,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -223,6 +224,7 @@ type genLowerer struct {
 	hoisted    map[types.Object]string // function-local types moved to the top level
 	hoistOut   []declEntry
 	hoistSpecs map[types.Object]*ast.TypeSpec
+	commaOk    map[*ast.TypeAssertExpr]bool // comma-ok assertions (commaOkAsserts), once needed
 }
 
 type pendingInst struct {
@@ -383,6 +385,13 @@ func (s *session) genPlace(u *cellUnit) int {
 	needs := false
 	for _, d := range u.genInsts {
 		if anyKnown(declared, d.names[1:]) {
+			needs = true
+		}
+		// An earlier cell's generic instantiated with a type this
+		// cell declares (the instance names it): after it, too.
+		ids := map[string]bool{}
+		identsOf(d.src, ids)
+		if anyKnown(declared, slices.Collect(maps.Keys(ids))) {
 			needs = true
 		}
 	}

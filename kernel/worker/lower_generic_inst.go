@@ -371,7 +371,7 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 	top := d.src[d.base:d.off(d.top.End())]
 	var edits []relEdit
 	for _, e := range r.edits {
-		edits = append(edits, relEdit{start: e.start - d.base, end: e.end - d.base, text: e.text, mine: true})
+		edits = append(edits, relEdit{start: e.start - d.base, end: e.end - d.base, text: rebaseSpans(e.text, -d.base), mine: true})
 	}
 	names := map[string]string{}
 	for tp, t := range env {
@@ -392,6 +392,7 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 			if e.start >= start && e.end <= end {
 				e.start -= start
 				e.end -= start
+				e.text = rebaseSpans(e.text, -start)
 				in = append(in, e)
 			}
 		}
@@ -478,12 +479,13 @@ func parenType(s string) string {
 
 // genRewriter collects lower-generic's edits in one piece of code.
 type genRewriter struct {
-	g     *genLowerer
-	env   map[*types.TypeParam]types.Type
-	src   string
-	off   func(token.Pos) int
-	edits []relEdit
-	done  map[ast.Node]bool
+	g       *genLowerer
+	env     map[*types.TypeParam]types.Type
+	src     string
+	off     func(token.Pos) int
+	edits   []relEdit
+	done    map[ast.Node]bool
+	spanned map[ast.Node]bool // statement lists given a span marker (spanStmts)
 }
 
 // replace puts text in place of n (nothing when n is nil).
@@ -508,6 +510,32 @@ func isNilNode(n ast.Node) bool {
 	return false
 }
 
+// span is a span marker for n's text with every edit inside it applied:
+// lower-generic's own (n walked first unless walked is set, as its
+// enclosing statement was) and the other passes' (the declaration's
+// templates), where sub has lower-generic's only.
+func (r *genRewriter) span(n ast.Node, walked bool) string {
+	if !walked {
+		r.walk(n)
+	}
+	return spanMarker(r.off(n.Pos()), r.off(n.End()))
+}
+
+// spanStmts is span for a non-empty statement list, walked once however
+// often its marker is written.
+func (r *genRewriter) spanStmts(list []ast.Stmt) string {
+	if r.spanned == nil {
+		r.spanned = map[ast.Node]bool{}
+	}
+	if !r.spanned[list[0]] {
+		r.spanned[list[0]] = true
+		for _, st := range list {
+			r.walk(st)
+		}
+	}
+	return spanMarker(r.off(list[0].Pos()), r.off(list[len(list)-1].End()))
+}
+
 // sub is the text of n with this rewriter's substitution.
 func (r *genRewriter) sub(n ast.Node) string {
 	s := &genRewriter{g: r.g, env: r.env, src: r.src, off: r.off}
@@ -515,7 +543,7 @@ func (r *genRewriter) sub(n ast.Node) string {
 	start := r.off(n.Pos())
 	var edits []relEdit
 	for _, e := range s.edits {
-		edits = append(edits, relEdit{start: e.start - start, end: e.end - start, text: e.text, mine: true})
+		edits = append(edits, relEdit{start: e.start - start, end: e.end - start, text: rebaseSpans(e.text, -start), mine: true})
 	}
 	return applyRel(r.src[start:r.off(n.End())], edits)
 }
@@ -584,8 +612,27 @@ func (r *genRewriter) walk(root ast.Node) {
 					}
 				}
 			}
+		case *ast.SelectorExpr:
+			// A method expression whose types hold type parameters
+			// (lower-method-exprs writes the others).
+			if xt := info.Types[x.X]; len(r.env) > 0 && xt.IsType() {
+				sig, isSig := info.Types[x].Type.(*types.Signature)
+				if _, isFunc := info.Uses[x.Sel].(*types.Func); isFunc && isSig && subst(sig, r.env) != types.Type(sig) {
+					text, ok := methodExprText(x.Sel.Name, subst(sig, r.env).(*types.Signature), "", false, func(t types.Type) (string, bool) {
+						return r.g.spell(t, r.env, spellEmit)
+					})
+					if ok {
+						r.replace(x, text)
+						return false
+					}
+				}
+			}
 		case *ast.CallExpr:
 			if len(r.env) > 0 {
+				if r.constLen(x) {
+					return false
+				}
+				r.printOperands(x)
 				r.fmtOperands(x)
 			}
 		case *ast.SwitchStmt:
@@ -604,6 +651,15 @@ func (r *genRewriter) walk(root ast.Node) {
 				if it, ok := xt.Underlying().(*types.Interface); ok && tt != nil && !types.AssertableTo(it, tt) {
 					r.edits = append(r.edits, relEdit{start: r.off(x.X.Pos()), end: r.off(x.X.Pos()), text: "any("},
 						relEdit{start: r.off(x.X.End()), end: r.off(x.X.End()), text: ")"})
+				}
+				// x.(T) of an empty interface, T an interface of the
+				// cells: as lower-iface-assert writes it.
+				if isTypeParam(info.Types[x.Type].Type) && isEmptyInterface(xt) && !isTypeParam(tt) && interpretedIface(tt) {
+					if r.g.commaOk == nil {
+						r.g.commaOk = commaOkAsserts(r.g.c.file, r.g.c.sess)
+					}
+					r.edits = append(r.edits, relEdit{start: r.off(x.Pos()), end: r.off(x.End()),
+						text: ifaceAssertCall(spanMarker(r.off(x.Type.Pos()), r.off(x.Type.End())), spanMarker(r.off(x.X.Pos()), r.off(x.X.End())), r.g.commaOk[x])})
 				}
 			}
 		case *ast.TypeSwitchStmt:
@@ -693,20 +749,27 @@ func (r *genRewriter) typeSwitchCases(x *ast.TypeSwitchStmt) []typeSwitchCase {
 }
 
 // ifChain rewrites a type switch of generic code that has an interface
-// case into a chain of type assertions, in the order of its cases: yaegi
-// tries the concrete cases first (f[any](6) with `case T: ... case int:`
-// took the int case). It reports whether it did.
+// case (or one of an unnamed struct type) into a chain of type
+// assertions, in the order of its cases: yaegi tries the concrete cases
+// first (f[any](6) with `case T: ... case int:` took the int case). It
+// reports whether it did.
 func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 	cases := r.typeSwitchCases(x)
-	iface := false
+	chain := false
 	for _, c := range cases {
 		for _, t := range c.types {
-			if t != nil && types.IsInterface(t) {
-				iface = true
+			if t == nil {
+				continue
+			}
+			_, unnamedStruct := types.Unalias(t).(*types.Struct)
+			// yaegi's type switch matches no value to a case of an
+			// unnamed struct type (its type assertion does).
+			if types.IsInterface(t) || unnamedStruct {
+				chain = true
 			}
 		}
 	}
-	if !iface {
+	if !chain {
 		return false
 	}
 	var operand ast.Expr
@@ -721,12 +784,21 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 		return false
 	}
 	v := r.g.name("ts")
+	// v.(t): where v is an empty interface and t an interface of the
+	// cells, as lower-iface-assert writes it (yaegi's own loses it).
+	emptySrc := isEmptyInterface(subst(r.g.c.info.Types[operand].Type, r.env))
+	assert := func(t types.Type, text string, commaOk bool) string {
+		if emptySrc && interpretedIface(t) {
+			return ifaceAssertCall(text, v, commaOk)
+		}
+		return v + ".(" + text + ")"
+	}
 	var b strings.Builder
 	b.WriteString("{ ")
 	if x.Init != nil {
-		b.WriteString(r.sub(x.Init) + "; ")
+		b.WriteString(r.span(x.Init, false) + "; ")
 	}
-	fmt.Fprintf(&b, "%s := %s; switch { default: ", v, r.sub(operand))
+	fmt.Fprintf(&b, "%s := %s; switch { default: ", v, r.span(operand, false))
 	body := func(cc *ast.CaseClause, bind string) {
 		b.WriteString("{ ")
 		if sym != "" && sym != "_" {
@@ -735,8 +807,8 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 			}
 			fmt.Fprintf(&b, "_ = %s\n", sym)
 		}
-		for _, st := range cc.Body {
-			b.WriteString(r.sub(st) + "\n")
+		if len(cc.Body) > 0 {
+			b.WriteString(r.spanStmts(cc.Body) + "\n")
 		}
 		b.WriteString("}")
 	}
@@ -776,11 +848,11 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 		if len(c.kept) == 1 && c.types[0] != nil && !isEmptyInterface(c.types[0]) {
 			ok := r.g.name("ok")
 			bind := ""
+			lhs := "_"
 			if sym != "" && sym != "_" {
-				fmt.Fprintf(&b, "if %s, %s := %s.(%s); %s ", sym, ok, v, r.sub(c.kept[0]), ok)
-			} else {
-				fmt.Fprintf(&b, "if _, %s := %s.(%s); %s ", ok, v, r.sub(c.kept[0]), ok)
+				lhs = sym
 			}
+			fmt.Fprintf(&b, "if %s, %s := %s; %s ", lhs, ok, assert(c.types[0], r.sub(c.kept[0]), true), ok)
 			body(c.cc, bind)
 			continue
 		}
@@ -794,7 +866,7 @@ func (r *genRewriter) ifChain(x *ast.TypeSwitchStmt) bool {
 				conds = append(conds, v+" != nil")
 				continue
 			}
-			conds = append(conds, fmt.Sprintf("func() bool { _, ok := %s.(%s); return ok }()", v, r.sub(e)))
+			conds = append(conds, fmt.Sprintf("func() bool { _, ok := %s; return ok }()", assert(c.types[i], r.sub(e), true)))
 		}
 		fmt.Fprintf(&b, "if %s ", strings.Join(conds, " || "))
 		body(c.cc, sym+" := "+v)
@@ -1529,4 +1601,86 @@ func (r *genRewriter) fmtOperands(call *ast.CallExpr) {
 		r.edits = append(r.edits, relEdit{start: r.off(a.Pos()), end: r.off(a.Pos()), text: pre},
 			relEdit{start: r.off(a.End()), end: r.off(a.End()), text: ")"})
 	}
+}
+
+// constLen writes len(a) and cap(a) of generic code as the constant they
+// are in an instance where a is an array or a pointer to one (Go does
+// not evaluate a then, nor dereference the pointer; yaegi's len of a nil
+// *[16]byte panicked), when a holds no call or receive (which Go would
+// evaluate). It reports whether it did.
+func (r *genRewriter) constLen(call *ast.CallExpr) bool {
+	info := r.g.c.info
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok || len(call.Args) != 1 {
+		return false
+	}
+	if b, ok := info.Uses[id].(*types.Builtin); !ok || b.Name() != "len" && b.Name() != "cap" {
+		return false
+	}
+	if info.Types[call].Value != nil {
+		return false // constant in the generic code already
+	}
+	t := subst(info.Types[call.Args[0]].Type, r.env).Underlying()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem().Underlying()
+	}
+	arr, ok := t.(*types.Array)
+	if !ok {
+		return false
+	}
+	pure := true
+	ast.Inspect(call.Args[0], func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.CallExpr:
+			if !info.Types[x.Fun].IsType() {
+				pure = false
+			}
+		case *ast.UnaryExpr:
+			if x.Op == token.ARROW {
+				pure = false
+			}
+		}
+		return pure
+	})
+	if !pure {
+		return false
+	}
+	r.replace(call, "int("+strconv.FormatInt(arr.Len(), 10)+")")
+	return true
+}
+
+// printOperands lowers print and println of generic code with an operand
+// of a type parameter's type, which lower-print leaves (it cannot tell
+// how the runtime prints it), as lower-print does once the type is known.
+func (r *genRewriter) printOperands(call *ast.CallExpr) {
+	info := r.g.c.info
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return
+	}
+	b, ok := info.Uses[id].(*types.Builtin)
+	if !ok || b.Name() != "print" && b.Name() != "println" {
+		return
+	}
+	tp := false
+	var kinds []byte
+	for _, a := range call.Args {
+		t := info.Types[a].Type
+		if _, ok := t.(*types.Tuple); ok {
+			return
+		}
+		if isTypeParam(t) {
+			tp = true
+		}
+		k := printKind(subst(t, r.env))
+		if k == 0 || k == '?' {
+			return
+		}
+		kinds = append(kinds, k)
+	}
+	if !tp {
+		return // lower-print's
+	}
+	r.replace(call.Fun, helperPrefix+"_help.Print")
+	r.edits = append(r.edits, relEdit{start: r.off(call.Lparen + 1), end: r.off(call.Lparen + 1), text: strconv.Quote(string(kinds)) + ", " + strconv.FormatBool(b.Name() == "println") + ", "})
 }

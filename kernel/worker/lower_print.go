@@ -52,9 +52,13 @@ func (s *session) passLowerPrint(u *cellUnit) error {
 		kinds := make([]byte, 0, len(call.Args))
 		for _, a := range call.Args {
 			t := l.c.info.Types[a].Type
-			if _, ok := t.(*types.Tuple); ok {
-				// println(f()) of a function with several results:
-				// left to yaegi (the helper takes more arguments).
+			if tu, ok := t.(*types.Tuple); ok {
+				// println(f()) of a function with several results
+				// (yaegi printed the first): through a function
+				// literal whose parameters take them.
+				if text, ok := l.printTuple(tu, a, b.Name() == "println"); ok {
+					l.replace(call, text)
+				}
 				return true
 			}
 			k := printKind(t)
@@ -208,4 +212,25 @@ func printOperand(b *strings.Builder, k byte, a any) {
 	default:
 		b.WriteString("?")
 	}
+}
+
+// printTuple is print(f()) or println(f()), f's results tu, as a call of
+// a function literal that prints its parameters; false when a result's
+// type cannot be spelled or printed.
+func (l *lowerer) printTuple(tu *types.Tuple, arg ast.Expr, ln bool) (string, bool) {
+	var params, names []string
+	var kinds []byte
+	for i := range tu.Len() {
+		t := tu.At(i).Type()
+		k := printKind(t)
+		ts, ok := l.typeString(t)
+		if k == 0 || k == '?' || !ok {
+			return "", false
+		}
+		n := fmt.Sprintf("%s_p%d", helperPrefix, i)
+		params = append(params, n+" "+ts)
+		names = append(names, n)
+		kinds = append(kinds, k)
+	}
+	return fmt.Sprintf("func(%s) { %s_help.Print(%s, %t, %s) }(%s)", strings.Join(params, ", "), helperPrefix, strconv.Quote(string(kinds)), ln, strings.Join(names, ", "), l.text(arg)), true
 }

@@ -423,7 +423,7 @@ type cellImporter struct{ *symtypes.Importer }
 
 // Has reports whether the checker can import path.
 func (c cellImporter) Has(path string) bool {
-	if c.Importer.Has(path) {
+	if c.Importer.Has(path) || stdGenericOnly[path] {
 		return true
 	}
 	p := modules.get(path)
@@ -434,6 +434,9 @@ func (c cellImporter) Has(path string) bool {
 func (c cellImporter) Import(path string) (*types.Package, error) {
 	if c.Importer.Has(path) {
 		return c.Importer.Import(path)
+	}
+	if stdGenericOnly[path] {
+		return stdGenericPackage(path), nil
 	}
 	if p := modules.get(path); p != nil {
 		if p.typed != nil {

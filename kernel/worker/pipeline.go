@@ -82,6 +82,7 @@ var cellPasses = []pass{
 	// expression split off), the names it declares and redefines.
 	// A pasted program (package main, func main) runs main once.
 	{"program", (*session).passProgram},
+	{"std-generic", (*session).passStdGeneric},
 	{"split", (*session).passSplit},
 	// Imports the symbol tables do not serve: fetched with the go
 	// command and read as source (modules.go), or an error saying why not.
@@ -105,7 +106,26 @@ var cellPasses = []pass{
 	{"lower-select-vars", (*session).passLowerSelectVars},
 	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
+	{"lower-method-values", (*session).passLowerMethodValues},
+	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
+	{"refuse-unfaithful", (*session).passRefuseUnfaithful},
+	{"lower-panics", (*session).passLowerPanics},
+	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
+	{"lower-compiled-vars", (*session).passLowerCompiledVars},
+	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
+	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
+	{"lower-recv-return", (*session).passLowerRecvReturn},
+	{"lower-defer-chain", (*session).passLowerDeferChain},
+	{"lower-iface-assert", (*session).passLowerIfaceAssert},
+	{"lower-named-results", (*session).passLowerNamedResults},
+	{"lower-make-chan", (*session).passLowerMakeChan},
+	{"lower-select-recv", (*session).passLowerSelectRecv},
+	{"lower-switches", (*session).passLowerSwitches},
+	{"lower-func-values", (*session).passLowerFuncValues},
+	{"lower-shifts", (*session).passLowerShifts},
+	{"lower-predeclared", (*session).passLowerPredeclared},
+	{"lower-iface-compare", (*session).passLowerIfaceCompare},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
@@ -113,6 +133,7 @@ var cellPasses = []pass{
 
 	// Back end: yaegi v0.16.1.
 	{"yaegi-workarounds", (*session).passWorkarounds},
+	{"frame-columns", (*session).passFrameColumns},
 	{"yaegi-run", (*session).passRun},
 }
 
@@ -205,7 +226,7 @@ func (s *session) passAutoImport(u *cellUnit) error {
 func (s *session) passCheck(u *cellUnit) error {
 	u.check = s.checkCell(u.ast, u.parts, u.decls, u.imports, u.auto)
 	if len(u.check.errs) > 0 {
-		return compileErrors(u.check.errs)
+		return compileErrors(unmangleStdGeneric(u.check.errs))
 	}
 	u.after = append(u.after, func() {
 		if u.check.skipped {

@@ -88,6 +88,9 @@ type session struct {
 	// stmts.go): that literal's call, on the evaluated source's first
 	// line, is the cell's top level.
 	wrapped bool
+	// frameEdits are the running cell's lowering edits, by which
+	// panicWriter gives frames the cell's columns (frame-columns).
+	frameEdits []edit
 	// pendingAfterRebuild holds kept declarations that failed to replay
 	// after a rebuild; they are retried after each declaration of the cell
 	// that caused it.
@@ -142,8 +145,10 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
-	if _, err := in.EvalWithContext(context.Background(), helperSrc); err != nil {
-		return nil, fmt.Errorf("worker: loading helpers: %w", err)
+	for _, src := range []string{helperSrc, panicSrc} {
+		if _, err := in.EvalWithContext(context.Background(), src); err != nil {
+			return nil, fmt.Errorf("worker: loading helpers: %w", err)
+		}
 	}
 	return in, nil
 }
@@ -169,6 +174,9 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 	if fn == "main" {
 		fn = "cell"
 	}
+	if strings.HasPrefix(fn, helperPrefix) {
+		return len(b), nil // a helper of the session's (panicSrc)
+	}
 	p.s.framesMu.Lock()
 	if p.s.wrapped && line == 1 {
 		// The call of a chunk's function literal: the frame before it
@@ -181,7 +189,9 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 		p.s.framesMu.Unlock()
 		return len(b), nil
 	}
-	frame := fmt.Sprintf("%s (cell:%d:%s)", fn, max(line-1, 1), m[2])
+	col, _ := strconv.Atoi(string(m[2]))
+	col = cellColumn(p.s.frameEdits, max(line-1, 1), col)
+	frame := fmt.Sprintf("%s (cell:%d:%d)", fn, max(line-1, 1), col)
 	p.s.frames = append(p.s.frames, frame)
 	p.s.framesMu.Unlock()
 	// For the parent: not shown as output, but quoted when the panic ends
@@ -225,7 +235,7 @@ func (s *session) undefinedIn(p part) *cellError {
 	// The lowering passes' helper package, imported by helperSrc.
 	known[helperPrefix+"_help"] = true
 	for _, id := range unresolved {
-		if known[id.Name] || s.vars[id.Name] != nil {
+		if known[id.Name] || s.vars[id.Name] != nil || strings.HasPrefix(id.Name, helperPrefix) {
 			continue
 		}
 		if _, ok := packageName(id.Name); ok {

@@ -91,7 +91,7 @@ func (s *session) runCtx(ctx context.Context, run, fallback func() (reflect.Valu
 	h.mutex.Unlock()
 
 	finished := make(chan evalResult, 1)
-	go func() {
+	goWarm(func() {
 		var r evalResult
 		defer func() {
 			if p := recover(); p != nil {
@@ -102,7 +102,7 @@ func (s *session) runCtx(ctx context.Context, run, fallback func() (reflect.Valu
 			finished <- r
 		}()
 		r.v, r.err = run()
-	}()
+	})
 	select {
 	case r := <-finished:
 		return r.v, r.err

@@ -1,0 +1,96 @@
+package worker
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+)
+
+// passLowerIfaceCompare lowers the comparison of an interface with a
+// value of a cell's named type (or a pointer to one): yaegi v0.16.1 keeps
+// a value of a cell type with methods in an interface as its own wrapper,
+// which == compared with the bare value as unequal (`var i any = u; u !=
+// i` was true). The comparison becomes what Go defines it to be, a type
+// assertion and a comparison of the values, its operands evaluated once
+// and in order:
+//
+//	u != i  =>  !func(a U, b any) bool { v, ok := b.(U); return ok && v == a }(u, i)
+//
+// The comparisons a switch makes are lowered by lower-switches with the
+// same ifaceEqual. What this cannot mend: yaegi's assertion b.(U) also
+// accepts a value of U's underlying type (an any holding uint16(1) equals
+// U(1)).
+func (s *session) passLowerIfaceCompare(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	ast.Inspect(l.c.file, func(n ast.Node) bool {
+		b, ok := n.(*ast.BinaryExpr)
+		if !ok || (b.Op != token.EQL && b.Op != token.NEQ) || !l.inCell(n) {
+			return true
+		}
+		xt, yt := l.c.info.Types[b.X], l.c.info.Types[b.Y]
+		if xt.IsNil() || yt.IsNil() {
+			return true
+		}
+		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
+		if !ok {
+			return true
+		}
+		if b.Op == token.NEQ {
+			text = "!" + text
+		}
+		l.replace(b, "("+text+")")
+		return true
+	})
+	return l.done()
+}
+
+// ifaceEqual writes the comparison x == y, of the operands' source x and
+// y of types xt and yt, as Go defines it where one is an interface and
+// the other a value of a cell's named type (or a pointer to one): a
+// call of a function literal that asserts the interface to the other's
+// type and compares the values, the operands evaluated once and in
+// order. It reports false for any other comparison, and where a type
+// cannot be spelled in the cell.
+func (l *lowerer) ifaceEqual(x string, xt types.Type, y string, yt types.Type) (string, bool) {
+	if xt == nil || yt == nil {
+		return "", false
+	}
+	var concrete, iface types.Type
+	concreteFirst := false
+	switch {
+	case types.IsInterface(xt) && !types.IsInterface(yt):
+		iface, concrete = xt, yt
+	case !types.IsInterface(xt) && types.IsInterface(yt):
+		concrete, iface = xt, yt
+		concreteFirst = true
+	default:
+		return "", false
+	}
+	if _, ok := iface.(*types.TypeParam); ok || !isCellNamedOrPtr(concrete) {
+		return "", false // a type parameter's value cannot be asserted on
+	}
+	cs, ok1 := l.typeString(concrete)
+	is, ok2 := l.typeString(iface)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	a, c, v, okv := helperPrefix+"_ei", helperPrefix+"_ec", helperPrefix+"_ev", helperPrefix+"_eok"
+	params := a + " " + is + ", " + c + " " + cs
+	if concreteFirst {
+		params = c + " " + cs + ", " + a + " " + is
+	}
+	return "func(" + params + ") bool { " + v + ", " + okv + " := " + a + ".(" + cs + "); return " + okv + " && " + v + " == " + c + " }(" + x + ", " + y + ")", true
+}
+
+// isCellNamedOrPtr reports whether t is a (not generic) named type of
+// the cell, or a pointer to one.
+func isCellNamedOrPtr(t types.Type) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && isCellNamed(n) && n.TypeParams().Len() == 0 && n.TypeArgs().Len() == 0
+}

@@ -1,0 +1,89 @@
+package worker
+
+import (
+	"go/ast"
+	"go/types"
+)
+
+// passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
+// cannot run as Go does and no rewrite makes faithful: a type that refers
+// to itself other than through a struct (`type Number *Number`,
+// `type F func(string) F`, `type L []L`). yaegi builds its types with
+// reflect, which cannot make such a type, and panicked ("interface
+// conversion: reflect.Type is nil"); and a defer statement among a cell's
+// top-level statements, which yaegi ran when a part of the cell ended and
+// then again after every later cell ("defer fmt.Println(1)" printed 1
+// before the next statement, at the cell's end and in each cell after).
+//
+// runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
+// and closures can keep the values a cell dropped reachable, so their
+// finalizers and cleanups may run late or never, which Go's contract
+// allows ("there is no guarantee that finalizers will run"); a program
+// that tolerates it runs as under go run.
+func (s *session) passRefuseUnfaithful(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
+		if l.err != nil {
+			return false
+		}
+		if !l.inCell(n) {
+			return true
+		}
+		if x, ok := n.(*ast.DeferStmt); ok && inCellBody(stack) {
+			l.fail(x, "cannot run faithfully: defer at a cell's top level (the interpreter would run it again after later cells); put the statements and their defer in a function and call it")
+			return false
+		}
+		if x, ok := n.(*ast.TypeSpec); ok {
+			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
+			if !ok {
+				return true
+			}
+			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) {
+				l.fail(x, "cannot run faithfully: type %s refers to itself other than through a struct (the interpreter cannot build such a type)", tn.Name())
+			}
+		}
+		return true
+	})
+	return l.done()
+}
+
+// refersToItself reports whether t mentions named (or, named being
+// generic, an instance of it) other than inside a struct, looking through
+// the underlying types of the named types it mentions.
+func refersToItself(named *types.Named, t types.Type, seen map[types.Type]bool) bool {
+	switch t := t.(type) {
+	case *types.Named:
+		if t == named || t.Origin() == named {
+			return true
+		}
+		if seen[t] {
+			return false
+		}
+		seen[t] = true
+		return refersToItself(named, t.Underlying(), seen)
+	case *types.Alias:
+		return refersToItself(named, types.Unalias(t), seen)
+	case *types.Pointer:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Slice:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Array:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Map:
+		return refersToItself(named, t.Key(), seen) || refersToItself(named, t.Elem(), seen)
+	case *types.Chan:
+		return refersToItself(named, t.Elem(), seen)
+	case *types.Signature:
+		for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+			for i := range tup.Len() {
+				if refersToItself(named, tup.At(i).Type(), seen) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
