@@ -29,6 +29,7 @@ func TestLowerSwitches(t *testing.T) {
 		{name: "cell type case", code: "type W uint16\nfunc (W) M() {}\nvar i any = W(1)\nswitch i {\ncase W(1), nil:\n}",
 			has: []string{"case func(__unetlab_ei any, __unetlab_ec W) bool {", "}(__unetlab_sw1, W(1)) || __unetlab_sw1 == nil:"}},
 		{name: "only default", code: "var i any\nswitch i {\ndefault:\n}", hasNot: []string{"__unetlab_sw"}},
+		{name: "interface cases", code: "type A interface{ M() }\ntype B interface {\n\tA\n\tN()\n}\ntype X int\nfunc (X) M() {}\nfunc (X) N() {}\nvar x X\nswitch A(x) {\ncase B(x):\n}", hasNot: []string{"__unetlab_sw"}},
 		{name: "same type", code: "x := 3\nswitch x {\ncase 1, 2:\n}", hasNot: []string{"__unetlab_sw"}},
 	})
 }
@@ -47,6 +48,7 @@ func TestLowerPredeclared(t *testing.T) {
 		{name: "const", code: "const len = 20\nx := len\n_ = x\ny := cap([]int{})\n_ = y", has: []string{"const __unetlab_pd_len = 20", "x := __unetlab_pd_len", "cap([]int{})"}},
 		{name: "type switch name", code: "var x any = 3\nswitch len := x.(type) {\ncase int:\n_ = len + 1\n}", has: []string{"switch __unetlab_pd_len := x.(type)", "_ = __unetlab_pd_len + 1"}},
 		{name: "field", code: "type T struct{ len int }\nt := T{len: 1}\n_ = t.len", hasNot: []string{"__unetlab_pd_"}},
+		{name: "generic function", code: "func min[T int | string](x, y T) T {\n\tif x < y {\n\t\treturn x\n\t}\n\treturn y\n}\nfmt.Println(min(2, 3), min[string](\"b\", \"a\"))", hasNot: []string{"__unetlab_pd_"}},
 		{name: "iota in its own spec", code: "func f() int {\nconst (\nA = iota\niota = iota\nB\n)\nreturn B + iota\n}", has: []string{"__unetlab_pd_iota = iota", "B = 1"}},
 	})
 }
@@ -73,5 +75,12 @@ func TestLowerIfaceCompare(t *testing.T) {
 			has: []string{"(!func(__unetlab_ec U, __unetlab_ei any) bool { __unetlab_ev, __unetlab_eok := __unetlab_ei.(U); return __unetlab_eok && __unetlab_ev == __unetlab_ec }(u, i))"}},
 		{name: "nil", code: "type U uint16\nvar i any\nfmt.Println(i == nil)", hasNot: []string{"__unetlab_ei"}},
 		{name: "not cell type", code: "var i any\nfmt.Println(i == 3)", hasNot: []string{"__unetlab_ei"}},
+	})
+}
+
+func TestLowerNamedResults(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "zeroed", code: "func f() (ret []int) {\n\tret = append(ret, 1)\n\treturn\n}\nfmt.Println(f())", has: []string{"var __unetlab_nr1 []int; ret = __unetlab_nr1;"}},
+		{name: "predeclared name", code: "func f() (error string) {\n\treturn \"x\"\n}\nfmt.Println(f())", has: []string{"__unetlab_pd_error = __unetlab_nr1;"}, hasNot: []string{" error = __unetlab_nr1"}},
 	})
 }

@@ -49,7 +49,11 @@ func (s *session) passLowerNamedResults(u *cellUnit) error {
 					continue
 				}
 				z := l.name("nr")
-				text += " var " + z + " " + ts + "; " + name.Name + " = " + z + ";"
+				v := name.Name
+				if types.Universe.Lookup(v) != nil {
+					v = predeclaredName(v) // as lower-predeclared renames it: (error string)
+				}
+				text += " var " + z + " " + ts + "; " + v + " = " + z + ";"
 			}
 		}
 		if text != "" {

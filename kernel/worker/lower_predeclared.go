@@ -16,7 +16,8 @@ import (
 // (resolved by the check against the declarations as written) finds it.
 // Fields and methods live in their type, not in a scope, and keep their
 // names; so do types (`type error int`), which the other passes spell by
-// their name.
+// their name, and generic functions (`func min[T cmp.Ordered](a, b T) T`),
+// whose instances lower-generic names from them (minᐸintᐳ).
 func (s *session) passLowerPredeclared(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -35,7 +36,9 @@ func (s *session) passLowerPredeclared(u *cellUnit) error {
 				return
 			}
 		case *types.Func:
-			if sig, ok := o.Type().(*types.Signature); ok && sig.Recv() != nil {
+			// Methods live in their type; a generic function is
+			// lower-generic's, whose instances are named minᐸintᐳ.
+			if sig, ok := o.Type().(*types.Signature); ok && (sig.Recv() != nil || sig.TypeParams().Len() > 0) {
 				return
 			}
 		case *types.Const:

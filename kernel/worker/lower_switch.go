@@ -94,7 +94,17 @@ func (l *lowerer) switchNeedsLowering(sw *ast.SwitchStmt) bool {
 		return false // no case compares the tag
 	}
 	if types.IsInterface(tt) {
-		return true
+		// yaegi's own switch compares an interface tag with interface
+		// case values rightly (`switch Mer(t) { case MNer(t): }`), and its
+		// == of two interfaces of different types did not: only a case
+		// value of a concrete type needs the comparisons.
+		return slices.ContainsFunc(sw.Body.List, func(st ast.Stmt) bool {
+			cc, ok := st.(*ast.CaseClause)
+			return ok && slices.ContainsFunc(cc.List, func(e ast.Expr) bool {
+				ct := l.c.info.Types[e].Type
+				return ct == nil || !types.IsInterface(ct)
+			})
+		})
 	}
 	boolean := false
 	if b, ok := tt.Underlying().(*types.Basic); ok && b.Info()&types.IsBoolean != 0 {
