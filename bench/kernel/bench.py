@@ -16,7 +16,12 @@ Extra lines, no goal:
             of its idle status, before decoding them: closer to the
             kernel's share of the round trip (the client takes in what has
             arrived whenever it polls, so decoding earlier messages can
-            still delay it).
+            still delay it);
+  CPU, context switches
+            per timed `1+1`, of the kernel's processes (unetlab's worker
+            included) and all their threads, from /proc: on a small machine
+            the CPU a kernel takes while the client decodes its replies is
+            CPU the client waits for.
 It prints a table with the ratios unetlab / ipykernel and the verdicts.
 
 Both kernels see the user's usual environment (ipykernel its ~/.ipython);
@@ -153,6 +158,40 @@ class Kernel:
             pass
 
 
+def proc_tree(pid):
+    """pid and its descendants (Linux /proc; [] where there is none)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def usage(pid):
+    """(CPU seconds, context switches) of the process tree at pid, all its
+    threads together; None off Linux."""
+    cpu = switches = 0
+    try:
+        for p in proc_tree(pid):
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                            switches += int(line.split()[1])
+    except OSError:
+        return None
+    return cpu, switches
+
+
 def measure_startup(argv_for, workdir):
     """Returns (seconds to kernel_info_reply, seconds to the first 1+1 reply)."""
     k = Kernel(argv_for, workdir)
@@ -174,9 +213,12 @@ def measure_startup(argv_for, workdir):
 
 def measure_rtt(argv_fors, workdir, n, warmup):
     """Runs the kernels side by side, alternating one `1+1` on each, and
-    returns three dicts, kernel name -> seconds from sending the
+    returns four dicts, kernel name -> seconds from sending the
     execute_request to: the decoded execute_reply, the decoded iopub status
-    idle, and the arrival of that idle's frames (before decoding).
+    idle, and the arrival of that idle's frames (before decoding); and
+    kernel name -> (CPU seconds, context switches) per timed round trip of
+    the kernel's processes (a worker too), None where /proc is missing.
+    The CPU a kernel takes is CPU the client cannot have on a small machine.
 
     Messages are read from shell and iopub as they arrive and each is
     decoded in full (see the module's doc)."""
@@ -191,7 +233,10 @@ def measure_rtt(argv_fors, workdir, n, warmup):
         to_reply = {name: [] for name in ks}
         to_idle = {name: [] for name in ks}
         to_wire = {name: [] for name in ks}
+        used = {}
         for i in range(warmup + n):
+            if i == warmup:
+                used = {name: usage(k.proc.pid) for name, k in ks.items()}
             for name, k in ks.items():
                 t0 = time.perf_counter()
                 mid = k.execute("1+1")
@@ -202,7 +247,13 @@ def measure_rtt(argv_fors, workdir, n, warmup):
                     to_reply[name].append(t_reply)
                     to_idle[name].append(t_idle)
                     to_wire[name].append(t_wire)
-        return to_reply, to_idle, to_wire
+        for name, k in ks.items():
+            after = usage(k.proc.pid)
+            if used.get(name) is None or after is None:
+                used[name] = None
+            else:
+                used[name] = tuple((b - a) / n for a, b in zip(used[name], after))
+        return to_reply, to_idle, to_wire, used
     finally:
         for k in ks.values():
             k.close()
@@ -240,7 +291,7 @@ def main():
                 a, b = measure_startup(argv_for, workdir)
                 startup[name].append(a)
                 first[name].append(b)
-        reply, idle, wire = measure_rtt(kernels, workdir, args.n, args.warmup)
+        reply, idle, wire, used = measure_rtt(kernels, workdir, args.n, args.warmup)
 
     med = statistics.median
     goals = [
@@ -268,6 +319,12 @@ def main():
             verdict = f"<= {GOAL:.2f}: {'met' if met else 'NOT MET'}"
         figures[label] = fig
         print(f"{label:<30} {how:<14} {a*1000:>9.2f}ms {b*1000:>9.2f}ms {b/a:>7.3f}  {verdict}")
+    if all(used.values()):
+        a, b = used["ipykernel"], used["unetlab"]
+        print(f"{'CPU per 1+1 (all processes)':<30} {'mean of ' + str(args.n):<14} {a[0]*1000:>9.3f}ms {b[0]*1000:>9.3f}ms {b[0]/a[0]:>7.3f}")
+        print(f"{'context switches per 1+1':<30} {'mean of ' + str(args.n):<14} {a[1]:>11.1f} {b[1]:>11.1f} {b[1]/a[1]:>7.3f}")
+        figures["cpu per 1+1"] = {"ipykernel_s": a[0], "unetlab_s": b[0], "ratio": b[0] / a[0]}
+        figures["context switches per 1+1"] = {"ipykernel": a[1], "unetlab": b[1], "ratio": b[1] / a[1]}
     print(f"goals (ratio <= {GOAL:.2f} for launch -> kernel_info_reply and execute 1+1 -> status idle): "
           f"{'met' if met_all else 'NOT MET'}")
     print("(idle arrives: the idle's frames received, not yet decoded; the other round trips include the client's decoding)")
