@@ -128,19 +128,14 @@ func (s *session) interruptCh() <-chan struct{} {
 // returned stop is called.
 func (s *session) watchInterrupt(ctx context.Context) (stop func()) {
 	intr := make(chan struct{})
-	ended := make(chan struct{})
 	s.intrMu.Lock()
 	s.intr = intr
 	s.intrMu.Unlock()
-	go func() {
-		select {
-		case <-ctx.Done():
-			close(intr)
-		case <-ended:
-		}
-	}()
+	// No goroutine waits for ctx: a cell's end leaves none behind (see
+	// procs.go).
+	stopWatch := context.AfterFunc(ctx, func() { close(intr) })
 	return func() {
-		close(ended)
+		stopWatch()
 		s.intrMu.Lock()
 		s.intr = nil
 		s.intrMu.Unlock()
