@@ -17,9 +17,9 @@ import (
 // between goroutines (the request reader hands reading on as the cell
 // starts; the cell's output and reply are written by others). On a small
 // machine those threads take the CPU the front end needs to decode the
-// replies at the same moment. Measured with bench/kernel on 2 cores, `1+1`
-// sent every 10 ms: the worker's CPU per request 1.4 -> 0.8 ms, its
-// context switches 42 -> 11. A cell that computes gets every processor
+// replies at the same moment. Measured on 2 cores with a `1+1` every 10
+// ms: the worker's CPU per request 1.4 -> 0.8 ms, its threads' context
+// switches 42 -> 11 (`make bench-kernel` shows kernel and worker together). A cell that computes gets every processor
 // after raiseAfter, whatever it calls; the switch is one stop of the world
 // (tens of microseconds) each way.
 //
