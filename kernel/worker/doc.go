@@ -82,8 +82,10 @@
 // mishandles a := inside a block (`if _, err := os.Stat(p); err == nil`);
 // so a run of top-level statements that opens a block (if, for, switch,
 // select, {}) and defines no top-level variable runs inside a function
-// literal called at once (see stmts.go), unless the cell uses goto, return
-// or a top-level defer there (refused: refuse-unfaithful). Such a part is evaluated chunk by chunk: an
+// literal called at once (see stmts.go), unless the cell uses goto or
+// return there. (A top-level defer is lowered by lower-cell-defers to a
+// list the cell's end runs, last first: the cell is the body of a function
+// ending with it; a deferred call that may call recover is refused.) Such a part is evaluated chunk by chunk: an
 // undefined name is still reported before anything runs, but a type error
 // in a later chunk only once the chunks before it have run.
 // A top-level comma-ok `v, ok := m[k]` (also `x.(T)`, `<-c`), on which

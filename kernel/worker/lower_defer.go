@@ -44,9 +44,23 @@ func (s *session) passLowerDefer(u *cellUnit) error {
 }
 
 func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
+	pre, reps, ok := l.deferredOperands(call)
+	if !ok || len(pre) == 0 {
+		return
+	}
+	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
+	for _, r := range reps {
+		r()
+	}
+	l.insert(stmt.End(), " }")
+}
+
+// deferredOperands returns the statements that evaluate the function
+// value and arguments of a deferred (or started) call into temporaries, in
+// order, and the replacements of those operands by their temporaries; ok
+// is false for `defer recover()`, which must stay the deferred call.
+func (l *lowerer) deferredOperands(call *ast.CallExpr) (pre []string, reps []func(), ok bool) {
 	info := l.c.info
-	var pre []string
-	var reps []func()
 	tmp := func(x ast.Expr, kind string) string {
 		n := l.name(kind)
 		pre = append(pre, n+" := "+l.text(x))
@@ -60,7 +74,7 @@ func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
 		case *types.Builtin:
 			if obj.Name() == "recover" {
 				// recover must be the deferred call itself.
-				return
+				return nil, nil, false
 			}
 		case *types.Var:
 			n := tmp(f, "df")
@@ -134,14 +148,7 @@ func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
 		n := tmp(a, "da")
 		reps = append(reps, func() { l.replace(a, n) })
 	}
-	if len(pre) == 0 {
-		return
-	}
-	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
-	for _, r := range reps {
-		r()
-	}
-	l.insert(stmt.End(), " }")
+	return pre, reps, true
 }
 
 // genericFuncIdent is the function name of an instantiation f[T] or

@@ -17,6 +17,13 @@ func TestLowerDefer(t *testing.T) {
 		{name: "several results", code: "func two() (int, int) { return 1, 2 }\nfunc f() { defer fmt.Println(two()) }",
 			has: []string{"__unetlab_da1, __unetlab_da2 := two(); defer fmt.Println(__unetlab_da1, __unetlab_da2)"}},
 		{name: "recover left alone", code: "func f() { defer recover() }", has: []string{"defer recover()"}, hasNot: []string{"__unetlab"}},
-		{name: "top level refused", code: "x := 1\ndefer fmt.Println(x)", err: "cannot run faithfully: defer at a cell's top level"},
+		{name: "top level deferred to the cell's end", code: "x := 1\ndefer fmt.Println(x)",
+			has: []string{"{ __unetlab_da1 := x; __unetlab_defers = append(__unetlab_defers, func() { fmt.Println(__unetlab_da1) }) }"}},
+		{name: "top level literal", code: "defer func() { fmt.Println(1) }()",
+			has: []string{"__unetlab_defers = append(__unetlab_defers, func() { func() { fmt.Println(1) }() })"}},
+		{name: "top level recover refused", code: "defer func() { recover() }()\npanic(1)", err: "cell:1:1: cannot run faithfully: the function literal, deferred among the cell's statements, may call recover"},
+		{name: "top level recover in a nested literal", code: "defer func() { f := func() { recover() }; _ = f }()", hasNot: []string{"cannot run faithfully"}},
+		{name: "top level defer recover refused", code: "defer recover()", err: "cannot run faithfully: recover, deferred among the cell's statements"},
+		{name: "top level cell function that recovers", code: "func r() { recover() }\ndefer r()", err: "cannot run faithfully: r, deferred"},
 	})
 }

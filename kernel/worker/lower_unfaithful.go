@@ -10,10 +10,8 @@ import (
 // to itself other than through a struct (`type Number *Number`,
 // `type F func(string) F`, `type L []L`). yaegi builds its types with
 // reflect, which cannot make such a type, and panicked ("interface
-// conversion: reflect.Type is nil"); and a defer statement among a cell's
-// top-level statements, which yaegi ran when a part of the cell ended and
-// then again after every later cell ("defer fmt.Println(1)" printed 1
-// before the next statement, at the cell's end and in each cell after).
+// conversion: reflect.Type is nil"). (A defer among a cell's top-level
+// statements is lowered: lower_celldefer.go.)
 //
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
 // and closures can keep the values a cell dropped reachable, so their
@@ -31,10 +29,6 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 		}
 		if !l.inCell(n) {
 			return true
-		}
-		if x, ok := n.(*ast.DeferStmt); ok && inCellBody(stack) {
-			l.fail(x, "cannot run faithfully: defer at a cell's top level (the interpreter would run it again after later cells); put the statements and their defer in a function and call it")
-			return false
 		}
 		if x, ok := n.(*ast.TypeSpec); ok {
 			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)

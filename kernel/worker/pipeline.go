@@ -54,6 +54,8 @@ type cellUnit struct {
 	// lowering: the edits of the lowering passes, applied by lower-apply
 	// (then recorded in edits)
 	pending []edit
+	// lower-cell-defers: the cell's top-level statements defer calls
+	cellDefers bool
 	// lower-generic: the instances of generic code the cell needs
 	// (lower_generic.go), evaluated before its first part
 	genInsts []declEntry
@@ -98,6 +100,7 @@ var cellPasses = []pass{
 	{"lower-json", (*session).passLowerJSON},
 	{"lower-errors", (*session).passLowerErrors},
 	{"lower-defer-args", (*session).passLowerDefer},
+	{"lower-cell-defers", (*session).passLowerCellDefers},
 	{"lower-range-func", (*session).passLowerRangeFunc},
 	{"lower-loopvar", (*session).passLowerLoopVar},
 	{"lower-builtins", (*session).passLowerBuiltins},

@@ -145,7 +145,7 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 	if err := in.Use(interp.Exports{"time/time": {"Sleep": reflect.ValueOf(s.sleep)}}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
-	for _, src := range []string{helperSrc, panicSrc} {
+	for _, src := range []string{helperSrc, panicSrc, deferSrc} {
 		if _, err := in.EvalWithContext(context.Background(), src); err != nil {
 			return nil, fmt.Errorf("worker: loading helpers: %w", err)
 		}
@@ -476,6 +476,15 @@ func (s *session) executeLocked(ctx context.Context, code string) (execOutcome, 
 // redefinition needs, the imports, then each part in order (declarations,
 // statement chunks, the trailing expression as the result).
 func (s *session) passRun(u *cellUnit) error {
+	err := s.runParts(u)
+	if u.cellDefers {
+		err = s.runCellDefers(u, err)
+	}
+	return err
+}
+
+// runParts evaluates the cell's parts in order (see passRun).
+func (s *session) runParts(u *cellUnit) error {
 	ctx, parts, decls, rebuild, auto := u.ctx, u.parts, u.decls, u.rebuild, u.auto
 	out := &u.out
 	if rebuild {

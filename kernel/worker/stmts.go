@@ -59,9 +59,9 @@ func (c stmtChunk) src() string {
 
 // stmtChunks splits statement part p (without its trailing expression) into
 // chunks. A part that needs neither wrapping nor a comma-ok rewrite, or
-// that uses goto or return (whose meaning a function literal would change)
-// or a top-level defer (which would run at the end of its chunk), is one
-// unwrapped chunk, as it always was.
+// that uses goto or return (whose meaning a function literal would change),
+// is one unwrapped chunk, as it always was. (A top-level defer is lowered
+// before: lower_celldefer.go.)
 //
 // The statements come from the cell's one parse (u.ast); p is the part as
 // the lowering passes left it (u.offIn maps the parse's positions into it).
@@ -98,9 +98,7 @@ func stmtChunks(u *cellUnit, p part) []stmtChunk {
 		if _, ok := st.(*ast.EmptyStmt); ok {
 			continue
 		}
-		if _, isDefer := st.(*ast.DeferStmt); isDefer || leavesRun(st) {
-			// A top-level defer runs when the evaluation ends: splitting
-			// the part would run it early.
+		if leavesRun(st) {
 			return whole
 		}
 		sp := span{start: u.offIn(p, st.Pos(), false), end: u.offIn(p, st.End(), true), st: st}

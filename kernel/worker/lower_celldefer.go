@@ -1,0 +1,192 @@
+package worker
+
+import (
+	"go/ast"
+	"go/types"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// passLowerCellDefers lets a cell's top-level statements defer calls, as
+// if the cell were the body of a function that ends with the cell: the
+// calls run once the cell's statements (and its trailing expression) have
+// run or panicked, last deferred first; their function values and
+// arguments are evaluated at the defer statement.
+//
+//	defer fmt.Println("bye", n)  =>
+//	{ a1 := n; __unetlab_defers = append(__unetlab_defers, func() { fmt.Println("bye", a1) }) }
+//
+// yaegi ran a top-level defer when the statement's part ended and again
+// after every later cell; session.go's runCellDefers runs the list
+// (deferSrc) when the cell ends. A deferred call that may call recover is
+// refused: the cell's panic has already ended its statements when the
+// deferred calls run, so recover could not stop it as Go's would.
+func (s *session) passLowerCellDefers(u *cellUnit) error {
+	l := newLowerer(u)
+	if l == nil {
+		return nil
+	}
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
+		if l.err != nil {
+			return false
+		}
+		st, ok := n.(*ast.DeferStmt)
+		if !ok || !l.inCell(n) || !inCellBody(stack) {
+			return true
+		}
+		if what := s.mayRecover(l, st.Call); what != "" {
+			l.fail(st, "cannot run faithfully: %s, deferred among the cell's statements, may call recover: the deferred calls run once the cell's statements ended, too late to stop a panic; put the statements and their defer in a function and call it", what)
+			return false
+		}
+		pre, reps, _ := l.deferredOperands(st.Call)
+		for _, r := range reps {
+			r()
+		}
+		list := helperPrefix + "_defers"
+		text := "{ "
+		for _, p := range pre {
+			text += p + "; "
+		}
+		text += list + " = append(" + list + ", func() { " + l.text(st.Call) + " }) }"
+		l.replace(st, text)
+		u.cellDefers = true
+		return false
+	})
+	return l.done()
+}
+
+// deferSrc is evaluated in every fresh interpreter, after panicSrc: the
+// list of the running cell's deferred calls (passLowerCellDefers), and the
+// function that runs them, each taken off the list before it runs.
+const deferSrc = `var __unetlab_defers []func()
+
+func __unetlab_rundefers() {
+	for len(__unetlab_defers) > 0 {
+		f := __unetlab_defers[len(__unetlab_defers)-1]
+		__unetlab_defers = __unetlab_defers[:len(__unetlab_defers)-1]
+		f()
+	}
+}
+`
+
+// mayRecover names the function a deferred call calls when that function
+// may call recover itself: recover, a function literal whose body calls
+// it, a function or method of the cells whose body calls it (of an earlier
+// cell: whose declaration mentions recover). "" when none.
+func (s *session) mayRecover(l *lowerer, call *ast.CallExpr) string {
+	info := l.c.info
+	callsRecover := func(body *ast.BlockStmt) bool {
+		found := false
+		ast.Inspect(body, func(n ast.Node) bool {
+			if found {
+				return false
+			}
+			if _, ok := n.(*ast.FuncLit); ok {
+				return false // recover there is the literal's, not ours
+			}
+			if c, ok := n.(*ast.CallExpr); ok {
+				if id, ok := ast.Unparen(c.Fun).(*ast.Ident); ok {
+					if b, ok := info.Uses[id].(*types.Builtin); ok && b.Name() == "recover" {
+						found = true
+					}
+				}
+			}
+			return true
+		})
+		return found
+	}
+	var id *ast.Ident
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.FuncLit:
+		if callsRecover(f.Body) {
+			return "the function literal"
+		}
+		return ""
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	case *ast.IndexExpr:
+		id = genericFuncIdent(f)
+	case *ast.IndexListExpr:
+		id = genericFuncIdent(f)
+	}
+	if id == nil {
+		return ""
+	}
+	switch obj := info.Uses[id].(type) {
+	case *types.Builtin:
+		if obj.Name() == "recover" {
+			return "recover"
+		}
+	case *types.Func:
+		if obj.Pkg() == nil || obj.Pkg().Path() != cellPkgPath {
+			return ""
+		}
+		for _, d := range l.c.file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && info.Defs[fd.Name] == obj {
+				if fd.Body != nil && callsRecover(fd.Body) {
+					return obj.Name()
+				}
+				return ""
+			}
+		}
+		// Declared by an earlier cell: its text is all there is.
+		decl := regexp.MustCompile(`^func\s*(\([^)]*\)\s*)?` + regexp.QuoteMeta(obj.Name()) + `\b`)
+		for _, d := range s.decls {
+			if decl.MatchString(d.text) && strings.Contains(d.text, "recover") {
+				return obj.Name()
+			}
+		}
+	}
+	return ""
+}
+
+// runCellDefers runs the calls the cell's statements deferred
+// (passLowerCellDefers) once its parts ran, failed or panicked, last
+// first, and returns the cell's error: err, or the panic of a deferred
+// call when err is nil; a deferred call's panic after the cell's own is
+// added to it as Go prints a panic during a panic ("panic: first\n\tpanic:
+// second"). The calls after a panicking one still run. An interrupted cell
+// drops them, as a killed program runs none.
+func (s *session) runCellDefers(u *cellUnit, err error) error {
+	drop := func() { _, _ = s.evalQuiet(helperPrefix + "_defers = nil") }
+	for {
+		if u.ctx.Err() != nil {
+			drop()
+			return err
+		}
+		_, derr := s.evalCtx(u.ctx, helperPrefix+"_rundefers()")
+		if derr == nil {
+			return err
+		}
+		de := toCellError(derr)
+		if err == nil {
+			err = de
+			continue
+		}
+		ce := toCellError(err)
+		if ce.EName != "panic" || de.EName != "panic" {
+			continue // the cell's error stays the one reported
+		}
+		// Go's form: the first panic, the later ones indented under it,
+		// then where the last one happened.
+		chained := *ce
+		chained.EValue += "\n\tpanic: " + de.EValue
+		head := len(ce.Traceback)
+		for i, l := range ce.Traceback {
+			if strings.HasPrefix(l, "    at ") {
+				head = i
+				break
+			}
+		}
+		chained.Traceback = append(slices.Clone(ce.Traceback[:head]), "\tpanic: "+de.EValue)
+		for _, l := range de.Traceback {
+			if strings.HasPrefix(l, "    at ") {
+				chained.Traceback = append(chained.Traceback, l)
+			}
+		}
+		err = &chained
+	}
+}
