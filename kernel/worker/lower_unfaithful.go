@@ -41,7 +41,7 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 			if !ok {
 				return true
 			}
-			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) {
+			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) && !boxable(named) {
 				l.fail(x, "cannot run faithfully: type %s refers to itself other than through a struct (the interpreter cannot build such a type)", tn.Name())
 			}
 		}

@@ -1,0 +1,35 @@
+package worker
+
+import "testing"
+
+func TestLowerSelfTypes(t *testing.T) {
+	unbox := func(n, e string) string { return "func(v any) " + n + " { x, _ := v.(" + n + "); return x }(" + e + ")" }
+	runLowerCases(t, []lowerCase{
+		{name: "func declared boxed", code: "type F func(s string) F", has: []string{"type F func(s string) any"}},
+		{name: "call unboxed", code: "type F func() F\nvar f F\n_ = f()()", has: []string{unbox("F", unbox("F", "f()") + "()")}},
+		{name: "nil argument typed", code: "type F func(F) int\nvar f F\n_ = f(nil)", has: []string{"f(F(nil))"}},
+		{name: "function converted", code: "type F func() F\nfunc g() F { return nil }\nvar f = F(g)", has: []string{"F(func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }("}},
+		{name: "function assigned", code: "type F func() F\nfunc g() F { return nil }\nvar f F = g", has: []string{"var f F = func(f func() F) F {"}},
+		{name: "slice declared boxed", code: "type T []T", has: []string{"type T []any"}},
+		{name: "element unboxed", code: "type T []T\nvar t T\n_ = len(t[0])", has: []string{"len(" + unbox("T", "t[0]") + ")"}},
+		{name: "element stored", code: "type T []T\nt := make(T, 1)\nt[0] = nil", has: []string{"t[0] = T(nil)"}, hasNot: []string{"v.(T)"}},
+		{name: "literal retyped", code: "type T []T\nfunc ln(a ...T) int { return len(a) }\n_ = ln([]T{nil})", has: []string{"ln(T{T(nil)})"}},
+		{name: "append boxed", code: "type T []T\nvar t T\nt = append(t, nil, t)", has: []string{"append(t, T(nil), t)"}},
+		{name: "several results refused", code: "type F func() (F, int)\nvar f F\n_, _ = f()", err: "cannot run faithfully: type F refers to itself other than through a struct, and is a result of a function with several results"},
+		{name: "element address refused", code: "type T []T\nt := T{nil}\np := &t[0]\n_ = p", err: "an element whose address is taken"},
+		{name: "range value refused", code: "type T []T\nfor _, v := range (T{}) {\n\t_ = v\n}", err: "ranged over with a value"},
+		{name: "range key accepted", code: "type T []T\nfor i := range (T{}) {\n\t_ = i\n}", hasNot: []string{"cannot run faithfully"}},
+		{name: "underlying value refused", code: "type T []T\nvar u []T\nvar t T = u\n_ = t", err: "used through a value of its underlying type"},
+		{name: "type argument refused", code: "type F func() F\nfunc id[X any](x X) X { return x }\n_ = id[F](nil)", err: "used as a type argument"},
+	})
+}
+
+func TestLowerInitOrder(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "in order kept", code: "var a = 1\nvar b = a + 1", has: []string{"var a = 1\nvar b = a + 1"}},
+		{name: "through a function", code: "var n = f()\nvar called = false\nfunc f() int { called = true; return 1 }",
+			has: []string{"func f() int { called = true; return 1 }\nvar called = false\nvar n = f()"}},
+		{name: "group split", code: "var (\n\ta, b = c, 2\n\tc = 3\n)",
+			has: []string{"var b = 2\nvar c = 3\nvar a = c"}},
+	})
+}
