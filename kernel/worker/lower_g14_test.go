@@ -60,7 +60,7 @@ func TestRefuseUnfaithful(t *testing.T) {
 		{name: "top-level defer", code: "defer fmt.Println(1)\nfmt.Println(2)", err: "cell:1:1: cannot run faithfully: defer at a cell's top level"},
 		{name: "defer in a function", code: "func f() {\n\tdefer fmt.Println(1)\n}\nf()", hasNot: []string{"cannot run faithfully"}},
 		{name: "defer in a literal", code: "func() {\n\tdefer fmt.Println(1)\n}()", hasNot: []string{"cannot run faithfully"}},
-		{name: "recursive generic", code: "type L[T any] []L[T]", err: "cannot run faithfully: type L refers to itself"},
+		{name: "recursive generic", code: "type L[T any] []*L[T]", err: "cannot run faithfully: type L refers to itself"},
 		{name: "generic through struct", code: "type N[T any] struct{ next *N[T] }\ntype Ns[T any] []N[T]\nvar ns Ns[int]\n_ = ns", hasNot: []string{"refers to itself"}},
 		{name: "recursive through named", code: "type A []B\ntype B map[string]A", err: "refers to itself"},
 		{name: "recursive pointer", code: "type Number *Number", err: "cannot run faithfully: type Number refers to itself"},

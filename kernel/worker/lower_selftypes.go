@@ -10,12 +10,13 @@ import (
 	"strings"
 )
 
-// passLowerSelfTypes lowers the self-referential function and slice types
-// yaegi v0.16.1 cannot build (it makes its types with reflect, which has no
-// recursive func or slice type): `type F func(string) F`, `type T []T`.
-// The self-reference is boxed in an interface, and the code that moves a
-// value through the boxed slot converts it there, so that what the program
-// can observe stays Go's:
+// passLowerSelfTypes lowers the self-referential function, slice and
+// channel types yaegi v0.16.1 cannot build (it makes its types with
+// reflect, which has no recursive func, slice or chan type):
+// `type F func(string) F`, `type T []T`, `type C[T any] chan C[T]`. The
+// self-reference is boxed in an interface, and the code that moves a value
+// through the boxed slot converts it there, so that what the program can
+// observe stays Go's:
 //
 //	type F func(s string) F   =>  type F func(s string) any
 //	f("x")                    =>  func(v any) F { x, _ := v.(F); return x }(f("x"))
@@ -24,17 +25,25 @@ import (
 //	t[i]                      =>  func(v any) T { x, _ := v.(T); return x }(t[i])
 //	ln([]T{})                 =>  ln(T{})  (a literal of the underlying type
 //	                                        where a T is wanted)
+//	<-c, c <- nil             =>  (unboxed), c <- C(nil)
 //
 // A value put in a boxed slot is always of the type itself (an untyped nil
-// is written F(nil)), so the unboxing assertion yields what Go has there, a
-// zero element included. What the boxing cannot keep Go's is refused by
-// name, with the refusal of passRefuseUnfaithful: a generic self-referential
-// type or one used as a type argument, a self-reference other than a
-// direct parameter or result (func) or element (slice), a function with
-// several results among which the type, the address of a boxed element,
-// ranging over such a slice with a value, and a value of the underlying
-// type (`func(string) F`, `[]T`) used where the type is wanted other than
-// through a conversion (func) or as a literal (slice).
+// is written F(nil), an element literal of elided type gets its type), so
+// the unboxing assertion yields what Go has there, a zero element
+// included; fmt prints such a slice as Go does (selfNode). In a generic
+// declaration the types are written as type marks that lower-generic
+// spells in each instance (resolveTypeMarks).
+//
+// What the boxing cannot keep Go's is refused by name: a self-referential
+// type used as a type argument (the generic code would move its values
+// through the box unconverted), a self-reference other than a direct
+// parameter or result (func) or element (slice, chan), a pointer type
+// (`type P *P`: the box would not alias), a function with several results
+// among which the type, the address of a boxed element, ranging over such
+// a slice or channel with a value, a receive of one in a select or with
+// comma-ok, and a value of the underlying type (`func(string) F`, `[]T`)
+// used where the type is wanted other than through a conversion or
+// assignment (func) or as a fresh literal or make (slice, chan).
 func (s *session) passLowerSelfTypes(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -91,10 +100,11 @@ type selfLowerer struct {
 // note records t when it is a self-referential named type.
 func (sl *selfLowerer) note(t types.Type) {
 	n, ok := t.(*types.Named)
-	if !ok || sl.types[n] {
+	if !ok {
 		return
 	}
-	if n.Origin() != n || n.TypeParams().Len() > 0 {
+	n = n.Origin()
+	if sl.types[n] {
 		return
 	}
 	if refersToItself(n, n.Underlying(), map[types.Type]bool{}) {
@@ -105,11 +115,9 @@ func (sl *selfLowerer) note(t types.Type) {
 // boxable reports whether named's self-references are all direct: the
 // parameters and results of a signature, the element of a slice.
 func boxable(named *types.Named) bool {
-	if named.TypeParams().Len() > 0 || named.TypeArgs().Len() > 0 {
-		return false
-	}
+	named = named.Origin()
 	other := func(t types.Type) bool {
-		return t != types.Type(named) && refersToItself(named, t, map[types.Type]bool{})
+		return !isSelf(t, named) && refersToItself(named, t, map[types.Type]bool{})
 	}
 	switch u := named.Underlying().(type) {
 	case *types.Signature:
@@ -129,8 +137,95 @@ func boxable(named *types.Named) bool {
 		return true
 	case *types.Slice:
 		return !other(u.Elem())
+	case *types.Chan:
+		return !other(u.Elem())
 	}
 	return false
+}
+
+// isSelf reports whether t is named (or, named being generic, an instance
+// of it: inside its own declaration, with its type parameters).
+func isSelf(t types.Type, named *types.Named) bool {
+	n, ok := t.(*types.Named)
+	return ok && n.Origin() == named.Origin()
+}
+
+// spell writes t for code at node at: as the cell can spell it, or, t
+// involving type parameters (code inside a generic declaration, which
+// lower-generic instantiates), as a type mark: its Go spelling inside the
+// declaration, which lower-generic writes as the instance's type
+// (resolveTypeMarks).
+func (sl *selfLowerer) spell(t types.Type, at ast.Node) (string, bool) {
+	if !mentionsTypeParam(t) {
+		return sl.typeString(t)
+	}
+	ok := true
+	s := types.TypeString(t, func(p *types.Package) string {
+		if p.Path() == cellPkgPath {
+			return ""
+		}
+		for _, im := range sl.c.file.Imports {
+			if path, _ := strconv.Unquote(im.Path.Value); path == p.Path() && im.Name == nil {
+				return p.Name()
+			}
+		}
+		ok = false
+		return p.Name()
+	})
+	return typeMarkSep + s + typeMarkSep, ok
+}
+
+// typeMarkSep delimits a type mark in an edit's text.
+const typeMarkSep = "\x01"
+
+// resolveTypeMarks writes the type marks of text, an edit of generic
+// declaration d, as their types' spelling in the instance of substitution
+// env: each is evaluated in d's scope (where its type parameters are).
+func (g *genLowerer) resolveTypeMarks(d *genDecl, text string, env map[*types.TypeParam]types.Type) string {
+	if !strings.Contains(text, typeMarkSep) {
+		return text
+	}
+	pos := d.node.Pos()
+	switch n := d.node.(type) {
+	case *ast.FuncDecl:
+		if n.Body != nil {
+			pos = n.Body.Lbrace + 1
+		}
+	case *ast.TypeSpec:
+		pos = n.Type.Pos()
+	}
+	parts := strings.Split(text, typeMarkSep)
+	for i := 1; i < len(parts); i += 2 {
+		tv, err := types.Eval(g.c.fset, g.c.pkg, pos, parts[i])
+		var s string
+		ok := err == nil && tv.IsType()
+		if ok {
+			s, ok = g.spell(tv.Type, env, spellEmit)
+		}
+		if !ok {
+			g.failAt(nil, "cannot run faithfully: type %s in an instance of %s", parts[i], d.obj.Name())
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, "")
+}
+
+// name2 spells t for code at node at, or records that it cannot.
+func (sl *selfLowerer) name2(t types.Type, at ast.Node) string {
+	s, ok := sl.spell(t, at)
+	if !ok {
+		sl.lowerer.fail(at, "cannot run faithfully: type %s cannot be spelled where a self-referential type is boxed", types.TypeString(t, types.RelativeTo(sl.c.pkg)))
+	}
+	return s
+}
+
+// name spells n for code at node at, or records that it cannot.
+func (sl *selfLowerer) name(n *types.Named, at ast.Node) string {
+	s, ok := sl.spell(n, at)
+	if !ok {
+		sl.fail(at.Pos(), n, "used inside generic code where its spelling is not at hand")
+	}
+	return s
 }
 
 // refusal is the error for a construct lower-self-types cannot keep Go's.
@@ -148,7 +243,7 @@ func (sl *selfLowerer) fail(pos token.Pos, n *types.Named, what string) {
 
 // boxOf is the self-referential type whose value t is, or nil.
 func (sl *selfLowerer) boxOf(t types.Type) *types.Named {
-	if n, ok := t.(*types.Named); ok && sl.types[n] {
+	if n, ok := t.(*types.Named); ok && sl.types[n.Origin()] {
 		return n
 	}
 	return nil
@@ -160,11 +255,21 @@ func (sl *selfLowerer) underOf(t types.Type) *types.Named {
 	if t == nil {
 		return nil
 	}
-	if _, ok := t.(*types.Named); ok {
-		return nil
+	var slots []types.Type // where the type would be
+	switch u := t.(type) {
+	case *types.Slice:
+		slots = append(slots, u.Elem())
+	case *types.Chan:
+		slots = append(slots, u.Elem())
+	case *types.Signature:
+		for _, tup := range []*types.Tuple{u.Params(), u.Results()} {
+			for v := range tup.Variables() {
+				slots = append(slots, v.Type())
+			}
+		}
 	}
-	for n := range sl.types {
-		if types.Identical(t, n.Underlying()) {
+	for _, st := range slots {
+		if n := sl.boxOf(st); n != nil && types.Identical(t, n.Underlying()) {
 			return n
 		}
 	}
@@ -193,7 +298,7 @@ func (sl *selfLowerer) writeUnboxes() {
 		return int(a.e.End() - b.e.End())
 	})
 	for _, ub := range sl.unboxes {
-		name := ub.n.Obj().Name()
+		name := sl.name(ub.n, ub.e)
 		sl.insert(ub.e.Pos(), "func(v any) "+name+" { x, _ := v.("+name+"); return x }(")
 		sl.insert(ub.e.End(), ")")
 	}
@@ -202,9 +307,14 @@ func (sl *selfLowerer) writeUnboxes() {
 // boxIn makes a value put in a boxed slot of n a value of n: an untyped
 // nil typed, a literal of the underlying type made one of n.
 func (sl *selfLowerer) boxIn(e ast.Expr, n *types.Named) {
+	if cl, ok := e.(*ast.CompositeLit); ok && cl.Type == nil {
+		// An element's literal of elided type: the box's type is any.
+		sl.insert(e.Pos(), sl.name(n, e))
+		return
+	}
 	tv := sl.c.info.Types[e]
 	if tv.IsNil() {
-		sl.insert(e.Pos(), n.Obj().Name()+"(")
+		sl.insert(e.Pos(), sl.name(n, e)+"(")
 		sl.insert(e.End(), ")")
 		return
 	}
@@ -214,31 +324,39 @@ func (sl *selfLowerer) boxIn(e ast.Expr, n *types.Named) {
 // flowInto handles a value e going where a value of n is wanted.
 func (sl *selfLowerer) flowInto(e ast.Expr, n *types.Named) {
 	tv := sl.c.info.Types[e]
-	if sl.underOf(tv.Type) != n {
+	if un := sl.underOf(tv.Type); un == nil || !isSelf(un, n) {
 		return
 	}
 	ue := ast.Unparen(e)
 	switch x := ue.(type) {
+	case *ast.CallExpr:
+		// make(chan C) where a C is wanted: made a C.
+		if b, ok := sl.c.info.Uses[calleeIdent(x.Fun)].(*types.Builtin); ok && b.Name() == "make" && len(x.Args) > 0 {
+			sl.replace(x.Args[0], sl.name(n, x))
+			return
+		}
 	case *ast.CompositeLit:
 		if x.Type != nil {
 			// A fresh value: made one of n, its elements then boxed
 			// (those of the underlying type are already flowing into n,
 			// see visit).
-			sl.replace(x.Type, n.Obj().Name())
+			sl.replace(x.Type, sl.name(n, x))
 			for _, el := range x.Elts {
 				if kv, ok := el.(*ast.KeyValueExpr); ok {
 					el = kv.Value
 				}
 				if sl.c.info.Types[el].IsNil() {
-					sl.insert(el.Pos(), n.Obj().Name()+"(")
+					sl.insert(el.Pos(), sl.name(n, x)+"(")
 					sl.insert(el.End(), ")")
+				} else if cl, ok := el.(*ast.CompositeLit); ok && cl.Type == nil {
+					sl.insert(el.Pos(), sl.name(n, x))
 				}
 			}
 			return
 		}
 	}
 	if sig, ok := n.Underlying().(*types.Signature); ok {
-		if ad, ok := sl.adapter(n, sig, tv.Type); ok {
+		if ad, ok := sl.adapter(n, sig, tv.Type, e); ok {
 			sl.insert(e.Pos(), ad+"(")
 			sl.insert(e.End(), ")")
 			return
@@ -250,22 +368,27 @@ func (sl *selfLowerer) flowInto(e ast.Expr, n *types.Named) {
 // adapter is a function converting a value of u (the unnamed signature
 // identical to n's underlying) to n: nil stays nil, a function is called
 // through a function of n's boxed signature.
-func (sl *selfLowerer) adapter(n *types.Named, sig *types.Signature, u types.Type) (string, bool) {
+func (sl *selfLowerer) adapter(n *types.Named, sig *types.Signature, u types.Type, at ast.Node) (string, bool) {
 	us, ok := u.(*types.Signature)
 	if !ok {
 		return "", false
 	}
-	ut, ok := sl.typeString(unnamedSignature(us))
+	ut, ok := sl.spell(unnamedSignature(us), at)
+	if !ok {
+		if ut, ok = sl.spell(us, at); !ok {
+			return "", false
+		}
+	}
+	name, ok := sl.spell(n, at)
 	if !ok {
 		return "", false
 	}
-	name := n.Obj().Name()
 	var params, args, res []string
 	for i := range sig.Params().Len() {
 		t := sig.Params().At(i).Type()
 		ts, arg := "any", fmt.Sprintf("func() %s { x, _ := p%d.(%s); return x }()", name, i, name)
-		if t != types.Type(n) {
-			if ts, ok = sl.typeString(t); !ok {
+		if !isSelf(t, n) {
+			if ts, ok = sl.spell(t, at); !ok {
 				return "", false
 			}
 			arg = fmt.Sprintf("p%d", i)
@@ -280,8 +403,8 @@ func (sl *selfLowerer) adapter(n *types.Named, sig *types.Signature, u types.Typ
 	for i := range sig.Results().Len() {
 		t := sig.Results().At(i).Type()
 		ts := "any"
-		if t != types.Type(n) {
-			if ts, ok = sl.typeString(t); !ok {
+		if !isSelf(t, n) {
+			if ts, ok = sl.spell(t, at); !ok {
 				return "", false
 			}
 		}
@@ -311,20 +434,58 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 			sl.fail(x.Pos(), named, "not boxable (a self-reference nested in another type, a generic type)")
 			return
 		}
+		// The whole type expression is written again (lower-generic
+		// replaces the self-references of a generic type by its instance
+		// names, and its edit of a span wins over another pass's).
 		switch t := ast.Unparen(x.Type).(type) {
 		case *ast.FuncType:
-			for _, fl := range []*ast.FieldList{t.Params, t.Results} {
-				if fl == nil {
-					continue
-				}
+			fields := func(fl *ast.FieldList) []string {
+				var out []string
 				for _, f := range fl.List {
-					if info.Types[f.Type].Type == types.Type(named) {
-						sl.replace(f.Type, "any")
+					var names []string
+					for _, n := range f.Names {
+						names = append(names, n.Name)
 					}
+					ts := sl.text(f.Type)
+					if ft := info.Types[f.Type].Type; isSelf(ft, named) {
+						ts = "any"
+					} else if mentionsTypeParam(ft) {
+						// (lower-generic's edits inside it would not
+						// come into this one's text)
+						if el, variadic := f.Type.(*ast.Ellipsis); variadic {
+							ts = "..." + sl.name2(info.Types[el.Elt].Type, f.Type)
+						} else {
+							ts = sl.name2(ft, f.Type)
+						}
+					}
+					if len(names) > 0 {
+						ts = strings.Join(names, ", ") + " " + ts
+					}
+					out = append(out, ts)
+				}
+				return out
+			}
+			text := "func(" + strings.Join(fields(t.Params), ", ") + ")"
+			if t.Results != nil && len(t.Results.List) > 0 {
+				res := fields(t.Results)
+				if len(res) == 1 && len(t.Results.List[0].Names) == 0 {
+					text += " " + res[0]
+				} else {
+					text += " (" + strings.Join(res, ", ") + ")"
 				}
 			}
+			sl.replace(x.Type, text)
 		case *ast.ArrayType:
-			sl.replace(t.Elt, "any")
+			sl.replace(x.Type, "[]any")
+		case *ast.ChanType:
+			dir := "chan "
+			switch t.Dir {
+			case ast.SEND:
+				dir = "chan<- "
+			case ast.RECV:
+				dir = "<-chan "
+			}
+			sl.replace(x.Type, dir+"any")
 		default:
 			sl.fail(x.Pos(), named, "declared through another type's name")
 		}
@@ -375,7 +536,7 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 			if pt == nil {
 				continue
 			}
-			if named != nil && pt == types.Type(named) {
+			if named != nil && isSelf(pt, named) {
 				sl.boxIn(a, named)
 			} else if pn := sl.boxOf(pt); pn != nil {
 				sl.flowInto(a, pn)
@@ -386,7 +547,7 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 		}
 		res := sig.Results()
 		for i := range res.Len() {
-			if res.At(i).Type() == types.Type(named) {
+			if isSelf(res.At(i).Type(), named) {
 				if res.Len() > 1 {
 					sl.fail(x.Pos(), named, "a result of a function with several results")
 					return
@@ -395,6 +556,9 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 			}
 		}
 	case *ast.IndexExpr:
+		if !info.Types[x].IsValue() {
+			return // an instance's name (Tree[T])
+		}
 		named := sl.boxOf(sl.c.info.Types[x.X].Type)
 		if named == nil {
 			return
@@ -462,8 +626,45 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 		if named == nil {
 			return
 		}
+		if _, isChan := named.Underlying().(*types.Chan); isChan && x.Key != nil && !isBlank(x.Key) {
+			sl.fail(x.Key.Pos(), named, "ranged over with a value")
+		}
 		if x.Value != nil && !isBlank(x.Value) {
 			sl.fail(x.Value.Pos(), named, "ranged over with a value")
+		}
+	case *ast.UnaryExpr:
+		if x.Op != token.ARROW {
+			return
+		}
+		named := sl.boxOf(sl.c.info.Types[x.X].Type)
+		if named == nil {
+			return
+		}
+		// In a select's case or a comma-ok receive, the receive cannot
+		// be wrapped.
+		for i := len(stack) - 1; i >= 0; i-- {
+			switch p := stack[i].(type) {
+			case *ast.CommClause:
+				if p.Comm != nil && p.Comm.Pos() <= x.Pos() && x.End() <= p.Comm.End() {
+					sl.fail(x.Pos(), named, "received in a select")
+					return
+				}
+			case *ast.AssignStmt:
+				if len(p.Rhs) == 1 && len(p.Lhs) == 2 && ast.Unparen(p.Rhs[0]) == x {
+					sl.fail(x.Pos(), named, "received with comma-ok")
+					return
+				}
+			case *ast.ValueSpec:
+				if len(p.Values) == 1 && len(p.Names) == 2 && ast.Unparen(p.Values[0]) == x {
+					sl.fail(x.Pos(), named, "received with comma-ok")
+					return
+				}
+			}
+		}
+		sl.unbox(x, named)
+	case *ast.SendStmt:
+		if named := sl.boxOf(sl.c.info.Types[x.Chan].Type); named != nil {
+			sl.boxIn(x.Value, named)
 		}
 	case *ast.AssignStmt:
 		if len(x.Lhs) != len(x.Rhs) || x.Tok == token.DEFINE {

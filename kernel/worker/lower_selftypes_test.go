@@ -3,10 +3,12 @@ package worker
 import "testing"
 
 func TestLowerSelfTypes(t *testing.T) {
-	unbox := func(n, e string) string { return "func(v any) " + n + " { x, _ := v.(" + n + "); return x }(" + e + ")" }
+	unbox := func(n, e string) string {
+		return "func(v any) " + n + " { x, _ := v.(" + n + "); return x }(" + e + ")"
+	}
 	runLowerCases(t, []lowerCase{
 		{name: "func declared boxed", code: "type F func(s string) F", has: []string{"type F func(s string) any"}},
-		{name: "call unboxed", code: "type F func() F\nvar f F\n_ = f()()", has: []string{unbox("F", unbox("F", "f()") + "()")}},
+		{name: "call unboxed", code: "type F func() F\nvar f F\n_ = f()()", has: []string{unbox("F", unbox("F", "f()")+"()")}},
 		{name: "nil argument typed", code: "type F func(F) int\nvar f F\n_ = f(nil)", has: []string{"f(F(nil))"}},
 		{name: "function converted", code: "type F func() F\nfunc g() F { return nil }\nvar f = F(g)", has: []string{"F(func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }("}},
 		{name: "function assigned", code: "type F func() F\nfunc g() F { return nil }\nvar f F = g", has: []string{"var f F = func(f func() F) F {"}},
@@ -20,6 +22,10 @@ func TestLowerSelfTypes(t *testing.T) {
 		{name: "range value refused", code: "type T []T\nfor _, v := range (T{}) {\n\t_ = v\n}", err: "ranged over with a value"},
 		{name: "range key accepted", code: "type T []T\nfor i := range (T{}) {\n\t_ = i\n}", hasNot: []string{"cannot run faithfully"}},
 		{name: "underlying value refused", code: "type T []T\nvar u []T\nvar t T = u\n_ = t", err: "used through a value of its underlying type"},
+		{name: "elided element named", code: "type T []T\nt := T{{}, {nil}}\n_ = t", has: []string{"T{T{}, T{T(nil)}}"}},
+		{name: "channel", code: "type C chan C\nc := make(C, 1)\nc <- nil\n_ = <-c", has: []string{"type C chan any", "c <- C(nil)", "_ = func(v any) C { x, _ := v.(C); return x }("}},
+		{name: "comma-ok receive refused", code: "type C chan C\nc := make(C, 1)\nv, ok := <-c\n_, _ = v, ok", err: "received with comma-ok"},
+		{name: "generic instance", code: "type G[T any] func(T) G[T]\nvar g G[int]\n_ = g(1)", has: []string{unbox("Gᐸintᐳ", "g(1)")}},
 		{name: "type argument refused", code: "type F func() F\nfunc id[X any](x X) X { return x }\n_ = id[F](nil)", err: "used as a type argument"},
 	})
 }

@@ -7,7 +7,8 @@ import (
 
 // passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
 // cannot run as Go does and no rewrite makes faithful: a type that refers
-// to itself other than through a struct (`type Number *Number`,
+// to itself other than through a struct, that lower-self-types cannot box
+// (`type Number *Number`, `type L [][]L`; lower_selftypes.go boxes
 // `type F func(string) F`, `type L []L`). yaegi builds its types with
 // reflect, which cannot make such a type, and panicked ("interface
 // conversion: reflect.Type is nil"); and a defer statement among a cell's
