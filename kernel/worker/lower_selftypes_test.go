@@ -39,3 +39,24 @@ func TestLowerInitOrder(t *testing.T) {
 			has: []string{"var b = 2\nvar c = 3\nvar a = c"}},
 	})
 }
+
+func TestLowerDefaultFallthrough(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "into the next clause", code: "n := 0\nswitch {\ndefault:\n\tn++\n\tfallthrough\ncase false:\n\tn += 10\n}",
+			has: []string{"n++\n\t{ n += 10; }\ncase false:"}},
+		{name: "chain", code: "n := 0\nswitch n {\ndefault:\n\tfallthrough\ncase 1:\n\tn++\n\tfallthrough\ncase 2:\n\tn += 10\n}",
+			has: []string{"default:\n\t{ n++; }; { n += 10; }\ncase 1:"}},
+		{name: "into a default", code: "n := 0\nswitch n {\ncase 1:\n\tfallthrough\ndefault:\n\tn++\ncase 2:\n}", has: []string{"case 1:\n\t{ n++; }\ndefault:"}},
+		{name: "last default kept", code: "n := 0\nswitch n {\ncase 1:\n\tfallthrough\ndefault:\n\tn++\n}", hasNot: []string{"{ n++; }"}},
+		{name: "label refused", code: "n := 0\nswitch {\ndefault:\n\tfallthrough\ncase false:\nL:\n\tn++\n\tgoto L\n}", err: "into statements with a label"},
+	})
+}
+
+func TestRefuseAllocationCounts(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "mallocs", code: "var m runtime.MemStats\nruntime.ReadMemStats(&m)\n_ = m.Mallocs", err: "cell:3:5: cannot run faithfully: runtime.MemStats.Mallocs counts allocations"},
+		{name: "through a pointer", code: "m := new(runtime.MemStats)\n_ = m.Frees", err: "runtime.MemStats.Frees counts allocations"},
+		{name: "other statistics", code: "var m runtime.MemStats\nruntime.ReadMemStats(&m)\n_ = m.HeapObjects + uint64(m.NumGC)", hasNot: []string{"cannot run faithfully"}},
+		{name: "allocs per run", code: "_ = testing.AllocsPerRun(1, func() {})", err: "testing.AllocsPerRun counts allocations"},
+	})
+}

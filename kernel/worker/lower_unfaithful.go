@@ -16,6 +16,12 @@ import (
 // then again after every later cell ("defer fmt.Println(1)" printed 1
 // before the next statement, at the cell's end and in each cell after).
 //
+// Reading an allocation count (runtime.MemStats' Mallocs and Frees,
+// testing.AllocsPerRun) is refused: the interpreter allocates where the
+// compiler's escape analysis allocates nothing (`newfunc allocated
+// unexpectedly`, closure.go). The other statistics (HeapObjects, NumGC,
+// Sys) are about what the collector kept or did and are accepted.
+//
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
 // and closures can keep the values a cell dropped reachable, so their
 // finalizers and cleanups may run late or never, which Go's contract
@@ -35,6 +41,14 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 		}
 		if x, ok := n.(*ast.DeferStmt); ok && inCellBody(stack) {
 			l.fail(x, "cannot run faithfully: defer at a cell's top level (the interpreter would run it again after later cells); put the statements and their defer in a function and call it")
+			return false
+		}
+		if x, ok := n.(*ast.SelectorExpr); ok && countsAllocations(l.c.info, x) {
+			what := "runtime.MemStats." + x.Sel.Name
+			if x.Sel.Name == "AllocsPerRun" {
+				what = "testing.AllocsPerRun"
+			}
+			l.fail(x, "cannot run faithfully: %s counts allocations, and the interpreter allocates where compiled Go does not (closures, call frames, values boxed in interfaces), so the count would not be go run's", what)
 			return false
 		}
 		if x, ok := n.(*ast.TypeSpec); ok {
@@ -87,4 +101,19 @@ func refersToItself(named *types.Named, t types.Type, seen map[types.Type]bool) 
 		}
 	}
 	return false
+}
+
+// countsAllocations reports whether sel reads an allocation count:
+// the Mallocs or Frees field of runtime.MemStats, or testing.AllocsPerRun.
+func countsAllocations(info *types.Info, sel *ast.SelectorExpr) bool {
+	if sel.Sel.Name == "Mallocs" || sel.Sel.Name == "Frees" {
+		recv := info.Types[sel.X].Type
+		if p, ok := recv.(*types.Pointer); ok {
+			recv = p.Elem()
+		}
+		named, ok := recv.(*types.Named)
+		return ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == "runtime" && named.Obj().Name() == "MemStats"
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	return ok && fn.Pkg() != nil && fn.Pkg().Path() == "testing" && fn.Name() == "AllocsPerRun"
 }

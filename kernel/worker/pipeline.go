@@ -124,6 +124,7 @@ var cellPasses = []pass{
 	{"lower-switches", (*session).passLowerSwitches},
 	{"lower-func-values", (*session).passLowerFuncValues},
 	{"lower-self-types", (*session).passLowerSelfTypes},
+	{"lower-default-fallthrough", (*session).passLowerDefaultFallthrough},
 	{"lower-shifts", (*session).passLowerShifts},
 	{"lower-predeclared", (*session).passLowerPredeclared},
 	{"lower-iface-compare", (*session).passLowerIfaceCompare},
