@@ -34,9 +34,11 @@ func TestLowerInitOrder(t *testing.T) {
 	runLowerCases(t, []lowerCase{
 		{name: "in order kept", code: "var a = 1\nvar b = a + 1", has: []string{"var a = 1\nvar b = a + 1"}},
 		{name: "through a function", code: "var n = f()\nvar called = false\nfunc f() int { called = true; return 1 }",
-			has: []string{"func f() int { called = true; return 1 }\nvar called = false\nvar n = f()"}},
-		{name: "group split", code: "var (\n\ta, b = c, 2\n\tc = 3\n)",
-			has: []string{"var b = 2\nvar c = 3\nvar a = c"}},
+			has: []string{"var n = func() int { _ = &called; return f() }()\nvar called = false\n"}},
+		{name: "group", code: "var (\n\ta, b = c, 2\n\tc = 3\n)",
+			has: []string{"a, b = func() int { _ = &b; _ = &c; return c }(), 2\n\tc = 3"}},
+		{name: "tuple", code: "var a, b = f()\nvar x = 1\nfunc f() (int, string) { return x, \"s\" }",
+			has: []string{"var a, b = func() (int, string) { _ = &x; return f() }()"}},
 	})
 }
 
