@@ -148,8 +148,15 @@
 // interface compared with a value of a cell type, in an expression or a
 // switch, is a type assertion and a comparison (lower_ifaceeq.go);
 // redeclarations of predeclared names (const len = 20) are renamed
-// (lower_predeclared.go). Types that refer to themselves other than
-// through a struct (type F func() F) are refused (lower_unfaithful.go).
+// (lower_predeclared.go). Function, slice and channel types that refer
+// to themselves (type F func() F, type T []T) have their self-reference
+// boxed in an interface, converted where values move through it
+// (lower_selftypes.go); other types that refer to themselves other than
+// through a struct (type P *P) are refused (lower_unfaithful.go), as is
+// reading an allocation count (MemStats.Mallocs). Package variables are
+// initialised in Go's dependency order (lower_initorder.go); the
+// fallthrough statements of a switch whose default is not last reach what
+// Go reaches (lower_fallthrough.go).
 // Finalizers of interpreted values (runtime.SetFinalizer) are accepted
 // and may never run: yaegi's frames and closures can keep the values a
 // cell dropped reachable (of 100 objects dropped in a loop, a finalizer

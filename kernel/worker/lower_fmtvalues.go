@@ -646,6 +646,9 @@ func (g *fmtGen) bodyOf(t types.Type) string {
 	case *types.Named:
 		methods := g.methods(t)
 		under := u.Underlying()
+		if node, ok := g.selfNode(u); ok { // lower_selftypes.go
+			return "return " + h + "FmtNamed(" + name + ", " + node + ", " + methods + ")"
+		}
 		var node string
 		switch under.(type) {
 		case *types.Pointer, *types.Interface:

@@ -56,15 +56,15 @@ func TestLowerPredeclared(t *testing.T) {
 func TestRefuseUnfaithful(t *testing.T) {
 	runLowerCases(t, []lowerCase{
 		{name: "finalizer accepted", code: "x := new(int)\nruntime.SetFinalizer(x, func(*int) {})", has: []string{"runtime.SetFinalizer(x, func(*int) {})"}},
-		{name: "recursive slice", code: "type L []L", err: "cannot run faithfully: type L refers to itself"},
+		{name: "recursive slice", code: "type L [][]L", err: "cannot run faithfully: type L refers to itself"},
 		{name: "top-level defer", code: "defer fmt.Println(1)\nfmt.Println(2)", hasNot: []string{"cannot run faithfully"}},
 		{name: "defer in a function", code: "func f() {\n\tdefer fmt.Println(1)\n}\nf()", hasNot: []string{"cannot run faithfully"}},
 		{name: "defer in a literal", code: "func() {\n\tdefer fmt.Println(1)\n}()", hasNot: []string{"cannot run faithfully"}},
-		{name: "recursive generic", code: "type L[T any] []L[T]", err: "cannot run faithfully: type L refers to itself"},
+		{name: "recursive generic", code: "type L[T any] []*L[T]", err: "cannot run faithfully: type L refers to itself"},
 		{name: "generic through struct", code: "type N[T any] struct{ next *N[T] }\ntype Ns[T any] []N[T]\nvar ns Ns[int]\n_ = ns", hasNot: []string{"refers to itself"}},
 		{name: "recursive through named", code: "type A []B\ntype B map[string]A", err: "refers to itself"},
 		{name: "recursive pointer", code: "type Number *Number", err: "cannot run faithfully: type Number refers to itself"},
-		{name: "recursive func", code: "type F func(string) F", err: "cannot run faithfully: type F refers to itself"},
+		{name: "recursive func", code: "type F func(string) []F", err: "cannot run faithfully: type F refers to itself"},
 		{name: "through struct", code: "type S struct{ next *S }\ntype L []S\nvar l L\n_ = l", has: []string{"type L []S"}},
 	})
 }

@@ -380,7 +380,7 @@ func (g *genLowerer) instanceText(d *genDecl, env map[*types.TypeParam]types.Typ
 		}
 	}
 	for _, e := range d.edits {
-		e.text = substNames(e.text, names)
+		e.text = substNames(g.resolveTypeMarks(d, e.text, env), names)
 		edits = append(edits, e)
 	}
 	if ts, ok := d.node.(*ast.TypeSpec); ok {

@@ -7,11 +7,18 @@ import (
 
 // passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
 // cannot run as Go does and no rewrite makes faithful: a type that refers
-// to itself other than through a struct (`type Number *Number`,
+// to itself other than through a struct, that lower-self-types cannot box
+// (`type Number *Number`, `type L [][]L`; lower_selftypes.go boxes
 // `type F func(string) F`, `type L []L`). yaegi builds its types with
 // reflect, which cannot make such a type, and panicked ("interface
 // conversion: reflect.Type is nil"). (A defer among a cell's top-level
 // statements is lowered: lower_celldefer.go.)
+//
+// Reading an allocation count (runtime.MemStats' Mallocs and Frees,
+// testing.AllocsPerRun) is refused: the interpreter allocates where the
+// compiler's escape analysis allocates nothing (`newfunc allocated
+// unexpectedly`, closure.go). The other statistics (HeapObjects, NumGC,
+// Sys) are about what the collector kept or did and are accepted.
 //
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
 // and closures can keep the values a cell dropped reachable, so their
@@ -30,12 +37,20 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 		if !l.inCell(n) {
 			return true
 		}
+		if x, ok := n.(*ast.SelectorExpr); ok && countsAllocations(l.c.info, x) {
+			what := "runtime.MemStats." + x.Sel.Name
+			if x.Sel.Name == "AllocsPerRun" {
+				what = "testing.AllocsPerRun"
+			}
+			l.fail(x, "cannot run faithfully: %s counts allocations, and the interpreter allocates where compiled Go does not (closures, call frames, values boxed in interfaces), so the count would not be go run's", what)
+			return false
+		}
 		if x, ok := n.(*ast.TypeSpec); ok {
 			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
 			if !ok {
 				return true
 			}
-			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) {
+			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) && !boxable(named) {
 				l.fail(x, "cannot run faithfully: type %s refers to itself other than through a struct (the interpreter cannot build such a type)", tn.Name())
 			}
 		}
@@ -80,4 +95,19 @@ func refersToItself(named *types.Named, t types.Type, seen map[types.Type]bool) 
 		}
 	}
 	return false
+}
+
+// countsAllocations reports whether sel reads an allocation count:
+// the Mallocs or Frees field of runtime.MemStats, or testing.AllocsPerRun.
+func countsAllocations(info *types.Info, sel *ast.SelectorExpr) bool {
+	if sel.Sel.Name == "Mallocs" || sel.Sel.Name == "Frees" {
+		recv := info.Types[sel.X].Type
+		if p, ok := recv.(*types.Pointer); ok {
+			recv = p.Elem()
+		}
+		named, ok := recv.(*types.Named)
+		return ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == "runtime" && named.Obj().Name() == "MemStats"
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	return ok && fn.Pkg() != nil && fn.Pkg().Path() == "testing" && fn.Name() == "AllocsPerRun"
 }

@@ -126,9 +126,12 @@ var cellPasses = []pass{
 	{"lower-select-recv", (*session).passLowerSelectRecv},
 	{"lower-switches", (*session).passLowerSwitches},
 	{"lower-func-values", (*session).passLowerFuncValues},
+	{"lower-self-types", (*session).passLowerSelfTypes},
+	{"lower-default-fallthrough", (*session).passLowerDefaultFallthrough},
 	{"lower-shifts", (*session).passLowerShifts},
 	{"lower-predeclared", (*session).passLowerPredeclared},
 	{"lower-iface-compare", (*session).passLowerIfaceCompare},
+	{"lower-init-order", (*session).passLowerInitOrder},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
