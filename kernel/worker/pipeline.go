@@ -121,6 +121,7 @@ var cellPasses = []pass{
 	{"lower-named-results", (*session).passLowerNamedResults},
 	{"lower-make-chan", (*session).passLowerMakeChan},
 	{"lower-select-recv", (*session).passLowerSelectRecv},
+	{"lower-select-operands", (*session).passLowerSelectOperands},
 	{"lower-switches", (*session).passLowerSwitches},
 	{"lower-func-values", (*session).passLowerFuncValues},
 	{"lower-shifts", (*session).passLowerShifts},
