@@ -119,4 +119,3 @@ func isCellNamedOrPtr(t types.Type) bool {
 	n, ok := types.Unalias(t).(*types.Named)
 	return ok && isCellNamed(n) && n.TypeParams().Len() == 0 && n.TypeArgs().Len() == 0
 }
-
