@@ -128,6 +128,7 @@ var cellPasses = []pass{
 	{"lower-predeclared", (*session).passLowerPredeclared},
 	{"lower-iface-compare", (*session).passLowerIfaceCompare},
 	{"lower-iface-stores", (*session).passLowerIfaceStores},
+	{"lower-promoted-methods", (*session).passLowerPromotedMethods},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
