@@ -25,13 +25,20 @@ import (
 // The declarations follow the type's declaration on its last line. The
 // instances of the cells' generic struct types get theirs from
 // lower-generic (promotedInstanceMethods). Methods of other packages'
-// types (an embedded sync.Mutex) are left as they are.
+// types (an embedded sync.Mutex) are left as they are. A later cell that
+// declares, on an earlier cell's type, a method of the name of one it
+// promotes is refused: yaegi keeps the first declaration of a method, the
+// promoted one (declare it in the type's cell, or run that cell again).
 func (s *session) passLowerPromotedMethods(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
 		return nil
 	}
 	for _, d := range l.c.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && l.inCell(fd) {
+			l.refuseShadowing(fd)
+			continue
+		}
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE || !l.inCell(gd) {
 			continue
@@ -180,4 +187,37 @@ func embeddedPath(st *types.Struct, index []int, spell func(types.Type) (string,
 		}
 	}
 	return b.String(), true
+}
+
+// refuseShadowing fails on method fd when its receiver's type is an
+// earlier cell's struct type that promotes a method of the cells of fd's
+// name (declared on it by passLowerPromotedMethods, which yaegi keeps).
+func (l *lowerer) refuseShadowing(fd *ast.FuncDecl) {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return
+	}
+	fn, ok := l.c.info.Defs[fd.Name].(*types.Func)
+	if !ok {
+		return
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return
+	}
+	t := recv.Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, ok := t.(*types.Named)
+	if !ok || named.TypeParams().Len() > 0 || l.c.fset.Position(named.Obj().Pos()).Filename == "cell" {
+		return
+	}
+	st, ok := named.Underlying().(*types.Struct)
+	if !ok {
+		return
+	}
+	obj, index, _ := types.LookupFieldOrMethod(types.NewPointer(st), true, fn.Pkg(), fn.Name())
+	if m, ok := obj.(*types.Func); ok && len(index) > 1 && m.Pkg() != nil && m.Pkg().Path() == cellPkgPath {
+		l.fail(fd.Name, "cannot run faithfully: method %s.%s declared after its type, which promotes %[2]s from an embedded field (the interpreter keeps the promoted method); declare it in the cell that declares %[1]s", named.Obj().Name(), fn.Name())
+	}
 }
