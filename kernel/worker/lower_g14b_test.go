@@ -34,3 +34,12 @@ func TestRefuseXMLNames(t *testing.T) {
 		{name: "XMLName", code: "type P struct {\n\tXMLName xml.Name `xml:\"p\"`\n\tN int\n}\nb, _ := xml.Marshal([]P{{}})\n_ = b", hasNot: []string{"cannot"}},
 	})
 }
+
+func TestLowerIfacesEqual(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "two interfaces", code: "type I interface{ M() }\ntype T int\nfunc (T) M() {}\nvar a, b I = T(1), T(1)\nfmt.Println(a == b)",
+			has: []string{"if __unetlab_ev, __unetlab_eok := __unetlab_ex.(T); __unetlab_eok {", "return __unetlab_ex == __unetlab_ey }((I)(a), (I)(b))"}},
+		{name: "no cell type implements", code: "type I interface{ M() }\nvar a, b I\nfmt.Println(a == b)", hasNot: []string{"__unetlab_ex"}},
+		{name: "errors left to lower-errors", code: "type E struct{}\nfunc (E) Error() string { return \"\" }\nvar a, b error\nfmt.Println(a == b)", hasNot: []string{"__unetlab_ex"}},
+	})
+}

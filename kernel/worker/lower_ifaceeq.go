@@ -31,7 +31,7 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 	if l == nil {
 		return nil
 	}
-	ast.Inspect(l.c.file, func(n ast.Node) bool {
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		b, ok := n.(*ast.BinaryExpr)
 		if !ok || (b.Op != token.EQL && b.Op != token.NEQ) || !l.inCell(n) {
 			return true
@@ -41,6 +41,11 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 			return true
 		}
 		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
+		if !ok {
+			l.onlyTypes = cellTypesFor(u, stack)
+			text, ok = l.ifacesEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
+			l.onlyTypes = nil
+		}
 		if !ok {
 			return true
 		}
