@@ -28,9 +28,12 @@ func TestLowerPromotedMethods(t *testing.T) {
 	})
 }
 
-func TestRefuseXMLNames(t *testing.T) {
+func TestRefuseTypeNames(t *testing.T) {
 	runLowerCases(t, []lowerCase{
 		{name: "cell struct", code: "type P struct{ N int }\nb, _ := xml.Marshal(&P{})\n_ = b", err: "cannot run faithfully: encoding/xml names the element of a value of type P"},
+		{name: "twin map keys", code: "type A struct{}\ntype B struct{}\nm := map[any]int{A{}: 1, B{}: 2}\n_ = m", err: "cannot run faithfully: values of the types A and B as keys of one map"},
+		{name: "twin index keys", code: "type A int\ntype B int\nm := map[any]int{}\nm[A(1)] = 1\nm[B(1)] = 2", err: "values of the types A and B"},
+		{name: "distinct underlying keys", code: "type A int\ntype B string\nm := map[any]int{A(1): 1, B(\"x\"): 2}\n_ = m", hasNot: []string{"cannot"}},
 		{name: "XMLName", code: "type P struct {\n\tXMLName xml.Name `xml:\"p\"`\n\tN int\n}\nb, _ := xml.Marshal([]P{{}})\n_ = b", hasNot: []string{"cannot"}},
 	})
 }

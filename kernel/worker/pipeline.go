@@ -110,7 +110,7 @@ var cellPasses = []pass{
 	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"refuse-unfaithful", (*session).passRefuseUnfaithful},
-	{"refuse-xml-names", (*session).passRefuseXMLNames},
+	{"refuse-type-names", (*session).passRefuseTypeNames},
 	{"lower-panics", (*session).passLowerPanics},
 	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
 	{"lower-compiled-vars", (*session).passLowerCompiledVars},
