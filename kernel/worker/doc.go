@@ -206,6 +206,24 @@
 // would be the wrapper's). reflect still names a cell type by its
 // structure (struct { X int } for main.P).
 //
+// Method sets and interfaces: the methods a cell struct type promotes
+// from its embedded fields are declared on it (lower_promoted.go; yaegi's
+// assertions saw only declared methods), a later cell's method shadowing
+// one of them refused; an interface compared with a value of a type
+// parameter's type, or with another interface that a cell type with
+// methods may hold, is compared by asserting the cell types
+// (lower_ifaceeq.go, lower_ifaceeq2.go); a composite literal stored into
+// an interface field or element is converted to the interface first, a
+// comma-ok form assigned to an interface of another type goes through
+// temporaries (lower_ifacestore.go); a select's channel operands are
+// evaluated into temporaries where yaegi blocked on a comma-ok receive
+// from an expression (lower_selectops.go); an instance of a generic
+// function used as a value is converted to its type (lower_funcvalue.go).
+// encoding/xml's Marshal of a value it names after a cell type, and keys
+// of two cell types of one underlying type in one interface-keyed map,
+// are refused (lower_typenames.go): yaegi keeps neither the name nor the
+// identity of such types.
+//
 // Not lowered yet: members of those packages imported under another name
 // (import sl "slices": sl.Sort is undefined), or in a cell that also uses
 // the package's name otherwise (a parameter named cmp); errors.As/Is with value-type cell error
@@ -218,7 +236,7 @@
 // named cell type over a basic type held in an interface (%T prints the
 // basic type); %T with a format that is not a literal; json of embedded
 // fields and of pointer-receiver Marshal methods below the top level
-// (refused), encoding/xml, gob and text/template with cell types; generic
+// (refused), encoding/xml decoding, gob and text/template with cell types; generic
 // types declared in functions, a function-local type argument of generic
 // code in another function.
 // Inside a function or method a cell declares, the type switches of

@@ -20,18 +20,35 @@ import (
 // stand in the cell's text (a parameter len that lower-predeclared
 // renames, a parameter named as another parameter's type).
 //
-// Generic functions (instantiated by lower-generic) and functions whose
-// type the cell cannot spell are left alone.
+// An instance of a generic function used as a value (assert[T], or one
+// whose type arguments are inferred) is converted to its instantiated
+// type; functions whose type the cell cannot spell are left alone.
 func (s *session) passLowerFuncValues(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
 		return nil
 	}
-	calls := map[*ast.Ident]bool{} // the names in call position
+	calls := map[*ast.Ident]bool{}       // the names in call position
+	indexed := map[*ast.Ident]ast.Expr{} // generic names with their type arguments (f[int])
 	ast.Inspect(l.c.file, func(n ast.Node) bool {
-		if call, ok := n.(*ast.CallExpr); ok {
-			if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		switch x := n.(type) {
+		case *ast.CallExpr:
+			fun := ast.Unparen(x.Fun)
+			if ix, ok := fun.(*ast.IndexExpr); ok {
+				fun = ix.X
+			} else if ix, ok := fun.(*ast.IndexListExpr); ok {
+				fun = ix.X
+			}
+			if id, ok := ast.Unparen(fun).(*ast.Ident); ok {
 				calls[id] = true
+			}
+		case *ast.IndexExpr:
+			if id, ok := x.X.(*ast.Ident); ok {
+				indexed[id] = x
+			}
+		case *ast.IndexListExpr:
+			if id, ok := x.X.(*ast.Ident); ok {
+				indexed[id] = x
 			}
 		}
 		return true
@@ -42,18 +59,34 @@ func (s *session) passLowerFuncValues(u *cellUnit) error {
 			continue
 		}
 		sig, ok := fn.Type().(*types.Signature)
-		if !ok || sig.Recv() != nil || sig.TypeParams().Len() > 0 || fn.Parent() != fn.Pkg().Scope() {
+		if !ok || sig.Recv() != nil || fn.Parent() != fn.Pkg().Scope() {
 			continue
 		}
-		if tv, ok := l.c.info.Types[id]; !ok || !tv.IsValue() {
+		var val ast.Expr = id
+		if sig.TypeParams().Len() > 0 {
+			// An instance used as a value (return assert[T]): its
+			// instantiated type, type parameters spelled by name (the
+			// edits inside generic code go into its instances with them
+			// replaced).
+			if _, ok := l.c.info.Instances[id]; !ok {
+				continue
+			}
+			if ix, ok := indexed[id]; ok {
+				val = ix
+			}
+			if sig, ok = l.c.info.Types[val].Type.(*types.Signature); !ok || sig.TypeParams().Len() > 0 {
+				continue
+			}
+		}
+		if tv, ok := l.c.info.Types[val]; !ok || !tv.IsValue() {
 			continue
 		}
 		ts, ok := l.typeString(unnamedSignature(sig))
 		if !ok {
 			continue
 		}
-		l.insert(id.Pos(), "("+ts+")(")
-		l.insert(id.End(), ")")
+		l.insert(val.Pos(), "("+ts+")(")
+		l.insert(val.End(), ")")
 	}
 	return l.done()
 }

@@ -278,6 +278,7 @@ func (g *genLowerer) instantiate(p pendingInst) {
 			b.WriteString("\n")
 			b.WriteString(g.methodText(m, env, p.args, p.name))
 		}
+		b.WriteString(g.promotedInstanceMethods(d, p.args, p.name))
 	}
 	g.out = append(g.out, declEntry{names: append([]string{p.name}, p.deps...), src: "\n" + b.String()})
 }

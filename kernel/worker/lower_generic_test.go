@@ -13,7 +13,7 @@ func TestLowerGeneric(t *testing.T) {
 		{name: "inferred", code: twice + "y := Twice(3)\n_ = y",
 			has: []string{"y := Twiceᐸintᐳ(3)"}, hasNot: []string{"func Twice["}},
 		{name: "explicit, as a value", code: twice + "f := Twice[string]\n_ = f",
-			has: []string{"f := Twiceᐸstringᐳ"}, hasNot: []string{"[string]"}},
+			has: []string{"f := (func(string) []string)(Twiceᐸstringᐳ)"}, hasNot: []string{"[string]"}},
 		{name: "generic type", code: "type L[T any] struct{ v []T }\nfunc (l *L[T]) Add(v T) { l.v = append(l.v, v) }\nvar l L[float64]\nl.Add(1)",
 			has: []string{"var l Lᐸfloat64ᐳ"}, hasNot: []string{"L[T]"}},
 		{name: "an argument lower-defer moves", code: twice + "func f() { defer fmt.Println(Twice(3)) }",

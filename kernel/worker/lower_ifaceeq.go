@@ -17,7 +17,13 @@ import (
 //	u != i  =>  !func(a U, b any) bool { v, ok := b.(U); return ok && v == a }(u, i)
 //
 // The comparisons a switch makes are lowered by lower-switches with the
-// same ifaceEqual. What this cannot mend: yaegi's assertion b.(U) also
+// same ifaceEqual. In generic code, an operand whose type is a type
+// parameter compared with an interface is lowered the same way (its
+// instances hold a type argument, maybe a cell type with methods), a nil
+// value of an interface type argument equal to a nil interface only (a
+// cell interface as type argument is not mended: yaegi's assertion to it
+// panics).
+// What this cannot mend: yaegi's assertion b.(U) also
 // accepts a value of U's underlying type (an any holding uint16(1) equals
 // U(1)).
 func (s *session) passLowerIfaceCompare(u *cellUnit) error {
@@ -25,7 +31,7 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 	if l == nil {
 		return nil
 	}
-	ast.Inspect(l.c.file, func(n ast.Node) bool {
+	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		b, ok := n.(*ast.BinaryExpr)
 		if !ok || (b.Op != token.EQL && b.Op != token.NEQ) || !l.inCell(n) {
 			return true
@@ -35,6 +41,11 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 			return true
 		}
 		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
+		if !ok {
+			l.onlyTypes = cellTypesFor(u, stack)
+			text, ok = l.ifacesEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
+			l.onlyTypes = nil
+		}
 		if !ok {
 			return true
 		}
@@ -60,17 +71,19 @@ func (l *lowerer) ifaceEqual(x string, xt types.Type, y string, yt types.Type) (
 	}
 	var concrete, iface types.Type
 	concreteFirst := false
+	xParam, yParam := isTypeParam(xt), isTypeParam(yt)
 	switch {
-	case types.IsInterface(xt) && !types.IsInterface(yt):
+	case types.IsInterface(xt) && !xParam && (!types.IsInterface(yt) || yParam):
 		iface, concrete = xt, yt
-	case !types.IsInterface(xt) && types.IsInterface(yt):
+	case types.IsInterface(yt) && !yParam && (!types.IsInterface(xt) || xParam):
 		concrete, iface = xt, yt
 		concreteFirst = true
 	default:
 		return "", false
 	}
-	if _, ok := iface.(*types.TypeParam); ok || !isCellNamedOrPtr(concrete) {
-		return "", false // a type parameter's value cannot be asserted on
+	param := isTypeParam(concrete)
+	if !param && !isCellNamedOrPtr(concrete) {
+		return "", false
 	}
 	cs, ok1 := l.typeString(concrete)
 	is, ok2 := l.typeString(iface)
@@ -82,7 +95,24 @@ func (l *lowerer) ifaceEqual(x string, xt types.Type, y string, yt types.Type) (
 	if concreteFirst {
 		params = c + " " + cs + ", " + a + " " + is
 	}
-	return "func(" + params + ") bool { " + v + ", " + okv + " := " + a + ".(" + cs + "); return " + okv + " && " + v + " == " + c + " }(" + x + ", " + y + ")", true
+	if !emptyIface(iface) {
+		// yaegi v0.16.1 passed a call's result of a non-empty interface
+		// type to a parameter of one so that the assertion failed
+		// (h(x) != myint(5) for h returning interface{ foo() }); a
+		// conversion to the parameter's type keeps the dynamic type.
+		if concreteFirst {
+			y = "(" + is + ")(" + y + ")"
+		} else {
+			x = "(" + is + ")(" + x + ")"
+		}
+	}
+	nilCase := ""
+	if param {
+		// The type argument may be an interface: a nil one equals only
+		// a nil interface (the assertion below would fail on both).
+		nilCase = "switch any(" + c + ").(type) { case nil: return " + a + " == nil }; "
+	}
+	return "func(" + params + ") bool { " + nilCase + v + ", " + okv + " := " + a + ".(" + cs + "); return " + okv + " && " + v + " == " + c + " }(" + x + ", " + y + ")", true
 }
 
 // isCellNamedOrPtr reports whether t is a (not generic) named type of

@@ -93,7 +93,7 @@ func (l *lowerer) switchNeedsLowering(sw *ast.SwitchStmt) bool {
 	}) {
 		return false // no case compares the tag
 	}
-	if types.IsInterface(tt) {
+	if types.IsInterface(tt) && !isTypeParam(tt) {
 		// yaegi's own switch compares an interface tag with interface
 		// case values rightly (`switch Mer(t) { case MNer(t): }`), and its
 		// == of two interfaces of different types did not: only a case
@@ -102,7 +102,7 @@ func (l *lowerer) switchNeedsLowering(sw *ast.SwitchStmt) bool {
 			cc, ok := st.(*ast.CaseClause)
 			return ok && slices.ContainsFunc(cc.List, func(e ast.Expr) bool {
 				ct := l.c.info.Types[e].Type
-				return ct == nil || !types.IsInterface(ct)
+				return ct == nil || !types.IsInterface(ct) || isTypeParam(ct)
 			})
 		})
 	}

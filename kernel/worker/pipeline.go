@@ -113,6 +113,7 @@ var cellPasses = []pass{
 	{"lower-reflect-methods", (*session).passLowerReflectMethods},
 	{"lower-bounds", (*session).passLowerBounds},
 	{"refuse-unfaithful", (*session).passRefuseUnfaithful},
+	{"refuse-type-names", (*session).passRefuseTypeNames},
 	{"lower-panics", (*session).passLowerPanics},
 	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
 	{"lower-compiled-vars", (*session).passLowerCompiledVars},
@@ -124,6 +125,7 @@ var cellPasses = []pass{
 	{"lower-named-results", (*session).passLowerNamedResults},
 	{"lower-make-chan", (*session).passLowerMakeChan},
 	{"lower-select-recv", (*session).passLowerSelectRecv},
+	{"lower-select-operands", (*session).passLowerSelectOperands},
 	{"lower-switches", (*session).passLowerSwitches},
 	{"lower-func-values", (*session).passLowerFuncValues},
 	{"lower-self-types", (*session).passLowerSelfTypes},
@@ -131,6 +133,8 @@ var cellPasses = []pass{
 	{"lower-shifts", (*session).passLowerShifts},
 	{"lower-predeclared", (*session).passLowerPredeclared},
 	{"lower-iface-compare", (*session).passLowerIfaceCompare},
+	{"lower-iface-stores", (*session).passLowerIfaceStores},
+	{"lower-promoted-methods", (*session).passLowerPromotedMethods},
 	{"lower-init-order", (*session).passLowerInitOrder},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
