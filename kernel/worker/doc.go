@@ -96,7 +96,8 @@
 // The lowering passes (lower_*.go, listed in cellPasses) rewrite a typed
 // cell into Go that yaegi runs as the Go toolchain would: per-iteration
 // loop variables, defer and go operands evaluated at the statement, range
-// over integers, strings and functions, min, max, clear, new(expr), generic
+// over integers, strings and functions (a defer in the loop body deferred
+// in the enclosing function, lower_rangefunc.go), min, max, clear, new(expr), generic
 // functions and types of the cells monomorphized (lower_generic.go: each
 // instance a concrete declaration, List[int] named Listᐸintᐳ, kept across
 // cells; yaegi never sees a generic declaration), print and println in
@@ -113,6 +114,16 @@
 // moved copy (applyEdits), and a rebuild replays declarations as lowered.
 // A construct a pass cannot lower faithfully is a CompileError "cannot run
 // faithfully: ...".
+//
+// Runtime errors that name a type name a cell type as Go does where
+// reflect's wording gives yaegi's structure of it (typenames.go): "hash of
+// unhashable type main.T", "interface conversion: int is not main.I:
+// missing method M" (yaegi said "nil is not main.I" for any value); where
+// the interpreter gives several types one structure (`type M int` is an
+// int), a failed assertion to a cell interface says "cannot run
+// faithfully". A read or delete of an empty map with an unhashable key is
+// worded as an assignment is ("runtime error: hash of unhashable type T",
+// where Go 1.26 says "hash of unhashable type: T").
 //
 // Panics (lower_panic.go): panic(x) keeps x in the interpreter, with its
 // cell type, and unwinds with a compiled value that refers to it;

@@ -126,6 +126,7 @@ var cellPasses = []pass{
 	{"lower-shifts", (*session).passLowerShifts},
 	{"lower-predeclared", (*session).passLowerPredeclared},
 	{"lower-iface-compare", (*session).passLowerIfaceCompare},
+	{"note-type-names", (*session).passNoteTypeNames},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
