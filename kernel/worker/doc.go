@@ -156,13 +156,17 @@
 // redeclarations of predeclared names (const len = 20) are renamed
 // (lower_predeclared.go). Types that refer to themselves other than
 // through a struct (type F func() F) are refused (lower_unfaithful.go).
-// Finalizers of interpreted values (runtime.SetFinalizer) are accepted
-// and may never run: yaegi's frames and closures can keep the values a
-// cell dropped reachable (of 100 objects dropped in a loop, a finalizer
-// each, none ran; Go's test/mallocfin.go sees most of its run). Go does
-// not promise that a finalizer runs, so a program that does not depend on
-// it runs as under go run; one that waits for all of them (test/tinyfin.go,
-// deferfin.go) waits forever or fails. runtime.AddCleanup, a generic function, cells
+// Finalizers (runtime.SetFinalizer) set in a cell's function run once
+// the object is unreachable, as under go run (lower_finalizer.go): yaegi
+// hands compiled code an interpreted function with the frame it was made
+// in, which held the object (of 100 objects dropped in a loop, a finalizer
+// each, none ran), so the finalizer is made by a function literal of a
+// top-level variable, whose frame holds only pointers to the variables it
+// uses (a finalizer set among the cell's statements, or a method value or
+// a variable as the finalizer, stays as yaegi runs it). yaegi's frames still keep a function's locals until it returns, where
+// Go's liveness frees them earlier (test/stackobj.go, stackobj3.go: an
+// object collected later than under go run); Go does not promise when a
+// finalizer runs. runtime.AddCleanup, a generic function, cells
 // cannot call yet (the generic standard library, below).
 //
 // Cell types in the standard library: yaegi hands compiled code a value of

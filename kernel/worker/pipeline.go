@@ -127,6 +127,7 @@ var cellPasses = []pass{
 	{"lower-predeclared", (*session).passLowerPredeclared},
 	{"lower-iface-compare", (*session).passLowerIfaceCompare},
 	{"note-type-names", (*session).passNoteTypeNames},
+	{"lower-finalizers", (*session).passLowerFinalizers},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},
