@@ -444,7 +444,9 @@ func (s *session) passNoteTypeNames(u *cellUnit) error {
 func ifaceAssertCallNamed(t, v string, commaOk bool, it types.Type) string {
 	call := ifaceAssertCall(t, v, commaOk)
 	iface, ok := it.Underlying().(*types.Interface)
-	if commaOk || !ok {
+	if commaOk || !ok || mentionsTypeParam(it) {
+		// (In generic code the text goes into each instance: the
+		// interface's name there is not known here.)
 		return call
 	}
 	const a = helperPrefix + "_av"
