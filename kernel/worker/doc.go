@@ -101,7 +101,8 @@
 // The lowering passes (lower_*.go, listed in cellPasses) rewrite a typed
 // cell into Go that yaegi runs as the Go toolchain would: per-iteration
 // loop variables, defer and go operands evaluated at the statement, range
-// over integers, strings and functions, min, max, clear, new(expr), generic
+// over integers, strings and functions (a defer in the loop body deferred
+// in the enclosing function, lower_rangefunc.go), min, max, clear, new(expr), generic
 // functions and types of the cells monomorphized (lower_generic.go: each
 // instance a concrete declaration, List[int] named Listᐸintᐳ, kept across
 // cells; yaegi never sees a generic declaration), print and println in
@@ -118,6 +119,16 @@
 // moved copy (applyEdits), and a rebuild replays declarations as lowered.
 // A construct a pass cannot lower faithfully is a CompileError "cannot run
 // faithfully: ...".
+//
+// Runtime errors that name a type name a cell type as Go does where
+// reflect's wording gives yaegi's structure of it (typenames.go): "hash of
+// unhashable type main.T", "interface conversion: int is not main.I:
+// missing method M" (yaegi said "nil is not main.I" for any value); where
+// the interpreter gives several types one structure (`type M int` is an
+// int), a failed assertion to a cell interface says "cannot run
+// faithfully". A read or delete of an empty map with an unhashable key is
+// worded as an assignment is ("runtime error: hash of unhashable type T",
+// where Go 1.26 says "hash of unhashable type: T").
 //
 // Panics (lower_panic.go): panic(x) keeps x in the interpreter, with its
 // cell type, and unwinds with a compiled value that refers to it;
@@ -157,13 +168,18 @@
 // initialised in Go's dependency order (lower_initorder.go); the
 // fallthrough statements of a switch whose default is not last reach what
 // Go reaches (lower_fallthrough.go).
-// Finalizers of interpreted values (runtime.SetFinalizer) are accepted
-// and may never run: yaegi's frames and closures can keep the values a
-// cell dropped reachable (of 100 objects dropped in a loop, a finalizer
-// each, none ran; Go's test/mallocfin.go sees most of its run). Go does
-// not promise that a finalizer runs, so a program that does not depend on
-// it runs as under go run; one that waits for all of them (test/tinyfin.go,
-// deferfin.go) waits forever or fails. runtime.AddCleanup, a generic function, cells
+// Finalizers (runtime.SetFinalizer) set in a cell's function run once
+// the object is unreachable, as under go run (lower_finalizer.go): yaegi
+// hands compiled code an interpreted function with the frame it was made
+// in, which held the object (of 100 objects dropped in a loop, a finalizer
+// each, none ran), so the finalizer is made by a function literal of a
+// top-level variable, whose frame holds only pointers to the variables it
+// uses (a finalizer set among the cell's statements, or a method value or
+// a variable as the finalizer, stays as yaegi runs it). yaegi's frames
+// still keep a function's locals until it returns, where Go's liveness
+// frees them earlier (test/stackobj.go, stackobj3.go: an object collected
+// later than under go run); Go does not promise when a finalizer runs.
+// runtime.AddCleanup, a generic function, cells
 // cannot call yet (the generic standard library, below).
 //
 // Cell types in the standard library: yaegi hands compiled code a value of

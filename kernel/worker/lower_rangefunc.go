@@ -34,20 +34,32 @@ func (rangeContinued) Error() string {
 // In body', `continue` is `return true` and `break` is `return false` (for
 // this loop); a `return` of the enclosing function stores its results,
 // stops the iteration and is done after the call. A yield called again
-// after the body stopped the loop panics with Go's message. A body that
-// defers, uses goto or a label outside it, or returns from inside another
-// range over a function, is refused with an error that says so.
+// after the body stopped the loop panics with Go's message. A `defer` in
+// the body defers its call in the enclosing function, as Go 1.23 does:
+// the outermost such loop of a function keeps a list of the calls its
+// bodies (its own and those of the ranges over functions inside it)
+// deferred, and defers, where the loop starts, a call that defers each
+// of them in turn (so they run in reverse order, between the calls the
+// function deferred after the loop and those it deferred before):
+//
+//	defer f(x)  =>  rfdefers = append(rfdefers, func() { f(x) })
+//
+// (x evaluated at the statement: lower-defer-args). A body that uses goto
+// or a label outside it, returns from inside another range over a
+// function, or defers a call that may recover (which would not be called
+// by the deferred call itself), is refused with an error that says so.
 func (s *session) passLowerRangeFunc(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
 		return nil
 	}
+	defers := map[*ast.RangeStmt]string{} // an outermost loop -> its list of deferred calls
 	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		st, ok := n.(*ast.RangeStmt)
 		if !ok || !l.inCell(st) || !isFuncRange(l.c.info, st) {
 			return true
 		}
-		l.lowerRangeFunc(st, stack)
+		l.lowerRangeFunc(st, stack, defers)
 		return true
 	})
 	return l.done()
@@ -63,7 +75,7 @@ func isFuncRange(info *types.Info, st *ast.RangeStmt) bool {
 	return ok
 }
 
-func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node) {
+func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node, defers map[*ast.RangeStmt]string) {
 	info := l.c.info
 	sig := info.Types[st.X].Type.Underlying().(*types.Signature)
 	if sig.Params().Len() != 1 {
@@ -171,7 +183,17 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node) {
 				walk(body, loops, breakers+1)
 				return false
 			case *ast.DeferStmt:
-				l.fail(x, "cannot run faithfully: defer in the body of a range over a function")
+				if !inFunc {
+					l.fail(x, "cannot run faithfully: defer in the body of a range over a function among the cell's statements")
+					return false
+				}
+				if l.mayRecover(x.Call) {
+					l.fail(x, "cannot run faithfully: a deferred call that may recover, in the body of a range over a function")
+					return false
+				}
+				list := l.deferList(st, stack, defers)
+				l.replaceSpan(x.Defer, x.Call.End(), list+" = append("+list+", func() { "+l.text(x.Call)+" })")
+				return false
 			case *ast.BranchStmt:
 				switch {
 				case x.Label != nil && inner[x.Label.Name]:
@@ -227,6 +249,15 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node) {
 	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "{ var %s bool; ", done)
+	if hasDefer(st.Body) {
+		l.deferList(st, stack, defers) // st's own, where it is the owner
+	}
+	if list, ok := defers[st]; ok {
+		// Each call deferred by its own frame of a recursive literal:
+		// one that panics does not stop the others.
+		r := l.name("rfrun")
+		fmt.Fprintf(&head, "var %s []func(); defer func() { var %s func([]func()); %s = func(fs []func()) { if len(fs) > 0 { defer fs[0](); %s(fs[1:]) } }; %s(%s) }(); ", list, r, r, r, r, list)
+	}
 	if retFlag != "" {
 		fmt.Fprintf(&head, "var %s bool; ", retFlag)
 		for i, v := range retVars {
@@ -238,8 +269,16 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node) {
 			fmt.Fprintf(&head, "var %s %s; ", v, ts)
 		}
 	}
-	fmt.Fprintf(&head, "(%s)(func(%s) bool { if %s { %s_help.RangeContinued() }; ",
-		l.text(st.X), strings.Join(params, ", "), done, helperPrefix)
+	seq := l.text(ast.Unparen(st.X))
+	switch ast.Unparen(st.X).(type) {
+	case *ast.Ident, *ast.SelectorExpr, *ast.CallExpr, *ast.IndexExpr, *ast.IndexListExpr:
+		// Bare: yaegi's call of a parenthesised function name panics
+		// ("reflect: call of reflect.Value.Call on ptr Value").
+	default:
+		seq = "(" + seq + ")"
+	}
+	fmt.Fprintf(&head, "%s(func(%s) bool { if %s { %s_help.RangeContinued() }; ",
+		seq, strings.Join(params, ", "), done, helperPrefix)
 	if len(lhs) > 0 {
 		fmt.Fprintf(&head, "%s = %s; ", strings.Join(lhs, ", "), strings.Join(assign, ", "))
 	}
@@ -260,6 +299,107 @@ func hasReturn(n ast.Node) bool {
 		case *ast.FuncLit:
 			return false
 		case *ast.ReturnStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// deferList is the name of the list of deferred calls that a defer in the
+// body of st appends to: that of the outermost range over a function
+// whose body holds st, in the same function (see passLowerRangeFunc),
+// made on first use. The owner is lowered before st (preorder), its head
+// written after its body was walked.
+func (l *lowerer) deferList(st *ast.RangeStmt, stack []ast.Node, defers map[*ast.RangeStmt]string) string {
+	owner := st
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch x := stack[i].(type) {
+		case *ast.FuncLit, *ast.FuncDecl:
+			i = 0
+		case *ast.RangeStmt:
+			if isFuncRange(l.c.info, x) {
+				owner = x
+			}
+		}
+	}
+	name, ok := defers[owner]
+	if !ok {
+		name = l.name("rfdefers")
+		defers[owner] = name
+	}
+	return name
+}
+
+// mayRecover reports whether the deferred call may call recover itself:
+// recover, a function literal that calls it, or a function of the cell
+// whose body calls it (a function value: unknown, so true).
+func (l *lowerer) mayRecover(call *ast.CallExpr) bool {
+	calls := func(body ast.Node) bool {
+		found := false
+		ast.Inspect(body, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.CallExpr:
+				if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok {
+					if b, ok := l.c.info.Uses[id].(*types.Builtin); ok && b.Name() == "recover" {
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.FuncLit:
+		return calls(f.Body)
+	case *ast.Ident:
+		switch obj := l.c.info.Uses[f].(type) {
+		case *types.Builtin:
+			return obj.Name() == "recover"
+		case *types.Func:
+			return l.funcCallsRecover(obj, calls)
+		case *types.Var:
+			return true
+		}
+	case *ast.SelectorExpr:
+		if fn, ok := l.c.info.Uses[f.Sel].(*types.Func); ok {
+			if fn.Pkg() != nil && fn.Pkg().Path() != cellPkgPath {
+				return false // compiled: its recover is not the cell's
+			}
+			return l.funcCallsRecover(fn, calls)
+		}
+		return true
+	}
+	return true
+}
+
+// funcCallsRecover reports whether the declaration of fn, a function or
+// method, calls recover in its body; true where it is not in the checked
+// file (another cell's: unknown).
+func (l *lowerer) funcCallsRecover(fn *types.Func, calls func(ast.Node) bool) bool {
+	if fn.Pkg() == nil || fn.Pkg().Path() != cellPkgPath {
+		return false
+	}
+	for _, d := range l.c.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && l.c.info.Defs[fd.Name] == fn {
+			return fd.Body == nil || calls(fd.Body)
+		}
+	}
+	return true
+}
+
+// hasDefer reports whether n holds a defer statement outside function
+// literals.
+func hasDefer(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.DeferStmt:
 			found = true
 		}
 		return !found

@@ -57,6 +57,9 @@ var frameRE = regexp.MustCompile(`^(.*) \(cell:(\d+):(\d+)\)$`)
 // cell's frames, innermost first.
 func (s *session) goPanic(msg string, frames []string, u *cellUnit) string {
 	msg = yaegiPosRE.ReplaceAllString(msg, "")
+	if m, ok := s.typeNames().goMessage(msg); ok {
+		return m // (typenames.go)
+	}
 	if e, ok := runtimeErrorOf(msg).(runtimeError); ok && sliceConvRE.MatchString(msg) {
 		return e.Error()
 	}

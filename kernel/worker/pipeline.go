@@ -136,6 +136,8 @@ var cellPasses = []pass{
 	{"lower-iface-stores", (*session).passLowerIfaceStores},
 	{"lower-promoted-methods", (*session).passLowerPromotedMethods},
 	{"lower-init-order", (*session).passLowerInitOrder},
+	{"note-type-names", (*session).passNoteTypeNames},
+	{"lower-finalizers", (*session).passLowerFinalizers},
 	// Generic code monomorphized, the other passes' edits inside generic
 	// declarations going into their instances: last before lower-apply.
 	{"lower-generic", (*session).passLowerGeneric},

@@ -134,6 +134,9 @@ func (s *session) fresh() (*interp.Interpreter, error) {
 	if err := in.Use(cellHelpers); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
 	}
+	if err := in.Use(s.typeNameHelpers()); err != nil { // (typenames.go)
+		return nil, fmt.Errorf("worker: loading symbols: %w", err)
+	}
 	// print and println write to the cell's standard error (lower_print.go).
 	if err := in.Use(interp.Exports{"unetlab/cellhelp/cellhelp": printHelpers(s.opt.Stderr)}); err != nil {
 		return nil, fmt.Errorf("worker: loading symbols: %w", err)
