@@ -19,8 +19,8 @@ import (
 //
 // yaegi ran a top-level defer when the statement's part ended and again
 // after every later cell; session.go's runCellDefers runs the list
-// (deferSrc) when the cell ends. A deferred call that may call recover is
-// refused: the cell's panic has already ended its statements when the
+// (deferSrc) when the cell ends. A deferred call that may call recover
+// (lowerer.mayRecover) is refused: the cell's panic has already ended its statements when the
 // deferred calls run, so recover could not stop it as Go's would.
 func (s *session) passLowerCellDefers(u *cellUnit) error {
 	l := newLowerer(u)
@@ -35,8 +35,8 @@ func (s *session) passLowerCellDefers(u *cellUnit) error {
 		if !ok || !l.inCell(n) || !inCellBody(stack) {
 			return true
 		}
-		if what := s.mayRecover(l, st.Call); what != "" {
-			l.fail(st, "cannot run faithfully: %s, deferred among the cell's statements, may call recover: the deferred calls run once the cell's statements ended, too late to stop a panic; put the statements and their defer in a function and call it", what)
+		if l.mayRecover(st.Call, s.earlierMayRecover) {
+			l.fail(st, "cannot run faithfully: a deferred call among the cell's statements that may call recover: the deferred calls run once the cell's statements ended, too late to stop a panic; put the statements and their defer in a function and call it")
 			return false
 		}
 		pre, reps, _ := l.deferredOperands(st.Call)
@@ -70,77 +70,17 @@ func __unetlab_rundefers() {
 }
 `
 
-// mayRecover names the function a deferred call calls when that function
-// may call recover itself: recover, a function literal whose body calls
-// it, a function or method of the cells whose body calls it (of an earlier
-// cell: whose declaration mentions recover). "" when none.
-func (s *session) mayRecover(l *lowerer, call *ast.CallExpr) string {
-	info := l.c.info
-	callsRecover := func(body *ast.BlockStmt) bool {
-		found := false
-		ast.Inspect(body, func(n ast.Node) bool {
-			if found {
-				return false
-			}
-			if _, ok := n.(*ast.FuncLit); ok {
-				return false // recover there is the literal's, not ours
-			}
-			if c, ok := n.(*ast.CallExpr); ok {
-				if id, ok := ast.Unparen(c.Fun).(*ast.Ident); ok {
-					if b, ok := info.Uses[id].(*types.Builtin); ok && b.Name() == "recover" {
-						found = true
-					}
-				}
-			}
+// earlierMayRecover reports whether fn, a function or method an earlier
+// cell declared, may call recover: its declaration mentions recover (its
+// text is all the session keeps).
+func (s *session) earlierMayRecover(fn *types.Func) bool {
+	decl := regexp.MustCompile(`^func\s*(\([^)]*\)\s*)?` + regexp.QuoteMeta(fn.Name()) + `\b`)
+	for _, d := range s.decls {
+		if decl.MatchString(d.text) && strings.Contains(d.text, "recover") {
 			return true
-		})
-		return found
-	}
-	var id *ast.Ident
-	switch f := ast.Unparen(call.Fun).(type) {
-	case *ast.FuncLit:
-		if callsRecover(f.Body) {
-			return "the function literal"
-		}
-		return ""
-	case *ast.Ident:
-		id = f
-	case *ast.SelectorExpr:
-		id = f.Sel
-	case *ast.IndexExpr:
-		id = genericFuncIdent(f)
-	case *ast.IndexListExpr:
-		id = genericFuncIdent(f)
-	}
-	if id == nil {
-		return ""
-	}
-	switch obj := info.Uses[id].(type) {
-	case *types.Builtin:
-		if obj.Name() == "recover" {
-			return "recover"
-		}
-	case *types.Func:
-		if obj.Pkg() == nil || obj.Pkg().Path() != cellPkgPath {
-			return ""
-		}
-		for _, d := range l.c.file.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && info.Defs[fd.Name] == obj {
-				if fd.Body != nil && callsRecover(fd.Body) {
-					return obj.Name()
-				}
-				return ""
-			}
-		}
-		// Declared by an earlier cell: its text is all there is.
-		decl := regexp.MustCompile(`^func\s*(\([^)]*\)\s*)?` + regexp.QuoteMeta(obj.Name()) + `\b`)
-		for _, d := range s.decls {
-			if decl.MatchString(d.text) && strings.Contains(d.text, "recover") {
-				return obj.Name()
-			}
 		}
 	}
-	return ""
+	return false
 }
 
 // runCellDefers runs the calls the cell's statements deferred

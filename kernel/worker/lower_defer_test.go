@@ -21,9 +21,9 @@ func TestLowerDefer(t *testing.T) {
 			has: []string{"{ __unetlab_da1 := x; __unetlab_defers = append(__unetlab_defers, func() { fmt.Println(__unetlab_da1) }) }"}},
 		{name: "top level literal", code: "defer func() { fmt.Println(1) }()",
 			has: []string{"__unetlab_defers = append(__unetlab_defers, func() { func() { fmt.Println(1) }() })"}},
-		{name: "top level recover refused", code: "defer func() { recover() }()\npanic(1)", err: "cell:1:1: cannot run faithfully: the function literal, deferred among the cell's statements, may call recover"},
+		{name: "top level recover refused", code: "defer func() { recover() }()\npanic(1)", err: "cell:1:1: cannot run faithfully: a deferred call among the cell's statements that may call recover"},
 		{name: "top level recover in a nested literal", code: "defer func() { f := func() { recover() }; _ = f }()", hasNot: []string{"cannot run faithfully"}},
-		{name: "top level defer recover refused", code: "defer recover()", err: "cannot run faithfully: recover, deferred among the cell's statements"},
-		{name: "top level cell function that recovers", code: "func r() { recover() }\ndefer r()", err: "cannot run faithfully: r, deferred"},
+		{name: "top level defer recover refused", code: "defer recover()", err: "cannot run faithfully: a deferred call among the cell's statements that may call recover"},
+		{name: "top level cell function that recovers", code: "func r() { recover() }\ndefer r()", err: "cannot run faithfully: a deferred call among the cell's statements that may call recover"},
 	})
 }

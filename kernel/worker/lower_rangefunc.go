@@ -44,7 +44,9 @@ func (rangeContinued) Error() string {
 //
 //	defer f(x)  =>  rfdefers = append(rfdefers, func() { f(x) })
 //
-// (x evaluated at the statement: lower-defer-args). A body that uses goto
+// (x evaluated at the statement: lower-defer-args). Among the cell's
+// statements, the cell is the enclosing function: lower-cell-defers puts
+// such a call in the cell's list. A body that uses goto
 // or a label outside it, returns from inside another range over a
 // function, or defers a call that may recover (which would not be called
 // by the deferred call itself), is refused with an error that says so.
@@ -184,10 +186,9 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node, defers map
 				return false
 			case *ast.DeferStmt:
 				if !inFunc {
-					l.fail(x, "cannot run faithfully: defer in the body of a range over a function among the cell's statements")
-					return false
+					return false // a defer of the cell's: lower-cell-defers
 				}
-				if l.mayRecover(x.Call) {
+				if l.mayRecover(x.Call, nil) {
 					l.fail(x, "cannot run faithfully: a deferred call that may recover, in the body of a range over a function")
 					return false
 				}
@@ -249,7 +250,8 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node, defers map
 	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "{ var %s bool; ", done)
-	if hasDefer(st.Body) {
+	if hasDefer(st.Body) && inFunc {
+		// (Among the cell's statements, lower-cell-defers has them.)
 		l.deferList(st, stack, defers) // st's own, where it is the owner
 	}
 	if list, ok := defers[st]; ok {
@@ -332,9 +334,10 @@ func (l *lowerer) deferList(st *ast.RangeStmt, stack []ast.Node, defers map[*ast
 }
 
 // mayRecover reports whether the deferred call may call recover itself:
-// recover, a function literal that calls it, or a function of the cell
-// whose body calls it (a function value: unknown, so true).
-func (l *lowerer) mayRecover(call *ast.CallExpr) bool {
+// recover, a function literal that calls it, or a function of the cells
+// whose body calls it (a function value: unknown, so true). earlier, when
+// not nil, tells it for a function an earlier cell declared (nil: true).
+func (l *lowerer) mayRecover(call *ast.CallExpr, earlier func(*types.Func) bool) bool {
 	calls := func(body ast.Node) bool {
 		found := false
 		ast.Inspect(body, func(n ast.Node) bool {
@@ -360,7 +363,7 @@ func (l *lowerer) mayRecover(call *ast.CallExpr) bool {
 		case *types.Builtin:
 			return obj.Name() == "recover"
 		case *types.Func:
-			return l.funcCallsRecover(obj, calls)
+			return l.funcCallsRecover(obj, calls, earlier)
 		case *types.Var:
 			return true
 		}
@@ -369,7 +372,7 @@ func (l *lowerer) mayRecover(call *ast.CallExpr) bool {
 			if fn.Pkg() != nil && fn.Pkg().Path() != cellPkgPath {
 				return false // compiled: its recover is not the cell's
 			}
-			return l.funcCallsRecover(fn, calls)
+			return l.funcCallsRecover(fn, calls, earlier)
 		}
 		return true
 	}
@@ -379,7 +382,7 @@ func (l *lowerer) mayRecover(call *ast.CallExpr) bool {
 // funcCallsRecover reports whether the declaration of fn, a function or
 // method, calls recover in its body; true where it is not in the checked
 // file (another cell's: unknown).
-func (l *lowerer) funcCallsRecover(fn *types.Func, calls func(ast.Node) bool) bool {
+func (l *lowerer) funcCallsRecover(fn *types.Func, calls func(ast.Node) bool, earlier func(*types.Func) bool) bool {
 	if fn.Pkg() == nil || fn.Pkg().Path() != cellPkgPath {
 		return false
 	}
@@ -388,7 +391,7 @@ func (l *lowerer) funcCallsRecover(fn *types.Func, calls func(ast.Node) bool) bo
 			return fd.Body == nil || calls(fd.Body)
 		}
 	}
-	return true
+	return earlier == nil || earlier(fn)
 }
 
 // hasDefer reports whether n holds a defer statement outside function
