@@ -134,24 +134,16 @@ type cellErrMethods struct {
 func (l *lowerer) cellErrorMethods() []cellErrMethods {
 	var out []cellErrMethods
 	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
-	sc := l.c.pkg.Scope()
-	for _, n := range sc.Names() {
-		tn, ok := sc.Lookup(n).(*types.TypeName)
-		if !ok || tn.IsAlias() {
-			continue
-		}
-		named, ok := tn.Type().(*types.Named)
-		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
-			continue
-		}
-		if l.onlyTypes != nil && !l.onlyTypes[n] {
+	list, allowed := l.cellConcreteTypes()
+	for i, named := range list {
+		if !allowed[i] {
 			continue
 		}
 		pt := types.NewPointer(named)
 		if !types.Implements(pt, errType) {
 			continue
 		}
-		m := cellErrMethods{ts: "*" + n, typ: pt}
+		m := cellErrMethods{ts: "*" + named.Obj().Name(), typ: pt}
 		ms := types.NewMethodSet(pt)
 		sig := func(name string) *types.Signature {
 			if sel := ms.Lookup(nil, name); sel != nil {

@@ -557,19 +557,11 @@ func (l *lowerer) dynCandidates(t types.Type) []types.Type {
 	if _, ok := l.typeString(t); !ok {
 		return nil
 	}
-	sc := l.c.pkg.Scope()
 	var out []types.Type
 	var structs []*types.Named
-	for _, n := range sc.Names() {
-		tn, ok := sc.Lookup(n).(*types.TypeName)
-		if !ok || tn.IsAlias() {
-			continue
-		}
-		named, ok := tn.Type().(*types.Named)
-		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
-			continue
-		}
-		if l.onlyTypes != nil && !l.onlyTypes[n] {
+	list, allowed := l.cellConcreteTypes()
+	for i, named := range list {
+		if !allowed[i] {
 			if _, isStruct := named.Underlying().(*types.Struct); isStruct {
 				structs = append(structs, named) // (for the ambiguity check)
 			}

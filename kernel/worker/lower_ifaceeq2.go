@@ -35,17 +35,9 @@ func (l *lowerer) ifacesEqual(x string, xt types.Type, y string, yt types.Type) 
 		return "", false
 	}
 	var cands []string
-	sc := l.c.pkg.Scope()
-	for _, n := range sc.Names() {
-		tn, ok := sc.Lookup(n).(*types.TypeName)
-		if !ok || tn.IsAlias() {
-			continue
-		}
-		named, ok := tn.Type().(*types.Named)
-		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
-			continue
-		}
-		if l.onlyTypes != nil && !l.onlyTypes[n] {
+	list, allowed := l.cellConcreteTypes()
+	for i, named := range list {
+		if !allowed[i] {
 			continue
 		}
 		for _, t := range []types.Type{named, types.NewPointer(named)} {

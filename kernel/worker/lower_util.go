@@ -265,3 +265,24 @@ func (u *cellUnit) loweredDecl(p part, it declItem) string {
 	}
 	return parenMulti(p.Src[from:to])
 }
+
+// cellConcreteTypes returns the named types of the cells (of the session
+// and of this cell) that are neither aliases, generic nor interfaces, in
+// the order of their names, each with whether l.onlyTypes lets the
+// lowering name it (all when onlyTypes is nil).
+func (l *lowerer) cellConcreteTypes() (list []*types.Named, allowed []bool) {
+	sc := l.c.pkg.Scope()
+	for _, n := range sc.Names() {
+		tn, ok := sc.Lookup(n).(*types.TypeName)
+		if !ok || tn.IsAlias() {
+			continue
+		}
+		named, ok := tn.Type().(*types.Named)
+		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
+			continue
+		}
+		list = append(list, named)
+		allowed = append(allowed, l.onlyTypes == nil || l.onlyTypes[n])
+	}
+	return list, allowed
+}
