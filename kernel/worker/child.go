@@ -60,7 +60,6 @@ func Main(args []string) int {
 	}()
 	dec := proto.NewDecoder(reqFile)
 	exit := make(chan int, 1)
-	c.procs = newProcs()
 	goWarm(func() { c.serveRequests(dec, exit) })
 	return <-exit
 }
@@ -117,7 +116,6 @@ type child struct {
 	enc            *proto.Encoder
 	stdout, stderr *os.File
 	sess           *session
-	procs          *procs
 
 	syncMu sync.Mutex
 	seq    uint64
@@ -212,7 +210,6 @@ func (c *child) event(e proto.WireEvent) error {
 // prints belongs to the message. A panic in the handler is written to
 // stderr; the worker goes on.
 func (c *child) serveComm(r proto.Request) {
-	defer c.procs.begin()()
 	_ = c.send(proto.Reply{ID: r.ID, Op: proto.OpStart}, func() { c.commID = r.ID })
 	func() {
 		defer func() {
@@ -271,7 +268,6 @@ func (c *child) interrupt() {
 }
 
 func (c *child) execute(r proto.Request) {
-	defer c.procs.begin()()
 	req := r.Execute
 	if req == nil {
 		req = &proto.ExecuteRequest{}
@@ -338,13 +334,11 @@ func fromWireJSON(w proto.Bundle) map[string]any {
 }
 
 func (c *child) complete(r proto.Request) {
-	defer c.procs.begin()()
 	res := c.sess.complete(r.Code, r.Cursor)
 	_ = c.enc.Send(proto.Reply{ID: r.ID, Op: proto.OpDone, Complete: &res})
 }
 
 func (c *child) inspect(r proto.Request) {
-	defer c.procs.begin()()
 	res := c.sess.inspect(r.Code, r.Cursor, r.Detail)
 	_ = c.enc.Send(proto.Reply{ID: r.ID, Op: proto.OpDone, Inspect: &proto.WireInspect{Found: res.Found, Data: proto.ToWire(res.Data)}})
 }

@@ -14,10 +14,7 @@
 // reading on, so that a cell starts without a goroutine to wake and
 // interrupts and input answers are read while it runs. Cells, their
 // evaluations, completions and inspections run on goroutines kept from one
-// request to the next (warm.go), whose stacks stay grown. The worker idles
-// on one processor and takes them all once a task has run 2 ms or while
-// goroutines a cell started run (procs.go): a Go process waking from idle
-// with several processors spins threads at each goroutine hand-over.
+// request to the next (warm.go), whose stacks stay grown.
 //
 // # Cells
 //

@@ -89,11 +89,19 @@ func (s *session) earlierMayRecover(fn *types.Func) bool {
 // call when err is nil; a deferred call's panic after the cell's own is
 // added to it as Go prints a panic during a panic ("panic: first\n\tpanic:
 // second"). The calls after a panicking one still run. An interrupted cell
-// drops them, as a killed program runs none.
+// drops them, as a killed program runs none, and so does os.Exit, in the
+// cell or in a deferred call, as in Go.
 func (s *session) runCellDefers(u *cellUnit, err error) error {
 	drop := func() { _, _ = s.evalQuiet(helperPrefix + "_defers = nil") }
 	for {
-		if u.ctx.Err() != nil {
+		if cerr := u.ctx.Err(); cerr != nil {
+			drop()
+			if err == nil {
+				err = toCellError(cerr)
+			}
+			return err
+		}
+		if err != nil && toCellError(err).EName == exitEName {
 			drop()
 			return err
 		}
@@ -102,7 +110,7 @@ func (s *session) runCellDefers(u *cellUnit, err error) error {
 			return err
 		}
 		de := toCellError(derr)
-		if err == nil {
+		if err == nil || de.EName == exitEName {
 			err = de
 			continue
 		}
@@ -110,23 +118,10 @@ func (s *session) runCellDefers(u *cellUnit, err error) error {
 		if ce.EName != "panic" || de.EName != "panic" {
 			continue // the cell's error stays the one reported
 		}
-		// Go's form: the first panic, the later ones indented under it,
-		// then where the last one happened.
+		// Go's form: the first panic, the later ones indented under it.
 		chained := *ce
 		chained.EValue += "\n\tpanic: " + de.EValue
-		head := len(ce.Traceback)
-		for i, l := range ce.Traceback {
-			if strings.HasPrefix(l, "    at ") {
-				head = i
-				break
-			}
-		}
-		chained.Traceback = append(slices.Clone(ce.Traceback[:head]), "\tpanic: "+de.EValue)
-		for _, l := range de.Traceback {
-			if strings.HasPrefix(l, "    at ") {
-				chained.Traceback = append(chained.Traceback, l)
-			}
-		}
+		chained.Traceback = append(slices.Clone(ce.Traceback), "\tpanic: "+de.EValue)
 		err = &chained
 	}
 }

@@ -106,6 +106,14 @@ func (l *lowerer) deferredOperands(call *ast.CallExpr) (pre []string, reps []fun
 				reps = append(reps, func() { l.replace(f.X, n) })
 				break
 			}
+			if pt, ok := xt.Underlying().(*types.Pointer); ok && !recvPtr && types.Identical(pt.Elem(), sig.Recv().Type()) {
+				// A value method through a pointer: the receiver is
+				// the value it points to, copied at the statement.
+				n := l.name("dr")
+				pre = append(pre, n+" := *"+l.text(f.X))
+				reps = append(reps, func() { l.replace(f.X, n) })
+				break
+			}
 			n := tmp(f.X, "dr")
 			reps = append(reps, func() { l.replace(f.X, n) })
 		default:

@@ -23,8 +23,9 @@ import (
 // of the clause after it (and, when that one ends in a fallthrough too,
 // those of the clauses after it, in order, each in its own block): what Go
 // runs there. A break among them still leaves the switch. Statements with
-// a label cannot be copied (the label would be declared twice): such a
-// switch is refused.
+// a label cannot be copied (the label would be declared twice), nor those
+// using a name the clause falling through declares again (they would see
+// its variable): such a switch is refused.
 func (s *session) passLowerDefaultFallthrough(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -67,6 +68,10 @@ func (s *session) passLowerDefaultFallthrough(u *cellUnit) error {
 					body = body[:len(body)-1]
 				}
 				for _, bs := range body {
+					if id := l.shadowedIn(bs, cc); id != nil {
+						l.fail(ft, "cannot run faithfully: fallthrough in a switch whose default clause is not the last, into statements that use %s, which the clause falling through declares again (the interpreter runs such a switch's fallthrough elsewhere; the statements copied here would see that %s)", id.Name, id.Name)
+						return false
+					}
 					if hasLabel(bs) {
 						l.fail(ft, "cannot run faithfully: fallthrough in a switch whose default clause is not the last, into statements with a label (the interpreter runs such a switch's fallthrough elsewhere; copying the statements would declare the label twice)")
 						return false
@@ -96,6 +101,29 @@ func endsInFallthrough(cc *ast.CaseClause) *ast.BranchStmt {
 		return nil
 	}
 	return br
+}
+
+// shadowedIn returns a name n uses whose object clause cc declares again
+// (so that n copied into cc would use cc's), or nil.
+func (l *lowerer) shadowedIn(n ast.Node, cc *ast.CaseClause) *ast.Ident {
+	scope := l.c.info.Scopes[cc]
+	if scope == nil {
+		return nil
+	}
+	var found *ast.Ident
+	ast.Inspect(n, func(m ast.Node) bool {
+		id, ok := m.(*ast.Ident)
+		if !ok || found != nil {
+			return found == nil
+		}
+		if obj := l.c.info.Uses[id]; obj != nil {
+			if other := scope.Lookup(id.Name); other != nil && other != obj {
+				found = id
+			}
+		}
+		return true
+	})
+	return found
 }
 
 // hasLabel reports whether n holds a labeled statement.

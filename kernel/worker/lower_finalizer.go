@@ -49,7 +49,7 @@ func (s *session) passLowerFinalizers(u *cellUnit) error {
 		}
 		prefix := helperPrefix + "_fin_" + fd.Name.Name
 		if fd.Recv != nil && len(fd.Recv.List) == 1 {
-			prefix = helperPrefix + "_fin_" + recvTypeName(fd.Recv.List[0].Type) + "_" + fd.Name.Name
+			prefix = helperPrefix + "_fin_" + recvName(fd.Recv.List[0].Type) + "_" + fd.Name.Name
 		}
 		k := 0
 		var gens []string
@@ -196,23 +196,6 @@ func recvIsGeneric(info *types.Info, fd *ast.FuncDecl) bool {
 	}
 	sig := fn.Type().(*types.Signature)
 	return sig.RecvTypeParams() != nil
-}
-
-// recvTypeName is the name of a method's receiver type (T of *T).
-func recvTypeName(x ast.Expr) string {
-	switch t := x.(type) {
-	case *ast.StarExpr:
-		return recvTypeName(t.X)
-	case *ast.ParenExpr:
-		return recvTypeName(t.X)
-	case *ast.Ident:
-		return t.Name
-	case *ast.IndexExpr:
-		return recvTypeName(t.X)
-	case *ast.IndexListExpr:
-		return recvTypeName(t.X)
-	}
-	return "r"
 }
 
 // partEnd is the end of the last declaration in the cell part that holds

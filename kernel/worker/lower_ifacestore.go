@@ -78,6 +78,14 @@ func (s *session) passLowerIfaceStores(u *cellUnit) error {
 				return true
 			}
 		}
+		okConv := "" // the ok temporary is a bool: a named bool type converts it
+		if ot := info.Types[as.Lhs[1]].Type; ot != nil && !types.IsInterface(ot) && !types.Identical(ot, types.Typ[types.Bool]) {
+			ts, ok := l.typeString(ot)
+			if !ok {
+				return true
+			}
+			okConv = ts
+		}
 		a, b := l.name("cs"), l.name("cs")
 		pos := l.c.fset.Position(as.Pos())
 		l.edits = append(l.edits, edit{line: pos.Line, col: pos.Column, text: a + ", " + b + " :=", del: l.offset(as.TokPos) + 1 - l.offset(as.Pos())})
@@ -88,7 +96,11 @@ func (s *session) passLowerIfaceStores(u *cellUnit) error {
 			if id, ok := ast.Unparen(e).(*ast.Ident); ok && id.Name == "_" {
 				continue
 			}
-			tail += "; " + l.text(e) + " = " + []string{a, b}[i]
+			v := []string{a, b}[i]
+			if i == 1 && okConv != "" {
+				v = okConv + "(" + v + ")"
+			}
+			tail += "; " + l.text(e) + " = " + v
 		}
 		l.insert(as.End(), tail)
 		return true

@@ -21,8 +21,8 @@ import (
 //
 // left called false (Go initialises called first, then n, which sets it).
 //
-// Where a variable must wait for one declared after it, its initialiser
-// names that one, in a function literal that yaegi looks into and that
+// Where a variable must wait for one declared after it (or for one the
+// lowering put off), its initialiser names that one, in a function literal that yaegi looks into and that
 // returns the value as it was:
 //
 //	var n = func() int { _ = &called; return f() }()
@@ -74,20 +74,25 @@ func (s *session) passLowerInitOrder(u *cellUnit) error {
 		}
 		order = append(order, in)
 	}
+	waiting := map[*types.Var]bool{} // put off by the lowering
 	for i, in := range order {
 		first := in.Lhs[0]
 		// The variables of its part that Go initialises before it and
-		// that are declared after it.
+		// that are declared after it, or that the lowering put off
+		// (yaegi would initialise them after this one).
 		var waits []string
 		for _, prev := range order[:i] {
 			for _, w := range prev.Lhs {
-				if w.Name() != "_" && part[w] == part[first] && w.Pos() > first.Pos() {
+				if w.Name() != "_" && part[w] == part[first] && (w.Pos() > first.Pos() || waiting[w]) {
 					waits = append(waits, w.Name())
 				}
 			}
 		}
 		if len(waits) == 0 {
 			continue
+		}
+		for _, v := range in.Lhs {
+			waiting[v] = true
 		}
 		var results []string
 		for _, v := range in.Lhs {

@@ -369,6 +369,19 @@ func (l *lowerer) mayRecover(call *ast.CallExpr, earlier func(*types.Func) bool)
 		}
 	case *ast.SelectorExpr:
 		if fn, ok := l.c.info.Uses[f.Sel].(*types.Func); ok {
+			if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil && types.IsInterface(sig.Recv().Type()) {
+				// An interface's method: a cell type's method of that
+				// name may be the one called.
+				for _, d := range l.c.file.Decls {
+					if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil && fd.Name.Name == fn.Name() && (fd.Body == nil || calls(fd.Body)) {
+						return true
+					}
+				}
+				if earlier != nil {
+					return earlier(fn)
+				}
+				return fn.Pkg() != nil && fn.Pkg().Path() == cellPkgPath
+			}
 			if fn.Pkg() != nil && fn.Pkg().Path() != cellPkgPath {
 				return false // compiled: its recover is not the cell's
 			}
@@ -386,6 +399,7 @@ func (l *lowerer) funcCallsRecover(fn *types.Func, calls func(ast.Node) bool, ea
 	if fn.Pkg() == nil || fn.Pkg().Path() != cellPkgPath {
 		return false
 	}
+	fn = fn.Origin() // a method of a generic type's instance: its declaration
 	for _, d := range l.c.file.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok && l.c.info.Defs[fd.Name] == fn {
 			return fd.Body == nil || calls(fd.Body)

@@ -107,6 +107,11 @@ type session struct {
 	// intr is closed when the running cell is interrupted (see wait.go).
 	intrMu sync.Mutex
 	intr   chan struct{}
+
+	// names: the cells' named types with the shapes yaegi gives them
+	// (typenames.go), made on first use.
+	typeNamesOnce sync.Once
+	names         *cellTypeNames
 }
 
 // ErrInterrupted is the error of a cell stopped by an interrupt.

@@ -45,21 +45,12 @@ type cellTypeEntry struct {
 	pmeths  map[string]bool
 }
 
-var (
-	typeNamesMu sync.Mutex
-	typeNames   = map[*session]*cellTypeNames{}
-)
-
 // typeNames is the session's registry, made on first use.
 func (s *session) typeNames() *cellTypeNames {
-	typeNamesMu.Lock()
-	defer typeNamesMu.Unlock()
-	n := typeNames[s]
-	if n == nil {
-		n = &cellTypeNames{byName: map[string]cellTypeEntry{}, session: s}
-		typeNames[s] = n
-	}
-	return n
+	s.typeNamesOnce.Do(func() {
+		s.names = &cellTypeNames{byName: map[string]cellTypeEntry{}, session: s}
+	})
+	return s.names
 }
 
 // typeNameHelpers are the session's own compiled helpers that name cell

@@ -131,8 +131,7 @@ func (s *session) watchInterrupt(ctx context.Context) (stop func()) {
 	s.intrMu.Lock()
 	s.intr = intr
 	s.intrMu.Unlock()
-	// No goroutine waits for ctx: a cell's end leaves none behind (see
-	// procs.go).
+	// No goroutine waits for ctx: a cell leaves none behind.
 	stopWatch := context.AfterFunc(ctx, func() { close(intr) })
 	return func() {
 		stopWatch()
