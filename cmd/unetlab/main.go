@@ -170,10 +170,11 @@ func runKernel(args []string, stderr io.Writer) int {
 // runs the cells on every core (the setting is the process's own: the
 // worker does not inherit it). With several processors the Go scheduler
 // wakes and spins idle threads at each hand-over between goroutines; on
-// one it switches goroutines on the same thread. `make bench-kernel`
-// reports both per `1+1` on a 2-core machine: the kernel process's CPU
-// 0.67 -> 0.47 ms and its threads' context switches 14.4 -> 7.1, CPU left
-// to the front end, which decodes the replies meanwhile.
+// one it switches goroutines on the same thread. Measured from /proc over
+// 2000 `1+1` on a 2-core machine: the kernel process's CPU per request
+// 0.67 -> 0.47 ms, its threads' context switches 14.4 -> 7.1 (`make
+// bench-kernel` reports both for kernel and worker together): CPU left to
+// the front end, which decodes the replies meanwhile.
 func routerProcs() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
