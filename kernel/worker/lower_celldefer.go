@@ -18,10 +18,11 @@ import (
 //	{ a1 := n; __unetlab_defers = append(__unetlab_defers, func() { fmt.Println("bye", a1) }) }
 //
 // yaegi ran a top-level defer when the statement's part ended and again
-// after every later cell; session.go's runCellDefers runs the list
+// after every later cell; runCellDefers (called by passRun) runs the list
 // (deferSrc) when the cell ends. A deferred call that may call recover
-// (lowerer.mayRecover) is refused: the cell's panic has already ended its statements when the
-// deferred calls run, so recover could not stop it as Go's would.
+// (lowerer.mayRecover) is refused: the cell's panic has already ended its
+// statements when the deferred calls run, so recover could not stop it as
+// Go's would.
 func (s *session) passLowerCellDefers(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
