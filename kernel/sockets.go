@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -110,9 +111,20 @@ func (k *Kernel) send(ch *channel, m *wire.Message) error {
 			"parent", m.ParentHeader.MsgID, "content", truncate(string(m.Content), 400))
 	}
 	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	if err := ch.sock.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
+	err = ch.sock.SendMulti(zmq4.NewMsgFrom(frames...))
+	ch.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("kernel: sending %s on %s: %w", m.Header.MsgType, ch.name, err)
+	}
+	if ch == k.socks.iopub {
+		// zmq4's PUB socket only queues the message: a goroutine of its
+		// own writes it. The kernel process runs on one processor
+		// (cmd/unetlab), where that goroutine would wait until this one
+		// blocks: the status busy went out after the cell had been
+		// handed to the worker, and an execute_result after the
+		// execute_reply that follows it. Yielding lets it write now, in
+		// the order the messages were sent.
+		runtime.Gosched()
 	}
 	return nil
 }

@@ -17,6 +17,10 @@
 // Files that import unsafe or a runtime/ sub-package, or carry a //go:build
 // line, are counted apart (the goal excludes them); every other failure is
 // listed by name with its reason.
+//
+// The workers run with UNETLAB_VERIFY_PIPELINE set: the cell pipeline checks
+// its shortcuts (a pass it skips for a cell without the syntax the pass
+// rewrites) against running every pass, on all these files.
 package main
 
 import (
@@ -93,6 +97,9 @@ func suite(bin string, timeout time.Duration, jobs int, verbose bool, run string
 	}
 	bin, err = filepath.Abs(bin)
 	if err != nil {
+		return err
+	}
+	if err := os.Setenv("UNETLAB_VERIFY_PIPELINE", "1"); err != nil {
 		return err
 	}
 	self, err := os.Executable()

@@ -127,6 +127,9 @@ type checked struct {
 	sessSrc  string    // its source
 	pkg      *types.Package
 	info     *types.Info
+	// regions are the spans of file that its line directives give a file
+	// name, in order (isCellPos), found on first use.
+	regions []lineRegion
 }
 
 // maxErrors is how many errors go build lists before "too many errors".

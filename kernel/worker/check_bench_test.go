@@ -11,6 +11,7 @@ import (
 // earlier cells declared 40 functions, 20 types and 40 variables: the type
 // check reads them all through the session file.
 func BenchmarkCellAfterDeclarations(b *testing.B) {
+	unverified(b)
 	s, _ := newTestSession(&testing.T{})
 	ctx := context.Background()
 	var setup strings.Builder

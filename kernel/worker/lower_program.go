@@ -43,6 +43,9 @@ func (s *session) passProgram(u *cellUnit) error {
 		code = code[:start] + strings.Repeat(" ", end-start) + code[end:]
 		hasClause = true
 	}
+	if !hasClause && !strings.Contains(code, "main") {
+		return nil // no func main: not a program (and no parse spent on it)
+	}
 	// As a file: the prefix keeps the cell's line numbers.
 	f, err := parser.ParseFile(token.NewFileSet(), "", "package main;"+code, parser.SkipObjectResolution)
 	if err != nil {

@@ -1,11 +1,13 @@
 package worker
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/token"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -47,7 +49,45 @@ func (l *lowerer) done() error {
 // inCell reports whether a node lies in the cell's own text (not in the
 // scaffolding of the checked file).
 func (l *lowerer) inCell(n ast.Node) bool {
-	return l.c.fset.Position(n.Pos()).Filename == "cell" && l.c.fset.Position(n.End()).Filename == "cell"
+	return l.c.isCellPos(n.Pos()) && l.c.isCellPos(n.End())
+}
+
+// lineRegion is a span of the checked file from a line directive's end to
+// the next one's: its positions are in the file the directive names.
+type lineRegion struct {
+	start token.Pos
+	cell  bool // the directive names the cell
+}
+
+// isCellPos reports whether p is a position of the cell's own text, as
+// c.fset.Position(p).Filename == "cell" does, without resolving the line
+// directives for each position: every pass asks it of most nodes.
+func (c *checked) isCellPos(p token.Pos) bool {
+	f := c.file
+	if p < f.FileStart || p > f.FileEnd {
+		return c.fset.Position(p).Filename == "cell"
+	}
+	if c.regions == nil {
+		// The cell file's line directives are comments of its own (parseCell
+		// parses with comments); each region's name is read once.
+		c.regions = []lineRegion{{start: f.FileStart, cell: c.fset.Position(f.FileStart).Filename == "cell"}}
+		for _, g := range f.Comments {
+			for _, cm := range g.List {
+				if strings.HasPrefix(cm.Text, "/*line ") || strings.HasPrefix(cm.Text, "//line ") {
+					c.regions = append(c.regions, lineRegion{start: cm.End(), cell: c.fset.Position(cm.End()).Filename == "cell"})
+				}
+			}
+		}
+	}
+	i, found := slices.BinarySearchFunc(c.regions, p, func(r lineRegion, p token.Pos) int { return cmp.Compare(r.start, p) })
+	if !found {
+		i--
+	}
+	in := c.regions[i].cell
+	if verifyPipeline && in != (c.fset.Position(p).Filename == "cell") {
+		panic(fmt.Sprintf("worker: isCellPos(%d) = %v, but its position is %s", p, in, c.fset.Position(p)))
+	}
+	return in
 }
 
 // offset is the byte offset of p in the cell's code.

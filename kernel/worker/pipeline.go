@@ -64,6 +64,11 @@ type cellUnit struct {
 	declSrc []string      // declaration parts: padded source, multi-assign parenthesised
 	chunks  [][]stmtChunk // statement parts: their chunks (stmts.go)
 
+	pass string // the name of the pass at work
+	// the syntax the checked file holds (holds), read on first use
+	syntax     syntax
+	syntaxRead bool
+
 	out execOutcome
 	// err is the cell's error, set before the after functions run.
 	err error
@@ -99,15 +104,15 @@ var cellPasses = []pass{
 	{"lower-fmt-values", (*session).passLowerFmtValues},
 	{"lower-json", (*session).passLowerJSON},
 	{"lower-errors", (*session).passLowerErrors},
-	{"lower-defer-args", (*session).passLowerDefer},
-	{"lower-cell-defers", (*session).passLowerCellDefers},
-	{"lower-range-func", (*session).passLowerRangeFunc},
-	{"lower-loopvar", (*session).passLowerLoopVar},
+	{"lower-defer-args", when(synDefer|synGo, (*session).passLowerDefer)},
+	{"lower-cell-defers", when(synDefer, (*session).passLowerCellDefers)},
+	{"lower-range-func", when(synRange, (*session).passLowerRangeFunc)},
+	{"lower-loopvar", when(synFor|synRange, (*session).passLowerLoopVar)},
 	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-print", (*session).passLowerPrint},
 	{"lower-consts", (*session).passLowerConsts},
-	{"lower-select-vars", (*session).passLowerSelectVars},
-	{"lower-array-ptr-index", (*session).passLowerArrayPtrIndex},
+	{"lower-select-vars", when(synSelect, (*session).passLowerSelectVars)},
+	{"lower-array-ptr-index", when(synAddr, (*session).passLowerArrayPtrIndex)},
 	{"lower-method-exprs", (*session).passLowerMethodExprs},
 	{"lower-method-values", (*session).passLowerMethodValues},
 	{"lower-reflect-methods", (*session).passLowerReflectMethods},
@@ -118,21 +123,21 @@ var cellPasses = []pass{
 	{"lower-funclit-stmts", (*session).passLowerFuncLitStmts},
 	{"lower-compiled-vars", (*session).passLowerCompiledVars},
 	{"lower-runtime-frames", (*session).passLowerRuntimeFrames},
-	{"lower-range-array-ptr", (*session).passLowerRangeArrayPtr},
-	{"lower-recv-return", (*session).passLowerRecvReturn},
+	{"lower-range-array-ptr", when(synRange, (*session).passLowerRangeArrayPtr)},
+	{"lower-recv-return", when(synRecv, (*session).passLowerRecvReturn)},
 	{"lower-defer-chain", (*session).passLowerDeferChain},
 	{"lower-iface-assert", (*session).passLowerIfaceAssert},
 	{"lower-named-results", (*session).passLowerNamedResults},
 	{"lower-make-chan", (*session).passLowerMakeChan},
-	{"lower-select-recv", (*session).passLowerSelectRecv},
-	{"lower-select-operands", (*session).passLowerSelectOperands},
-	{"lower-switches", (*session).passLowerSwitches},
+	{"lower-select-recv", when(synSelect, (*session).passLowerSelectRecv)},
+	{"lower-select-operands", when(synSelect, (*session).passLowerSelectOperands)},
+	{"lower-switches", when(synSwitch, (*session).passLowerSwitches)},
 	{"lower-func-values", (*session).passLowerFuncValues},
 	{"lower-self-types", (*session).passLowerSelfTypes},
-	{"lower-default-fallthrough", (*session).passLowerDefaultFallthrough},
-	{"lower-shifts", (*session).passLowerShifts},
+	{"lower-default-fallthrough", when(synSwitch, (*session).passLowerDefaultFallthrough)},
+	{"lower-shifts", when(synShift, (*session).passLowerShifts)},
 	{"lower-predeclared", (*session).passLowerPredeclared},
-	{"lower-iface-compare", (*session).passLowerIfaceCompare},
+	{"lower-iface-compare", when(synEqual, (*session).passLowerIfaceCompare)},
 	{"lower-iface-stores", (*session).passLowerIfaceStores},
 	{"lower-promoted-methods", (*session).passLowerPromotedMethods},
 	{"lower-init-order", (*session).passLowerInitOrder},
@@ -159,6 +164,7 @@ func (s *session) runPipeline(ctx context.Context, code string) (execOutcome, er
 		}
 	}()
 	for _, p := range cellPasses {
+		u.pass = p.name
 		if err := p.run(s, u); err != nil {
 			u.err = err
 			return u.out, err

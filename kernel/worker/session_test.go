@@ -333,6 +333,7 @@ func TestStaticType(t *testing.T) {
 // variables (ints, slices of a million floats, maps, a library value), all
 // carried.
 func BenchmarkRebuild(b *testing.B) {
+	unverified(b)
 	s, _ := newTestSession(&testing.T{})
 	var setup strings.Builder
 	for i := range 50 {
