@@ -188,8 +188,7 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 	if err := unmarshalObject(metadata, &m.Metadata); err != nil {
 		return nil, fmt.Errorf("%w: metadata: %v", ErrJSON, err)
 	}
-	var probe map[string]json.RawMessage
-	if err := unmarshalObject(content, &probe); err != nil {
+	if err := validObject(content); err != nil {
 		return nil, fmt.Errorf("%w: content: %v", ErrJSON, err)
 	}
 	m.Content = append(json.RawMessage(nil), content...)
@@ -202,9 +201,28 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 
 // unmarshalObject decodes a JSON object (and only an object) into v.
 func unmarshalObject(b []byte, v any) error {
-	t := bytes.TrimLeft(b, " \t\r\n")
-	if len(t) == 0 || t[0] != '{' {
-		return errors.New("not a JSON object")
+	if !isObject(b) {
+		return errNotObject
 	}
 	return json.Unmarshal(b, v)
+}
+
+// validObject checks that b is one JSON object, without decoding it (the
+// content is decoded once, by the handler that knows its type).
+func validObject(b []byte) error {
+	if !isObject(b) {
+		return errNotObject
+	}
+	if !json.Valid(b) {
+		return errors.New("invalid JSON")
+	}
+	return nil
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// isObject reports whether b's first token opens an object.
+func isObject(b []byte) bool {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
 }

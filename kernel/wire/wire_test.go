@@ -200,6 +200,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"metadata null", resign(with(d+4, `null`)), ErrJSON},
 		{"content number", resign(with(d+5, `42`)), ErrJSON},
 		{"content empty", resign(with(d+5, ``)), ErrJSON},
+		{"content truncated", resign(with(d+5, `{"code":`)), ErrJSON},
+		{"content two objects", resign(with(d+5, `{} {}`)), ErrJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
