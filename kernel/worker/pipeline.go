@@ -28,6 +28,12 @@ import (
 //   - a workaround of a yaegi bug that keeps the meaning (parentheses,
 //     chunking, comma-ok) goes in "yaegi-workarounds";
 //   - how the session drives the interpreter goes in "yaegi-run".
+//
+// A lowering pass that rewrites only some kinds of syntax (loops, selects,
+// defers, shifts...) is listed as when(kinds, pass) (syntax.go): cells
+// without any of them skip it. The package's tests (and bench/gotests) run
+// skipped passes all the same and fail when one would have changed the
+// cell, so a kind missing from the list shows at once.
 
 // cellUnit is one cell on its way through the passes.
 type cellUnit struct {

@@ -8,7 +8,7 @@ import (
 )
 
 // syntax is a set of the kinds of syntax a checked cell file holds, for
-// the passes that rewrite only these (pass.needs).
+// the passes that rewrite only these (when).
 type syntax uint16
 
 const (
