@@ -232,7 +232,7 @@ func (sl *selfLowerer) name(n *types.Named, at ast.Node) string {
 func (sl *selfLowerer) refusal(pos token.Pos, n *types.Named, what string) error {
 	p := sl.c.fset.Position(pos)
 	msg := fmt.Sprintf("cell:%d:%d: cannot run faithfully: type %s refers to itself other than through a struct, and is %s (the interpreter cannot build such a type; its self-reference is boxed, which keeps Go's meaning only where values move through the box as a direct parameter, result or element)", p.Line, p.Column, n.Obj().Name(), what)
-	return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+	return compileError(msg)
 }
 
 func (sl *selfLowerer) fail(pos token.Pos, n *types.Named, what string) {

@@ -427,7 +427,7 @@ func (s *session) evalCommaOk(ctx context.Context, c stmtChunk) error {
 		if err != nil {
 			msg := fmt.Sprintf("cell:%d:%d: %s, %s := %s at a cell's top level: %v; declare %s first (var %s T) and assign with =, or move it into a function",
 				c.p.Line, c.p.Col, o.v, o.ok, o.rhs, err, o.v, o.v)
-			return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			return compileError(msg)
 		}
 		zero = "*new(" + elem + ")"
 	}
