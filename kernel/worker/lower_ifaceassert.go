@@ -86,7 +86,14 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 				return true
 			}
 			ta := ast.Unparen(es.X).(*ast.TypeAssertExpr)
-			if !emptyIface(info.Types[ta.X].Type) || !typeSwitchHasIface(info, x) {
+			if !emptyIface(info.Types[ta.X].Type) {
+				return true
+			}
+			add := l.typeSwitchVariable(x) // lower_twintypes.go
+			if l.err != nil {
+				return false
+			}
+			if !add && !typeSwitchHasIface(info, x) {
 				return true
 			}
 			v := l.name("tsv")

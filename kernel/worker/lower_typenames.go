@@ -27,6 +27,12 @@ import (
 //     where one cell writes both (a map literal's keys, or index
 //     expressions on maps of one type); keys written by different cells
 //     are not seen.
+//
+//   - a switch on an interface with case values of two types yaegi
+//     holds alike in an interface (`case F(1.0):` and `case 1.0:`, F a cell
+//     type over float64 without methods), and a type switch with cases of
+//     two such types, unless the tag's dynamic type is known statically
+//     (lower_twintypes.go).
 func (s *session) passRefuseTypeNames(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -43,6 +49,9 @@ func (s *session) passRefuseTypeNames(u *cellUnit) error {
 			return true
 		case *ast.IndexExpr:
 			l.noteKey(x, keys)
+			return true
+		case *ast.SwitchStmt, *ast.TypeSwitchStmt:
+			l.refuseTwinCases(x) // lower_twintypes.go
 			return true
 		}
 		call, ok := n.(*ast.CallExpr)
