@@ -2,6 +2,7 @@ package worker
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"slices"
 	"strings"
@@ -154,11 +155,20 @@ func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType, dyn types.Ty
 			continue
 		}
 		if tv := l.c.info.Types[e]; !tv.IsNil() {
-			// Written around e, not in its place: another pass may
-			// replace e itself (lower-consts' F(2) => F(2.0)), and two
-			// replacements of one span both applied.
 			if eq, ok := l.ifaceEqual(tag, tagType, caseHole, tv.Type); ok && strings.Count(eq, caseHole) == 1 {
 				before, after, _ := strings.Cut(eq, caseHole)
+				if l.inGenericFunc(e.Pos()) {
+					// lower-generic's instances drop a case value
+					// that duplicates another once the type
+					// parameters are replaced: the whole comparison
+					// goes with it.
+					l.replace(e, before+l.text(e)+after)
+					continue
+				}
+				// Written around e, not in its place: another pass
+				// may replace e itself (lower-consts' F(2) =>
+				// F(2.0)), and two replacements of one span were
+				// both applied.
 				l.insert(e.Pos(), before)
 				l.insert(e.End(), after)
 				continue
@@ -171,4 +181,15 @@ func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType, dyn types.Ty
 			l.insert(e.Pos(), tag+" == ")
 		}
 	}
+}
+
+// inGenericFunc reports whether p lies in a generic function or a method
+// of a generic type.
+func (l *lowerer) inGenericFunc(p token.Pos) bool {
+	for _, d := range l.c.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Pos() <= p && p < fd.End() {
+			return isGenericFunc(fd)
+		}
+	}
+	return false
 }

@@ -4,6 +4,8 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strconv"
+	"strings"
 )
 
 // This file is about the cell types that yaegi v0.16.1 does not tell
@@ -30,10 +32,11 @@ import (
 //     what the interpreter cannot tell;
 //   - a type switch without a variable never matched a case of a cell
 //     type without methods (`switch v.(type) { case F: }` with v holding
-//     F(1) took the default): it gets a variable, with which yaegi matches
-//     such a value (lower-iface-assert). One that also has a case of a
-//     cell type with methods, which yaegi matches only without a
-//     variable, is refused.
+//     F(1) took the default): it becomes a switch on the index of the
+//     clause that matches (indexTypeSwitch);
+//   - a type switch with a variable missed a value of a cell type with
+//     methods that yaegi held with its type: its value is made bare first
+//     (normalizeTypeSwitch).
 //
 // Not seen: a comparison or assertion of an interface holding a value of
 // a twin that the cell does not name in the same switch (`v == F(1)` with
@@ -122,9 +125,11 @@ func (l *lowerer) refuseTwinCases(n ast.Node) {
 // holds, when it is known statically: the tag converts a value of a
 // concrete type to an interface (`interface{}(x)`), or is a variable
 // declared so by the switch's init and not assigned again, nor its
-// address taken, in the switch; nil otherwise.
+// address taken, in the switch; nil otherwise, and in generic code.
 func (l *lowerer) tagDynType(sw *ast.SwitchStmt) types.Type {
-	if sw.Tag == nil {
+	if sw.Tag == nil || l.inGenericFunc(sw.Pos()) {
+		// (lower-generic drops duplicate case values of an instance,
+		// which the comparisons written around them cannot follow.)
 		return nil
 	}
 	if t := l.convertedType(sw.Tag); t != nil {
@@ -212,38 +217,128 @@ func (l *lowerer) knownDynEqual(dyn types.Type, e ast.Expr) bool {
 	return true
 }
 
-// typeSwitchVariable reports how lower-iface-assert treats the type
-// switch x (without a variable) as to cell types without methods: add
-// when a case is one (yaegi matched such a case only with a variable);
-// refuse (a refusal's message) when a case of a cell type with methods
-// is there too, which yaegi matches only without one.
-func (l *lowerer) typeSwitchVariable(x *ast.TypeSwitchStmt) (add bool) {
-	var bare, methods ast.Expr
+// hasBareCellCase reports whether a case of the type switch x is a cell
+// type without methods.
+func (l *lowerer) hasBareCellCase(x *ast.TypeSwitchStmt) bool {
+	for _, st := range x.Body.List {
+		for _, e := range st.(*ast.CaseClause).List {
+			if t := caseType(l.c.info, e); t != nil && !isTypeParam(t) && bareCellType(t) != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// indexTypeSwitch lowers the type switch x without a variable, on g, an
+// empty interface, with a case of a cell type without methods, to a
+// switch on the index of the clause that matches, which a function
+// computes asking, clause by clause and in order, the switch yaegi
+// matches each case type with: one with a variable for a cell type
+// without methods (held bare, its underlying type's value, which a switch
+// without a variable never matched) and for the cells' interfaces, one
+// without for the other types (a cell type with methods held with its
+// type, which one with a variable missed; a compiled type):
+//
+//	switch v.(type) { case F: A; case T, int: B; default: C }  =>
+//	switch func(v any) int { switch w := v.(type) { case F: _ = w; return 1 }; switch v.(type) { case T: return 2 }; ...; return 0 }(v) { case 1: A; case 2: B; default: C }
+func (l *lowerer) indexTypeSwitch(x *ast.TypeSwitchStmt, guard, g ast.Expr) {
+	const v, w = helperPrefix + "_tiv", helperPrefix + "_tiw"
+	var body strings.Builder
+	k := 0
+	for _, st := range x.Body.List {
+		cc := st.(*ast.CaseClause)
+		if len(cc.List) == 0 {
+			continue
+		}
+		k++
+		ret := "return " + strconv.Itoa(k)
+		for _, e := range cc.List {
+			tv := l.c.info.Types[e]
+			switch t := tv.Type; {
+			case tv.IsNil():
+				body.WriteString("if " + v + " == nil { " + ret + " }; ")
+			case bareCellType(t) != nil || (!isTypeParam(t) && interpretedIface(t)):
+				body.WriteString("switch " + w + " := " + v + ".(type) { case " + l.text(e) + ": _ = " + w + "; " + ret + " }; ")
+			default:
+				body.WriteString("switch " + v + ".(type) { case " + l.text(e) + ": " + ret + " }; ")
+			}
+		}
+		l.replaceSpan(cc.List[0].Pos(), cc.List[len(cc.List)-1].End(), strconv.Itoa(k))
+	}
+	l.replace(guard, "func("+v+" any) int { "+body.String()+"return 0 }("+l.text(g)+")")
+}
+
+// normalizeTypeSwitch makes the type switch x on the empty-interface
+// value g match a value of a cell type with methods however yaegi holds
+// it, where x has a variable (withVar: its own, or one lower-iface-assert
+// gives it). yaegi holds such a value in an interface either with its
+// type (a call's argument, a composite literal's element) or bare (a
+// function's result, a conversion any(t), an assignment to a variable
+// declared before); a type switch with a variable matched only the bare
+// value (`switch x := v.(type) { case S: }` took the default for
+// describe(S{1})), one without only the value with its type. g goes
+// through a function that asks a switch without a variable for each such
+// case type and returns the value bare:
+//
+//	switch x := v.(type)  =>  switch x := func(v any) any { switch v.(type) { case S: w, _ := v.(S); return w }; return v }(v).(type)
+//
+// Not for a case type whose bare value another case's type would match
+// too (S's underlying type, or a type over it), nor in a switch with a
+// case of an interface type, which yaegi matches only in a value held
+// with its type.
+func (l *lowerer) normalizeTypeSwitch(x *ast.TypeSwitchStmt, g ast.Expr) {
+	var cases []types.Type
 	for _, st := range x.Body.List {
 		for _, e := range st.(*ast.CaseClause).List {
 			t := caseType(l.c.info, e)
-			if t == nil || isTypeParam(t) || types.IsInterface(t) {
+			if t == nil {
 				continue
 			}
-			if bare == nil && bareCellType(t) != nil {
-				bare = e
+			if isTypeParam(t) || types.IsInterface(t) {
+				return
 			}
-			if methods == nil && isCellNamedOrPtr(t) && types.NewMethodSet(t).Len() > 0 {
-				methods = e
-			}
+			cases = append(cases, t)
 		}
 	}
-	if bare == nil {
-		return false
-	}
-	if methods != nil {
-		at := bare
-		if bare.Pos() < methods.Pos() {
-			at = methods
+	var body strings.Builder
+	const v, w = helperPrefix + "_tnv", helperPrefix + "_tnw"
+	for i, t := range cases {
+		if !isCellNamedOrPtr(t) || types.NewMethodSet(t).Len() == 0 {
+			continue
 		}
-		q := types.RelativeTo(l.c.pkg)
-		l.fail(at, "cannot run faithfully: a type switch without a variable with a case of %s, a cell type without methods, and one of %s, a cell type with methods: the interpreter matches a value of the first only in a switch with a variable (switch v := x.(type)), of the second only in one without", types.TypeString(caseType(l.c.info, bare), q), types.TypeString(caseType(l.c.info, methods), q))
-		return false
+		bare := t.Underlying()
+		if p, ok := t.(*types.Pointer); ok {
+			bare = types.NewPointer(p.Elem().Underlying())
+		}
+		twin := false
+		for j, u := range cases {
+			if j != i && !types.Identical(t, u) && types.Identical(bare, yaegiHeldBare(u)) {
+				twin = true
+			}
+		}
+		ts, ok := l.typeString(t)
+		if twin || !ok {
+			continue
+		}
+		body.WriteString("case " + ts + ": " + w + ", _ := " + v + ".(" + ts + "); return " + w + "; ")
 	}
-	return true
+	if body.Len() == 0 {
+		return
+	}
+	l.insert(g.Pos(), "func("+v+" any) any { switch "+v+".(type) { "+body.String()+"}; return "+v+" }(")
+	l.insert(g.End(), ")")
+}
+
+// yaegiHeldBare is the type whose values yaegi holds for a value of type
+// t held bare: the underlying type of a cell type (and pointer to one),
+// t itself otherwise.
+func yaegiHeldBare(t types.Type) types.Type {
+	if p, ok := t.(*types.Pointer); ok && isCellNamedOrPtr(t) {
+		return types.NewPointer(p.Elem().Underlying())
+	}
+	if isCellNamedOrPtr(t) {
+		return t.Underlying()
+	}
+	return t
 }

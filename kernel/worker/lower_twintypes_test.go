@@ -20,10 +20,12 @@ func TestLowerTwinTypes(t *testing.T) {
 			err: "cases of the types F and float64"},
 		{name: "type switch twins refused with a variable", code: decls + "type G float64\nvar v any\nswitch x := v.(type) {\ncase F, G:\n\t_ = x\n}",
 			err: "cases of the types F and G"},
-		{name: "type switch gets a variable", code: decls + "var v any\nswitch v.(type) {\ncase F:\ncase int:\n}",
-			has: []string{"switch __unetlab_tsv1 := v.(type) {\ncase F: _ = __unetlab_tsv1;"}},
-		{name: "methods only: no variable", code: decls + "var v any\nswitch v.(type) {\ncase T:\n}", hasNot: []string{"__unetlab_tsv"}},
-		{name: "mixed refused", code: decls + "var v any\nswitch v.(type) {\ncase T:\ncase F:\n}",
-			err: "cell:7:6: cannot run faithfully: a type switch without a variable with a case of F, a cell type without methods, and one of T, a cell type with methods"},
+		{name: "type switch on the clause index", code: decls + "var v any\nswitch v.(type) {\ncase F:\ncase T, int:\ncase nil:\ndefault:\n}",
+			has: []string{"switch func(__unetlab_tiv any) int { switch __unetlab_tiw := __unetlab_tiv.(type) { case F: _ = __unetlab_tiw; return 1 }; switch __unetlab_tiv.(type) { case T: return 2 }; switch __unetlab_tiv.(type) { case int: return 2 }; if __unetlab_tiv == nil { return 3 }; return 0 }(v) {\ncase 1:\ncase 2:\ncase 3:\ndefault:"}},
+		{name: "methods only: no index", code: decls + "var v any\nswitch v.(type) {\ncase T:\n}", hasNot: []string{"__unetlab_ti"}},
+		{name: "value made bare", code: decls + "type P struct{}\nfunc (*P) M() {}\nvar v any\nswitch x := v.(type) {\ncase T, *P:\n\t_ = x\n}",
+			has: []string{"switch x := func(__unetlab_tnv any) any { switch __unetlab_tnv.(type) { case T: __unetlab_tnw, _ := __unetlab_tnv.(T); return __unetlab_tnw; case *P: __unetlab_tnw, _ := __unetlab_tnv.(*P); return __unetlab_tnw; }; return __unetlab_tnv }(v).(type) {"}},
+		{name: "no bare value beside its underlying type", code: decls + "var v any\nswitch x := v.(type) {\ncase int, T:\n\t_ = x\n}", hasNot: []string{"__unetlab_tn"}},
+		{name: "no bare value beside an interface", code: decls + "var v any\nswitch x := v.(type) {\ncase T, fmt.Stringer:\n\t_ = x\n}", hasNot: []string{"__unetlab_tn"}},
 	})
 }
