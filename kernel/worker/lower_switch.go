@@ -78,6 +78,10 @@ func (s *session) passLowerSwitches(u *cellUnit) error {
 		l.insert(sw.Tag.End(), ";")
 		tt := types.Default(l.c.info.Types[sw.Tag].Type)
 		dyn := l.tagDynType(sw)
+		// The comparisons name only the cell's own types besides those
+		// it names (see cellTypesFor).
+		l.onlyTypes = cellTypesFor(l.u, nil)
+		defer func() { l.onlyTypes = nil }()
 		for _, st := range sw.Body.List {
 			if cc, ok := st.(*ast.CaseClause); ok && len(cc.List) > 0 {
 				l.joinCase(cc, t, tt, dyn)
