@@ -34,7 +34,17 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 	if l == nil {
 		return nil
 	}
+	commaOk := commaOkAsserts(l.c.file)
 	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
+		if l.err != nil {
+			return false
+		}
+		if ta, ok := n.(*ast.TypeAssertExpr); ok && l.inCell(n) {
+			l.onlyTypes = cellTypesFor(u, stack)
+			l.lowerConcreteAssert(ta, commaOk[ta]) // lower_twintypes.go
+			l.onlyTypes = nil
+			return true
+		}
 		b, ok := n.(*ast.BinaryExpr)
 		if !ok || (b.Op != token.EQL && b.Op != token.NEQ) || !l.inCell(n) {
 			return true
@@ -43,6 +53,9 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 		if xt.IsNil() || yt.IsNil() {
 			return true
 		}
+		l.onlyTypes = cellTypesFor(u, stack)
+		l.refuseErrorTwins(b, xt.Type, yt.Type) // lower_twintypes.go
+		l.onlyTypes = nil
 		l.onlyTypes = cellTypesFor(u, stack)
 		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
 		if !ok {
@@ -147,6 +160,12 @@ func isCellNamedOrPtr(t types.Type) bool {
 // whose values yaegi holds bare as t's (the same underlying type), that
 // the lowering may name (lowerer.onlyTypes); "" when there is none.
 func (l *lowerer) sameBareTypes(t types.Type) string {
+	return strings.Join(l.sameBareList(t), ", ")
+}
+
+// sameBareList is sameBareTypes' list, t any type (a compiled int has
+// the cell types with methods over int).
+func (l *lowerer) sameBareList(t types.Type) []string {
 	list, allowed := l.cellConcreteTypes()
 	var out []string
 	for i, named := range list {
@@ -162,5 +181,5 @@ func (l *lowerer) sameBareTypes(t types.Type) string {
 			}
 		}
 	}
-	return strings.Join(out, ", ")
+	return out
 }

@@ -36,11 +36,26 @@ import (
 //     clause that matches (indexTypeSwitch);
 //   - a type switch with a variable missed a value of a cell type with
 //     methods that yaegi held with its type: its value is made bare first
-//     (normalizeTypeSwitch).
+//     (normalizeTypeSwitch);
+//   - a value of a cell type with methods is held either with its type
+//     (a call's argument, a composite literal's element) or bare (a
+//     function's result, any(t), an assignment); held with its type, a
+//     type switch without a variable tells it from other types, which
+//     the comparisons (ifaceEqual, lower-iface-compare) and assertions to
+//     a concrete type (lowerConcreteAssert) now ask first (`t.(Rankine)`
+//     and `t.(int)` succeeded for a t holding Kelvin(1));
+//   - an error compared with, or asserted to, a value of a cell type with
+//     methods that another such type is over the same type as, is refused
+//     (refuseErrorTwins): yaegi's wrapper of an error hides which;
+//   - %T of an interface value held bare as a type some named type of the
+//     session is over panics "cannot run faithfully" (fmtDynType).
 //
-// Not seen: a comparison or assertion of an interface holding a value of
-// a twin that the cell does not name in the same switch (`v == F(1)` with
-// v holding float64(1) is true); map keys are refuse-type-names'.
+// Not seen: a comparison or assertion of an interface holding a bare
+// value of a twin that the cell does not name in the same switch (`v ==
+// F(1)` with v holding float64(1) is true; so is `v == T(1)` and v.(T)
+// for T a cell type with methods over int and v holding int(1), a T held
+// bare being the same to the interpreter); map keys are
+// refuse-type-names'.
 
 // yaegiHeld is the type whose values yaegi holds in an interface for a
 // value of type t: the underlying type of a cell type without methods, t
@@ -341,4 +356,98 @@ func yaegiHeldBare(t types.Type) types.Type {
 		return t.Underlying()
 	}
 	return t
+}
+
+// lowerConcreteAssert lowers x.(T), x an empty interface and T a concrete
+// type, where a cell type with methods over the same type as T (T's
+// underlying type, or T itself for a compiled type) is in the session:
+// yaegi's assertion accepted a value of that other type held with its
+// type (`var t any = Kelvin(1)`; t.(Rankine) and t.(int) succeeded). A
+// type switch without a variable, which tells those apart, rejects them
+// first, as Go does; a comma-ok assertion gives the zero value and false,
+// another panics with Go's message:
+//
+//	t.(int)  =>  func(a any) int { switch a.(type) { case Kelvin: panic("interface conversion: interface {} is main.Kelvin, not int") }; return a.(int) }(t)
+//
+// Not in generic code. An error asserted to a cell type with methods
+// that has such a twin is refused (refuseErrorTwins).
+func (l *lowerer) lowerConcreteAssert(ta *ast.TypeAssertExpr, commaOk bool) {
+	if ta.Type == nil || l.inGenericFunc(ta.Pos()) {
+		return
+	}
+	xt := l.c.info.Types[ta.X].Type
+	t := l.c.info.Types[ta.Type].Type
+	if xt == nil || t == nil || types.IsInterface(t) || isTypeParam(t) || isTypeParam(xt) {
+		return
+	}
+	if isErrorType(xt) {
+		if isCellNamedOrPtr(t) && types.NewMethodSet(t).Len() > 0 && len(l.sameBareList(t)) > 0 {
+			q := types.RelativeTo(l.c.pkg)
+			l.fail(ta, "cannot run faithfully: an error asserted to %s, which another cell type with methods (%s) is over the same type as: the interpreter's wrapper of an error does not tell them apart", types.TypeString(t, q), l.sameBareTypes(t))
+		}
+		return
+	}
+	if !emptyIface(xt) {
+		return
+	}
+	others := l.sameBareList(t)
+	ts, ok := l.typeString(t)
+	if len(others) == 0 || !ok {
+		return
+	}
+	const a = helperPrefix + "_ca"
+	var b strings.Builder
+	if commaOk {
+		b.WriteString("func(" + a + " any) (" + ts + ", bool) { switch " + a + ".(type) { case " + strings.Join(others, ", ") + ": var z " + ts + "; return z, false }; v, ok := " + a + ".(" + ts + "); return v, ok }(")
+	} else {
+		b.WriteString("func(" + a + " any) " + ts + " { switch " + a + ".(type) { ")
+		for i, o := range others {
+			name := goTypeName(l.sameBareTypesOf(t)[i])
+			b.WriteString("case " + o + ": panic(" + strconv.Quote("interface conversion: interface {} is "+name+", not "+goTypeName(t)) + "); ")
+		}
+		b.WriteString("}; return " + a + ".(" + ts + ") }(")
+	}
+	// One replacement of the assertion: lower-fmt-values' stand-in
+	// of a printed operand goes around it.
+	l.replace(ta, b.String()+l.text(ta.X)+")")
+}
+
+// sameBareTypesOf is sameBareList's types.
+func (l *lowerer) sameBareTypesOf(t types.Type) []types.Type {
+	list, allowed := l.cellConcreteTypes()
+	var out []types.Type
+	for i, named := range list {
+		if !allowed[i] {
+			continue
+		}
+		for _, u := range []types.Type{named, types.NewPointer(named)} {
+			if types.Identical(u, t) || types.NewMethodSet(u).Len() == 0 || !types.Identical(yaegiHeldBare(u), yaegiHeldBare(t)) {
+				continue
+			}
+			if _, ok := l.typeString(u); ok {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// refuseErrorTwins refuses the comparison b of an error with a value of
+// a cell type with methods that another cell type with methods is over
+// the same type as (ErrA and ErrB over int): yaegi holds the value in an
+// error through a wrapper that neither its assertion nor a type switch
+// tells apart (`var e error = ErrA(1)`; e == ErrB(1) was true).
+func (l *lowerer) refuseErrorTwins(b ast.Node, xt, yt types.Type) {
+	for _, p := range [][2]types.Type{{xt, yt}, {yt, xt}} {
+		if isErrorType(p[0]) && isCellNamedOrPtr(p[1]) && types.NewMethodSet(p[1]).Len() > 0 && len(l.sameBareList(p[1])) > 0 {
+			q := types.RelativeTo(l.c.pkg)
+			l.fail(b, "cannot run faithfully: an error compared with a value of %s, which another cell type with methods (%s) is over the same type as: the interpreter's wrapper of an error does not tell them apart", types.TypeString(p[1], q), l.sameBareTypes(p[1]))
+			return
+		}
+	}
+}
+
+// isErrorType reports whether t is the predeclared error.
+func isErrorType(t types.Type) bool {
+	return t != nil && types.Identical(t, types.Universe.Lookup("error").Type())
 }

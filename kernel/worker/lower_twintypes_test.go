@@ -55,3 +55,20 @@ func TestFmtDynTypeTwins(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerConcreteAsserts(t *testing.T) {
+	const decls = "type K int\nfunc (K) M() {}\ntype R int\nfunc (R) M() {}\n"
+	runLowerCases(t, []lowerCase{
+		{name: "to a cell type", code: decls + "var v any\nr := v.(R)\n_ = r",
+			has: []string{`r := func(__unetlab_ca any) R { switch __unetlab_ca.(type) { case K: panic("interface conversion: interface {} is main.K, not main.R"); }; return __unetlab_ca.(R) }(v)`}},
+		{name: "comma-ok", code: decls + "var v any\nr, ok := v.(R)\n_, _ = r, ok",
+			has: []string{`func(__unetlab_ca any) (R, bool) { switch __unetlab_ca.(type) { case K: var z R; return z, false }; v, ok := __unetlab_ca.(R); return v, ok }(v)`}},
+		{name: "to the underlying type", code: decls + "var v any\n_, ok := v.(int)\n_ = ok",
+			has: []string{"case K, R: var z int; return z, false"}},
+		{name: "no twin: left", code: "type K int\nfunc (K) M() {}\nvar v any\n_ = v.(K)", hasNot: []string{"__unetlab_ca"}},
+		{name: "error asserted refused", code: decls + "type E int\nfunc (E) Error() string { return \"\" }\ntype D int\nfunc (D) Error() string { return \"\" }\nvar err error\n_, ok := err.(E)\n_ = ok",
+			err: "cannot run faithfully: an error asserted to E, which another cell type with methods (D, K, R) is over the same type as"},
+		{name: "error compared refused", code: "type E int\nfunc (E) Error() string { return \"\" }\ntype D int\nfunc (D) Error() string { return \"\" }\nvar err error\n_ = err == E(1)",
+			err: "cell:6:5: cannot run faithfully: an error compared with a value of E, which another cell type with methods (D) is over the same type as"},
+	})
+}
