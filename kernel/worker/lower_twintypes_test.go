@@ -72,3 +72,14 @@ func TestLowerConcreteAsserts(t *testing.T) {
 			err: "cell:6:5: cannot run faithfully: an error compared with a value of E, which another cell type with methods (D) is over the same type as"},
 	})
 }
+
+func TestRefuseTwinKeys(t *testing.T) {
+	runLowerCases(t, []lowerCase{
+		{name: "cell type and its underlying type", code: "type F float64\nm := map[any]int{}\nm[F(1)] = 1\nm[1.0] = 2",
+			err: "cell:4:3: cannot run faithfully: values of the types F and float64 as keys of one map"},
+		{name: "with methods too", code: "type T int\nfunc (T) M() {}\nm := map[any]int{T(1): 1, 2: 2}\n_ = m",
+			err: "cell:3:27: cannot run faithfully: values of the types T and int as keys of one map"},
+		{name: "other types accepted", code: "type T int\nfunc (T) M() {}\nm := map[any]int{T(1): 1, \"s\": 2, 2.5: 3}\n_ = m", hasNot: []string{"cannot run faithfully"}},
+		{name: "maps apart accepted", code: "type F float64\nm := map[any]int{}\nn := map[string]int{}\nm[F(1)] = 1\nn[\"a\"] = 2\n_ = n", hasNot: []string{"cannot run faithfully"}},
+	})
+}
