@@ -444,7 +444,7 @@ func genericCall(x ast.Expr, info *types.Info) bool {
 // compileErrors is the cell error of a failed check.
 func compileErrors(errs []string) *cellError {
 	msg := strings.Join(errs, "\n")
-	return &cellError{EName: "CompileError", EValue: msg, Traceback: strings.Split("CompileError: "+msg, "\n")}
+	return compileError(msg)
 }
 
 // newerVar reports whether a variable defined by := is newer than the kept

@@ -72,7 +72,9 @@ func TestRefuseUnfaithful(t *testing.T) {
 func TestLowerIfaceCompare(t *testing.T) {
 	runLowerCases(t, []lowerCase{
 		{name: "concrete first", code: "type U uint16\nfunc (U) M() {}\nu := U(1)\nvar i any = u\nfmt.Println(u != i)",
-			has: []string{"(!func(__unetlab_ec U, __unetlab_ei any) bool { __unetlab_ev, __unetlab_eok := __unetlab_ei.(U); return __unetlab_eok && __unetlab_ev == __unetlab_ec }(u, i))"}},
+			has: []string{"(!func(__unetlab_ec U, __unetlab_ei any) bool { switch __unetlab_ei.(type) { case U: __unetlab_ev, _ := __unetlab_ei.(U); return __unetlab_ev == __unetlab_ec }; __unetlab_ev, __unetlab_eok := __unetlab_ei.(U); return __unetlab_eok && __unetlab_ev == __unetlab_ec }(u, i))"}},
+		{name: "other cell types over the same type", code: "type U uint16\nfunc (U) M() {}\ntype V uint16\nfunc (V) M() {}\ntype W uint16\nvar i any = V(1)\nfmt.Println(i == U(1))",
+			has: []string{"switch __unetlab_ei.(type) { case U: __unetlab_ev, _ := __unetlab_ei.(U); return __unetlab_ev == __unetlab_ec; case V: return false }"}},
 		{name: "nil", code: "type U uint16\nvar i any\nfmt.Println(i == nil)", hasNot: []string{"__unetlab_ei"}},
 		{name: "not cell type", code: "var i any\nfmt.Println(i == 3)", hasNot: []string{"__unetlab_ei"}},
 	})

@@ -514,7 +514,7 @@ func (s *session) genFailure(u *cellUnit, msg string) error {
 		names = append(names, n)
 	}
 	text := fmt.Sprintf("cell:1:1: cannot run faithfully: the instances %s of the cell's generic code: %s", strings.Join(names, ", "), msg)
-	return &cellError{EName: "CompileError", EValue: text, Traceback: []string{"CompileError: " + text}}
+	return compileError(text)
 }
 
 // orderInsts puts each instance after the instances its text names, where

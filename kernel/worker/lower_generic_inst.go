@@ -230,7 +230,7 @@ func (g *genLowerer) failAt(n ast.Node, format string, args ...any) {
 	if n == nil || !g.inCell(n) {
 		if g.err == nil {
 			msg := "cell:1:1: " + fmt.Sprintf(format, args...)
-			g.err = &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			g.err = compileError(msg)
 		}
 		return
 	}

@@ -83,10 +83,22 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 		case *ast.TypeSwitchStmt:
 			es, ok := x.Assign.(*ast.ExprStmt)
 			if !ok {
+				if as, ok := x.Assign.(*ast.AssignStmt); ok && len(as.Rhs) == 1 {
+					if ta, ok := ast.Unparen(as.Rhs[0]).(*ast.TypeAssertExpr); ok && emptyIface(info.Types[ta.X].Type) {
+						l.normalizeTypeSwitch(x, ta.X) // lower_twintypes.go
+					}
+				}
 				return true
 			}
 			ta := ast.Unparen(es.X).(*ast.TypeAssertExpr)
-			if !emptyIface(info.Types[ta.X].Type) || !typeSwitchHasIface(info, x) {
+			if !emptyIface(info.Types[ta.X].Type) {
+				return true
+			}
+			if l.hasBareCellCase(x) && !l.inGenericFunc(x.Pos()) { // lower_twintypes.go
+				l.indexTypeSwitch(x, es.X, ta.X)
+				return true
+			}
+			if !typeSwitchHasIface(info, x) {
 				return true
 			}
 			v := l.name("tsv")

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 )
 
 // passLowerIfaceCompare lowers the comparison of an interface with a
@@ -23,15 +24,27 @@ import (
 // value of an interface type argument equal to a nil interface only (a
 // cell interface as type argument is not mended: yaegi's assertion to it
 // panics).
-// What this cannot mend: yaegi's assertion b.(U) also
-// accepts a value of U's underlying type (an any holding uint16(1) equals
-// U(1)).
+// A cell type with methods is asked for first by a type switch without
+// a variable, which tells it apart from other cell types (ifaceEqual).
+// What this cannot mend: yaegi's assertion b.(U) also accepts a value of
+// U's underlying type (an any holding uint16(1) equals U(1)), and a value
+// of U it holds bare is one of those.
 func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
 		return nil
 	}
+	commaOk := commaOkAsserts(l.c.file)
 	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
+		if l.err != nil {
+			return false
+		}
+		if ta, ok := n.(*ast.TypeAssertExpr); ok && l.inCell(n) {
+			l.onlyTypes = cellTypesFor(u, stack)
+			l.lowerConcreteAssert(ta, commaOk[ta]) // lower_twintypes.go
+			l.onlyTypes = nil
+			return true
+		}
 		b, ok := n.(*ast.BinaryExpr)
 		if !ok || (b.Op != token.EQL && b.Op != token.NEQ) || !l.inCell(n) {
 			return true
@@ -40,12 +53,15 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 		if xt.IsNil() || yt.IsNil() {
 			return true
 		}
+		l.onlyTypes = cellTypesFor(u, stack)
+		l.refuseErrorTwins(b, xt.Type, yt.Type) // lower_twintypes.go
+		l.onlyTypes = nil
+		l.onlyTypes = cellTypesFor(u, stack)
 		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
 		if !ok {
-			l.onlyTypes = cellTypesFor(u, stack)
 			text, ok = l.ifacesEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
-			l.onlyTypes = nil
 		}
+		l.onlyTypes = nil
 		if !ok {
 			return true
 		}
@@ -106,6 +122,20 @@ func (l *lowerer) ifaceEqual(x string, xt types.Type, y string, yt types.Type) (
 			x = "(" + is + ")(" + x + ")"
 		}
 	}
+	if !param && types.NewMethodSet(concrete).Len() > 0 {
+		// A value of a cell type with methods that yaegi holds with its
+		// type is told apart by a type switch without a variable (its
+		// assertion also accepted another cell type over the same
+		// type: `var t any = T(1)`; t == U(1) was true); one it holds
+		// bare is not (an any holding int(1) still equals T(1)).
+		others := l.sameBareTypes(concrete)
+		body := "switch " + a + ".(type) { case " + cs + ": " + v + ", _ := " + a + ".(" + cs + "); return " + v + " == " + c
+		if others != "" {
+			body += "; case " + others + ": return false"
+		}
+		body += " }; "
+		return "func(" + params + ") bool { " + body + v + ", " + okv + " := " + a + ".(" + cs + "); return " + okv + " && " + v + " == " + c + " }(" + x + ", " + y + ")", true
+	}
 	nilCase := ""
 	if param {
 		// The type argument may be an interface: a nil one equals only
@@ -123,4 +153,33 @@ func isCellNamedOrPtr(t types.Type) bool {
 	}
 	n, ok := types.Unalias(t).(*types.Named)
 	return ok && isCellNamed(n) && n.TypeParams().Len() == 0 && n.TypeArgs().Len() == 0
+}
+
+// sameBareTypes lists, for a case of a type switch, the cell types with
+// methods other than t (a cell type with methods, or a pointer to one)
+// whose values yaegi holds bare as t's (the same underlying type), that
+// the lowering may name (lowerer.onlyTypes); "" when there is none.
+func (l *lowerer) sameBareTypes(t types.Type) string {
+	return strings.Join(l.sameBareList(t), ", ")
+}
+
+// sameBareList is sameBareTypes' list, t any type (a compiled int has
+// the cell types with methods over int).
+func (l *lowerer) sameBareList(t types.Type) []string {
+	list, allowed := l.cellConcreteTypes()
+	var out []string
+	for i, named := range list {
+		if !allowed[i] {
+			continue
+		}
+		for _, u := range []types.Type{named, types.NewPointer(named)} {
+			if types.Identical(u, t) || types.NewMethodSet(u).Len() == 0 || !types.Identical(yaegiHeldBare(u), yaegiHeldBare(t)) {
+				continue
+			}
+			if s, ok := l.typeString(u); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

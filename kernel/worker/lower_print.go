@@ -72,7 +72,7 @@ func (s *session) passLowerPrint(u *cellUnit) error {
 						}
 						return p.Name()
 					}))
-					l.err = &cellError{EName: "CompileError", EValue: msg, Traceback: strings.Split("CompileError: "+msg, "\n")}
+					l.err = compileError(msg)
 				}
 				return false
 			}

@@ -36,7 +36,7 @@ func (s *session) passProgram(u *cellUnit) error {
 		p := file.Position(pos)
 		if lit != "main" {
 			msg := fmt.Sprintf("cell:%d:%d: package %s is not a main package: a cell is the body of package main", p.Line, p.Column, lit)
-			return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			return compileError(msg)
 		}
 		start := file.Offset(pos)
 		end := strings.Index(code[start:], "main") + start + len("main")
@@ -63,7 +63,7 @@ func (s *session) passProgram(u *cellUnit) error {
 	if mainFn == nil {
 		if hasClause {
 			msg := "cell:1:1: function main is undeclared in the main package"
-			return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			return compileError(msg)
 		}
 		return nil
 	}

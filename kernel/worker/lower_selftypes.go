@@ -232,7 +232,7 @@ func (sl *selfLowerer) name(n *types.Named, at ast.Node) string {
 func (sl *selfLowerer) refusal(pos token.Pos, n *types.Named, what string) error {
 	p := sl.c.fset.Position(pos)
 	msg := fmt.Sprintf("cell:%d:%d: cannot run faithfully: type %s refers to itself other than through a struct, and is %s (the interpreter cannot build such a type; its self-reference is boxed, which keeps Go's meaning only where values move through the box as a direct parameter, result or element)", p.Line, p.Column, n.Obj().Name(), what)
-	return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+	return compileError(msg)
 }
 
 func (sl *selfLowerer) fail(pos token.Pos, n *types.Named, what string) {
@@ -301,6 +301,24 @@ func (sl *selfLowerer) writeUnboxes() {
 		name := sl.name(ub.n, ub.e)
 		sl.insert(ub.e.Pos(), "func(v any) "+name+" { x, _ := v.("+name+"); return x }(")
 		sl.insert(ub.e.End(), ")")
+	}
+	// An unboxed value that is a statement of its own (`f(1)(2)`) is
+	// assigned to the blank identifier: as an expression statement of
+	// a cell, yaegi evaluated the call again in every later cell.
+	// (Recorded last: it goes before the unboxes at its position.)
+	stmts := map[ast.Expr]ast.Expr{} // by the statement's unparenthesised expression
+	ast.Inspect(sl.c.file, func(n ast.Node) bool {
+		if es, ok := n.(*ast.ExprStmt); ok {
+			stmts[ast.Unparen(es.X)] = es.X
+		}
+		return true
+	})
+	done := map[ast.Expr]bool{}
+	for _, ub := range sl.unboxes {
+		if x, ok := stmts[ub.e]; ok && !done[ub.e] {
+			done[ub.e] = true
+			sl.insert(x.Pos(), "_ = ")
+		}
 	}
 }
 
@@ -501,6 +519,15 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 		if b, ok := info.Uses[calleeIdent(x.Fun)].(*types.Builtin); ok && b.Name() == "append" && len(x.Args) > 0 {
 			named := sl.boxOf(info.Types[x.Args[0]].Type)
 			if named == nil {
+				// append(s, f) of a slice of the type ([]F): a value of
+				// the underlying type is converted.
+				if st, ok := types.Unalias(info.Types[x.Args[0]].Type).(*types.Slice); ok && !x.Ellipsis.IsValid() {
+					if en := sl.boxOf(st.Elem()); en != nil {
+						for _, a := range x.Args[1:] {
+							sl.flowInto(a, en)
+						}
+					}
+				}
 				return
 			}
 			if _, ok := named.Underlying().(*types.Slice); !ok {
@@ -609,7 +636,9 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 						sl.flowInto(e, un)
 					}
 				}
+				return
 			}
+			sl.literalSlots(x)
 			return
 		}
 		if _, ok := named.Underlying().(*types.Slice); !ok {
@@ -665,6 +694,11 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 	case *ast.SendStmt:
 		if named := sl.boxOf(sl.c.info.Types[x.Chan].Type); named != nil {
 			sl.boxIn(x.Value, named)
+		} else if ct, ok := sl.c.info.Types[x.Chan].Type.Underlying().(*types.Chan); ok {
+			// A send on a channel of the type (chan F).
+			if en := sl.boxOf(ct.Elem()); en != nil {
+				sl.flowInto(x.Value, en)
+			}
 		}
 	case *ast.AssignStmt:
 		if len(x.Lhs) != len(x.Rhs) || x.Tok == token.DEFINE {
@@ -672,7 +706,10 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 		}
 		for i, lhs := range x.Lhs {
 			if named := sl.boxOf(sl.c.info.Types[lhs].Type); named != nil {
-				if _, isIndex := lhs.(*ast.IndexExpr); !isIndex {
+				// An element of a boxed slice is the IndexExpr case's;
+				// one of a map or slice of the type (m[k] = f, with m a
+				// map[K]F) is a slot of the type.
+				if ix, isIndex := ast.Unparen(lhs).(*ast.IndexExpr); !isIndex || !sl.boxedSlice(ix.X) {
 					sl.flowInto(x.Rhs[i], named)
 				}
 			}
@@ -695,6 +732,66 @@ func (sl *selfLowerer) visit(n ast.Node, stack []ast.Node) {
 			if named := sl.boxOf(sig.Results().At(i).Type()); named != nil {
 				sl.flowInto(r, named)
 			}
+		}
+	}
+}
+
+// boxedSlice reports whether x is a value of a boxed self-referential
+// slice type (its elements are boxed slots).
+func (sl *selfLowerer) boxedSlice(x ast.Expr) bool {
+	named := sl.boxOf(sl.c.info.Types[x].Type)
+	if named == nil {
+		return false
+	}
+	_, ok := named.Underlying().(*types.Slice)
+	return ok
+}
+
+// literalSlots converts, in the composite literal x of a struct, map,
+// slice or array type that is not a boxed type, each element (field, map
+// key or value) of the underlying type of a self-referential type whose
+// slot is of that type (H{f: g} with the field f an F and g a
+// func(int) F): yaegi refused it ("cannot use type func(int) main.F as
+// type main.F in struct literal").
+func (sl *selfLowerer) literalSlots(x *ast.CompositeLit) {
+	lt := sl.c.info.Types[x].Type
+	if lt == nil {
+		return
+	}
+	flow := func(e ast.Expr, slot types.Type) {
+		if n := sl.boxOf(slot); n != nil {
+			sl.flowInto(e, n)
+		}
+	}
+	switch u := lt.Underlying().(type) {
+	case *types.Struct:
+		for i, e := range x.Elts {
+			if kv, ok := e.(*ast.KeyValueExpr); ok {
+				if id, ok := kv.Key.(*ast.Ident); ok {
+					if f, ok := sl.c.info.Uses[id].(*types.Var); ok {
+						flow(kv.Value, f.Type())
+					}
+				}
+				continue
+			}
+			if i < u.NumFields() {
+				flow(e, u.Field(i).Type())
+			}
+		}
+	case *types.Map:
+		for _, e := range x.Elts {
+			if kv, ok := e.(*ast.KeyValueExpr); ok {
+				flow(kv.Key, u.Key())
+				flow(kv.Value, u.Elem())
+			}
+		}
+	case *types.Slice, *types.Array:
+		elem := u.(interface{ Elem() types.Type }).Elem()
+		for _, e := range x.Elts {
+			if kv, ok := e.(*ast.KeyValueExpr); ok {
+				e = kv.Value
+			}
+			flow(e, elem)
 		}
 	}
 }

@@ -27,6 +27,12 @@ func TestLowerSelfTypes(t *testing.T) {
 		{name: "comma-ok receive refused", code: "type C chan C\nc := make(C, 1)\nv, ok := <-c\n_, _ = v, ok", err: "received with comma-ok"},
 		{name: "generic instance", code: "type G[T any] func(T) G[T]\nvar g G[int]\n_ = g(1)", has: []string{unbox("Gᐸintᐳ", "g(1)")}},
 		{name: "type argument refused", code: "type F func() F\nfunc id[X any](x X) X { return x }\n_ = id[F](nil)", err: "used as a type argument"},
+		{name: "struct field literal converted", code: "type F func() F\ntype H struct{ f F }\nvar g func() F\nh := H{f: g}\n_ = h", has: []string{"H{f: func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g)}"}},
+		{name: "map element converted", code: "type F func() F\nvar g func() F\nm := map[int]F{1: g}\nm[2] = g", has: []string{"map[int]F{1: func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g)}", "m[2] = func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g)"}},
+		{name: "slice of the type converted", code: "type F func() F\nvar g func() F\ns := []F{g}\ns = append(s, g)\ns[0] = g", has: []string{"[]F{func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g)}", "append(s, func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g))", "s[0] = func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g)"}},
+		{name: "send converted", code: "type F func() F\nvar g func() F\nch := make(chan F, 1)\nch <- g", has: []string{"ch <- func(f func() F) F { if f == nil { return nil }; return func() any { return f() } }(g)"}},
+		{name: "unboxed statement assigned", code: "type F func() F\nvar f F\nf()()", has: []string{"_ = func(v any) F"}},
+		{name: "slice value of the underlying type refused", code: "type T []T\nvar u []T\nm := map[int]T{1: u}\n_ = m", err: "used through a value of its underlying type"},
 	})
 }
 

@@ -2,9 +2,15 @@ package worker
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"slices"
+	"strings"
 )
+
+// caseHole stands for a case value in a comparison joinCase writes
+// around it.
+const caseHole = "\x01case\x01"
 
 // passLowerSwitches lowers the expression switches yaegi v0.16.1 runs
 // wrongly into tagless switches of comparisons, which it runs as Go does:
@@ -54,7 +60,7 @@ func (s *session) passLowerSwitches(u *cellUnit) error {
 					}
 				}
 				if len(cc.List) > 1 {
-					l.joinCase(cc, "", nil)
+					l.joinCase(cc, "", nil, nil)
 				}
 			}
 			return true
@@ -71,9 +77,14 @@ func (s *session) passLowerSwitches(u *cellUnit) error {
 		}
 		l.insert(sw.Tag.End(), ";")
 		tt := types.Default(l.c.info.Types[sw.Tag].Type)
+		dyn := l.tagDynType(sw)
+		// The comparisons name only the cell's own types besides those
+		// it names (see cellTypesFor).
+		l.onlyTypes = cellTypesFor(l.u, nil)
+		defer func() { l.onlyTypes = nil }()
 		for _, st := range sw.Body.List {
 			if cc, ok := st.(*ast.CaseClause); ok && len(cc.List) > 0 {
-				l.joinCase(cc, t, tt)
+				l.joinCase(cc, t, tt, dyn)
 			}
 		}
 		return true
@@ -134,8 +145,9 @@ func (l *lowerer) switchNeedsLowering(sw *ast.SwitchStmt) bool {
 // (|| is the weakest operator; yaegi took (nil) for a value of its own).
 // An interface compared with a value of a cell type is written as
 // lower-iface-compare writes it (ifaceEqual): that pass sees only the
-// comparisons the cell wrote.
-func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType types.Type) {
+// comparisons the cell wrote. dyn is the tag's dynamic type where it is
+// known statically (tagDynType): a case value of another type is false.
+func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType, dyn types.Type) {
 	for i, e := range cc.List {
 		if i > 0 {
 			l.replaceSpan(cc.List[i-1].End(), e.Pos(), " || ")
@@ -143,9 +155,26 @@ func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType types.Type) {
 		if tag == "" {
 			continue
 		}
+		if dyn != nil && l.knownDynEqual(dyn, e) {
+			continue
+		}
 		if tv := l.c.info.Types[e]; !tv.IsNil() {
-			if eq, ok := l.ifaceEqual(tag, tagType, l.text(e), tv.Type); ok {
-				l.replace(e, eq)
+			if eq, ok := l.ifaceEqual(tag, tagType, caseHole, tv.Type); ok && strings.Count(eq, caseHole) == 1 {
+				before, after, _ := strings.Cut(eq, caseHole)
+				if l.inGenericFunc(e.Pos()) {
+					// lower-generic's instances drop a case value
+					// that duplicates another once the type
+					// parameters are replaced: the whole comparison
+					// goes with it.
+					l.replace(e, before+l.text(e)+after)
+					continue
+				}
+				// Written around e, not in its place: another pass
+				// may replace e itself (lower-consts' F(2) =>
+				// F(2.0)), and two replacements of one span were
+				// both applied.
+				l.insert(e.Pos(), before)
+				l.insert(e.End(), after)
 				continue
 			}
 		}
@@ -156,4 +185,15 @@ func (l *lowerer) joinCase(cc *ast.CaseClause, tag string, tagType types.Type) {
 			l.insert(e.Pos(), tag+" == ")
 		}
 	}
+}
+
+// inGenericFunc reports whether p lies in a generic function or a method
+// of a generic type.
+func (l *lowerer) inGenericFunc(p token.Pos) bool {
+	for _, d := range l.c.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Pos() <= p && p < fd.End() {
+			return isGenericFunc(fd)
+		}
+	}
+	return false
 }

@@ -21,12 +21,20 @@ import (
 //     does, and is let through; so are a type with a MarshalXML method,
 //     which writes its own element, and EncodeElement, given its element.
 //
-//   - the keys of one map with an interface key type, of two cell types
-//     without methods that have the same underlying type
-//     (map[any]int{A{}: 0, B{}: 0} had one key; typeparam/issue46591.go),
+//   - the keys of one map with an interface key type, of two types yaegi
+//     holds alike there: two cell types over one type, or a cell type and
+//     its underlying type, with methods or without
+//     (map[any]int{A{}: 0, B{}: 0} had one key; typeparam/issue46591.go;
+//     m[T(1)] and m[1] were one entry),
 //     where one cell writes both (a map literal's keys, or index
 //     expressions on maps of one type); keys written by different cells
 //     are not seen.
+//
+//   - a switch on an interface with case values of two types yaegi
+//     holds alike in an interface (`case F(1.0):` and `case 1.0:`, F a cell
+//     type over float64 without methods), and a type switch with cases of
+//     two such types, unless the tag's dynamic type is known statically
+//     (lower_twintypes.go).
 func (s *session) passRefuseTypeNames(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -43,6 +51,9 @@ func (s *session) passRefuseTypeNames(u *cellUnit) error {
 			return true
 		case *ast.IndexExpr:
 			l.noteKey(x, keys)
+			return true
+		case *ast.SwitchStmt, *ast.TypeSwitchStmt:
+			l.refuseTwinCases(x) // lower_twintypes.go
 			return true
 		}
 		call, ok := n.(*ast.CallExpr)
@@ -75,10 +86,21 @@ func (s *session) passRefuseTypeNames(u *cellUnit) error {
 }
 
 // keyUse is a key expression of a map with an interface key type, of a
-// cell type without methods.
+// concrete type.
 type keyUse struct {
 	at ast.Node
-	t  *types.Named
+	t  types.Type
+}
+
+// keyType is the type a key e of a map with an interface key type has
+// there (untyped constants at their default type), or nil for an
+// interface or nil key.
+func keyType(info *types.Info, e ast.Expr) types.Type {
+	tv := info.Types[e]
+	if tv.Type == nil || tv.IsNil() || types.IsInterface(tv.Type) || isTypeParam(tv.Type) {
+		return nil
+	}
+	return types.Default(tv.Type)
 }
 
 // ifaceKeyMap is the map type of t when its key type is an interface.
@@ -112,7 +134,7 @@ func (l *lowerer) noteKey(x *ast.IndexExpr, keys map[*types.Map][]keyUse) {
 	if m == nil {
 		return
 	}
-	if t := bareCellType(l.c.info.Types[x.Index].Type); t != nil {
+	if t := keyType(l.c.info, x.Index); t != nil {
 		// Map types are compared by identity below: one per
 		// spelling is enough for a map the cell indexes.
 		for k := range keys {
@@ -137,7 +159,7 @@ func (l *lowerer) refuseTwinKeys(x *ast.CompositeLit) {
 		if !ok {
 			continue
 		}
-		if t := bareCellType(l.c.info.Types[kv.Key].Type); t != nil {
+		if t := keyType(l.c.info, kv.Key); t != nil {
 			uses = append(uses, keyUse{at: kv.Key, t: t})
 		}
 	}
@@ -145,17 +167,29 @@ func (l *lowerer) refuseTwinKeys(x *ast.CompositeLit) {
 }
 
 // refuseTwins fails on the first of uses whose type is another than an
-// earlier one's with the same underlying type.
+// earlier one's that yaegi holds alike in a map key: a cell type (with
+// methods or without: a key is held bare) and its underlying type, or two
+// cell types over one type.
 func (l *lowerer) refuseTwins(uses []keyUse) {
 	for i, a := range uses {
 		for _, b := range uses[:i] {
-			if a.t != b.t && !types.Identical(a.t, b.t) && types.Identical(a.t.Underlying(), b.t.Underlying()) {
+			if (isCellNamed(a.t) || isCellNamed(b.t)) && !types.Identical(a.t, b.t) && types.Identical(heldAsKey(a.t), heldAsKey(b.t)) {
 				q := types.RelativeTo(l.c.pkg)
 				l.fail(a.at, "cannot run faithfully: values of the types %s and %s as keys of one map with an interface key type: they have the same underlying type, which the interpreter does not tell apart", types.TypeString(b.t, q), types.TypeString(a.t, q))
 				return
 			}
 		}
 	}
+}
+
+// heldAsKey is the type of the value yaegi holds for a key of type t in
+// a map with an interface key type: a cell type's (a generic instance's
+// too) underlying type, t otherwise.
+func heldAsKey(t types.Type) types.Type {
+	if isCellNamed(t) {
+		return t.Underlying()
+	}
+	return t
 }
 
 // xmlNamedElem is the cell type after which encoding/xml names the

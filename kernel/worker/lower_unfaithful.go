@@ -14,6 +14,10 @@ import (
 // conversion: reflect.Type is nil"). (A defer among a cell's top-level
 // statements is lowered: lower_celldefer.go.)
 //
+// So is a struct type that points to itself and to another struct type
+// that holds it by value (container/list's Element and List), which yaegi
+// builds wrongly (lower_mutualstructs.go).
+//
 // Reading an allocation count (runtime.MemStats' Mallocs and Frees,
 // testing.AllocsPerRun) is refused: the interpreter allocates where the
 // compiler's escape analysis allocates nothing (`newfunc allocated
@@ -52,6 +56,10 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 			}
 			if named, ok := tn.Type().(*types.Named); ok && refersToItself(named, named.Underlying(), map[types.Type]bool{}) && !boxable(named) {
 				l.fail(x, "cannot run faithfully: type %s refers to itself other than through a struct (the interpreter cannot build such a type)", tn.Name())
+			} else if ok {
+				if holder := mutualStructHolder(named); holder != nil { // lower_mutualstructs.go
+					l.fail(x, "cannot run faithfully: struct type %[1]s points to itself and to %[2]s, which holds a value of type %[1]s (not through a pointer): the interpreter builds such mutually recursive struct types wrongly (a pointer field of one gets the other's type)", tn.Name(), holder.Obj().Name())
+				}
 			}
 		}
 		return true

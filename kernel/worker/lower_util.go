@@ -133,7 +133,14 @@ func (l *lowerer) fail(n ast.Node, format string, args ...any) {
 	}
 	pos := l.c.fset.Position(n.Pos())
 	msg := fmt.Sprintf("cell:%d:%d: %s", pos.Line, pos.Column, fmt.Sprintf(format, args...))
-	l.err = &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+	l.err = compileError(msg)
+}
+
+// compileError is the CompileError of msg, a message in the compiler's
+// format ("cell:LINE:COL: ..."), one traceback line per line of msg: what a
+// pass that refuses a cell returns.
+func compileError(msg string) *cellError {
+	return &cellError{EName: "CompileError", EValue: msg, Traceback: strings.Split("CompileError: "+msg, "\n")}
 }
 
 // typeString writes t as the cell can spell it: cell types bare, other

@@ -103,7 +103,7 @@ func stdLike(p string) bool {
 // importError is a CompileError at an import's path.
 func importError(pos token.Position, format string, args ...any) *cellError {
 	msg := fmt.Sprintf("cell:%d:%d: ", pos.Line, pos.Column) + fmt.Sprintf(format, args...)
-	return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+	return compileError(msg)
 }
 
 // passFetch makes every import of the cell that the tables do not serve
@@ -557,5 +557,5 @@ func fetchedImportError(fp *fetchedPkg, line, col int, err error) *cellError {
 	}
 	msg := fmt.Sprintf("cell:%d:%d: package %s (fetched%s) does not run under yaegi v0.16.1, which interprets it: %s (a position in the package's files)",
 		line, col, fp.path, module, yaegiImportRE.ReplaceAllString(err.Error(), ""))
-	return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+	return compileError(msg)
 }

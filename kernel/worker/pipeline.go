@@ -211,7 +211,7 @@ func (s *session) passSplit(u *cellUnit) error {
 			}
 			if line > 0 {
 				msg := fmt.Sprintf("cell:%d:%d: a cell cannot declare main: the interpreter would call it after every cell; give the function another name", line, col)
-				return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+				return compileError(msg)
 			}
 			d := cellDecl{p: p, names: names, vars: vars, items: items}
 			switch {

@@ -251,7 +251,7 @@ func (s *session) undefinedIn(p part) *cellError {
 		}
 		pos := fset.Position(id.Pos())
 		msg := fmt.Sprintf("cell:%d:%d: undefined: %s", pos.Line, pos.Column, id.Name)
-		return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+		return compileError(msg)
 	}
 	return nil
 }

@@ -228,10 +228,17 @@ func commaOk(as *ast.AssignStmt, src string, off func(token.Pos) int) *commaOkSt
 		}
 		names[i] = id.Name
 	}
-	text := func(n ast.Node) string { return src[off(n.Pos()):off(n.End())] }
-	c := &commaOkStmt{v: names[0], ok: names[1], rhs: text(as.Rhs[0])}
+	c := &commaOkStmt{v: names[0], ok: names[1], rhs: src[off(as.Rhs[0].Pos()):off(as.Rhs[0].End())]}
 	c.line, c.col = lineCol(src, off(as.Rhs[0].Pos()))
-	switch r := ast.Unparen(as.Rhs[0]).(type) {
+	// The right-hand side as the lowering left it: a pass may have
+	// made it a call (lower-iface-assert's x.(I)), which is no comma-ok
+	// form; its operands are read from it.
+	lowered, err := parser.ParseExpr(c.rhs)
+	if err != nil {
+		return nil
+	}
+	text := func(n ast.Node) string { return c.rhs[n.Pos()-1 : n.End()-1] }
+	switch r := ast.Unparen(lowered).(type) {
 	case *ast.IndexExpr:
 		c.kind, c.x, c.key = token.LBRACK, text(r.X), text(r.Index)
 		c.pureKey = pure(r.Index)
@@ -427,7 +434,7 @@ func (s *session) evalCommaOk(ctx context.Context, c stmtChunk) error {
 		if err != nil {
 			msg := fmt.Sprintf("cell:%d:%d: %s, %s := %s at a cell's top level: %v; declare %s first (var %s T) and assign with =, or move it into a function",
 				c.p.Line, c.p.Col, o.v, o.ok, o.rhs, err, o.v, o.v)
-			return &cellError{EName: "CompileError", EValue: msg, Traceback: []string{"CompileError: " + msg}}
+			return compileError(msg)
 		}
 		zero = "*new(" + elem + ")"
 	}
