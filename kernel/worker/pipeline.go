@@ -143,7 +143,7 @@ var cellPasses = []pass{
 	{"lower-default-fallthrough", when(synSwitch, (*session).passLowerDefaultFallthrough)},
 	{"lower-shifts", when(synShift, (*session).passLowerShifts)},
 	{"lower-predeclared", (*session).passLowerPredeclared},
-	{"lower-iface-compare", when(synEqual, (*session).passLowerIfaceCompare)},
+	{"lower-iface-compare", when(synEqual|synAssert, (*session).passLowerIfaceCompare)},
 	{"lower-iface-stores", (*session).passLowerIfaceStores},
 	{"lower-promoted-methods", (*session).passLowerPromotedMethods},
 	{"lower-init-order", (*session).passLowerInitOrder},

@@ -22,6 +22,7 @@ const (
 	synEqual                     // == and !=
 	synAddr                      // &x
 	synRecv                      // <-x
+	synAssert                    // x.(T), and x.(type) of a type switch
 )
 
 // holds reports whether the cell's checked file holds any of want. A cell
@@ -65,6 +66,8 @@ func syntaxOf(f *ast.File) syntax {
 			if x.Tok == token.SHL_ASSIGN || x.Tok == token.SHR_ASSIGN {
 				s |= synShift
 			}
+		case *ast.TypeAssertExpr:
+			s |= synAssert
 		case *ast.UnaryExpr:
 			switch x.Op {
 			case token.AND:
