@@ -451,3 +451,57 @@ func (l *lowerer) refuseErrorTwins(b ast.Node, xt, yt types.Type) {
 func isErrorType(t types.Type) bool {
 	return t != nil && types.Identical(t, types.Universe.Lookup("error").Type())
 }
+
+// withBareStructs extends call, lower-iface-assert's assertion of an
+// empty interface to the cells' interface it, with the values yaegi holds
+// bare: a value of a cell struct type with methods assigned to an
+// interface variable (`var v any = Car{}`; v = Car{}) is held as its bare
+// struct, whose methods yaegi lost, and v.(Mover) failed. A type switch
+// with a variable matches such a value by its structure: each cell struct
+// type (or pointer to one) that implements it is asked for, the value
+// converted to it, unless two have the same structure (which would not
+// be told apart).
+func (l *lowerer) withBareStructs(call string, it types.Type, commaOk bool) string {
+	iface, ok := it.Underlying().(*types.Interface)
+	const end = " } }; "
+	at := strings.Index(call, end)
+	if !ok || at < 0 || mentionsTypeParam(it) {
+		return call
+	}
+	list, allowed := l.cellConcreteTypes()
+	var cands []types.Type
+	for i, named := range list {
+		if _, isStruct := named.Underlying().(*types.Struct); !isStruct || !allowed[i] {
+			continue
+		}
+		for _, t := range []types.Type{named, types.NewPointer(named)} {
+			if types.Implements(t, iface) {
+				cands = append(cands, t)
+			}
+		}
+	}
+	var cases []string
+	for i, t := range cands {
+		twin := false
+		for j, u := range cands {
+			if i != j && types.Identical(yaegiHeldBare(t), yaegiHeldBare(u)) {
+				twin = true
+			}
+		}
+		ts, ok := l.typeString(t)
+		if twin || !ok {
+			continue
+		}
+		ret := "return " + helperPrefix + "_bv"
+		if commaOk {
+			ret += ", true"
+		}
+		cases = append(cases, "case "+ts+": "+ret)
+	}
+	if len(cases) == 0 {
+		return call
+	}
+	extra := "switch " + helperPrefix + "_bv := " + helperPrefix + "_av.(type) { " + strings.Join(cases, "; ") + " }; "
+	at += len(end)
+	return call[:at] + extra + call[at:]
+}
