@@ -79,13 +79,25 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 			}
 			// "(T)", not T: lower-generic may replace T (List[b]),
 			// which a copy of T's span would not have.
-			l.replace(x, ifaceAssertCallNamed(spanMarker(l.offset(x.Lparen), l.offset(x.Rparen)+1), l.text(x.X), commaOk[x], info.Types[x.Type].Type))
+			call := ifaceAssertCallNamed(spanMarker(l.offset(x.Lparen), l.offset(x.Rparen)+1), l.text(x.X), commaOk[x], info.Types[x.Type].Type)
+			if !generic {
+				l.onlyTypes = cellTypesFor(u, stack)
+				call = l.withBareStructs(call, info.Types[x.Type].Type, commaOk[x]) // lower_twintypes.go
+				l.onlyTypes = nil
+			}
+			l.replace(x, call)
 		case *ast.TypeSwitchStmt:
 			es, ok := x.Assign.(*ast.ExprStmt)
 			if !ok {
 				if as, ok := x.Assign.(*ast.AssignStmt); ok && len(as.Rhs) == 1 {
 					if ta, ok := ast.Unparen(as.Rhs[0]).(*ast.TypeAssertExpr); ok && emptyIface(info.Types[ta.X].Type) {
-						l.normalizeTypeSwitch(x, ta.X) // lower_twintypes.go
+						// (lower_twintypes.go)
+						l.normalizeTypeSwitch(x, ta.X)
+						if !generic {
+							l.onlyTypes = cellTypesFor(u, stack)
+							l.boxBareStructs(x, ta.X)
+							l.onlyTypes = nil
+						}
 					}
 				}
 				return true
@@ -100,6 +112,11 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 			}
 			if !typeSwitchHasIface(info, x) {
 				return true
+			}
+			if !generic {
+				l.onlyTypes = cellTypesFor(u, stack)
+				l.boxBareStructs(x, ta.X) // lower_twintypes.go
+				l.onlyTypes = nil
 			}
 			v := l.name("tsv")
 			l.insert(es.Pos(), v+" := ")

@@ -83,3 +83,25 @@ func TestRefuseTwinKeys(t *testing.T) {
 		{name: "maps apart accepted", code: "type F float64\nm := map[any]int{}\nn := map[string]int{}\nm[F(1)] = 1\nn[\"a\"] = 2\n_ = n", hasNot: []string{"cannot run faithfully"}},
 	})
 }
+
+func TestLowerAssertBareStructs(t *testing.T) {
+	const decls = "type M interface{ Move() }\ntype Car struct{ n string }\nfunc (Car) Move() {}\ntype Boat struct{ n int }\nfunc (*Boat) Move() {}\n"
+	runLowerCases(t, []lowerCase{
+		{name: "asked by structure", code: decls + "var v any = Car{}\n_ = v.(M)",
+			has: []string{"switch __unetlab_bv := __unetlab_av.(type) { case *Boat: return __unetlab_bv; case Car: return __unetlab_bv; case *Car: return __unetlab_bv }; "}},
+		{name: "comma-ok", code: decls + "var v any = Car{}\n_, ok := v.(M)\n_ = ok",
+			has: []string{"case *Boat: return __unetlab_bv, true; case Car: return __unetlab_bv, true; case *Car: return __unetlab_bv, true }; var __unetlab_az"}},
+		{name: "same structure: neither", code: decls + "type Van struct{ n string }\nfunc (Van) Move() {}\nvar v any = Car{}\n_ = v.(M)",
+			has: []string{"{ case *Boat: return __unetlab_bv }"}, hasNot: []string{"case Car: return __unetlab_bv"}},
+	})
+}
+
+func TestLowerTypeSwitchBareStructs(t *testing.T) {
+	const decls = "type M interface{ Move() }\ntype Car struct{ n string }\nfunc (Car) Move() {}\n"
+	box := "func(__unetlab_bsv any) any { switch __unetlab_bsw := __unetlab_bsv.(type) { case Car: return func(__unetlab_av interface{}) interface{} { return __unetlab_av }(__unetlab_bsw); case *Car: return func(__unetlab_av interface{}) interface{} { return __unetlab_av }(__unetlab_bsw) }; return __unetlab_bsv }(v)"
+	runLowerCases(t, []lowerCase{
+		{name: "with a variable", code: decls + "var v any\nswitch x := v.(type) {\ncase M:\n\t_ = x\n}", has: []string{"switch x := " + box + ".(type) {"}},
+		{name: "without", code: decls + "var v any\nswitch v.(type) {\ncase M:\n}", has: []string{":= " + box + ".(type) {"}},
+		{name: "beside a cell type with methods: left", code: decls + "var v any\nswitch x := v.(type) {\ncase M, Car:\n\t_ = x\n}", hasNot: []string{"__unetlab_bsv"}},
+	})
+}
