@@ -16,9 +16,11 @@ Extra lines, no goal:
             --block requests in a row before the other's turn: served in
             turns, a kernel's request follows the other kernel's, whose
             work leaves the caches cold for it (the same unetlab binary
-            is 5 to 13 % slower right after ipykernel than right after
-            itself); blocks keep load drift shared and each kernel
-            following itself, as a notebook's cells do;
+            was 4 to 13 % slower right after ipykernel than right after
+            itself, with or without a pause between requests); blocks
+            keep load drift shared and each kernel following itself, as
+            a notebook's cells do (no goal: the goal line keeps the
+            turns it was set with);
   idle arrives
             `1+1`'s execute_request to the client's taking in the frames
             of its idle status, before decoding them: closer to the
