@@ -91,13 +91,7 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 			if !ok {
 				if as, ok := x.Assign.(*ast.AssignStmt); ok && len(as.Rhs) == 1 {
 					if ta, ok := ast.Unparen(as.Rhs[0]).(*ast.TypeAssertExpr); ok && emptyIface(info.Types[ta.X].Type) {
-						// (lower_twintypes.go)
-						l.normalizeTypeSwitch(x, ta.X)
-						if !generic {
-							l.onlyTypes = cellTypesFor(u, stack)
-							l.boxBareStructs(x, ta.X)
-							l.onlyTypes = nil
-						}
+						l.normalizeTypeSwitch(x, ta.X) // lower_twintypes.go
 					}
 				}
 				return true
@@ -112,11 +106,6 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 			}
 			if !typeSwitchHasIface(info, x) {
 				return true
-			}
-			if !generic {
-				l.onlyTypes = cellTypesFor(u, stack)
-				l.boxBareStructs(x, ta.X) // lower_twintypes.go
-				l.onlyTypes = nil
 			}
 			v := l.name("tsv")
 			l.insert(es.Pos(), v+" := ")

@@ -460,8 +460,7 @@ func isErrorType(t types.Type) bool {
 // with a variable matches such a value by its structure: each cell struct
 // type (or pointer to one) that implements it is asked for, the value
 // converted to it, unless two have the same structure (which would not
-// be told apart; nor is a value of an unnamed struct type of that
-// structure, rare in a cell, which passes too).
+// be told apart).
 func (l *lowerer) withBareStructs(call string, it types.Type, commaOk bool) string {
 	iface, ok := it.Underlying().(*types.Interface)
 	const end = " } }; "
@@ -505,70 +504,4 @@ func (l *lowerer) withBareStructs(call string, it types.Type, commaOk bool) stri
 	extra := "switch " + helperPrefix + "_bv := " + helperPrefix + "_av.(type) { " + strings.Join(cases, "; ") + " }; "
 	at += len(end)
 	return call[:at] + extra + call[at:]
-}
-
-// boxBareStructs makes the type switch x on the empty-interface value g,
-// with a case of the cells' interfaces and none of a cell type with
-// methods, match a value of a cell struct type held bare (assigned to an
-// interface variable or returned as any: `var v any = Car{}`; `switch
-// v.(type) { case Mover: }` took the default): g goes through a function
-// that finds such a value by its structure (a switch with a variable)
-// among the cell struct types (and pointers) that implement a case's
-// interface, and passes it on through a parameter of type any, which
-// holds it with its type and methods, as lower-iface-assert does. Struct
-// types of one structure are left out (withBareStructs).
-func (l *lowerer) boxBareStructs(x *ast.TypeSwitchStmt, g ast.Expr) {
-	var ifaces []*types.Interface
-	for _, st := range x.Body.List {
-		for _, e := range st.(*ast.CaseClause).List {
-			t := caseType(l.c.info, e)
-			if t == nil {
-				continue
-			}
-			if isTypeParam(t) || (!types.IsInterface(t) && isCellNamedOrPtr(t) && types.NewMethodSet(t).Len() > 0) {
-				return
-			}
-			if it, ok := t.Underlying().(*types.Interface); ok && interpretedIface(t) {
-				ifaces = append(ifaces, it)
-			}
-		}
-	}
-	if len(ifaces) == 0 {
-		return
-	}
-	list, allowed := l.cellConcreteTypes()
-	var cands []types.Type
-	for i, named := range list {
-		if _, isStruct := named.Underlying().(*types.Struct); !isStruct || !allowed[i] {
-			continue
-		}
-		for _, t := range []types.Type{named, types.NewPointer(named)} {
-			for _, it := range ifaces {
-				if types.Implements(t, it) {
-					cands = append(cands, t)
-					break
-				}
-			}
-		}
-	}
-	const v, w = helperPrefix + "_bsv", helperPrefix + "_bsw"
-	var cases []string
-	for i, t := range cands {
-		twin := false
-		for j, u := range cands {
-			if i != j && types.Identical(yaegiHeldBare(t), yaegiHeldBare(u)) {
-				twin = true
-			}
-		}
-		ts, ok := l.typeString(t)
-		if twin || !ok {
-			continue
-		}
-		cases = append(cases, "case "+ts+": return "+boxCall(w))
-	}
-	if len(cases) == 0 {
-		return
-	}
-	l.insert(g.Pos(), "func("+v+" any) any { switch "+w+" := "+v+".(type) { "+strings.Join(cases, "; ")+" }; return "+v+" }(")
-	l.insert(g.End(), ")")
 }

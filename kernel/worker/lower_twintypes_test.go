@@ -95,13 +95,3 @@ func TestLowerAssertBareStructs(t *testing.T) {
 			has: []string{"{ case *Boat: return __unetlab_bv }"}, hasNot: []string{"case Car: return __unetlab_bv"}},
 	})
 }
-
-func TestLowerTypeSwitchBareStructs(t *testing.T) {
-	const decls = "type M interface{ Move() }\ntype Car struct{ n string }\nfunc (Car) Move() {}\n"
-	box := "func(__unetlab_bsv any) any { switch __unetlab_bsw := __unetlab_bsv.(type) { case Car: return func(__unetlab_av interface{}) interface{} { return __unetlab_av }(__unetlab_bsw); case *Car: return func(__unetlab_av interface{}) interface{} { return __unetlab_av }(__unetlab_bsw) }; return __unetlab_bsv }(v)"
-	runLowerCases(t, []lowerCase{
-		{name: "with a variable", code: decls + "var v any\nswitch x := v.(type) {\ncase M:\n\t_ = x\n}", has: []string{"switch x := " + box + ".(type) {"}},
-		{name: "without", code: decls + "var v any\nswitch v.(type) {\ncase M:\n}", has: []string{":= " + box + ".(type) {"}},
-		{name: "beside a cell type with methods: left", code: decls + "var v any\nswitch x := v.(type) {\ncase M, Car:\n\t_ = x\n}", hasNot: []string{"__unetlab_bsv"}},
-	})
-}
