@@ -79,13 +79,7 @@ func (s *session) passLowerIfaceAssert(u *cellUnit) error {
 			}
 			// "(T)", not T: lower-generic may replace T (List[b]),
 			// which a copy of T's span would not have.
-			call := ifaceAssertCallNamed(spanMarker(l.offset(x.Lparen), l.offset(x.Rparen)+1), l.text(x.X), commaOk[x], info.Types[x.Type].Type)
-			if !generic {
-				l.onlyTypes = cellTypesFor(u, stack)
-				call = l.withBareStructs(call, info.Types[x.Type].Type, commaOk[x]) // lower_twintypes.go
-				l.onlyTypes = nil
-			}
-			l.replace(x, call)
+			l.replace(x, ifaceAssertCallNamed(spanMarker(l.offset(x.Lparen), l.offset(x.Rparen)+1), l.text(x.X), commaOk[x], info.Types[x.Type].Type))
 		case *ast.TypeSwitchStmt:
 			es, ok := x.Assign.(*ast.ExprStmt)
 			if !ok {

@@ -83,15 +83,3 @@ func TestRefuseTwinKeys(t *testing.T) {
 		{name: "maps apart accepted", code: "type F float64\nm := map[any]int{}\nn := map[string]int{}\nm[F(1)] = 1\nn[\"a\"] = 2\n_ = n", hasNot: []string{"cannot run faithfully"}},
 	})
 }
-
-func TestLowerAssertBareStructs(t *testing.T) {
-	const decls = "type M interface{ Move() }\ntype Car struct{ n string }\nfunc (Car) Move() {}\ntype Boat struct{ n int }\nfunc (*Boat) Move() {}\n"
-	runLowerCases(t, []lowerCase{
-		{name: "asked by structure", code: decls + "var v any = Car{}\n_ = v.(M)",
-			has: []string{"switch __unetlab_bv := __unetlab_av.(type) { case *Boat: return __unetlab_bv; case Car: return __unetlab_bv; case *Car: return __unetlab_bv }; "}},
-		{name: "comma-ok", code: decls + "var v any = Car{}\n_, ok := v.(M)\n_ = ok",
-			has: []string{"case *Boat: return __unetlab_bv, true; case Car: return __unetlab_bv, true; case *Car: return __unetlab_bv, true }; var __unetlab_az"}},
-		{name: "same structure: neither", code: decls + "type Van struct{ n string }\nfunc (Van) Move() {}\nvar v any = Car{}\n_ = v.(M)",
-			has: []string{"{ case *Boat: return __unetlab_bv }"}, hasNot: []string{"case Car: return __unetlab_bv"}},
-	})
-}
