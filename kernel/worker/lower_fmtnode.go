@@ -247,12 +247,7 @@ func fmtDynType(shapes string, v any) string {
 	if yaegiHidden(v) || fmtMaybeCell(shapes, v) {
 		panic("cannot run faithfully: %T of a value held in an interface, whose dynamic type is a cell type (give the operand its static type)")
 	}
-	name := reflect.TypeOf(v).String()
-	if strings.Contains(shapes, "<"+name+">") {
-		// (typeShapes: a cell type over it is held as a bare value)
-		panic("cannot run faithfully: %T of a value held in an interface as a " + name + ", which may be a value of a cell type over " + name + " (the interpreter holds such a value in an interface as its underlying type; give the operand its static type)")
-	}
-	return name
+	return reflect.TypeOf(v).String()
 }
 
 // fmtPrinter prints one operand.

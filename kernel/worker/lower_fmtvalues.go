@@ -125,7 +125,7 @@ func (s *session) passLowerFmtValues(u *cellUnit) error {
 					if sw, ok := l.dynTypeSwitch(t); ok {
 						l.insert(a.Pos(), sw)
 					} else {
-						l.insert(a.Pos(), helperPrefix+"_help.FmtDynType("+l.typeShapes()+", ")
+						l.insert(a.Pos(), helperPrefix+"_help.FmtDynType("+l.cellShapes()+", ")
 					}
 				} else {
 					l.insert(a.Pos(), helperPrefix+"_help.FmtTypeName("+strconv.Quote(goTypeName(t))+", ")
@@ -611,7 +611,7 @@ func (l *lowerer) dynTypeSwitch(t types.Type) (string, bool) {
 		}
 		b.WriteString("case " + cs + ": _ = v; return " + strconv.Quote(goTypeName(c)) + "; ")
 	}
-	b.WriteString("}; return " + helperPrefix + "_help.FmtDynType(" + l.typeShapes() + ", x) }(")
+	b.WriteString("}; return " + helperPrefix + "_help.FmtDynType(" + l.cellShapes() + ", x) }(")
 	return b.String(), true
 }
 
@@ -730,79 +730,6 @@ func (g *fmtGen) methods(t types.Type) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// typeShapes is cellShapes with, for %T (fmtDynType), the underlying
-// types of the session's other named types as reflect names them,
-// "<float64>", where compiled code can name them so: yaegi holds a value
-// of `type Celsius float64` in an interface as a bare float64 (one of a
-// type with methods too, where it was assigned to an interface), which
-// %T printed "float64".
-func (l *lowerer) typeShapes() string {
-	shapes, _ := strconv.Unquote(l.cellShapes())
-	var b strings.Builder
-	b.WriteString(shapes)
-	sc := l.c.pkg.Scope()
-	seen := map[string]bool{}
-	for _, n := range sc.Names() {
-		tn, ok := sc.Lookup(n).(*types.TypeName)
-		if !ok || tn.IsAlias() {
-			continue
-		}
-		named, ok := tn.Type().(*types.Named)
-		if !ok || named.TypeParams() != nil || types.IsInterface(named) {
-			continue
-		}
-		u := named.Underlying()
-		if _, isStruct := u.(*types.Struct); isStruct || mentionsCellType(u) {
-			continue
-		}
-		shape := "<" + types.TypeString(u, func(p *types.Package) string { return p.Name() }) + ">"
-		if !seen[shape] {
-			seen[shape] = true
-			b.WriteString(shape)
-		}
-	}
-	return strconv.Quote(b.String())
-}
-
-// mentionsCellType reports whether t mentions a named type of the cells
-// (whose reflect name would be its yaegi shape, not its Go name).
-func mentionsCellType(t types.Type) bool {
-	found := false
-	var walk func(t types.Type, depth int)
-	walk = func(t types.Type, depth int) {
-		if found || depth > 10 {
-			return
-		}
-		switch t := types.Unalias(t).(type) {
-		case *types.Named:
-			found = found || isCellNamed(t)
-		case *types.Pointer:
-			walk(t.Elem(), depth+1)
-		case *types.Slice:
-			walk(t.Elem(), depth+1)
-		case *types.Array:
-			walk(t.Elem(), depth+1)
-		case *types.Map:
-			walk(t.Key(), depth+1)
-			walk(t.Elem(), depth+1)
-		case *types.Chan:
-			walk(t.Elem(), depth+1)
-		case *types.Struct:
-			found = true // (not named in reflect's way here)
-		case *types.Signature:
-			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
-				for v := range tup.Variables() {
-					walk(v.Type(), depth+1)
-				}
-			}
-		case *types.Interface:
-			found = found || t.NumMethods() > 0
-		}
-	}
-	walk(t, 0)
-	return found
 }
 
 // cellShapes is a string literal listing the struct types of the session

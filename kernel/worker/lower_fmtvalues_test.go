@@ -18,8 +18,6 @@ func TestLowerFmtValues(t *testing.T) {
 			has: []string{`fmt.Printf("%5s|%v\n", __unetlab_help.FmtTypeName("*main.P", &P{}), 1)`}},
 		{name: "%T of an interface", code: "var e error\nfmt.Printf(\"%T\", e)",
 			has: []string{`__unetlab_help.FmtDynType("", e)`}},
-		{name: "%T of an interface: types over basic types", code: "type C float64\ntype L []string\ntype M map[string]C\nvar e any\nfmt.Printf(\"%T\", e)",
-			has: []string{`__unetlab_help.FmtDynType("<float64><[]string>", e)`}},
 		{name: "compiled operands left alone", code: "fmt.Println(1, \"a\", time.Second)", hasNot: []string{"__unetlab_help"}},
 		{name: "%p left alone", code: decl + "fmt.Printf(\"%p\", &P{})", hasNot: []string{"__unetlab_help"}},
 		{name: "explicit indexes refused", code: decl + "fmt.Printf(\"%[1]v\", P{})", err: "cannot run faithfully: a format with explicit argument indexes"},

@@ -46,11 +46,15 @@ import (
 //     and `t.(int)` succeeded for a t holding Kelvin(1));
 //   - an error compared with, or asserted to, a value of a cell type with
 //     methods that another such type is over the same type as, is refused
-//     (refuseErrorTwins): yaegi's wrapper of an error hides which;
-//   - %T of an interface value held bare as a type some named type of the
-//     session is over panics "cannot run faithfully" (fmtDynType).
+//     (refuseErrorTwins): yaegi's wrapper of an error hides which.
 //
-// Not seen: a comparison or assertion of an interface holding a bare
+// Not seen: %T of a value of a cell type without methods held in an
+// interface prints its underlying type (refusing %T of every value of a
+// type some cell type is over refused ordinary programs); an assertion
+// of an interface holding a bare cell struct value to a cell interface is
+// false (yaegi dropped the methods; asking by structure matched structs
+// without them).
+// Not seen either: a comparison or assertion of an interface holding a bare
 // value of a twin that the cell does not name in the same switch (`v ==
 // F(1)` with v holding float64(1) is true; so is `v == T(1)` and v.(T)
 // for T a cell type with methods over int and v holding int(1), a T held

@@ -30,32 +30,6 @@ func TestLowerTwinTypes(t *testing.T) {
 	})
 }
 
-func TestFmtDynTypeTwins(t *testing.T) {
-	for _, c := range []struct {
-		shapes string
-		v      any
-		want   string // "" for a refusal
-	}{
-		{"", 1.5, "float64"},
-		{"<float64>", 1.5, ""},
-		{"<float64>", "s", "string"},
-		{"{X}<[]string>", []string{"a"}, ""},
-		{"<[]string>", []int{1}, "[]int"},
-	} {
-		got := func() (s string) {
-			defer func() {
-				if r := recover(); r != nil {
-					s = ""
-				}
-			}()
-			return fmtDynType(c.shapes, c.v)
-		}()
-		if got != c.want {
-			t.Errorf("fmtDynType(%q, %#v) = %q, want %q", c.shapes, c.v, got, c.want)
-		}
-	}
-}
-
 func TestLowerConcreteAsserts(t *testing.T) {
 	const decls = "type K int\nfunc (K) M() {}\ntype R int\nfunc (R) M() {}\n"
 	runLowerCases(t, []lowerCase{
