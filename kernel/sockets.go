@@ -123,7 +123,9 @@ func (k *Kernel) send(ch *channel, m *wire.Message) error {
 		// blocks: the status busy went out after the cell had been
 		// handed to the worker, and an execute_result after the
 		// execute_reply that follows it. Yielding lets it write now, in
-		// the order the messages were sent.
+		// the order the messages were sent (on one processor, and while
+		// the peer's socket takes what is written: a writer blocked on a
+		// full buffer leaves the rest queued, as before).
 		runtime.Gosched()
 	}
 	return nil

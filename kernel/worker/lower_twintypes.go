@@ -249,6 +249,27 @@ func (l *lowerer) hasBareCellCase(x *ast.TypeSwitchStmt) bool {
 	return false
 }
 
+// instanceCase returns the first case of the type switch x that names a
+// generic type's instance (List[int]), nil when none does.
+func instanceCase(x *ast.TypeSwitchStmt) ast.Expr {
+	for _, st := range x.Body.List {
+		for _, e := range st.(*ast.CaseClause).List {
+			found := false
+			ast.Inspect(e, func(n ast.Node) bool {
+				switch n.(type) {
+				case *ast.IndexExpr, *ast.IndexListExpr:
+					found = true
+				}
+				return !found
+			})
+			if found {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
 // indexTypeSwitch lowers the type switch x without a variable, on g, an
 // empty interface, with a case of a cell type without methods, to a
 // switch on the index of the clause that matches, which a function
@@ -385,9 +406,9 @@ func (l *lowerer) lowerConcreteAssert(ta *ast.TypeAssertExpr, commaOk bool) {
 		return
 	}
 	if isErrorType(xt) {
-		if isCellNamedOrPtr(t) && types.NewMethodSet(t).Len() > 0 && len(l.sameBareList(t)) > 0 {
+		if others := l.errorTwins(t); isCellNamedOrPtr(t) && types.NewMethodSet(t).Len() > 0 && len(others) > 0 {
 			q := types.RelativeTo(l.c.pkg)
-			l.fail(ta, "cannot run faithfully: an error asserted to %s, which another cell type with methods (%s) is over the same type as: the interpreter's wrapper of an error does not tell them apart", types.TypeString(t, q), l.sameBareTypes(t))
+			l.fail(ta, "cannot run faithfully: an error asserted to %s, which another cell error type (%s) is over the same type as: the interpreter's wrapper of an error does not tell them apart", types.TypeString(t, q), strings.Join(others, ", "))
 		}
 		return
 	}
@@ -443,12 +464,30 @@ func (l *lowerer) sameBareTypesOf(t types.Type) []types.Type {
 // tells apart (`var e error = ErrA(1)`; e == ErrB(1) was true).
 func (l *lowerer) refuseErrorTwins(b ast.Node, xt, yt types.Type) {
 	for _, p := range [][2]types.Type{{xt, yt}, {yt, xt}} {
-		if isErrorType(p[0]) && isCellNamedOrPtr(p[1]) && types.NewMethodSet(p[1]).Len() > 0 && len(l.sameBareList(p[1])) > 0 {
+		if !isErrorType(p[0]) || !isCellNamedOrPtr(p[1]) || types.NewMethodSet(p[1]).Len() == 0 {
+			continue
+		}
+		if others := l.errorTwins(p[1]); len(others) > 0 {
 			q := types.RelativeTo(l.c.pkg)
-			l.fail(b, "cannot run faithfully: an error compared with a value of %s, which another cell type with methods (%s) is over the same type as: the interpreter's wrapper of an error does not tell them apart", types.TypeString(p[1], q), l.sameBareTypes(p[1]))
+			l.fail(b, "cannot run faithfully: an error compared with a value of %s, which another cell error type (%s) is over the same type as: the interpreter's wrapper of an error does not tell them apart", types.TypeString(p[1], q), strings.Join(others, ", "))
 			return
 		}
 	}
+}
+
+// errorTwins lists the cell types with methods other than t that yaegi
+// holds as t's and that implement error: only those can be what an error
+// holds (a type over the same int that is no error cannot).
+func (l *lowerer) errorTwins(t types.Type) []string {
+	errIface := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+	q := types.RelativeTo(l.c.pkg)
+	var out []string
+	for _, u := range l.sameBareTypesOf(t) {
+		if types.Implements(u, errIface) {
+			out = append(out, types.TypeString(u, q))
+		}
+	}
+	return out
 }
 
 // isErrorType reports whether t is the predeclared error.

@@ -41,9 +41,11 @@ func TestLowerConcreteAsserts(t *testing.T) {
 			has: []string{"case K, R: var z int; return z, false"}},
 		{name: "no twin: left", code: "type K int\nfunc (K) M() {}\nvar v any\n_ = v.(K)", hasNot: []string{"__unetlab_ca"}},
 		{name: "error asserted refused", code: decls + "type E int\nfunc (E) Error() string { return \"\" }\ntype D int\nfunc (D) Error() string { return \"\" }\nvar err error\n_, ok := err.(E)\n_ = ok",
-			err: "cannot run faithfully: an error asserted to E, which another cell type with methods (D, K, R) is over the same type as"},
+			err: "cannot run faithfully: an error asserted to E, which another cell error type (D) is over the same type as"},
 		{name: "error compared refused", code: "type E int\nfunc (E) Error() string { return \"\" }\ntype D int\nfunc (D) Error() string { return \"\" }\nvar err error\n_ = err == E(1)",
-			err: "cell:6:5: cannot run faithfully: an error compared with a value of E, which another cell type with methods (D) is over the same type as"},
+			err: "cell:6:5: cannot run faithfully: an error compared with a value of E, which another cell error type (D) is over the same type as"},
+		{name: "error beside a type that is no error", code: "type E int\nfunc (E) Error() string { return \"\" }\ntype L int\nfunc (L) String() string { return \"\" }\nvar err error\n_ = err == E(1)\n_, ok := err.(E)\n_ = ok",
+			hasNot: []string{"cannot run faithfully"}},
 	})
 }
 

@@ -73,9 +73,13 @@ func (c *checked) isCellPos(p token.Pos) bool {
 		c.regions = []lineRegion{{start: f.FileStart, cell: c.fset.Position(f.FileStart).Filename == "cell"}}
 		for _, g := range f.Comments {
 			for _, cm := range g.List {
-				if strings.HasPrefix(cm.Text, "/*line ") || strings.HasPrefix(cm.Text, "//line ") {
-					c.regions = append(c.regions, lineRegion{start: cm.End(), cell: c.fset.Position(cm.End()).Filename == "cell"})
+				start := cm.End() // a /*line*/ directive applies right after it
+				if strings.HasPrefix(cm.Text, "//line ") {
+					start++ // a //line one from the next line
+				} else if !strings.HasPrefix(cm.Text, "/*line ") {
+					continue
 				}
+				c.regions = append(c.regions, lineRegion{start: start, cell: c.fset.Position(start).Filename == "cell"})
 			}
 		}
 	}
