@@ -55,8 +55,6 @@ func (s *session) passLowerIfaceCompare(u *cellUnit) error {
 		}
 		l.onlyTypes = cellTypesFor(u, stack)
 		l.refuseErrorTwins(b, xt.Type, yt.Type) // lower_twintypes.go
-		l.onlyTypes = nil
-		l.onlyTypes = cellTypesFor(u, stack)
 		text, ok := l.ifaceEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
 		if !ok {
 			text, ok = l.ifacesEqual(l.text(b.X), xt.Type, l.text(b.Y), yt.Type)
@@ -166,20 +164,10 @@ func (l *lowerer) sameBareTypes(t types.Type) string {
 // sameBareList is sameBareTypes' list, t any type (a compiled int has
 // the cell types with methods over int).
 func (l *lowerer) sameBareList(t types.Type) []string {
-	list, allowed := l.cellConcreteTypes()
 	var out []string
-	for i, named := range list {
-		if !allowed[i] {
-			continue
-		}
-		for _, u := range []types.Type{named, types.NewPointer(named)} {
-			if types.Identical(u, t) || types.NewMethodSet(u).Len() == 0 || !types.Identical(yaegiHeldBare(u), yaegiHeldBare(t)) {
-				continue
-			}
-			if s, ok := l.typeString(u); ok {
-				out = append(out, s)
-			}
-		}
+	for _, u := range l.sameBareTypesOf(t) {
+		s, _ := l.typeString(u) // sameBareTypesOf keeps only types it spells
+		out = append(out, s)
 	}
 	return out
 }

@@ -415,6 +415,7 @@ func (l *lowerer) lowerConcreteAssert(ta *ast.TypeAssertExpr, commaOk bool) {
 	if !emptyIface(xt) {
 		return
 	}
+	twins := l.sameBareTypesOf(t)
 	others := l.sameBareList(t)
 	ts, ok := l.typeString(t)
 	if len(others) == 0 || !ok {
@@ -427,7 +428,7 @@ func (l *lowerer) lowerConcreteAssert(ta *ast.TypeAssertExpr, commaOk bool) {
 	} else {
 		b.WriteString("func(" + a + " any) " + ts + " { switch " + a + ".(type) { ")
 		for i, o := range others {
-			name := goTypeName(l.sameBareTypesOf(t)[i])
+			name := goTypeName(twins[i])
 			b.WriteString("case " + o + ": panic(" + strconv.Quote("interface conversion: interface {} is "+name+", not "+goTypeName(t)) + "); ")
 		}
 		b.WriteString("}; return " + a + ".(" + ts + ") }(")
