@@ -37,14 +37,14 @@ func (s *session) passLowerDefer(u *cellUnit) error {
 		if !l.inCell(n) || inCellBody(stack) {
 			return true
 		}
-		l.lowerDeferred(n, call)
+		l.lowerDeferred(n, call, stack)
 		return true
 	})
 	return l.done()
 }
 
-func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
-	pre, reps, ok := l.deferredOperands(call)
+func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr, stack []ast.Node) {
+	pre, reps, ok := l.deferredOperands(call, stack)
 	if !ok || len(pre) == 0 {
 		return
 	}
@@ -59,7 +59,15 @@ func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
 // value and arguments of a deferred (or started) call into temporaries, in
 // order, and the replacements of those operands by their temporaries; ok
 // is false for `defer recover()`, which must stay the deferred call.
-func (l *lowerer) deferredOperands(call *ast.CallExpr) (pre []string, reps []func(), ok bool) {
+//
+// A function literal is evaluated into a temporary only when it is in a
+// loop of its function (stack: the statement's ancestors, nil where the
+// call runs in a closure of its own) and refers to a variable declared in
+// it: yaegi defers the literal over the live frame, so that it saw the
+// last iteration's variables. It is evaluated in a function of its own
+// (closureValue): a closure the deferring function made itself locks that
+// function's frame, which its deferred calls hold (passLowerClosureFrames).
+func (l *lowerer) deferredOperands(call *ast.CallExpr, stack []ast.Node) (pre []string, reps []func(), ok bool) {
 	info := l.c.info
 	tmp := func(x ast.Expr, kind string) string {
 		n := l.name(kind)
@@ -69,6 +77,11 @@ func (l *lowerer) deferredOperands(call *ast.CallExpr) (pre []string, reps []fun
 	fun := ast.Unparen(call.Fun)
 	switch f := fun.(type) {
 	case *ast.FuncLit:
+		if loops := loopsOfFunc(stack); len(loops) > 0 && usesLoopVar(info, f, loops) {
+			n := l.name("df")
+			pre = append(pre, n+" := "+closureValue(l, f))
+			reps = append(reps, func() { l.replace(f, n) })
+		}
 	case *ast.Ident:
 		switch obj := info.Uses[f].(type) {
 		case *types.Builtin:
