@@ -34,6 +34,25 @@ func init() {
 	// Inner is the cell value inside yaegi's wrapper of it (a compiled
 	// struct with an IValue field), or err itself.
 	cellHelpers["unetlab/cellhelp/cellhelp"]["Inner"] = reflect.ValueOf(errInner)
+	// IsMethod is what the Is method of a compiled error (not yaegi's
+	// wrapper of a cell value, whose methods the walk calls itself) says
+	// of target: syscall.Errno's Is(fs.ErrNotExist) for os.Open's error.
+	cellHelpers["unetlab/cellhelp/cellhelp"]["IsMethod"] = reflect.ValueOf(func(err, target error) bool {
+		if isWrapper(err) {
+			return false
+		}
+		x, ok := err.(interface{ Is(error) bool })
+		return ok && x.Is(target)
+	})
+}
+
+// isWrapper reports whether err is yaegi's wrapper of a cell value.
+func isWrapper(err error) bool {
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	return v.Kind() == reflect.Struct && v.FieldByName("IValue").IsValid()
 }
 
 // errInner is the cell value inside yaegi's wrapper of it (a compiled
@@ -385,6 +404,15 @@ func errorsWalker(param, match, call string, methods []cellErrMethods, typedTarg
 			continue
 		}
 		b.WriteString("if x, ok := " + h + "Inner(e).(" + m.ts + "); ok { " + strings.Join(body, "; ") + " }; ")
+	}
+	if isCall {
+		// A compiled error's own Is method, which package errors calls
+		// (os.Open's error: syscall.Errno's Is(fs.ErrNotExist)).
+		if typedTarget {
+			b.WriteString("if " + h + "IsMethod(e, error(target)) { return true }; ")
+		} else {
+			b.WriteString("if " + h + "IsMethod(e, target) { return true }; ")
+		}
 	}
 	b.WriteString("if !own { kids = " + h + "Unwraps(e) }; ")
 	b.WriteString("for i := len(kids) - 1; i >= 0; i-- { stack = append(stack, kids[i]) } ")
