@@ -405,14 +405,11 @@ func errorsWalker(param, match, call string, methods []cellErrMethods, typedTarg
 		}
 		b.WriteString("if x, ok := " + h + "Inner(e).(" + m.ts + "); ok { " + strings.Join(body, "; ") + " }; ")
 	}
-	if isCall {
+	if isCall && !typedTarget {
 		// A compiled error's own Is method, which package errors calls
-		// (os.Open's error: syscall.Errno's Is(fs.ErrNotExist)).
-		if typedTarget {
-			b.WriteString("if " + h + "IsMethod(e, error(target)) { return true }; ")
-		} else {
-			b.WriteString("if " + h + "IsMethod(e, target) { return true }; ")
-		}
+		// (os.Open's error: syscall.Errno's Is(fs.ErrNotExist)). (A
+		// target of a cell type only a cell type's Is can match.)
+		b.WriteString("if " + h + "IsMethod(e, target) { return true }; ")
 	}
 	b.WriteString("if !own { kids = " + h + "Unwraps(e) }; ")
 	b.WriteString("for i := len(kids) - 1; i >= 0; i-- { stack = append(stack, kids[i]) } ")
