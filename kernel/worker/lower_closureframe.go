@@ -32,7 +32,9 @@ import (
 // A literal called where it stands (func() {...}(), go and defer
 // statements) is not wrapped: yaegi runs it on a frame of its own
 // (passLowerDefer evaluates a deferred literal that refers to a loop's
-// variables into a temporary, by this wrapper).
+// variables into a temporary, by this wrapper). Nor is a finalizer or
+// cleanup literal of package runtime, which lower-finalizers makes in a
+// function of its own.
 func (s *session) passLowerClosureFrames(u *cellUnit) error {
 	l := newLowerer(u)
 	if l == nil {
@@ -42,7 +44,7 @@ func (s *session) passLowerClosureFrames(u *cellUnit) error {
 	hasDefer := map[ast.Node]bool{}
 	ast.PreorderStack(l.c.file, nil, func(n ast.Node, stack []ast.Node) bool {
 		lit, ok := n.(*ast.FuncLit)
-		if !ok || len(stack) == 0 || !l.inCell(lit) || calledAt(lit, stack) {
+		if !ok || len(stack) == 0 || !l.inCell(lit) || calledAt(lit, stack) || finalizerArg(info, lit, stack) {
 			return true
 		}
 		wrap := false
@@ -70,6 +72,26 @@ func (s *session) passLowerClosureFrames(u *cellUnit) error {
 // literal of its own.
 func closureValue(l *lowerer, lit *ast.FuncLit) string {
 	return "func() " + l.text(lit.Type) + " { return " + l.text(lit) + " }()"
+}
+
+// finalizerArg reports whether lit is an argument of runtime.SetFinalizer
+// or runtime.AddCleanup (stack: its ancestors).
+func finalizerArg(info *types.Info, lit *ast.FuncLit, stack []ast.Node) bool {
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch p := stack[i].(type) {
+		case *ast.ParenExpr:
+			continue
+		case *ast.CallExpr:
+			sel, ok := ast.Unparen(p.Fun).(*ast.SelectorExpr)
+			if !ok {
+				return false
+			}
+			fn, ok := info.Uses[sel.Sel].(*types.Func)
+			return ok && fn.Pkg() != nil && fn.Pkg().Path() == "runtime" && (fn.Name() == "SetFinalizer" || fn.Name() == "AddCleanup")
+		}
+		return false
+	}
+	return false
 }
 
 // calledAt reports whether lit is the function of the call it stands in
