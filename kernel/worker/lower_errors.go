@@ -193,6 +193,19 @@ func (l *lowerer) cellErrorMethods() []cellErrMethods {
 	return out
 }
 
+// cellErrorTypes reports whether a cell type of the session (or a
+// pointer to one) is an error.
+func (l *lowerer) cellErrorTypes() bool {
+	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+	list, allowed := l.cellConcreteTypes()
+	for i, named := range list {
+		if allowed[i] && (types.Implements(named, errType) || types.Implements(types.NewPointer(named), errType)) {
+			return true
+		}
+	}
+	return false
+}
+
 // ambiguous names a cell type that the interpreter's type assertions do
 // not tell apart from t (the same underlying type: yaegi matches the
 // structure), or "".
@@ -305,7 +318,11 @@ func (l *lowerer) lowerErrorsAsType(call *ast.CallExpr, elem types.Type, methods
 func (l *lowerer) lowerErrorsIs(call *ast.CallExpr, methods []cellErrMethods) {
 	t := l.c.info.Types[call.Args[1]].Type
 	cell := isCellType(t)
-	if !cell && len(methods) == 0 {
+	if !cell && len(methods) == 0 && !(types.IsInterface(t) && l.cellErrorTypes()) {
+		// (An interface target may hold a cell error, which the
+		// compiled errors.Is compares as yaegi's wrappers, made anew
+		// for each conversion: errors.Is(fmt.Errorf("%w", err), err)
+		// was false for an err of a cell type.)
 		return
 	}
 	if cell {
