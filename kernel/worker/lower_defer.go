@@ -48,11 +48,44 @@ func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr, stack []ast.N
 	if !ok || len(pre) == 0 {
 		return
 	}
-	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
 	for _, r := range reps {
 		r()
 	}
+	kw := "defer"
+	if _, ok := stmt.(*ast.GoStmt); ok {
+		kw = "go"
+	}
+	if loops := loopsOfFunc(stack); len(loops) > 0 && l.isMethodCall(call) && (kw == "go" || !l.mayRecover(call, nil)) {
+		// In a loop, yaegi reads a deferred (or started) method call's
+		// receiver from the live frame when the call runs, where the
+		// temporary is the last iteration's: the call goes into a closure
+		// made at the statement (closureValue: in a frame of its own).
+		// (Not a deferred method that may call recover, which must be the
+		// deferred call itself.)
+		n := l.name("dc")
+		l.replace(stmt, "{ "+strings.Join(pre, "; ")+"; "+n+" := func() func() { return func() { "+l.text(call)+" } }(); "+kw+" "+n+"() }")
+		return
+	}
+	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
 	l.insert(stmt.End(), " }")
+}
+
+// isMethodCall reports whether call calls a method of a value (not a
+// method expression or a function of a package).
+func (l *lowerer) isMethodCall(call *ast.CallExpr) bool {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	if l.c.info.Types[sel.X].IsType() {
+		return false // a method expression
+	}
+	fn, ok := l.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok {
+		return false
+	}
+	sig, ok := fn.Type().(*types.Signature)
+	return ok && sig.Recv() != nil
 }
 
 // deferredOperands returns the statements that evaluate the function
