@@ -40,7 +40,7 @@ func (s *session) passLowerCellDefers(u *cellUnit) error {
 			l.fail(st, "cannot run faithfully: a deferred call among the cell's statements that may call recover: the deferred calls run once the cell's statements ended, too late to stop a panic; put the statements and their defer in a function and call it")
 			return false
 		}
-		pre, reps, _ := l.deferredOperands(st.Call)
+		pre, reps, _ := l.deferredOperands(st.Call, nil)
 		for _, r := range reps {
 			r()
 		}

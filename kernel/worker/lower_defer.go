@@ -37,29 +37,70 @@ func (s *session) passLowerDefer(u *cellUnit) error {
 		if !l.inCell(n) || inCellBody(stack) {
 			return true
 		}
-		l.lowerDeferred(n, call)
+		l.lowerDeferred(n, call, stack)
 		return true
 	})
 	return l.done()
 }
 
-func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr) {
-	pre, reps, ok := l.deferredOperands(call)
+func (l *lowerer) lowerDeferred(stmt ast.Node, call *ast.CallExpr, stack []ast.Node) {
+	pre, reps, ok := l.deferredOperands(call, stack)
 	if !ok || len(pre) == 0 {
 		return
 	}
-	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
 	for _, r := range reps {
 		r()
 	}
+	kw := "defer"
+	if _, ok := stmt.(*ast.GoStmt); ok {
+		kw = "go"
+	}
+	if loops := loopsOfFunc(stack); len(loops) > 0 && l.isMethodCall(call) && (kw == "go" || !l.mayRecover(call, nil)) {
+		// In a loop, yaegi reads a deferred (or started) method call's
+		// receiver from the live frame when the call runs, where the
+		// temporary is the last iteration's: the call goes into a closure
+		// made at the statement (closureValue: in a frame of its own).
+		// (Not a deferred method that may call recover, which must be the
+		// deferred call itself.)
+		n := l.name("dc")
+		l.replace(stmt, "{ "+strings.Join(pre, "; ")+"; "+n+" := func() func() { return func() { "+l.text(call)+" } }(); "+kw+" "+n+"() }")
+		return
+	}
+	l.insert(stmt.Pos(), "{ "+strings.Join(pre, "; ")+"; ")
 	l.insert(stmt.End(), " }")
+}
+
+// isMethodCall reports whether call calls a method of a value (not a
+// method expression or a function of a package).
+func (l *lowerer) isMethodCall(call *ast.CallExpr) bool {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	if l.c.info.Types[sel.X].IsType() {
+		return false // a method expression
+	}
+	fn, ok := l.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok {
+		return false
+	}
+	sig, ok := fn.Type().(*types.Signature)
+	return ok && sig.Recv() != nil
 }
 
 // deferredOperands returns the statements that evaluate the function
 // value and arguments of a deferred (or started) call into temporaries, in
 // order, and the replacements of those operands by their temporaries; ok
 // is false for `defer recover()`, which must stay the deferred call.
-func (l *lowerer) deferredOperands(call *ast.CallExpr) (pre []string, reps []func(), ok bool) {
+//
+// A function literal is evaluated into a temporary only when it is in a
+// loop of its function (stack: the statement's ancestors, nil where the
+// call runs in a closure of its own) and refers to a variable declared in
+// it: yaegi defers the literal over the live frame, so that it saw the
+// last iteration's variables. It is evaluated in a function of its own
+// (closureValue): a closure the deferring function made itself locks that
+// function's frame, which its deferred calls hold (passLowerClosureFrames).
+func (l *lowerer) deferredOperands(call *ast.CallExpr, stack []ast.Node) (pre []string, reps []func(), ok bool) {
 	info := l.c.info
 	tmp := func(x ast.Expr, kind string) string {
 		n := l.name(kind)
@@ -69,6 +110,11 @@ func (l *lowerer) deferredOperands(call *ast.CallExpr) (pre []string, reps []fun
 	fun := ast.Unparen(call.Fun)
 	switch f := fun.(type) {
 	case *ast.FuncLit:
+		if loops := loopsOfFunc(stack); len(loops) > 0 && usesLoopVar(info, f, loops) {
+			n := l.name("df")
+			pre = append(pre, n+" := "+closureValue(l, f))
+			reps = append(reps, func() { l.replace(f, n) })
+		}
 	case *ast.Ident:
 		switch obj := info.Uses[f].(type) {
 		case *types.Builtin:

@@ -34,6 +34,25 @@ func init() {
 	// Inner is the cell value inside yaegi's wrapper of it (a compiled
 	// struct with an IValue field), or err itself.
 	cellHelpers["unetlab/cellhelp/cellhelp"]["Inner"] = reflect.ValueOf(errInner)
+	// IsMethod is what the Is method of a compiled error (not yaegi's
+	// wrapper of a cell value, whose methods the walk calls itself) says
+	// of target: syscall.Errno's Is(fs.ErrNotExist) for os.Open's error.
+	cellHelpers["unetlab/cellhelp/cellhelp"]["IsMethod"] = reflect.ValueOf(func(err, target error) bool {
+		if isWrapper(err) {
+			return false
+		}
+		x, ok := err.(interface{ Is(error) bool })
+		return ok && x.Is(target)
+	})
+}
+
+// isWrapper reports whether err is yaegi's wrapper of a cell value.
+func isWrapper(err error) bool {
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	return v.Kind() == reflect.Struct && v.FieldByName("IValue").IsValid()
 }
 
 // errInner is the cell value inside yaegi's wrapper of it (a compiled
@@ -174,6 +193,19 @@ func (l *lowerer) cellErrorMethods() []cellErrMethods {
 	return out
 }
 
+// cellErrorTypes reports whether a cell type of the session (or a
+// pointer to one) is an error.
+func (l *lowerer) cellErrorTypes() bool {
+	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+	list, allowed := l.cellConcreteTypes()
+	for i, named := range list {
+		if allowed[i] && (types.Implements(named, errType) || types.Implements(types.NewPointer(named), errType)) {
+			return true
+		}
+	}
+	return false
+}
+
 // ambiguous names a cell type that the interpreter's type assertions do
 // not tell apart from t (the same underlying type: yaegi matches the
 // structure), or "".
@@ -286,7 +318,11 @@ func (l *lowerer) lowerErrorsAsType(call *ast.CallExpr, elem types.Type, methods
 func (l *lowerer) lowerErrorsIs(call *ast.CallExpr, methods []cellErrMethods) {
 	t := l.c.info.Types[call.Args[1]].Type
 	cell := isCellType(t)
-	if !cell && len(methods) == 0 {
+	if !cell && len(methods) == 0 && !(types.IsInterface(t) && l.cellErrorTypes()) {
+		// (An interface target may hold a cell error, which the
+		// compiled errors.Is compares as yaegi's wrappers, made anew
+		// for each conversion: errors.Is(fmt.Errorf("%w", err), err)
+		// was false for an err of a cell type.)
 		return
 	}
 	if cell {
@@ -385,6 +421,12 @@ func errorsWalker(param, match, call string, methods []cellErrMethods, typedTarg
 			continue
 		}
 		b.WriteString("if x, ok := " + h + "Inner(e).(" + m.ts + "); ok { " + strings.Join(body, "; ") + " }; ")
+	}
+	if isCall && !typedTarget {
+		// A compiled error's own Is method, which package errors calls
+		// (os.Open's error: syscall.Errno's Is(fs.ErrNotExist)). (A
+		// target of a cell type only a cell type's Is can match.)
+		b.WriteString("if " + h + "IsMethod(e, target) { return true }; ")
 	}
 	b.WriteString("if !own { kids = " + h + "Unwraps(e) }; ")
 	b.WriteString("for i := len(kids) - 1; i >= 0; i-- { stack = append(stack, kids[i]) } ")

@@ -407,12 +407,20 @@ func involvesCell(t types.Type, seen map[types.Type]bool) bool {
 		return involvesCell(t.Key(), seen) || involvesCell(t.Elem(), seen)
 	case *types.Struct:
 		for i := range t.NumFields() {
-			if involvesCell(t.Field(i).Type(), seen) {
+			f := t.Field(i)
+			if involvesCell(f.Type(), seen) || cellUnexported(f) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// cellUnexported reports whether f is an unexported field the cell
+// declared (not _): yaegi names it "X"+name in the struct type compiled
+// code sees, so fmt printed {Xx:1} for {x:1} under %+v and %#v.
+func cellUnexported(f *types.Var) bool {
+	return !f.Exported() && f.Name() != "_" && f.Pkg() != nil && f.Pkg().Path() == cellPkgPath
 }
 
 // mentionsCell reports whether the name of t names a cell type.

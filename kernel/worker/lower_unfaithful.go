@@ -3,6 +3,7 @@ package worker
 import (
 	"go/ast"
 	"go/types"
+	"strings"
 )
 
 // passRefuseUnfaithful refuses, before anything runs, what yaegi v0.16.1
@@ -23,6 +24,12 @@ import (
 // compiler's escape analysis allocates nothing (`newfunc allocated
 // unexpectedly`, closure.go). The other statistics (HeapObjects, NumGC,
 // Sys) are about what the collector kept or did and are accepted.
+//
+// A text/template or html/template executed with data whose static type
+// reaches a cell type with exported methods (through pointers, slices,
+// arrays, maps and exported fields) is refused: the template gets yaegi's
+// underlying value, without the methods, so that {{.}} of a String method's
+// type printed the bare value and {{.Method}} failed.
 //
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
 // and closures can keep the values a cell dropped reachable, so their
@@ -48,6 +55,14 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 			}
 			l.fail(x, "cannot run faithfully: %s counts allocations, and the interpreter allocates where compiled Go does not (closures, call frames, values boxed in interfaces), so the count would not be go run's", what)
 			return false
+		}
+		if x, ok := n.(*ast.CallExpr); ok {
+			if what, data := templateExec(l.c.info, x); data != nil {
+				if t, m := methodsReached(l.c.info.TypeOf(data), map[types.Type]bool{}); t != nil {
+					l.fail(data, "cannot run faithfully: %s executed with a value of the cell type %s, whose methods (%s) a template cannot see (the interpreter hands it the value without them); give the template the fields or the strings it prints", what, types.TypeString(t, types.RelativeTo(l.c.pkg)), m)
+					return false
+				}
+			}
 		}
 		if x, ok := n.(*ast.TypeSpec); ok {
 			tn, ok := l.c.info.Defs[x.Name].(*types.TypeName)
@@ -118,4 +133,66 @@ func countsAllocations(info *types.Info, sel *ast.SelectorExpr) bool {
 	}
 	fn, ok := info.Uses[sel.Sel].(*types.Func)
 	return ok && fn.Pkg() != nil && fn.Pkg().Path() == "testing" && fn.Name() == "AllocsPerRun"
+}
+
+// templateExec returns the data argument of call when it calls Execute or
+// ExecuteTemplate of text/template's or html/template's Template, and the
+// package's path.
+func templateExec(info *types.Info, call *ast.CallExpr) (string, ast.Expr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || (sel.Sel.Name != "Execute" && sel.Sel.Name != "ExecuteTemplate") || len(call.Args) < 2 {
+		return "", nil
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || (fn.Pkg().Path() != "text/template" && fn.Pkg().Path() != "html/template") {
+		return "", nil
+	}
+	return fn.Pkg().Path(), call.Args[len(call.Args)-1]
+}
+
+// methodsReached returns a cell type with exported methods that a value
+// of type t reaches through pointers, slices, arrays, maps and exported
+// fields, with its exported methods' names; nil when none.
+func methodsReached(t types.Type, seen map[types.Type]bool) (types.Type, string) {
+	if t == nil || seen[t] {
+		return nil, ""
+	}
+	seen[t] = true
+	switch u := types.Unalias(t).(type) {
+	case *types.Named:
+		if u.Obj().Pkg() == nil || u.Obj().Pkg().Path() != cellPkgPath {
+			return nil, ""
+		}
+		var names []string
+		ms := types.NewMethodSet(types.NewPointer(u))
+		for i := range ms.Len() {
+			if m := ms.At(i).Obj(); m.Exported() {
+				names = append(names, m.Name())
+			}
+		}
+		if len(names) > 0 && !types.IsInterface(u) {
+			return u, strings.Join(names, ", ")
+		}
+		return methodsReached(u.Underlying(), seen)
+	case *types.Pointer:
+		return methodsReached(u.Elem(), seen)
+	case *types.Slice:
+		return methodsReached(u.Elem(), seen)
+	case *types.Array:
+		return methodsReached(u.Elem(), seen)
+	case *types.Map:
+		if t, m := methodsReached(u.Key(), seen); t != nil {
+			return t, m
+		}
+		return methodsReached(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if f := u.Field(i); f.Exported() {
+				if t, m := methodsReached(f.Type(), seen); t != nil {
+					return t, m
+				}
+			}
+		}
+	}
+	return nil, ""
 }

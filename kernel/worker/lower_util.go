@@ -25,6 +25,7 @@ type lowerer struct {
 	// type switches, lower-errors' method calls) to these: code kept as a
 	// declaration must not depend on other cells' types (cellTypesFor).
 	onlyTypes map[string]bool
+	hoisted   map[types.Object]string // hoistedLocals, once computed
 }
 
 // newLowerer returns nil when the cell was not type-checked (nothing to
@@ -151,10 +152,13 @@ func compileError(msg string) *cellError {
 // packages' under the name the cell file imports them by; false when a
 // package of t is not imported there.
 func (l *lowerer) typeString(t types.Type) (string, bool) {
-	if mentionsCellInstance(t, map[types.Type]bool{}) {
+	hoisted := l.hoistedLocals()
+	if mentionsCellInstance(t, map[types.Type]bool{}) || len(hoisted) > 0 && mentionsObj(t, hoisted, map[types.Type]bool{}) {
 		// Instances of the cells' generic types go by the names
 		// lower-generic gives them (Listᐸintᐳ): yaegi sees no List[int].
-		g := &genLowerer{lowerer: l}
+		// So do the function-local types it moves to the top level
+		// (wcᐧ9), whose local declarations it takes out.
+		g := &genLowerer{lowerer: l, hoisted: hoisted}
 		return g.spell(t, nil, spellKnown)
 	}
 	ok := true
@@ -179,6 +183,122 @@ func (l *lowerer) typeString(t types.Type) (string, bool) {
 		return p.Name()
 	})
 	return s, ok
+}
+
+// hoistedLocals are the function-local types of the cell that
+// lower-generic moves to the top level (hoist), with their names there:
+// those in the type arguments of the cell's instances of generic code, and
+// the local types theirs name. Computed once per pass.
+func (l *lowerer) hoistedLocals() map[types.Object]string {
+	if l.hoisted != nil {
+		return l.hoisted
+	}
+	l.hoisted = map[types.Object]string{}
+	var walk func(t types.Type, seen map[types.Type]bool)
+	walk = func(t types.Type, seen map[types.Type]bool) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := types.Unalias(t).(type) {
+		case *types.Named:
+			obj := t.Obj()
+			if obj.Pkg() != nil && obj.Pkg().Path() == cellPkgPath && obj.Parent() != nil && obj.Parent() != obj.Pkg().Scope() {
+				if _, done := l.hoisted[obj]; !done {
+					l.hoisted[obj] = obj.Name() + localMark + strconv.Itoa(l.c.fset.Position(obj.Pos()).Line)
+					walk(t.Underlying(), seen)
+				}
+			}
+			for a := range t.TypeArgs().Types() {
+				walk(a, seen)
+			}
+		case *types.Pointer:
+			walk(t.Elem(), seen)
+		case *types.Slice:
+			walk(t.Elem(), seen)
+		case *types.Array:
+			walk(t.Elem(), seen)
+		case *types.Chan:
+			walk(t.Elem(), seen)
+		case *types.Map:
+			walk(t.Key(), seen)
+			walk(t.Elem(), seen)
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type(), seen)
+			}
+		case *types.Signature:
+			for v := range t.Params().Variables() {
+				walk(v.Type(), seen)
+			}
+			for v := range t.Results().Variables() {
+				walk(v.Type(), seen)
+			}
+		case *types.Interface:
+			for m := range t.Methods() {
+				walk(m.Type(), seen)
+			}
+		}
+	}
+	for _, inst := range l.c.info.Instances {
+		for a := range inst.TypeArgs.Types() {
+			walk(a, map[types.Type]bool{})
+		}
+	}
+	return l.hoisted
+}
+
+// mentionsObj reports whether t names a type of objs.
+func mentionsObj(t types.Type, objs map[types.Object]string, seen map[types.Type]bool) bool {
+	if t == nil || seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t := types.Unalias(t).(type) {
+	case *types.Named:
+		if _, ok := objs[t.Obj()]; ok {
+			return true
+		}
+		for a := range t.TypeArgs().Types() {
+			if mentionsObj(a, objs, seen) {
+				return true
+			}
+		}
+	case *types.Pointer:
+		return mentionsObj(t.Elem(), objs, seen)
+	case *types.Slice:
+		return mentionsObj(t.Elem(), objs, seen)
+	case *types.Array:
+		return mentionsObj(t.Elem(), objs, seen)
+	case *types.Chan:
+		return mentionsObj(t.Elem(), objs, seen)
+	case *types.Map:
+		return mentionsObj(t.Key(), objs, seen) || mentionsObj(t.Elem(), objs, seen)
+	case *types.Struct:
+		for i := range t.NumFields() {
+			if mentionsObj(t.Field(i).Type(), objs, seen) {
+				return true
+			}
+		}
+	case *types.Signature:
+		for v := range t.Params().Variables() {
+			if mentionsObj(v.Type(), objs, seen) {
+				return true
+			}
+		}
+		for v := range t.Results().Variables() {
+			if mentionsObj(v.Type(), objs, seen) {
+				return true
+			}
+		}
+	case *types.Interface:
+		for m := range t.Methods() {
+			if mentionsObj(m.Type(), objs, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // inCellBody reports whether stack (ast.PreorderStack's) has n directly in

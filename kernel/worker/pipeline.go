@@ -114,6 +114,7 @@ var cellPasses = []pass{
 	{"lower-cell-defers", when(synDefer, (*session).passLowerCellDefers)},
 	{"lower-range-func", when(synRange, (*session).passLowerRangeFunc)},
 	{"lower-loopvar", when(synFor|synRange, (*session).passLowerLoopVar)},
+	{"lower-closure-frames", when(synFor|synRange|synDefer, (*session).passLowerClosureFrames)},
 	{"lower-builtins", (*session).passLowerBuiltins},
 	{"lower-print", (*session).passLowerPrint},
 	{"lower-consts", (*session).passLowerConsts},

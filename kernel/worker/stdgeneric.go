@@ -14,7 +14,8 @@ import (
 )
 
 // This file gives cells the generic standard library: the generic members
-// of slices, maps, cmp, iter, errors (AsType) and sync/atomic (Pointer),
+// of slices, maps, cmp, iter, errors (AsType), sync (OnceValue, OnceValues)
+// and sync/atomic (Pointer),
 // which the symbol tables cannot hold (yaegi extract skips generic code;
 // yaegi's own generic source of slices, maps and cmp is Go 1.22's, without
 // the sort functions, and runs only as yaegi runs generic code).
@@ -43,6 +44,7 @@ var stdGenericPrelude string
 
 func init() {
 	cellHelpers["unetlab/cellhelp/cellhelp"]["AtomicValue"] = reflect.ValueOf((*atomic.Value)(nil))
+	cellHelpers["unetlab/cellhelp/cellhelp"]["Mutex"] = reflect.ValueOf((*sync.Mutex)(nil))
 }
 
 // stdGenericPaths are the packages of the prelude, by the package name
@@ -54,6 +56,7 @@ var stdGenericPaths = map[string]string{
 	"iter":   "iter",
 	"errors": "errors",
 	"atomic": "sync/atomic",
+	"sync":   "sync",
 }
 
 // stdGenericMembers are the prelude's exported members: "slices_Sort" and
@@ -207,7 +210,7 @@ func (s *session) blockImport(blocked map[string]bool, name, path string) {
 }
 
 // stdGenericName matches a prelude member's name in a message.
-var stdGenericName = regexp.MustCompile(`\b(slices|maps|cmp|iter|errors|atomic)_([A-Z]\w*)`)
+var stdGenericName = regexp.MustCompile(`\b(slices|maps|cmp|iter|errors|atomic|sync)_([A-Z]\w*)`)
 
 // stdGenericDeclaredAt is where a message places a declaration of the
 // session file (the prelude's type parameters): left out.

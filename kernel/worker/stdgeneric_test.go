@@ -29,14 +29,14 @@ func TestStdGenericPreludeChecks(t *testing.T) {
 
 // TestStdGenericCoversPackages compares the prelude's members with the
 // exported names of Go's own packages: all of slices, maps, cmp and iter,
-// and the generic members of errors and sync/atomic.
+// and the generic members of errors, sync and sync/atomic.
 func TestStdGenericCoversPackages(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(runtime.GOROOT(), "src", "slices")); err != nil {
 		t.Skip("MISSING REFERENCE: no GOROOT source to compare the prelude with")
 	}
 	members := stdGenericMembers()
 	imp := importer.ForCompiler(token.NewFileSet(), "source", nil)
-	for _, path := range []string{"slices", "maps", "cmp", "iter", "errors", "sync/atomic"} {
+	for _, path := range []string{"slices", "maps", "cmp", "iter", "errors", "sync", "sync/atomic"} {
 		pkg, err := imp.Import(path)
 		if err != nil {
 			t.Fatal(err)
@@ -76,6 +76,7 @@ func TestStdGenericRewrite(t *testing.T) {
 		{"slices.Sort(xs)", "slices_Sort(xs)"},
 		{"import \"slices\"\nslices.Sort(xs); strings.Compare(a, b)", "import \"slices\"\nslices_Sort(xs); strings.Compare(a, b)"},
 		{"var p atomic.Pointer[T]; var n atomic.Int64", "var p atomic_Pointer[T]; var n atomic.Int64"},
+		{"f := sync.OnceValue(g); var mu sync.Mutex", "f := sync_OnceValue(g); var mu sync.Mutex"},
 		{"e, ok := errors.AsType[*E](err); errors.Is(err, x)", "e, ok := errors_AsType[*E](err); errors.Is(err, x)"},
 		// The package name is also a variable, a parameter, or another
 		// package's: left as written.
