@@ -137,20 +137,7 @@ func defersIn(fn ast.Node) bool {
 	case *ast.FuncDecl:
 		body = f.Body
 	}
-	found := false
-	if body == nil {
-		return false
-	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch n.(type) {
-		case *ast.FuncLit:
-			return false
-		case *ast.DeferStmt:
-			found = true
-		}
-		return !found
-	})
-	return found
+	return body != nil && hasDefer(body) // lower_rangefunc.go
 }
 
 // liveFrameUse reports whether yaegi wraps lit over the live frame where
