@@ -11,16 +11,6 @@ Extra lines, no goal:
   first     time from launching to the execute_reply of the first `1+1`
             (includes whatever the kernel starts lazily, e.g. a worker);
   reply     `1+1`'s execute_request to its execute_reply;
-  idle, in blocks
-            the round trip to the idle again, with each kernel served
-            --block requests in a row before the other's turn: served in
-            turns, a kernel's request follows the other kernel's, whose
-            work leaves the caches cold for it (the same unetlab binary
-            was 4 to 13 % slower right after ipykernel than right after
-            itself, with or without a pause between requests); blocks
-            keep load drift shared and each kernel following itself, as
-            a notebook's cells do (no goal: the goal line keeps the
-            turns it was set with);
   idle arrives
             `1+1`'s execute_request to the client's taking in the frames
             of its idle status, before decoding them: closer to the
@@ -221,9 +211,9 @@ def measure_startup(argv_for, workdir):
         k.close()
 
 
-def measure_rtt(argv_fors, workdir, n, warmup, block=1):
-    """Runs the kernels side by side, alternating `block` consecutive `1+1`
-    on each (1: one each in turn), and returns four dicts, kernel name -> seconds from sending the
+def measure_rtt(argv_fors, workdir, n, warmup):
+    """Runs the kernels side by side, alternating one `1+1` on each, and
+    returns four dicts, kernel name -> seconds from sending the
     execute_request to: the decoded execute_reply, the decoded iopub status
     idle, and the arrival of that idle's frames (before decoding); and
     kernel name -> (CPU seconds, context switches) per timed round trip of
@@ -244,20 +234,19 @@ def measure_rtt(argv_fors, workdir, n, warmup, block=1):
         to_idle = {name: [] for name in ks}
         to_wire = {name: [] for name in ks}
         used = {}
-        for start in range(0, warmup + n, block):
+        for i in range(warmup + n):
+            if i == warmup:
+                used = {name: usage(k.proc.pid) for name, k in ks.items()}
             for name, k in ks.items():
-                for i in range(start, min(start + block, warmup + n)):
-                    if i == warmup:
-                        used[name] = usage(k.proc.pid)
-                    t0 = time.perf_counter()
-                    mid = k.execute("1+1")
-                    rep, t_reply, t_idle, t_wire = k.round_trip(mid, t0)
-                    if rep["content"]["status"] != "ok":
-                        raise RuntimeError(f"{k.argv[0]}: 1+1 failed: {rep['content']}")
-                    if i >= warmup:
-                        to_reply[name].append(t_reply)
-                        to_idle[name].append(t_idle)
-                        to_wire[name].append(t_wire)
+                t0 = time.perf_counter()
+                mid = k.execute("1+1")
+                rep, t_reply, t_idle, t_wire = k.round_trip(mid, t0)
+                if rep["content"]["status"] != "ok":
+                    raise RuntimeError(f"{k.argv[0]}: 1+1 failed: {rep['content']}")
+                if i >= warmup:
+                    to_reply[name].append(t_reply)
+                    to_idle[name].append(t_idle)
+                    to_wire[name].append(t_wire)
         for name, k in ks.items():
             after = usage(k.proc.pid)
             if used.get(name) is None or after is None:
@@ -276,7 +265,6 @@ def main():
     ap.add_argument("--starts", type=int, default=10, help="launches per kernel for the startup median")
     ap.add_argument("-n", type=int, default=200, help="timed 1+1 round trips per kernel")
     ap.add_argument("--warmup", type=int, default=20, help="untimed round trips first")
-    ap.add_argument("--block", type=int, default=10, help="round trips in a row per kernel for the blocks line")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
 
@@ -304,7 +292,6 @@ def main():
                 startup[name].append(a)
                 first[name].append(b)
         reply, idle, wire, used = measure_rtt(kernels, workdir, args.n, args.warmup)
-        _, idle_blocks, _, _ = measure_rtt(kernels, workdir, args.n, args.warmup, block=args.block)
 
     med = statistics.median
     goals = [
@@ -313,7 +300,6 @@ def main():
     ]
     extras = [
         ("launch -> first 1+1 reply", f"median of {args.starts}", first),
-        (f"idle, in blocks of {args.block}", f"median of {args.n}", idle_blocks),
         ("execute 1+1 -> execute_reply", f"median of {args.n}", reply),
         ("execute 1+1 -> idle arrives", f"median of {args.n}", wire),
     ]
