@@ -110,7 +110,11 @@ func (l *lowerer) deferredOperands(call *ast.CallExpr, stack []ast.Node) (pre []
 	fun := ast.Unparen(call.Fun)
 	switch f := fun.(type) {
 	case *ast.FuncLit:
-		if loops := loopsOfFunc(stack); len(loops) > 0 && usesLoopVar(info, f, loops) {
+		// A literal that may call recover stays the deferred call itself
+		// (through a temporary, recover returned nil): it sees the
+		// variables of the loop's last iteration, the one deferred last,
+		// which runs first.
+		if loops := loopsOfFunc(stack); len(loops) > 0 && usesLoopVar(info, f, loops) && !l.mayRecover(call, nil) {
 			n := l.name("df")
 			pre = append(pre, n+" := "+closureValue(l, f))
 			reps = append(reps, func() { l.replace(f, n) })

@@ -392,6 +392,9 @@ func errorsWalker(param, match, call string, methods []cellErrMethods, typedTarg
 	h := helperPrefix + "_help."
 	var b strings.Builder
 	b.WriteString("func(err error, " + param + ") bool { ")
+	if param == "target error" {
+		b.WriteString("if err == nil || target == nil { return err == target }; ") // as errors.Is
+	}
 	b.WriteString("stack := []error{err}; ")
 	b.WriteString("for len(stack) > 0 { ")
 	b.WriteString("e := stack[len(stack)-1]; stack = stack[:len(stack)-1]; ")

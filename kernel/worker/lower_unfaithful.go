@@ -58,8 +58,8 @@ func (s *session) passRefuseUnfaithful(u *cellUnit) error {
 		}
 		if x, ok := n.(*ast.CallExpr); ok {
 			if what, data := templateExec(l.c.info, x); data != nil {
-				if t, m := methodsReached(l.c.info.TypeOf(data), map[types.Type]bool{}); t != nil {
-					l.fail(data, "cannot run faithfully: %s executed with a value of the cell type %s, whose methods (%s) a template cannot see (the interpreter hands it the value without them); give the template the fields or the strings it prints", what, types.TypeString(t, types.RelativeTo(l.c.pkg)), m)
+				if t, m := methodsReached(l.c.info.TypeOf(data), false, map[types.Type]bool{}); t != nil {
+					l.fail(data, "cannot run faithfully: %s executed with a value of the cell type %s, whose methods (%s) a template does not see when it prints the value (the interpreter hands it the value without them); give the template the strings it prints", what, types.TypeString(t, types.RelativeTo(l.c.pkg)), m)
 					return false
 				}
 			}
@@ -139,7 +139,7 @@ func countsAllocations(info *types.Info, sel *ast.SelectorExpr) bool {
 // ExecuteTemplate of text/template's or html/template's Template, and the
 // package's path.
 func templateExec(info *types.Info, call *ast.CallExpr) (string, ast.Expr) {
-	sel, ok := call.Fun.(*ast.SelectorExpr)
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !ok || (sel.Sel.Name != "Execute" && sel.Sel.Name != "ExecuteTemplate") || len(call.Args) < 2 {
 		return "", nil
 	}
@@ -150,10 +150,15 @@ func templateExec(info *types.Info, call *ast.CallExpr) (string, ast.Expr) {
 	return fn.Pkg().Path(), call.Args[len(call.Args)-1]
 }
 
-// methodsReached returns a cell type with exported methods that a value
-// of type t reaches through pointers, slices, arrays, maps and exported
-// fields, with its exported methods' names; nil when none.
-func methodsReached(t types.Type, seen map[types.Type]bool) (types.Type, string) {
+// methodsReached returns a cell type whose String, Error or Format
+// method a template would call when it prints a value of type t, or a
+// value t reaches through pointers, slices, arrays, maps and exported
+// fields (viaPtr: t is addressable there, reached through a pointer or a
+// slice, where a template takes the pointer's methods too), with those
+// methods' names; nil when none. Other
+// methods are not asked for: {{.Method}} of a value without them fails
+// with the template's own error.
+func methodsReached(t types.Type, viaPtr bool, seen map[types.Type]bool) (types.Type, string) {
 	if t == nil || seen[t] {
 		return nil, ""
 	}
@@ -164,31 +169,36 @@ func methodsReached(t types.Type, seen map[types.Type]bool) (types.Type, string)
 			return nil, ""
 		}
 		var names []string
-		ms := types.NewMethodSet(types.NewPointer(u))
+		var recv types.Type = u
+		if viaPtr {
+			recv = types.NewPointer(u)
+		}
+		ms := types.NewMethodSet(recv)
 		for i := range ms.Len() {
-			if m := ms.At(i).Obj(); m.Exported() {
+			switch m := ms.At(i).Obj(); m.Name() {
+			case "String", "Error", "Format":
 				names = append(names, m.Name())
 			}
 		}
 		if len(names) > 0 && !types.IsInterface(u) {
 			return u, strings.Join(names, ", ")
 		}
-		return methodsReached(u.Underlying(), seen)
+		return methodsReached(u.Underlying(), viaPtr, seen)
 	case *types.Pointer:
-		return methodsReached(u.Elem(), seen)
+		return methodsReached(u.Elem(), true, seen)
 	case *types.Slice:
-		return methodsReached(u.Elem(), seen)
+		return methodsReached(u.Elem(), true, seen) // elements are addressable
 	case *types.Array:
-		return methodsReached(u.Elem(), seen)
+		return methodsReached(u.Elem(), viaPtr, seen)
 	case *types.Map:
-		if t, m := methodsReached(u.Key(), seen); t != nil {
+		if t, m := methodsReached(u.Key(), false, seen); t != nil {
 			return t, m
 		}
-		return methodsReached(u.Elem(), seen)
+		return methodsReached(u.Elem(), false, seen)
 	case *types.Struct:
 		for i := range u.NumFields() {
 			if f := u.Field(i); f.Exported() {
-				if t, m := methodsReached(f.Type(), seen); t != nil {
+				if t, m := methodsReached(f.Type(), viaPtr, seen); t != nil {
 					return t, m
 				}
 			}
