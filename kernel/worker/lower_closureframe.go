@@ -176,7 +176,7 @@ func liveFrameUse(info *types.Info, lit *ast.FuncLit, stack []ast.Node) bool {
 		case *types.Func:
 			return o.Pkg() == nil || o.Pkg().Path() != cellPkgPath
 		}
-		return true // a func value: compiled or not, the copy is right
+		return true // a func value: wrapping is right whether it is compiled or not
 	case *ast.KeyValueExpr:
 		if p.Value != ast.Expr(lit) || i == 0 {
 			return false

@@ -294,19 +294,7 @@ func (l *lowerer) lowerRangeFunc(st *ast.RangeStmt, stack []ast.Node, defers map
 
 // hasReturn reports whether n holds a return statement outside function
 // literals.
-func hasReturn(n ast.Node) bool {
-	found := false
-	ast.Inspect(n, func(x ast.Node) bool {
-		switch x.(type) {
-		case *ast.FuncLit:
-			return false
-		case *ast.ReturnStmt:
-			found = true
-		}
-		return !found
-	})
-	return found
-}
+func hasReturn(n ast.Node) bool { return holdsOutsideLits[*ast.ReturnStmt](n) }
 
 // deferList is the name of the list of deferred calls that a defer in the
 // body of st appends to: that of the outermost range over a function
@@ -410,13 +398,17 @@ func (l *lowerer) funcCallsRecover(fn *types.Func, calls func(ast.Node) bool, ea
 
 // hasDefer reports whether n holds a defer statement outside function
 // literals.
-func hasDefer(n ast.Node) bool {
+func hasDefer(n ast.Node) bool { return holdsOutsideLits[*ast.DeferStmt](n) }
+
+// holdsOutsideLits reports whether n holds a node of type T outside the
+// function literals in it (their statements are another function's).
+func holdsOutsideLits[T ast.Node](n ast.Node) bool {
 	found := false
 	ast.Inspect(n, func(x ast.Node) bool {
-		switch x.(type) {
-		case *ast.FuncLit:
+		if _, ok := x.(*ast.FuncLit); ok {
 			return false
-		case *ast.DeferStmt:
+		}
+		if _, ok := x.(T); ok {
 			found = true
 		}
 		return !found

@@ -26,10 +26,12 @@ import (
 // Sys) are about what the collector kept or did and are accepted.
 //
 // A text/template or html/template executed with data whose static type
-// reaches a cell type with exported methods (through pointers, slices,
-// arrays, maps and exported fields) is refused: the template gets yaegi's
-// underlying value, without the methods, so that {{.}} of a String method's
-// type printed the bare value and {{.Method}} failed.
+// reaches a cell type with a String, Error or Format method (through
+// pointers, slices, arrays, maps and exported fields; methodsReached) is
+// refused: the template gets yaegi's underlying value, without the
+// methods, so that {{.}} of a String method's type printed the bare value.
+// Other methods are not asked for: {{.Method}} of a value without them
+// fails with the template's own error.
 //
 // runtime.SetFinalizer and runtime.AddCleanup are accepted: yaegi's frames
 // and closures can keep the values a cell dropped reachable, so their
